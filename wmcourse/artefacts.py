@@ -1,0 +1,89 @@
+"""Shipped artefacts in data/: find them, record how they were made, and check they are intact.
+
+data/manifest.json lists every shipped file with its sha256, size, the command that made it, the seed,
+the date and the figures measured on it, so every number a notebook shows can be traced and remade.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import MissingArtefactError
+
+MANIFEST_NAME = "manifest.json"
+
+
+def data_dir() -> Path:
+    """The folder of shipped artefacts: $WMCOURSE_DATA if set, else the repository's data/."""
+    override = os.environ.get("WMCOURSE_DATA")
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "data"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_manifest(folder: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The manifest's entries, by file name (empty when there is no manifest yet)."""
+    path = (folder or data_dir()) / MANIFEST_NAME
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text())["artefacts"]
+
+
+def require(name: str, make_command: str, folder: Path | None = None) -> Path:
+    """The path of a shipped artefact, or an error that names the command that makes it."""
+    folder = folder or data_dir()
+    path = folder / name
+    if not path.exists():
+        recorded = load_manifest(folder).get(name, {}).get("command", make_command)
+        raise MissingArtefactError(
+            f"The artefact {name!r} is not in {folder}. Make it with:\n    {recorded}\n"
+            "(or restore it with `git checkout -- data/`)."
+        )
+    return path
+
+
+def record(path: Path, command: str, seed: int | None, figures: dict[str, Any], **details: Any) -> dict[str, Any]:
+    """Add or replace a file's entry in its folder's manifest: hash, size, command, seed, date, measured figures."""
+    path = Path(path)
+    manifest_path = path.parent / MANIFEST_NAME
+    entries = load_manifest(path.parent)
+    entry = {
+        "sha256": sha256(path),
+        "bytes": path.stat().st_size,
+        "command": command,
+        "seed": seed,
+        "date": _dt.date.today().isoformat(),
+        "figures": figures,
+        **details,
+    }
+    entries[path.name] = entry
+    manifest_path.write_text(json.dumps({"artefacts": dict(sorted(entries.items()))}, indent=2) + "\n")
+    return entry
+
+
+def verify(folder: Path | None = None) -> list[str]:
+    """Problems with the shipped artefacts: files missing, unlisted or changed since they were recorded."""
+    folder = folder or data_dir()
+    entries = load_manifest(folder)
+    problems = []
+    for name, entry in entries.items():
+        path = folder / name
+        if not path.exists():
+            problems.append(f"{name} is in the manifest but not in {folder}.")
+        elif sha256(path) != entry["sha256"]:
+            problems.append(f"{name} changed since it was recorded: remake it with `{entry['command']}`.")
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.name not in entries and path.name not in (MANIFEST_NAME, "README.md"):
+            problems.append(f"{path.name} is in {folder} but not in the manifest: record it with wmcourse.artefacts.record.")
+    return problems

@@ -1,0 +1,17 @@
+"""The course's errors: each one says what was expected and how to fix it."""
+
+
+class CourseError(Exception):
+    """Base class of every error the package raises on purpose."""
+
+
+class UnknownEnvironmentError(CourseError, ValueError):
+    """An environment id that the course does not support."""
+
+
+class ShapeError(CourseError, ValueError):
+    """An array or tensor whose shape or dtype is not the one expected."""
+
+
+class MissingArtefactError(CourseError, FileNotFoundError):
+    """A file in data/ (or a run folder) that is not there; the message names the command that makes it."""
