@@ -25,9 +25,9 @@ def _arrow(ax, start, end, label="", curved=0.0):
 def draw_vmc(ax: plt.Axes | None = None, z_size: int = 32, hidden_size: int = 256, actions: int = 3) -> plt.Axes:
     """The agent of World Models: V compresses the frame to z, M predicts the next z and keeps h, C acts on [z, h]."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 3.6))
+        _, ax = plt.subplots(figsize=(10, 4.4))
     ax.set_xlim(0, 10)
-    ax.set_ylim(0, 3.6)
+    ax.set_ylim(-1.0, 3.6)
     ax.axis("off")
     _box(ax, (0.1, 1.3), 1.5, 1.0, "world", "frame x_t\n96x96x3", "#e5e7eb")
     _box(ax, (2.3, 1.3), 1.8, 1.0, "V  (VAE)", f"x_t -> z_t\n{z_size} numbers", "#dbeafe")
@@ -40,8 +40,8 @@ def draw_vmc(ax: plt.Axes | None = None, z_size: int = 32, hidden_size: int = 25
     _arrow(ax, (5.95, 2.3), (5.95, 1.3), "h_t")
     _arrow(ax, (7.0, 0.8), (8.1, 1.6), "act")
     _arrow(ax, (8.9, 2.3), (7.0, 2.9), "a_t (fed back to M)", curved=0.25)
-    _arrow(ax, (8.9, 1.3), (0.85, 1.3), "", curved=-0.35)
-    ax.text(4.9, 0.05, "the real world answers with the next frame", ha="center", fontsize=9, style="italic")
+    _arrow(ax, (8.9, 1.3), (0.85, 1.3), "", curved=-0.45)
+    ax.text(4.9, -0.95, "the real world answers with the next frame", ha="center", fontsize=9, style="italic")
     ax.set_title("World Models: Vision, Memory, Controller", fontsize=13)
     return ax
 

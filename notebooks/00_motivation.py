@@ -1,0 +1,219 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Why learn a model of the world?
+#
+# *World Models* (Ha & Schmidhuber, 2018) in one sentence: **learn a cheap imitation of the world, practise
+# inside it, and bring what you learned back to the real thing.**
+#
+# In this notebook you will
+# 1. meet the two real environments of the course, CarRacing-v3 (pixels) and CartPole-v1 (four numbers);
+# 2. measure how well a random policy does in each, so that every later agent has a bar to clear;
+# 3. measure what one real step costs on *your* machine, the number that makes a dream worth having;
+# 4. see the agent of the paper, **V**ision, **M**emory, **C**ontroller, in one picture.
+#
+# Run the cells top to bottom (about a minute on a laptop CPU).
+
+# %% [markdown]
+# ## The one-minute explanation
+#
+# Imagine explaining World Models to a friend who has just finished school maths:
+#
+# 1. First we learn a model that **compresses** what the game looks like and **predicts** what it will look
+#    like next: see the current picture, guess the next one.
+# 2. Then we practise only inside that learned "simulator in the head", trying things over and over to find
+#    actions that score well. Practice there is cheap: no physics engine, no rendering, no wear and tear.
+# 3. Finally we take the policy found in the simulator back to the real game. If the model is good enough,
+#    it works there too; if it is not, the policy may have learned to exploit the model's mistakes
+#    (notebooks 05 and 06 show both).
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from wmcourse import benchmark, checkers, envs, evaluate, plots
+from wmcourse.runtime import fast_mode
+
+FAST = fast_mode()  # True under `make test`: fewer episodes, same code
+SEED = 0
+print("fast mode" if FAST else "full mode")
+
+# %% [markdown]
+# ## An analogy: learning to drift in an empty car park
+#
+# 1. **Collect data:** you drive around at random while a friend films you. You learn nothing yet; you only
+#    gather "I did X, the car did Y".
+# 2. **Learn the world model:** at home you watch the film (that trains **V**, what scenes look like) and
+#    work out the rules (that trains **M**: "steer hard left at speed and the back slides out").
+# 3. **Practise in your head:** lying in bed you rehearse thousands of drifts in imagination and keep the
+#    habit that goes furthest (that trains **C**).
+# 4. **Test for real:** back in the car park, does the habit from your imagination work?
+#
+# The paper's agent has exactly these three parts:
+
+# %%
+plots.draw_vmc()
+plt.show()
+
+# %% [markdown]
+# - **V** (a variational autoencoder) squeezes each 64×64 colour frame into a short code $z_t$ of 32 numbers.
+# - **M** (an LSTM with a mixture-density output, the MDN-RNN) keeps a memory $h_t$ and predicts a
+#   *distribution* over the next code $z_{t+1}$, given the action.
+# - **C** is tiny on purpose: one linear layer, $a_t = \tanh(W [z_t, h_t] + b)$, trained without gradients by
+#   an evolution strategy (CMA-ES).
+#
+# <details><summary><b>Question:</b> without looking at the picture, where does the frame go first, and what does C see when it decides? (click)</summary>
+#
+# The frame goes to V, which turns it into $z_t$. M updates its memory: $[z_t, a_t, h_t] \to h_{t+1}$.
+# C decides from $[z_t, h_t]$, today's compressed view plus the memory of what came before. M's predicted
+# distribution over $z_{t+1}$ is what lets the agent *dream*: sample a next code, feed it back, repeat.
+# </details>
+
+# %% [markdown]
+# ## The real worlds
+#
+# ### CarRacing-v3: learning from pixels
+# A top-down car on a random track. Each step the agent gets a 96×96 RGB frame and chooses three numbers
+# (steer in [-1, 1], gas and brake in [0, 1]). Each new track tile visited earns 1000/N points (N tiles);
+# each frame costs 0.1. An episode lasts at most 1000 steps. Above **900** counts as solved.
+
+# %%
+env = envs.make_env("CarRacing-v3")
+policy = evaluate.RandomPolicy(env.action_space, seed=SEED)
+obs, _ = env.reset(seed=SEED)
+raw_frames = {}
+for t in range(151):
+    if t in (0, 50, 100, 150):
+        raw_frames[t] = obs
+    obs, reward, terminated, truncated, _ = env.step(policy.act(obs[None])[0])
+env.close()
+plots.show_frames(list(raw_frames.values()), [f"step {t}" for t in raw_frames], suptitle="CarRacing-v3: raw 96×96 frames")
+plt.show()
+
+# %% [markdown]
+# The first 50 frames are the camera zooming in. The black strip at the bottom is the dashboard (speed, ABS
+# sensors, steering, gyroscope). The paper's code keeps only the top 84 rows and shrinks the result to
+# 64×64, which is what V sees:
+
+# %%
+small = envs.preprocess_frames(np.stack(list(raw_frames.values())))
+print("raw:", raw_frames[150].shape, raw_frames[150].dtype, "-> preprocessed:", small.shape, small.dtype)
+plots.show_frames(list(small), [f"step {t}, 64×64" for t in raw_frames], suptitle="what V sees")
+plt.show()
+
+# %% [markdown]
+# ### CartPole-v1: learning from four numbers
+# Push a cart left or right to keep a pole upright. The observation is four numbers (cart position and
+# velocity, pole angle and angular velocity); each step upright earns 1; an episode ends when the pole
+# tips past 12° or the cart leaves the track, and is cut at **500** steps (the best possible score).
+# Notebook 06 shows that a World Model can fail here, and how to fix it.
+
+# %%
+cartpole = envs.make_env("CartPole-v1", render_mode="rgb_array")
+state, _ = cartpole.reset(seed=SEED)
+picture = cartpole.render()
+cartpole.close()
+print("state (x, x_dot, theta, theta_dot):", np.round(state, 3))
+plots.show_frames([picture], ["CartPole-v1, rendered"], size=4)
+plt.show()
+
+# %% [markdown]
+# ## The bar to clear: a random policy, measured
+# Before building anything, measure what doing nothing clever scores. `wmcourse.evaluate.evaluate` plays
+# full episodes in several copies of the environment at once (gymnasium's vector environments).
+
+# %%
+cartpole_random = evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, num_envs=4)
+print("CartPole-v1, random policy:", cartpole_random)
+
+carracing_episodes = 2 if FAST else 4
+carracing_random = evaluate.evaluate("CarRacing-v3", None, episodes=carracing_episodes, seed=SEED, num_envs=2)
+print("CarRacing-v3, random policy:", carracing_random)
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+plots.return_histogram(cartpole_random.returns, "CartPole-v1, random policy", axes[0])
+plots.return_histogram(carracing_random.returns, "CarRacing-v3, random policy", axes[1])
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# A random driver loses points: it wastes the 0.1-per-frame budget while visiting few tiles. The paper's
+# full World Model scored **906 ± 21** over 100 random tracks (controller evolved in the real
+# environment); the model-free A3C baseline reached 591 to 652. On CartPole, a random policy keeps the
+# pole up for about 20 steps out of a possible 500.
+
+# %% [markdown]
+# ## What does one real step cost?
+# The whole point of a dream is that it is cheap. Measure the real side on this machine:
+
+# %%
+steps = 200 if FAST else 500
+carracing_rate = benchmark.real_steps_per_second("CarRacing-v3", steps=steps, seed=SEED)
+cartpole_rate = benchmark.real_steps_per_second("CartPole-v1", steps=20 * steps, seed=SEED)
+print("CarRacing-v3:", benchmark.format_rate(carracing_rate))
+print("CartPole-v1: ", benchmark.format_rate(cartpole_rate))
+paper_budget = 200 * 64 * 16 * 1000  # generations x population x rollouts x steps
+print(f"The paper's CMA-ES budget, {paper_budget:,} CarRacing steps, would take "
+      f"{paper_budget / carracing_rate / 86400:,.0f} days in one real CarRacing on this machine.")
+
+# %% [markdown]
+# CarRacing runs a Box2D physics engine and draws every frame; CartPole is four lines of arithmetic. The
+# paper evolved its controller with 64 candidates × 16 rollouts × about 200 generations: millions of
+# episodes' worth of steps. Later notebooks measure the other side, a step of the learned dream, batched
+# over a whole CMA-ES population, and compare.
+#
+# <details><summary><b>Question:</b> if real steps are this expensive, why did the paper still evolve its CarRacing controller in the real environment? (click)</summary>
+#
+# Because a controller trained only in a dream is only as good as the dream. The paper evolved its CarRacing
+# controller in the real game (with V and M as its eyes and memory) and scored 906 ± 21; it trained *inside*
+# the dream only for VizDoom Take Cover. Training CarRacing fully in the dream, on a CPU, is something this
+# course measures for itself (notebook 05).
+# </details>
+
+# %% [markdown]
+# ## Exercises
+# **1.** How many numbers does C have for CarRacing, with $z$ of 32 numbers, $h$ of 256 and 3 actions?
+
+# %%
+controller_parameter_count = ...  # your answer: a whole number
+checkers.controller_parameters.check(controller_parameter_count)
+
+# %% [markdown]
+# **2.** V turns a 64×64 colour frame into 32 numbers. By what factor does it compress (input numbers per latent number)?
+
+# %%
+compression = ...  # your answer
+checkers.compression_ratio.check(compression)
+
+# %%
+# Stuck? Uncomment one of these:
+# checkers.controller_parameters.hint()
+# checkers.compression_ratio.solution()
+
+# %% [markdown]
+# ## Self-check
+# - [ ] I can say what V, M and C each take in and give out.
+# - [ ] I know why the controller is kept tiny (867 numbers), and what trains it.
+# - [ ] I measured a random policy on both environments and know the scores that count as solved (900, 500).
+# - [ ] I know what a real step costs here, and why that makes a learned dream attractive.
+# - [ ] I know which of the paper's results were trained in the dream (VizDoom) and which were not (CarRacing).
+#
+# ## Formulas used
+# | what | formula |
+# |---|---|
+# | world model | $P(z_{t+1}, r_t \mid z_t, a_t, h_t)$ |
+# | controller | $a_t = \tanh(W [z_t, h_t] + b)$, $3 \times 288 + 3 = 867$ parameters |
+# | compression | $64 \cdot 64 \cdot 3 / 32 = 384$ |
+#
+# **Next:** notebook 01 builds V, the variational autoencoder, and trains it on real CarRacing frames.

@@ -1,0 +1,30 @@
+"""Run-time choices shared by notebooks and commands: fast mode, device, seeds."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+
+def fast_mode() -> bool:
+    """True when WMCOURSE_FAST=1 (set by `make test`): notebooks then use tiny runs and fewer episodes."""
+    return os.environ.get("WMCOURSE_FAST", "0") not in ("", "0", "false", "False")
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """'auto' -> CUDA when there is a GPU, else the CPU; or the named device."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"Device {device!r} was asked for but this machine has no CUDA GPU: use --device cpu or auto.")
+    return torch.device(device)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch so a run can be repeated."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
