@@ -1,0 +1,69 @@
+"""C: the controller, one linear layer from [z, h] to the action, kept tiny on purpose.
+
+    a = squash(W [z, h] + b)        (CarRacing: 3 x 288 + 3 = 867 parameters)
+
+For CarRacing the paper's code squashes with tanh and then maps gas to [0, 1] and clips brake to [0, 1]:
+steer = tanh(o_0), gas = (tanh(o_1) + 1) / 2, brake = clip(tanh(o_2), 0, 1).
+For a discrete task (CartPole) one output is thresholded: push right when tanh(o) > 0.
+
+Parameters are a flat vector (what CMA-ES searches). `act` takes a whole population at once:
+params (P, n) and features (P, R, inputs) -> actions (P, R, ...), one batched matrix product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .errors import ShapeError
+
+SQUASHES = ("carracing", "tanh", "discrete")
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    input_size: int = 32 + 256  # z and h for CarRacing
+    action_size: int = 3
+    squash: str = "carracing"
+
+    def __post_init__(self):
+        if self.squash not in SQUASHES:
+            raise ValueError(f"Unknown squash {self.squash!r}: expected one of {SQUASHES}.")
+        if self.squash == "discrete" and self.action_size != 1:
+            raise ValueError("A 'discrete' controller has one output (its sign picks one of two actions): set action_size=1.")
+
+    @property
+    def n_params(self) -> int:
+        return self.action_size * self.input_size + self.action_size
+
+
+def split_params(params: torch.Tensor, config: ControllerConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flat parameter vectors (P, n) -> weights W (P, action_size, input_size) and biases b (P, action_size)."""
+    if params.ndim != 2 or params.shape[1] != config.n_params:
+        raise ShapeError(f"Expected controller parameters of shape (population, {config.n_params}), got {tuple(params.shape)}.")
+    n_weights = config.action_size * config.input_size
+    weights = params[:, :n_weights].reshape(-1, config.action_size, config.input_size)
+    return weights, params[:, n_weights:]
+
+
+def squash(raw: torch.Tensor, kind: str) -> torch.Tensor:
+    """Map the linear outputs to actions (see the module docstring)."""
+    out = torch.tanh(raw)
+    if kind == "carracing":
+        return torch.stack([out[..., 0], (out[..., 1] + 1.0) / 2.0, out[..., 2].clamp(0.0, 1.0)], dim=-1)
+    if kind == "discrete":
+        return (out[..., 0] > 0).long()
+    return out
+
+
+def act(params: torch.Tensor, features: torch.Tensor, config: ControllerConfig) -> torch.Tensor:
+    """Actions of P candidate controllers, each on its own R feature rows: (P, n), (P, R, inputs) -> (P, R, ...)."""
+    if features.ndim != 3 or features.shape[-1] != config.input_size or features.shape[0] != params.shape[0]:
+        raise ShapeError(
+            f"Expected features of shape (population={params.shape[0]}, rollouts, {config.input_size}), "
+            f"got {tuple(features.shape)}."
+        )
+    weights, biases = split_params(params.to(features.dtype), config)
+    raw = torch.baddbmm(biases.unsqueeze(1), features, weights.transpose(1, 2))
+    return squash(raw, config.squash)
