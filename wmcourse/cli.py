@@ -28,6 +28,68 @@ def _cmd_bench(args: argparse.Namespace) -> None:
         print(f"{env_id}: {benchmark.format_rate(benchmark.real_steps_per_second(env_id, args.steps, args.seed))}")
 
 
+def _cmd_collect(args: argparse.Namespace) -> None:
+    from . import rollouts
+
+    out = args.out or f"runs/{args.env}/rollouts"
+    paths = rollouts.collect(args.env, args.episodes, out, num_envs=args.num_envs, policy=args.policy, seed=args.seed,
+                             episodes_per_shard=args.episodes_per_shard, max_steps=args.max_steps)
+    returns, lengths = rollouts.episode_returns(out)
+    print(f"{len(returns)} episodes in {len(paths)} shards in {out}: {lengths.sum():,} steps, "
+          f"length {lengths.mean():.0f}, return {returns.mean():.1f} +- {returns.std():.1f}")
+
+
+def _cmd_train_vae(args: argparse.Namespace) -> None:
+    from . import rollouts, vae
+
+    config = vae.VAEConfig(z_size=args.z, width=args.width, beta=args.beta, kl_tolerance=args.kl_tolerance,
+                           lr=args.lr, batch_size=args.batch_size)
+    frames = rollouts.count_frames(args.rollouts)
+    print(f"{frames:,} frames in {args.rollouts}; V has {vae.count_parameters(vae.ConvVAE(config)):,} parameters")
+    history = vae.train_vae(args.rollouts, config, args.out, epochs=args.epochs, steps=args.steps, seed=args.seed,
+                            device=args.device, threads=args.threads)
+    print(f"saved {args.out}: loss {history['loss'][-1]:.1f} (reconstruction {history['reconstruction'][-1]:.1f}, "
+          f"KL {history['kl'][-1]:.2f}) after {history['step'][-1]:,} steps")
+    if args.ship:
+        vae.save_vae(vae.load_vae(args.out), args.ship, half=True)
+        print(f"saved a float16 copy for data/ at {args.ship}")
+
+
+def _cmd_eval_vae(args: argparse.Namespace) -> None:
+    from . import rollouts, vae
+
+    model = vae.load_vae(args.vae, device=args.device)
+    frames = rollouts.load_frames(args.rollouts, max_frames=args.max_frames)
+    result = {"vae": args.vae, "frames": len(frames), "z_size": model.config.z_size, "beta": model.config.beta,
+              "parameters": vae.count_parameters(model), "mse_per_pixel": vae.evaluate_reconstruction(model, frames),
+              "kl_nats_per_frame": vae.mean_kl(model, frames)}
+    print(json.dumps(result))
+
+
+def _cmd_encode(args: argparse.Namespace) -> None:
+    from . import vae
+
+    paths = vae.encode_rollouts(vae.load_vae(args.vae, device=args.device), args.rollouts, args.out)
+    print(f"encoded {len(paths)} shards into {args.out}")
+
+
+def _cmd_train_mdnrnn(args: argparse.Namespace) -> None:
+    from . import mdnrnn
+
+    data = mdnrnn.load_encoded(args.data)
+    config = mdnrnn.MDNRNNConfig(
+        z_size=data.z_size, action_size=data.action_size, hidden=args.hidden, K=args.mixtures, lr=args.lr,
+        grad_clip=args.grad_clip, batch_size=args.batch_size, seq_len=args.seq_len,
+        predict_reward=args.predict_reward, predict_done=args.predict_done, done_weight=args.done_weight,
+    )
+    print(f"{len(data)} episodes, {data.num_steps:,} steps, z {data.z_size}, actions {data.action_size}; "
+          f"M has {mdnrnn.parameter_count(mdnrnn.MDNRNN(config)):,} parameters")
+    _, history = mdnrnn.train_mdnrnn(data, config, args.out, epochs=args.epochs, seed=args.seed, device=args.device,
+                                     held_out=args.held_out, resume=not args.no_resume)
+    last = history[-1] if history else {}
+    print(f"saved {args.out}: " + ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wmcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +110,74 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=500)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_cmd_bench)
+
+    p = sub.add_parser("collect", help="play a policy in the real environment and store the episodes (resumable)")
+    p.add_argument("--env", default="CarRacing-v3")
+    p.add_argument("--episodes", type=int, default=100, help="the paper used 10,000")
+    p.add_argument("--out", default=None, help="default runs/ENV/rollouts; rerun the same command to resume")
+    p.add_argument("--num-envs", type=int, default=2, help="environment copies stepped together")
+    p.add_argument("--policy", default="auto", choices=["auto", "random", "walk", "pilot", "mix"],
+                   help="auto: walk for CarRacing, random for CartPole; mix: pilot and walk shards alternate (see wmcourse.rollouts)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-steps", type=int, default=None, help="cut episodes at this length (quick tests)")
+    p.add_argument("--episodes-per-shard", type=int, default=None)
+    p.set_defaults(run=_cmd_collect)
+
+    from .vae import VAEConfig  # the paper's values, as defaults
+
+    v = VAEConfig()
+    p = sub.add_parser("train-vae", help="train the VAE (V) on collected frames (resumable)")
+    p.add_argument("--rollouts", default="runs/CarRacing-v3/rollouts")
+    p.add_argument("--out", default="runs/CarRacing-v3/vae.pt", help="checkpoint with optimizer state; rerun to resume")
+    p.add_argument("--z", type=int, default=v.z_size)
+    p.add_argument("--width", type=float, default=v.width, help="channel multiplier (0.5: a quarter of the parameters)")
+    p.add_argument("--beta", type=float, default=v.beta)
+    p.add_argument("--kl-tolerance", type=float, default=v.kl_tolerance, help="free bits: nats per latent dimension")
+    p.add_argument("--lr", type=float, default=v.lr)
+    p.add_argument("--batch-size", type=int, default=v.batch_size)
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--steps", type=int, default=None, help="optimizer steps (overrides --epochs)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto (a CUDA GPU when there is one), cpu or cuda")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--ship", default=None, help="also write a float16 copy of the weights here (for data/)")
+    p.set_defaults(run=_cmd_train_vae)
+
+    p = sub.add_parser("eval-vae", help="held-out reconstruction error (MSE per pixel) and KL of a trained VAE, as JSON")
+    p.add_argument("--vae", default="data/vae_carracing_z32.pt")
+    p.add_argument("--rollouts", default="data/carracing_heldout")
+    p.add_argument("--max-frames", type=int, default=None)
+    p.add_argument("--device", default="auto")
+    p.set_defaults(run=_cmd_eval_vae)
+
+    p = sub.add_parser("encode", help="encode rollouts with a trained VAE into the data M trains on")
+    p.add_argument("--vae", default="runs/CarRacing-v3/vae.pt")
+    p.add_argument("--rollouts", default="runs/CarRacing-v3/rollouts")
+    p.add_argument("--out", default="runs/CarRacing-v3/encoded")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(run=_cmd_encode)
+
+    from .mdnrnn import MDNRNNConfig  # the paper's values, as defaults
+
+    m = MDNRNNConfig()
+    p = sub.add_parser("train-mdnrnn", help="train the MDN-RNN (M) on encoded episodes (see wmcourse.mdnrnn)")
+    p.add_argument("--data", default="runs/CarRacing-v3/encoded", help="an .npz of encoded episodes, or a folder of them")
+    p.add_argument("--out", default="runs/CarRacing-v3/mdnrnn.pt", help="checkpoint written each epoch; rerun to resume")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto (a CUDA GPU when there is one), cpu or cuda")
+    p.add_argument("--hidden", type=int, default=m.hidden)
+    p.add_argument("--mixtures", type=int, default=m.K, help="Gaussians per latent dimension")
+    p.add_argument("--lr", type=float, default=m.lr)
+    p.add_argument("--grad-clip", type=float, default=m.grad_clip)
+    p.add_argument("--batch-size", type=int, default=m.batch_size)
+    p.add_argument("--seq-len", type=int, default=m.seq_len)
+    p.add_argument("--predict-reward", action="store_true")
+    p.add_argument("--predict-done", action="store_true")
+    p.add_argument("--done-weight", type=float, default=m.done_weight, help="weight of done = 1 steps")
+    p.add_argument("--held-out", type=float, default=0.05, help="fraction of episodes kept for evaluation")
+    p.add_argument("--no-resume", action="store_true", help="start over even if --out exists")
+    p.set_defaults(run=_cmd_train_mdnrnn)
     return parser
 
 

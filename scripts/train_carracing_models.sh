@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Remake the shipped CarRacing models of notebooks 01-03 from nothing: collect real rollouts, train the VAEs
+# (the paper's z=32, four small ones for the latent-size comparison, a beta sweep), encode, train the MDN-RNN.
+# Runs on a CPU (hours) or a GPU (minutes); every step resumes if interrupted. Usage:
+#   NUM_ENVS=16 EPISODES=256 bash scripts/train_carracing_models.sh  [RUNS_DIR]
+set -euo pipefail
+RUNS=${1:-runs/CarRacing-v3}
+NUM_ENVS=${NUM_ENVS:-2}
+EPISODES=${EPISODES:-256}
+VAE_EPOCHS=${VAE_EPOCHS:-6}
+SMALL_EPOCHS=${SMALL_EPOCHS:-3}
+WM="python -m wmcourse"
+
+# 1. real data: training rollouts (pilot and walk shards alternate) and a held-out set with another seed
+$WM collect --env CarRacing-v3 --episodes "$EPISODES" --episodes-per-shard 16 --num-envs "$NUM_ENVS" --policy mix --seed 0 --out "$RUNS/rollouts" ${MAX_STEPS:+--max-steps $MAX_STEPS}
+$WM collect --env CarRacing-v3 --episodes 4 --episodes-per-shard 4 --num-envs 4 --policy mix --seed 1 --out "$RUNS/heldout" ${MAX_STEPS:+--max-steps $MAX_STEPS}
+
+# 2. V: the paper's VAE, and in parallel the small ones (half width) and a beta sweep without free bits
+$WM train-vae --rollouts "$RUNS/rollouts" --z 32 --epochs "$VAE_EPOCHS" --out "$RUNS/vae_z32.pt" --ship "$RUNS/ship/vae_carracing_z32.pt" &
+for z in 4 8 16 32; do
+  $WM train-vae --rollouts "$RUNS/rollouts" --z $z --width 0.5 --epochs "$SMALL_EPOCHS" --out "$RUNS/vae_small_z$z.pt" --ship "$RUNS/ship/vae_carracing_small_z$z.pt" &
+done
+for beta in 0.25 1 4 16; do
+  $WM train-vae --rollouts "$RUNS/rollouts" --z 32 --width 0.5 --beta $beta --kl-tolerance 0 --epochs "$SMALL_EPOCHS" --out "$RUNS/vae_beta$beta.pt" &
+done
+wait
+
+# 3. measured on the held-out rollouts
+for f in "$RUNS"/ship/vae_carracing_*.pt "$RUNS"/vae_beta*.pt; do
+  $WM eval-vae --vae "$f" --rollouts "$RUNS/heldout"
+done | tee "$RUNS/ship/vae_eval.jsonl"
+
+# 4. M: encode every episode with the paper's VAE and train the MDN-RNN with reward and done heads
+$WM encode --vae "$RUNS/vae_z32.pt" --rollouts "$RUNS/rollouts" --out "$RUNS/encoded"
+$WM encode --vae "$RUNS/vae_z32.pt" --rollouts "$RUNS/heldout" --out "$RUNS/heldout_encoded"
+$WM train-mdnrnn --data "$RUNS/encoded" --out "$RUNS/mdnrnn.pt" --epochs 20 --predict-reward --predict-done
