@@ -53,11 +53,15 @@ def require(name: str, make_command: str, folder: Path | None = None) -> Path:
     return path
 
 
-def record(path: Path, command: str, seed: int | None, figures: dict[str, Any], **details: Any) -> dict[str, Any]:
-    """Add or replace a file's entry in its folder's manifest: hash, size, command, seed, date, measured figures."""
-    path = Path(path)
-    manifest_path = path.parent / MANIFEST_NAME
-    entries = load_manifest(path.parent)
+def record(path: Path, command: str, seed: int | None, figures: dict[str, Any], folder: Path | None = None,
+           **details: Any) -> dict[str, Any]:
+    """Add or replace a file's entry in the manifest of `folder` (default data/, which must contain the file):
+    hash, size, command, seed, date and the figures measured on it."""
+    path = Path(path).resolve()
+    folder = (folder or data_dir()).resolve()
+    if not path.is_relative_to(folder):
+        raise ValueError(f"{path} is not inside {folder}: copy it into the artefact folder before recording it.")
+    entries = load_manifest(folder)
     entry = {
         "sha256": sha256(path),
         "bytes": path.stat().st_size,
@@ -67,8 +71,8 @@ def record(path: Path, command: str, seed: int | None, figures: dict[str, Any], 
         "figures": figures,
         **details,
     }
-    entries[path.name] = entry
-    manifest_path.write_text(json.dumps({"artefacts": dict(sorted(entries.items()))}, indent=2) + "\n")
+    entries[path.relative_to(folder).as_posix()] = entry
+    (folder / MANIFEST_NAME).write_text(json.dumps({"artefacts": dict(sorted(entries.items()))}, indent=2) + "\n")
     return entry
 
 
@@ -83,7 +87,8 @@ def verify(folder: Path | None = None) -> list[str]:
             problems.append(f"{name} is in the manifest but not in {folder}.")
         elif sha256(path) != entry["sha256"]:
             problems.append(f"{name} changed since it was recorded: remake it with `{entry['command']}`.")
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.name not in entries and path.name not in (MANIFEST_NAME, "README.md"):
-            problems.append(f"{path.name} is in {folder} but not in the manifest: record it with wmcourse.artefacts.record.")
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_file() and name not in entries and path.name not in (MANIFEST_NAME, "README.md", "collection.json"):
+            problems.append(f"{name} is in {folder} but not in the manifest: record it with wmcourse.artefacts.record.")
     return problems
