@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+import torch
+from gymnasium.utils.env_checker import check_env
+
+from wmcourse import controller, dream
+from wmcourse.errors import ShapeError
+from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
+
+
+def _model(seed=0, **kw):
+    torch.manual_seed(seed)
+    return MDNRNN(MDNRNNConfig(z_size=4, action_size=3, hidden=16, predict_reward=True, predict_done=True, **kw))
+
+
+def test_dream_env_passes_gymnasiums_checker():
+    env = dream.DreamEnv(_model(), torch.randn(10, 4), max_steps=50)
+    check_env(env, skip_render_check=True)
+
+
+def test_dream_env_is_seeded():
+    env = dream.DreamEnv(_model(), torch.randn(10, 4), max_steps=20)
+    runs = []
+    for _ in range(2):
+        obs, _ = env.reset(seed=3)
+        trace = [obs]
+        for _ in range(5):
+            obs, *_ = env.step(np.array([0.1, 0.5, 0.0], np.float32))
+            trace.append(obs)
+        runs.append(np.stack(trace))
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_population_returns_batches_like_one_at_a_time():
+    model = _model()
+    config = controller.ControllerConfig(input_size=4 + 16)
+    params = torch.randn(3, config.n_params) * 0.1
+    start = torch.randn(8, 4)
+    batched = dream.population_returns(dream.BatchedDream(model, start, max_steps=30, generator=torch.Generator().manual_seed(1)),
+                                       params, config, rollouts=5)
+    assert batched.shape == (3,)
+    # the same candidate three times scores the same in expectation: with many rollouts the means agree
+    same = params[:1].repeat(3, 1)
+    means = dream.population_returns(dream.BatchedDream(model, start, max_steps=30, generator=torch.Generator().manual_seed(2)),
+                                     same, config, rollouts=400)
+    assert (means.max() - means.min()) < 0.2 * means.abs().mean() + 0.05
+
+
+def test_a_dream_ends_when_m_says_done():
+    model = _model()
+    with torch.no_grad():
+        model.done_head.bias.fill_(10.0)  # M is sure every step is the last
+        model.reward_head.weight.zero_()
+        model.reward_head.bias.fill_(1.0)
+    config = controller.ControllerConfig(input_size=20)
+    returns = dream.population_returns(dream.BatchedDream(model, torch.randn(4, 4), max_steps=100), torch.zeros(2, config.n_params), config, 3)
+    torch.testing.assert_close(returns, torch.ones(2))  # one step, reward 1, then the dream is over
+
+
+def test_dream_needs_reward_and_done_heads_and_right_shapes():
+    with pytest.raises(ValueError, match="--predict-reward --predict-done"):
+        dream.BatchedDream(MDNRNN(MDNRNNConfig(z_size=4, hidden=8)), torch.zeros(2, 4))
+    with pytest.raises(ShapeError, match=r"\(N, 4\)"):
+        dream.BatchedDream(_model(), torch.zeros(2, 5))
