@@ -24,8 +24,17 @@ def _cmd_baseline(args: argparse.Namespace) -> None:
 
 
 def _cmd_bench(args: argparse.Namespace) -> None:
+    from . import mdnrnn
+
+    rates = {}
     for env_id in args.env:
-        print(f"{env_id}: {benchmark.format_rate(benchmark.real_steps_per_second(env_id, args.steps, args.seed))}")
+        rates[env_id] = benchmark.real_steps_per_second(env_id, args.steps, args.seed)
+        print(f"real {env_id}: {benchmark.format_rate(rates[env_id])}")
+    model = mdnrnn.MDNRNN(mdnrnn.MDNRNNConfig(predict_reward=True, predict_done=True))  # the cost does not depend on the weights
+    dream = mdnrnn.dream_steps_per_second(model, batch_size=args.dream_batch, steps=args.dream_steps, seed=args.seed)
+    print(f"dream (paper-size MDN-RNN, {args.dream_batch} dreams batched): {benchmark.format_rate(dream)}")
+    for env_id, rate in rates.items():
+        print(f"a real {env_id} step costs {dream / rate:,.3g} dream steps")
 
 
 def _cmd_collect(args: argparse.Namespace) -> None:
@@ -90,6 +99,45 @@ def _cmd_train_mdnrnn(args: argparse.Namespace) -> None:
     print(f"saved {args.out}: " + ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
 
 
+def _cmd_evolve(args: argparse.Namespace) -> None:
+    import torch
+
+    from . import agent, controller, dream, evolve, mdnrnn
+
+    model = mdnrnn.load_mdnrnn(args.mdnrnn)
+    starts = agent.start_latents(mdnrnn.load_encoded(args.encoded))
+    c = model.config
+    config = controller.ControllerConfig(input_size=c.z_size + c.hidden, action_size=c.action_size)
+    generator = torch.Generator().manual_seed(args.seed)
+    world = dream.BatchedDream(model, starts, tau=args.tau, max_steps=args.max_steps, generator=generator)
+    settings = evolve.EvolveConfig(population=args.population, rollouts=args.rollouts, sigma_init=args.sigma_init,
+                                   generations=args.generations, seed=args.seed)
+
+    def score(candidates):
+        return dream.population_returns(world, torch.as_tensor(candidates, dtype=torch.float32), config,
+                                        args.rollouts).numpy()
+
+    print(f"evolving {config.n_params} parameters in the dream of {args.mdnrnn} (tau {args.tau}), "
+          f"{len(starts)} real start frames")
+    result = evolve.evolve(score, config.n_params, settings, checkpoint=args.out + ".es.pkl")
+    controller.save_controller(args.out, result.best_params, config, history=result.history, tau=args.tau,
+                               mdnrnn=args.mdnrnn)
+    last = result.history[-1]
+    print(f"saved {args.out}: generation {last['generation']}, dream score best {last['best']:.1f}, "
+          f"mean {last['mean']:.1f}")
+
+
+def _cmd_eval_agent(args: argparse.Namespace) -> None:
+    from . import agent, controller, mdnrnn, vae
+
+    params, config, _ = controller.load_controller(args.controller)
+    wm = agent.WorldModelAgent(vae.load_vae(args.vae), mdnrnn.load_mdnrnn(args.mdnrnn), params, config)
+    result = evaluate.evaluate(args.env, wm, args.episodes, seed=args.seed, num_envs=args.num_envs)
+    print(f"{args.controller} in real {args.env}: {result}")
+    print(json.dumps({"controller": args.controller, "mean": result.mean, "std": result.std,
+                      "episodes": len(result.returns), "returns": result.returns.round(2).tolist()}))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wmcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,9 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="also print the result as JSON")
     p.set_defaults(run=_cmd_baseline)
 
-    p = sub.add_parser("bench", help="measure real environment steps per second")
+    p = sub.add_parser("bench", help="measure real environment steps and batched dream steps per second, and their ratio")
     p.add_argument("--env", nargs="+", default=["CarRacing-v3", "CartPole-v1"])
     p.add_argument("--steps", type=int, default=500)
+    p.add_argument("--dream-batch", type=int, default=1024, help="dreams stepped together (a CMA-ES population x rollouts)")
+    p.add_argument("--dream-steps", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_cmd_bench)
 
@@ -178,6 +228,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--held-out", type=float, default=0.05, help="fraction of episodes kept for evaluation")
     p.add_argument("--no-resume", action="store_true", help="start over even if --out exists")
     p.set_defaults(run=_cmd_train_mdnrnn)
+
+    p = sub.add_parser("evolve", help="evolve the controller with CMA-ES inside the dream (resumable)")
+    p.add_argument("--mdnrnn", default="runs/CarRacing-v3/mdnrnn.pt")
+    p.add_argument("--encoded", default="runs/CarRacing-v3/encoded", help="encoded episodes: their first frames start the dreams")
+    p.add_argument("--out", default="runs/CarRacing-v3/controller.npz")
+    p.add_argument("--tau", type=float, default=1.0)
+    p.add_argument("--generations", type=int, default=200)
+    p.add_argument("--population", type=int, default=64)
+    p.add_argument("--rollouts", type=int, default=16)
+    p.add_argument("--sigma-init", type=float, default=0.1)
+    p.add_argument("--max-steps", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_cmd_evolve)
+
+    p = sub.add_parser("eval-agent", help="score a controller with its V and M in the real environment")
+    p.add_argument("--controller", default="runs/CarRacing-v3/controller.npz")
+    p.add_argument("--vae", default="runs/CarRacing-v3/vae_z32.pt")
+    p.add_argument("--mdnrnn", default="runs/CarRacing-v3/mdnrnn.pt")
+    p.add_argument("--env", default="CarRacing-v3")
+    p.add_argument("--episodes", type=int, default=100)
+    p.add_argument("--num-envs", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1000, help="track seeds: keep them apart from the training data's")
+    p.set_defaults(run=_cmd_eval_agent)
     return parser
 
 

@@ -12,11 +12,14 @@ params (P, n) and features (P, R, inputs) -> actions (P, R, ...), one batched ma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
+import numpy as np
 import torch
 
-from .errors import ShapeError
+from .errors import MissingArtefactError, ShapeError
 
 SQUASHES = ("carracing", "tanh", "discrete")
 
@@ -67,3 +70,20 @@ def act(params: torch.Tensor, features: torch.Tensor, config: ControllerConfig) 
     weights, biases = split_params(params.to(features.dtype), config)
     raw = torch.baddbmm(biases.unsqueeze(1), features, weights.transpose(1, 2))
     return squash(raw, config.squash)
+
+
+def save_controller(path: str | Path, params: np.ndarray, config: ControllerConfig, **details) -> Path:
+    """Write a controller's parameters, config and any details (history, tau, ...) to an .npz file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, params=np.asarray(params, np.float32), config=json.dumps(asdict(config)),
+             details=json.dumps(details))
+    return path
+
+
+def load_controller(path: str | Path) -> tuple[np.ndarray, ControllerConfig, dict]:
+    """(params, config, details) of a controller saved by save_controller."""
+    if not Path(path).exists():
+        raise MissingArtefactError(f"No controller at {path}. Evolve one with:\n    python -m wmcourse evolve --out {path}")
+    with np.load(path) as f:
+        return f["params"], ControllerConfig(**json.loads(str(f["config"]))), json.loads(str(f["details"]))
