@@ -138,6 +138,17 @@ def _cmd_eval_agent(args: argparse.Namespace) -> None:
                       "episodes": len(result.returns), "returns": result.returns.round(2).tolist()}))
 
 
+def _cmd_pipeline(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from . import pipeline
+
+    fields = {k: getattr(args, k) for k in ("episodes", "num_envs", "vae_epochs", "generations", "eval_episodes", "seed")
+              if getattr(args, k) is not None}
+    report = pipeline.run_pipeline(Path(args.runs), pipeline.PipelineConfig(**fields), stop_after=args.stop_after)
+    print((Path(args.runs) / "report.md").read_text() if report["stages"] else "nothing to do")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wmcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -251,6 +262,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-envs", type=int, default=2)
     p.add_argument("--seed", type=int, default=1000, help="track seeds: keep them apart from the training data's")
     p.set_defaults(run=_cmd_eval_agent)
+
+    p = sub.add_parser("pipeline", help="run every stage from nothing: collect, V, M, C in the dream, real evaluation")
+    p.add_argument("task", choices=["carracing"])
+    p.add_argument("--runs", default="runs/CarRacing-v3", help="where everything is written; rerun to resume")
+    p.add_argument("--episodes", type=int, default=None)
+    p.add_argument("--num-envs", type=int, default=None)
+    p.add_argument("--vae-epochs", type=int, default=None)
+    p.add_argument("--generations", type=int, default=None)
+    p.add_argument("--eval-episodes", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--stop-after", default=None, choices=["collect", "train-vae", "encode", "train-mdnrnn", "evolve"])
+    p.set_defaults(run=_cmd_pipeline)
     return parser
 
 
