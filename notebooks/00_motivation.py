@@ -170,9 +170,29 @@ print(f"The paper's CMA-ES budget, {paper_budget:,} CarRacing steps, would take 
 # %% [markdown]
 # CarRacing runs a Box2D physics engine and draws every frame; CartPole is four lines of arithmetic. The
 # paper evolved its controller with 64 candidates × 16 rollouts × about 200 generations: millions of
-# episodes' worth of steps. Later notebooks measure the other side, a step of the learned dream, batched
-# over a whole CMA-ES population, and compare.
+# episodes' worth of steps.
 #
+# Now the other side: a step of the *dream*. M is an LSTM with 256 units and a mixture head; one dream step
+# is one LSTM step plus a draw from the mixture, and a whole CMA-ES population (64 candidates × 16 rollouts
+# = 1,024 dreams) steps as one batch. The cost does not depend on what M has learned, so an untrained
+# MDN-RNN of the paper's size measures it honestly here (notebook 02 trains the real one).
+
+# %%
+from wmcourse import mdnrnn
+
+paper_size_m = mdnrnn.MDNRNN(mdnrnn.MDNRNNConfig(predict_reward=True, predict_done=True))
+dream_rate = mdnrnn.dream_steps_per_second(paper_size_m, batch_size=1024, steps=20 if FAST else 100, seed=SEED)
+print("dream, 1,024 dreams at once:", benchmark.format_rate(dream_rate))
+print(f"one real CarRacing step costs as much as {dream_rate / carracing_rate:,.0f} dream steps")
+
+fig, ax = plt.subplots(figsize=(6, 2.4))
+ax.barh(["real CarRacing", "dream (batched)"], [carracing_rate, dream_rate], color=["#9ca3af", "#60a5fa"])
+ax.set_xscale("log")
+ax.set_xlabel("steps per second on this machine (log scale)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
 # <details><summary><b>Question:</b> if real steps are this expensive, why did the paper still evolve its CarRacing controller in the real environment? (click)</summary>
 #
 # Because a controller trained only in a dream is only as good as the dream. The paper evolved its CarRacing
