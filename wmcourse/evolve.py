@@ -42,12 +42,14 @@ def evolve(score: Callable[[np.ndarray], np.ndarray], n_params: int, config: Evo
            checkpoint: str | Path | None = None, progress: bool = True) -> EvolveResult:
     """Maximise score(population (P, n) -> (P,)) with CMA-ES for config.generations generations.
 
-    With `checkpoint`, the strategy and history are saved every generation and a rerun continues from there.
+    With `checkpoint`, the strategy and history are saved every generation and a rerun continues from there
+    (asking for more generations extends the run).
     """
     es, history = _new_strategy(n_params, config), []
     if checkpoint is not None and Path(checkpoint).exists():
         saved = pickle.loads(Path(checkpoint).read_bytes())
-        if saved["config"] != asdict(config) or saved["n_params"] != n_params:
+        same = {k: v for k, v in asdict(config).items() if k != "generations"}  # a run may be extended
+        if {k: v for k, v in saved["config"].items() if k != "generations"} != same or saved["n_params"] != n_params:
             raise ValueError(f"{checkpoint} was made with other settings ({saved['config']}): "
                              "delete it or use another path to start over.")
         es, history = saved["es"], saved["history"]
