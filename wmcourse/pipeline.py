@@ -28,7 +28,9 @@ class PipelineConfig:
     num_envs: int = 2
     policy: str = "mix"
     vae_epochs: int = 3  # paper: 10 on 10,000 rollouts
-    mdnrnn_epochs: int = 20
+    mdnrnn_epochs: int = 100  # paper: 20 epochs of 10,000 episodes; here about as many optimizer steps
+    mdnrnn_seq_len: int = 200  # paper: whole 1000-step episodes, 100 a batch; with 64 episodes shorter windows
+    mdnrnn_batch: int = 32  # give enough optimizer steps per epoch
     generations: int = 100  # paper: about 200 (CarRacing, in the real env)
     population: int = 64
     rollouts: int = 16
@@ -47,7 +49,8 @@ def stages(runs: Path, c: PipelineConfig) -> list[tuple[str, list[str]]]:
                        "--seed", str(c.seed), "--out", f"{r}/vae_z32.pt"]),
         ("encode", ["encode", "--vae", f"{r}/vae_z32.pt", "--rollouts", f"{r}/rollouts", "--out", f"{r}/encoded"]),
         ("train-mdnrnn", ["train-mdnrnn", "--data", f"{r}/encoded", "--out", f"{r}/mdnrnn.pt", "--epochs",
-                          str(c.mdnrnn_epochs), "--predict-reward", "--predict-done", "--seed", str(c.seed)]),
+                          str(c.mdnrnn_epochs), "--seq-len", str(c.mdnrnn_seq_len), "--batch-size", str(c.mdnrnn_batch),
+                          "--predict-reward", "--predict-done", "--seed", str(c.seed)]),
         ("evolve", ["evolve", "--mdnrnn", f"{r}/mdnrnn.pt", "--encoded", f"{r}/encoded", "--out", f"{r}/controller.npz",
                     "--tau", str(c.tau), "--generations", str(c.generations), "--population", str(c.population),
                     "--rollouts", str(c.rollouts), "--seed", str(c.seed)]),
