@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install notebooks clean
+.PHONY: lab test install notebooks clean slides slides-pdf browser
 
 $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed: install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -14,18 +14,43 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# Slides and browser tests: the Marp CLI pinned in package-lock.json (npm ci), and Debian's Chromium with a
+# Chinese font (installed as root when missing: CI runs as root). Without npm, the slide tests are skipped.
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: install Node.js to build the slides (make slides); their tests are skipped"; fi
+
+browser:
+	@if command -v dpkg >/dev/null && ! dpkg -s chromium fonts-wqy-microhei >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then echo "installing Debian's chromium and fonts-wqy-microhei (slide and browser tests)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+				chromium fonts-wqy-microhei >/dev/null; \
+		else echo "chromium is missing: sudo apt-get install chromium fonts-wqy-microhei (else its tests are skipped)"; fi; fi
+
+install: $(STAMP) $(NODE_STAMP) browser
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-test: $(STAMP)
+test: install
 	WMCOURSE_FAST=1 MPLBACKEND=Agg SDL_VIDEODRIVER=dummy $(BIN)/python -m pytest tests notebooks \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 --timeout=900 -v --durations=15
 
+# Instructors' decks: draw the figures from data/, build every deck to HTML beside it (slides/NN_name.html).
+slides: $(STAMP) $(NODE_STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m wmcourse figures --out slides/figures
+	node_modules/.bin/marp --config-file marp.config.mjs slides/[0-9][0-9]_*.md
+	@echo "open slides/00_motivation.html, or present live: npx marp --server slides/ (see slides/README.md)"
+
+slides-pdf: slides browser
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} node_modules/.bin/marp --config-file marp.config.mjs --pdf \
+		slides/[0-9][0-9]_*.md
+
 # Regenerate every notebook's .ipynb from its .py source (the .py is what you edit).
 notebooks: $(STAMP)
-	$(BIN)/jupytext --to ipynb notebooks/*.py
+	$(BIN)/jupytext --to ipynb --update notebooks/*.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

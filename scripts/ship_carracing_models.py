@@ -60,7 +60,7 @@ def main(runs: Path) -> None:
     last = checkpoint["history"][-1]
     target = mdnrnn.save_mdnrnn(mdnrnn.load_mdnrnn(runs / "mdnrnn.pt"), data / "mdnrnn_carracing.pt",
                                 history=checkpoint["history"])
-    artefacts.record(target, f"{TRAIN}  (step: python -m wmcourse train-mdnrnn --epochs 20 --predict-reward "
+    artefacts.record(target, f"{TRAIN}  (step: python -m wmcourse train-mdnrnn --epochs 100 --seq-len 200 --batch-size 32 --predict-reward "
                      "--predict-done)", seed=0, figures={k: round(float(v), 4) for k, v in last.items()},
                      training_data=training_data)
     print("\n".join(artefacts.verify()) or f"data/ recorded: {len(artefacts.load_manifest())} artefacts")

@@ -25,7 +25,7 @@ bg $WM train-vae --rollouts "$RUNS/rollouts" --z 32 --epochs "$VAE_EPOCHS" --out
 for z in 4 8 16 32; do
   bg $WM train-vae --rollouts "$RUNS/rollouts" --z $z --width 0.5 --epochs "$SMALL_EPOCHS" --out "$RUNS/vae_small_z$z.pt" --ship "$RUNS/ship/vae_carracing_small_z$z.pt"
 done
-for beta in 0.25 1 4 16; do
+for beta in 0.25 1 4; do
   bg $WM train-vae --rollouts "$RUNS/rollouts" --z 32 --width 0.5 --beta $beta --kl-tolerance 0 --epochs "$BETA_EPOCHS" --out "$RUNS/vae_beta$beta.pt"
 done
 wait
@@ -38,4 +38,4 @@ done | tee "$RUNS/ship/vae_eval.jsonl"
 # 4. M: encode every episode with the paper's VAE and train the MDN-RNN with reward and done heads
 $WM encode --vae "$RUNS/vae_z32.pt" --rollouts "$RUNS/rollouts" --out "$RUNS/encoded"
 $WM encode --vae "$RUNS/vae_z32.pt" --rollouts "$RUNS/heldout" --out "$RUNS/heldout_encoded"
-$WM train-mdnrnn --data "$RUNS/encoded" --out "$RUNS/mdnrnn.pt" --epochs 20 --predict-reward --predict-done
+$WM train-mdnrnn --data "$RUNS/encoded" --out "$RUNS/mdnrnn.pt" --epochs 100 --seq-len 200 --batch-size 32 --predict-reward --predict-done

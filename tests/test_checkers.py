@@ -27,3 +27,34 @@ def test_check_prints_and_returns(capsys):
     assert checkers.controller_parameters.check(867) is True
     assert checkers.controller_parameters.check(864) is False
     assert "Not yet" in capsys.readouterr().out
+
+
+def test_simple_es_checker_accepts_the_package_version_and_names_mistakes():
+    import numpy as np
+
+    from wmcourse import checkers, evolve
+
+    assert checkers.simple_es.problem(evolve.simple_es) is None
+
+    def maximises(objective, x0, sigma, population, elite, generations, seed):
+        rng, mean, best, curve = np.random.default_rng(seed), np.asarray(x0, float), np.inf, []
+        for _ in range(generations):
+            c = mean + sigma * rng.standard_normal((population, len(mean)))
+            v = objective(c)
+            mean = c[np.argsort(v)[-elite:]].mean(axis=0)
+            best = min(best, v.min())
+            curve.append(best)
+        return curve
+
+    def last_not_best(objective, x0, sigma, population, elite, generations, seed):
+        rng, mean, curve = np.random.default_rng(seed), np.asarray(x0, float), []
+        for _ in range(generations):
+            c = mean + sigma * rng.standard_normal((population, len(mean)))
+            v = objective(c)
+            mean = c[np.argsort(v)[:elite]].mean(axis=0)
+            curve.append(v.min())
+        return curve
+
+    assert "LOWEST" in checkers.simple_es.problem(maximises)
+    assert "never go up" in checkers.simple_es.problem(last_not_best)
+    assert "Not attempted" in checkers.simple_es.problem(...)

@@ -62,3 +62,25 @@ def test_dream_needs_reward_and_done_heads_and_right_shapes():
         dream.BatchedDream(MDNRNN(MDNRNNConfig(z_size=4, hidden=8)), torch.zeros(2, 4))
     with pytest.raises(ShapeError, match=r"\(N, 4\)"):
         dream.BatchedDream(_model(), torch.zeros(2, 5))
+
+
+def test_drive_dream_and_drive_real_agree_with_the_batched_dream_and_the_real_env():
+    from wmcourse import agent, vae
+
+    model = _model(seed=3)
+    config = controller.ControllerConfig(input_size=model.config.z_size + model.config.hidden, action_size=3)
+    params = np.random.default_rng(0).normal(0, 0.1, config.n_params).astype(np.float32)
+    z0 = torch.randn(model.config.z_size)
+    trip = agent.drive_dream(model, params, config, z0, max_steps=25, seed=5)
+    T = len(trip["actions"])
+    assert trip["z"].shape == (T + 1, model.config.z_size) and np.allclose(trip["z"][0], z0.numpy())
+    world = dream.BatchedDream(model, z0.view(1, -1), max_steps=25, generator=torch.Generator().manual_seed(5))
+    batched = dream.rollout_returns(world, torch.as_tensor(params).view(1, -1), config, 1)
+    assert np.isclose(trip["rewards"].sum(), float(batched[0, 0]), atol=1e-4)  # the same dream, step for step
+
+    v = vae.build_vae(vae.VAEConfig(z_size=model.config.z_size, width=0.125))
+    wm = agent.WorldModelAgent(v, model, params, config)
+    drive = agent.drive_real(wm, seed=0, max_steps=12)
+    assert drive["frames"].shape == (12, 64, 64, 3) and drive["frames"].dtype == np.uint8
+    assert drive["rewards"].shape == drive["predicted_rewards"].shape == (12,)
+    assert np.all(drive["actions"][:, 1:] >= 0) and np.all(np.abs(drive["actions"][:, 0]) <= 1)

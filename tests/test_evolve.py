@@ -30,3 +30,26 @@ def test_checkpoint_of_other_settings_is_refused(tmp_path):
     evolve(sphere_score, 3, EvolveConfig(population=6, generations=2), checkpoint=ckpt, progress=False)
     with pytest.raises(ValueError, match="other settings"):
         evolve(sphere_score, 4, EvolveConfig(population=6, generations=2), checkpoint=ckpt, progress=False)
+
+
+def test_trace_cma_covariance_is_the_sampling_distribution_and_it_descends():
+    from wmcourse.evolve import rosenbrock, trace_cma
+
+    trace = trace_cma(rosenbrock, np.array([-1.5, 2.0]), 0.5, population=200, generations=40)
+    # the candidates of one generation are drawn from N(mean, covariance): their sample covariance agrees
+    snap = trace[5]
+    np.testing.assert_allclose(np.cov(snap.candidates.T), snap.covariance, rtol=0.35, atol=0.02 * snap.covariance.max())
+    np.testing.assert_allclose(snap.candidates.mean(0), snap.mean, atol=3 * np.sqrt(snap.covariance.diagonal().max() / 200))
+    assert trace[-1].best < 1e-3 < trace[0].best
+    np.testing.assert_allclose(trace[-1].mean, [1.0, 1.0], atol=0.05)
+
+
+def test_simple_es_with_a_fixed_step_stalls_where_cma_does_not():
+    from wmcourse.evolve import rosenbrock, simple_es, trace_cma
+
+    x0 = np.array([-1.5, 2.0])
+    simple = simple_es(rosenbrock, x0, sigma=0.3, population=8, generations=60)
+    adaptive = trace_cma(rosenbrock, x0, 0.3, population=8, generations=60)[-1].best
+    assert all(a >= b for a, b in zip(simple, simple[1:]))  # best-so-far never rises
+    assert simple[-1] < simple[0]
+    assert adaptive < simple[-1] / 10  # the adaptive step and shape get far closer to the optimum

@@ -10,15 +10,6 @@ from wmcourse import checkers, mdn
 from wmcourse.errors import ShapeError
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors gain nothing from a second thread, and on a busy 2-core machine its barriers cost seconds."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def random_mixture(shape=(4, 7, 3), K=5, seed=0, dtype=torch.float64):
     g = torch.Generator().manual_seed(seed)
     log_pi = torch.log_softmax(2 * torch.randn(*shape, K, generator=g, dtype=dtype), dim=-1)

@@ -9,15 +9,6 @@ from wmcourse.errors import CourseError, MissingArtefactError, ShapeError
 from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors gain nothing from a second thread, and on a busy 2-core machine its barriers cost seconds."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 SMALL = MDNRNNConfig(z_size=4, action_size=2, hidden=32, K=3, lr=1e-2, batch_size=16, seq_len=16,
                      predict_reward=True, predict_done=True)
 
@@ -212,3 +203,18 @@ def test_train_mdnrnn_command(data, tmp_path, capsys):
     assert "saved" in capsys.readouterr().out
     assert cli.main(["train-mdnrnn", "--data", str(tmp_path / "none.npz"), "--out", str(out)]) == 2
     assert "No encoded episodes" in capsys.readouterr().err
+
+
+def test_smooth_rewards_is_the_mean_of_the_next_k_within_each_episode():
+    from wmcourse.mdnrnn import EncodedEpisodes, smooth_rewards
+
+    lengths = [3, 2]
+    data = EncodedEpisodes.from_episodes([
+        {"mu": torch.zeros(T + 1, 2), "logvar": torch.zeros(T + 1, 2), "actions": torch.zeros(T, 1),
+         "rewards": torch.tensor(r, dtype=torch.float32), "dones": torch.zeros(T, dtype=torch.bool)}
+        for T, r in zip(lengths, ([1.0, 2.0, 6.0], [4.0, 8.0]))])
+    out = smooth_rewards(data, 2)
+    assert torch.allclose(out.rewards, torch.tensor([1.5, 4.0, 6.0, 6.0, 8.0]))  # never mixes two episodes
+    assert smooth_rewards(data, 1) is data
+    with pytest.raises(ValueError, match="at least 1"):
+        smooth_rewards(data, 0)

@@ -51,3 +51,57 @@ def start_latents(data: EncodedEpisodes) -> torch.Tensor:
     """The latent of each episode's first real frame: where dreams begin."""
     firsts = torch.cumsum(data.lengths + 1, 0) - (data.lengths + 1)
     return data.mu[firsts]
+
+
+@torch.no_grad()
+def drive_real(wm: WorldModelAgent, seed: int, max_steps: int = 1000) -> dict[str, np.ndarray]:
+    """One real CarRacing episode driven by the agent: the preprocessed frames it saw (T, 64, 64, 3) uint8,
+    its codes z (T, Z), actions (T, A), rewards (T,), and M's predicted reward at each step (T,), read from
+    the same memory the agent acts with (what the dream would have paid along this real drive)."""
+    from .envs import make_env
+
+    env = make_env("CarRacing-v3")
+    obs, _ = env.reset(seed=seed)
+    wm.state = None
+    frames, codes, actions, rewards, predicted = [], [], [], [], []
+    for _ in range(max_steps):
+        frame = preprocess_frames(obs[None])
+        z, _ = wm.vae.encode(frames_to_tensor(frame))
+        action = wm.act(obs[None])
+        out = wm.mdnrnn.heads(wm.state[0])
+        obs, reward, terminated, truncated, _ = env.step(action[0])
+        frames.append(frame[0])
+        codes.append(z[0].numpy())
+        actions.append(action[0])
+        rewards.append(reward)
+        predicted.append(float(out.reward[0]) if out.reward is not None else np.nan)
+        if terminated or truncated:
+            break
+    env.close()
+    return {"frames": np.stack(frames), "z": np.stack(codes), "actions": np.stack(actions),
+            "rewards": np.asarray(rewards, np.float32), "predicted_rewards": np.asarray(predicted, np.float32)}
+
+
+@torch.no_grad()
+def drive_dream(mdnrnn: MDNRNN, params: np.ndarray, config: controller.ControllerConfig, z0: torch.Tensor,
+                tau: float = 1.0, max_steps: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
+    """One dream driven by the controller from the code z0 (Z,) of a real frame: the dream's codes (T + 1, Z),
+    actions (T, A), M's rewards (T,) and done flags (T,). Decode the codes with V to see it."""
+    from .dream import BatchedDream
+
+    world = BatchedDream(mdnrnn, z0.view(1, -1), tau=tau, max_steps=max_steps,
+                         generator=torch.Generator().manual_seed(seed))
+    p = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
+    features = world.reset(1)
+    codes, actions, rewards, dones = [world.z[0].clone()], [], [], []
+    for _ in range(max_steps):
+        action = controller.act(p, features.view(1, 1, -1), config)[0]
+        features, reward, done = world.step(action)
+        codes.append(world.z[0].clone())
+        actions.append(action[0])
+        rewards.append(float(reward[0]))
+        dones.append(bool(done[0]))
+        if done[0]:
+            break
+    return {"z": torch.stack(codes).numpy(), "actions": torch.stack(actions).numpy(),
+            "rewards": np.asarray(rewards, np.float32), "dones": np.asarray(dones)}

@@ -92,3 +92,25 @@ def verify(folder: Path | None = None) -> list[str]:
         if path.is_file() and name not in entries and path.name not in (MANIFEST_NAME, "README.md", "collection.json"):
             problems.append(f"{name} is in {folder} but not in the manifest: record it with wmcourse.artefacts.record.")
     return problems
+
+
+def repo_root() -> Path:
+    """The repository's root folder (where scripts/ and the Makefile are)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def run_command(command: str) -> None:
+    """Run a shell command from the repository root, showing its output (progress bars too) as it comes;
+    the command's `python` is this Python. For a notebook's RETRAIN flag. Raises if the command fails."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    print(f"$ {command}", flush=True)
+    with subprocess.Popen(command, shell=True, cwd=repo_root(), env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT) as process:
+        for chunk in iter(lambda: process.stdout.read1(4096), b""):
+            sys.stdout.write(chunk.decode(errors="replace"))
+            sys.stdout.flush()
+    if process.returncode:
+        raise RuntimeError(f"`{command}` failed with exit status {process.returncode} (its output is above).")

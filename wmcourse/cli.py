@@ -90,6 +90,7 @@ def _cmd_train_mdnrnn(args: argparse.Namespace) -> None:
         z_size=data.z_size, action_size=data.action_size, hidden=args.hidden, K=args.mixtures, lr=args.lr,
         grad_clip=args.grad_clip, batch_size=args.batch_size, seq_len=args.seq_len,
         predict_reward=args.predict_reward, predict_done=args.predict_done, done_weight=args.done_weight,
+        reward_smoothing=args.reward_smoothing,
     )
     print(f"{len(data)} episodes, {data.num_steps:,} steps, z {data.z_size}, actions {data.action_size}; "
           f"M has {mdnrnn.parameter_count(mdnrnn.MDNRNN(config)):,} parameters")
@@ -100,26 +101,15 @@ def _cmd_train_mdnrnn(args: argparse.Namespace) -> None:
 
 
 def _cmd_evolve(args: argparse.Namespace) -> None:
-    import torch
-
-    from . import agent, controller, dream, evolve, mdnrnn
+    from . import agent, controller, evolve, mdnrnn
 
     model = mdnrnn.load_mdnrnn(args.mdnrnn)
     starts = agent.start_latents(mdnrnn.load_encoded(args.encoded))
-    c = model.config
-    config = controller.ControllerConfig(input_size=c.z_size + c.hidden, action_size=c.action_size)
-    generator = torch.Generator().manual_seed(args.seed)
-    world = dream.BatchedDream(model, starts, tau=args.tau, max_steps=args.max_steps, generator=generator)
     settings = evolve.EvolveConfig(population=args.population, rollouts=args.rollouts, sigma_init=args.sigma_init,
                                    generations=args.generations, seed=args.seed)
-
-    def score(candidates):
-        return dream.population_returns(world, torch.as_tensor(candidates, dtype=torch.float32), config,
-                                        args.rollouts).numpy()
-
-    print(f"evolving {config.n_params} parameters in the dream of {args.mdnrnn} (tau {args.tau}), "
-          f"{len(starts)} real start frames")
-    result = evolve.evolve(score, config.n_params, settings, checkpoint=args.out + ".es.pkl")
+    print(f"evolving the controller in the dream of {args.mdnrnn} (tau {args.tau}), {len(starts)} real start frames")
+    result, config = evolve.evolve_in_dream(model, starts, settings, args.tau, args.max_steps,
+                                            checkpoint=args.out + ".es.pkl")
     controller.save_controller(args.out, result.best_params, config, history=result.history, tau=args.tau,
                                mdnrnn=args.mdnrnn)
     last = result.history[-1]
@@ -138,6 +128,16 @@ def _cmd_eval_agent(args: argparse.Namespace) -> None:
                       "episodes": len(result.returns), "returns": result.returns.round(2).tolist()}))
 
 
+def _cmd_tau_sweep(args: argparse.Namespace) -> None:
+    from . import tau_sweep
+
+    config = tau_sweep.TauSweepConfig(taus=tuple(args.taus), generations=args.generations, population=args.population,
+                                      rollouts=args.rollouts, dream_episodes=args.dream_episodes,
+                                      real_episodes=args.real_episodes, num_envs=args.num_envs, seed=args.seed)
+    sweep = tau_sweep.run_tau_sweep(args.vae, args.mdnrnn, args.encoded, args.out, config)
+    print(f"wrote {args.out}: {len(sweep['rows'])} temperatures")
+
+
 def _cmd_pipeline(args: argparse.Namespace) -> None:
     from pathlib import Path
 
@@ -147,6 +147,52 @@ def _cmd_pipeline(args: argparse.Namespace) -> None:
               if getattr(args, k) is not None}
     report = pipeline.run_pipeline(Path(args.runs), pipeline.PipelineConfig(**fields), stop_after=args.stop_after)
     print((Path(args.runs) / "report.md").read_text() if report["stages"] else "nothing to do")
+
+
+def _cmd_figures(args: argparse.Namespace) -> None:
+    from . import figures
+
+    if args.list:
+        for spec in figures.select(args.only):
+            print(f"{spec.name:24s} notebook {spec.notebook}, cell '{spec.cell}'" + ("  (optional)" if spec.optional else ""))
+        return
+    report = figures.write_figures(args.out, args.only, dpi=args.dpi)
+    print(f"{len(report['written'])} figures in {args.out}" + (f", {len(report['skipped'])} optional ones skipped"
+                                                              if report["skipped"] else ""))
+    if report["failed"]:
+        raise CourseError("these figures could not be drawn:\n" + "\n".join(f"  {name}: {why}"
+                                                                           for name, why in report["failed"]))
+
+
+def _cmd_dreamer(args: argparse.Namespace) -> None:
+    import os
+    import shlex
+
+    from . import dreamer
+
+    chosen = {k: getattr(args, k) for k in ("train_every", "eval_every", "gamma") if getattr(args, k) is not None}
+    config = dreamer.DreamerConfig(env_id=args.env, steps=args.steps, seed=args.seed, **chosen)
+    run_dir = args.run_dir or f"runs/dreamer/{args.env}-seed{args.seed}"
+    agent = dreamer.Dreamer(config)
+    print(f"Dreamer on {args.env} for {args.steps:,} real steps; parameters {agent.parameter_counts()}; "
+          f"checkpoints in {run_dir} (rerun the same command to resume)")
+    results = dreamer.train(config, run_dir, resume=not args.no_resume, log=print)
+    options = [f"--{k.replace('_', '-')} {v}" for k, v in chosen.items()] + ([f"--seed {args.seed}"] if args.seed else [])
+    command = " ".join([f"python -m wmcourse dreamer --env {args.env} --steps {args.steps}", *options,
+                        f"--out {shlex.quote(args.out)}"] + ([f"--run-dir {shlex.quote(args.run_dir)}"] if args.run_dir else []))
+    paths = dreamer.write_results(results, args.out, run_dir, command)
+    print(f"final real score {results['final']['mean']:.1f} +- {results['final']['std']:.1f} over "
+          f"{results['final']['episodes']} episodes; {results['train_seconds']:.0f} s "
+          f"({results['train_cpu_seconds']:.0f} s CPU); wrote {', '.join(os.fspath(p) for p in paths)}")
+
+
+def _cmd_cartpole(args: argparse.Namespace) -> None:
+    from . import cartpole_experiment as ce
+
+    config = ce.fast_config(args.seed) if args.fast else ce.ExperimentConfig(seed=args.seed)
+    results = ce.run_experiment(config, out=args.out, record=not args.no_record)
+    print(ce.format_table(results))
+    print(f"wrote {args.out} and its checkpoints beside it ({results['seconds']:.0f} s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predict-reward", action="store_true")
     p.add_argument("--predict-done", action="store_true")
     p.add_argument("--done-weight", type=float, default=m.done_weight, help="weight of done = 1 steps")
+    p.add_argument("--reward-smoothing", type=int, default=m.reward_smoothing,
+                   help="reward target: mean of the next k rewards (1: raw)")
     p.add_argument("--held-out", type=float, default=0.05, help="fraction of episodes kept for evaluation")
     p.add_argument("--no-resume", action="store_true", help="start over even if --out exists")
     p.set_defaults(run=_cmd_train_mdnrnn)
@@ -263,6 +311,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1000, help="track seeds: keep them apart from the training data's")
     p.set_defaults(run=_cmd_eval_agent)
 
+    from .tau_sweep import TauSweepConfig
+
+    t = TauSweepConfig()
+    p = sub.add_parser("tau-sweep", help="evolve a controller in the dream at each temperature; score it in dream and reality")
+    p.add_argument("--vae", default="runs/CarRacing-v3/vae_z32.pt")
+    p.add_argument("--mdnrnn", default="runs/CarRacing-v3/mdnrnn.pt")
+    p.add_argument("--encoded", default="runs/CarRacing-v3/encoded", help="encoded episodes: their first frames start the dreams")
+    p.add_argument("--out", default="runs/CarRacing-v3/tau_sweep.json", help="the table (controllers go beside it)")
+    p.add_argument("--taus", type=float, nargs="+", default=list(t.taus))
+    p.add_argument("--generations", type=int, default=t.generations)
+    p.add_argument("--population", type=int, default=t.population)
+    p.add_argument("--rollouts", type=int, default=t.rollouts)
+    p.add_argument("--dream-episodes", type=int, default=t.dream_episodes)
+    p.add_argument("--real-episodes", type=int, default=t.real_episodes)
+    p.add_argument("--num-envs", type=int, default=t.num_envs)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_cmd_tau_sweep)
+
     p = sub.add_parser("pipeline", help="run every stage from nothing: collect, V, M, C in the dream, real evaluation")
     p.add_argument("task", choices=["carracing"])
     p.add_argument("--runs", default="runs/CarRacing-v3", help="where everything is written; rerun to resume")
@@ -274,6 +340,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--stop-after", default=None, choices=["collect", "train-vae", "encode", "train-mdnrnn", "evolve"])
     p.set_defaults(run=_cmd_pipeline)
+
+    p = sub.add_parser("figures", help="draw the slides' figures (PNG) from the shipped artefacts, as the notebooks do")
+    p.add_argument("--out", default="slides/figures")
+    p.add_argument("--only", nargs="+", default=None, help="figure names or notebook numbers (00, 01, ...)")
+    p.add_argument("--dpi", type=int, default=110)
+    p.add_argument("--list", action="store_true", help="list the figures and the notebook cell each comes from")
+    p.set_defaults(run=_cmd_figures)
+
+    p = sub.add_parser("dreamer", help="train the minimal Dreamer agent (notebook 07) and write its learning curve")
+    p.add_argument("--env", default="CartPole-v1")
+    p.add_argument("--steps", type=int, default=50_000, help="real environment steps")
+    p.add_argument("--out", default="runs/dreamer/dreamer_cartpole.json",
+                   help="results JSON (the agent goes beside it as .pt); inside data/ both are recorded in the manifest")
+    p.add_argument("--run-dir", default=None, help="checkpoints (default runs/dreamer/ENV-seedN); rerun to resume")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train-every", type=int, default=None, help="real steps per update (default: DreamerConfig's)")
+    p.add_argument("--gamma", type=float, default=None, help="discount (default: DreamerConfig's; DreamerV3: 0.997)")
+    p.add_argument("--eval-every", type=int, default=None, help="real steps between points of the learning curve")
+    p.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
+    p.set_defaults(run=_cmd_dreamer)
+
+    p = sub.add_parser("cartpole", help="notebook 06: the CartPole World Model that fails on random data, its fixes, "
+                                        "and DQN on the same real budget (the measured table)")
+    p.add_argument("--out", default="data/cartpole_results.json", help="the table; checkpoints are written beside it")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fast", action="store_true", help="a tiny run of the same code paths (seconds, numbers meaningless)")
+    p.add_argument("--no-record", action="store_true", help="do not add the files to data/manifest.json")
+    p.set_defaults(run=_cmd_cartpole)
     return parser
 
 

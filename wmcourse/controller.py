@@ -87,3 +87,14 @@ def load_controller(path: str | Path) -> tuple[np.ndarray, ControllerConfig, dic
         raise MissingArtefactError(f"No controller at {path}. Evolve one with:\n    python -m wmcourse evolve --out {path}")
     with np.load(path) as f:
         return f["params"], ControllerConfig(**json.loads(str(f["config"]))), json.loads(str(f["details"]))
+
+
+SHIPPED_NAME = "controller_carracing.npz"
+SHIPPED_COMMAND = "bash scripts/evolve_carracing_controller.sh"
+
+
+def load_shipped_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
+    """The controller evolved in the shipped MDN-RNN's dream (data/), with its history and tau in details."""
+    from .artefacts import require
+
+    return load_controller(require(SHIPPED_NAME, SHIPPED_COMMAND))

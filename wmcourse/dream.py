@@ -68,9 +68,9 @@ class BatchedDream:
 
 
 @torch.no_grad()
-def population_returns(dream: BatchedDream, params: Tensor, config: controller.ControllerConfig,
-                       rollouts: int) -> Tensor:
-    """Mean dream return of each of P candidate controllers over `rollouts` dreams each: (P, n) -> (P,).
+def rollout_returns(dream: BatchedDream, params: Tensor, config: controller.ControllerConfig,
+                    rollouts: int) -> Tensor:
+    """Dream return of each of P candidate controllers in each of `rollouts` dreams: (P, n) -> (P, rollouts).
 
     All P x rollouts dreams run as one batch; a dream that has ended stops earning reward.
     """
@@ -85,7 +85,13 @@ def population_returns(dream: BatchedDream, params: Tensor, config: controller.C
         alive &= ~done
         if not alive.any():
             break
-    return total.view(population, rollouts).mean(dim=1)
+    return total.view(population, rollouts)
+
+
+def population_returns(dream: BatchedDream, params: Tensor, config: controller.ControllerConfig,
+                       rollouts: int) -> Tensor:
+    """Mean dream return of each of P candidate controllers over `rollouts` dreams each: (P, n) -> (P,)."""
+    return rollout_returns(dream, params, config, rollouts).mean(dim=1)
 
 
 class DreamEnv(gym.Env):

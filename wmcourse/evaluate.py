@@ -105,3 +105,4 @@ def evaluate(env_id: str, policy: Policy | None, episodes: int, seed: int = 0, n
         bar.close()
         envs.close()
     return EvalResult(np.array(returns), np.array(lengths), steps, time.perf_counter() - start)
+

@@ -69,3 +69,88 @@ def evolve(score: Callable[[np.ndarray], np.ndarray], n_params: int, config: Evo
             tmp.replace(checkpoint)
     bar.close()
     return EvolveResult(np.asarray(es.mean), history)
+
+
+# --- CMA-ES on toy functions, for looking at the search distribution (notebook 04) --------------------
+
+def rosenbrock(x: np.ndarray) -> np.ndarray:
+    """Rosenbrock's banana valley, minimised at (1, 1): f(x, y) = (1 - x)^2 + 100 (y - x^2)^2. (N, 2) -> (N,)."""
+    x = np.atleast_2d(x)
+    return (1 - x[:, 0]) ** 2 + 100 * (x[:, 1] - x[:, 0] ** 2) ** 2
+
+
+def sphere(x: np.ndarray) -> np.ndarray:
+    """The round bowl f(x) = |x - 1|^2, minimised at (1, ..., 1). (N, n) -> (N,)."""
+    return ((np.atleast_2d(x) - 1.0) ** 2).sum(axis=1)
+
+
+@dataclass
+class SearchSnapshot:
+    """CMA-ES's search distribution at one generation, and the candidates it drew from it."""
+
+    generation: int
+    mean: np.ndarray        # m, (n,)
+    covariance: np.ndarray  # sigma^2 D C D, (n, n): candidates are m + N(0, covariance)
+    candidates: np.ndarray  # (P, n), drawn from the distribution above
+    values: np.ndarray      # (P,), the objective at each candidate
+    best: float             # the lowest value seen so far
+
+
+def trace_cma(objective: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, sigma0: float, population: int = 8,
+              generations: int = 30, seed: int = 0) -> list[SearchSnapshot]:
+    """Minimise objective ((P, n) -> (P,)) with cma and keep every generation's distribution and candidates."""
+    es = cma.CMAEvolutionStrategy(np.asarray(x0, float), sigma0, {"popsize": population, "seed": seed + 1,
+                                                                  "verbose": -9})
+    snapshots, best = [], np.inf
+    for generation in range(generations):
+        scale = np.diag(es.sigma_vec.scaling * np.ones(len(x0)))
+        covariance = es.sigma ** 2 * scale @ np.asarray(es.C) @ scale
+        mean = np.array(es.mean)
+        candidates = np.asarray(es.ask())
+        values = np.asarray(objective(candidates), float)
+        es.tell(list(candidates), list(values))
+        best = min(best, float(values.min()))
+        snapshots.append(SearchSnapshot(generation, mean, covariance, candidates, values, best))
+    return snapshots
+
+
+def simple_es(objective: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, sigma: float, population: int = 8,
+              elite: int = 2, generations: int = 30, seed: int = 0) -> list[float]:
+    """The simplest evolution strategy, for comparison with CMA-ES: a round Gaussian of fixed size.
+
+        x_i = m + sigma * eps_i,  eps_i ~ N(0, I)       i = 1..population
+        m  <- mean of the `elite` candidates with the lowest objective
+
+    Returns the best value seen so far after each generation (minimising).
+    """
+    rng = np.random.default_rng(seed)
+    mean, best, curve = np.asarray(x0, float), np.inf, []
+    for _ in range(generations):
+        candidates = mean + sigma * rng.standard_normal((population, len(mean)))
+        values = np.asarray(objective(candidates), float)
+        mean = candidates[np.argsort(values)[:elite]].mean(axis=0)
+        best = min(best, float(values.min()))
+        curve.append(best)
+    return curve
+
+
+# --- the controller evolved inside the dream ----------------------------------------------------------
+
+def evolve_in_dream(model, start_z, settings: EvolveConfig, tau: float = 1.0, max_steps: int = 1000,
+                    checkpoint: str | Path | None = None, progress: bool = True):
+    """CMA-ES on the linear controller, every candidate scored by the mean return of settings.rollouts dreams
+    of M (the whole population x rollouts stepped as one batch). Returns (EvolveResult, ControllerConfig)."""
+    import torch
+
+    from . import controller, dream
+
+    c = model.config
+    config = controller.ControllerConfig(input_size=c.z_size + c.hidden, action_size=c.action_size)
+    world = dream.BatchedDream(model, start_z, tau=tau, max_steps=max_steps,
+                               generator=torch.Generator().manual_seed(settings.seed))
+
+    def score(candidates: np.ndarray) -> np.ndarray:
+        params = torch.as_tensor(candidates, dtype=torch.float32)
+        return dream.population_returns(world, params, config, settings.rollouts).numpy()
+
+    return evolve(score, config.n_params, settings, checkpoint=checkpoint, progress=progress), config

@@ -39,7 +39,7 @@ import math
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -77,6 +77,7 @@ class MDNRNNConfig:
     predict_done: bool = False    # Doom: yes
     done_weight: float = 10.0     # weight of the done = 1 steps in the done loss (the paper's restart_factor)
     reward_weight: float = 1.0
+    reward_smoothing: int = 1     # reward target: the mean of the next k real rewards (1: the raw reward)
 
 
 class MDNRNNOutput(NamedTuple):
@@ -392,6 +393,29 @@ class SequenceBatch:
         return SequenceBatch(**{f.name: changes.get(f.name, getattr(self, f.name)) for f in fields(self)})
 
 
+def smooth_rewards(data: EncodedEpisodes, k: int) -> EncodedEpisodes:
+    """The same episodes with each reward replaced by the mean of the next k (fewer at an episode's end):
+
+        r~_t = (r_t + r_{t+1} + ... + r_{t+k-1}) / k
+
+    CarRacing pays +1000/N at the exact step a tile is crossed, which M cannot time from a 64x64 frame; the
+    smoothed reward is a rate (how fast the car eats track) that it can read from speed and road, and an
+    episode's sum barely changes. k = 1 returns the data unchanged.
+    """
+    if k < 1:
+        raise ValueError(f"reward smoothing k must be at least 1 (1 = raw rewards), got {k}.")
+    if k == 1:
+        return data
+    smoothed = torch.empty_like(data.rewards)
+    for start, length in zip(data.step_offsets.tolist(), data.lengths.tolist()):
+        r = data.rewards[start:start + length]
+        total = torch.cat([r.new_zeros(1), r.cumsum(0)])
+        t = torch.arange(length)
+        end = (t + k).clamp(max=length)
+        smoothed[start:start + length] = (total[end] - total[t]) / (end - t)
+    return replace(data, rewards=smoothed)
+
+
 def epoch_windows(data: EncodedEpisodes, seq_len: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
     """One epoch of windows, shuffled: ceil(T_i / seq_len) of episode i, each starting at a random step.
 
@@ -509,6 +533,7 @@ def train_mdnrnn(dataset: EncodedEpisodes | str | Path, config: MDNRNNConfig | N
         raise ShapeError(f"The config expects z_size={c.z_size} and action_size={c.action_size} but the data has "
                          f"{data.z_size} and {data.action_size}: build the config with those.")
     dev = pick_device(device)
+    data = smooth_rewards(data, c.reward_smoothing)
     train, held = split_episodes(data, held_out, seed)
     train, held = train.to(dev), held.to(dev) if held is not None else None
 
@@ -520,7 +545,7 @@ def train_mdnrnn(dataset: EncodedEpisodes | str | Path, config: MDNRNNConfig | N
     history: list[dict] = []
     if out_path is not None and resume and Path(out_path).exists():
         ckpt = _read_checkpoint(out_path, dev)
-        if ckpt["config"] != asdict(c) or ckpt.get("seed") != seed:
+        if {**asdict(MDNRNNConfig()), **ckpt["config"]} != asdict(c) or ckpt.get("seed") != seed:
             raise CourseError(f"The checkpoint {out_path} was made with another config or seed: delete it, "
                               "choose another out path, or pass resume=False (--no-resume) to start over.")
         model.load_state_dict(ckpt["model"])
@@ -561,3 +586,219 @@ def train_mdnrnn(dataset: EncodedEpisodes | str | Path, config: MDNRNNConfig | N
                         index_generator=index_gen.get_state(), noise_generator=noise_gen.get_state())
     bar.close()
     return model.eval(), history
+
+
+# --- the shipped model and what it predicts (notebooks 02 and 03) -------------------------------------
+
+SHIPPED_NAME = "mdnrnn_carracing.pt"
+SHIPPED_COMMAND = "bash scripts/train_carracing_models.sh && python scripts/ship_carracing_models.py"
+HELDOUT_ENCODED_NAME = "carracing_heldout_encoded.npz"  # the held-out episodes (data/carracing_heldout), encoded by V
+HELDOUT_ROLLOUTS = "carracing_heldout"
+
+
+def load_shipped_mdnrnn(device: torch.device | str = "cpu") -> MDNRNN:
+    """The MDN-RNN shipped in data/ (trained on encoded CarRacing rollouts), in eval mode."""
+    from .artefacts import require
+
+    return load_mdnrnn(require(SHIPPED_NAME, SHIPPED_COMMAND), device)
+
+
+def load_shipped_heldout_encoded() -> EncodedEpisodes:
+    """The held-out CarRacing episodes (never trained on) encoded by the shipped VAE: M's test set."""
+    from .artefacts import require
+
+    return load_encoded(require(HELDOUT_ENCODED_NAME, SHIPPED_COMMAND))
+
+
+def load_heldout_episode(index: int = 0):
+    """One held-out real CarRacing episode (wmcourse.rollouts.Episode: obs (T, 64, 64, 3) uint8, action (T, 3), ...)."""
+    from .artefacts import require
+    from .rollouts import load_episodes
+
+    folder = require(f"{HELDOUT_ROLLOUTS}/shard_00000.npz", SHIPPED_COMMAND).parent
+    episodes = load_episodes(folder, max_episodes=index + 1)
+    if index >= len(episodes):
+        raise ValueError(f"There are {len(episodes)} held-out episodes in {folder}; index {index} is out of range.")
+    return episodes[index]
+
+
+def shipped_training_record() -> dict:
+    """How the shipped M was trained: its config, its per-epoch history (when the file keeps it) and the
+    figures the manifest recorded for it (when there is a manifest entry). Missing parts are empty."""
+    from .artefacts import load_manifest, require
+
+    path = require(SHIPPED_NAME, SHIPPED_COMMAND)
+    ckpt = _read_checkpoint(path, "cpu")
+    entry = load_manifest(path.parent).get(SHIPPED_NAME, {})
+    return {"config": ckpt["config"], "history": list(ckpt.get("history", [])), "seed": ckpt.get("seed"),
+            "manifest": entry}
+
+
+def parameter_breakdown(model: MDNRNN) -> dict[str, int]:
+    """Trainable numbers by part: LSTM weights, LSTM biases (two vectors in PyTorch), the mixture head, the extra heads."""
+    parts = {
+        "LSTM weights": model.lstm.weight_ih_l0.numel() + model.lstm.weight_hh_l0.numel(),
+        "LSTM biases (b_ih + b_hh)": model.lstm.bias_ih_l0.numel() + model.lstm.bias_hh_l0.numel(),
+        "mixture head": parameter_count(model.mdn),
+    }
+    if model.reward_head is not None:
+        parts["reward head"] = parameter_count(model.reward_head)
+    if model.done_head is not None:
+        parts["done head"] = parameter_count(model.done_head)
+    return parts
+
+
+PREDICTION_MODES = ("sample", "likeliest", "average")
+
+
+def _next_latent(out: MDNRNNOutput, mode: str, tau: float, generator: torch.Generator | None) -> Tensor:
+    """One latent from M's prediction: a sample, the mean of the likeliest component, or the mixture's average."""
+    if mode == "sample":
+        return mdn.sample(out.log_pi, out.mu, out.log_sigma, tau, generator)
+    if mode == "likeliest":
+        return out.mu.gather(-1, out.log_pi.argmax(dim=-1, keepdim=True)).squeeze(-1)
+    if mode == "average":
+        return (out.log_pi.exp() * out.mu).sum(dim=-1)
+    raise ValueError(f"Unknown prediction mode {mode!r}: choose one of {', '.join(PREDICTION_MODES)}.")
+
+
+def _check_episode(model: MDNRNN, z: Tensor, actions: Tensor) -> None:
+    c = model.config
+    if z.ndim != 2 or actions.ndim != 2 or len(z) != len(actions) + 1 \
+            or z.shape[1] != c.z_size or actions.shape[1] != c.action_size:
+        raise ShapeError(
+            f"Expected one episode: latents z of shape (T + 1, {c.z_size}) and actions of shape (T, {c.action_size}), "
+            f"got {tuple(z.shape)} and {tuple(actions.shape)} (EncodedEpisodes.episode(i) gives mu and actions in this form)."
+        )
+
+
+@torch.no_grad()
+def teacher_forced_states(model: MDNRNN, z: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
+    """M's memory along a real episode: after reading [z_t, a_t] for t = 0..T-1, its (h_t, c_t), each (T, hidden).
+
+    The prediction at step t (read from h_t) is M's distribution over the real z_{t+1}.
+    """
+    _check_episode(model, z, actions)
+    state, hs, cs = None, [], []
+    for t in range(len(actions)):
+        _, state = model.step(z[t:t + 1], actions[t:t + 1], state)
+        hs.append(state[0][0])
+        cs.append(state[1][0])
+    return torch.stack(hs), torch.stack(cs)
+
+
+@torch.no_grad()
+def _open_loop(model: MDNRNN, state: State, actions: Tensor, horizon: int, mode: str, tau: float,
+               generator: torch.Generator | None) -> Tensor:
+    """From memories state (B, hidden) whose next prediction is z_{t+1}, feed M's own latents back in under the
+    given actions (B, horizon - 1, A): returns the B x horizon predicted latents z_{t+1} .. z_{t+horizon}."""
+    zs = []
+    out = model.heads(state[0])
+    for j in range(horizon):
+        z_next = _next_latent(out, mode, tau, generator)
+        zs.append(z_next)
+        if j + 1 < horizon:
+            out, state = model.step(z_next, actions[:, j], state)
+    return torch.stack(zs, dim=1)
+
+
+@torch.no_grad()
+def predict_ahead(model: MDNRNN, z: Tensor, actions: Tensor, start: int, horizon: int, mode: str = "sample",
+                  samples: int = 1, tau: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
+    """M's guess of the next `horizon` latents of a real episode, from step `start` on:
+
+        1. read the real z_0, a_0, ..., z_start, a_start (teacher forcing): M's memory now knows the past;
+        2. predict z_{start+1}, feed that guess back with the real next action a_{start+1}, predict z_{start+2},
+           ... up to z_{start+horizon} (open loop: M never sees the real latents after z_start).
+
+    z (T + 1, Z) are the VAE's codes of the episode (its mu), actions (T, A). mode: "sample" draws from the
+    mixture (at temperature tau; `samples` independent futures), "likeliest" takes each dimension's most
+    probable component mean, "average" the mixture's mean sum_k pi_k mu_k (what a single Gaussian would
+    predict). Returns (samples, horizon, Z): decode it with the VAE to compare with the real frames
+    start + 1 .. start + horizon.
+    """
+    _check_episode(model, z, actions)
+    T = len(actions)
+    if horizon < 1 or not 0 <= start or start + horizon > T:
+        raise ValueError(f"Need 0 <= start and 1 <= horizon with start + horizon <= T = {T} (the episode's steps), "
+                         f"got start={start}, horizon={horizon}.")
+    _, state = model(z[None, :start + 1], actions[None, :start + 1])
+    state = (state[0].expand(samples, -1).contiguous(), state[1].expand(samples, -1).contiguous())
+    future_actions = actions[start + 1:start + horizon].expand(samples, -1, -1)
+    return _open_loop(model, state, future_actions, horizon, mode, tau, generator)
+
+
+@torch.no_grad()
+def horizon_errors(model: MDNRNN, z: Tensor, actions: Tensor, horizon: int, starts: Sequence[int] | None = None,
+                   mode: str = "likeliest", samples: int = 8, seed: int = 0) -> dict[str, np.ndarray]:
+    """Mean squared error per latent dimension between M's open-loop predictions and the real latents, by
+    steps ahead (1 .. horizon), over many start steps of one episode; next to two baselines that know no
+    dynamics: "copy last" (z_{t+k} = z_t) and "stand still in the mean" (z_{t+k} = the episode's mean latent).
+
+    starts: default every step from 0 to T - horizon. mode "sample" averages over `samples` draws per start.
+    Returns {"steps_ahead", "model", "copy_last", "mean_latent"}, arrays of length horizon.
+    """
+    _check_episode(model, z, actions)
+    T = len(actions)
+    starts = list(range(0, T - horizon + 1)) if starts is None else list(starts)
+    if not starts or min(starts) < 0 or max(starts) + horizon > T:
+        raise ValueError(f"Every start must satisfy 0 <= start <= T - horizon = {T - horizon}, got {starts[:5]}...")
+    h, c = teacher_forced_states(model, z, actions)
+    idx = torch.tensor(starts)
+    n = samples if mode == "sample" else 1
+    state = (h[idx].repeat_interleave(n, 0), c[idx].repeat_interleave(n, 0))
+    offsets = idx[:, None] + torch.arange(1, horizon)                                 # (S, horizon - 1)
+    future_actions = actions[offsets.clamp(max=T - 1)].repeat_interleave(n, 0)
+    g = torch.Generator().manual_seed(seed)
+    pred = _open_loop(model, state, future_actions, horizon, mode, 1.0, g)              # (S n, horizon, Z)
+    real = z[idx[:, None] + torch.arange(1, horizon + 1)].repeat_interleave(n, 0)       # (S n, horizon, Z)
+    last = z[idx].repeat_interleave(n, 0)[:, None]
+    return {
+        "steps_ahead": np.arange(1, horizon + 1),
+        "model": ((pred - real) ** 2).mean(dim=(0, 2)).numpy(),
+        "copy_last": ((last - real) ** 2).mean(dim=(0, 2)).numpy(),
+        "mean_latent": ((z.mean(dim=0) - real) ** 2).mean(dim=(0, 2)).numpy(),
+    }
+
+
+@torch.no_grad()
+def marginal_gaussian_nll(data: EncodedEpisodes, seed: int = 0) -> float:
+    """A baseline for M's z_nll: nats per dimension of the next latent under one Gaussian per dimension fitted
+    to all the latents at once (mean and spread, no memory, no actions). z is sampled from the stored mu and
+    sigma with `seed`, as evaluate_mdnrnn samples it; the targets are every observation after the first of
+    each episode."""
+    g = torch.Generator().manual_seed(seed)
+    z = data.mu + torch.exp(0.5 * data.logvar) * torch.randn(data.mu.shape, generator=g)
+    first = torch.zeros(len(z), dtype=torch.bool)
+    first[data.latent_offsets] = True
+    target = z[~first]
+    mu, log_sigma = target.mean(dim=0), target.std(dim=0).log()
+    return float(-mdn.gaussian_log_prob(target, mu, log_sigma).mean())
+
+
+@torch.no_grad()
+def dream_spread(model: MDNRNN, z0: Tensor, actions: Tensor, taus: Sequence[float], dreams: int = 16,
+                 seed: int = 0) -> dict[str, np.ndarray]:
+    """How wild the dream is at each temperature, measured on `dreams` dreams from the same start z0 (Z,)
+    under the same actions (T, A):
+
+        step   = mean squared change per step, mean_t ||z_{t+1} - z_t||^2 / Z     (how jumpy one dream is)
+        spread = variance across the dreams of the final latent, per dimension     (how far the futures diverge)
+
+    Returns {"tau": taus, "step": ..., "spread": ...}; compare "step" with the same number on the real episode.
+    """
+    steps, spreads = [], []
+    for tau in taus:
+        g = torch.Generator().manual_seed(seed)
+        zs = dream_sequence(model, z0.expand(dreams, -1), actions.expand(dreams, -1, -1), tau, g)  # (n, T + 1, Z)
+        steps.append(float(((zs[:, 1:] - zs[:, :-1]) ** 2).mean()))
+        spreads.append(float(zs[:, -1].var(dim=0).mean()))
+    return {"tau": np.asarray(taus, float), "step": np.array(steps), "spread": np.array(spreads)}
+
+
+def sampled_step_size(mu: Tensor, logvar: Tensor, seed: int = 0) -> float:
+    """The "step" of dream_spread measured on a real encoded episode: mean_t ||z_{t+1} - z_t||^2 / Z with
+    z = mu + sigma * eps sampled as M saw it in training (mu, logvar: (T + 1, Z))."""
+    g = torch.Generator().manual_seed(seed)
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=g)
+    return float(((z[1:] - z[:-1]) ** 2).mean())

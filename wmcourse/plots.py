@@ -72,3 +72,352 @@ def return_histogram(returns: np.ndarray, title: str, ax: plt.Axes | None = None
     ax.set_title(title)
     ax.legend()
     return ax
+
+
+# --- notebook 01: the VAE -------------------------------------------------------------------------------
+
+def frame_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str] | None = None,
+               col_labels: Sequence[str] | None = None, size: float = 1.5, suptitle: str | None = None) -> plt.Figure:
+    """A grid of images: one list of frames per row, each row labelled on its left."""
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols + 1.2, size * n_rows + 0.5), squeeze=False)
+    for i, row in enumerate(rows):
+        for j in range(n_cols):
+            ax = axes[i][j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if j < len(row):
+                ax.imshow(row[j])
+            if j == 0 and row_labels is not None:
+                ax.set_ylabel(row_labels[i], rotation=0, ha="right", va="center", fontsize=10)
+            if i == 0 and col_labels is not None:
+                ax.set_title(col_labels[j], fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def reconstruction_grid(originals: np.ndarray, reconstructions: np.ndarray | dict[str, np.ndarray],
+                        size: float = 1.5, suptitle: str | None = None) -> plt.Figure:
+    """Originals in the top row, each model's reconstructions of the same frames in the rows below."""
+    if not isinstance(reconstructions, dict):
+        reconstructions = {"reconstruction": reconstructions}
+    return frame_grid([originals, *reconstructions.values()], ["original", *reconstructions], size=size,
+                      suptitle=suptitle)
+
+
+def training_curve(history: dict[str, list[float]], title: str = "VAE training") -> plt.Figure:
+    """Loss and its two terms per optimizer step: reconstruction (summed squared error) and KL (nats)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+    axes[0].plot(history["step"], history["loss"], label="loss = reconstruction + beta KL", color="#1d4ed8")
+    axes[0].plot(history["step"], history["reconstruction"], label="reconstruction", color="#93c5fd", ls="--")
+    axes[0].set_ylabel("per frame")
+    axes[0].set_title("loss", fontsize=10)
+    axes[1].plot(history["step"], history["kl"], color="#b91c1c")
+    axes[1].set_ylabel("nats per frame")
+    axes[1].set_title("KL term (after the free-bits floor)", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel("optimizer step")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def beta_tradeoff(results: Sequence[dict], ax: plt.Axes | None = None) -> plt.Axes:
+    """One point per trained beta: held-out reconstruction error against the KL the codes carry."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    results = sorted(results, key=lambda r: r["beta"])
+    kl = [r["kl_nats_per_frame"] for r in results]
+    mse = [r["mse_per_pixel"] for r in results]
+    ax.plot(kl, mse, "-", color="#93c5fd", zorder=1)
+    points = ax.scatter(kl, mse, c=np.log2([r["beta"] for r in results]), cmap="viridis", s=80, zorder=2,
+                        edgecolors="#333")
+    for r, x, y in zip(results, kl, mse):
+        ax.annotate(f"β = {r['beta']:g}", (x, y), textcoords="offset points", xytext=(8, 6), fontsize=10)
+    ax.set_xlabel("KL(q(z|x) || N(0, I)) per frame, nats   (information kept in z)")
+    ax.set_ylabel("held-out MSE per pixel")
+    ax.set_title("The β trade-off, measured on held-out frames")
+    ax.figure.colorbar(points, ax=ax, label="log2 β")
+    ax.ticklabel_format(useOffset=False)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def kl_per_dimension_bars(kl: np.ndarray, ax: plt.Axes | None = None, floor: float | None = None) -> plt.Axes:
+    """Mean KL of each latent dimension on held-out frames: which dimensions carry information."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 2.8))
+    ax.bar(np.arange(len(kl)), kl, color="#60a5fa", ec="#1e3a8a")
+    if floor is not None:
+        ax.axhline(floor, color="#b91c1c", ls="--", lw=1,
+                   label=f"free-bits floor, {floor:g} nats a dimension (on average)")
+        ax.legend()
+    ax.set_xticks(np.arange(len(kl)))
+    ax.set_xlabel("latent dimension j")
+    ax.set_ylabel("mean KL (nats)")
+    ax.set_title("How much each latent dimension says about a held-out frame")
+    ax.figure.tight_layout()
+    return ax
+
+
+def latent_size_errors(results_by_z: dict[int, dict], ax: plt.Axes | None = None) -> plt.Axes:
+    """Held-out reconstruction error against the size of z (same network width, same training)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3))
+    zs = sorted(results_by_z)
+    ax.plot(zs, [results_by_z[z]["mse_per_pixel"] for z in zs], "o-", color="#1d4ed8")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(zs, [str(z) for z in zs])
+    ax.set_xlabel("size of z")
+    ax.set_ylabel("held-out MSE per pixel")
+    ax.set_title("More numbers in z, better reconstructions?")
+    ax.grid(alpha=0.3)
+    ax.figure.tight_layout()
+    return ax
+
+
+# --- notebooks 02 and 03: mixture density networks and temperature ------------------------------------
+
+def _toy_predictions(model, x_grid):
+    import torch
+
+    with torch.no_grad():
+        log_pi, mu, log_sigma = model(torch.as_tensor(x_grid, dtype=torch.float32)[:, None])
+    return log_pi[:, 0].exp().numpy(), mu[:, 0].numpy(), log_sigma[:, 0].exp().numpy()
+
+
+def _mixture_density(y, pi, mu, sigma):
+    """Density of a 1-D mixture (weights pi, means mu, scales sigma, each (K,)) at the points y."""
+    y = np.asarray(y, float)[:, None]
+    return (pi * np.exp(-0.5 * ((y - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))).sum(axis=1)
+
+
+def toy_fits_figure(x, y, single, mixture, nll: dict[str, float] | None = None, x_slice: float = 0.6) -> plt.Figure:
+    """The T-junction toy problem: one Gaussian (mean +- sigma) and a mixture density network (component means,
+    drawn darker the more weight pi_k they carry) fitted to the same data, and both densities at x = x_slice."""
+    x, y = np.asarray(x).ravel(), np.asarray(y).ravel()
+    grid = np.linspace(0, 1, 200)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), gridspec_kw={"width_ratios": [1, 1, 0.8]})
+    nll = nll or {}
+    for ax in axes[:2]:
+        ax.scatter(x, y, s=4, color="#9ca3af", alpha=0.5, label="data: cars past the junction")
+        ax.set_xlabel("x: distance past the junction")
+        ax.set_ylabel("y: sideways position")
+        ax.set_ylim(-1.5, 1.5)
+    _, mu1, sigma1 = _toy_predictions(single, grid)
+    axes[0].plot(grid, mu1[:, 0], color="#b91c1c", lw=2.5, label="predicted mean")
+    axes[0].fill_between(grid, mu1[:, 0] - sigma1[:, 0], mu1[:, 0] + sigma1[:, 0], color="#fca5a5", alpha=0.4,
+                         label="mean ± sigma")
+    title = "one Gaussian" + (f": NLL {nll['single']:.2f} nats" if "single" in nll else "")
+    axes[0].set_title(title + "\nthe mean drives straight into the wall", fontsize=10)
+    pi, mu, sigma = _toy_predictions(mixture, grid)
+    K = pi.shape[1]
+    colors = plt.cm.tab10(np.arange(K))
+    for k in range(K):
+        rgba = np.tile(colors[k], (len(grid), 1))
+        rgba[:, 3] = np.clip(pi[:, k], 0.02, 1)
+        axes[1].scatter(grid, mu[:, k], s=10, c=rgba, edgecolors="none")
+    axes[1].plot([], [], "o", color="#444", label="component mean mu_k\n(more opaque = larger pi_k)")
+    title = f"mixture density network, K = {K}" + (f": NLL {nll['mixture']:.2f} nats" if "mixture" in nll else "")
+    axes[1].set_title(title + "\nweight on both branches, none in between", fontsize=10)
+    for ax in axes[:2]:
+        ax.axvline(x_slice, color="#1d4ed8", ls=":", lw=1)
+        ax.legend(loc="upper left", fontsize=8)
+    ys = np.linspace(-1.5, 1.5, 400)
+    near = np.abs(x - x_slice) < 0.05
+    ax = axes[2]
+    ax.hist(y[near], bins=30, range=(-1.5, 1.5), density=True, color="#d1d5db", label=f"data with |x - {x_slice}| < 0.05")
+    p1, m1, s1 = (a[0] for a in _toy_predictions(single, np.array([x_slice])))
+    pk, mk, sk = (a[0] for a in _toy_predictions(mixture, np.array([x_slice])))
+    ax.plot(ys, _mixture_density(ys, p1, m1, s1), color="#b91c1c", lw=2, label="one Gaussian")
+    ax.plot(ys, _mixture_density(ys, pk, mk, sk), color="#1d4ed8", lw=2, label="mixture")
+    ax.set_xlabel("y")
+    ax.set_ylabel(f"p(y | x = {x_slice})")
+    ax.set_title(f"the predicted densities at x = {x_slice}", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def tempered_mixture_figure(log_pi, mu, log_sigma, taus=(0.3, 1.0, 1.5, 2.0)) -> plt.Figure:
+    """One 1-D mixture at several temperatures: its density (left) and its weights pi_k(tau) (right).
+
+    log_pi, mu, log_sigma: (K,) tensors or arrays; the tempering is wmcourse.mdn.temperature."""
+    import torch
+
+    from .mdn import temperature
+
+    log_pi, mu, log_sigma = (torch.as_tensor(np.asarray(a, np.float32)) for a in (log_pi, mu, log_sigma))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [1.6, 1]})
+    lo, hi = float((mu - 4 * log_sigma.exp() * 1.6).min()), float((mu + 4 * log_sigma.exp() * 1.6).max())
+    ys = np.linspace(lo, hi, 600)
+    colors = [("#111827" if tau == 1 else plt.cm.coolwarm(0.1 if tau < 1 else 0.55 + 0.45 * min(tau - 1, 1)))
+              for tau in taus]
+    K, width = len(mu), 0.8 / len(taus)
+    for i, (tau, color) in enumerate(zip(taus, colors)):
+        lp, ls = temperature(log_pi, log_sigma, tau)
+        pi, sigma = lp.exp().numpy(), ls.exp().numpy()
+        axes[0].plot(ys, _mixture_density(ys, pi, mu.numpy(), sigma), color=color, lw=2.2 if tau == 1 else 1.6,
+                     ls="-" if tau == 1 else "--", label=f"tau = {tau:g}" + ("  (as trained)" if tau == 1 else ""))
+        axes[1].bar(np.arange(K) + (i - (len(taus) - 1) / 2) * width, pi, width, color=color, ec="#333", lw=0.5,
+                    label=f"tau = {tau:g}")
+    for k in range(K):
+        axes[0].axvline(float(mu[k]), color="#9ca3af", lw=0.8, ls=":")
+    axes[0].set_xlabel("next value of one latent dimension")
+    axes[0].set_ylabel("density")
+    axes[0].set_title("the mixture's density: tau < 1 sharpens, tau > 1 flattens and widens")
+    axes[0].legend()
+    axes[1].set_xticks(np.arange(K), [f"k = {k + 1}\nmu = {float(mu[k]):+.1f}" for k in range(K)])
+    axes[1].set_ylabel("weight pi_k(tau)")
+    axes[1].set_title("the weights: softmax(log pi / tau)")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def horizon_error_plot(errors: dict[str, np.ndarray], ax: plt.Axes | None = None,
+                       title: str = "M's open-loop prediction error, held-out episode") -> plt.Axes:
+    """Latent squared error by steps ahead: M's predictions against the baselines that know no dynamics
+    (wmcourse.mdnrnn.horizon_errors)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    k = errors["steps_ahead"]
+    labels = {"model": ("M (likeliest component, fed back)", "#1d4ed8", "o-"),
+              "copy_last": ("copy the last real latent", "#6b7280", "s--"),
+              "mean_latent": ("always the episode's mean latent", "#d97706", "^:")}
+    for key, (label, color, style) in labels.items():
+        if key in errors:
+            ax.plot(k, errors[key], style, color=color, label=label, ms=4)
+    ax.set_xlabel("steps ahead k (M sees the real past up to step t, then only its own guesses)")
+    ax.set_ylabel("squared error per latent dim")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def mdnrnn_history_plot(history: Sequence[dict], baseline: float | None = None) -> plt.Figure:
+    """Per-epoch z NLL of the MDN-RNN on its training windows and on held-out episodes (and the other terms)."""
+    epochs = [row["epoch"] for row in history]
+    extra = [k for k in ("reward_mse", "done_bce") if k in history[0]]
+    fig, axes = plt.subplots(1, 1 + len(extra), figsize=(5.5 * (1 + len(extra)), 3.4), squeeze=False)
+    axes = axes[0]
+    axes[0].plot(epochs, [r["z_nll"] for r in history], "o-", color="#1d4ed8", ms=3, label="training")
+    if "held_out_z_nll" in history[0]:
+        axes[0].plot(epochs, [r["held_out_z_nll"] for r in history], "s--", color="#b91c1c", ms=3, label="held out")
+    if baseline is not None:
+        axes[0].axhline(baseline, color="#6b7280", ls=":", label="one Gaussian per dimension, no memory")
+    axes[0].set_ylabel("z NLL, nats per dimension")
+    axes[0].set_title("next-latent NLL (lower is better)")
+    for ax, key in zip(axes[1:], extra):
+        ax.plot(epochs, [r[key] for r in history], "o-", color="#1d4ed8", ms=3, label="training")
+        if f"held_out_{key}" in history[0]:
+            ax.plot(epochs, [r[f"held_out_{key}"] for r in history], "s--", color="#b91c1c", ms=3, label="held out")
+        ax.set_title({"reward_mse": "reward head: squared error", "done_bce": "done head: weighted cross-entropy"}[key])
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def tau_table_plot(rows: Sequence[dict], title: str, solved: float | None = None,
+                   random: tuple[float, float] | None = None, ax: plt.Axes | None = None) -> plt.Axes:
+    """Dream score and real score (mean +- std) for each temperature tau, as grouped bars.
+
+    rows: dicts with tau, dream_mean, dream_std, real_mean, real_std (wmcourse.paper.tau_rows, data/tau_sweep.json)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.8))
+    taus = [r["tau"] for r in rows]
+    x = np.arange(len(rows))
+    ax.bar(x - 0.2, [r["dream_mean"] for r in rows], 0.4, yerr=[r["dream_std"] for r in rows], capsize=3,
+           color="#c4b5fd", ec="#4c1d95", label="score in the dream")
+    ax.bar(x + 0.2, [r["real_mean"] for r in rows], 0.4, yerr=[r["real_std"] for r in rows], capsize=3,
+           color="#86efac", ec="#14532d", label="score in the real game")
+    if solved is not None:
+        ax.axhline(solved, color="#b91c1c", ls="--", lw=1.2, label=f"solved ({solved:g})")
+    if random is not None:
+        ax.axhspan(random[0] - random[1], random[0] + random[1], color="#9ca3af", alpha=0.25,
+                   label=f"random policy {random[0]:g} ± {random[1]:g}")
+    ax.set_xticks(x, [f"tau = {t:g}" for t in taus])
+    ax.set_ylabel("score")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper right")
+    return ax
+
+
+def dream_spread_plot(spread: dict[str, np.ndarray], real_step: float | None = None) -> plt.Figure:
+    """How jumpy each dream is and how far many dreams drift apart, by temperature (wmcourse.mdnrnn.dream_spread)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.3))
+    axes[0].plot(spread["tau"], spread["step"], "o-", color="#7c3aed")
+    if real_step is not None:
+        axes[0].axhline(real_step, color="#15803d", ls="--", label="the real episode")
+        axes[0].legend()
+    axes[0].set_ylabel("mean squared change\nper step, per dim")
+    axes[0].set_title("how jumpy one dream is")
+    axes[1].plot(spread["tau"], spread["spread"], "o-", color="#b91c1c")
+    axes[1].set_ylabel("variance across dreams\nat the last step, per dim")
+    axes[1].set_title("how far dreams from the same start drift apart")
+    for ax in axes:
+        ax.set_xlabel("temperature tau")
+        ax.axvline(1.0, color="#9ca3af", ls=":", lw=1)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _ellipse_points(mean: np.ndarray, covariance: np.ndarray, radius: float = 2.0, n: int = 100) -> np.ndarray:
+    """Points on the ellipse {m + radius * L u : |u| = 1}, L the Cholesky factor: radius 2 holds ~86% of a 2-D Gaussian."""
+    angle = np.linspace(0, 2 * np.pi, n)
+    circle = np.stack([np.cos(angle), np.sin(angle)])
+    return (mean[:, None] + radius * np.linalg.cholesky(covariance) @ circle).T
+
+
+def cma_search_figure(trace: Sequence, objective, generations: Sequence[int], box=((-2, 2), (-1, 3)),
+                      title: str = "CMA-ES on Rosenbrock's valley") -> plt.Figure:
+    """The search distribution moving and reshaping: for each chosen generation, the contours of log f, the
+    candidates drawn (dots), the mean (cross) and the 2-sigma ellipse of N(m, sigma^2 C).
+    trace: wmcourse.evolve.trace_cma's snapshots."""
+    (x0, x1), (y0, y1) = box
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
+    f = np.log10(objective(np.stack([gx.ravel(), gy.ravel()], axis=1)) + 1e-3).reshape(gx.shape)
+    fig, axes = plt.subplots(1, len(generations), figsize=(3.1 * len(generations), 3.2), sharey=True)
+    for ax, g in zip(np.atleast_1d(axes), generations):
+        snap = trace[g]
+        ax.contourf(gx, gy, f, levels=20, cmap="Greys_r", alpha=0.55)
+        ax.scatter(*snap.candidates.T, s=10, color="#2563eb", zorder=3, label="candidates")
+        ax.plot(*_ellipse_points(snap.mean, snap.covariance).T, color="#dc2626", lw=1.5, label="2-sigma ellipse")
+        ax.plot(*snap.mean, "x", color="#dc2626", ms=9, mew=2, label="mean m")
+        ax.plot(1, 1, "*", color="#facc15", ms=12, mec="k", label="optimum")
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_title(f"generation {g}\nbest so far {snap.best:.2g}", fontsize=9)
+    np.atleast_1d(axes)[0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def evolution_curve(history: Sequence[dict], title: str, ax: plt.Axes | None = None) -> plt.Axes:
+    """Best, mean and worst score of each CMA-ES generation (wmcourse.evolve's history rows)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.4))
+    gens = [r["generation"] for r in history]
+    ax.fill_between(gens, [r["worst"] for r in history], [r["best"] for r in history], color="#bfdbfe",
+                    label="worst to best candidate")
+    ax.plot(gens, [r["mean"] for r in history], color="#1d4ed8", label="population mean")
+    ax.plot(gens, [r["best"] for r in history], color="#1e3a8a", lw=0.8, ls="--", label="best candidate")
+    ax.set_xlabel("generation")
+    ax.set_ylabel("score")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax

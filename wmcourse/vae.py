@@ -407,3 +407,93 @@ def encode_rollouts(model: ConvVAE, rollout_dir: str | Path, out_dir: str | Path
             tmp.replace(path)
         paths.append(path)
     return paths
+
+
+# --- the shipped models (data/) ---------------------------------------------------------------------------
+
+MAKE_SHIPPED = "bash scripts/train_carracing_models.sh && python scripts/ship_carracing_models.py"
+LATENT_SIZES = (4, 8, 16, 32)  # the small VAEs of the latent-size comparison (half width)
+HELDOUT = "carracing_heldout"  # 4 real CarRacing episodes (another seed) that no VAE trained on
+
+
+def shipped_vae_name(z: int = 32, small: bool = False) -> str:
+    """File name in data/ of a shipped VAE: the paper's (z=32) or a small half-width one (z in LATENT_SIZES)."""
+    if small and z not in LATENT_SIZES:
+        raise ValueError(f"The small shipped VAEs have z in {LATENT_SIZES}, got z={z}.")
+    if not small and z != 32:
+        raise ValueError(f"The full-size shipped VAE has z=32 (the paper's), got z={z}; "
+                         f"for other sizes use small=True (z in {LATENT_SIZES}).")
+    return f"vae_carracing_small_z{z}.pt" if small else "vae_carracing_z32.pt"
+
+
+def load_shipped_vae(z: int = 32, small: bool = False, device: str | torch.device = "cpu") -> ConvVAE:
+    """A VAE trained on real CarRacing frames, shipped in data/ (an error naming the command if it is missing)."""
+    from . import artefacts
+
+    return load_vae(artefacts.require(shipped_vae_name(z, small), MAKE_SHIPPED), device=device)
+
+
+def load_heldout_frames(max_frames: int | None = None) -> np.ndarray:
+    """The held-out CarRacing frames shipped in data/carracing_heldout, uint8 (N, 64, 64, 3)."""
+    from . import artefacts, rollouts
+
+    artefacts.require(f"{HELDOUT}/shard_00000.npz", MAKE_SHIPPED)
+    return rollouts.load_frames(artefacts.data_dir() / HELDOUT, max_frames=max_frames)
+
+
+def pick_heldout_frames(n: int = 8, skip: int = 60, seed: int | None = None) -> np.ndarray:
+    """n held-out frames spread over every held-out episode, leaving out each episode's first `skip` steps
+    (the camera zooms in there); seed=None takes them evenly spaced, a seed takes them at random."""
+    from . import artefacts, rollouts
+
+    artefacts.require(f"{HELDOUT}/shard_00000.npz", MAKE_SHIPPED)
+    episodes = rollouts.load_episodes(artefacts.data_dir() / HELDOUT)
+    pool = np.concatenate([e.obs[min(skip, len(e) // 2):] for e in episodes])
+    if seed is None:
+        index = np.linspace(0, len(pool) - 1, n).round().astype(int)
+    else:
+        index = np.sort(np.random.default_rng(seed).choice(len(pool), size=min(n, len(pool)), replace=False))
+    return pool[index]
+
+
+def load_results() -> list[dict]:
+    """Every shipped VAE measured on the held-out frames (data/vae_results.json, written by `eval-vae`):
+    dicts with vae, frames, z_size, beta, parameters, mse_per_pixel, kl_nats_per_frame."""
+    import json
+
+    from . import artefacts
+
+    return json.loads(artefacts.require("vae_results.json", MAKE_SHIPPED).read_text())
+
+
+def beta_sweep_results(results: list[dict]) -> list[dict]:
+    """The beta-sweep models (half width, no free bits), sorted by beta."""
+    return sorted((r for r in results if "vae_beta" in r["vae"]), key=lambda r: r["beta"])
+
+
+def latent_size_results(results: list[dict]) -> dict[int, dict]:
+    """The small VAEs of the latent-size comparison, by z."""
+    found = {}
+    for r in results:
+        name = Path(r["vae"]).name
+        for z in LATENT_SIZES:
+            if name == shipped_vae_name(z, small=True):
+                found[z] = r
+    return dict(sorted(found.items()))
+
+
+def shipped_result(results: list[dict], z: int = 32, small: bool = False) -> dict:
+    """The measured figures of one shipped VAE."""
+    name = shipped_vae_name(z, small)
+    for r in results:
+        if Path(r["vae"]).name == name:
+            return r
+    raise KeyError(f"{name} is not in the results table; remake it with:\n    {MAKE_SHIPPED}")
+
+
+@torch.no_grad()
+def kl_per_dimension(model: ConvVAE, frames: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Mean KL(q(z_j|x) || N(0, 1)) of each latent dimension j over the frames, in nats (z_size,).
+    A dimension near 0 carries no information about the frame: the decoder ignores it."""
+    mu, logvar = encode_frames(model, frames, batch_size)
+    return kl_divergence(torch.from_numpy(mu), torch.from_numpy(logvar)).mean(0).numpy()

@@ -5,3 +5,316 @@ array), so tests call it directly: an exception inside an ipywidgets callback wo
 """
 
 from __future__ import annotations
+
+import imageio.v3 as iio
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import clear_output, display
+
+from . import plots
+from . import vae as _vae
+
+# --- notebook 01: latent traversal and the latent-size switch ---------------------------------------------
+
+
+def decode_code(model: _vae.ConvVAE, z: np.ndarray) -> np.ndarray:
+    """One code z (z_size,) -> the frame the decoder draws for it, uint8 (64, 64, 3)."""
+    return _vae.decode_latents(model, np.asarray(z, np.float32).reshape(1, -1))[0]
+
+
+def with_dimension(z: np.ndarray, dim: int, value: float) -> np.ndarray:
+    """A copy of the code z with dimension `dim` set to `value`."""
+    z = np.array(z, np.float32, copy=True)
+    z[dim] = value
+    return z
+
+
+def traversal_frames(model: _vae.ConvVAE, z: np.ndarray, dim: int, values: np.ndarray) -> np.ndarray:
+    """Decode z with dimension `dim` swept over `values`, the others held: uint8 (len(values), 64, 64, 3)."""
+    codes = np.repeat(np.asarray(z, np.float32).reshape(1, -1), len(values), axis=0)
+    codes[:, dim] = values
+    return _vae.decode_latents(model, codes)
+
+
+def traversal_figure(model: _vae.ConvVAE, z: np.ndarray, dims: list[int], values: np.ndarray,
+                     kl: np.ndarray | None = None) -> plt.Figure:
+    """One row per latent dimension: decode(z) first, then the decoded frame as that dimension sweeps `values`
+    (set to each value in turn, every other dimension held at its value in z)."""
+    start = decode_code(model, z)
+    rows = [[start, *traversal_frames(model, z, d, values)] for d in dims]
+    labels = [f"z[{d}]" + (f"\nKL {kl[d]:.2f}" if kl is not None else "") for d in dims]
+    columns = ["decode(z)", *(f"z[j] = {v:+.1f}" for v in values)]
+    return plots.frame_grid(rows, labels, columns, size=1.1,
+                            suptitle="Latent traversal: one dimension j moves, the others stay put")
+
+
+def png_bytes(frame: np.ndarray, scale: int = 4) -> bytes:
+    """A uint8 frame as PNG bytes, enlarged `scale` times with sharp pixels (for an ipywidgets Image)."""
+    big = np.asarray(frame, np.uint8).repeat(scale, axis=0).repeat(scale, axis=1)
+    return iio.imwrite("<bytes>", big, extension=".png")
+
+
+def _labelled(title: str, image: W.Image) -> W.VBox:
+    return W.VBox([W.HTML(f"<b>{title}</b>"), image], layout=W.Layout(align_items="center"))
+
+
+class LatentTraversal:
+    """One slider per latent dimension, decoding live. It starts from the code mu(x) of a real frame x.
+
+    `sliders[i]` drives dimension `order[i]` (most informative first when per-dimension KLs are given);
+    `decoded` holds the frame drawn for the current sliders. Display it as the last line of a cell.
+    """
+
+    def __init__(self, model: _vae.ConvVAE, frame: np.ndarray, kl: np.ndarray | None = None, limit: float = 4.0,
+                 columns: int = 4, scale: int = 4, seed: int = 0):
+        self.model, self.frame = model, np.asarray(frame)
+        mu, _ = _vae.encode_frames(model, self.frame[None])
+        self.start = mu[0]
+        z_size = len(self.start)
+        self.order = list(np.argsort(-kl)) if kl is not None else list(range(z_size))
+        self._rng = np.random.default_rng(seed)
+        self._hold = False
+        style = {"description_width": "initial"}
+        self.sliders = []
+        for d in self.order:
+            label = f"z[{d}]" + (f" ({kl[d]:.1f})" if kl is not None else "")
+            slider = W.FloatSlider(value=float(np.clip(self.start[d], -limit, limit)), min=-limit, max=limit,
+                                   step=0.05, description=label, readout_format=".2f", style=style,
+                                   layout=W.Layout(width="230px"))
+            slider.observe(self._changed, names="value")
+            self.sliders.append(slider)
+        self.original = W.Image(value=png_bytes(self.frame, scale), format="png")
+        self.image = W.Image(format="png")
+        self.scale = scale
+        reset = W.Button(description="back to the frame's code", icon="undo")
+        reset.on_click(lambda _: self.set_code(self.start))
+        prior = W.Button(description="random code from N(0, I)", icon="random")
+        prior.on_click(lambda _: self.set_code(self._rng.standard_normal(z_size)))
+        note = ("sliders sorted by the dimension's mean KL on held-out frames (in brackets, nats): "
+                "the last ones carry almost nothing" if kl is not None else "")
+        self.widget = W.VBox([
+            W.HBox([_labelled("real held-out frame x", self.original), _labelled("decode(z), live", self.image)]),
+            W.HBox([reset, prior]),
+            W.HTML(f"<small>{note}</small>"),
+            W.GridBox(self.sliders, layout=W.Layout(grid_template_columns=f"repeat({columns}, 240px)")),
+        ])
+        self.update()
+
+    def code(self) -> np.ndarray:
+        """The code z that the sliders spell, in dimension order (z_size,)."""
+        z = np.zeros(len(self.sliders), np.float32)
+        for d, slider in zip(self.order, self.sliders):
+            z[d] = slider.value
+        return z
+
+    def set_code(self, z: np.ndarray) -> None:
+        """Move every slider to the code z at once, then decode once."""
+        self._hold = True
+        try:
+            for d, slider in zip(self.order, self.sliders):
+                slider.value = float(np.clip(z[d], slider.min, slider.max))
+        finally:
+            self._hold = False
+        self.update()
+
+    def update(self) -> np.ndarray:
+        self.decoded = decode_code(self.model, self.code())
+        self.image.value = png_bytes(self.decoded, self.scale)
+        return self.decoded
+
+    def _changed(self, _change) -> None:
+        if not self._hold:
+            self.update()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def latent_size_figure(model: _vae.ConvVAE, frames: np.ndarray, result: dict | None = None) -> plt.Figure:
+    """Held-out frames above, this model's reconstructions below; its measured held-out error in the title."""
+    z = model.config.z_size
+    title = f"z = {z}  ({_vae.count_parameters(model):,} parameters)"
+    if result is not None:
+        title += (f": held-out MSE {result['mse_per_pixel']:.4f} per pixel, KL {result['kl_nats_per_frame']:.1f} "
+                  f"nats per frame ({result['frames']:,} frames)")
+    return plots.reconstruction_grid(frames, {f"z = {z}": _vae.reconstruct(model, frames)}, suptitle=title)
+
+
+class LatentSizeSwitch:
+    """Toggle buttons over VAEs that differ only in the size of z; each shows its reconstructions of the same
+    held-out frames and its measured error. `model` is the one shown, `figure` its last figure."""
+
+    def __init__(self, models: dict[int, _vae.ConvVAE], frames: np.ndarray, results: dict[int, dict] | None = None,
+                 start: int | None = None):
+        self.models, self.frames, self.results = dict(sorted(models.items())), frames, results or {}
+        self.buttons = W.ToggleButtons(options=[(f"z = {z}", z) for z in self.models],
+                                       value=start if start is not None else max(self.models),
+                                       description="latent size")
+        self.output = W.Output()
+        self.buttons.observe(lambda change: self.show(change["new"]), names="value")
+        self.widget = W.VBox([self.buttons, self.output])
+        self.show(self.buttons.value)
+
+    def show(self, z: int) -> plt.Figure:
+        self.model = self.models[z]
+        self.figure = latent_size_figure(self.model, self.frames, self.results.get(z))
+        with self.output:
+            clear_output(wait=True)
+            display(self.figure)
+        plt.close(self.figure)
+        return self.figure
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+# --- notebooks 02 and 03: M's predictions and the temperature slider --------------------------------------
+
+def _as_latents(z) -> "torch.Tensor":
+    import torch
+
+    return torch.as_tensor(np.asarray(z, np.float32))
+
+
+def prediction_rows(mdnrnn_model, vae_model: _vae.ConvVAE, z, actions, frames: np.ndarray, start: int,
+                    horizon: int = 8, samples: int = 2, seed: int = 0, tau: float = 1.0) -> dict[str, np.ndarray]:
+    """Real frames start+1 .. start+horizon of an episode and what M predicts for them (decoded by V):
+
+    M reads the real latents z (T + 1, Z) and actions (T, A) up to step `start`, then feeds back its own guesses
+    (wmcourse.mdnrnn.predict_ahead). Rows: "real", "V's reconstruction", "M: likeliest", "M: sample 1", ...;
+    each uint8 (horizon, 64, 64, 3)."""
+    import torch
+
+    from . import mdnrnn as _m
+
+    z, actions = _as_latents(z), _as_latents(actions)
+    rows = {"real": np.asarray(frames[start + 1:start + horizon + 1]),
+            "V's reconstruction": _vae.decode_latents(vae_model, z[start + 1:start + horizon + 1])}
+    likeliest = _m.predict_ahead(mdnrnn_model, z, actions, start, horizon, mode="likeliest")[0]
+    rows["M: likeliest"] = _vae.decode_latents(vae_model, likeliest)
+    if samples:
+        g = torch.Generator().manual_seed(seed)
+        drawn = _m.predict_ahead(mdnrnn_model, z, actions, start, horizon, mode="sample", samples=samples, tau=tau,
+                                 generator=g)
+        for i in range(samples):
+            rows[f"M: sample {i + 1}"] = _vae.decode_latents(vae_model, drawn[i])
+    return rows
+
+
+def prediction_figure(mdnrnn_model, vae_model: _vae.ConvVAE, z, actions, frames: np.ndarray, start: int,
+                      horizon: int = 8, samples: int = 2, seed: int = 0) -> plt.Figure:
+    """prediction_rows as a grid: one column per step ahead."""
+    rows = prediction_rows(mdnrnn_model, vae_model, z, actions, frames, start, horizon, samples, seed)
+    return plots.frame_grid(list(rows.values()), list(rows), [f"t+{k}" for k in range(1, horizon + 1)], size=1.3,
+                            suptitle=f"M predicts steps {start + 1} to {start + horizon} from the real past up to "
+                                     f"step t = {start} and the real actions")
+
+
+class PredictionExplorer:
+    """A slider over the start step t of a held-out episode: real frames t+1 .. t+horizon above what M predicts
+    for them. `figure` is the last figure shown."""
+
+    def __init__(self, mdnrnn_model, vae_model: _vae.ConvVAE, z, actions, frames: np.ndarray, start: int = 100,
+                 horizon: int = 8, samples: int = 2):
+        self.args = (mdnrnn_model, vae_model, z, actions, frames)
+        self.horizon, self.samples = horizon, samples
+        last = len(actions) - horizon
+        self.slider = W.IntSlider(value=min(start, last), min=0, max=last, step=1, description="start step t",
+                                  continuous_update=False, style={"description_width": "initial"},
+                                  layout=W.Layout(width="500px"))
+        self.seed = W.IntSlider(value=0, min=0, max=99, description="sample seed", continuous_update=False)
+        self.output = W.Output()
+        self.slider.observe(lambda _: self.show(), names="value")
+        self.seed.observe(lambda _: self.show(), names="value")
+        self.widget = W.VBox([W.HBox([self.slider, self.seed]), self.output])
+        self.show()
+
+    def show(self) -> plt.Figure:
+        self.figure = prediction_figure(*self.args, start=self.slider.value, horizon=self.horizon,
+                                        samples=self.samples, seed=self.seed.value)
+        with self.output:
+            clear_output(wait=True)
+            display(self.figure)
+        plt.close(self.figure)
+        return self.figure
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def dream_frames(mdnrnn_model, vae_model: _vae.ConvVAE, z0, actions, tau: float, seed: int = 0,
+                 every: int = 8, frames: int = 8) -> np.ndarray:
+    """A dream decoded: start from the latent z0 (Z,) of a real frame, roll M forward under `actions` (T, A)
+    sampling at temperature tau (wmcourse.mdnrnn.dream_sequence, with a generator seeded by `seed`), and decode
+    every `every`-th latent (z0 first): uint8 (frames, 64, 64, 3). Needs T >= every * (frames - 1)."""
+    import torch
+
+    from . import mdnrnn as _m
+
+    steps = every * (frames - 1)
+    actions = _as_latents(actions)
+    if len(actions) < steps:
+        raise ValueError(f"{frames} frames {every} steps apart need {steps} actions, got {len(actions)}.")
+    g = torch.Generator().manual_seed(seed)
+    dream = _m.dream_sequence(mdnrnn_model, _as_latents(z0), actions[:steps], tau=tau, generator=g)
+    return _vae.decode_latents(vae_model, dream[::every])
+
+
+def strip(frames: np.ndarray, gap: int = 2) -> np.ndarray:
+    """Frames (N, H, W, 3) side by side in one image, with white gaps."""
+    frames = np.asarray(frames, np.uint8)
+    n, h, w, c = frames.shape
+    out = np.full((h, n * w + (n - 1) * gap, c), 255, np.uint8)
+    for i, frame in enumerate(frames):
+        out[:, i * (w + gap):i * (w + gap) + w] = frame
+    return out
+
+
+def dream_grid_figure(mdnrnn_model, vae_model: _vae.ConvVAE, z0, actions, real_frames: np.ndarray,
+                      taus=(0.3, 1.0, 1.5, 2.0), seed: int = 0, every: int = 8, frames: int = 8) -> plt.Figure:
+    """The real frames every `every` steps above one dream per temperature, each from the same real start frame
+    and under the same real actions and the same random seed."""
+    rows = [np.asarray(real_frames[:every * (frames - 1) + 1:every])]
+    rows += [dream_frames(mdnrnn_model, vae_model, z0, actions, tau, seed, every, frames) for tau in taus]
+    return plots.frame_grid(rows, ["real"] + [f"dream\ntau = {tau:g}" for tau in taus],
+                            [f"step {every * i}" for i in range(frames)], size=1.3,
+                            suptitle="Same start frame, same actions, same seed: only the temperature changes")
+
+
+class TauDream:
+    """A temperature slider (and a seed) that re-samples and decodes a dream live, under the real frames.
+
+    The dream starts from the code of a real held-out frame and follows the real recorded actions, so the
+    strip above is what really happened. `frames` holds the decoded dream currently shown."""
+
+    def __init__(self, mdnrnn_model, vae_model: _vae.ConvVAE, z0, actions, real_frames: np.ndarray | None = None,
+                 tau: float = 1.0, every: int = 8, frames: int = 8, scale: int = 2):
+        self.model, self.vae, self.z0, self.actions = mdnrnn_model, vae_model, z0, actions
+        self.every, self.n, self.scale = every, frames, scale
+        style = {"description_width": "initial"}
+        self.tau = W.FloatSlider(value=tau, min=0.05, max=2.5, step=0.05, description="temperature tau",
+                                 continuous_update=False, style=style, layout=W.Layout(width="420px"))
+        self.seed = W.IntSlider(value=0, min=0, max=99, description="dream seed", continuous_update=False,
+                                style=style)
+        self.image = W.Image(format="png")
+        self.tau.observe(lambda _: self.update(), names="value")
+        self.seed.observe(lambda _: self.update(), names="value")
+        steps = ", ".join(str(every * i) for i in range(frames))
+        parts = [W.HBox([self.tau, self.seed])]
+        if real_frames is not None:
+            real = strip(np.asarray(real_frames[:every * (frames - 1) + 1:every]))
+            parts += [W.HTML("<b>real</b> (what happened)"), W.Image(value=png_bytes(real, scale), format="png")]
+        parts += [W.HTML("<b>dream</b> (M's imagination from the first real frame, same actions)"), self.image,
+                  W.HTML(f"<small>steps {steps}</small>")]
+        self.widget = W.VBox(parts)
+        self.update()
+
+    def update(self) -> np.ndarray:
+        self.frames = dream_frames(self.model, self.vae, self.z0, self.actions, self.tau.value, self.seed.value,
+                                   self.every, self.n)
+        self.image.value = png_bytes(strip(self.frames), self.scale)
+        return self.frames
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)

@@ -1,0 +1,368 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Mixture density networks: predicting more than one future
+#
+# V (notebook 01) turns each frame into a code $z_t$ of 32 numbers. **M** has to predict the *next* code,
+# $z_{t+1}$, from the past and the action. But the future is often not one thing: at a T-junction the car
+# may go left or right. A network trained to output one number predicts the **average** of the futures, and
+# the average of "left" and "right" is "straight on, into the wall".
+#
+# In this notebook you will
+# 1. see that failure on a toy T-junction, and fix it with a **mixture density network** (MDN), measured;
+# 2. write the mixture's negative log-likelihood yourself, and see why it needs `logsumexp`;
+# 3. meet the paper's **MDN-RNN** for CarRacing: its parts, its parameter count, its measured held-out NLL;
+# 4. watch it predict real held-out frames a few steps ahead, next to what really happened.
+#
+# Run the cells top to bottom (about a minute on a laptop CPU).
+
+# %% [markdown]
+# ## The one-minute explanation
+#
+# 1. A normal network answers a question with **one number**. Trained with squared error, that number becomes
+#    the average of all the answers it has seen for that question.
+# 2. When the answers fall into two groups (left turn, right turn), the average lies between them, where no
+#    answer ever is. Predicting it is confidently wrong.
+# 3. A mixture density network answers with a **recipe for a distribution** instead: "with probability 0.5
+#    around here, with probability 0.5 around there, this spread each". Sampling from the recipe gives a
+#    left turn or a right turn, never the wall.
+# 4. M in World Models is an LSTM (a network with memory) whose output is such a recipe for each of the 32
+#    numbers of the next code. Sampling from it, again and again, is what makes a *dream*.
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from wmcourse import artefacts, checkers, mdn, mdnrnn, plots, vae, widgets
+from wmcourse.runtime import fast_mode
+
+FAST = fast_mode()  # True under `make test`: shorter toy fits, same code
+SEED = 0
+RETRAIN = False  # True: remake the shipped V and M from scratch (about 45 minutes on 2 cores) instead of loading data/
+torch.manual_seed(SEED)
+print("fast mode" if FAST else "full mode")
+if RETRAIN:
+    artefacts.run_command(mdnrnn.SHIPPED_COMMAND)
+
+# %% [markdown]
+# ## An analogy: the weather forecast
+#
+# Ask a forecaster "how much rain tomorrow?" on a day when a storm will either hit the town (20 mm) or miss it
+# (0 mm), each with even odds. A forecaster who must give one number says 10 mm: the one amount that
+# will certainly *not* fall. A good forecaster says "50% chance of a storm, about 20 mm if it comes". That
+# is a mixture: weights (50/50), and for each outcome a typical value and a spread.
+#
+# ## 1. The T-junction, a toy problem
+#
+# Cars drive up to a junction and turn. $x \in [0, 1]$ is how far past the junction a car is, $y$ its
+# sideways position: half of them go left, $y \approx -\sqrt{x}$, half go right, $y \approx +\sqrt{x}$.
+# Given $x$, there are two right answers for $y$ and none in between.
+
+# %%
+x_train, y_train = mdn.bimodal_toy_data(1000, seed=SEED)
+x_test, y_test = mdn.bimodal_toy_data(1000, seed=SEED + 1)  # fresh cars, for a fair score
+print("x:", tuple(x_train.shape), " y:", tuple(y_train.shape))
+print("mean of y for x > 0.5:", round(float(y_train[x_train > 0.5].mean()), 3), "(no car is there)")
+
+# %% [markdown]
+# Now fit two models to the same data with the same network body (two hidden tanh layers of 32):
+# - **one Gaussian**: the network outputs a mean $\mu(x)$ and a spread $\sigma(x)$. This is ordinary regression
+#   with a learned error bar; its mean is exactly what squared-error training would give.
+# - **a mixture of K = 5 Gaussians** (an MDN): the network outputs, for each component $k$, a weight
+#   $\pi_k(x)$, a mean $\mu_k(x)$ and a spread $\sigma_k(x)$.
+#
+# Both are trained by minimising the **negative log-likelihood** (NLL) of the data: how surprised the model
+# is, on average, by where the cars really are (in nats; lower is better).
+
+# %%
+toy_steps = 300 if FAST else 1500
+single, single_losses = mdn.fit_single_gaussian(x_train, y_train, steps=toy_steps, seed=SEED)
+mixture, mixture_losses = mdn.fit_toy_mdn(x_train, y_train, K=5, steps=toy_steps, seed=SEED)
+toy_nll = {"single": single.nll(x_test, y_test), "mixture": mixture.nll(x_test, y_test)}
+print(f"held-out NLL, one Gaussian: {toy_nll['single']:.3f} nats")
+print(f"held-out NLL, mixture of 5: {toy_nll['mixture']:.3f} nats")
+
+plots.toy_fits_figure(x_train, y_train, single, mixture, nll=toy_nll, x_slice=0.6)
+plt.show()
+
+# %% [markdown]
+# Left: the single Gaussian's mean runs down the middle, between the two branches, and its $\sigma$ has to
+# grow wide enough to cover both. Middle: the mixture puts nearly all of its weight on two components, one
+# per branch (the faint ones carry almost no weight). Right: at $x = 0.6$ the single Gaussian's density
+# peaks where no car ever is; the mixture's has a narrow peak on each branch.
+#
+# The gap in NLL is large. A difference of $\Delta$ nats means that, on average (a geometric mean), the mixture
+# gives each held-out car $e^{\Delta}$ times the density that the single Gaussian gives it:
+
+# %%
+print(f"e^(NLL difference) = {math.exp(toy_nll['single'] - toy_nll['mixture']):.1f}")
+
+# %% [markdown]
+# <details><summary><b>Question:</b> why must the single Gaussian's σ be so large, when each branch is only 0.05 wide? (click)</summary>
+#
+# Its mean sits in the middle, about $\sqrt{x}$ away from every car. A narrow $\sigma$ would make every car
+# look wildly unlikely; the NLL is smallest when $\sigma$ is about the typical distance from the mean, so the
+# model learns $\sigma \approx \sqrt{x}$. It is honest about its error, but it cannot say *where* the error is.
+# </details>
+#
+# <details><summary><b>Question:</b> what would a car sampled from the single Gaussian at x = 0.6 do? And one sampled from the mixture? (click)</summary>
+#
+# From the single Gaussian: land anywhere from about -0.8 to +0.8, most often near 0, straight into the wall
+# between the branches. From the mixture: first pick a component by its weight (a branch, 50/50), then a
+# position close to that branch. Every sample is a plausible car. A dream made of the single Gaussian's
+# samples would be a blur of impossible in-between frames.
+# </details>
+
+# %% [markdown]
+# ## 2. The mixture NLL, and why logsumexp
+#
+# For one number $y$, a mixture of $K$ Gaussians gives the density
+# $$p(y) = \sum_{k=1}^{K} \pi_k \, \mathcal{N}(y;\, \mu_k, \sigma_k^2), \qquad \sum_k \pi_k = 1 .$$
+# The loss is its negative log, averaged over the data (and, for M, over the 32 latent dimensions, each of
+# which has its own mixture):
+# $$\text{NLL} = -\frac{1}{N}\sum_{n} \log \sum_{k} \exp\!\big(\log \pi_k + \log \mathcal{N}(y_n;\, \mu_k, \sigma_k^2)\big),
+# \qquad \log \mathcal{N}(y; \mu, \sigma^2) = -\frac{(y-\mu)^2}{2\sigma^2} - \log \sigma - \tfrac12 \log 2\pi .$$
+#
+# Written like that, the computation stays in logs until the very end, and the last step,
+# $\log \sum_k \exp(a_k)$, is **logsumexp**. Why not compute the densities and add them up? Because far from
+# every mean each density is a number like $e^{-800}$, which a computer rounds to 0, and then $\log 0 = -\infty$:
+
+# %%
+a = torch.tensor([-800.0, -805.0, -1000.0])  # log pi_k + log N_k for a target far from every mean
+naive = torch.log(torch.exp(a).sum())
+stable = torch.logsumexp(a, dim=0)
+by_hand = a.max() + torch.log(torch.exp(a - a.max()).sum())
+print(f"exp(a) = {torch.exp(a).tolist()}   (each underflows to 0)")
+print(f"naive log(sum(exp(a))) = {naive.item()}")
+print(f"torch.logsumexp(a)     = {stable.item():.4f}")
+print(f"max + log(sum(exp(a - max))) = {by_hand.item():.4f}   (the same trick, by hand)")
+
+# %% [markdown]
+# Subtracting the largest term first makes the biggest exponent $e^0 = 1$, so the sum can never be 0 (and
+# can never overflow either). An infinite loss gives infinite or NaN gradients, and a whole training run
+# can die from one unusual frame; logsumexp costs nothing and prevents it.
+#
+# ### Exercise 1: write the mixture NLL
+# Shapes follow the package: parameters `log_pi`, `mu`, `log_sigma` are `(..., D, K)` (D dimensions, each a
+# mixture of K Gaussians; `log_pi` already normalised, `log_sigma` the log of the standard deviation) and
+# `target` is `(..., D)`. Return one number: the mean over every entry and dimension.
+
+# %%
+def mixture_nll(log_pi, mu, log_sigma, target):
+    ...  # your code: return -mean over all entries of logsumexp_k [log pi_k + log N(target; mu_k, sigma_k^2)]
+
+
+checkers.mixture_nll.check(mixture_nll)
+
+# %%
+# Stuck? Uncomment one of these:
+# checkers.mixture_nll.hint()
+# checkers.mixture_nll.solution()
+
+# %% [markdown]
+# The package's version is `wmcourse.mdn.mdn_nll`. Hand-written code should agree with the library that
+# does the same job: here, `torch.distributions.MixtureSameFamily`. Check on the toy MDN's own predictions:
+
+# %%
+with torch.no_grad():
+    log_pi, mu, log_sigma = mixture(x_test)
+    ours = mdn.mdn_nll(log_pi, mu, log_sigma, y_test)
+    library = -mdn.mixture_distribution(log_pi, mu, log_sigma).log_prob(y_test).mean()
+print(f"wmcourse.mdn.mdn_nll: {ours:.6f}   torch.distributions: {library:.6f}")
+
+# %% [markdown]
+# ## 3. M, the MDN-RNN, for CarRacing
+#
+# M reads one step at a time and keeps a memory. At step $t$:
+# $$h_t = \text{LSTM}\big([z_t, a_t],\, h_{t-1}\big), \qquad
+# p(z_{t+1} \mid h_t) = \prod_{d=1}^{32} \sum_{k=1}^{5} \pi_{tdk}\, \mathcal{N}\big(z_{t+1,d};\, \mu_{tdk}, \sigma_{tdk}^2\big).$$
+#
+# - input: the code $z_t$ (32 numbers) and the action $a_t$ (steer, gas, brake): 35 numbers;
+# - an LSTM with 256 hidden units: the memory $h_t$ (this is what the controller C also reads);
+# - a linear **mixture head** from $h_t$ to a 5-way mixture for **each** of the 32 dimensions of $z_{t+1}$
+#   (as in the paper's code, the dimensions are independent given $h_t$).
+#
+# The model shipped in `data/` was trained by the package's command line on encoded rollouts of real
+# CarRacing (`python -m wmcourse train-mdnrnn`, 20 epochs, Adam at lr 1e-3, each gradient element clipped
+# to [-1, 1], a fresh $z = \mu + \sigma\varepsilon$ from V's stored $\mu, \sigma$ for every batch). It also
+# has a reward head and a done head, which the paper used for VizDoom; the paper's CarRacing M had neither.
+
+# %%
+M = mdnrnn.load_shipped_mdnrnn()
+print(M)
+parts = mdnrnn.parameter_breakdown(M)
+for name, count in parts.items():
+    print(f"{name:28s} {count:>9,}")
+print(f"{'total':28s} {mdnrnn.parameter_count(M):>9,}")
+
+# %% [markdown]
+# ### Exercise 2: how many numbers does the mixture head output at each step?
+# For $z$ of 32 numbers and 5 Gaussians per dimension.
+
+# %%
+mdn_head_outputs = ...  # your answer: a whole number
+checkers.mdn_head_outputs.check(mdn_head_outputs)
+
+# %%
+# Stuck? Uncomment one of these:
+# checkers.mdn_head_outputs.hint()
+# checkers.mdn_head_outputs.solution()
+
+# %% [markdown]
+# ### 423,392 here, 422,368 in the paper: why?
+# Count the paper's model (no reward or done head) in PyTorch, and the same model as the original
+# TensorFlow code counts it:
+
+# %%
+paper_config = mdnrnn.MDNRNNConfig()  # z 32, actions 3, LSTM 256, K 5, no reward or done head
+paper_model = mdnrnn.MDNRNN(paper_config)
+ours_count = mdnrnn.parameter_count(paper_model)
+tf_count = mdnrnn.paper_parameter_count(paper_config)
+print(f"PyTorch count:            {ours_count:,}")
+print(f"TensorFlow-style count:   {tf_count:,}   (the paper reports 422,368)")
+print(f"difference:               {ours_count - tf_count:,} = one bias vector of 4 gates x 256 = "
+      f"{paper_model.lstm.bias_hh_l0.numel():,}")
+
+# %% [markdown]
+# PyTorch's `nn.LSTM` keeps two bias vectors, $b_{ih}$ and $b_{hh}$, that only ever appear as their sum
+# $b_{ih} + b_{hh}$; the original TensorFlow cell keeps one. Same function, 1,024 extra (redundant) numbers.
+# Everything else agrees: LSTM weights $4 \cdot 256 \cdot (35 + 256) = 297{,}984$, the mixture head
+# $256 \cdot 480 + 480 = 123{,}360$. The shipped model's reward and done heads add $2 \times 257$.
+#
+# <details><summary><b>Question:</b> each of the 32 dimensions gets its own 1-D mixture. What would it cost to predict all 32 jointly, each component a 32-D Gaussian with a full covariance? (click)</summary>
+#
+# Each component would need a 32 × 32 covariance matrix (528 free numbers, not 32 spreads), so about 16
+# times as many outputs, and sampling would need a matrix factorisation each step. Treating each dimension as
+# its own 1-D mixture is much cheaper; the LSTM's memory $h_t$ carries what links the dimensions over time.
+# </details>
+
+# %% [markdown]
+# ### How well does M predict? The measured NLL
+# The training run scored M after every epoch on its training windows and on 5% of the episodes it kept
+# aside. Below, the same z NLL (nats per latent dimension) over the epochs, and a baseline that knows
+# nothing about time: one Gaussian per dimension fitted to all the latents at once.
+
+# %%
+record = mdnrnn.shipped_training_record()
+heldout = mdnrnn.load_shipped_heldout_encoded()
+baseline_nll = mdnrnn.marginal_gaussian_nll(heldout, seed=SEED)
+if record["history"]:
+    plots.mdnrnn_history_plot(record["history"], baseline=baseline_nll)
+    plt.show()
+    last = record["history"][-1]
+    print(f"after epoch {last['epoch']}: training z NLL {last['z_nll']:.3f}, "
+          f"held-out z NLL {last.get('held_out_z_nll', float('nan')):.3f} nats per dimension")
+if record["manifest"]:
+    print("recorded in data/manifest.json:", record["manifest"]["command"], "on", record["manifest"]["date"])
+
+# %% [markdown]
+# And measured now, on the held-out episodes shipped in `data/carracing_heldout` (recorded with another seed,
+# never seen in training), encoded by V:
+
+# %%
+measured = mdnrnn.evaluate_mdnrnn(M, heldout, seed=SEED)
+print(f"{len(heldout)} held-out episodes, {heldout.num_steps:,} steps")
+print(f"M's z NLL:                                  {measured['z_nll']:.3f} nats per dimension")
+print(f"one Gaussian per dimension, no memory:      {baseline_nll:.3f} nats per dimension")
+print(f"density ratio, M over the baseline, per latent number: e^{baseline_nll - measured['z_nll']:.2f} = "
+      f"{math.exp(baseline_nll - measured['z_nll']):.2f}")
+for key in ("reward_mse", "done_bce"):
+    if key in measured:
+        print(f"{key}: {measured[key]:.4f}")
+
+# %% [markdown]
+# A density can exceed 1, so an NLL can be negative: it measures surprise relative to a spread of one unit.
+# What matters is the comparison: M, which has memory and sees the actions, against a model that has neither.
+#
+# ## 4. M's predictions, seen through V
+#
+# Numbers are one thing; frames are another. Take a held-out episode, encode every frame with V, and let M
+# read the real codes and actions up to step $t$. From there on M sees only **its own guesses** (and the real
+# actions): it predicts $z_{t+1}$, feeds that back in, predicts $z_{t+2}$, and so on. V's decoder turns the
+# guesses into pictures.
+#
+# Three kinds of guess: **likeliest** takes, in each dimension, the mean of the component with the largest
+# weight; **samples** draw from the whole mixture (two different random futures). For reference the second
+# row is V's own reconstruction of the real frame: M can only be as sharp as V.
+
+# %%
+V = vae.load_shipped_vae()
+episode = mdnrnn.load_heldout_episode(0)
+frames = np.concatenate([episode.obs, episode.final_obs[None]])  # T + 1 frames
+z_mu, _ = vae.encode_frames(V, frames)
+z_real, actions = torch.from_numpy(z_mu), torch.from_numpy(episode.action).float()
+horizon = 8
+start = min(120, len(episode) - horizon)  # 120: well after the opening zoom
+print(f"episode of {len(episode)} steps; codes {tuple(z_real.shape)}; actions {tuple(actions.shape)}")
+widgets.prediction_figure(M, V, z_real, actions, frames, start=start, horizon=horizon, samples=2, seed=SEED)
+plt.show()
+
+# %% [markdown]
+# Move the slider to start from another step of the episode (a bend, a straight, the grass), and the seed
+# to draw other samples:
+
+# %%
+widgets.PredictionExplorer(M, V, z_real, actions, frames, start=start, horizon=horizon)
+
+# %% [markdown]
+# How fast do the guesses drift from the truth? Over every start step of the episode: the squared error
+# of the likeliest guess in latent space, by steps ahead, against two guesses that know no dynamics at all.
+
+# %%
+errors = mdnrnn.horizon_errors(M, z_real, actions, horizon=horizon * 2, mode="likeliest")
+plots.horizon_error_plot(errors)
+plt.show()
+for name in ("model", "copy_last", "mean_latent"):
+    print(f"{name:12s}", " ".join(f"{e:.3f}" for e in errors[name]))
+
+# %% [markdown]
+# <details><summary><b>Question:</b> M's samples differ from each other and from the real frames. Is that a failure? (click)</summary>
+#
+# Not by itself. From a frame and an action the future is uncertain: what lies round the next bend is not in
+# the picture, and M cannot know it. A good M gives *plausible* futures, each of which could happen, in the
+# right proportions. The NLL measures exactly that. Later steps drift further, because each guess is built on
+# the previous guesses, not on the truth.
+# </details>
+#
+# <details><summary><b>Question:</b> why might "copy the last latent" be hard to beat one step ahead, and what does M offer that it does not? (click)</summary>
+#
+# At 50 frames a second, consecutive CarRacing frames are nearly identical, so "nothing changes" is a strong
+# one-step guess. But it cannot turn with the road, respond to the steering, or produce more than one
+# future. M gives a distribution that depends on the action: that is what a controller can practise against.
+# </details>
+
+# %% [markdown]
+# ## Self-check
+# - [ ] I can explain why a model trained to output one number predicts the average of the futures, and why
+#       that is wrong when the futures are two separate branches.
+# - [ ] I can write the mixture NLL, with log pi plus the Gaussian's log-density inside a logsumexp.
+# - [ ] I know why logsumexp (subtract the max first) and what happens without it.
+# - [ ] I can list M's parts and count its parameters, and explain the 1,024 difference from the paper.
+# - [ ] I know what M's held-out NLL was measured against, and what its predicted frames look like a few
+#       steps ahead.
+#
+# ## Formulas used
+# | what | formula |
+# |---|---|
+# | mixture density | $p(y) = \sum_k \pi_k\, \mathcal{N}(y; \mu_k, \sigma_k^2)$, $\pi = \text{softmax}(\text{logits})$ |
+# | Gaussian log-density | $\log \mathcal{N}(y; \mu, \sigma^2) = -\frac{(y-\mu)^2}{2\sigma^2} - \log\sigma - \frac12\log 2\pi$ |
+# | mixture NLL | $-\frac{1}{N D}\sum_{n,d} \text{logsumexp}_k\big[\log\pi_{ndk} + \log\mathcal{N}(y_{nd}; \mu_{ndk}, \sigma_{ndk}^2)\big]$ |
+# | logsumexp | $\log\sum_k e^{a_k} = m + \log\sum_k e^{a_k - m}$, $m = \max_k a_k$ |
+# | MDN-RNN | $h_t = \text{LSTM}([z_t, a_t], h_{t-1})$, $p(z_{t+1}\mid h_t) = \prod_d \sum_k \pi_{tdk}\mathcal{N}(\mu_{tdk}, \sigma_{tdk}^2)$ |
+# | parameters | $4 \cdot 256 (35 + 256) + 4 \cdot 256\,[+4 \cdot 256] + 256 \cdot 480 + 480 = 422{,}368\ [423{,}392]$ |
+#
+# **Next:** notebook 03 turns the knob that makes M's dreams tamer or wilder: the temperature $\tau$.

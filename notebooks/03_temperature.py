@@ -1,0 +1,285 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Temperature: tame dreams, wild dreams, nightmares
+#
+# M (notebook 02) predicts a *distribution* over the next latent code. To dream, we sample from it, feed the
+# sample back in, and repeat. One knob changes how we sample: the **temperature** $\tau$. Low $\tau$ gives a
+# tame, predictable dream; high $\tau$ a wild, noisy one. The paper found that the knob decides whether a
+# controller trained in the dream works in reality.
+#
+# In this notebook you will
+# 1. see what $\tau$ does to a mixture of Gaussians, and write the tempering yourself;
+# 2. drag a $\tau$ slider that re-samples and decodes a CarRacing dream live, next to what really happened;
+# 3. measure how jumpy and how divergent the dreams get as $\tau$ grows;
+# 4. read the paper's VizDoom result: why a controller trained in a too-tame dream **cheats**, and why a
+#    slightly *harder* dream ("nightmare") gave the best real score.
+#
+# Run the cells top to bottom (about a minute on a laptop CPU).
+
+# %% [markdown]
+# ## The one-minute explanation
+#
+# 1. M's guess for the next moment is a list of possibilities with weights: "70% the road bends left, 30% it
+#    goes straight", each with some wobble.
+# 2. The temperature changes those odds before we roll the dice. Below 1, the favourite becomes even more
+#    of a favourite and the wobble shrinks: the dream always does the most expected thing. Above 1, the
+#    long shots get more chances and the wobble grows: the dream gets surprising.
+# 3. A controller that practises in a tame dream can learn tricks that only work because the dream is so
+#    predictable (in the paper, the monsters stop shooting). Practising in a slightly wilder dream than
+#    reality makes those tricks fail, so the controller learns to cope instead.
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from wmcourse import artefacts, checkers, evaluate, mdn, mdnrnn, paper, plots, tau_sweep, vae, widgets
+from wmcourse.runtime import fast_mode
+
+FAST = fast_mode()  # True under `make test`: fewer dreams, same code
+SEED = 0
+RETRAIN = False  # True: remake the shipped V and M from scratch (about 45 minutes on 2 cores) instead of loading data/
+torch.manual_seed(SEED)
+print("fast mode" if FAST else "full mode")
+if RETRAIN:
+    artefacts.run_command(mdnrnn.SHIPPED_COMMAND)
+
+# %% [markdown]
+# ## An analogy: a flight simulator with a turbulence knob
+#
+# Pilots train in simulators. Set the turbulence to zero and a trainee can learn habits that only work in
+# perfectly still air: trimming the plane once and letting go. In real air those habits fail. Instructors
+# therefore turn the knob *up*: a trainee who can fly in rougher air than the real day will cope with the
+# real day. Set it far too high, though, and nothing the trainee does works, so nothing is learned.
+# The temperature $\tau$ is that knob for M's dreams.
+#
+# ## 1. What τ does to a mixture
+# For one latent dimension, M predicts weights $\pi_k$, means $\mu_k$ and spreads $\sigma_k$. The paper's
+# temperature changes the weights and the spreads, never the means:
+# $$\pi_k(\tau) = \frac{\pi_k^{1/\tau}}{\sum_j \pi_j^{1/\tau}} = \text{softmax}\Big(\frac{\log \pi}{\tau}\Big)_k,
+# \qquad \sigma_k(\tau) = \sigma_k \sqrt{\tau}.$$
+# Dividing the logits by $\tau$ is the same idea as temperature in a language model's softmax; scaling the
+# spread by $\sqrt{\tau}$ scales the variance by $\tau$. At $\tau = 1$ nothing changes. Here is one mixture of
+# three Gaussians at four temperatures:
+
+# %%
+log_pi = torch.log(torch.tensor([0.6, 0.3, 0.1]))
+mu = torch.tensor([-1.0, 0.8, 2.5])
+log_sigma = torch.log(torch.tensor([0.35, 0.3, 0.4]))
+plots.tempered_mixture_figure(log_pi, mu, log_sigma, taus=(0.3, 1.0, 1.5, 2.0))
+plt.show()
+for tau in (0.3, 1.0, 1.5, 2.0):
+    lp, ls = mdn.temperature(log_pi, log_sigma, tau)
+    print(f"tau = {tau:<4g} weights {np.round(lp.exp().numpy(), 3)}  spreads {np.round(ls.exp().numpy(), 3)}")
+
+# %% [markdown]
+# At $\tau = 0.3$ the likeliest component takes over 90% of the weight and its peak gets tall and narrow: a
+# sample nearly always lands near $-1$. At $\tau = 2$ the weights even out (the rare third component gets
+# almost twice its chance) and every bump widens.
+#
+# <details><summary><b>Question:</b> what is the limit as τ → 0? And as τ → ∞? (click)</summary>
+#
+# As $\tau \to 0$, $\pi^{1/\tau}$ puts all weight on the largest $\pi_k$ and $\sigma\sqrt{\tau} \to 0$: every
+# sample is exactly the mean of the likeliest component, a deterministic dream (the "likeliest" guess of
+# notebook 02). As $\tau \to \infty$ the weights become uniform and the spreads infinite: pure noise.
+# </details>
+#
+# ### Exercise 1: the weight at τ = 0.5
+# A mixture has two components with weights 0.8 and 0.2. What is the first one's weight at $\tau = 0.5$?
+
+# %%
+tempered_weight = ...  # your answer: a number between 0 and 1
+checkers.tempered_weight.check(tempered_weight)
+
+# %% [markdown]
+# ### Exercise 2: write the temperature
+# Shapes follow the package: `log_pi` and `log_sigma` are `(..., D, K)`, `log_pi` normalised over the last
+# axis. Return the tempered `(log_pi, log_sigma)`, both still in logs.
+
+# %%
+def tempered_mixture(log_pi, log_sigma, tau):
+    ...  # your code: return new_log_pi, new_log_sigma
+
+
+checkers.tempered_mixture.check(tempered_mixture)
+
+# %%
+# Stuck? Uncomment one of these:
+# checkers.tempered_weight.hint()
+# checkers.tempered_mixture.hint()
+# checkers.tempered_mixture.solution()
+
+# %% [markdown]
+# The package's version is `wmcourse.mdn.temperature`, and `wmcourse.mdn.sample` draws from the tempered
+# mixture: first a component $k \sim \pi(\tau)$, then $z = \mu_k + \sigma_k\sqrt{\tau}\,\varepsilon$. Check it
+# against `torch.distributions` by sampling: the sample variance should match the library's variance.
+
+# %%
+g = torch.Generator().manual_seed(SEED)
+n = 20_000 if FAST else 200_000
+for tau in (0.3, 1.0, 2.0):
+    draws = mdn.sample(log_pi.expand(n, 1, 3), mu.expand(n, 1, 3), log_sigma.expand(n, 1, 3), tau=tau, generator=g)
+    library = mdn.mixture_distribution(log_pi[None], mu[None], log_sigma[None], tau=tau)
+    print(f"tau = {tau:<4g} sample mean {draws.mean():+.3f} (library {library.mean.item():+.3f}),  "
+          f"variance {draws.var():.3f} (library {library.variance.item():.3f})")
+
+# %% [markdown]
+# ## 2. Dreaming CarRacing at different temperatures
+#
+# Take a real held-out episode. Encode one frame with V, hand its code $z_0$ to M, and let M dream forward
+# under the actions that the driver really took (`wmcourse.mdnrnn.dream_sequence`):
+# $$h_t = \text{LSTM}([z_t, a_t], h_{t-1}), \qquad z_{t+1} \sim \sum_k \pi_k(\tau)\,\mathcal{N}\big(\mu_k, \sigma_k^2 \tau\big)\ \text{(per dimension)}.$$
+# After the first frame M never sees the real world again. V's decoder turns the dream's codes into pictures.
+
+# %%
+V = vae.load_shipped_vae()
+M = mdnrnn.load_shipped_mdnrnn()
+episode = mdnrnn.load_heldout_episode(0)
+n_frames = 8
+every = min(8, len(episode) // n_frames)   # show every 8th step: 8 frames cover 56 steps (about 1 second of play)
+span = every * (n_frames - 1)
+start = min(100, len(episode) - span)      # 100: after the opening zoom
+z_start, _ = vae.encode_frames(V, episode.obs[start:start + 1])
+z0 = torch.from_numpy(z_start[0])
+dream_actions = torch.from_numpy(episode.action[start:start + span]).float()
+real_frames = episode.obs[start:start + span + 1]
+print(f"dream from step {start} of a {len(episode)}-step held-out episode, {span} steps under the real actions")
+widgets.dream_grid_figure(M, V, z0, dream_actions, real_frames, taus=(0.3, 1.0, 1.5, 2.0), seed=SEED,
+                          every=every, frames=n_frames)
+plt.show()
+
+# %% [markdown]
+# The same start, the same actions, the same random numbers: only $\tau$ differs. Now drag the slider
+# yourself. Each move re-samples the dream and decodes it (the seed picks another dream at the same $\tau$):
+
+# %%
+widgets.TauDream(M, V, z0, dream_actions, real_frames, tau=1.0, every=every, frames=n_frames)
+
+# %% [markdown]
+# <details><summary><b>Question:</b> at low τ the dream looks calm and smooth. Why is that not automatically good? (click)</summary>
+#
+# A calm dream is the most *expected* future, not the real one. It leaves out the things that make the task
+# hard: surprises, bad luck, the road doing what you did not plan for. A controller that practises only on
+# expected futures never learns to recover from unexpected ones, and it can learn to rely on M's
+# predictability itself (the next section).
+# </details>
+
+# %% [markdown]
+# ## 3. Measured: how wild are the dreams?
+# Two numbers per temperature, from 64 dreams (16 in fast mode) that all start at the same real frame and follow
+# the same actions:
+# - **jumpiness**: the mean squared change of the latent from one step to the next, compared with the same
+#   number on the real episode's codes (sampled as M saw them in training);
+# - **divergence**: how far the dreams have drifted apart by the last step (variance across dreams).
+
+# %%
+taus = [0.1, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
+spread = mdnrnn.dream_spread(M, z0, dream_actions, taus, dreams=16 if FAST else 64, seed=SEED)
+real_mu, real_logvar = vae.encode_frames(V, episode.obs[start:start + span + 1])
+real_step = mdnrnn.sampled_step_size(torch.from_numpy(real_mu), torch.from_numpy(real_logvar), seed=SEED)
+plots.dream_spread_plot(spread, real_step=real_step)
+plt.show()
+for tau, step, var in zip(spread["tau"], spread["step"], spread["spread"]):
+    print(f"tau = {tau:<5g} jumpiness {step:.3f}   divergence {var:.3f}")
+print(f"real episode: jumpiness {real_step:.3f}")
+
+# %% [markdown]
+# ## 4. Nightmares: the paper's VizDoom result
+#
+# In VizDoom *Take Cover* the agent must dodge fireballs; it survives longer the better it dodges (above 750
+# time steps counts as solved). The paper trained its controller **entirely inside M's dream**, at several
+# temperatures, then scored it both in the dream and in the real game.
+# **These are the paper's numbers, not measured in this course** (`wmcourse.paper.VIZDOOM_TAU_TABLE`):
+
+# %%
+for tau, (dream_mean, dream_std, real_mean, real_std) in paper.VIZDOOM_TAU_TABLE.items():
+    print(f"tau = {tau:<5g} dream {dream_mean:>5.0f} ± {dream_std:<4.0f} real {real_mean:>5.0f} ± {real_std:.0f}")
+print(f"random policy (real): {paper.VIZDOOM_RANDOM[0]} ± {paper.VIZDOOM_RANDOM[1]}")
+plots.tau_table_plot(paper.tau_rows(), "The paper's VizDoom Take Cover (Ha & Schmidhuber 2018), not measured here",
+                     solved=paper.VIZDOOM_SOLVED, random=paper.VIZDOOM_RANDOM)
+plt.show()
+
+# %% [markdown]
+# Read it from left to right:
+# - **τ = 0.1 and 0.5:** huge dream scores, real scores no better than random. At $\tau = 0.1$ the paper
+#   reports that the monsters in the dream *stop shooting*: with the noise gone, M's likeliest future is "no
+#   fireball", and the controller learned to exploit that. It found a flaw in the model, not a skill.
+# - **τ = 1.0:** the dream is as uncertain as M thinks the world is; the real score clears 750 on average,
+#   with a large spread.
+# - **τ = 1.15:** the dream is a little *harder* than reality (a "nightmare"): the dream score drops, and the
+#   real score is the best, 1092. Tricks that only work in M's dream stop working when the dream is noisier,
+#   so what survives is real skill.
+# - **τ = 1.3:** harder still; both scores fall, but the controller still transfers.
+#
+# The lesson generalises: **a dream score is not a real score.** The gap between them measures how much the
+# controller exploits the model. Notebook 05 measures that gap for CarRacing.
+#
+# <details><summary><b>Question:</b> why would a controller trained at τ = 1.15 score *higher* in reality than in the dream? (click)</summary>
+#
+# Because the dream at 1.15 is harder than reality: more random fireballs, more wobble. A policy that
+# survives that survives the real, calmer game even longer. It is the turbulence knob again.
+# </details>
+#
+# <details><summary><b>Question:</b> the paper's CarRacing controller was evolved in the real game, not the dream. Would you expect a tau effect there too? (click)</summary>
+#
+# Only for a controller trained *in the dream*. In the paper's CarRacing experiment M's samples were never
+# used for training C (C saw the real game, with V and M as its eyes and memory), so $\tau$ did not matter.
+# Whether it matters for a CarRacing controller trained in the dream is an open question that this course
+# measures itself (below).
+# </details>
+
+# %% [markdown]
+# ## 5. Measured τ sweep on CarRacing
+#
+# **This section is filled in once the controller has been evolved in the dream (notebook 05).** The sweep
+# evolves a controller inside M's dream at several temperatures and scores each one both in the dream and
+# in real CarRacing, as the paper did for VizDoom. The numbers come from `data/tau_sweep.json`; until that
+# file exists this section says how to make it and shows no numbers.
+
+# %%
+sweep = tau_sweep.load_tau_sweep()
+if sweep is None:
+    print("No measured tau sweep yet: data/tau_sweep.json does not exist.")
+    print("It is made, after notebook 05's dream training, by:")
+    print("    " + tau_sweep.TAU_SWEEP_COMMAND)
+else:
+    for row in sweep["rows"]:
+        print(f"tau = {row['tau']:<5g} dream {row['dream_mean']:>7.1f} ± {row['dream_std']:<6.1f} "
+              f"real {row['real_mean']:>7.1f} ± {row['real_std']:.1f}")
+    plots.tau_table_plot(sweep["rows"], f"Measured here: {sweep.get('env', 'CarRacing-v3')}, controller evolved in "
+                         "the dream", solved=paper.CARRACING_SOLVED)
+    plt.show()
+
+# %% [markdown]
+# ## Self-check
+# - [ ] I can write the temperature: logits divided by $\tau$ (then normalised), spreads times $\sqrt{\tau}$.
+# - [ ] I can say what a dream looks like at $\tau \to 0$ and at large $\tau$, and I saw it on CarRacing.
+# - [ ] I can explain why a controller trained in a too-tame dream can score high in the dream and low in
+#       reality (it exploits the model), using the paper's VizDoom table.
+# - [ ] I know why a slightly harder dream ($\tau$ a bit above 1) can transfer best.
+# - [ ] I know which numbers here are the paper's (VizDoom) and which are measured by this course.
+#
+# ## Formulas used
+# | what | formula |
+# |---|---|
+# | tempered weights | $\pi_k(\tau) = \pi_k^{1/\tau} / \sum_j \pi_j^{1/\tau} = \text{softmax}(\log\pi/\tau)_k$ |
+# | tempered spreads | $\sigma_k(\tau) = \sigma_k\sqrt{\tau}$, i.e. $\log\sigma_k + \tfrac12\log\tau$ |
+# | one dream step | $h_t = \text{LSTM}([z_t, a_t], h_{t-1})$; $k \sim \pi(\tau)$; $z_{t+1} = \mu_k + \sigma_k\sqrt{\tau}\,\varepsilon$ |
+# | jumpiness | $\frac{1}{T D}\sum_t \lVert z_{t+1} - z_t\rVert^2$ |
+#
+# **Next:** notebook 04 introduces CMA-ES, the evolution strategy that trains the controller, first on toy
+# functions and then inside the dream.

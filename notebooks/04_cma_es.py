@@ -1,0 +1,265 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · C: evolving the controller with CMA-ES
+#
+# The controller C is tiny: one linear layer from $[z, h]$ (32 + 256 numbers) to the 3 actions, **867**
+# parameters. The paper did not train it with gradients. It *evolved* it with **CMA-ES**, the Covariance
+# Matrix Adaptation Evolution Strategy: guess many controllers, keep what the better ones have in common,
+# guess again.
+#
+# In this notebook you will
+# 1. see why a gradient-free search suits this problem;
+# 2. watch CMA-ES on a 2-D toy function: its search distribution moves, stretches and shrinks;
+# 3. write the simplest evolution strategy yourself (with a checker) and race it against `cma`;
+# 4. measure what CMA-ES costs at 867 parameters, and why it would not scale to millions;
+# 5. run the real thing for a few generations: a whole population of controllers scored in one batched
+#    dream, and the evolution curve of the controller the course ships.
+#
+# Run the cells top to bottom (well under a minute on a laptop CPU).
+
+# %%
+RETRAIN = False  # True: evolve the shipped controller again in the dream (see the README for the time it takes)
+
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from wmcourse import agent, artefacts, checkers, controller, dream, evolve, mdnrnn, plots
+from wmcourse.runtime import fast_mode
+
+FAST = fast_mode()  # True under `make test`: fewer generations, same code
+SEED = 0
+torch.manual_seed(SEED)
+if RETRAIN:
+    artefacts.run_command(controller.SHIPPED_COMMAND)
+print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_dir())
+
+# %% [markdown]
+# ## The one-minute explanation
+#
+# 1. We want the 867 numbers of C that make the car drive best. The only thing we can ask is: "how well
+#    does *this* controller drive?" — a score from a whole episode.
+# 2. So we guess. Draw 64 controllers around a centre, score each one, and move the centre towards the
+#    ones that scored well.
+# 3. CMA-ES also learns the *shape* of the cloud it draws from: if good controllers lie along some
+#    direction, the cloud stretches that way; if it is close to the top, the cloud shrinks.
+# 4. It needs no gradient, so the score can come from anything: a real game, a dream with random
+#    sampling inside it, a count of tiles visited.
+#
+# ## An analogy: a search party in fog
+# A search party looks for the lowest point of a foggy valley. No one can see the slope, but each searcher
+# can read an altimeter. Each round they spread out around the leader, report their heights, and the leader
+# moves to the average of the lowest few. A good leader also notices that the low reports lie along a line
+# (a riverbed) and sends the next round along that line, and pulls everyone closer when they are nearly
+# there. That leader is CMA-ES: the spread is its covariance, the pull is its step size.
+
+# %% [markdown]
+# ## Why not gradient descent?
+#
+# <details><summary><b>Question:</b> the score of a controller is the total reward of a 1000-step dream.
+# What stands in the way of backpropagating through it? (think, then click)</summary>
+#
+# - **Sampling.** Each dream step draws the next $z$ from M's mixture: first a *component* (a discrete choice),
+#   then a Gaussian sample. The component choice has no gradient, and the reparameterisation trick of
+#   notebook 01 does not cover it.
+# - **Length.** A gradient through 1000 LSTM steps explodes or vanishes; the return is a sum over all of them.
+# - **Ends.** The episode ends when the done head crosses 0.5: a step function, flat almost everywhere.
+# - **The real game** (scored at the end) is a black box: Box2D physics gives no gradients at all.
+#
+# An evolution strategy only needs the number at the end. With 867 parameters it can afford to learn a
+# full 867 × 867 covariance; with millions it could not (see the measurement below).
+# </details>
+
+# %% [markdown]
+# ## 1. CMA-ES on a banana-shaped valley
+#
+# Rosenbrock's function $f(x, y) = (1 - x)^2 + 100\,(y - x^2)^2$ has its minimum at $(1, 1)$, at the end of a
+# long curved valley: hard for a method that steps the same size in every direction. Each generation
+# CMA-ES draws 8 candidates from $N(m, \sigma^2 C)$, then updates
+#
+# - the mean $m$: a weighted average of the best half of the candidates;
+# - the covariance $C$: towards the directions in which the good candidates lay (and the path the mean took);
+# - the step size $\sigma$: longer when successive moves point the same way, shorter when they cancel.
+#
+# The red ellipse holds about 86% of the search distribution (2 standard deviations).
+
+# %%
+trace = evolve.trace_cma(evolve.rosenbrock, x0=np.array([-1.5, 2.5]), sigma0=0.4, population=8, generations=80,
+                         seed=SEED)
+plots.cma_search_figure(trace, evolve.rosenbrock, generations=[0, 4, 10, 20, 35, 60], box=((-2, 2), (-1, 3)))
+plt.show()
+print(f"after {len(trace)} generations ({8 * len(trace)} evaluations): best f = {trace[-1].best:.2e}, "
+      f"mean = {np.round(trace[-1].mean, 4)}")
+
+# %% [markdown]
+# <details><summary><b>Question:</b> around generation 10-20 the ellipse is long and thin and bent along the
+# valley. Why is that the right shape, and what happens to it at the end? (click)</summary>
+#
+# The good candidates lie along the valley floor, so CMA-ES learns a covariance whose long axis follows it:
+# it searches where improvement is possible and barely at all across the steep walls. Near $(1, 1)$ there is
+# nothing left to gain far away, the steps stop agreeing with each other, and $\sigma$ shrinks: the ellipse
+# collapses onto the minimum, which is how CMA-ES converges to many digits.
+# </details>
+
+# %% [markdown]
+# ## 2. Exercise: the simplest evolution strategy
+#
+# Write an evolution strategy with a **round** cloud of **fixed** size: each generation draw `population`
+# candidates $x_i = m + \sigma \epsilon_i$, score them, and move $m$ to the mean of the `elite` candidates
+# with the **lowest** objective. Return the best value seen so far after each generation (a list).
+
+# %%
+def my_simple_es(objective, x0, sigma, population, elite, generations, seed):
+    rng = np.random.default_rng(seed)
+    mean, best, curve = np.asarray(x0, float), np.inf, []
+    ...  # your loop here: sample, score, keep the elite, move the mean, record the best so far
+    return curve
+
+
+checkers.simple_es.check(my_simple_es)
+# checkers.simple_es.hint()
+# checkers.simple_es.solution()
+
+# %% [markdown]
+# Now race it against CMA-ES on the banana valley, same start, same 8 candidates a generation. (The cell uses
+# the package's `evolve.simple_es`, the same algorithm, so it works before you finish the exercise; swap in
+# yours.)
+
+# %%
+generations = 80
+x0 = np.array([-1.5, 2.5])
+fig, ax = plt.subplots(figsize=(7, 3.4))
+for sigma in (0.03, 0.1, 0.3):
+    ax.semilogy(evolve.simple_es(evolve.rosenbrock, x0, sigma, population=8, elite=2, generations=generations,
+                                 seed=SEED), label=f"simple ES, fixed sigma = {sigma}")
+ax.semilogy([s.best for s in evolve.trace_cma(evolve.rosenbrock, x0, 0.4, 8, generations, SEED)], "k", lw=2,
+            label="CMA-ES (cma package)")
+ax.set_xlabel("generation (8 evaluations each)")
+ax.set_ylabel("best f so far (log)")
+ax.set_title("Rosenbrock: a fixed round cloud against an adaptive one")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# <details><summary><b>Question:</b> why does every fixed sigma lose, one way or the other? (click)</summary>
+#
+# A large sigma moves fast but cannot settle: near the minimum almost every sample lands on the valley
+# walls, so the best value stalls at the scale of sigma. A small sigma could settle but crawls along the
+# 3-unit valley. CMA-ES starts large and shrinks $\sigma$ as it gets close, and stretches along the
+# valley: it needs no tuning of the step.
+# </details>
+
+# %% [markdown]
+# ## 3. Why CMA-ES suits a few hundred parameters, measured
+#
+# CMA-ES keeps an $n \times n$ covariance and decomposes it now and then (cost $\sim n^3$). We time its own
+# bookkeeping (ask + tell, with a dummy score) at several sizes, 64 candidates a generation.
+
+# %%
+def cma_overhead_seconds(n: int, generations: int) -> float:
+    """Seconds per generation of cma's own work (sampling and updating), with a trivial score."""
+    import cma
+
+    es = cma.CMAEvolutionStrategy(np.zeros(n), 0.1, {"popsize": 64, "seed": 1, "verbose": -9})
+    start = time.perf_counter()
+    for _ in range(generations):
+        x = es.ask()
+        es.tell(x, [float(np.sum(np.square(xi))) for xi in x])
+    return (time.perf_counter() - start) / generations
+
+
+sizes = [10, 100, 867] if FAST else [10, 100, 867, 2000]
+overhead = {n: cma_overhead_seconds(n, 5 if FAST else 20) for n in sizes}
+for n, s in overhead.items():
+    print(f"n = {n:>5,} parameters: {s * 1000:7.1f} ms per generation, covariance {n * n:>10,} numbers")
+print("the paper's C: 867 parameters. A million parameters would need a covariance of 10^12 numbers.")
+
+# %% [markdown]
+# At 867 parameters cma's bookkeeping is a small fraction of a generation; almost all the time goes into
+# the 64 × 16 = 1,024 rollouts that score the candidates. That is why the course batches the whole population
+# into one dream (next section).
+
+# %% [markdown]
+# ## 4. The real thing: evolving C inside M's dream
+#
+# Each candidate is scored by the mean return of several dreams of the shipped MDN-RNN, started from the
+# latents of real CarRacing frames. The batched dream (`wmcourse.dream.BatchedDream`) steps **all**
+# population × rollouts dreams as one tensor: one LSTM step for all of them, one mixture sample, one
+# controller product (`torch.baddbmm` over the population). Here is a short run, small enough for a laptop.
+
+# %%
+M = mdnrnn.load_shipped_mdnrnn()
+starts = agent.start_latents(mdnrnn.load_shipped_heldout_encoded())
+settings = evolve.EvolveConfig(population=8 if FAST else 16, rollouts=2 if FAST else 4,
+                               generations=3 if FAST else 8, seed=SEED)
+max_steps = 100 if FAST else 300
+start = time.perf_counter()
+demo, c_config = evolve.evolve_in_dream(M, starts, settings, tau=1.0, max_steps=max_steps)
+seconds = time.perf_counter() - start
+steps = settings.population * settings.rollouts * max_steps * settings.generations
+print(f"{settings.generations} generations of {settings.population} candidates x {settings.rollouts} dreams x "
+      f"{max_steps} steps: at most {steps:,} dream steps in {seconds:.1f} s ({steps / seconds:,.0f} steps/s)")
+plots.evolution_curve(demo.history, f"a short evolution in the dream ({max_steps}-step dreams)")
+plt.show()
+
+# %% [markdown]
+# ### The shipped controller's evolution
+#
+# The controller the course ships was evolved with the paper's settings (population 64, 16 dreams per
+# candidate, $\sigma_0 = 0.1$, 1000-step dreams) by the command in its manifest entry, printed below.
+
+# %%
+params, shipped_config, details = controller.load_shipped_controller()
+entry = artefacts.load_manifest().get(controller.SHIPPED_NAME, {})
+print("made by:", entry.get("command", controller.SHIPPED_COMMAND))
+print(f"{shipped_config.n_params} parameters; evolved at tau = {details['tau']}")
+plots.evolution_curve(details["history"], "the shipped controller: its score in the dream, per generation")
+plt.show()
+
+# %% [markdown]
+# Notice what this curve is: the score **in the dream**. Whether the same controller can drive the real car
+# is a different question, and notebook 05 measures it.
+#
+# <details><summary><b>Question:</b> the population mean rises for many generations. Name two reasons the
+# dream score could rise without the real driving getting better. (click)</summary>
+#
+# (1) M's reward head may pay for things that earn nothing in reality (a state M wrongly thinks is on new
+# track); CMA-ES finds whatever M pays for. (2) The controller may steer the dream into states M never saw
+# in its training data, where its predictions are arbitrary and can be kind. Both are "exploiting the
+# model", the paper's "cheating" in VizDoom. Notebook 05 measures how much of the dream score survives.
+# </details>
+
+# %% [markdown]
+# ## Self-check
+# - [ ] I can say why the controller is evolved rather than trained by backpropagation through the dream.
+# - [ ] I can describe one CMA-ES generation: sample from $N(m, \sigma^2 C)$, score, update $m$, $C$, $\sigma$.
+# - [ ] I wrote a simple ES and saw why a fixed step size loses to an adaptive one.
+# - [ ] I know why CMA-ES is fine at 867 parameters and hopeless at millions.
+# - [ ] I know the score on the evolution curve is a dream score, not a real one.
+#
+# ## Formulas used
+# | what | formula |
+# |---|---|
+# | controller | $a = \tanh(W [z, h] + b)$, $W \in \mathbb{R}^{3 \times 288}$, 867 parameters |
+# | CMA-ES sample | $x_i = m + \sigma \, y_i$, $y_i \sim N(0, C)$, $i = 1..\lambda$ ($\lambda = 64$) |
+# | mean update | $m \leftarrow \sum_{i=1}^{\mu} w_i \, x_{i:\lambda}$ (the $\mu$ best, weighted) |
+# | simple ES | $x_i = m + \sigma \epsilon_i$, $m \leftarrow \frac{1}{k} \sum_{\text{elite}} x_i$ ($\sigma$ fixed) |
+# | fitness | $F(x) = \frac{1}{16} \sum_{j=1}^{16} R_j(x)$, the mean return of 16 dreams |
+# | Rosenbrock | $f(x, y) = (1 - x)^2 + 100 (y - x^2)^2$, minimum $(1, 1)$ |
+#
+# **Next:** notebook 05 puts the evolved controller in the real car and in the dream side by side.

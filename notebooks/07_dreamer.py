@@ -1,0 +1,571 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 07 · World Models next to Dreamer, measured on the same task
+#
+# World Models (2018) showed that an agent can learn a model of its world and practise inside it. Five years
+# and four papers later, **Dreamer** (PlaNet 2019, DreamerV1 2020, V2 2021, V3 2023) turned that idea into an
+# agent that learns Atari, robot control and Minecraft with one set of settings. This notebook takes
+# Dreamer apart, builds a small one with the course's package, and measures it against the World Models agent
+# of notebook 06 **on the same task, CartPole-v1**: real score against real steps, wall time, parameters.
+#
+# In this notebook you will
+# 1. see the two architectures side by side, and what each Dreamer design choice fixes;
+# 2. take apart the RSSM: a deterministic memory $h$ next to a discrete stochastic state $z$;
+# 3. write the **straight-through estimator** and the **λ-return** yourself, with checkers;
+# 4. see KL balancing with free bits and symlog do their jobs, on numbers;
+# 5. compare learning curves of both agents, measured; and where Dreamer's dream stops matching reality;
+# 6. read (not reproduce) where the field went next: Genie, JEPA, Decision Transformer, diffusion world models.
+#
+# Run the cells top to bottom (well under a minute on a laptop CPU, with the shipped results).
+
+# %% [markdown]
+# ## The one-minute explanation
+#
+# 1. World Models builds its agent like a production line: first collect data at random, then train the
+#    eyes (V), then the memory (M), then evolve a tiny driver (C) inside M's dream. Each stage is finished and
+#    frozen before the next begins, so if the random data never showed the pole nearly falling, M never learns
+#    what that looks like (notebook 06).
+# 2. Dreamer runs the same three jobs **at the same time, in a loop**: act in the real world a little, improve
+#    the model on everything seen so far, practise in the model a little, repeat. Better behaviour collects
+#    better data, which makes a better model.
+# 3. Dreamer practises with gradients, not evolution. It dreams only **15 steps** ahead, and a *critic*
+#    guesses what the rest of the episode is worth, so errors of a long dream never pile up.
+# 4. A handful of engineering choices keep this stable: a code $z$ for each moment that is learned together
+#    with the memory $h$ (so it only has to hold what the memory could not foresee), discrete codes (32
+#    one-hot choices of 32 in V3), a KL term split in two (prior and posterior learn at different speeds),
+#    and symlog, which squashes big numbers so one set of settings fits every task.
+
+# %%
+import tempfile
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import Markdown, display
+
+from wmcourse import artefacts, checkers, dreamer, envs, evaluate, rssm
+from wmcourse.runtime import fast_mode
+
+FAST = fast_mode()  # True under `make test`: tiny runs and fewer episodes, the same code
+SEED = 0
+RETRAIN = False  # True: retrain the Dreamer agent from scratch (about 30 minutes on one CPU core) instead of loading data/
+RETRAIN_WORLD_MODELS = False  # True: also rerun notebook 06's experiment (the World Models agents and DQN)
+torch.manual_seed(SEED)
+torch.set_num_threads(1)  # these networks are small: one thread is as fast, and leaves the machine free
+print("fast mode" if FAST else "full mode")
+print("Dreamer is made by:        ", dreamer.COMMAND)
+print("World Models is made by:   ", dreamer.WORLD_MODELS_COMMAND)
+if RETRAIN:
+    artefacts.run_command(dreamer.COMMAND)
+if RETRAIN_WORLD_MODELS:
+    artefacts.run_command(dreamer.WORLD_MODELS_COMMAND)
+
+# %% [markdown]
+# ## An analogy: the blindfolded walker and the hiker with a compass
+#
+# Two people must cross a field to a gate they cannot see.
+#
+# - The **blindfolded walker** (World Models' CMA-ES) tries a whole route of 1,000 steps, is told at the end
+#   only "you got 312 metres close", tries a slightly different route, and keeps the better one. Small
+#   mistakes along the way mostly average out, but it needs thousands of whole walks to learn anything.
+# - The **hiker with a compass** (Dreamer's actor) walks 15 steps, checks the compass (the critic: "from
+#   here, the gate is roughly that far"), and corrects course *at every step* with a precise direction
+#   (a gradient). A compass that is a bit off is fine over 15 steps; followed blindly for 1,000 it would
+#   lead far astray. So the hiker never trusts the compass for long: after 15 steps, it asks again.
+#
+# ## 1. The two architectures, side by side
+
+# %%
+dreamer.draw_side_by_side()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# | | World Models | Dreamer (V3) |
+# |---|---|---|
+# | state | $z_t$ from V (the frame alone), $h_t$ from M's LSTM | $s_t = [h_t, z_t]$, $z_t$ inferred from $h_t$ and $x_t$ together |
+# | latent $z$ | continuous Gaussian (32 numbers) | discrete: 32 groups × 32 classes, one-hot |
+# | dynamics | MDN: 5 Gaussians per dimension | prior $p(z_t \mid h_t)$, posterior $q(z_t \mid h_t, x_t)$ |
+# | KL | VAE's KL to $N(0, 1)$, floored | balanced KL between prior and posterior, 1 free nat |
+# | policy | linear, evolved with CMA-ES (no gradients) | MLP actor, policy gradients in imagination |
+# | value | none: whole dreamed episodes | critic $V(s)$ with λ-returns |
+# | dream length | whole episodes (1,000 steps) | 15 steps, then the critic |
+# | training | stage by stage, once | all together, in a loop with real interaction |
+#
+# <details><summary><b>Question:</b> M's LSTM in World Models also has a memory h that is never sampled. So what is new about the RSSM? (click)</summary>
+#
+# Where $z$ comes from. In World Models, V makes $z_t$ from the frame alone, trained before M exists and only
+# to rebuild pixels; M must then predict whatever code V happened to choose. In the RSSM the posterior
+# $q(z_t \mid h_t, x_t)$ reads the memory too, so $z_t$ only has to carry what $h_t$ could not foresee (the
+# surprise), and because the encoder is trained together with the prior (the KL term) and the reward and
+# continue heads, the code is shaped to be *predictable* and *useful*, not only to rebuild the picture. The
+# seeds' summary: $h$ remembers what happened, which is certain; $z$ holds what is uncertain.
+# </details>
+
+# %% [markdown]
+# ## 2. The RSSM: a memory you can trust and a state that can surprise
+#
+# $$h_t = \mathrm{GRU}(h_{t-1}, [z_{t-1}, a_{t-1}]) \qquad
+# \underbrace{p(z_t \mid h_t)}_{\text{prior: imagination}} \qquad
+# \underbrace{q(z_t \mid h_t, x_t)}_{\text{posterior: real data}} \qquad s_t = [h_t, z_t]$$
+#
+# On real data the **posterior** sees the observation $x_t$ and says what $z_t$ is. In imagination there is no
+# observation, so the **prior** has to guess $z_t$ from the memory alone. Training pulls the two together (the
+# KL term), so that the prior's guesses become as good as the posterior's knowledge. Everything else (the
+# decoder that rebuilds $x_t$, the reward head, the continue head, the actor and the critic) reads $s_t$.
+#
+# The package's RSSM (`wmcourse.rssm`) is DreamerV3's, scaled down for CartPole's four numbers:
+
+# %%
+config = dreamer.DreamerConfig()
+agent = dreamer.Dreamer(config)
+print(config.rssm)
+for part, count in agent.parameter_counts().items():
+    print(f"{part:>16s}: {count:,} parameters")
+
+# %% [markdown]
+# ## 3. Discrete latents and the straight-through estimator
+#
+# DreamerV2 replaced Dreamer's Gaussian $z$ with **32 categorical variables of 32 classes each**: $z$ is 32
+# one-hot vectors. A category has crisp edges ("the pole is falling left" is class 3, not 0.73 of something),
+# and a mixture of many one-hots can still express many different futures ($32^{32}$ combinations).
+# DreamerV3 mixes 1% of a uniform distribution into every category, so no class ever has probability exactly 0.
+#
+# But a sample is a jump: `argmax` or a random draw has no gradient. The **straight-through** trick uses the
+# sample on the way forward and pretends it was the probabilities on the way back:
+#
+# $$z = \text{onehot} + \big(p - \mathrm{sg}(p)\big) \qquad \text{value: onehot}, \qquad
+# \frac{\partial z}{\partial p} = 1$$
+#
+# where $\mathrm{sg}$ stops the gradient (`.detach()` in PyTorch). Watch it on one group of 5 classes:
+
+# %%
+logits = torch.tensor([[1.0, 2.0, 0.5, -1.0, 0.0]], requires_grad=True)
+z = rssm.sample_straight_through(logits, torch.Generator().manual_seed(SEED))
+print("probabilities:", torch.softmax(logits, -1).detach().numpy().round(3))
+print("z (forward):   ", z.detach().numpy())
+weights = torch.tensor([[0.0, 0.0, 1.0, 0.0, 0.0]])  # a loss that wants class 2
+(z * weights).sum().backward()
+print("d loss / d logits through z:    ", logits.grad.numpy().round(4))
+logits.grad = None
+(torch.softmax(logits, -1) * weights).sum().backward()
+print("d loss / d logits through probs:", logits.grad.numpy().round(4), "(the same)")
+
+# %% [markdown]
+# <details><summary><b>Question:</b> the gradient is that of the probabilities, but the forward pass used a sample. Is the gradient then "wrong"? (click)</summary>
+#
+# It is *biased*: it is the exact gradient of a different function (the expected one-hot, i.e. the
+# probabilities), not of the sampled one. It has low variance, though, and it points the right way on
+# average, which in practice matters more. The alternative, a score-function (REINFORCE) estimate of the
+# sample's gradient, is unbiased but so noisy that the world model would learn far more slowly.
+# </details>
+#
+# **Exercise 1.** Write the straight-through estimator: given a one-hot sample `one_hot` and the
+# probabilities `probs` it was drawn from, return a tensor whose *value* is `one_hot` and whose *gradient*
+# is that of `probs`.
+
+# %%
+def my_straight_through(one_hot, probs):
+    return ...  # your code: one line
+
+
+checkers.straight_through.check(my_straight_through)
+
+# %%
+# Stuck? Uncomment one of these:
+# checkers.straight_through.hint()
+# checkers.straight_through.solution()
+
+# %% [markdown]
+# ## 4. KL balancing and free bits
+#
+# The KL term pulls prior and posterior together, but *which one should move*? If the posterior moves towards
+# a bad prior, it throws away what the observation said. DreamerV2 split the KL into two copies of the same
+# number that differ only in where the gradient goes:
+#
+# $$\mathcal{L}_{KL} = \underbrace{0.5 \cdot \max\!\big(1, \mathrm{KL}[\mathrm{sg}(q) \,\|\, p]\big)}_{\text{dynamics: trains the prior}}
+# + \underbrace{0.1 \cdot \max\!\big(1, \mathrm{KL}[q \,\|\, \mathrm{sg}(p)]\big)}_{\text{representation: trains the posterior}}$$
+#
+# (DreamerV3's weights; DreamerV2 used 0.8 and 0.2.) The prior learns five times faster, because
+# imagination runs on the prior alone. The $\max(1, \cdot)$ is **free bits**: once the two are within one nat,
+# the term is flat, so the posterior is not squeezed into saying nothing. Check where each gradient goes:
+
+# %%
+g = torch.Generator().manual_seed(SEED)
+post = (2 * torch.randn(4, 8, 8, generator=g)).requires_grad_(True)   # 4 states, 8 groups of 8 classes
+prior = (2 * torch.randn(4, 8, 8, generator=g)).requires_grad_(True)
+for name, scales in [("dynamics term only", dict(dyn_scale=1.0, rep_scale=0.0)),
+                     ("representation term only", dict(dyn_scale=0.0, rep_scale=1.0)),
+                     ("DreamerV3's 0.5 / 0.1", dict())]:
+    post.grad = prior.grad = None
+    terms = rssm.kl_balanced_loss(post, prior, **scales)
+    terms.loss.backward()
+    print(f"{name:>26s}: |grad posterior| = {post.grad.norm():.3f}   |grad prior| = {prior.grad.norm():.3f}")
+print("KL per state (nats):", terms.kl.numpy().round(1))
+
+# %%
+kl_values = torch.linspace(0, 3, 121)
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(kl_values, 0.5 * kl_values.clamp_min(1.0) + 0.1 * kl_values.clamp_min(1.0), label="balanced KL with free bits")
+ax.plot(kl_values, 0.6 * kl_values, ls="--", label="the same weights, no free bits")
+ax.axvspan(0, 1, color="#e5e7eb", alpha=0.6)
+ax.text(0.5, 1.5, "flat: no gradient\n(free bits)", ha="center", fontsize=9)
+ax.set_xlabel("KL[q || p] (nats)")
+ax.set_ylabel("loss")
+ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# <details><summary><b>Question:</b> why make the <i>prior</i> the one that learns faster? (click)</summary>
+#
+# Because in imagination the prior is all there is: every dreamed step samples $z$ from $p(z_t \mid h_t)$.
+# A posterior pulled hard towards a poor prior would make the model forget what it saw; a prior pulled hard
+# towards the posterior makes the dream more like reality. The small representation term still keeps the
+# posterior from encoding details the prior could never predict.
+# </details>
+#
+# ## 5. symlog: one scale for every reward
+#
+# Pong pays ±1, Breakout hundreds, Minecraft more. A squared-error loss on raw returns of 1,000 is a million
+# times larger than on returns of 1, and the learning rate that suits one is wrong for the other. DreamerV3
+# predicts rewards, values and vector observations in **symlog** space and converts back with symexp
+# (for rewards and values it classifies over symlog-spaced bins; the course keeps a plain squared error in
+# symlog space):
+#
+# $$\mathrm{symlog}(x) = \mathrm{sign}(x)\,\ln(|x| + 1) \qquad \mathrm{symexp}(x) = \mathrm{sign}(x)\,(e^{|x|} - 1)$$
+
+# %%
+x = torch.tensor([1.0, 100.0, 10_000.0, -100.0])
+print("x:        ", x.numpy())
+print("symlog(x):", rssm.symlog(x).numpy().round(2))
+print("symexp(symlog(x)):", rssm.symexp(rssm.symlog(x)).numpy().round(2))
+grid = torch.linspace(-50, 50, 401)
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(grid, rssm.symlog(grid), label="symlog(x)")
+ax.plot(grid, grid.clamp(-4, 4), ls=":", label="x (identity), clipped")
+ax.set_xlabel("x")
+ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Near 0 symlog is the identity (small rewards pass unchanged); far away it is a logarithm, and unlike a
+# plain log it handles negative numbers and 0. In CartPole every step pays 1, so the reward head barely needs
+# it, but the critic does: with $\gamma = 0.99$ a good state is worth close to 100.
+#
+# ## 6. Learning in imagination: λ-returns
+#
+# The actor and critic train only on **dreamed** trajectories. From every state the world model saw in a
+# training batch, the actor dreams 15 steps: $s_0, a_0, s_1, \dots, s_{15}$. The reward head gives $r_t$, the
+# continue head $c_t$ (the chance the episode is still running), the critic $v_t = V(s_t)$. How good was
+# step $t$? The **λ-return** blends two answers: trust the critic's opinion of the next state, or look
+# further along the dream:
+#
+# $$R_t = r_t + \gamma\, c_t \big[(1 - \lambda)\, v_{t+1} + \lambda R_{t+1}\big], \qquad R_H = v_H$$
+#
+# | λ | meaning | bias / variance |
+# |---|---|---|
+# | 0 | $r_t + \gamma v_{t+1}$: trust the critic after one step | biased if the critic is wrong, low variance |
+# | 1 | all 15 dreamed rewards, then $v_{15}$ | little bias, high variance |
+# | 0.95 | Dreamer's default: a weighted mix of every horizon | a balance |
+#
+# The critic learns to predict $R_t$; the actor raises the log-probability of actions whose $R_t$ beats the
+# critic's own guess $V(s_t)$ (for discrete actions DreamerV3 uses this REINFORCE-style gradient, with the
+# advantage divided by the spread of returns so one entropy bonus suits every task).
+#
+# **Exercise 2 (by hand).** A 2-step dream: rewards $r_0 = r_1 = 1$, no termination ($c = 1$), critic values
+# $v_1 = 10$ and $v_2 = 20$, $\gamma = 0.9$, $\lambda = 0.5$. What is $R_0$?
+
+# %%
+R0_by_hand = ...  # your answer: a number
+checkers.lambda_by_hand.check(R0_by_hand)
+
+# %% [markdown]
+# **Exercise 3.** Now write the recursion for any horizon. `rewards` and `continues` have shape `(H, ...)`,
+# `values` has shape `(H + 1, ...)` (for $s_0 \dots s_H$); return $R_0 \dots R_{H-1}$, shape `(H, ...)`.
+
+# %%
+def my_lambda_returns(rewards, values, continues, gamma, lam):
+    ...  # your code: a loop from t = H - 1 down to 0
+    return None
+
+
+checkers.lambda_returns_exercise.check(my_lambda_returns)
+
+# %%
+# Stuck? Uncomment one of these:
+# checkers.lambda_returns_exercise.hint()
+# checkers.lambda_returns_exercise.solution()
+
+# %% [markdown]
+# What λ does, on one made-up dream of 15 steps: every step pays 1, the episode ends after step 10, and the
+# critic is a noisy, over-optimistic guesser (it says about 40 everywhere, even at the end):
+
+# %%
+H = 15
+rewards = torch.ones(H)
+continues = (torch.arange(H) < 10).float()  # c_t = 0 from step 10 on: the pole has fallen
+values = 40 + 5 * torch.randn(H + 1, generator=torch.Generator().manual_seed(SEED))
+fig, ax = plt.subplots(figsize=(7, 3))
+for lam in (0.0, 0.5, 0.95, 1.0):
+    ax.plot(dreamer.lambda_returns(rewards, values, continues, gamma=0.99, lam=lam), marker="o", ms=3, label=f"λ = {lam}")
+truth = [sum(0.99 ** k for k in range(11 - t)) if t <= 10 else 1.0 for t in range(H)]
+ax.plot(truth, color="black", ls=":", label="true discounted steps left")
+ax.set_xlabel("dream step t")
+ax.set_ylabel("target R_t")
+ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# With λ = 0 every target before the fall leans on the critic's wrong 40; with λ = 1 the targets follow the
+# dreamed rewards down to the fall (here the dream ends before the horizon, so the critic's error never enters).
+# Dreamer's 0.95 sits in between: it still mixes in 5% of the critic at every step, which over 15 steps adds
+# up, but it keeps the noise of one long dreamed path from driving the targets alone. When the critic is good,
+# that small share costs nothing; while it is still learning, λ close to 1 limits the harm.
+
+# %% [markdown]
+# <details><summary><b>Question:</b> CMA-ES in World Models happily dreamed 1,000 steps. Why does Dreamer stop at 15? (click)</summary>
+#
+# CMA-ES only looks at the *total* score of a dreamed episode: the model's errors along the way add up, and
+# many of them average out over many rollouts. Dreamer learns from each step's return, bootstrapped from its
+# critic, and every dreamed step is one more step of prediction drifting from reality (section 9 measures that
+# drift). A short dream plus a critic that summarises "everything after" keeps the targets accurate; the
+# critic is what makes the short horizon enough.
+# </details>
+
+# %% [markdown]
+# ## 7. The Dreamer loop, run for real (a short run)
+#
+# `wmcourse.dreamer.train` alternates the three jobs, as the seeds describe the Dreamer loop:
+#
+# ```
+# while real steps < budget:
+#     act in the real environment with the actor; store the step in the replay buffer
+#     every few steps:  world-model update on replayed sequences       (RSSM loss, section 2-5)
+#                       dream 15 steps from those states; update critic and actor  (section 6)
+# ```
+#
+# Here is a short run of exactly that code (the shipped agent trained the same way for 50,000 real steps):
+
+# %%
+short = dreamer.DreamerConfig(steps=300 if FAST else 1_000, prefill=100 if FAST else 400,
+                              train_every=10 if FAST else 6, eval_every=150 if FAST else 500,
+                              eval_episodes=3 if FAST else 10, final_episodes=5 if FAST else 20, seed=SEED)
+with tempfile.TemporaryDirectory() as run_dir:  # checkpoints of this short run are thrown away afterwards
+    short_run = dreamer.train(short, run_dir, resume=False)
+for point in short_run["curve"]:
+    print(f"after {point['step']:5d} real steps: real score {point['mean']:6.1f} +- {point['std']:.1f}")
+print(f"{short_run['updates']} updates in {short_run['train_seconds']:.0f} s; final {short_run['final']['mean']:.1f}")
+
+# %% [markdown]
+# A few hundred real steps are not enough; the shipped run below shows what the full budget gives.
+#
+# ## 8. Measured: Dreamer and World Models on CartPole-v1
+#
+# Both agents are scored the same way: the real score (steps the pole stays up, at most 500) averaged over
+# separate evaluation episodes, against the number of real environment steps used for training so far.
+
+# %%
+results = dreamer.load_results()
+world_models = dreamer.load_world_models_results()
+curves = {f"Dreamer (γ = {results['config']['gamma']})": results["curve"]}
+shorter = artefacts.data_dir() / dreamer.GAMMA_099_NAME  # the same agent with a shorter discount, if shipped
+others = {f"Dreamer (γ = {r['config']['gamma']})": r for r in [dreamer.load_results(shorter)] if shorter.exists()}
+curves.update({name: r["curve"] for name, r in others.items()})
+if world_models is None:
+    print(f"data/{dreamer.WORLD_MODELS_RESULTS} is not there yet, so only Dreamer's curve is drawn. "
+          f"Make it with:\n    {dreamer.WORLD_MODELS_COMMAND}")
+else:
+    curves.update(dreamer.world_models_curves(world_models))
+random_score = evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, progress=False).mean
+dreamer.plot_learning_curves(curves, random_score=random_score)
+plt.title("CartPole-v1: real score vs real environment steps")
+plt.tight_layout()
+plt.show()
+
+# %%
+final, counts = results["final"], results["parameters"]
+reached = next((p["step"] for p in results["curve"] if p["mean"] >= 475), None)
+print(f"Dreamer: {final['mean']:.1f} +- {final['std']:.1f} over {final['episodes']} real episodes after "
+      f"{results['real_steps']:,} real steps; first evaluation at 475 or more after "
+      f"{f'{reached:,}' if reached is not None else 'no'} real steps")
+print(f"training: {results['train_seconds'] / 60:.1f} min wall clock ({results['train_cpu_seconds'] / 60:.1f} min of CPU, "
+      f"{results['torch_threads']} torch thread), {results['updates']:,} updates")
+print("parameters:", ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+print("made by:", results["command"])
+
+table = "| agent | real score (final) | real steps | wall time | parameters |\n|---|---:|---:|---:|---:|\n"
+for name, r in {next(iter(curves)): results, **others}.items():
+    table += (f"| {name} | {r['final']['mean']:.1f} ± {r['final']['std']:.1f} | {r['real_steps']:,} | "
+              f"{r['train_seconds'] / 60:.0f} min | {r['parameters']['total (trained)']:,} |\n")
+if world_models is not None:
+    from wmcourse import cartpole_experiment  # the World Models side (notebook 06)
+
+    sizes = {}
+    try:
+        model, params, _, _ = cartpole_experiment.load_shipped("fixed")
+        sizes["World Models, iterative loop"] = sum(p.numel() for p in model.parameters()) + np.size(params)
+        sizes["DQN"] = sum(p.numel() for p in cartpole_experiment.load_shipped_dqn().parameters())
+    except (FileNotFoundError, RuntimeError, KeyError) as exc:
+        print("(parameter counts of the World Models side not available:", exc, ")")
+    for label, row in dreamer.world_models_rows(world_models).items():
+        minutes = f"{row['seconds'] / 60:.0f} min" if row.get("seconds") is not None else "-"
+        size = f"{sizes[label]:,}" if label in sizes else "-"
+        table += f"| {label} | {row['real_mean']:.1f} ± {row['real_std']:.1f} | {row['steps']:,} | {minutes} | {size} |\n"
+display(Markdown(table))
+
+# %% [markdown]
+# The shipped agent, played live in the real game now (a check that the file is what the table says):
+
+# %%
+shipped = dreamer.load_agent(artefacts.require(dreamer.AGENT_NAME, dreamer.COMMAND))
+live = evaluate.evaluate("CartPole-v1", dreamer.DreamerPolicy(shipped, seed=SEED), episodes=5 if FAST else 20,
+                         seed=3_000_000, num_envs=5 if FAST else 20, progress=False)
+print("shipped Dreamer agent, real CartPole-v1:", live)
+
+# %% [markdown]
+# ## 9. Where Dreamer's dream and reality part
+#
+# Notebook 06 found World Models' dream far too optimistic about CartPole. Does Dreamer's dream agree with
+# reality? Two measurements on the shipped agent: the score its actor gets **entirely inside the dream**
+# (the continue head decides when the pole falls) next to its real score, and how far a dream that is fed the
+# real actions drifts from the real states, step by step.
+
+# %%
+real_env = envs.make_env("CartPole-v1")
+starts = np.stack([real_env.reset(seed=s)[0] for s in range(20 if FAST else 100)])  # real first observations
+dreamed = dreamer.dream_returns(shipped, starts, seed=SEED)
+print(f"dream score {dreamed.mean():.1f} +- {dreamed.std():.1f} over {len(dreamed)} dreams; "
+      f"real score {live.mean:.1f} +- {live.std:.1f}")
+
+states, actions, real_return = dreamer.play_episode(shipped, seed=5)
+error = dreamer.open_loop_error(shipped, states, actions, context=5, seed=SEED)
+fig, ax = plt.subplots(figsize=(7, 3))
+for i, name in enumerate(["x", "x_dot", "theta", "theta_dot"]):
+    ax.plot(np.arange(1, len(error) + 1), error[:, i], label=name)
+ax.axvline(config.horizon, color="#6b7280", ls=":")
+ax.text(config.horizon * 0.95, ax.get_ylim()[1] * 0.9, "imagination horizon (15)", fontsize=8, ha="right")
+ax.set_xscale("log")
+ax.set_xlabel("steps dreamed after the last real observation")
+ax.set_ylabel("|dream - real|")
+ax.set_title(f"one real episode ({real_return:.0f} steps), dreamed from step 5 with the real actions")
+ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Within 15 steps the dream stays close; over hundreds of steps it drifts (small errors compound, and the
+# cart's position is the slowest to be pinned down). Dreamer never asks the dream for more than 15 steps: the
+# critic covers the rest, and every update starts its dreams from states the posterior *observed*, so the
+# drift never gets the chance to build up.
+#
+# ## 10. What each design choice fixes, with what we measured
+#
+# The seeds' comparison, one row per difference; the last column is what this course measured on
+# CartPole-v1 where a measurement exists ("reading" where it is the papers' claim).
+
+# %%
+wm_rows = dreamer.world_models_rows(world_models) if world_models is not None else {}
+wm_text = "; ".join(f"{label.removeprefix('World Models, ')}: {row['real_mean']:.0f} after {row['steps']:,} steps"
+                    for label, row in wm_rows.items() if label.startswith("World Models")) \
+    or f"not measured yet (`{dreamer.WORLD_MODELS_COMMAND}`)"
+wm_dream = wm_rows.get("World Models, random data", {})
+wm_gap = (f"; World Models on random data: dream {wm_dream['dream_mean']:.0f} vs real {wm_dream['real_mean']:.0f}"
+          if wm_dream.get("dream_mean") is not None else "")
+rows = [
+    ("training", "stage by stage, data from a random policy", "a loop: act, fit the model, dream, repeat",
+     "data from a policy that stops improving is a fixed view of the world (notebook 06)",
+     f"Dreamer: {final['mean']:.0f} ± {final['std']:.0f} after {results['real_steps']:,} real steps; World Models: {wm_text}"),
+    ("state", "z from V (frame alone) + LSTM h", "[h, z], z inferred from h and x together",
+     "z only carries what the memory could not foresee, shaped to be predictable", "reading"),
+    ("latent", "Gaussian", f"{config.rssm.groups} x {config.rssm.classes} one-hot, straight-through",
+     "crisp states, stable training (V2's finding on Atari)", "reading (the estimator is tested: section 3)"),
+    ("KL", "to a fixed N(0, 1), floored", "balanced 0.5 / 0.1, 1 free nat", "the prior learns to dream faster than the posterior forgets",
+     "gradients measured: section 4"),
+    ("policy", "linear, CMA-ES", "MLP actor, policy gradient", "gradients scale to many parameters",
+     f"actor {counts['actor']:,} parameters"),
+    ("value", "none (whole dreams)", "critic + λ-returns", "short dreams suffice", "dream drift: section 9"),
+    ("dream length", "whole episodes", f"{config.horizon} steps", "model errors cannot pile up",
+     f"Dreamer: dream {dreamed.mean():.0f} vs real {live.mean:.0f}{wm_gap}"),
+    ("scales", "tuned per task", "symlog", "one set of settings for every task", "reading"),
+    ("cost", "", "", "", f"Dreamer: {results['train_seconds'] / 60:.0f} min wall, {results['train_cpu_seconds'] / 60:.0f} min CPU, "
+     f"{counts['total (trained)']:,} parameters"),
+]
+table = "| | World Models | Dreamer | what it fixes | measured here |\n|---|---|---|---|---|\n"
+table += "\n".join("| " + " | ".join(r) + " |" for r in rows)
+display(Markdown(table))
+
+# %% [markdown]
+# <details><summary><b>Question:</b> Dreamer reached a high score in fewer real steps. Is it "better" than World Models in every way? (click)</summary>
+#
+# No. It costs far more computation per real step (a world-model update and 15-step dreams from hundreds of
+# states every few steps), it has more parameters, and it has many more moving parts to get wrong (the seeds
+# call it harder to debug and more of a black box). World Models' stages can be inspected one at a time, and
+# CMA-ES needs no gradient at all, so it is indifferent to how the reward is shaped. When real steps are cheap
+# and the task is small, the simpler pipeline can be the right tool; when real steps are precious, Dreamer's
+# loop pays for itself.
+# </details>
+
+# %% [markdown]
+# ## 11. Where it went next (reading, not reproduction)
+#
+# *Nothing in this section is run or measured by the course: it summarises what the papers and the seeds
+# describe, so that you know where to read next.*
+#
+# - **Genie (2024): world models from video without action labels.** Internet videos have frames but no
+#   record of which button was pressed. Genie learns a *latent action model* that must explain the change
+#   from one frame to the next with one of only **8** discrete actions, next to a video tokenizer and a
+#   dynamics model. The tiny discrete bottleneck is the point: a continuous "action" could simply copy the
+#   next frame in, and would mean nothing. The price: the action space is fixed in advance to a few choices.
+# - **JEPA (LeCun's proposal, 2022; I-JEPA 2023, V-JEPA 2024): predict representations, not pixels.**
+#   Why predict every leaf on the grass? A JEPA encodes the present and the future and predicts the *encoding*
+#   of the future; an exponential moving average of the encoder provides the targets, which keeps the
+#   encodings from collapsing to a constant. No decoder and no distribution to assume, but also no explicit
+#   uncertainty, and its use for control is still being explored.
+# - **Decision Transformer (2021): reinforcement learning as sequence modelling.** A transformer reads
+#   (return-to-go, state, action) tokens and predicts the action that achieves the requested return. No
+#   value function and no bootstrapping (so none of the "deadly triad"), and attention links a reward to
+#   any earlier step directly. But it learns no model of the world and can hardly do better than the best
+#   behaviour in its offline data: it imitates good trajectories rather than imagining new ones.
+# - **Diffusion world models (DIAMOND, 2024).** A diffusion model generates the next frame, keeping visual
+#   detail that a compact discrete latent can lose. The seeds report a mean human-normalised score on Atari
+#   100k of 1.46 for DIAMOND against 1.03 for DreamerV3 (the DIAMOND paper's comparison), at the price of
+#   slower dreams: every frame takes several denoising steps.
+#
+# ## Self-check
+# - [ ] I can draw the RSSM: which arrows are deterministic, where the prior and the posterior sit, and which
+#       one imagination uses.
+# - [ ] I can write the straight-through estimator in one line and say what its forward value and its
+#       gradient are.
+# - [ ] I know which side each half of the balanced KL trains, and what free bits do below 1 nat.
+# - [ ] I can compute a λ-return by hand, and say what λ = 0 and λ = 1 mean.
+# - [ ] I know why Dreamer dreams only 15 steps while World Models dreamed whole episodes.
+# - [ ] I can read the learning curves: how many real steps each agent needed, and what each cost in time.
+#
+# ## Formulas used
+# | what | formula |
+# |---|---|
+# | RSSM | $h_t = \mathrm{GRU}(h_{t-1}, [z_{t-1}, a_{t-1}])$, prior $p(z_t \mid h_t)$, posterior $q(z_t \mid h_t, x_t)$ |
+# | straight-through | $z = \text{onehot} + (p - \mathrm{sg}(p))$ |
+# | balanced KL (V3) | $0.5 \max(1, \mathrm{KL}[\mathrm{sg}(q) \,\|\, p]) + 0.1 \max(1, \mathrm{KL}[q \,\|\, \mathrm{sg}(p)])$ |
+# | symlog | $\mathrm{symlog}(x) = \mathrm{sign}(x) \ln(\lvert x \rvert + 1)$, $\mathrm{symexp}(x) = \mathrm{sign}(x)(e^{\lvert x \rvert} - 1)$ |
+# | λ-return | $R_t = r_t + \gamma c_t [(1 - \lambda) v_{t+1} + \lambda R_{t+1}]$, $R_H = v_H$ |
+# | actor (discrete) | maximise $\log \pi(a_t \mid s_t)\, \mathrm{sg}\big((R_t - V(s_t)) / \max(1, S)\big) + \eta\, H[\pi]$ |
+# | critic | minimise $(V_{\text{symlog}}(s_t) - \mathrm{symlog}(R_t))^2$ |
+#
+# **This is the last notebook.** You have built V, M and C, trained a controller in a dream, watched it cheat
+# and fail, fixed it, and measured the agent that came after it.

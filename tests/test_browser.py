@@ -1,0 +1,205 @@
+"""The course in a real browser: JupyterLab, headless Chromium, a notebook run top to bottom, a slider moved.
+
+The test starts `jupyter-lab` on 127.0.0.1 (a free port, no token) serving a copy of notebook 03, opens it in
+Debian's Chromium driven by Playwright (no browser is downloaded), runs every cell, drags the temperature
+slider of the TauDream widget and checks that the dream picture it shows changed. It saves a screenshot of
+the notebook and its widgets to docs/browser_screenshot.png (shown in the README), then stops the server.
+
+Needs /usr/bin/chromium (`make install` puts it there when run as root) and the `playwright` package; without
+them the test is skipped locally, and fails under CI (CI=true), where `make test` must have installed them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path(os.environ.get("WMCOURSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+NOTEBOOK = "03_temperature.ipynb"
+SCREENSHOT = ROOT / "docs" / "browser_screenshot.png"
+RUN_TIMEOUT_S = 240  # every cell of notebook 03 in fast mode; about a minute on a quiet 2-core machine
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must have it: `make install` installs it)")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"jupyter-lab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"jupyter-lab did not answer at {url} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the jupyter-lab process itself (it shuts its kernels down), then anything left in its session."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # its own session only (start_new_session=True): a stray kernel
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture()
+def jupyter_lab(tmp_path):
+    """A JupyterLab server on a free port of 127.0.0.1, no token, serving a copy of the notebook; its URL."""
+    lab = Path(sys.executable).parent / "jupyter-lab"
+    if not lab.exists():
+        _unavailable(f"{lab} not found: install the requirements (`make install`)")
+    work = tmp_path / "notebooks"
+    work.mkdir()
+    shutil.copy(ROOT / "notebooks" / NOTEBOOK, work / NOTEBOOK)  # the browser saves into the copy, never the source
+    notification = tmp_path / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True)
+    notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')  # no "Jupyter news?" toast
+    port = _free_port()
+    env = {**os.environ,
+           "WMCOURSE_FAST": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+           "OMP_NUM_THREADS": "1",  # small models; one thread is far faster than two fighting over busy cores
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    log = tmp_path / "jupyter-lab.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [str(lab), "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+             "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+             f"--ServerApp.root_dir={work}", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+            + (["--allow-root"] if os.geteuid() == 0 else []),  # CI runs as root
+            cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_for_server(f"http://127.0.0.1:{port}/api/status", process, log)
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        _stop(process)
+    assert process.poll() is not None, "jupyter-lab is still running"
+
+
+# JavaScript run in the page: the notebook's model through the JupyterLab app (exposed with expose_app_in_browser)
+_NOTEBOOK_STATE = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    if (!panel || !panel.content || !panel.content.model) return null;
+    const cells = Array.from(panel.content.model.cells).filter(c => c.type === 'code');
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    const errors = [];
+    for (const c of cells) {
+        for (let i = 0; i < c.outputs.length; i++) {
+            const o = c.outputs.get(i);
+            if (o.type === 'error') errors.push(JSON.stringify(o.toJSON()).slice(0, 600));
+        }
+    }
+    return {code: cells.length, executed: cells.filter(c => c.executionCount !== null).length,
+            kernel: kernel ? kernel.status : 'none', busy: panel.sessionContext.kernelDisplayStatus, errors};
+}"""
+
+_DREAM_IMAGE_HASH = """async (box) => {
+    const images = box.querySelectorAll('img');
+    const dream = images[images.length - 1];             // TauDream: the real strip first, the dream last
+    const bytes = await (await fetch(dream.src)).arrayBuffer();
+    const digest = await crypto.subtle.digest('SHA-256', bytes);
+    return Array.from(new Uint8Array(digest)).map(b => b.toString(16).padStart(2, '0')).join('');
+}"""
+
+
+@pytest.mark.timeout(420)
+def test_notebook_runs_in_jupyterlab_and_the_tau_slider_redraws_the_dream(jupyter_lab):
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
+    url, log = jupyter_lab
+    timings = {}
+    start = time.monotonic()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{url}/lab/tree/{NOTEBOOK}")
+            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                                   "&& window.jupyterapp.shell.currentWidget.sessionContext "
+                                   "&& window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=90_000)
+            page.wait_for_function(f"() => ({_NOTEBOOK_STATE})().kernel === 'idle'", timeout=90_000)
+            page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")  # more notebook
+            timings["open"] = time.monotonic() - start
+
+            # Run > Run All Cells, from the menu bar as a learner would
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            page.wait_for_function(f"() => {{ const s = ({_NOTEBOOK_STATE})(); return s && s.executed === s.code "
+                                   "&& s.kernel === 'idle'; }", timeout=RUN_TIMEOUT_S * 1000, polling=1000)
+            state = page.evaluate(_NOTEBOOK_STATE)
+            timings["run all cells"] = time.monotonic() - start - timings["open"]
+            assert not state["errors"], "cells raised errors in JupyterLab:\n" + "\n".join(state["errors"])
+
+            # the TauDream widget: a "temperature tau" slider above the real strip and the dream
+            slider = page.locator(".widget-slider", has_text="temperature tau").first
+            slider.scroll_into_view_if_needed()
+            box = slider.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
+            sync_api.expect(box.locator("img")).to_have_count(2)
+            readout = slider.locator(".widget-readout")
+            before_value, before_image = readout.text_content(), box.evaluate(_DREAM_IMAGE_HASH)
+
+            # drag the handle to 85% of the track, as a learner would (the value is sent when the mouse is released)
+            page.evaluate("(el) => el.scrollIntoView({block: 'center'})", slider.element_handle())
+            page.wait_for_timeout(500)  # let the pictures below settle, so the handle does not move under the mouse
+            track = slider.locator(".noUi-target").bounding_box()
+            grab = slider.locator(".noUi-handle").bounding_box()
+            y = grab["y"] + grab["height"] / 2
+            page.mouse.move(grab["x"] + grab["width"] / 2, y)
+            page.mouse.down()
+            page.mouse.move(track["x"] + track["width"] * 0.85, y, steps=10)
+            page.mouse.up()
+            page.wait_for_function("([el, old]) => el.textContent !== old", arg=[readout.element_handle(), before_value])
+            after_value = readout.text_content()
+            deadline = time.monotonic() + 60  # the kernel re-samples the dream, then the new picture arrives
+            after_image = before_image
+            while after_image == before_image and time.monotonic() < deadline:
+                page.wait_for_timeout(250)
+                after_image = box.evaluate(_DREAM_IMAGE_HASH)
+            timings["slider"] = time.monotonic() - start - timings["open"] - timings["run all cells"]
+            assert float(after_value) > float(before_value), (before_value, after_value)
+            assert after_image != before_image, "the dream picture did not change within 60 s of moving the tau slider"
+
+            box.scroll_into_view_if_needed()
+            page.evaluate("(el) => el.scrollIntoView({block: 'center'})", box.element_handle())
+            page.wait_for_timeout(300)
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT))
+        finally:
+            browser.close()
+    print(f"notebook {NOTEBOOK} in JupyterLab: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+          + f"; tau {before_value} -> {after_value}; dream image {before_image[:8]} -> {after_image[:8]}")

@@ -1,0 +1,268 @@
+"""The instructors' Marp decks in slides/: they follow their notebooks, build, show every figure and fit their pages.
+
+Static checks (always run): every deck has an English and a Chinese version with the same slides, every slide
+points to a section heading that exists in its notebook ("notebook 01 · cell “...”" in its footer) and has
+speaker notes.
+
+Build checks: `python -m wmcourse figures` draws the figures from the shipped artefacts, the pinned Marp CLI
+(node_modules/, `npm ci`) builds every deck to HTML with no warning, every image a deck uses exists; then
+Debian's Chromium (through Playwright, no browser download) renders each deck and the test fails on a slide
+whose content overflows its page, an image that did not load, a KaTeX error, literal Markdown left in the
+text (`**`), a missing speaker note, or any request that leaves the machine (KaTeX fonts must be local).
+Without node or Chromium the build checks are skipped locally, and fail under CI (CI=true): `make install`
+installs both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SLIDES = ROOT / "slides"
+NOTEBOOKS = ROOT / "notebooks"
+MARP = ROOT / "node_modules" / ".bin" / "marp"
+CHROMIUM = Path(os.environ.get("WMCOURSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+DECKS = sorted(SLIDES.glob("[0-9][0-9]_*.md"))
+POINTER = re.compile(r"(?:notebook|笔记本) (\d\d) · (?:cell|单元) “(.+?)”")
+DIRECTIVE = re.compile(r"^\s*_?(footer|header|class|paginate|backgroundColor|backgroundImage|color|theme|style)\s*:")
+IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]+src=\"([^\"]+)\"")
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must have it: `make install` installs it)")
+    pytest.skip(reason)
+
+
+def _notebook(number: str) -> Path:
+    found = sorted(NOTEBOOKS.glob(f"{number}_*.py"))
+    assert found, f"no notebook notebooks/{number}_*.py"
+    return found[0]
+
+
+def _headings(notebook: Path) -> set[str]:
+    """Markdown headings of a jupytext percent notebook: '# ## The one-minute explanation' -> the text."""
+    return {m.group(1).strip() for m in re.finditer(r"^# #{1,4} (.+)$", notebook.read_text(), re.M)}
+
+
+def _slides(deck: Path) -> list[str]:
+    """The deck's slides as Markdown source: the front matter dropped, split at `---` lines outside code."""
+    text = deck.read_text()
+    if text.startswith("---\n"):
+        text = text[text.index("\n---\n", 4) + 5:]
+    slides, current, fenced = [], [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        if line.strip() == "---" and not fenced:
+            slides.append("\n".join(current))
+            current = []
+        else:
+            current.append(line)
+    slides.append("\n".join(current))
+    return [s for s in slides if s.strip()]
+
+
+def _pointer(slide: str) -> tuple[str, str] | None:
+    footer = re.search(r"<!--\s*_footer:\s*\"(.*?)\"\s*-->", slide)
+    match = POINTER.search(footer.group(1)) if footer else None
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _notes(slide: str) -> list[str]:
+    return [c for c in re.findall(r"<!--(.*?)-->", slide, re.S) if c.strip() and not DIRECTIVE.match(c)]
+
+
+def _english(deck: Path) -> Path:
+    return deck.with_name(deck.name.replace(".zh.md", ".md"))
+
+
+# --- the decks' source -------------------------------------------------------------------------------------
+
+def test_every_deck_comes_in_english_and_chinese_for_a_notebook():
+    assert DECKS, "no decks in slides/"
+    english = [d for d in DECKS if not d.name.endswith(".zh.md")]
+    for deck in english:
+        assert deck.with_suffix(".zh.md").exists(), f"{deck.name} has no Chinese version {deck.stem}.zh.md"
+        assert (NOTEBOOKS / f"{deck.stem}.py").exists(), f"{deck.name} follows no notebook notebooks/{deck.stem}.py"
+    for deck in DECKS:
+        assert _english(deck).exists(), f"{deck.name} has no English version"
+
+
+@pytest.mark.parametrize("deck", DECKS, ids=[d.name for d in DECKS])
+def test_every_slide_points_to_a_notebook_cell_and_has_speaker_notes(deck):
+    number = deck.name[:2]
+    headings = _headings(_notebook(number))
+    slides = _slides(deck)
+    assert len(slides) >= 5, f"{deck.name} has only {len(slides)} slides"
+    for i, slide in enumerate(slides, 1):
+        pointer = _pointer(slide)
+        assert pointer, f"{deck.name}, slide {i}: no footer “notebook {number} · cell “...”” (or 笔记本/单元)"
+        assert pointer[0] == number, f"{deck.name}, slide {i} points to notebook {pointer[0]}, not {number}"
+        assert pointer[1] in headings, (f"{deck.name}, slide {i} points to a cell “{pointer[1]}” that is not a "
+                                        f"section heading of {_notebook(number).name}")
+        assert _notes(slide), f"{deck.name}, slide {i} has no speaker notes (an HTML comment)"
+
+
+@pytest.mark.parametrize("deck", [d for d in DECKS if d.name.endswith(".zh.md")],
+                         ids=[d.name for d in DECKS if d.name.endswith(".zh.md")])
+def test_the_chinese_deck_follows_the_english_one_slide_by_slide(deck):
+    english = _english(deck)
+    assert [_pointer(s) for s in _slides(deck)] == [_pointer(s) for s in _slides(english)], \
+        f"{deck.name} and {english.name} do not point to the same notebook cells, slide by slide"
+    assert sorted(set(IMAGE.findall(deck.read_text()))) == sorted(set(IMAGE.findall(english.read_text()))), \
+        f"{deck.name} and {english.name} show different figures"
+
+
+def test_the_slide_parser_sees_a_missing_pointer_and_missing_notes():
+    good = '<!-- _footer: "notebook 01 · cell “Exercises”" -->\n# A\n<!-- say this -->'
+    assert _pointer(good) == ("01", "Exercises") and _notes(good) == [" say this "]
+    assert _pointer("# no footer\n<!-- a note -->") is None
+    assert _notes('<!-- _footer: "x" -->\n<!-- _class: lead -->') == []
+
+
+# --- figures, Marp build, rendering in Chromium --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def built():
+    """Draw the figures, then build every deck to HTML beside its source (slides/*.html, ignored by git)."""
+    if not shutil.which("node"):
+        _unavailable("node is not installed, so the Marp CLI cannot run")
+    if not MARP.exists():
+        _unavailable(f"{MARP.relative_to(ROOT)} is missing: run `npm ci` (make install does it)")
+    start = time.time()
+    figures = subprocess.run([sys.executable, "-m", "wmcourse", "figures", "--out", str(SLIDES / "figures")],
+                             cwd=ROOT, capture_output=True, text=True, timeout=600,
+                             env={**os.environ, "MPLBACKEND": "Agg"})
+    assert figures.returncode == 0, f"`python -m wmcourse figures` failed:\n{figures.stdout}\n{figures.stderr}"
+    figures_seconds = time.time() - start
+    marp = subprocess.run([str(MARP), "--config-file", "marp.config.mjs", *map(str, DECKS)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    print(f"figures {figures_seconds:.1f} s, marp {time.time() - start - figures_seconds:.1f} s")
+    return {"start": start, "figures": figures, "marp": marp}
+
+
+def test_marp_builds_every_deck_without_a_warning(built):
+    marp = built["marp"]
+    log = marp.stdout + marp.stderr
+    assert marp.returncode == 0, f"marp failed ({marp.returncode}):\n{log}"
+    problems = [line for line in log.splitlines() if "WARN" in line or "ERROR" in line]
+    assert not problems, "marp warned:\n" + "\n".join(problems)
+    for deck in DECKS:
+        html = deck.with_suffix(".html")
+        assert html.exists() and html.stat().st_mtime >= built["start"] - 1, f"{html.name} was not built"
+        assert html.read_text().count("<section") >= 5, f"{html.name} has no slides"
+
+
+@pytest.mark.parametrize("deck", DECKS, ids=[d.name for d in DECKS])
+def test_every_image_a_deck_shows_was_drawn_by_the_figures_command(built, deck):
+    for match in IMAGE.findall(deck.read_text()):
+        src = next(s for s in match if s)
+        assert not re.match(r"[a-z]+:", src), f"{deck.name} loads {src} from outside the repository"
+        path = deck.parent / src
+        assert path.exists(), f"{deck.name} shows {src}, which does not exist"
+        if src.startswith("figures/"):
+            assert path.stat().st_mtime >= built["start"] - 1, f"{src} was not drawn by `python -m wmcourse figures`"
+
+
+_SLIDE_REPORT = """() => {
+    const sections = Array.from(document.querySelectorAll('svg[data-marpit-svg] > foreignObject > section'));
+    return {
+        slides: sections.length,
+        overflow: sections.filter(s => s.scrollHeight > s.clientHeight + 1 || s.scrollWidth > s.clientWidth + 1)
+            .map(s => [Number(s.id), s.scrollHeight, s.clientHeight, s.scrollWidth, s.clientWidth]),
+        brokenImages: Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
+        katexErrors: document.querySelectorAll('.katex-error').length,
+        math: document.querySelectorAll('.katex').length,
+        literalMarkdown: sections.filter(s => {
+            const copy = s.cloneNode(true);
+            copy.querySelectorAll('code, pre, .katex').forEach(e => e.remove());
+            return copy.textContent.includes('**');
+        }).map(s => Number(s.id)),
+        notes: new Set(Array.from(document.querySelectorAll('.bespoke-marp-note'))
+            .filter(n => n.textContent.trim()).map(n => n.dataset.index)).size,
+    };
+}"""
+
+
+# every KaTeX font face the deck declares, loaded now (a face whose file is missing ends in status "error")
+_LOAD_KATEX_FONTS = """async () => {
+    const faces = Array.from(document.fonts).filter(f => f.family.includes('KaTeX'));
+    await Promise.allSettled(faces.map(f => f.load()));
+    return {loaded: faces.filter(f => f.status === 'loaded').length,
+            failed: faces.filter(f => f.status === 'error').map(f => f.family + ' ' + f.style + ' ' + f.weight)};
+}"""
+
+
+def test_every_deck_renders_in_chromium_and_fits_its_pages(built):
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
+    problems, outside = [], []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:", "blob:"))
+                    else None)
+            for deck in DECKS:
+                html = deck.with_suffix(".html")
+                page.goto(html.as_uri(), wait_until="load")
+                page.evaluate("() => document.fonts.ready.then(() => true)")
+                report = page.evaluate(_SLIDE_REPORT)
+                report["katexFonts"] = page.evaluate(_LOAD_KATEX_FONTS)
+                name = html.name
+                if report["slides"] < 5:
+                    problems.append(f"{name}: {report['slides']} slides")
+                for slide, sh, ch, sw, cw in report["overflow"]:
+                    problems.append(f"{name}, slide {slide}: content is {sw}x{sh} px on a {cw}x{ch} page (overflow)")
+                problems += [f"{name}: image did not load: {src}" for src in report["brokenImages"]]
+                if report["katexErrors"]:
+                    problems.append(f"{name}: {report['katexErrors']} KaTeX errors")
+                fonts = report["katexFonts"]
+                if report["math"] and (not fonts["loaded"] or fonts["failed"]):
+                    problems.append(f"{name}: KaTeX fonts from slides/fonts/katex/: {fonts['loaded']} loaded, "
+                                    f"failed: {fonts['failed']}")
+                problems += [f"{name}, slide {s}: literal ** in the text (broken emphasis)"
+                             for s in report["literalMarkdown"]]
+                if report["notes"] != report["slides"]:
+                    problems.append(f"{name}: speaker notes on {report['notes']} of {report['slides']} slides")
+        finally:
+            browser.close()
+    assert not outside, "decks made requests that leave the machine (offline classroom):\n" + "\n".join(outside[:10])
+    assert not problems, "\n".join(problems)
+
+
+def test_the_rendering_check_sees_an_overflowing_slide_and_a_missing_image(built, tmp_path):
+    """The checks above on a deck made to fail: a slide too long for its page, an image that is not there."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
+    deck = tmp_path / "broken.md"
+    items = "\n".join(f"- item {i}" for i in range(30))
+    deck.write_text(f"---\nmarp: true\ntheme: wmcourse\n---\n\n# Fits\n\n![](figures/none.png)\n\n---\n\n# Too long\n\n{items}\n")
+    marp = subprocess.run([str(MARP), "--config-file", "marp.config.mjs", str(deck)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert marp.returncode == 0, marp.stdout + marp.stderr
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(deck.with_suffix(".html").as_uri(), wait_until="load")
+            report = page.evaluate(_SLIDE_REPORT)
+        finally:
+            browser.close()
+    assert report["slides"] == 2
+    assert [row[0] for row in report["overflow"]] == [2]
+    assert len(report["brokenImages"]) == 1 and report["brokenImages"][0].endswith("figures/none.png")

@@ -1,0 +1,296 @@
+"""The CartPole experiment: a World Model that fails, measured, then fixed, next to DQN on the same budget.
+
+Every row of the table is one run from nothing, with its own real steps counted:
+
+    round 0   collect first_steps real steps with a uniformly random policy
+    each round r = 0 .. rounds - 1:
+              train M on all the real data so far (from scratch)
+              evolve C with CMA-ES inside M's dream only
+              score C: in the dream (100 dreams) and in reality (episodes not counted in the budget)
+              if another round follows: collect round_steps more real steps with C (epsilon-random actions)
+
+rounds = 1 is the paper's recipe on random data; rounds > 1 is the paper's own remedy, the iterative loop.
+Real steps used = every real step that went into M's data (the scoring episodes are a measurement).
+`run_experiment` runs every variant and DQN, and writes the table, the learning curves and small
+checkpoints: `python -m wmcourse cartpole --out data/cartpole_results.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import cartpole as cp
+from . import controller, dqn
+from .evaluate import evaluate
+
+COMMAND = "python -m wmcourse cartpole --out data/cartpole_results.json"
+RESULTS_NAME = "cartpole_results.json"
+FAILURE_MODEL, FAILURE_CONTROLLER = "cartpole_wm_random.pt", "cartpole_c_random.npz"
+FIXED_MODEL, FIXED_CONTROLLER = "cartpole_wm_iterative.pt", "cartpole_c_iterative.npz"
+RANDOM_DATA, ITERATIVE_DATA = "cartpole_data_random.npz", "cartpole_data_iterative.npz"
+DQN_WEIGHTS = "cartpole_dqn.pt"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of the table: how M is built, what C reads, and how the real data is gathered."""
+
+    name: str
+    label: str
+    done_head: bool = True
+    features: str = "state+memory"   # the paper's C reads [z, h]
+    tau: float = 1.0
+    first_steps: int = 10_000        # random-policy steps in round 0
+    rounds: int = 1
+    round_steps: int = 10_000        # steps collected with the current C before each later round
+    epsilon: float = 0.1             # share of random actions while collecting with C
+    train_steps: int = 1500          # M's optimizer steps per round
+
+    @property
+    def budget(self) -> int:
+        return self.first_steps + (self.rounds - 1) * self.round_steps
+
+    def round0_key(self) -> tuple:
+        """The settings that decide round 0 (two variants that share them share their round 0)."""
+        return (self.done_head, self.features, self.tau, self.first_steps, self.train_steps)
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("random_rule", "random data, no done head (the task's rule on M's predicted state)", done_head=False),
+    Variant("random_head", "random data, learned done head"),
+    Variant("random_all", "random data, learned done head, the whole budget", first_steps=50_000),
+    Variant("iterative_rule", "iterative collection, no done head", done_head=False, rounds=5),
+    Variant("iterative_head", "iterative collection, learned done head", rounds=5),
+    Variant("iterative_tau", "iterative collection, learned done head, tau = 1.3", tau=1.3, rounds=5),
+)
+FIXED_VARIANT = "iterative_head"     # its final M and C are shipped, and its rounds are the WM learning curve
+FAILURE_VARIANT = "random_head"      # its M and C are shipped as the failure to explain
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    variants: tuple[Variant, ...] = VARIANTS
+    controller: cp.ControllerSettings = cp.ControllerSettings(generations=30, rollouts=8)
+    dqn: dqn.DQNConfig = dqn.DQNConfig()
+    budget: int = 50_000             # real steps allowed to every learner
+    eval_episodes: int = 100         # every real score: each row, each round, each point of a learning curve
+    dream_episodes: int = 100
+    dqn_eval_every: int = 5000
+    seed: int = 0
+
+
+def fast_config(seed: int = 0) -> ExperimentConfig:
+    """A tiny version of the experiment, the same code paths (for tests and WMCOURSE_FAST notebooks)."""
+    small = dict(first_steps=600, round_steps=400, train_steps=10)
+    variants = (replace(VARIANTS[1], **small), replace(VARIANTS[4], **small, rounds=2))
+    settings = cp.ControllerSettings(population=8, rollouts=2, generations=2, max_steps=100)
+    return ExperimentConfig(variants=variants, controller=settings,
+                            dqn=dqn.DQNConfig(steps=1500, learning_starts=500, train_freq=250, gradient_steps=4),
+                            budget=1500, eval_episodes=3, dream_episodes=4, dqn_eval_every=750,
+                            seed=seed)
+
+
+@dataclass
+class RoundResult:
+    round: int
+    steps: int                      # real steps in M's data so far
+    dream_mean: float
+    dream_std: float
+    real_mean: float
+    real_std: float
+    episodes: int
+    seconds: float
+    model: cp.StateWorldModel | None = field(default=None, repr=False)
+    params: np.ndarray | None = field(default=None, repr=False)
+    data: cp.Episodes | None = field(default=None, repr=False)
+
+    def summary(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k not in ("model", "params", "data")}
+
+
+def _score_round(r: int, data: cp.Episodes, variant: Variant, config: ExperimentConfig, seed: int,
+                 started: float) -> RoundResult:
+    """Train M on `data`, evolve C in its dream, score C in the dream and in reality."""
+    settings = replace(config.controller, features=variant.features, tau=variant.tau)
+    wm_config = cp.WorldModelConfig(done_head=variant.done_head, train_steps=variant.train_steps)
+    model, _ = cp.train_world_model(data, wm_config, seed=seed)
+    params, _ = cp.evolve_in_dream(model, data.first_states, settings, seed=seed)
+    dreamed = cp.dream_score(model, params, data.first_states, settings, config.dream_episodes, seed=seed)
+    real = evaluate(cp.ENV_ID, cp.WorldModelPolicy(model, params, variant.features), config.eval_episodes,
+                    seed=100_000 + seed, num_envs=10, progress=False)
+    return RoundResult(r, data.num_steps, float(dreamed.mean()), float(dreamed.std()), real.mean, real.std,
+                       config.eval_episodes, time.perf_counter() - started, model, params, data)
+
+
+def run_variant(variant: Variant, config: ExperimentConfig = ExperimentConfig(),
+                round0_cache: dict | None = None, progress: bool = True) -> list[RoundResult]:
+    """Run one variant's rounds (see the module docstring); returns one RoundResult per round, each scored
+    over config.eval_episodes real episodes. Variants that share their round 0 (Variant.round0_key) share it
+    through round0_cache."""
+    if variant.budget > config.budget:
+        raise ValueError(f"Variant {variant.name!r} would use {variant.budget:,} real steps, over the budget of "
+                         f"{config.budget:,}.")
+    if variant.features not in cp.FEATURES:
+        raise ValueError(f"Unknown features {variant.features!r}: expected one of {cp.FEATURES}.")
+    seed, results = config.seed, []
+    started = time.perf_counter()
+    for r in tqdm(range(variant.rounds), desc=variant.name, unit="round", disable=not progress):
+        key = (variant.round0_key(), seed)
+        if r == 0 and round0_cache is not None and key in round0_cache:
+            result = round0_cache[key]
+        else:
+            data = cp.collect(None, variant.first_steps, seed=seed) if r == 0 else results[-1].data
+            if r > 0:
+                prev = results[-1]
+                policy = cp.WorldModelPolicy(prev.model, prev.params, variant.features)
+                more = cp.collect(policy, variant.round_steps, seed=seed + 1000 * r, epsilon=variant.epsilon)
+                data = cp.Episodes.join([data, more])
+            result = _score_round(r, data, variant, config, seed + r, started)
+            if r == 0 and round0_cache is not None:
+                round0_cache[key] = result
+        results.append(result)
+    return results
+
+
+def random_baseline(config: ExperimentConfig) -> dict:
+    result = evaluate(cp.ENV_ID, None, config.eval_episodes, seed=100_000 + config.seed, num_envs=10, progress=False)
+    return {"name": "random", "label": "random policy (no learning)", "dream_mean": None, "dream_std": None,
+            "real_mean": result.mean, "real_std": result.std, "steps": 0, "episodes": config.eval_episodes}
+
+
+def run_dqn(config: ExperimentConfig, progress: bool = True) -> tuple[torch.nn.Module, dict, list[dict]]:
+    """DQN on the same real budget: (Q, table row, learning curve)."""
+    started = time.perf_counter()
+    dqn_config = replace(config.dqn, steps=config.budget)
+    q, curve = dqn.train_dqn(cp.ENV_ID, dqn_config, seed=config.seed, eval_every=config.dqn_eval_every,
+                             eval_episodes=config.eval_episodes, progress=progress)
+    real = evaluate(cp.ENV_ID, dqn.GreedyPolicy(q), config.eval_episodes, seed=100_000 + config.seed, num_envs=10,
+                    progress=False)
+    row = {"name": "dqn", "label": "DQN (model-free, rl-zoo settings)", "dream_mean": None, "dream_std": None,
+           "real_mean": real.mean, "real_std": real.std, "steps": dqn_config.steps, "episodes": config.eval_episodes,
+           "seconds": time.perf_counter() - started}
+    return q, row, curve
+
+
+def run_experiment(config: ExperimentConfig = ExperimentConfig(), out: str | Path | None = None,
+                   progress: bool = True, record: bool = True) -> dict:
+    """Run every variant and DQN; with `out`, write the results there and the checkpoints beside it
+    (recorded in the manifest when that folder is data/). Returns the results (see load_results)."""
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    cache: dict = {}
+    rows, runs = [random_baseline(config)], {}
+    for variant in config.variants:
+        rounds = run_variant(variant, config, cache, progress)
+        runs[variant.name] = rounds
+        last = rounds[-1]
+        rows.append({"name": variant.name, "label": variant.label, "dream_mean": last.dream_mean,
+                     "dream_std": last.dream_std, "real_mean": last.real_mean, "real_std": last.real_std,
+                     "steps": last.steps, "episodes": last.episodes, "seconds": last.seconds,
+                     "rounds": [r.summary() for r in rounds], "variant": asdict(variant)})
+    q, dqn_row, dqn_curve = run_dqn(config, progress)
+    rows.append(dqn_row)
+    fixed = FIXED_VARIANT if FIXED_VARIANT in runs else config.variants[-1].name
+    failure = FAILURE_VARIANT if FAILURE_VARIANT in runs else config.variants[0].name
+    results = {
+        "env": cp.ENV_ID, "budget": config.budget, "seed": config.seed, "command": COMMAND,
+        "config": {"controller": asdict(config.controller), "dqn": asdict(config.dqn),
+                   "eval_episodes": config.eval_episodes, "dream_episodes": config.dream_episodes},
+        "rows": rows,
+        "curves": {"wm_iterative": [{"steps": r.steps, "mean": r.real_mean, "std": r.real_std} for r in runs[fixed]],
+                   "dqn": dqn_curve},
+        "fixed_variant": fixed, "failure_variant": failure,
+        "seconds": time.perf_counter() - started,
+    }
+    if out is not None:
+        _write(results, Path(out), runs[failure][0], runs[fixed][-1], q, record)
+    return results
+
+
+def _write(results: dict, out: Path, failure: RoundResult, fixed: RoundResult, q: torch.nn.Module,
+           record: bool) -> None:
+    from .artefacts import data_dir
+    from .artefacts import record as record_artefact
+
+    folder = out.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        FAILURE_MODEL: lambda p: cp.save_world_model(failure.model, p),
+        FAILURE_CONTROLLER: lambda p: _save_controller(p, failure, _features(results, "failure")),
+        FIXED_MODEL: lambda p: cp.save_world_model(fixed.model, p),
+        FIXED_CONTROLLER: lambda p: _save_controller(p, fixed, _features(results, "fixed")),
+        RANDOM_DATA: lambda p: failure.data.save(p),
+        ITERATIVE_DATA: lambda p: fixed.data.save(p),
+        DQN_WEIGHTS: lambda p: torch.save(q.state_dict(), p),
+    }
+    for name, write in files.items():
+        write(folder / name)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    if not record or folder.resolve() != data_dir().resolve():
+        return
+    by_name = {row["name"]: row for row in results["rows"]}
+    fixed_row, failure_row = by_name[results["fixed_variant"]], by_name[results["failure_variant"]]
+    figures = {"failure": {k: failure_row[k] for k in ("dream_mean", "real_mean", "steps")},
+               "fixed": {k: fixed_row[k] for k in ("dream_mean", "real_mean", "steps")},
+               "dqn": {k: by_name["dqn"][k] for k in ("real_mean", "steps")}}
+    record_artefact(out, COMMAND, results["seed"], figures)
+    for name in files:
+        record_artefact(folder / name, COMMAND, results["seed"], figures)
+
+
+def _save_controller(path: Path, result: RoundResult, features: str) -> Path:
+    config = cp.ControllerSettings(features=features).controller_config(result.model.config.hidden)
+    return controller.save_controller(path, result.params, config, features=features)
+
+
+def _features(results: dict, which: str) -> str:
+    name = results[f"{which}_variant"]
+    return next(row["variant"]["features"] for row in results["rows"] if row["name"] == name)
+
+
+# --- loading the shipped results ---------------------------------------------------------------------
+
+def load_results(folder: str | Path | None = None) -> dict:
+    """The measured table and learning curves in data/cartpole_results.json (made by COMMAND)."""
+    from .artefacts import require
+
+    path = require(RESULTS_NAME, COMMAND, Path(folder) if folder else None)
+    return json.loads(path.read_text())
+
+
+def load_shipped(which: str = "failure", folder: str | Path | None = None) -> tuple[cp.StateWorldModel, np.ndarray, str, cp.Episodes]:
+    """(M, C's parameters, C's features, M's real training data) of the shipped "failure" or "fixed" agent."""
+    from .artefacts import require
+
+    if which not in ("failure", "fixed"):
+        raise ValueError(f"which must be 'failure' (random data) or 'fixed' (iterative loop), got {which!r}.")
+    folder = Path(folder) if folder else None
+    names = (FAILURE_MODEL, FAILURE_CONTROLLER, RANDOM_DATA) if which == "failure" else \
+        (FIXED_MODEL, FIXED_CONTROLLER, ITERATIVE_DATA)
+    model_path, controller_path, data_path = (require(n, COMMAND, folder) for n in names)
+    params, _, details = controller.load_controller(controller_path)
+    return cp.load_world_model(model_path), params, details["features"], cp.Episodes.load(data_path)
+
+
+def load_shipped_dqn(folder: str | Path | None = None, hidden: int = 256) -> torch.nn.Module:
+    from .artefacts import require
+
+    q = dqn.q_network(4, 2, hidden)
+    q.load_state_dict(torch.load(require(DQN_WEIGHTS, COMMAND, Path(folder) if folder else None), weights_only=True))
+    return q.eval()
+
+
+def format_table(results: dict) -> str:
+    """The measured table as Markdown: dream score, real score (mean +- std over the episodes) and real steps."""
+    lines = ["| setup | dream score | real score | real steps used |", "|---|---:|---:|---:|"]
+    for row in results["rows"]:
+        dream = "-" if row["dream_mean"] is None else f"{row['dream_mean']:.1f} ± {row['dream_std']:.1f}"
+        lines.append(f"| {row['label']} | {dream} | {row['real_mean']:.1f} ± {row['real_std']:.1f} | {row['steps']:,} |")
+    return "\n".join(lines)

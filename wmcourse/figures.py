@@ -1,0 +1,594 @@
+"""The figures of the slides, drawn by the notebooks' own plotting functions from the shipped artefacts.
+
+    python -m wmcourse figures --out slides/figures          (every figure, as PNG; about half a minute)
+    python -m wmcourse figures --list                        (what there is, and which notebook cell it comes from)
+
+Each figure is named after its notebook ("01_reconstructions.png" comes from notebook 01) and is made by a
+plain function of this module that returns a matplotlib figure. The slides in slides/ show these files, so a
+deck never carries a picture pasted by hand: remake the artefacts in data/ and the decks follow.
+
+Every figure here is quick: it loads shipped artefacts (data/), runs a real environment for a few hundred
+steps, or fits a toy model for a second or two; nothing trains for long. Figures marked optional need an
+artefact that a later stage of the course makes (a measured tau sweep, say): while it is missing they are
+skipped, not failed.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no window, whatever MPLBACKEND says
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from . import plots  # noqa: E402
+from .errors import CourseError, MissingArtefactError  # noqa: E402
+
+SEED = 0
+DPI = 110
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One slide figure: its file name (without .png), the notebook and cell it comes from, how to draw it."""
+
+    name: str
+    notebook: str
+    cell: str
+    draw: Callable[[], plt.Figure]
+    optional: bool = False
+
+
+FIGURES: dict[str, FigureSpec] = {}
+
+
+def _figure(name: str, cell: str, optional: bool = False):
+    def register(draw: Callable[[], plt.Figure]) -> Callable[[], plt.Figure]:
+        FIGURES[name] = FigureSpec(name, name[:2], cell, draw, optional)
+        return draw
+
+    return register
+
+
+def _as_figure(drawn) -> plt.Figure:
+    """Plot functions return a Figure or an Axes: the Figure either way."""
+    return drawn if isinstance(drawn, plt.Figure) else drawn.figure
+
+
+# --- shared, loaded once -----------------------------------------------------------------------------------
+
+@functools.cache
+def _vae():
+    from . import vae
+
+    return vae.load_shipped_vae(z=32)
+
+
+@functools.cache
+def _mdnrnn():
+    from . import mdnrnn
+
+    return mdnrnn.load_shipped_mdnrnn()
+
+
+@functools.cache
+def _vae_results():
+    from . import vae
+
+    return vae.load_results()
+
+
+@functools.cache
+def _heldout_frames():
+    from . import vae
+
+    return vae.pick_heldout_frames(n=8)
+
+
+@functools.cache
+def _episode_codes():
+    """Held-out episode 0: its frames (T + 1), V's codes of them and the actions, as notebook 02 prepares them."""
+    import torch
+
+    from . import mdnrnn, vae
+
+    episode = mdnrnn.load_heldout_episode(0)
+    frames = np.concatenate([episode.obs, episode.final_obs[None]])
+    z_mu, _ = vae.encode_frames(_vae(), frames)
+    return episode, frames, torch.from_numpy(z_mu), torch.from_numpy(episode.action).float()
+
+
+@functools.cache
+def _dream_setup(n_frames: int = 8):
+    """The dream of notebook 03: the start code, the real actions and the real frames, from held-out episode 0."""
+    import torch
+
+    from . import vae
+
+    episode, _, _, _ = _episode_codes()
+    every = min(8, len(episode) // n_frames)
+    span = every * (n_frames - 1)
+    start = min(100, len(episode) - span)
+    z_start, _ = vae.encode_frames(_vae(), episode.obs[start:start + 1])
+    actions = torch.from_numpy(episode.action[start:start + span]).float()
+    return episode, start, every, span, torch.from_numpy(z_start[0]), actions, episode.obs[start:start + span + 1]
+
+
+# --- notebook 00 ------------------------------------------------------------------------------------------
+
+@_figure("00_vmc", "An analogy: learning to drift in an empty car park")
+def vmc() -> plt.Figure:
+    return _as_figure(plots.draw_vmc())
+
+
+@_figure("00_carracing_frames", "CarRacing-v3: learning from pixels")
+def carracing_frames() -> plt.Figure:
+    from . import envs, evaluate
+
+    env = envs.make_env("CarRacing-v3")
+    policy = evaluate.RandomPolicy(env.action_space, seed=SEED)
+    obs, _ = env.reset(seed=SEED)
+    raw = {}
+    for t in range(151):
+        if t in (0, 50, 100, 150):
+            raw[t] = obs
+        obs, *_ = env.step(policy.act(obs[None])[0])
+    env.close()
+    small = envs.preprocess_frames(np.stack(list(raw.values())))
+    return plots.frame_grid([list(raw.values()), list(small)], ["raw\n96×96", "what V sees\n64×64"],
+                            [f"step {t}" for t in raw], size=2.0,
+                            suptitle="CarRacing-v3, random actions: the raw frames and the preprocessed ones")
+
+
+@_figure("00_cartpole", "CartPole-v1: learning from four numbers")
+def cartpole_frame() -> plt.Figure:
+    from . import envs
+
+    env = envs.make_env("CartPole-v1", render_mode="rgb_array")
+    env.reset(seed=SEED)
+    picture = env.render()
+    env.close()
+    return plots.show_frames([picture], ["CartPole-v1, rendered"], size=4)
+
+
+@_figure("00_random_returns", "The bar to clear: a random policy, measured")
+def random_returns() -> plt.Figure:
+    from . import evaluate
+
+    result = evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, num_envs=4, progress=False)
+    ax = plots.return_histogram(result.returns, f"CartPole-v1, random policy: {result.mean:.1f} ± {result.std:.1f} "
+                                                f"over {len(result.returns)} episodes")
+    ax.figure.set_size_inches(6.5, 3.2)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+# --- notebook 01 ------------------------------------------------------------------------------------------
+
+@_figure("01_training_curve", "Watch one learn (a tiny run)")
+def training_curve() -> plt.Figure:
+    from . import vae
+
+    frames = vae.load_heldout_frames(max_frames=300)
+    config = vae.VAEConfig(width=0.25, batch_size=32, lr=1e-3)
+    steps = 30
+    history = vae.train_vae(frames, config, steps=steps, seed=SEED, device="cpu")
+    return plots.training_curve(history, f"A quarter-width VAE, {steps} steps on {len(frames)} frames")
+
+
+@_figure("01_reconstructions", "The real thing: a VAE trained on CarRacing")
+def reconstructions() -> plt.Figure:
+    from . import vae
+
+    frames = _heldout_frames()
+    return plots.reconstruction_grid(frames, vae.reconstruct(_vae(), frames),
+                                     suptitle="Held-out CarRacing frames and their reconstructions (z = 32)")
+
+
+@_figure("01_prior_samples", "The real thing: a VAE trained on CarRacing")
+def prior_samples() -> plt.Figure:
+    import torch
+
+    from . import vae
+
+    v = _vae()
+    codes = torch.randn(8, v.config.z_size, generator=torch.Generator().manual_seed(SEED))
+    return plots.show_frames(list(vae.decode_latents(v, codes)), [f"z ~ N(0, I) #{i}" for i in range(8)], size=1.6,
+                             suptitle="Decoded random codes: what V imagines")
+
+
+@_figure("01_beta_tradeoff", "The β trade-off, measured")
+def beta_tradeoff() -> plt.Figure:
+    from . import vae
+
+    sweep = vae.beta_sweep_results(_vae_results())
+    if not sweep:
+        raise MissingArtefactError("data/vae_results.json has no beta-sweep models; remake it with:\n    "
+                                   + vae.MAKE_SHIPPED)
+    return _as_figure(plots.beta_tradeoff(sweep))
+
+
+@functools.cache
+def _kl_per_dimension():
+    from . import vae
+
+    return vae.kl_per_dimension(_vae(), vae.load_heldout_frames(max_frames=600))
+
+
+@_figure("01_kl_per_dimension", "Inside the code: one slider per latent dimension")
+def kl_per_dimension() -> plt.Figure:
+    return _as_figure(plots.kl_per_dimension_bars(_kl_per_dimension(), floor=0.5))
+
+
+@_figure("01_traversal", "Inside the code: one slider per latent dimension")
+def traversal() -> plt.Figure:
+    from . import vae, widgets
+
+    v, kl = _vae(), _kl_per_dimension()
+    code = vae.encode_frames(v, _heldout_frames()[3][None])[0][0]
+    return widgets.traversal_figure(v, code, dims=np.argsort(-kl)[:5].tolist(), values=np.linspace(-3, 3, 7), kl=kl)
+
+
+@_figure("01_latent_sizes", "How many numbers does $z$ need?")
+def latent_sizes() -> plt.Figure:
+    from . import vae
+
+    frames = _heldout_frames()[:6]
+    results = vae.latent_size_results(_vae_results())
+    rows = {}
+    for z in vae.LATENT_SIZES:
+        label = f"z = {z}" + (f"\nMSE {results[z]['mse_per_pixel']:.4f}" if z in results else "")
+        rows[label] = vae.reconstruct(vae.load_shipped_vae(z=z, small=True), frames)
+    return plots.reconstruction_grid(frames, rows, suptitle="Half-width VAEs that differ only in the size of z "
+                                                            "(held-out frames; MSE per pixel on every held-out frame)")
+
+
+@_figure("01_latent_size_errors", "How many numbers does $z$ need?")
+def latent_size_errors() -> plt.Figure:
+    from . import vae
+
+    results = vae.latent_size_results(_vae_results())
+    if not results:
+        raise MissingArtefactError("data/vae_results.json has no small VAEs; remake it with:\n    " + vae.MAKE_SHIPPED)
+    return _as_figure(plots.latent_size_errors(results))
+
+
+# --- notebook 02 ------------------------------------------------------------------------------------------
+
+@_figure("02_toy_fits", "1. The T-junction, a toy problem")
+def toy_fits() -> plt.Figure:
+    from . import mdn
+
+    x, y = mdn.bimodal_toy_data(1000, seed=SEED)
+    x_test, y_test = mdn.bimodal_toy_data(1000, seed=SEED + 1)
+    steps = 1500  # the notebook's full-mode value
+    single, _ = mdn.fit_single_gaussian(x, y, steps=steps, seed=SEED)
+    mixture, _ = mdn.fit_toy_mdn(x, y, K=5, steps=steps, seed=SEED)
+    nll = {"single": single.nll(x_test, y_test), "mixture": mixture.nll(x_test, y_test)}
+    return plots.toy_fits_figure(x, y, single, mixture, nll=nll, x_slice=0.6)
+
+
+@_figure("02_mdnrnn_history", "How well does M predict? The measured NLL")
+def mdnrnn_history() -> plt.Figure:
+    from . import mdnrnn
+
+    record = mdnrnn.shipped_training_record()
+    if not record["history"]:
+        raise MissingArtefactError(f"data/{mdnrnn.SHIPPED_NAME} keeps no training history; remake it with:\n    "
+                                   + mdnrnn.SHIPPED_COMMAND)
+    baseline = mdnrnn.marginal_gaussian_nll(mdnrnn.load_shipped_heldout_encoded(), seed=SEED)
+    return plots.mdnrnn_history_plot(record["history"], baseline=baseline)
+
+
+@_figure("02_predictions", "4. M's predictions, seen through V")
+def predictions() -> plt.Figure:
+    from . import widgets
+
+    episode, frames, z, actions = _episode_codes()
+    horizon = 8
+    start = min(120, len(episode) - horizon)
+    return widgets.prediction_figure(_mdnrnn(), _vae(), z, actions, frames, start=start, horizon=horizon, samples=2,
+                                     seed=SEED)
+
+
+@_figure("02_horizon_errors", "4. M's predictions, seen through V")
+def horizon_errors() -> plt.Figure:
+    from . import mdnrnn
+
+    _, _, z, actions = _episode_codes()
+    errors = mdnrnn.horizon_errors(_mdnrnn(), z, actions, horizon=16, mode="likeliest")
+    return _as_figure(plots.horizon_error_plot(errors))
+
+
+# --- notebook 03 ------------------------------------------------------------------------------------------
+
+@_figure("03_tempered_mixture", "1. What τ does to a mixture")
+def tempered_mixture() -> plt.Figure:
+    import torch
+
+    log_pi = torch.log(torch.tensor([0.6, 0.3, 0.1]))
+    mu = torch.tensor([-1.0, 0.8, 2.5])
+    log_sigma = torch.log(torch.tensor([0.35, 0.3, 0.4]))
+    return plots.tempered_mixture_figure(log_pi, mu, log_sigma, taus=(0.3, 1.0, 1.5, 2.0))
+
+
+@_figure("03_dream_grid", "2. Dreaming CarRacing at different temperatures")
+def dream_grid() -> plt.Figure:
+    from . import widgets
+
+    _, _, every, _, z0, actions, real = _dream_setup()
+    return widgets.dream_grid_figure(_mdnrnn(), _vae(), z0, actions, real, taus=(0.3, 1.0, 1.5, 2.0), seed=SEED,
+                                     every=every, frames=8)
+
+
+@_figure("03_dream_spread", "3. Measured: how wild are the dreams?")
+def dream_spread() -> plt.Figure:
+    import torch
+
+    from . import mdnrnn, vae
+
+    episode, start, _, span, z0, actions, _ = _dream_setup()
+    taus = [0.1, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
+    spread = mdnrnn.dream_spread(_mdnrnn(), z0, actions, taus, dreams=64, seed=SEED)
+    mu, logvar = vae.encode_frames(_vae(), episode.obs[start:start + span + 1])
+    real_step = mdnrnn.sampled_step_size(torch.from_numpy(mu), torch.from_numpy(logvar), seed=SEED)
+    return plots.dream_spread_plot(spread, real_step=real_step)
+
+
+@_figure("03_vizdoom_tau", "4. Nightmares: the paper's VizDoom result")
+def vizdoom_tau() -> plt.Figure:
+    from . import paper
+
+    ax = plots.tau_table_plot(paper.tau_rows(), "The paper's VizDoom Take Cover (Ha & Schmidhuber 2018), "
+                              "not measured here", solved=paper.VIZDOOM_SOLVED, random=paper.VIZDOOM_RANDOM)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+@_figure("03_tau_sweep", "5. Measured τ sweep on CarRacing", optional=True)
+def tau_sweep() -> plt.Figure:
+    from . import paper
+
+    try:
+        from .tau_sweep import TAU_SWEEP_COMMAND, load_tau_sweep
+    except ImportError:  # before the tau sweep had its own module
+        from .evaluate import TAU_SWEEP_COMMAND, load_tau_sweep
+
+    sweep = load_tau_sweep()
+    if sweep is None:
+        raise MissingArtefactError(f"data/tau_sweep.json does not exist yet; make it with:\n    {TAU_SWEEP_COMMAND}")
+    ax = plots.tau_table_plot(sweep["rows"], f"Measured here: {sweep.get('env', 'CarRacing-v3')}, controller "
+                              "evolved in the dream", solved=paper.CARRACING_SOLVED)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+# --- notebook 04 ------------------------------------------------------------------------------------------
+
+@_figure("04_cma_search", "1. CMA-ES on a banana-shaped valley")
+def cma_search() -> plt.Figure:
+    from . import evolve
+
+    trace = evolve.trace_cma(evolve.rosenbrock, x0=np.array([-1.5, 2.5]), sigma0=0.4, population=8, generations=80,
+                             seed=SEED)
+    return plots.cma_search_figure(trace, evolve.rosenbrock, generations=[0, 4, 10, 20, 35, 60],
+                                   box=((-2, 2), (-1, 3)))
+
+
+@_figure("04_es_race", "2. Exercise: the simplest evolution strategy")
+def es_race() -> plt.Figure:
+    """The notebook's race: a simple ES with a fixed round cloud at three sizes against CMA-ES, same start."""
+    from . import evolve
+
+    generations, x0 = 80, np.array([-1.5, 2.5])
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    for sigma in (0.03, 0.1, 0.3):
+        ax.semilogy(evolve.simple_es(evolve.rosenbrock, x0, sigma, population=8, elite=2, generations=generations,
+                                     seed=SEED), label=f"simple ES, fixed sigma = {sigma}")
+    ax.semilogy([s.best for s in evolve.trace_cma(evolve.rosenbrock, x0, 0.4, 8, generations, SEED)], "k", lw=2,
+                label="CMA-ES (cma package)")
+    ax.set_xlabel("generation (8 evaluations each)")
+    ax.set_ylabel("best f so far (log)")
+    ax.set_title("Rosenbrock: a fixed round cloud against an adaptive one")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@_figure("04_shipped_evolution", "The shipped controller's evolution")
+def shipped_evolution() -> plt.Figure:
+    from . import controller
+
+    _, _, details = controller.load_shipped_controller()
+    ax = plots.evolution_curve(details["history"], "the shipped controller: its score in the dream, per generation")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+# --- notebook 05 ------------------------------------------------------------------------------------------
+
+@functools.cache
+def _two_drives(steps: int = 160):
+    """Notebook 05's two drives of the shipped controller: in the real car, and in a dream from the same frame."""
+    import json
+
+    import torch
+
+    from . import agent, artefacts, controller
+
+    params, config, details = controller.load_shipped_controller()
+    evaluation = json.loads(artefacts.require("controller_carracing_eval.json", controller.SHIPPED_COMMAND).read_text())
+    real = agent.drive_real(agent.WorldModelAgent(_vae(), _mdnrnn(), params, config),
+                            seed=evaluation.get("seed", 1000), max_steps=steps)
+    dream = agent.drive_dream(_mdnrnn(), params, config, torch.as_tensor(real["z"][0]), tau=details["tau"],
+                              max_steps=steps, seed=SEED)
+    return details, evaluation, real, dream
+
+
+@_figure("05_two_scores", "1. Two scores for one controller")
+def two_scores() -> plt.Figure:
+    import json
+
+    from . import artefacts, controller, paper
+
+    _, _, details = controller.load_shipped_controller()
+    evaluation = json.loads(artefacts.require("controller_carracing_eval.json", controller.SHIPPED_COMMAND).read_text())
+    bars = {"dream (while evolving)": details["history"][-1]["mean"],
+            f"real (this controller, {evaluation['episodes']} episodes)": evaluation["mean"],
+            "paper: evolved in REAL env": paper.CARRACING_TABLE["full World Model (z, h)"][0]}
+    fig, ax = plt.subplots(figsize=(7.5, 3.0))
+    ax.barh(list(bars), list(bars.values()), color=["#c4b5fd", "#86efac", "#e5e7eb"], ec="k")
+    for y, value in enumerate(bars.values()):
+        ax.text(value, y, f" {value:.0f}", va="center", fontsize=9)
+    ax.axvline(paper.CARRACING_SOLVED, color="#b91c1c", ls="--", label="solved (900)")
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("score (CarRacing reward: +1000/N per tile, -0.1 per frame)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@_figure("05_two_worlds", "2. The same controller in the real car and in the dream")
+def two_worlds() -> plt.Figure:
+    from . import vae
+
+    _, _, real, dream = _two_drives()
+    shown = np.linspace(0, min(len(real["frames"]), len(dream["z"])) - 1, 8).astype(int)
+    return plots.frame_grid([real["frames"][shown], vae.decode_latents(_vae(), real["z"][shown]),
+                             vae.decode_latents(_vae(), dream["z"][shown])],
+                            ["real", "V's view\nof real", "dream"], [f"step {t}" for t in shown],
+                            suptitle="one controller, two worlds")
+
+
+@_figure("05_reward_gap", "3. Where the dream pays and reality does not")
+def reward_gap() -> plt.Figure:
+    _, _, real, dream = _two_drives()
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    ax.plot(np.cumsum(real["rewards"]), color="#15803d", label="real reward (the game)")
+    ax.plot(np.cumsum(real["predicted_rewards"]), color="#7c3aed", ls="--",
+            label="M's reward head, along the same real drive")
+    ax.plot(np.cumsum(dream["rewards"]), color="#a78bfa", alpha=0.7, label="reward in the dream (M's own trajectory)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cumulative reward")
+    ax.set_title("what the dream pays vs what reality pays")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --- notebook 07 ------------------------------------------------------------------------------------------
+
+@_figure("07_side_by_side", "1. The two architectures, side by side")
+def side_by_side() -> plt.Figure:
+    from . import dreamer
+
+    dreamer.draw_side_by_side()
+    fig = plt.gcf()
+    fig.tight_layout()
+    return fig
+
+
+@_figure("07_symlog", "5. symlog: one scale for every reward")
+def symlog() -> plt.Figure:
+    import torch
+
+    from . import rssm
+
+    grid = torch.linspace(-50, 50, 401)
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(grid, rssm.symlog(grid), label="symlog(x)")
+    ax.plot(grid, grid.clamp(-4, 4), ls=":", label="x (identity), clipped")
+    ax.set_xlabel("x")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@_figure("07_lambda_returns", "6. Learning in imagination: λ-returns")
+def lambda_returns() -> plt.Figure:
+    """The notebook's made-up 15-step dream: every step pays 1, the pole falls after step 10, and the critic is a
+    noisy, over-optimistic guesser (about 40 everywhere); the targets R_t for several lambda."""
+    import torch
+
+    from . import dreamer
+
+    H = 15
+    rewards = torch.ones(H)
+    continues = (torch.arange(H) < 10).float()
+    values = 40 + 5 * torch.randn(H + 1, generator=torch.Generator().manual_seed(SEED))
+    fig, ax = plt.subplots(figsize=(7, 3))
+    for lam in (0.0, 0.5, 0.95, 1.0):
+        ax.plot(dreamer.lambda_returns(rewards, values, continues, gamma=0.99, lam=lam), marker="o", ms=3,
+                label=f"λ = {lam}")
+    truth = [sum(0.99 ** k for k in range(11 - t)) if t <= 10 else 1.0 for t in range(H)]
+    ax.plot(truth, color="black", ls=":", label="true discounted steps left")
+    ax.set_xlabel("dream step t")
+    ax.set_ylabel("target R_t")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --- writing them ----------------------------------------------------------------------------------------
+
+def select(names: Sequence[str] | None = None) -> list[FigureSpec]:
+    """The figures asked for: every one, or those whose names (or notebook numbers, "01") are given."""
+    if not names:
+        return list(FIGURES.values())
+    chosen = [spec for spec in FIGURES.values() if spec.name in names or spec.notebook in names]
+    unknown = [n for n in names if n not in FIGURES and n not in {s.notebook for s in FIGURES.values()}]
+    if unknown:
+        raise CourseError(f"Unknown figure(s) {', '.join(unknown)}: `python -m wmcourse figures --list` lists them.")
+    return chosen
+
+
+def write_figures(out: str | Path, names: Sequence[str] | None = None, dpi: int = DPI,
+                  log: Callable[[str], None] | None = print) -> dict[str, list]:
+    """Draw the figures into `out` as NAME.png. Returns {"written": [paths], "skipped": [(name, why)],
+    "failed": [(name, why)]}: an optional figure whose artefact is missing is skipped, any other problem
+    (a missing artefact included) fails that figure; the others are still written."""
+    import torch
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    report: dict[str, list] = {"written": [], "skipped": [], "failed": []}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: one thread is many times faster than two that fight over busy cores
+    try:
+        _write(out, select(names), dpi, log, report)
+    finally:
+        torch.set_num_threads(threads)
+    return report
+
+
+def _write(out: Path, specs: list[FigureSpec], dpi: int, log, report: dict[str, list]) -> None:
+    with plt.rc_context({"figure.max_open_warning": 0}):
+        for spec in specs:
+            start = time.perf_counter()
+            try:
+                fig = spec.draw()
+            except MissingArtefactError as exc:
+                report["skipped" if spec.optional else "failed"].append((spec.name, str(exc)))
+                if log:
+                    log(f"{'skipped' if spec.optional else 'FAILED '} {spec.name}: {str(exc).splitlines()[0]}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - report it and go on to the other figures
+                report["failed"].append((spec.name, f"{type(exc).__name__}: {exc}"))
+                if log:
+                    log(f"FAILED  {spec.name}: {type(exc).__name__}: {exc}")
+                continue
+            path = out / f"{spec.name}.png"
+            fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+            plt.close("all")
+            report["written"].append(path)
+            if log:
+                log(f"wrote   {path}  ({time.perf_counter() - start:.1f} s)")
