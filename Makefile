@@ -23,11 +23,11 @@ $(NODE_STAMP): package.json package-lock.json
 	else echo "npm not found: install Node.js to build the slides (make slides); their tests are skipped"; fi
 
 browser:
-	@if command -v dpkg >/dev/null && ! dpkg -s chromium fonts-wqy-microhei >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ]; then echo "installing Debian's chromium and fonts-wqy-microhei (slide and browser tests)"; \
+	@if command -v dpkg >/dev/null && ! dpkg -s chromium fonts-liberation fonts-wqy-microhei >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then echo "installing Debian's chromium, fonts-liberation and fonts-wqy-microhei (slide and browser tests)"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-				chromium fonts-wqy-microhei >/dev/null; \
-		else echo "chromium is missing: sudo apt-get install chromium fonts-wqy-microhei (else its tests are skipped)"; fi; fi
+				chromium fonts-liberation fonts-wqy-microhei >/dev/null; \
+		else echo "chromium is missing: sudo apt-get install chromium fonts-liberation fonts-wqy-microhei (else its tests are skipped)"; fi; fi
 
 install: $(STAMP) $(NODE_STAMP) browser
 

@@ -105,3 +105,19 @@ def drive_dream(mdnrnn: MDNRNN, params: np.ndarray, config: controller.Controlle
             break
     return {"z": torch.stack(codes).numpy(), "actions": torch.stack(actions).numpy(),
             "rewards": np.asarray(rewards, np.float32), "dones": np.asarray(dones)}
+
+
+class NoisyPolicy:
+    """Another policy's actions plus Gaussian noise, clipped to the action space: for collecting new data
+    around what the current controller does (the paper's iterative training), not only exactly on it."""
+
+    def __init__(self, policy, low: np.ndarray, high: np.ndarray, noise: float = 0.1, seed: int = 0):
+        self.policy, self.low, self.high, self.noise = policy, low, high, noise
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        actions = self.policy.act(obs)
+        return np.clip(actions + self.noise * self.rng.standard_normal(actions.shape), self.low, self.high).astype(np.float32)
+
+    def reset(self, done: np.ndarray) -> None:
+        self.policy.reset(done)
