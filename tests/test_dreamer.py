@@ -40,7 +40,8 @@ def test_lambda_returns_match_a_hand_computed_example():
 def test_lambda_zero_is_td_and_lambda_one_is_the_discounted_sum():
     g = torch.Generator().manual_seed(0)
     H, N, gamma = 5, 3, 0.9
-    rewards, values = torch.randn(H, N, generator=g, dtype=torch.float64), torch.randn(H + 1, N, generator=g, dtype=torch.float64)
+    rewards = torch.randn(H, N, generator=g, dtype=torch.float64)
+    values = torch.randn(H + 1, N, generator=g, dtype=torch.float64)
     continues = torch.ones(H, N, dtype=torch.float64)
     td = dreamer.lambda_returns(rewards, values, continues, gamma, lam=0.0)
     assert torch.allclose(td, rewards + gamma * values[1:])
@@ -90,7 +91,8 @@ def test_one_update_moves_every_network_and_the_slow_critic_follows():
     replay = dreamer.Replay(200, 4, 2)
     rng = np.random.default_rng(0)
     for i in range(100):
-        replay.add(rng.normal(size=4).astype(np.float32), np.eye(2, dtype=np.float32)[i % 2], 1.0, i % 25 == 0, i % 25 == 24)
+        replay.add(rng.normal(size=4).astype(np.float32), np.eye(2, dtype=np.float32)[i % 2], 1.0,
+                   i % 25 == 0, i % 25 == 24)
     before = {k: v.clone() for k, v in agent.state_dict().items()}
     metrics = learner.update(replay.sample(4, 8, rng), torch.Generator().manual_seed(0))
     after = agent.state_dict()

@@ -156,7 +156,8 @@ def small_model(seed=0, free_nats=1.0):
 def test_observe_shapes_and_one_hot_states():
     model = small_model()
     B, T = 3, 7
-    out = model.observe(torch.randn(B, T, 4), torch.eye(2)[torch.randint(2, (B, T))], torch.zeros(B, T, dtype=torch.bool))
+    actions = torch.eye(2)[torch.randint(2, (B, T))]
+    out = model.observe(torch.randn(B, T, 4), actions, torch.zeros(B, T, dtype=torch.bool))
     assert out.h.shape == (B, T, 16) and out.z.shape == (B, T, 16)
     assert out.post_logits.shape == out.prior_logits.shape == (B, T, 4, 4)
     assert torch.equal(out.z.detach().view(B, T, 4, 4).sum(-1), torch.ones(B, T, 4))

@@ -288,7 +288,8 @@ class Learner:
         self.updates += 1
         return metrics
 
-    def actor_critic(self, start: State, start_cont: Tensor, generator: torch.Generator | None = None) -> dict[str, float]:
+    def actor_critic(self, start: State, start_cont: Tensor,
+                     generator: torch.Generator | None = None) -> dict[str, float]:
         agent, c = self.agent, self.agent.config
         feats, actions = imagine(agent, start, c.horizon, generator)
         with torch.no_grad():
@@ -314,7 +315,8 @@ class Learner:
 
 
 @torch.no_grad()
-def imagine(agent: Dreamer, start: State, horizon: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+def imagine(agent: Dreamer, start: State, horizon: int,
+            generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
     """Dream `horizon` steps from each start state with the actor: features (H + 1, N, F) of s_0 ... s_H and
     the one-hot actions (H, N, A) a_0 ... a_{H-1}. No gradient flows through the dream (the actor learns by
     REINFORCE), so the whole rollout runs without building a graph."""
@@ -652,8 +654,9 @@ def _arrow(ax, a, b, label="", rad=0.0, style="-|>", color="#333"):
         ax.text((a[0] + b[0]) / 2 + 0.05, (a[1] + b[1]) / 2 + 0.08, label, fontsize=8, color=color)
 
 
-def draw_side_by_side(axes=None):
-    """World Models (V, M, C trained one after the other) next to Dreamer (RSSM + actor-critic, trained together)."""
+def draw_side_by_side(axes=None, groups: int = 8, classes: int = 8, horizon: int = 15):
+    """World Models (V, M, C trained one after the other) next to Dreamer (RSSM + actor-critic, trained together);
+    groups, classes and horizon label Dreamer's latent and imagination (pass the config's)."""
     import matplotlib.pyplot as plt
 
     if axes is None:
@@ -682,10 +685,11 @@ def draw_side_by_side(axes=None):
     _box(right, 5.0, 5.8, 3.0, 1.0, "prior", "p(z_t | h_t): imagination", "#fbcfe8")
     _box(right, 5.0, 4.2, 3.0, 1.0, "posterior", "q(z_t | h_t, x_t): real data", "#dbeafe")
     _box(right, 8.7, 4.2, 1.3, 1.0, "x_t", "real obs", "#e5e7eb")
-    _box(right, 2.6, 2.2, 5.2, 1.2, "s_t = [h_t, z_t]", "z: 8 groups of 8 classes, one-hot (straight-through)", "#f3f4f6")
+    _box(right, 2.6, 2.2, 5.2, 1.2, "s_t = [h_t, z_t]", f"z: {groups} groups of {classes} classes, one-hot "
+         "(straight-through)", "#f3f4f6")
     _box(right, 0.0, 0.3, 3.0, 1.3, "heads", "decoder, reward (symlog),\ncontinue", "#e5e7eb")
     _box(right, 3.4, 0.3, 2.9, 1.3, "actor pi(a | s)", "REINFORCE on\nlambda-returns", "#bbf7d0")
-    _box(right, 6.7, 0.3, 3.3, 1.3, "critic V(s)", "15 imagined steps,\nthen V bootstraps", "#bbf7d0")
+    _box(right, 6.7, 0.3, 3.3, 1.3, "critic V(s)", f"{horizon} imagined steps,\nthen V bootstraps", "#bbf7d0")
     _arrow(right, (1.9, 5.5), (2.4, 5.5))
     _arrow(right, (4.5, 5.7), (5.0, 6.2))
     _arrow(right, (4.5, 5.2), (5.0, 4.7))
@@ -701,7 +705,8 @@ def draw_side_by_side(axes=None):
     return axes
 
 
-def plot_learning_curves(curves: dict[str, list[dict]], ax=None, solved: float = 500.0, random_score: float | None = None):
+def plot_learning_curves(curves: dict[str, list[dict]], ax=None, solved: float = 500.0,
+                         random_score: float | None = None):
     """Real score against real environment steps, one line (mean +- std band) per agent."""
     import matplotlib.pyplot as plt
 
@@ -712,7 +717,8 @@ def plot_learning_curves(curves: dict[str, list[dict]], ax=None, solved: float =
         mean = np.array([r["mean"] for r in rows], float)
         std = np.array([r.get("std", 0.0) for r in rows], float)
         (line,) = ax.plot(steps, mean, marker="o", ms=3, label=name)
-        ax.fill_between(steps, mean - std, mean + std, color=line.get_color(), alpha=0.15)
+        ax.fill_between(steps, np.clip(mean - std, 0, solved), np.clip(mean + std, 0, solved), color=line.get_color(),
+                        alpha=0.15)
     ax.axhline(solved, color="#16a34a", ls="--", lw=1)
     ax.text(ax.get_xlim()[0], solved + 8, f" best possible ({solved:.0f})", fontsize=8, color="#16a34a")
     if random_score is not None:

@@ -74,7 +74,8 @@ def straight_through(one_hot: Tensor, probs: Tensor) -> Tensor:
     constants, so d result / d probs is the identity: the gradient flows as if the network had output the
     probabilities themselves (a biased but low-variance estimate)."""
     if one_hot.shape != probs.shape:
-        raise ShapeError(f"one_hot and probs must have the same shape, got {tuple(one_hot.shape)} and {tuple(probs.shape)}.")
+        raise ShapeError(f"one_hot and probs must have the same shape, got {tuple(one_hot.shape)} and "
+                         f"{tuple(probs.shape)}.")
     return one_hot + (probs - probs.detach())
 
 
@@ -239,7 +240,8 @@ class RSSM(nn.Module):
 
     def observe(self, obs: Tensor, prev_actions: Tensor, is_first: Tensor, state: State | None = None,
                 generator: torch.Generator | None = None) -> Observed:
-        """Run the posterior along real sequences: obs (B, T, obs), prev_actions (B, T, A) (a_{t-1}), is_first (B, T)."""
+        """Run the posterior along real sequences: obs (B, T, obs), prev_actions (B, T, A) (a_{t-1}),
+        is_first (B, T)."""
         c = self.config
         if obs.dim() != 3 or obs.shape[-1] != c.obs_size:
             raise ShapeError(f"Expected observations of shape (batch, time, {c.obs_size}), got {tuple(obs.shape)}.")
@@ -265,7 +267,8 @@ class RSSM(nn.Module):
 
     def loss(self, obs: Tensor, prev_actions: Tensor, rewards: Tensor, is_first: Tensor, is_terminal: Tensor,
              generator: torch.Generator | None = None) -> tuple[Tensor, dict[str, float], Observed]:
-        """The world-model loss on a (B, T) batch of real steps (see the module docstring), its parts, and the states."""
+        """The world-model loss on a (B, T) batch of real steps (see the module docstring), its parts, and the
+        states."""
         out = self.observe(obs, prev_actions, is_first, generator=generator)
         feat = torch.cat([out.h, out.z], -1)
         decoder = (self.decoder(feat) - symlog(obs)).pow(2).sum(-1)
