@@ -264,7 +264,8 @@ plt.show()
 # %% [markdown]
 # Near 0 symlog is the identity (small rewards pass unchanged); far away it is a logarithm, and unlike a
 # plain log it handles negative numbers and 0. In CartPole every step pays 1, so the reward head barely needs
-# it, but the critic does: with $\gamma = 0.99$ a good state is worth close to 100.
+# it, but the critic does: with DreamerV3's $\gamma = 0.997$ a state that keeps the pole up is worth up to
+# $1 / (1 - \gamma) \approx 333$.
 #
 # ## 6. Learning in imagination: λ-returns
 #
@@ -422,8 +423,9 @@ if world_models is not None:
 
     sizes = {}
     try:
-        model, params, _, _ = cartpole_experiment.load_shipped("fixed")
-        sizes["World Models, iterative loop"] = sum(p.numel() for p in model.parameters()) + np.size(params)
+        for which, label in (("fixed", "World Models, iterative loop"), ("failure", "World Models, random data")):
+            model, params, _, _ = cartpole_experiment.load_shipped(which)
+            sizes[label] = sum(p.numel() for p in model.parameters()) + np.size(params)  # M + C (V is a normaliser)
         sizes["DQN"] = sum(p.numel() for p in cartpole_experiment.load_shipped_dqn().parameters())
     except (FileNotFoundError, RuntimeError, KeyError) as exc:
         print("(parameter counts of the World Models side not available:", exc, ")")

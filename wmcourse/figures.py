@@ -489,6 +489,173 @@ def reward_gap() -> plt.Figure:
     return fig
 
 
+# --- notebook 06 ------------------------------------------------------------------------------------------
+
+@functools.cache
+def _cartpole_results() -> dict:
+    from . import cartpole_experiment
+
+    return cartpole_experiment.load_results()
+
+
+@functools.cache
+def _cartpole_agent(which: str):
+    """The shipped "failure" (random data) or "fixed" (iterative loop) agent of notebook 06: (M, C, features, data)."""
+    from . import cartpole_experiment
+
+    return cartpole_experiment.load_shipped(which)
+
+
+@functools.cache
+def _failure_runs():
+    """Notebook 06's 3,000 real steps of the failure controller (section 2), the states that section 3 studies."""
+    from . import cartpole
+
+    model, params, features, _ = _cartpole_agent("failure")
+    return cartpole.collect(cartpole.WorldModelPolicy(model, params, features), 3000, seed=SEED + 1)
+
+
+@_figure("06_two_scores", "2. The failure, measured")
+def cartpole_two_scores() -> plt.Figure:
+    """The notebook's histogram: the failure controller's score in 100 dreams and over 100 real episodes."""
+    from . import cartpole, evaluate
+
+    model, params, features, data = _cartpole_agent("failure")
+    dream = cartpole.dream_score(model, params, data.first_states, cartpole.ControllerSettings(features=features),
+                                 100, seed=SEED)
+    real = evaluate.evaluate(cartpole.ENV_ID, cartpole.WorldModelPolicy(model, params, features), 100,
+                             seed=100_000, num_envs=10, progress=False)
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.hist(dream, bins=np.linspace(0, 500, 26), alpha=0.6, color="#7c3aed",
+            label=f"dream: {dream.mean():.1f} ± {dream.std():.1f} ({len(dream)} dreams)")
+    ax.hist(real.returns, bins=np.linspace(0, 500, 26), alpha=0.6, color="#16a34a",
+            label=f"reality: {real.mean:.1f} ± {real.std:.1f} ({len(real.returns)} episodes)")
+    ax.set_xlabel("score (steps the pole stays up; the cap is 500)")
+    ax.set_ylabel("episodes")
+    ax.set_title("the failure agent (random data, learned done head): dream vs reality")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@_figure("06_coverage", "3a. What random data covers, and what it does not")
+def cartpole_coverage() -> plt.Figure:
+    from . import cartpole_plots
+
+    return cartpole_plots.coverage_plot({"random-policy data (M's training set)": _cartpole_agent("failure")[3].states,
+                                         "the failure controller, in reality": _failure_runs().states,
+                                         "iterative-loop data (the fix)": _cartpole_agent("fixed")[3].states})
+
+
+def _failure_episode():
+    runs = _failure_runs()
+    return runs.episode(int(np.argmax(runs.lengths[:-10])))
+
+
+@_figure("06_trajectory", "3b. Errors compound over the horizon")
+def cartpole_trajectory() -> plt.Figure:
+    from . import cartpole, cartpole_plots
+
+    model = _cartpole_agent("failure")[0]
+    states, actions, _ = _failure_episode()
+    dreamed = cartpole.dream_along(model, states, actions, samples=8, seed=SEED)
+    return cartpole_plots.trajectory_plot(states, dreamed, cartpole.parting_step(states, dreamed, model),
+                                          title="the failure M: same actions, reality vs dream")
+
+
+@_figure("06_horizon_errors", "3b. Errors compound over the horizon")
+def cartpole_horizon_errors() -> plt.Figure:
+    import torch
+
+    from . import mdnrnn
+
+    states, actions, _ = _failure_episode()
+    onehot = torch.nn.functional.one_hot(torch.as_tensor(actions), 2).float()
+    horizon = min(30, len(actions) - 1)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.4))
+    for ax, which, name in ((axes[0], "failure", "M trained on random data"),
+                            (axes[1], "fixed", "M after the iterative loop")):
+        model = _cartpole_agent(which)[0]
+        errors = mdnrnn.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
+        plots.horizon_error_plot(errors, ax=ax, title=name)
+        ax.set_yscale("log")
+        ax.set_ylabel("squared error per dimension\n(in std units of M's data)")
+    fig.tight_layout()
+    return fig
+
+
+@_figure("06_done_along", "3c. The done signal is missing or weak")
+def cartpole_done_along() -> plt.Figure:
+    from . import cartpole, cartpole_plots
+
+    failure_m, fixed_m, data = _cartpole_agent("failure")[0], _cartpole_agent("fixed")[0], _cartpole_agent("fixed")[3]
+    ends = [i for i in range(len(data)) if data.episode(i)[2][-1] and abs(data.episode(i)[0][-1, 0]) > cartpole.X_LIMIT]
+    example = ends[0] if ends else int(np.argmax(data.dones[np.cumsum(data.lengths) - 1]))
+    states, actions, dones = data.episode(example)
+    heads = {name: cartpole.done_along(model, states, actions) for name, model in
+             (("done head, random data", failure_m), ("done head, iterative data", fixed_m))
+             if model.m.done_head is not None}
+    return cartpole_plots.done_along_plot(states, heads, bool(dones[-1]),
+                                          title=f"iterative-data episode {example}: "
+                                                f"{'the cart left the track' if ends else 'an ending'} at step {len(actions)}")
+
+
+@_figure("06_survival", "3d. Sensitivity near the failure boundary")
+def cartpole_survival() -> plt.Figure:
+    from . import cartpole, cartpole_plots
+
+    model, params, features, _ = _cartpole_agent("failure")
+    n = 25
+    thetas, theta_dots = np.linspace(-0.25, 0.25, n), np.linspace(-2.0, 2.0, n)
+    grid = np.zeros((n * n, 4), np.float32)
+    mesh = np.meshgrid(thetas, theta_dots)
+    grid[:, 2], grid[:, 3] = mesh[0].ravel(), mesh[1].ravel()
+    real, dreamed = cartpole.survival(model, params, features, grid, horizon=100, seed=SEED)
+    return cartpole_plots.survival_maps(thetas, theta_dots, real, dreamed, horizon=100)
+
+
+@_figure("06_results", "4. The fixes, measured")
+def cartpole_results() -> plt.Figure:
+    """The measured table (data/cartpole_results.json) as bars: dream and real score of every row."""
+    from . import cartpole_plots
+
+    results = _cartpole_results()
+    ax = cartpole_plots.results_plot(results["rows"], episodes=results["config"]["eval_episodes"])
+    ax.figure.set_size_inches(9, 0.5 * len(results["rows"]) + 1.2)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+@_figure("06_learning_curves", "4. The fixes, measured")
+def cartpole_learning_curves() -> plt.Figure:
+    from . import cartpole_plots
+
+    results = _cartpole_results()
+    ax = cartpole_plots.learning_curves_plot({"World Model, iterative loop": results["curves"]["wm_iterative"],
+                                              "DQN": results["curves"]["dqn"]}, budget=results["budget"])
+    ax.set_title(f"real score (mean of {results['config']['eval_episodes']} episodes) vs real steps used")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+@_figure("06_rounds", "4. The fixes, measured")
+def cartpole_rounds() -> plt.Figure:
+    """Every round of every iterative loop in the table, scored in reality (its dream score is printed beside)."""
+    from . import cartpole_plots
+
+    results = _cartpole_results()
+    rows = [row for row in results["rows"] if len(row.get("rounds", ())) > 1]
+    loops = {row["label"]: [{"steps": r["steps"], "mean": r["real_mean"], "std": r["real_std"]} for r in row["rounds"]]
+             for row in rows}
+    dreams = [r["dream_mean"] for row in rows for r in row["rounds"]]
+    ax = cartpole_plots.learning_curves_plot(loops, budget=results["budget"])
+    ax.set_title(f"every round of each iterative loop, real score (seed {results['seed']}); "
+                 f"in the dream every round scores {min(dreams):.0f} to {max(dreams):.0f}", fontsize=10)
+    ax.figure.set_size_inches(8, 3.6)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
 # --- notebook 07 ------------------------------------------------------------------------------------------
 
 @_figure("07_side_by_side", "1. The two architectures, side by side")
