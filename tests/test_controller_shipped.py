@@ -1,43 +1,64 @@
-"""The shipped CarRacing controller (data/), replayed with the shipped V and M: the same dreams and the same
-real drive that the ship script measured, so a broken agent loop, dream or artefact shows up here."""
-
-import json
+"""The shipped CarRacing controllers (data/), replayed with the shipped V and M: the same dreams and the same
+real drive that the ship script measured, so a broken agent loop, dream or artefact shows up here; and the
+controller after one round of iterative training beating a random policy on a real track."""
 
 import numpy as np
 import pytest
 
-from wmcourse import agent, artefacts, controller, mdnrnn, tau_sweep, vae
+from wmcourse import agent, artefacts, controller, envs, evaluate, mdnrnn, tau_sweep, vae
+
+ITERATIONS = (0, 1)
 
 
-@pytest.fixture(scope="module")
-def shipped():
-    params, config, details = controller.load_shipped_controller()
-    reference = json.loads(artefacts.require("controller_carracing_eval.json", controller.SHIPPED_COMMAND).read_text())
-    return params, config, details, reference
+def _shipped(iteration):
+    params, config, details = controller.load_shipped_controller(iteration)
+    return params, config, details, controller.load_shipped_evaluation(iteration)
 
 
-def test_shipped_controller_replays_its_reference_dreams(shipped):
-    params, config, details, reference = shipped
+@pytest.mark.parametrize("iteration", ITERATIONS)
+def test_shipped_controller_replays_its_reference_dreams(iteration):
+    params, config, _, reference = _shipped(iteration)
     ref = reference["reference_dreams"]
     starts = agent.start_latents(mdnrnn.load_shipped_heldout_encoded())
-    returns = tau_sweep.dream_score(mdnrnn.load_shipped_mdnrnn(), starts, params, config, ref["tau"], ref["dreams"],
-                                    ref["steps"], seed=ref["seed"])
+    returns = tau_sweep.dream_score(mdnrnn.load_shipped_mdnrnn(iteration=iteration), starts, params, config,
+                                    ref["tau"], ref["dreams"], ref["steps"], seed=ref["seed"])
     np.testing.assert_allclose(returns, ref["returns"], atol=0.05)
 
 
-def test_shipped_controller_replays_its_reference_real_drive(shipped):
-    params, config, _, reference = shipped
+def _real_drive(iteration):
+    params, config, _, reference = _shipped(iteration)
     ref = reference["reference_drive"]
-    wm = agent.WorldModelAgent(vae.load_shipped_vae(), mdnrnn.load_shipped_mdnrnn(), params, config)
-    drive = agent.drive_real(wm, ref["seed"], ref["steps"])
+    wm = agent.WorldModelAgent(vae.load_shipped_vae(), mdnrnn.load_shipped_mdnrnn(iteration=iteration), params, config)
+    return agent.drive_real(wm, ref["seed"], ref["steps"]), ref
+
+
+@pytest.mark.parametrize("iteration", ITERATIONS)
+def test_shipped_controller_replays_its_reference_real_drive(iteration):
+    drive, ref = _real_drive(iteration)
     assert len(drive["rewards"]) == ref["steps"]
     assert abs(float(drive["rewards"].sum()) - ref["return"]) < 5.0
 
 
-def test_shipped_evaluation_is_recorded_with_its_command(shipped):
-    *_, reference = shipped
-    entry = artefacts.load_manifest()[controller.SHIPPED_NAME]
+def test_iterated_controller_beats_a_random_policy_on_a_real_track():
+    drive, ref = _real_drive(1)
+    env = envs.make_env("CarRacing-v3")
+    env.reset(seed=ref["seed"])
+    random_policy = evaluate.RandomPolicy(env.action_space, seed=0)
+    random_return = 0.0
+    for _ in range(ref["steps"]):
+        _, reward, terminated, truncated, _ = env.step(random_policy.act(np.zeros((1, 1)))[0])
+        random_return += reward
+        if terminated or truncated:
+            break
+    env.close()
+    assert drive["rewards"].sum() > random_return + 50  # tiles are worth about 3.3 each: 15 more tiles at least
+
+
+@pytest.mark.parametrize("iteration", ITERATIONS)
+def test_shipped_evaluation_is_recorded_with_its_command(iteration):
+    *_, reference = _shipped(iteration)
+    entry = artefacts.load_manifest()[controller.shipped_name(iteration)]
     assert entry["figures"]["real_mean"] == round(reference["mean"], 1)
     assert reference["episodes"] == len(reference["returns"]) >= 20
     assert np.isclose(np.mean(reference["returns"]), reference["mean"], atol=0.01)
-    assert "evolve" in entry["command"]
+    assert "evolve" in entry["command"] or "iterate" in entry["command"]

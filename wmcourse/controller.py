@@ -93,8 +93,22 @@ SHIPPED_NAME = "controller_carracing.npz"
 SHIPPED_COMMAND = "bash scripts/evolve_carracing_controller.sh"
 
 
-def load_shipped_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
-    """The controller evolved in the shipped MDN-RNN's dream (data/), with its history and tau in details."""
+def shipped_name(iteration: int = 0, suffix: str = ".npz") -> str:
+    """data/ name of the controller evolved in the dream of round `iteration` of iterative training (0: first M)."""
+    return f"controller_carracing{'' if iteration == 0 else f'_iter{iteration}'}{suffix}"
+
+
+def load_shipped_controller(iteration: int = 0) -> tuple[np.ndarray, ControllerConfig, dict]:
+    """A controller evolved in the dream of a shipped MDN-RNN (data/), with its history and tau in details.
+    iteration 0 was evolved in the dream of M trained on scripted-policy data; iteration 1 after one round of
+    collecting real episodes with it and retraining M (scripts/iterate_carracing.py)."""
     from .artefacts import require
 
-    return load_controller(require(SHIPPED_NAME, SHIPPED_COMMAND))
+    return load_controller(require(shipped_name(iteration), SHIPPED_COMMAND))
+
+
+def load_shipped_evaluation(iteration: int = 0) -> dict:
+    """The real evaluation of a shipped controller: mean, std, episodes, returns and replayable references."""
+    from .artefacts import require
+
+    return json.loads(require(shipped_name(iteration, "_eval.json"), SHIPPED_COMMAND).read_text())

@@ -596,11 +596,13 @@ HELDOUT_ENCODED_NAME = "carracing_heldout_encoded.npz"  # the held-out episodes 
 HELDOUT_ROLLOUTS = "carracing_heldout"
 
 
-def load_shipped_mdnrnn(device: torch.device | str = "cpu") -> MDNRNN:
-    """The MDN-RNN shipped in data/ (trained on encoded CarRacing rollouts), in eval mode."""
+def load_shipped_mdnrnn(device: torch.device | str = "cpu", iteration: int = 0) -> MDNRNN:
+    """The MDN-RNN shipped in data/ (trained on encoded CarRacing rollouts), in eval mode. iteration 1: the same M
+    trained on, after one round of real episodes collected with the controller (scripts/iterate_carracing.py)."""
     from .artefacts import require
 
-    return load_mdnrnn(require(SHIPPED_NAME, SHIPPED_COMMAND), device)
+    name = SHIPPED_NAME if iteration == 0 else SHIPPED_NAME.replace(".pt", f"_iter{iteration}.pt")
+    return load_mdnrnn(require(name, SHIPPED_COMMAND), device)
 
 
 def load_shipped_heldout_encoded() -> EncodedEpisodes:
