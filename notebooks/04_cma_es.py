@@ -140,19 +140,7 @@ checkers.simple_es.check(my_simple_es)
 # yours.)
 
 # %%
-generations = 80
-x0 = np.array([-1.5, 2.5])
-fig, ax = plt.subplots(figsize=(7, 3.4))
-for sigma in (0.03, 0.1, 0.3):
-    ax.semilogy(evolve.simple_es(evolve.rosenbrock, x0, sigma, population=8, elite=2, generations=generations,
-                                 seed=SEED), label=f"simple ES, fixed sigma = {sigma}")
-ax.semilogy([s.best for s in evolve.trace_cma(evolve.rosenbrock, x0, 0.4, 8, generations, SEED)], "k", lw=2,
-            label="CMA-ES (cma package)")
-ax.set_xlabel("generation (8 evaluations each)")
-ax.set_ylabel("best f so far (log)")
-ax.set_title("Rosenbrock: a fixed round cloud against an adaptive one")
-ax.grid(alpha=0.3)
-ax.legend(fontsize=8)
+plots.es_race_figure(x0=np.array([-1.5, 2.5]), seed=SEED)
 plt.show()
 
 # %% [markdown]

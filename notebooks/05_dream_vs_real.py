@@ -136,15 +136,7 @@ print(f"dream drive: steer {d[:, 0].mean():+.2f} on average, gas {d[:, 1].mean()
 # evolved in the dream has learned to go.
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 3.4))
-ax.plot(np.cumsum(real["rewards"]), color="#15803d", label="real reward (the game)")
-ax.plot(np.cumsum(real["predicted_rewards"]), color="#7c3aed", ls="--", label="M's reward head, along the same real drive")
-ax.plot(np.cumsum(dream["rewards"]), color="#a78bfa", alpha=0.7, label="reward in the dream (M's own trajectory)")
-ax.set_xlabel("step")
-ax.set_ylabel("cumulative reward")
-ax.set_title("what the dream pays vs what reality pays")
-ax.grid(alpha=0.3)
-ax.legend(fontsize=8)
+plots.reward_gap_figure(real, dream)
 plt.show()
 gap = real["predicted_rewards"].sum() - real["rewards"].sum()
 print(f"over these {len(real['rewards'])} real steps M predicted {real['predicted_rewards'].sum():.1f}, "

@@ -55,7 +55,7 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from wmcourse import artefacts, checkers, dreamer, envs, evaluate, rssm
+from wmcourse import artefacts, checkers, dreamer, envs, evaluate, plots, rssm
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: tiny runs and fewer episodes, the same code
@@ -252,13 +252,7 @@ x = torch.tensor([1.0, 100.0, 10_000.0, -100.0])
 print("x:        ", x.numpy())
 print("symlog(x):", rssm.symlog(x).numpy().round(2))
 print("symexp(symlog(x)):", rssm.symexp(rssm.symlog(x)).numpy().round(2))
-grid = torch.linspace(-50, 50, 401)
-fig, ax = plt.subplots(figsize=(6, 3))
-ax.plot(grid, rssm.symlog(grid), label="symlog(x)")
-ax.plot(grid, grid.clamp(-4, 4), ls=":", label="x (identity), clipped")
-ax.set_xlabel("x")
-ax.legend(fontsize=8)
-plt.tight_layout()
+plots.symlog_figure()
 plt.show()
 
 # %% [markdown]

@@ -389,22 +389,7 @@ def cma_search() -> plt.Figure:
 @_figure("04_es_race", "2. Exercise: the simplest evolution strategy")
 def es_race() -> plt.Figure:
     """The notebook's race: a simple ES with a fixed round cloud at three sizes against CMA-ES, same start."""
-    from . import evolve
-
-    generations, x0 = 80, np.array([-1.5, 2.5])
-    fig, ax = plt.subplots(figsize=(7, 3.4))
-    for sigma in (0.03, 0.1, 0.3):
-        ax.semilogy(evolve.simple_es(evolve.rosenbrock, x0, sigma, population=8, elite=2, generations=generations,
-                                     seed=SEED), label=f"simple ES, fixed sigma = {sigma}")
-    ax.semilogy([s.best for s in evolve.trace_cma(evolve.rosenbrock, x0, 0.4, 8, generations, SEED)], "k", lw=2,
-                label="CMA-ES (cma package)")
-    ax.set_xlabel("generation (8 evaluations each)")
-    ax.set_ylabel("best f so far (log)")
-    ax.set_title("Rosenbrock: a fixed round cloud against an adaptive one")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return plots.es_race_figure(np.array([-1.5, 2.5]), seed=SEED)
 
 
 @_figure("04_shipped_evolution", "The shipped controller's evolution")
@@ -475,18 +460,7 @@ def two_worlds() -> plt.Figure:
 @_figure("05_reward_gap", "3. Where the dream pays and reality does not")
 def reward_gap() -> plt.Figure:
     _, _, real, dream = _two_drives()
-    fig, ax = plt.subplots(figsize=(8, 3.4))
-    ax.plot(np.cumsum(real["rewards"]), color="#15803d", label="real reward (the game)")
-    ax.plot(np.cumsum(real["predicted_rewards"]), color="#7c3aed", ls="--",
-            label="M's reward head, along the same real drive")
-    ax.plot(np.cumsum(dream["rewards"]), color="#a78bfa", alpha=0.7, label="reward in the dream (M's own trajectory)")
-    ax.set_xlabel("step")
-    ax.set_ylabel("cumulative reward")
-    ax.set_title("what the dream pays vs what reality pays")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return plots.reward_gap_figure(real, dream)
 
 
 # --- notebook 06 ------------------------------------------------------------------------------------------
@@ -670,18 +644,7 @@ def side_by_side() -> plt.Figure:
 
 @_figure("07_symlog", "5. symlog: one scale for every reward")
 def symlog() -> plt.Figure:
-    import torch
-
-    from . import rssm
-
-    grid = torch.linspace(-50, 50, 401)
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.plot(grid, rssm.symlog(grid), label="symlog(x)")
-    ax.plot(grid, grid.clamp(-4, 4), ls=":", label="x (identity), clipped")
-    ax.set_xlabel("x")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return plots.symlog_figure()
 
 
 @_figure("07_lambda_returns", "6. Learning in imagination: λ-returns")

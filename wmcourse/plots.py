@@ -421,3 +421,57 @@ def evolution_curve(history: Sequence[dict], title: str, ax: plt.Axes | None = N
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
+
+
+def es_race_figure(x0: np.ndarray, sigmas: Sequence[float] = (0.03, 0.1, 0.3), generations: int = 80,
+                   seed: int = 0) -> plt.Figure:
+    """Best value so far on Rosenbrock's valley: a simple ES with a fixed round cloud at several sizes against
+    CMA-ES, same start, 8 candidates a generation (wmcourse.evolve.simple_es and trace_cma)."""
+    from . import evolve
+
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    for sigma in sigmas:
+        ax.semilogy(evolve.simple_es(evolve.rosenbrock, x0, sigma, population=8, elite=2, generations=generations,
+                                     seed=seed), label=f"simple ES, fixed sigma = {sigma}")
+    ax.semilogy([s.best for s in evolve.trace_cma(evolve.rosenbrock, x0, 0.4, 8, generations, seed)], "k", lw=2,
+                label="CMA-ES (cma package)")
+    ax.set_xlabel("generation (8 evaluations each)")
+    ax.set_ylabel("best f so far (log)")
+    ax.set_title("Rosenbrock: a fixed round cloud against an adaptive one")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def reward_gap_figure(real: dict, dream: dict) -> plt.Figure:
+    """Cumulative reward: what the real game paid along a real drive, what M's reward head predicted along the
+    same drive, and what M paid in its own dream (wmcourse.agent.drive_real and drive_dream)."""
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    ax.plot(np.cumsum(real["rewards"]), color="#15803d", label="real reward (the game)")
+    ax.plot(np.cumsum(real["predicted_rewards"]), color="#7c3aed", ls="--",
+            label="M's reward head, along the same real drive")
+    ax.plot(np.cumsum(dream["rewards"]), color="#a78bfa", alpha=0.7, label="reward in the dream (M's own trajectory)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cumulative reward")
+    ax.set_title("what the dream pays vs what reality pays")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def symlog_figure() -> plt.Figure:
+    """symlog(x) = sign(x) ln(|x| + 1) against the identity: linear near 0, logarithmic far away."""
+    import torch
+
+    from .rssm import symlog
+
+    grid = torch.linspace(-50, 50, 401)
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(grid, symlog(grid), label="symlog(x)")
+    ax.plot(grid, grid.clamp(-4, 4), ls=":", label="x (identity), clipped")
+    ax.set_xlabel("x")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
