@@ -161,21 +161,21 @@ print(f"over these {len(real['rewards'])} real steps M predicted {real['predicte
 #
 # The paper proposes an iterative loop for environments where random data is not enough: collect new real
 # episodes **with the current controller**, train M on them too, evolve a new controller in the new dream,
-# repeat. One round was run here (`scripts/iterate_carracing.py`): 32 real episodes driven by the controller
-# above with a little noise on its actions (32,000 real steps), M trained 30 more epochs on old and new data,
-# a new controller evolved from scratch in the new dream (population 64 x 8 dreams, 20 generations).
-# M has now *seen* what this kind of driving earns, so the dream stops paying for it.
+# repeat. Each round here (`scripts/iterate_carracing.py`) drives 32 real episodes with the previous round's
+# controller plus a little noise on its actions (32,000 real steps), trains M 30 more epochs on all the data,
+# and evolves a new controller from scratch in the new dream (population 64 x 8 dreams, 20 generations).
+# M has now *seen* what that kind of driving earns, so the dream stops paying for it.
 
 # %%
 rounds = {}
-for iteration in (0, 1):
+for iteration in controller.shipped_iterations():
     _, _, d = controller.load_shipped_controller(iteration)
     rounds[iteration] = (d["history"][-1]["mean"], controller.load_shipped_evaluation(iteration))
-fig, ax = plt.subplots(figsize=(7.5, 3.2))
-labels = ["round 0: dream", "round 0: real", "round 1: dream", "round 1: real"]
-values = [rounds[0][0], rounds[0][1]["mean"], rounds[1][0], rounds[1][1]["mean"]]
-errors = [0, rounds[0][1]["std"], 0, rounds[1][1]["std"]]
-ax.barh(labels, values, xerr=errors, color=["#c4b5fd", "#86efac"] * 2, ec="k", capsize=3)
+fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.9 * len(rounds)))
+labels = [f"round {i}: {world}" for i in rounds for world in ("dream", "real")]
+values = [v for dream_mean, ev in rounds.values() for v in (dream_mean, ev["mean"])]
+errors = [e for _, ev in rounds.values() for e in (0, ev["std"])]
+ax.barh(labels, values, xerr=errors, color=["#c4b5fd", "#86efac"] * len(rounds), ec="k", capsize=3)
 ax.axvline(0, color="k", lw=0.8)
 ax.set_xlabel("score (dream: population mean in the last generation; real: mean ± std over episodes)")
 ax.invert_yaxis()

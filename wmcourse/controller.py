@@ -112,3 +112,14 @@ def load_shipped_evaluation(iteration: int = 0) -> dict:
     from .artefacts import require
 
     return json.loads(require(shipped_name(iteration, "_eval.json"), SHIPPED_COMMAND).read_text())
+
+
+def shipped_iterations() -> list[int]:
+    """The rounds of iterative training whose controller and evaluation are shipped in data/ (0, 1, ...)."""
+    from .artefacts import data_dir
+
+    found, iteration = [], 0
+    while (data_dir() / shipped_name(iteration)).exists() and (data_dir() / shipped_name(iteration, "_eval.json")).exists():
+        found.append(iteration)
+        iteration += 1
+    return found
