@@ -184,25 +184,27 @@ for iteration, (dream_mean, ev) in rounds.items():
     print(f"round {iteration}: dream {dream_mean:6.1f}   real {ev['mean']:6.1f} ± {ev['std']:.1f} over {ev['episodes']} episodes")
 
 # %% [markdown]
-# The round-1 controller, in the real car, from the same track as before:
+# The last round's controller, in the real car, from the same track as before:
 
 # %%
-params1, c_config1, _ = controller.load_shipped_controller(1)
-M1 = mdnrnn.load_shipped_mdnrnn(iteration=1)
+last_round = max(rounds)
+params1, c_config1, _ = controller.load_shipped_controller(last_round)
+M1 = mdnrnn.load_shipped_mdnrnn(iteration=last_round)
 real1 = agent.drive_real(agent.WorldModelAgent(V, M1, params1, c_config1), seed=evaluation.get("seed", 1000),
                          max_steps=drive_steps)
 shown = np.linspace(0, len(real1["frames"]) - 1, 8).astype(int)
 plots.frame_grid([real["frames"][np.minimum(shown, len(real["frames"]) - 1)], real1["frames"][shown]],
-                 ["round 0", "round 1"], [f"step {t}" for t in shown], suptitle="the real car, before and after one round")
+                 ["round 0", f"round {last_round}"], [f"step {t}" for t in shown],
+                 suptitle="the real car, before and after iterative training")
 plt.show()
 print(f"{len(real1['rewards'])} real steps: round 0 earned {real['rewards'][:len(real1['rewards'])].sum():.1f}, "
-      f"round 1 earned {real1['rewards'].sum():.1f}")
+      f"round {last_round} earned {real1['rewards'].sum():.1f}")
 
 # %% [markdown]
-# <details><summary><b>Question:</b> the round-1 controller is far better in reality, and its dream score
-# is still far above its real score. Is the dream now "right"? (click)</summary>
+# <details><summary><b>Question:</b> each round's controller is better in reality than the last, and the dream
+# score moves towards the real one. Is the dream now "right"? (click)</summary>
 #
-# No: it is less wrong *where the round-0 controller went*, because those episodes are now in M's data. The
+# Not everywhere: it is less wrong *where the earlier controllers went*, because those episodes are now in M's data. The
 # new controller drives elsewhere again, and there M is still extrapolating; that is why the paper repeats
 # the loop (its pendulum needed 20 rounds). Each round buys real data exactly where the controller's
 # beliefs matter. Notebook 06 runs the loop to the end on CartPole.
@@ -250,7 +252,7 @@ plt.show()
 # - [ ] I measured one controller in both worlds and can say how big the gap is.
 # - [ ] I can point at where M's reward head over-pays along a real drive.
 # - [ ] I can explain "exploiting the model" and name three ways to make it harder.
-# - [ ] I saw one round of the paper's iterative loop turn a controller that loses to random into one that drives.
+# - [ ] I saw the paper's iterative loop turn a controller that loses to random into one that drives.
 #
 # ## Formulas used
 # | what | formula |

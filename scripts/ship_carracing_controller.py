@@ -56,8 +56,10 @@ def ship_controller(runs: Path, iteration: int) -> None:
 
 def main(runs: Path) -> None:
     ship_controller(runs, 0)
-    if (runs / "controller_iter1_eval.json").exists():
-        ship_controller(runs, 1)
+    iteration = 1
+    while (runs / f"controller_iter{iteration}_eval.json").exists():
+        ship_controller(runs, iteration)
+        iteration += 1
     sweep = runs / "tau_sweep.json"
     if sweep.exists():
         shipped = artefacts.data_dir() / tau_sweep.TAU_SWEEP_NAME
