@@ -207,7 +207,9 @@ print(f"{len(real1['rewards'])} real steps: round 0 earned {real['rewards'][:len
 # Not everywhere: it is less wrong *where the earlier controllers went*, because those episodes are now in M's data. The
 # new controller drives elsewhere again, and there M is still extrapolating; that is why the paper repeats
 # the loop (its pendulum needed 20 rounds). Each round buys real data exactly where the controller's
-# beliefs matter. Notebook 06 runs the loop to the end on CartPole.
+# beliefs matter. It is not a steady climb either: a third round run for this course fell back below the
+# random policy (the README's results table has the numbers and the command), as some rounds do on CartPole.
+# Notebook 06 runs the loop to the end there.
 # </details>
 
 # %% [markdown]
