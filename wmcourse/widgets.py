@@ -55,6 +55,15 @@ def png_bytes(frame: np.ndarray, scale: int = 4) -> bytes:
     return iio.imwrite("<bytes>", big, extension=".png")
 
 
+def _show_in(output: W.Output, figure: plt.Figure) -> plt.Figure:
+    """Replace what an Output area shows with a matplotlib figure (closed afterwards, so it is not drawn twice)."""
+    with output:
+        clear_output(wait=True)
+        display(figure)
+    plt.close(figure)
+    return figure
+
+
 def _labelled(title: str, image: W.Image) -> W.VBox:
     return W.VBox([W.HTML(f"<b>{title}</b>"), image], layout=W.Layout(align_items="center"))
 
@@ -159,11 +168,7 @@ class LatentSizeSwitch:
     def show(self, z: int) -> plt.Figure:
         self.model = self.models[z]
         self.figure = latent_size_figure(self.model, self.frames, self.results.get(z))
-        with self.output:
-            clear_output(wait=True)
-            display(self.figure)
-        plt.close(self.figure)
-        return self.figure
+        return _show_in(self.output, self.figure)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -233,11 +238,7 @@ class PredictionExplorer:
     def show(self) -> plt.Figure:
         self.figure = prediction_figure(*self.args, start=self.slider.value, horizon=self.horizon,
                                         samples=self.samples, seed=self.seed.value)
-        with self.output:
-            clear_output(wait=True)
-            display(self.figure)
-        plt.close(self.figure)
-        return self.figure
+        return _show_in(self.output, self.figure)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
