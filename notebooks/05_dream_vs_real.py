@@ -34,7 +34,6 @@
 # %%
 RETRAIN = False  # True: evolve and evaluate the controller again (scripts/evolve_carracing_controller.sh)
 
-import json
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -73,7 +72,7 @@ print("fast mode" if FAST else "full mode", f"| C: {c_config.n_params} parameter
 # ## 1. Two scores for one controller
 
 # %%
-evaluation = json.loads(artefacts.require("controller_carracing_eval.json", controller.SHIPPED_COMMAND).read_text())
+evaluation = controller.load_shipped_evaluation()
 starts = agent.start_latents(mdnrnn.load_shipped_heldout_encoded())
 dreams, dream_steps = (8, 200) if FAST else (32, 1000)
 in_dream = tau_sweep.dream_score(M, starts, params, c_config, details["tau"], dreams, dream_steps, seed=SEED)
@@ -83,14 +82,9 @@ print(f"dream, measured now ({dreams} dreams of {dream_steps} steps):           
 print(f"real CarRacing-v3 ({evaluation['episodes']} episodes, shipped evaluation):        "
       f"{evaluation['mean']:7.1f} ± {evaluation['std']:.1f}")
 
-fig, ax = plt.subplots(figsize=(7, 3.2))
 bars = {"dream (while evolving)": last["mean"], "real (this controller)": evaluation["mean"],
         "paper: evolved in REAL env": paper.CARRACING_TABLE["full World Model (z, h)"][0]}
-ax.barh(list(bars), list(bars.values()), color=["#c4b5fd", "#86efac", "#e5e7eb"], ec="k")
-ax.axvline(paper.CARRACING_SOLVED, color="#b91c1c", ls="--", label="solved (900)")
-ax.axvline(0, color="k", lw=0.8)
-ax.set_xlabel("score (CarRacing reward: +1000/N per tile, -0.1 per frame)")
-ax.legend(fontsize=8)
+plots.score_bars(bars, paper.CARRACING_SOLVED, "score (CarRacing reward: +1000/N per tile, -0.1 per frame)")
 plt.show()
 
 # %% [markdown]

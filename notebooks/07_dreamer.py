@@ -310,19 +310,7 @@ checkers.lambda_returns_exercise.check(my_lambda_returns)
 # critic is a noisy, over-optimistic guesser (it says about 40 everywhere, even at the end):
 
 # %%
-H = 15
-rewards = torch.ones(H)
-continues = (torch.arange(H) < 10).float()  # c_t = 0 from step 10 on: the pole has fallen
-values = 40 + 5 * torch.randn(H + 1, generator=torch.Generator().manual_seed(SEED))
-fig, ax = plt.subplots(figsize=(7, 3))
-for lam in (0.0, 0.5, 0.95, 1.0):
-    ax.plot(dreamer.lambda_returns(rewards, values, continues, gamma=0.99, lam=lam), marker="o", ms=3, label=f"λ = {lam}")
-truth = [sum(0.99 ** k for k in range(11 - t)) if t <= 10 else 1.0 for t in range(H)]
-ax.plot(truth, color="black", ls=":", label="true discounted steps left")
-ax.set_xlabel("dream step t")
-ax.set_ylabel("target R_t")
-ax.legend(fontsize=8)
-plt.tight_layout()
+dreamer.plot_lambda_targets(SEED)
 plt.show()
 
 # %% [markdown]

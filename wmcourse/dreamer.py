@@ -729,3 +729,25 @@ def plot_learning_curves(curves: dict[str, list[dict]], ax=None, solved: float =
     ax.set_ylim(0, solved * 1.1)
     ax.legend(loc="lower right", fontsize=8)
     return ax
+
+
+def plot_lambda_targets(seed: int = 0, horizon: int = 15, fall: int = 10, ax=None):
+    """Notebook 07's made-up dream: every step pays 1, the pole falls after step `fall`, and the critic is a
+    noisy, over-optimistic guesser (about 40 everywhere); the targets R_t for several lambda, against the true
+    discounted number of steps left. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    rewards = torch.ones(horizon)
+    continues = (torch.arange(horizon) < fall).float()  # c_t = 0 from step `fall` on: the pole has fallen
+    values = 40 + 5 * torch.randn(horizon + 1, generator=torch.Generator().manual_seed(seed))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3))
+    for lam in (0.0, 0.5, 0.95, 1.0):
+        ax.plot(lambda_returns(rewards, values, continues, gamma=0.99, lam=lam), marker="o", ms=3, label=f"λ = {lam}")
+    truth = [sum(0.99 ** k for k in range(fall + 1 - t)) if t <= fall else 1.0 for t in range(horizon)]
+    ax.plot(truth, color="black", ls=":", label="true discounted steps left")
+    ax.set_xlabel("dream step t")
+    ax.set_ylabel("target R_t")
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure

@@ -407,14 +407,12 @@ def shipped_evolution() -> plt.Figure:
 @functools.cache
 def _two_drives(steps: int = 160):
     """Notebook 05's two drives of the shipped controller: in the real car, and in a dream from the same frame."""
-    import json
-
     import torch
 
-    from . import agent, artefacts, controller
+    from . import agent, controller
 
     params, config, details = controller.load_shipped_controller()
-    evaluation = json.loads(artefacts.require("controller_carracing_eval.json", controller.SHIPPED_COMMAND).read_text())
+    evaluation = controller.load_shipped_evaluation()
     real = agent.drive_real(agent.WorldModelAgent(_vae(), _mdnrnn(), params, config),
                             seed=evaluation.get("seed", 1000), max_steps=steps)
     dream = agent.drive_dream(_mdnrnn(), params, config, torch.as_tensor(real["z"][0]), tau=details["tau"],
@@ -422,28 +420,19 @@ def _two_drives(steps: int = 160):
     return details, evaluation, real, dream
 
 
+CARRACING_SCORE = "score (CarRacing reward: +1000/N per tile, -0.1 per frame)"
+
+
 @_figure("05_two_scores", "1. Two scores for one controller")
 def two_scores() -> plt.Figure:
-    import json
-
-    from . import artefacts, controller, paper
+    from . import controller, paper
 
     _, _, details = controller.load_shipped_controller()
-    evaluation = json.loads(artefacts.require("controller_carracing_eval.json", controller.SHIPPED_COMMAND).read_text())
+    evaluation = controller.load_shipped_evaluation()
     bars = {"dream (while evolving)": details["history"][-1]["mean"],
             f"real (this controller, {evaluation['episodes']} episodes)": evaluation["mean"],
             "paper: evolved in REAL env": paper.CARRACING_TABLE["full World Model (z, h)"][0]}
-    fig, ax = plt.subplots(figsize=(7.5, 3.0))
-    ax.barh(list(bars), list(bars.values()), color=["#c4b5fd", "#86efac", "#e5e7eb"], ec="k")
-    for y, value in enumerate(bars.values()):
-        ax.text(value, y, f" {value:.0f}", va="center", fontsize=9)
-    ax.axvline(paper.CARRACING_SOLVED, color="#b91c1c", ls="--", label="solved (900)")
-    ax.axvline(0, color="k", lw=0.8)
-    ax.set_xlabel("score (CarRacing reward: +1000/N per tile, -0.1 per frame)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
+    return plots.score_bars(bars, paper.CARRACING_SOLVED, CARRACING_SCORE).figure
 
 @_figure("05_two_worlds", "2. The same controller in the real car and in the dream")
 def two_worlds() -> plt.Figure:
@@ -651,25 +640,9 @@ def symlog() -> plt.Figure:
 def lambda_returns() -> plt.Figure:
     """The notebook's made-up 15-step dream: every step pays 1, the pole falls after step 10, and the critic is a
     noisy, over-optimistic guesser (about 40 everywhere); the targets R_t for several lambda."""
-    import torch
-
     from . import dreamer
 
-    H = 15
-    rewards = torch.ones(H)
-    continues = (torch.arange(H) < 10).float()
-    values = 40 + 5 * torch.randn(H + 1, generator=torch.Generator().manual_seed(SEED))
-    fig, ax = plt.subplots(figsize=(7, 3))
-    for lam in (0.0, 0.5, 0.95, 1.0):
-        ax.plot(dreamer.lambda_returns(rewards, values, continues, gamma=0.99, lam=lam), marker="o", ms=3,
-                label=f"λ = {lam}")
-    truth = [sum(0.99 ** k for k in range(11 - t)) if t <= 10 else 1.0 for t in range(H)]
-    ax.plot(truth, color="black", ls=":", label="true discounted steps left")
-    ax.set_xlabel("dream step t")
-    ax.set_ylabel("target R_t")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return dreamer.plot_lambda_targets(SEED)
 
 
 # --- writing them ----------------------------------------------------------------------------------------

@@ -475,3 +475,21 @@ def symlog_figure() -> plt.Figure:
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def score_bars(bars: dict[str, float], solved: float | None = None, xlabel: str = "score",
+               ax: plt.Axes | None = None) -> plt.Axes:
+    """Named scores as horizontal bars, each labelled with its value, against an optional 'solved' line.
+    Colours cycle dream (violet), real (green), reference (grey)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 3.0))
+    ax.barh(list(bars), list(bars.values()), color=["#c4b5fd", "#86efac", "#e5e7eb"][:len(bars)], ec="k")
+    for y, value in enumerate(bars.values()):
+        ax.text(value, y, f" {value:.0f}", va="center", fontsize=9)
+    if solved is not None:
+        ax.axvline(solved, color="#b91c1c", ls="--", label=f"solved ({solved:g})")
+        ax.legend(fontsize=8)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel(xlabel)
+    ax.figure.tight_layout()
+    return ax
