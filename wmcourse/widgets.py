@@ -2,9 +2,17 @@
 
 Each control's callback is a plain function of this module that returns what it shows (a figure or an
 array), so tests call it directly: an exception inside an ipywidgets callback would not fail a cell.
+Every callback is connected through `guarded`, which shows a callback's traceback in the widget's own
+error area (and keeps it there), so a learner sees what went wrong instead of a control that does nothing.
 """
 
 from __future__ import annotations
+
+import functools
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
 
 import imageio.v3 as iio
 import ipywidgets as W
@@ -14,6 +22,29 @@ from IPython.display import clear_output, display
 
 from . import plots
 from . import vae as _vae
+
+# --- every callback goes through one guard --------------------------------------------------------------
+
+
+def error_area() -> W.Output:
+    """The Output area where a widget shows the tracebacks of its callbacks (empty, so invisible, until one raises)."""
+    return W.Output(layout=W.Layout(max_height="320px", overflow="auto"))
+
+
+def guarded(errors: W.Output, callback: Callable) -> Callable:
+    """`callback`, wrapped so that an exception it raises is shown in `errors` (its full traceback, kept until the
+    learner clears it) instead of vanishing into the browser's log; it then returns None."""
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - shown to the learner, in the widget
+            errors.append_stderr(f"{getattr(callback, '__qualname__', callback)} raised:\n{traceback.format_exc()}")
+            return None
+
+    return run
+
 
 # --- notebook 01: latent traversal and the latent-size switch ---------------------------------------------
 
@@ -84,6 +115,7 @@ class LatentTraversal:
         self.order = list(np.argsort(-kl)) if kl is not None else list(range(z_size))
         self._rng = np.random.default_rng(seed)
         self._hold = False
+        self.errors = error_area()
         style = {"description_width": "initial"}
         self.sliders = []
         for d in self.order:
@@ -91,15 +123,15 @@ class LatentTraversal:
             slider = W.FloatSlider(value=float(np.clip(self.start[d], -limit, limit)), min=-limit, max=limit,
                                    step=0.05, description=label, readout_format=".2f", style=style,
                                    layout=W.Layout(width="230px"))
-            slider.observe(self._changed, names="value")
+            slider.observe(guarded(self.errors, self._changed), names="value")
             self.sliders.append(slider)
         self.original = W.Image(value=png_bytes(self.frame, scale), format="png")
         self.image = W.Image(format="png")
         self.scale = scale
         reset = W.Button(description="back to the frame's code", icon="undo")
-        reset.on_click(lambda _: self.set_code(self.start))
+        reset.on_click(guarded(self.errors, lambda _: self.set_code(self.start)))
         prior = W.Button(description="random code from N(0, I)", icon="random")
-        prior.on_click(lambda _: self.set_code(self._rng.standard_normal(z_size)))
+        prior.on_click(guarded(self.errors, lambda _: self.set_code(self._rng.standard_normal(z_size))))
         note = ("sliders sorted by the dimension's mean KL on held-out frames (in brackets, nats): "
                 "the last ones carry almost nothing" if kl is not None else "")
         self.widget = W.VBox([
@@ -107,6 +139,7 @@ class LatentTraversal:
             W.HBox([reset, prior]),
             W.HTML(f"<small>{note}</small>"),
             W.GridBox(self.sliders, layout=W.Layout(grid_template_columns=f"repeat({columns}, 240px)")),
+            self.errors,
         ])
         self.update()
 
@@ -160,9 +193,9 @@ class LatentSizeSwitch:
         self.buttons = W.ToggleButtons(options=[(f"z = {z}", z) for z in self.models],
                                        value=start if start is not None else max(self.models),
                                        description="latent size")
-        self.output = W.Output()
-        self.buttons.observe(lambda change: self.show(change["new"]), names="value")
-        self.widget = W.VBox([self.buttons, self.output])
+        self.output, self.errors = W.Output(), error_area()
+        self.buttons.observe(guarded(self.errors, lambda change: self.show(change["new"])), names="value")
+        self.widget = W.VBox([self.buttons, self.output, self.errors])
         self.show(self.buttons.value)
 
     def show(self, z: int) -> plt.Figure:
@@ -229,10 +262,10 @@ class PredictionExplorer:
                                   continuous_update=False, style={"description_width": "initial"},
                                   layout=W.Layout(width="500px"))
         self.seed = W.IntSlider(value=0, min=0, max=99, description="sample seed", continuous_update=False)
-        self.output = W.Output()
-        self.slider.observe(lambda _: self.show(), names="value")
-        self.seed.observe(lambda _: self.show(), names="value")
-        self.widget = W.VBox([W.HBox([self.slider, self.seed]), self.output])
+        self.output, self.errors = W.Output(), error_area()
+        self.slider.observe(guarded(self.errors, lambda _: self.show()), names="value")
+        self.seed.observe(guarded(self.errors, lambda _: self.show()), names="value")
+        self.widget = W.VBox([W.HBox([self.slider, self.seed]), self.output, self.errors])
         self.show()
 
     def show(self) -> plt.Figure:
@@ -298,16 +331,16 @@ class TauDream:
                                  continuous_update=False, style=style, layout=W.Layout(width="420px"))
         self.seed = W.IntSlider(value=0, min=0, max=99, description="dream seed", continuous_update=False,
                                 style=style)
-        self.image = W.Image(format="png")
-        self.tau.observe(lambda _: self.update(), names="value")
-        self.seed.observe(lambda _: self.update(), names="value")
+        self.image, self.errors = W.Image(format="png"), error_area()
+        self.tau.observe(guarded(self.errors, lambda _: self.update()), names="value")
+        self.seed.observe(guarded(self.errors, lambda _: self.update()), names="value")
         steps = ", ".join(str(every * i) for i in range(frames))
         parts = [W.HBox([self.tau, self.seed])]
         if real_frames is not None:
             real = strip(np.asarray(real_frames[:every * (frames - 1) + 1:every]))
             parts += [W.HTML("<b>real</b> (what happened)"), W.Image(value=png_bytes(real, scale), format="png")]
         parts += [W.HTML("<b>dream</b> (M's imagination from the first real frame, same actions)"), self.image,
-                  W.HTML(f"<small>steps {steps}</small>")]
+                  W.HTML(f"<small>steps {steps}</small>"), self.errors]
         self.widget = W.VBox(parts)
         self.update()
 
@@ -316,6 +349,156 @@ class TauDream:
                                    self.every, self.n)
         self.image.value = png_bytes(strip(self.frames), self.scale)
         return self.frames
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+# --- notebooks 03, 05 and 06: drive the dream yourself -------------------------------------------------------
+
+_ARROWS = {"ArrowLeft": "◀", "ArrowRight": "▶", "ArrowUp": "▲ gas", "ArrowDown": "▼ brake"}
+
+
+def status_html(status: dict) -> str:
+    """A driver's status (wmcourse.drive: CarDriver.status, CartPoleDriver.status) as one line of HTML."""
+    parts = []
+    for key, value in status.items():
+        if isinstance(value, bool) or value is None:
+            continue
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        parts.append(f"{key} <b>{shown}</b>")
+    line = " · ".join(parts)
+    if status.get("done"):
+        line += " · <b style='color:#dc2626'>episode over: press reset</b>"
+    return f"<span style='font-family:monospace'>{line}</span>"
+
+
+class DriveWidget:
+    """Take the wheel inside M's dream (a wmcourse.drive driver: CarDriver or CartPoleDriver).
+
+    Put the mouse over the picture and use the arrow keys (keyboard events through ipyevents), or the buttons.
+    With the clock stopped, each key press is one step; with the clock running, the world steps every
+    `interval_ms` with the keys held. The tau slider re-dreams the drive at the new temperature; "C drives"
+    hands the wheel to the controller; reset starts again from a real frame. `fps` is the kernel's frame rate
+    (step, decode and PNG encoding of the last 30 frames)."""
+
+    def __init__(self, driver, scale: int = 4, interval_ms: int = 50, burst: int = 5, tau_max: float = 2.5):
+        from ipyevents import Event
+
+        from . import drive
+
+        self.driver, self.scale, self.burst = driver, scale, burst
+        self.held: set[str] = set()
+        self._times: deque[float] = deque(maxlen=30)
+        self.errors = error_area()
+        self.image = W.Image(format="png")
+        self.status = W.HTML()
+        self.fps_label = W.HTML()
+        keys = drive.KEYS if isinstance(driver, drive.CarDriver) else (drive.LEFT, drive.RIGHT)
+        labels = _ARROWS if isinstance(driver, drive.CarDriver) else {drive.LEFT: "◀ push left",
+                                                                      drive.RIGHT: "push right ▶"}
+        self.buttons = {}
+        for key in keys:
+            button = W.Button(description=labels[key], layout=W.Layout(width="110px"))
+            button.on_click(guarded(self.errors, functools.partial(self._button, key)))
+            self.buttons[key] = button
+        style = {"description_width": "initial"}
+        self.tau = W.FloatSlider(value=driver.tau, min=0.05, max=tau_max, step=0.05, description="temperature tau",
+                                 continuous_update=False, style=style, layout=W.Layout(width="330px"))
+        self.tau.observe(guarded(self.errors, self._tau_changed), names="value")
+        self.autopilot = W.ToggleButton(value=False, description="C drives", icon="car",
+                                        disabled=driver.params is None,
+                                        tooltip="hand the wheel to the controller C (and take it back)")
+        self.autopilot.observe(guarded(self.errors, self._autopilot_changed), names="value")
+        self.reset = W.Button(description="reset", icon="undo", tooltip="start again from a real frame")
+        self.reset.on_click(guarded(self.errors, lambda _: self.restart()))
+        self.clock = W.Play(value=0, min=0, max=10 ** 7, step=1, interval=interval_ms, show_repeat=False,
+                            description="clock", tooltip="run the world continuously with the keys held")
+        self.clock.observe(guarded(self.errors, lambda _: self.tick()), names="value")
+        controls = [self.status, self.fps_label, self.tau, W.HBox([self.autopilot, self.reset]),
+                    W.HBox([W.HTML("clock&nbsp;"), self.clock])]
+        self.world = None
+        if hasattr(driver, "WORLDS"):
+            self.world = W.ToggleButtons(options=list(driver.WORLDS), value=driver.world, description="world",
+                                         style={"button_width": "70px"})
+            self.world.observe(guarded(self.errors, self._world_changed), names="value")
+            controls.insert(2, self.world)
+        pad = [self.buttons[k] for k in keys]
+        controls.append(W.GridBox(pad, layout=W.Layout(grid_template_columns="repeat(2, 115px)")))
+        self.picture = W.VBox([self.image], layout=W.Layout(border="2px solid #d1d5db", padding="2px"))
+        self.keyboard = Event(source=self.picture, watched_events=["keydown", "keyup"], prevent_default_action=True)
+        self.keyboard.on_dom_event(guarded(self.errors, self.on_key))
+        hint = ("<small>mouse over the picture, then the arrow keys (or the buttons: "
+                f"{burst if isinstance(driver, drive.CarDriver) else 1} steps a click); start the clock to drive "
+                "continuously</small>")
+        self.widget = W.VBox([W.HBox([self.picture, W.VBox(controls)]), W.HTML(hint), self.errors])
+        self.show()
+
+    # --- what the controls do (plain methods: tests call them) --------------------------------------------
+
+    def on_key(self, event: dict) -> None:
+        """An ipyevents keyboard event: an arrow key held down steps once (clock stopped) and is remembered."""
+        key, kind = event.get("key"), event.get("type") or event.get("event")
+        if key not in _ARROWS:
+            return
+        if kind == "keydown":
+            self.held.add(key)
+            if not self.clock.playing:
+                self.tick()
+        elif kind == "keyup":
+            self.held.discard(key)
+
+    def tick(self) -> np.ndarray:
+        """One step of the world with the keys held (or C's action); shows it."""
+        self.driver.step(self.held)
+        self._times.append(time.perf_counter())
+        return self.show()
+
+    def restart(self) -> np.ndarray:
+        self.held.clear()
+        self.driver.reset()
+        self._times.clear()
+        return self.show()
+
+    def show(self) -> np.ndarray:
+        frame = self.driver.view()
+        self.image.value = png_bytes(frame, self.scale)
+        self.status.value = status_html(self.driver.status())
+        self.fps_label.value = f"<small>kernel: {self.fps:.0f} frames/s</small>" if self.fps else ""
+        return frame
+
+    @property
+    def fps(self) -> float:
+        """Frames a second over the last 30 steps (0 until there are two)."""
+        if len(self._times) < 2 or self._times[-1] == self._times[0]:
+            return 0.0
+        return (len(self._times) - 1) / (self._times[-1] - self._times[0])
+
+    def _button(self, key: str, _button=None) -> None:
+        from . import drive
+
+        steps = self.burst if isinstance(self.driver, drive.CarDriver) else 1
+        held = self.held
+        self.held = held | {key}
+        try:
+            for _ in range(steps):
+                self.driver.step(self.held)
+        finally:
+            self.held = held
+        self.show()
+
+    def _tau_changed(self, change) -> None:
+        self.driver.tau = change["new"]
+        self.show()
+
+    def _autopilot_changed(self, change) -> None:
+        self.driver.set_autopilot(change["new"])
+        self.show()
+
+    def _world_changed(self, change) -> None:
+        self.driver.set_world(change["new"])
+        self._times.clear()
+        self.show()
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
