@@ -279,13 +279,14 @@ class CartPoleDream:
     """
 
     def __init__(self, model: StateWorldModel, start_states: np.ndarray, features: str = "state", tau: float = 1.0,
-                 max_steps: int = MAX_STEPS, generator: torch.Generator | None = None):
+                 max_steps: int = MAX_STEPS, generator: torch.Generator | None = None, done_threshold: float = 0.5):
         if features not in FEATURES:
             raise ValueError(f"Unknown features {features!r}: expected one of {FEATURES}.")
         start_states = np.asarray(start_states, np.float32)
         if start_states.ndim != 2 or start_states.shape[1] != 4:
             raise ShapeError(f"Expected a pool of real start states of shape (N, 4), got {start_states.shape}.")
         self.model, self.features_kind, self.tau, self.max_steps = model.eval(), features, tau, max_steps
+        self.done_threshold = done_threshold
         self.start_z = model.encode(start_states)
         self.generator = generator
 
@@ -316,8 +317,9 @@ class CartPoleDream:
         out, self.state = self.model.m.step(self.z, onehot, self.state)
         self.z = mdn.sample(out.log_pi, out.mu, out.log_sigma, self.tau, self.generator)
         self.t += 1
+        self.last_done_logit = out.done_logit
         if out.done_logit is not None:
-            done = torch.sigmoid(out.done_logit) > 0.5
+            done = torch.sigmoid(out.done_logit) > self.done_threshold
         else:
             done = done_rule(self.model.decode(self.z))
         if self.t >= self.max_steps:
@@ -532,7 +534,16 @@ def survival(model: StateWorldModel, params: np.ndarray, features: str, starts: 
             obs[i], _, terminated, _, _ = envs[i].step(int(actions[i]))
             real[i] += 1
             alive[i] = not terminated
-    world = CartPoleDream(model, starts, features, tau, horizon, torch.Generator().manual_seed(seed))
+    return real, dream_survival(model, params, features, starts, horizon, tau, seed)
+
+
+@torch.no_grad()
+def dream_survival(model: StateWorldModel, params: np.ndarray, features: str, starts: np.ndarray, horizon: int = 100,
+                   tau: float = 1.0, seed: int = 0, done_threshold: float = 0.5) -> np.ndarray:
+    """The dream half of `survival`: from each start state (N, 4), the steps of `horizon` that C survives in one
+    sampled dream, which ends when M's done head says P(done) > done_threshold. (N,) ints."""
+    starts = np.asarray(starts, np.float32)
+    world = CartPoleDream(model, starts, features, tau, horizon, torch.Generator().manual_seed(seed), done_threshold)
     config = ControllerSettings(features=features).controller_config(model.config.hidden)
     features_t = world.reset_to(torch.arange(len(starts)))
     params_t = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
@@ -542,4 +553,46 @@ def survival(model: StateWorldModel, params: np.ndarray, features: str, starts: 
         features_t, _, done = world.step(actions)
         dreamed += alive_t.long()
         alive_t &= ~done
-    return real, dreamed.numpy()
+    return dreamed.numpy()
+
+
+# --- one episode of C, watched: in reality and in its dream ------------------------------------------
+
+@torch.no_grad()
+def play_real(model: StateWorldModel, params: np.ndarray, features: str = "state", seed: int = 0,
+              max_steps: int = MAX_STEPS) -> np.ndarray:
+    """One real CartPole-v1 episode of C (wmcourse.cartpole.WorldModelPolicy) from env.reset(seed): every state,
+    (T + 1, 4), until the pole fell, the cart left or max_steps."""
+    import gymnasium as gym
+
+    env = gym.make(ENV_ID)
+    obs, _ = env.reset(seed=seed)
+    policy = WorldModelPolicy(model, params, features)
+    states = [obs]
+    for _ in range(max_steps):
+        obs, _, terminated, truncated, _ = env.step(int(policy.act(obs[None])[0]))
+        states.append(obs)
+        if terminated or truncated:
+            break
+    env.close()
+    return np.stack(states).astype(np.float32)
+
+
+@torch.no_grad()
+def play_dream(model: StateWorldModel, params: np.ndarray, start: np.ndarray, features: str = "state",
+               tau: float = 1.0, seed: int = 0, max_steps: int = MAX_STEPS) -> tuple[np.ndarray, np.ndarray]:
+    """One dream of C from the real state `start` (4,), C acting on what M dreams: the dreamed states
+    (T + 1, 4) and M's P(done) at each step (T,), until the done head said P > 0.5 or max_steps."""
+    world = CartPoleDream(model, np.asarray(start, np.float32)[None], features, tau, max_steps,
+                          torch.Generator().manual_seed(seed))
+    config = ControllerSettings(features=features).controller_config(model.config.hidden)
+    p = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
+    f = world.reset_to(torch.zeros(1, dtype=torch.long))
+    states, p_done = [model.decode(world.z)[0]], []
+    for _ in range(max_steps):
+        f, _, done = world.step(controller.act(p, f.unsqueeze(0), config)[0])
+        states.append(model.decode(world.z)[0])
+        p_done.append(float(torch.sigmoid(world.last_done_logit[0])) if world.last_done_logit is not None else 0.0)
+        if done[0]:
+            break
+    return torch.stack(states).numpy(), np.asarray(p_done, np.float32)

@@ -4,7 +4,8 @@
     python -m wmcourse figures --list                        (what there is, and which notebook cell it comes from)
 
 Each figure is named after its notebook ("01_reconstructions.png" comes from notebook 01) and is made by a
-plain function of this module that returns a matplotlib figure. The slides in slides/ show these files, so a
+plain function of this module that returns a matplotlib figure, or a wmcourse.animate.Animation, written as
+an animated GIF ("05_drive.gif": the notebook's own animation). The slides in slides/ show these files, so a
 deck never carries a picture pasted by hand: remake the artefacts in data/ and the decks follow.
 
 Every figure here is quick: it loads shipped artefacts (data/), runs a real environment for a few hundred
@@ -386,6 +387,16 @@ def cma_search() -> plt.Figure:
                                    box=((-2, 2), (-1, 3)))
 
 
+@_figure("04_cma_run", "1. CMA-ES on a banana-shaped valley")
+def cma_run():
+    """The notebook's animation of the same run: one frame per generation (a GIF)."""
+    from . import animate, evolve
+
+    trace = evolve.trace_cma(evolve.rosenbrock, x0=np.array([-1.5, 2.5]), sigma0=0.4, population=8, generations=60,
+                             seed=SEED)
+    return animate.cma_animation(trace, evolve.rosenbrock)
+
+
 @_figure("04_es_race", "2. Exercise: the simplest evolution strategy")
 def es_race() -> plt.Figure:
     """The notebook's race: a simple ES with a fixed round cloud at three sizes against CMA-ES, same start."""
@@ -446,6 +457,17 @@ def two_worlds() -> plt.Figure:
                             suptitle="one controller, two worlds")
 
 
+@_figure("05_drive", "2. The same controller in the real car and in the dream")
+def drive():
+    """The notebook's animation: real car, V's view and the dream, in step (a GIF)."""
+    import functools as ft
+
+    from . import animate, vae
+
+    _, _, real, dream = _two_drives()
+    return animate.drive_animation(real, dream, ft.partial(vae.decode_latents, _vae()), every=2)
+
+
 @_figure("05_reward_gap", "3. Where the dream pays and reality does not")
 def reward_gap() -> plt.Figure:
     _, _, real, dream = _two_drives()
@@ -476,6 +498,17 @@ def _failure_runs():
 
     model, params, features, _ = _cartpole_agent("failure")
     return cartpole.collect(cartpole.WorldModelPolicy(model, params, features), 3000, seed=SEED + 1)
+
+
+@_figure("06_dream_vs_real", "2. The failure, measured")
+def cartpole_dream_vs_real():
+    """The notebook's animation: the failure controller from one real start, in reality and in its dream (a GIF)."""
+    from . import animate, cartpole
+
+    model, params, features, _ = _cartpole_agent("failure")
+    real = cartpole.play_real(model, params, features, seed=100_000)
+    dream, _ = cartpole.play_dream(model, params, real[0], features, seed=SEED, max_steps=300)
+    return animate.cartpole_animation(real, dream, every=3, steps=300)
 
 
 @_figure("06_two_scores", "2. The failure, measured")
@@ -693,8 +726,13 @@ def _write(out: Path, specs: list[FigureSpec], dpi: int, log, report: dict[str, 
                 if log:
                     log(f"FAILED  {spec.name}: {type(exc).__name__}: {exc}")
                 continue
-            path = out / f"{spec.name}.png"
-            fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+            from .animate import Animation
+
+            if isinstance(fig, Animation):
+                path = fig.save_gif(out / f"{spec.name}.gif", scale=min(fig.scale, 2))
+            else:
+                path = out / f"{spec.name}.png"
+                fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
             plt.close("all")
             report["written"].append(path)
             if log:

@@ -406,6 +406,49 @@ def cma_search_figure(trace: Sequence, objective, generations: Sequence[int], bo
     return fig
 
 
+def cma_search_panel(ax: plt.Axes, trace: Sequence, objective, generation: int, box=((-2, 2), (-1, 3)),
+                     path: bool = True) -> plt.Axes:
+    """One generation of a CMA-ES run on one axes (for the animation and the generation scrubber of notebook 04):
+    log f as a background, the candidates drawn, the mean, the path the mean took so far and the 2-sigma ellipse
+    of N(m, sigma^2 C). trace: wmcourse.evolve.trace_cma's snapshots."""
+    (x0, x1), (y0, y1) = box
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 160), np.linspace(y0, y1, 160))
+    f = np.log10(objective(np.stack([gx.ravel(), gy.ravel()], axis=1)) + 1e-3).reshape(gx.shape)
+    ax.imshow(f, extent=(x0, x1, y0, y1), origin="lower", cmap="Greys_r", alpha=0.55, aspect="auto")
+    snap = trace[generation]
+    if path:
+        means = np.array([s.mean for s in trace[:generation + 1]])
+        ax.plot(*means.T, color="#dc2626", lw=0.8, alpha=0.5)
+    ax.scatter(*snap.candidates.T, s=12, color="#2563eb", zorder=3, label="candidates")
+    ax.plot(*_ellipse_points(snap.mean, snap.covariance).T, color="#dc2626", lw=1.5, label="2-sigma ellipse")
+    ax.plot(*snap.mean, "x", color="#dc2626", ms=9, mew=2, label="mean m")
+    ax.plot(1, 1, "*", color="#facc15", ms=12, mec="k", label="optimum")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_title(f"generation {generation}: best so far {snap.best:.3g}", fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+    return ax
+
+
+def cma_scrubber_figure(trace: Sequence, objective, generation: int, box=((-2, 2), (-1, 3))) -> plt.Figure:
+    """Notebook 04's generation scrubber: the search distribution at one generation (cma_search_panel) beside
+    the whole run's best value and step size sigma, the chosen generation marked."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1, 1.2]})
+    cma_search_panel(left, trace, objective, generation, box)
+    generations = np.arange(len(trace))
+    right.semilogy(generations, [max(s.best, 1e-12) for s in trace], color="#2563eb", label="best so far f")
+    spread = [np.sqrt(np.sqrt(max(np.linalg.det(s.covariance), 1e-300))) for s in trace]
+    right.semilogy(generations, spread, color="#dc2626", label="spread: det(sigma^2 C)^(1/4)")
+    right.axvline(generation, color="k", lw=1, ls=":")
+    right.plot([generation], [max(trace[generation].best, 1e-12)], "o", color="#2563eb")
+    right.plot([generation], [spread[generation]], "o", color="#dc2626")
+    right.set_xlabel("generation")
+    right.legend(fontsize=8)
+    right.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def evolution_curve(history: Sequence[dict], title: str, ax: plt.Axes | None = None) -> plt.Axes:
     """Best, mean and worst score of each CMA-ES generation (wmcourse.evolve's history rows)."""
     if ax is None:
