@@ -546,6 +546,14 @@ def open_loop_error(agent: Dreamer, obs: np.ndarray, actions: np.ndarray, contex
     """How far the dream drifts from reality: observe the first `context` real states of an episode, then
     predict the rest from the prior alone, fed the actions that were really taken. Returns the absolute error
     of each decoded state, (T - context, obs_size), in the task's units (symexp of the decoder)."""
+    return np.abs(open_loop_states(agent, obs, actions, context, seed) - np.asarray(obs, np.float32)[context:])
+
+
+@torch.no_grad()
+def open_loop_states(agent: Dreamer, obs: np.ndarray, actions: np.ndarray, context: int = 5,
+                     seed: int = 0) -> np.ndarray:
+    """The dreamed states of open_loop_error (the RSSM's decoded prior after `context` real observations, fed
+    the real actions), (T - context, obs_size), to set beside the real states obs[context:]."""
     obs, actions = np.asarray(obs, np.float32), np.asarray(actions)
     if obs.ndim != 2 or len(actions) != len(obs) - 1 or len(obs) <= context:
         raise ShapeError(f"Expected states (T + 1, obs) and actions (T,) with T + 1 > context = {context}, got "
@@ -563,7 +571,7 @@ def open_loop_error(agent: Dreamer, obs: np.ndarray, actions: np.ndarray, contex
         predicted.append(symexp(wm.decoder(agent.feat(state)))[0])
         if t < len(actions):
             prev = one_hot[t : t + 1]
-    return np.abs(torch.stack(predicted).numpy() - obs[context:])
+    return torch.stack(predicted).numpy()
 
 
 def play_episode(agent: Dreamer, env_id: str = "CartPole-v1", seed: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
@@ -731,10 +739,11 @@ def plot_learning_curves(curves: dict[str, list[dict]], ax=None, solved: float =
     return ax
 
 
-def plot_lambda_targets(seed: int = 0, horizon: int = 15, fall: int = 10, ax=None):
+def plot_lambda_targets(seed: int = 0, horizon: int = 15, fall: int = 10, ax=None, gamma: float = 0.99,
+                        lams=(0.0, 0.5, 0.95, 1.0)):
     """Notebook 07's made-up dream: every step pays 1, the pole falls after step `fall`, and the critic is a
-    noisy, over-optimistic guesser (about 40 everywhere); the targets R_t for several lambda, against the true
-    discounted number of steps left. Returns the figure."""
+    noisy, over-optimistic guesser (about 40 everywhere); the targets R_t for each lambda in `lams` (discount
+    gamma), against the true discounted number of steps left. Returns the figure."""
     import matplotlib.pyplot as plt
 
     rewards = torch.ones(horizon)
@@ -742,9 +751,9 @@ def plot_lambda_targets(seed: int = 0, horizon: int = 15, fall: int = 10, ax=Non
     values = 40 + 5 * torch.randn(horizon + 1, generator=torch.Generator().manual_seed(seed))
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3))
-    for lam in (0.0, 0.5, 0.95, 1.0):
-        ax.plot(lambda_returns(rewards, values, continues, gamma=0.99, lam=lam), marker="o", ms=3, label=f"λ = {lam}")
-    truth = [sum(0.99 ** k for k in range(fall + 1 - t)) if t <= fall else 1.0 for t in range(horizon)]
+    for lam in lams:
+        ax.plot(lambda_returns(rewards, values, continues, gamma=gamma, lam=lam), marker="o", ms=3, label=f"λ = {lam:g}")
+    truth = [sum(gamma ** k for k in range(fall + 1 - t)) if t <= fall else 1.0 for t in range(horizon)]
     ax.plot(truth, color="black", ls=":", label="true discounted steps left")
     ax.set_xlabel("dream step t")
     ax.set_ylabel("target R_t")

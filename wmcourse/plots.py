@@ -504,6 +504,34 @@ def reward_gap_figure(real: dict, dream: dict) -> plt.Figure:
     return fig
 
 
+def reward_gap_at(real: dict, t: int, v_view: np.ndarray, window: int = 25) -> plt.Figure:
+    """Notebook 05's reward-gap scrubber: the real frame at step t of a real drive (wmcourse.agent.drive_real) and
+    V's view of it, beside the cumulative reward the game paid and the one M's reward head predicted along the
+    same drive, step t marked; the title says what each paid over the `window` steps up to t."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), gridspec_kw={"width_ratios": [1, 1, 2.6]})
+    for ax, frame, title in ((axes[0], real["frames"][t], f"real frame, step {t}"), (axes[1], v_view, "V's view")):
+        ax.imshow(frame, interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+        ax.set_axis_off()
+    paid, predicted = np.cumsum(real["rewards"]), np.cumsum(real["predicted_rewards"])
+    ax = axes[2]
+    ax.plot(paid, color="#15803d", label="the game paid")
+    ax.plot(predicted, color="#7c3aed", ls="--", label="M's reward head predicted")
+    ax.fill_between(np.arange(len(paid)), paid, predicted, color="#a78bfa", alpha=0.2)
+    ax.axvline(t, color="k", lw=1, ls=":")
+    start = max(0, t - window + 1)
+    real_window = float(real["rewards"][start:t + 1].sum())
+    m_window = float(real["predicted_rewards"][start:t + 1].sum())
+    ax.set_title(f"steps {start}-{t}: the game paid {real_window:+.1f}, M predicted {m_window:+.1f} "
+                 f"(gap {m_window - real_window:+.1f})", fontsize=9)
+    ax.set_xlabel("step of the real drive")
+    ax.set_ylabel("cumulative reward")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
 def symlog_figure() -> plt.Figure:
     """symlog(x) = sign(x) ln(|x| + 1) against the identity: linear near 0, logarithmic far away."""
     import torch

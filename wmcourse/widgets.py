@@ -502,3 +502,149 @@ class DriveWidget:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+# --- one control per notebook 04-07 that teaches something ----------------------------------------------------
+
+class _FigureControl:
+    """Controls above an Output area that shows a figure; every callback guarded. Subclasses define figure()."""
+
+    def _build(self, controls: list[W.Widget]) -> None:
+        self.output, self.errors = W.Output(), error_area()
+        for control in controls:
+            control.observe(guarded(self.errors, lambda _: self.show()), names="value")
+        self.widget = W.VBox([W.HBox(controls), self.output, self.errors])
+        self.show()
+
+    def show(self) -> plt.Figure:
+        self.figure = self.figure_now()
+        return _show_in(self.output, self.figure)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _slider(kind, description: str, width: str = "360px", **kwargs):
+    return kind(description=description, continuous_update=False, style={"description_width": "initial"},
+                layout=W.Layout(width=width), **kwargs)
+
+
+class CMAScrubber(_FigureControl):
+    """Notebook 04: a generation slider over a CMA-ES run (its search distribution at that generation, beside
+    the best value and the spread of the whole run) and a population-size slider that runs CMA-ES again."""
+
+    def __init__(self, objective, x0: np.ndarray, sigma0: float = 0.4, population: int = 8, generations: int = 80,
+                 seed: int = 0, box=((-2, 2), (-1, 3))):
+        self.objective, self.x0, self.sigma0, self.seed, self.box = objective, np.asarray(x0), sigma0, seed, box
+        self.generations = generations
+        self.generation = _slider(W.IntSlider, "generation", value=0, min=0, max=generations - 1)
+        self.population = _slider(W.IntSlider, "candidates a generation", value=population, min=4, max=32,
+                                  width="300px")
+        self.trace, self.traced = [], None
+        self._build([self.generation, self.population])
+
+    def figure_now(self) -> plt.Figure:
+        from . import evolve
+
+        if self.traced != self.population.value:  # a new population size: run CMA-ES again
+            self.trace = evolve.trace_cma(self.objective, self.x0, self.sigma0, self.population.value,
+                                          self.generations, self.seed)
+            self.traced = self.population.value
+        return plots.cma_scrubber_figure(self.trace, self.objective, self.generation.value, self.box)
+
+
+class RewardGapScrubber(_FigureControl):
+    """Notebook 05: a slider along a real drive (wmcourse.agent.drive_real): the frame there, V's view of it, and
+    what the game paid against what M's reward head predicted, up to that step."""
+
+    def __init__(self, real: dict, vae_model: _vae.ConvVAE, window: int = 25, start: int | None = None):
+        self.real, self.vae, self.window = real, vae_model, window
+        last = len(real["rewards"]) - 1
+        self.step = _slider(W.IntSlider, "step of the real drive", value=last if start is None else start, min=0,
+                            max=last, width="520px")
+        self._build([self.step])
+
+    def figure_now(self) -> plt.Figure:
+        t = self.step.value
+        return plots.reward_gap_at(self.real, t, decode_code(self.vae, self.real["z"][t]), self.window)
+
+
+class SurvivalExplorer(_FigureControl):
+    """Notebook 06: the survival map of a CartPole controller, its dream half recomputed as the dream's
+    temperature tau and the done head's threshold move (reality's half stays: it has neither)."""
+
+    def __init__(self, model, params: np.ndarray, features: str, thetas: np.ndarray, theta_dots: np.ndarray,
+                 real_steps: np.ndarray, horizon: int = 100, seed: int = 0):
+        self.args = (model, params, features)
+        self.thetas, self.theta_dots, self.real_steps, self.horizon, self.seed = (thetas, theta_dots, real_steps,
+                                                                                  horizon, seed)
+        grid = np.zeros((len(thetas) * len(theta_dots), 4), np.float32)
+        grid[:, 2], grid[:, 3] = (m.ravel() for m in np.meshgrid(thetas, theta_dots))
+        self.starts = grid
+        self.tau = _slider(W.FloatSlider, "dream temperature tau", value=1.0, min=0.1, max=2.0, step=0.05)
+        self.threshold = _slider(W.FloatSlider, "done when P(done) >", value=0.5, min=0.05, max=0.95, step=0.05)
+        self._build([self.tau, self.threshold])
+
+    def figure_now(self) -> plt.Figure:
+        from . import cartpole, cartpole_plots
+
+        self.dreamed = cartpole.dream_survival(*self.args, self.starts, self.horizon, self.tau.value, self.seed,
+                                               self.threshold.value)
+        return cartpole_plots.survival_maps(self.thetas, self.theta_dots, self.real_steps, self.dreamed,
+                                            self.horizon)
+
+
+class LambdaReturns(_FigureControl):
+    """Notebook 07: lambda and gamma sliders on the lambda-return targets of the made-up dream
+    (wmcourse.dreamer.plot_lambda_targets): lambda = 0 and 1 stay drawn for reference."""
+
+    def __init__(self, lam: float = 0.95, gamma: float = 0.99, seed: int = 0):
+        self.seed = seed
+        self.lam = _slider(W.FloatSlider, "lambda", value=lam, min=0.0, max=1.0, step=0.05, width="300px")
+        self.gamma = _slider(W.FloatSlider, "gamma", value=gamma, min=0.8, max=1.0, step=0.005, width="300px",
+                             readout_format=".3f")
+        self._build([self.lam, self.gamma])
+
+    def figure_now(self) -> plt.Figure:
+        from . import dreamer
+
+        lams = sorted({0.0, round(self.lam.value, 3), 1.0})
+        return dreamer.plot_lambda_targets(self.seed, gamma=self.gamma.value, lams=lams)
+
+
+class OpenLoopHorizon(_FigureControl):
+    """Notebook 07: a horizon slider over the RSSM's open-loop dream of a real episode (wmcourse.dreamer.
+    open_loop_states): the error of each state up to H steps after the last real observation, and the real
+    pole beside the dreamed one at step H."""
+
+    def __init__(self, agent, states: np.ndarray, actions: np.ndarray, context: int = 5, seed: int = 0,
+                 imagination: int = 15):
+        from . import dreamer
+
+        self.real = np.asarray(states, np.float32)[context:]
+        self.dreamed = dreamer.open_loop_states(agent, states, actions, context, seed)
+        self.imagination = imagination
+        self.horizon = _slider(W.IntSlider, "steps dreamed H", value=min(imagination, len(self.real)), min=1,
+                               max=len(self.real), width="520px")
+        self._build([self.horizon])
+
+    def figure_now(self) -> plt.Figure:
+        from . import cartpole_plots
+
+        h = self.horizon.value
+        error = np.abs(self.dreamed - self.real)
+        fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.2), gridspec_kw={"width_ratios": [1.4, 1]})
+        for i, name in enumerate(["x", "x_dot", "theta", "theta_dot"]):
+            left.plot(np.arange(1, h + 1), error[:h, i], label=name)
+        left.axvline(self.imagination, color="#6b7280", ls=":", label=f"imagination horizon ({self.imagination})")
+        left.set_xlim(1, max(h, self.imagination + 1))
+        left.set_xlabel("steps dreamed after the last real observation")
+        left.set_ylabel("|dream - real|")
+        left.legend(fontsize=8)
+        left.grid(alpha=0.3)
+        pictures = [cartpole_plots.cartpole_image(self.real[h - 1]), cartpole_plots.cartpole_image(self.dreamed[h - 1])]
+        right.imshow(strip(np.stack(pictures), gap=4), interpolation="nearest")
+        right.set_title(f"step H = {h}: reality (left), Dreamer's dream (right)", fontsize=9)
+        right.set_axis_off()
+        fig.tight_layout()
+        return fig
