@@ -106,6 +106,25 @@ print(f"after {len(trace)} generations ({8 * len(trace)} evaluations): best f = 
       f"mean = {np.round(trace[-1].mean, 4)}")
 
 # %% [markdown]
+# The same run in motion, one frame per generation (`wmcourse.animate`): watch the ellipse turn into the
+# valley, stretch along it, and shrink at the end.
+
+# %%
+from wmcourse import animate, widgets
+
+animate.cma_animation(trace[:30] if FAST else trace, evolve.rosenbrock)
+
+# %% [markdown]
+# Now scrub through the run yourself. The left panel is one generation; the right one the whole run: the best
+# value found so far and the spread of the search distribution ($\det(\sigma^2 C)^{1/4}$, a length). Change
+# the number of candidates a generation and CMA-ES runs again: does a bigger population need fewer
+# generations? Fewer evaluations?
+
+# %%
+widgets.CMAScrubber(evolve.rosenbrock, x0=np.array([-1.5, 2.5]), sigma0=0.4, generations=40 if FAST else 80,
+                    seed=SEED)
+
+# %% [markdown]
 # <details><summary><b>Question:</b> around generation 10-20 the ellipse is long and thin and bent along the
 # valley. Why is that the right shape, and what happens to it at the end? (click)</summary>
 #

@@ -122,6 +122,38 @@ print(f"dream drive: steer {d[:, 0].mean():+.2f} on average, gas {d[:, 1].mean()
       f"{dream['rewards'].sum():.1f} reward in {len(d)} steps")
 
 # %% [markdown]
+# The same two drives in motion, in step (`wmcourse.animate`): the real car, V's view of it, and M's dream from
+# the same first frame, with what each world has paid so far. Press pause and drag the slider to compare.
+
+# %%
+import functools
+
+from wmcourse import animate, drive, widgets
+
+animate.drive_animation(real, dream, functools.partial(vae.decode_latents, V), every=2 if FAST else 4)
+
+# %% [markdown]
+# ### Take the wheel
+#
+# The paper's interactive article lets its reader override the agent inside its dream. Go further: drive the
+# dream yourself. Put the mouse over the picture and use the arrow keys (left and right steer, up is gas, down
+# brakes), or the buttons below it. Each step M reads your action, updates its memory and samples the next
+# code; V decodes it; M's reward head keeps the score and its done head can end the dream.
+#
+# - **C drives** hands the wheel to the controller and you watch (take it back at any time);
+# - the **tau** slider dreams your drive again at another temperature (same moves, same dice);
+# - **world: real** puts you in the real CarRacing-v3, V's view beside the real frame, with the real reward
+#   (and M reading along: compare "score" with "M's score", what M would have paid);
+# - **reset** starts again from a real frame; the **clock** drives continuously with the keys you hold.
+#
+# Try to earn reward in the dream without following the road. Then try the same in the real game.
+
+# %%
+driver = drive.CarDriver(V, M, vae.pick_heldout_frames(8, seed=SEED), params, c_config, tau=details["tau"],
+                         seed=SEED, track_seed=evaluation.get("seed", 1000))
+widgets.DriveWidget(driver)
+
+# %% [markdown]
 # ## 3. Where the dream pays and reality does not
 #
 # Along the **real** drive above, M kept its memory up to date with the real frames, and its reward head
@@ -135,6 +167,13 @@ plt.show()
 gap = real["predicted_rewards"].sum() - real["rewards"].sum()
 print(f"over these {len(real['rewards'])} real steps M predicted {real['predicted_rewards'].sum():.1f}, "
       f"the game paid {real['rewards'].sum():.1f}: M is off by {gap:+.1f}")
+
+# %% [markdown]
+# Slide along the real drive: the frame at each step, V's view of it, and what the game and M's reward head
+# said over the 25 steps before it. Find a stretch where M pays and the game does not: what is the car doing there?
+
+# %%
+widgets.RewardGapScrubber(real, V, window=25)
 
 # %% [markdown]
 # <details><summary><b>Question:</b> M was trained on 64 real episodes driven by scripted policies (a

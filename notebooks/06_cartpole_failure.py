@@ -130,6 +130,34 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
+# Watch one of those real episodes next to a dream of the same controller from the same real start
+# (`wmcourse.animate`; the picture turns red when that world's episode has ended):
+
+# %%
+from wmcourse import animate, drive, widgets
+
+real_states = cartpole.play_real(failure_m, failure_c, failure_features, seed=100_000)
+dream_states, _ = cartpole.play_dream(failure_m, failure_c, real_states[0], failure_features, seed=SEED,
+                                      max_steps=150 if FAST else 300)
+print(f"reality: {len(real_states) - 1} steps; the dream: {len(dream_states) - 1} steps "
+      f"(cut at {150 if FAST else 300})")
+animate.cartpole_animation(real_states, dream_states, every=3, steps=150 if FAST else 300)
+
+# %% [markdown]
+# ### Push the pole yourself, in the dream and in reality at once
+#
+# Both worlds start from the same real state and get the same push each step: the left arrow (or button)
+# pushes the cart left, the right arrow right. Reality is on the left, M's dream on the right; each turns red
+# when its episode ends: reality by the task's rule, the dream when M's done head says so. Reality's physics keeps
+# running after its end, so you can see the pole fall while the dream carries on. **C drives** lets the
+# controller push (it acts on the dream, where it was trained); the **tau** slider dreams your pushes again at
+# another temperature. How far past reality's end can you keep the dream going?
+
+# %%
+widgets.DriveWidget(drive.CartPoleDriver(failure_m, random_data.first_states[:32], failure_c, failure_features,
+                                         seed=SEED), scale=2, interval_ms=120)
+
+# %% [markdown]
 # The dream is sure this controller is nearly perfect; reality disagrees by a wide margin. Our numbers are
 # not the slides' (our controller is better than random in reality, theirs was worse), but the shape is the
 # same: a large gap between the score in the dream and the real score. Every row of the measured table
@@ -255,6 +283,15 @@ grid[:, 2], grid[:, 3] = np.meshgrid(thetas, theta_dots)[0].ravel(), np.meshgrid
 real_steps, dream_steps = cartpole.survival(failure_m, failure_c, failure_features, grid, horizon=100, seed=SEED)
 cartpole_plots.survival_maps(thetas, theta_dots, real_steps, dream_steps, horizon=100)
 plt.show()
+
+# %% [markdown]
+# The dream's half of that map depends on two knobs reality does not have: the temperature of M's sampling
+# and the threshold at which M's done head ends a dream. Move them. Which one makes the dream agree with
+# reality more often, and which one only moves the disagreement elsewhere?
+
+# %%
+widgets.SurvivalExplorer(failure_m, failure_c, failure_features, thetas, theta_dots, real_steps, horizon=100,
+                         seed=SEED)
 
 # %% [markdown]
 # In reality the recoverable starts form a band: lean one way and move back fast enough, and the pole can be

@@ -331,6 +331,16 @@ plt.show()
 # </details>
 
 # %% [markdown]
+# Move $\lambda$ and $\gamma$ yourself ($\lambda = 0$ and $\lambda = 1$ stay drawn for reference). At which
+# $\lambda$ do the targets stop trusting the over-optimistic critic? What does a smaller $\gamma$ do to the
+# true number of steps left, and to the targets?
+
+# %%
+from wmcourse import widgets
+
+widgets.LambdaReturns(lam=0.95, gamma=0.99, seed=SEED)
+
+# %% [markdown]
 # ## 7. The Dreamer loop, run for real (a short run)
 #
 # `wmcourse.dreamer.train` alternates the three jobs, as the seeds describe the Dreamer loop:
@@ -473,6 +483,14 @@ ax.set_title(f"one real episode ({real_return:.0f} steps), dreamed from step 5 w
 ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# Slide the horizon $H$: the error of each state up to $H$ dreamed steps after the last real observation, and
+# the real pole beside the pole Dreamer dreams at step $H$. Where does the dreamed pole stop looking like the
+# real one, and how does that compare with the 15 steps Dreamer imagines?
+
+# %%
+widgets.OpenLoopHorizon(shipped, states, actions, context=5, seed=SEED, imagination=config.horizon)
 
 # %% [markdown]
 # Within the 15 steps Dreamer uses, the error stays close to its one-step size; a few dozen steps later the

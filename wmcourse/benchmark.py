@@ -28,3 +28,39 @@ def format_rate(steps_per_second: float) -> str:
     """'1,234 steps/s (0.81 ms a step)'."""
     return f"{steps_per_second:,.0f} steps/s ({1000.0 / steps_per_second:.3g} ms a step)"
 
+
+
+def drive_frames_per_second(driver, steps: int = 200, keys: tuple[str, ...] = ("ArrowUp",), scale: int = 4) -> float:
+    """Frames a second of the drive-the-dream widget's work, without a browser: one step of the driver
+    (wmcourse.drive: M's step and sample, V's decode; or the real game), then the picture encoded as the PNG the
+    widget sends (wmcourse.widgets.png_bytes). A finished episode is reset (not counted)."""
+    from .widgets import png_bytes
+
+    driver.reset()
+    for _ in range(5):  # warm-up: first calls allocate
+        png_bytes(driver.step(keys), scale)
+    done, start = 0, time.perf_counter()
+    while done < steps:
+        if driver.done:
+            paused = time.perf_counter()
+            driver.reset()
+            start += time.perf_counter() - paused
+        png_bytes(driver.step(keys), scale)
+        done += 1
+    return steps / (time.perf_counter() - start)
+
+
+def drive_rates(steps: int = 200) -> dict[str, float]:
+    """drive_frames_per_second for the shipped CarRacing V and M (dream, then the real game) and the shipped
+    CartPole World Model, as notebooks 05 and 06 drive them."""
+    from . import cartpole_experiment, drive, mdnrnn, vae
+
+    car = drive.CarDriver(vae.load_shipped_vae(), mdnrnn.load_shipped_mdnrnn(), vae.pick_heldout_frames(8))
+    rates = {"CarRacing dream (M steps, V decodes)": drive_frames_per_second(car, steps)}
+    car.set_world("real")
+    rates["real CarRacing (the game steps, V encodes and decodes)"] = drive_frames_per_second(car, steps)
+    car.close()
+    model, _, _, data = cartpole_experiment.load_shipped("failure")
+    pole = drive.CartPoleDriver(model, data.first_states[:16])
+    rates["CartPole dream beside its real physics"] = drive_frames_per_second(pole, steps, ("ArrowLeft",), scale=2)
+    return rates

@@ -26,6 +26,13 @@ def _cmd_baseline(args: argparse.Namespace) -> None:
 def _cmd_bench(args: argparse.Namespace) -> None:
     from . import mdnrnn
 
+    if args.drive:
+        import torch
+
+        print(f"drive-the-dream frames per second (step + decode + PNG), torch threads {torch.get_num_threads()}:")
+        for name, rate in benchmark.drive_rates(args.steps).items():
+            print(f"  {name}: {rate:,.0f} frames/s")
+        return
     rates = {}
     for env_id in args.env:
         rates[env_id] = benchmark.real_steps_per_second(env_id, args.steps, args.seed)
@@ -215,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=500)
     p.add_argument("--dream-batch", type=int, default=1024, help="dreams stepped together (a CMA-ES population x rollouts)")
     p.add_argument("--dream-steps", type=int, default=100)
+    p.add_argument("--drive", action="store_true", help="instead: the frame rate of driving the dream yourself "
+                                                        "(notebooks 05 and 06), with the shipped models")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_cmd_bench)
 
