@@ -30,10 +30,19 @@ def format_rate(steps_per_second: float) -> str:
 
 
 
-def drive_frames_per_second(driver, steps: int = 200, keys: tuple[str, ...] = ("ArrowUp",), scale: int = 4) -> float:
+def drive_frames_per_second(driver, steps: int = 200, keys: tuple[str, ...] = ("ArrowUp",), scale: int = 4,
+                            threads: int | None = 1) -> float:
     """Frames a second of the drive-the-dream widget's work, without a browser: one step of the driver
     (wmcourse.drive: M's step and sample, V's decode; or the real game), then the picture encoded as the PNG the
-    widget sends (wmcourse.widgets.png_bytes). A finished episode is reset (not counted)."""
+    widget sends (wmcourse.widgets.png_bytes), on `threads` torch threads as the widget runs it (None: torch's
+    own choice). A finished episode is reset (not counted)."""
+    from .vae import torch_threads
+
+    with torch_threads(threads):
+        return _drive_rate(driver, steps, keys, scale)
+
+
+def _drive_rate(driver, steps: int, keys: tuple[str, ...], scale: int) -> float:
     from .widgets import png_bytes
 
     driver.reset()
@@ -50,17 +59,19 @@ def drive_frames_per_second(driver, steps: int = 200, keys: tuple[str, ...] = ("
     return steps / (time.perf_counter() - start)
 
 
-def drive_rates(steps: int = 200) -> dict[str, float]:
+def drive_rates(steps: int = 200, threads: int | None = 1) -> dict[str, float]:
     """drive_frames_per_second for the shipped CarRacing V and M (dream, then the real game) and the shipped
     CartPole World Model, as notebooks 05 and 06 drive them."""
     from . import cartpole_experiment, drive, mdnrnn, vae
 
     car = drive.CarDriver(vae.load_shipped_vae(), mdnrnn.load_shipped_mdnrnn(), vae.pick_heldout_frames(8))
-    rates = {"CarRacing dream (M steps, V decodes)": drive_frames_per_second(car, steps)}
+    rates = {"CarRacing dream (M steps, V decodes)": drive_frames_per_second(car, steps, threads=threads)}
     car.set_world("real")
-    rates["real CarRacing (the game steps, V encodes and decodes)"] = drive_frames_per_second(car, steps)
+    rates["real CarRacing (the game steps, V encodes and decodes)"] = drive_frames_per_second(car, steps,
+                                                                                            threads=threads)
     car.close()
     model, _, _, data = cartpole_experiment.load_shipped("failure")
     pole = drive.CartPoleDriver(model, data.first_states[:16])
-    rates["CartPole dream beside its real physics"] = drive_frames_per_second(pole, steps, ("ArrowLeft",), scale=2)
+    rates["CartPole dream beside its real physics"] = drive_frames_per_second(pole, steps, ("ArrowLeft",), scale=2,
+                                                                              threads=threads)
     return rates

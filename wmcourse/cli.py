@@ -29,8 +29,9 @@ def _cmd_bench(args: argparse.Namespace) -> None:
     if args.drive:
         import torch
 
-        print(f"drive-the-dream frames per second (step + decode + PNG), torch threads {torch.get_num_threads()}:")
-        for name, rate in benchmark.drive_rates(args.steps).items():
+        threads = args.threads or torch.get_num_threads()
+        print(f"drive-the-dream frames per second (step + decode + PNG), torch threads {threads}:")
+        for name, rate in benchmark.drive_rates(args.steps, threads).items():
             print(f"  {name}: {rate:,.0f} frames/s")
         return
     rates = {}
@@ -224,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dream-steps", type=int, default=100)
     p.add_argument("--drive", action="store_true", help="instead: the frame rate of driving the dream yourself "
                                                         "(notebooks 05 and 06), with the shipped models")
+    p.add_argument("--threads", type=int, default=1, help="torch threads for --drive (1, as the widget runs; 0: torch's "
+                                                          "own choice)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_cmd_bench)
 

@@ -174,9 +174,11 @@ class CarDriver:
         return _strip([self.real_frame, self.v_view])
 
     def status(self) -> dict[str, float | int | bool | str]:
-        return {"world": self.world, "step": self.t, "score": self.score, "M's score": self.predicted_score,
-                "reward": self.reward, "P(done)": self.p_done, "done": self.done, "tau": self.tau,
-                "C drives": self.autopilot}
+        status = {"world": self.world, "step": self.t, "score": self.score, "reward": self.reward,
+                  "P(done)": self.p_done, "done": self.done, "tau": self.tau, "C drives": self.autopilot}
+        if self.world == "real":  # in the dream the score IS M's; in reality, M reads along and says what it would pay
+            status["M's score"] = self.predicted_score
+        return status
 
     def close(self) -> None:
         if self._env is not None:

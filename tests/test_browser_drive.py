@@ -1,0 +1,164 @@
+"""Drive the dream in a real browser, as a learner would: JupyterLab, headless Chromium, notebook 05.
+
+The test reuses tests/test_browser.py's JupyterLab server (its `jupyter_lab` fixture, pointed at notebook 05),
+runs every cell from the Run menu, then, in the drive-the-dream widget: puts the mouse over the picture and
+presses the up arrow (keyboard events through ipyevents), checks that the dreamed frame and the score changed;
+drags the tau slider and checks that the dream changed; presses reset and checks that the drive starts again;
+then runs the widget's clock with the up arrow held for a few seconds and records the frame rate the browser
+saw (frames that reached the page, not only those the kernel made). It saves a screenshot of the dream being
+driven (to docs/drive_screenshot.png, shown in the README, when WMCOURSE_DRIVE_SCREENSHOT names it).
+
+Needs what tests/test_browser.py needs (Debian's chromium and the playwright package); skipped without them
+locally, failed under CI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+import test_browser as browser
+from test_browser import jupyter_lab  # noqa: F401 - the fixture, used by name below
+
+NOTEBOOK = "05_dream_vs_real.ipynb"
+SCREENSHOT_ENV = "WMCOURSE_DRIVE_SCREENSHOT"
+CLOCK_SECONDS = 4.0
+
+
+@pytest.fixture(autouse=True)
+def drive_notebook(monkeypatch):
+    """Point test_browser's server at notebook 05 (autouse: set before the jupyter_lab fixture copies it)."""
+    monkeypatch.setattr(browser, "NOTEBOOK", NOTEBOOK)
+
+
+# JavaScript run in the page ---------------------------------------------------------------------------------
+
+_IMAGE_HASH = """async (img) => {
+    const bytes = await (await fetch(img.src)).arrayBuffer();
+    const digest = await crypto.subtle.digest('SHA-256', bytes);
+    return Array.from(new Uint8Array(digest)).map(b => b.toString(16).padStart(2, '0')).join('');
+}"""
+
+# count the pictures that reach the page: every change of the <img>'s src is one frame shown
+_COUNT_FRAMES = """(img) => {
+    window.__wmFrames = 0;
+    window.__wmObserver = new MutationObserver(ms => { for (const m of ms) if (m.attributeName === 'src') window.__wmFrames++; });
+    window.__wmObserver.observe(img, {attributes: true});
+}"""
+
+
+def _status(box) -> dict[str, float]:
+    """The widget's status line ("step 5 · score 1.23 · ...") as numbers."""
+    text = box.locator(".wm-drive-status").inner_text()
+    return {key.strip(): float(value) for key, value in re.findall(r"([A-Za-z()' ]+?) (-?[\d.]+)(?: ·|$)", text)}
+
+
+def _wait_for(page, condition, what: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        page.wait_for_timeout(200)
+    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+
+
+@pytest.mark.timeout(480)
+def test_drive_the_dream_with_the_arrow_keys_in_jupyterlab(jupyter_lab, tmp_path):  # noqa: F811
+    if not browser.CHROMIUM.exists():
+        browser._unavailable(f"{browser.CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
+    url, _ = jupyter_lab
+    timings, start = {}, time.monotonic()
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(browser.CHROMIUM), args=browser.CHROMIUM_FLAGS)
+        try:
+            page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{url}/lab/tree/{NOTEBOOK}")
+            state = browser._NOTEBOOK_STATE
+            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                                   "&& window.jupyterapp.shell.currentWidget.sessionContext "
+                                   "&& window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=90_000)
+            page.wait_for_function(f"() => ({state})().kernel === 'idle'", timeout=90_000)
+            page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            page.wait_for_function(f"() => {{ const s = ({state})(); return s && s.executed === s.code "
+                                   "&& s.kernel === 'idle'; }", timeout=browser.RUN_TIMEOUT_S * 1000, polling=1000)
+            errors = page.evaluate(state)["errors"]
+            assert not errors, "cells raised errors in JupyterLab:\n" + "\n".join(errors)
+            timings["run all cells"] = time.monotonic() - start
+
+            box = page.locator(".wm-drive").first
+            picture = box.locator(".wm-drive-picture img")
+            page.evaluate("(el) => el.scrollIntoView({block: 'center'})", box.element_handle())
+            page.wait_for_timeout(500)
+            first = _status(box)
+            image = picture.evaluate(_IMAGE_HASH)
+            assert first["step"] == 0 and first["score"] == 0, first
+
+            # the arrow keys, with the mouse over the picture (ipyevents listens there)
+            picture.hover()
+            for _ in range(6):
+                page.keyboard.press("ArrowUp")
+                page.wait_for_timeout(60)
+            driven = _wait_for(page, lambda: (s := _status(box))["step"] >= 6 and s, "six steps from the up arrow")
+            assert driven["score"] != 0, driven
+            after_keys = _wait_for(page, lambda: (h := picture.evaluate(_IMAGE_HASH)) != image and h,
+                                   "a new dreamed frame after the arrow keys")
+            timings["keys"] = time.monotonic() - start - sum(timings.values())
+
+            # the tau slider: dragged as a learner would; the same drive is dreamed again at the new tau
+            slider = box.locator(".widget-slider", has_text="temperature tau").first
+            readout = slider.locator(".widget-readout")
+            before_tau = readout.text_content()
+            track = slider.locator(".noUi-target").bounding_box()
+            grab = slider.locator(".noUi-handle").bounding_box()
+            y = grab["y"] + grab["height"] / 2
+            page.mouse.move(grab["x"] + grab["width"] / 2, y)
+            page.mouse.down()
+            page.mouse.move(track["x"] + track["width"] * 0.9, y, steps=10)
+            page.mouse.up()
+            page.wait_for_function("([el, old]) => el.textContent !== old", arg=[readout.element_handle(), before_tau])
+            after_tau = readout.text_content()
+            _wait_for(page, lambda: picture.evaluate(_IMAGE_HASH) != after_keys, "a new dream after moving tau")
+            assert float(after_tau) > float(before_tau) and _status(box)["step"] == driven["step"]
+            assert _status(box)["tau"] == pytest.approx(float(after_tau), abs=0.01)
+
+            # reset: back to step 0 and a score of 0, from a real frame
+            box.get_by_role("button", name="reset").click()
+            _wait_for(page, lambda: _status(box)["step"] == 0, "reset")
+            assert _status(box)["score"] == 0
+
+            # the clock, with the up arrow held: count the frames that reach the page
+            picture.evaluate(_COUNT_FRAMES)
+            clock = box.locator(".wm-drive-clock button").first   # ipywidgets' Play: play/pause, then stop
+            clock.click()
+            picture.hover()
+            page.keyboard.down("ArrowUp")
+            page.wait_for_timeout(CLOCK_SECONDS * 1000)
+            seen = page.evaluate("() => window.__wmFrames")
+            page.keyboard.up("ArrowUp")
+            clock.click()                                          # the same button pauses
+            fps_seen = seen / CLOCK_SECONDS
+            kernel_fps = box.inner_text()
+            running = _status(box)
+            assert running["step"] > 0 and running["score"] != 0, running
+
+            page.evaluate("(el) => el.scrollIntoView({block: 'center'})", box.element_handle())
+            page.wait_for_timeout(300)
+            screenshot = Path(os.environ.get(SCREENSHOT_ENV) or tmp_path / "drive_screenshot.png")
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot))
+        finally:
+            chromium.close()
+    kernel = re.search(r"kernel: (\d+) frames/s", kernel_fps)
+    print(f"notebook {NOTEBOOK} in JupyterLab: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+          + f"; tau {before_tau} -> {after_tau}; clock with the up arrow held: {fps_seen:.1f} frames/s reached "
+          f"the page over {CLOCK_SECONDS:.0f} s (kernel: {kernel.group(1) if kernel else '?'} frames/s), "
+          f"{running['step']:.0f} steps")
+    assert fps_seen >= 2, f"only {fps_seen:.1f} frames a second reached the page while the clock ran"
