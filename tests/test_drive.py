@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import cartpole, controller, drive, vae, widgets
+from wmcourse import benchmark, cartpole, controller, drive, vae, widgets
 from wmcourse.errors import ShapeError
 from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
 
@@ -202,6 +202,32 @@ def test_a_callback_that_raises_shows_its_traceback_in_the_widget(car):
     assert len(shown) == 2 and all(o["name"] == "stderr" for o in shown)
 
 
+def test_the_clock_steps_in_the_kernel_until_stopped_and_stops_on_an_error(car):
+    import time
+
+    view = widgets.DriveWidget(car, interval_ms=10)
+    view.on_key({"event": "keydown", "key": drive.UP})
+    assert car.t == 1
+    view.clock.value = True
+    time.sleep(0.5)
+    view.clock.value = False
+    stopped = car.t
+    assert stopped > 5 and car.actions[-1].tolist() == [0, 1, 0]   # the held key drove every step
+    time.sleep(0.1)
+    assert car.t == stopped and view.fps > 0
+
+    def broken(keys=()):
+        raise RuntimeError("the clock broke")
+
+    car.step = broken
+    view.clock.value = True
+    for _ in range(50):
+        if not view.clock.value:
+            break
+        time.sleep(0.05)
+    assert not view.clock.value and "RuntimeError: the clock broke" in view.errors.outputs[-1]["text"]
+
+
 def test_guarded_passes_results_through_and_shows_errors():
     errors = widgets.error_area()
     assert widgets.guarded(errors, lambda x: x + 1)(1) == 2 and errors.outputs == ()
@@ -219,3 +245,8 @@ def test_existing_widgets_show_callback_errors():
     dream.update = broken
     dream.tau.value = 0.5
     assert "ValueError: no dream today" in dream.errors.outputs[0]["text"]
+
+
+def test_the_frame_rate_benchmark_measures_the_widgets_work(car):
+    rate = benchmark.drive_frames_per_second(car, steps=10)
+    assert 0 < rate < 1e5 and car.t >= 10

@@ -30,11 +30,11 @@ def format_rate(steps_per_second: float) -> str:
 
 
 
-def drive_frames_per_second(driver, steps: int = 200, keys: tuple[str, ...] = ("ArrowUp",), scale: int = 4,
+def drive_frames_per_second(driver, steps: int = 200, keys: tuple[str, ...] = ("ArrowUp",), scale: int = 1,
                             threads: int | None = 1) -> float:
     """Frames a second of the drive-the-dream widget's work, without a browser: one step of the driver
     (wmcourse.drive: M's step and sample, V's decode; or the real game), then the picture encoded as the PNG the
-    widget sends (wmcourse.widgets.png_bytes), on `threads` torch threads as the widget runs it (None: torch's
+    widget sends (wmcourse.widgets.png_bytes; at its own size, the browser enlarges it), on `threads` torch threads as the widget runs it (None: torch's
     own choice). A finished episode is reset (not counted)."""
     from .vae import torch_threads
 
@@ -72,6 +72,6 @@ def drive_rates(steps: int = 200, threads: int | None = 1) -> dict[str, float]:
     car.close()
     model, _, _, data = cartpole_experiment.load_shipped("failure")
     pole = drive.CartPoleDriver(model, data.first_states[:16])
-    rates["CartPole dream beside its real physics"] = drive_frames_per_second(pole, steps, ("ArrowLeft",), scale=2,
+    rates["CartPole dream beside its real physics"] = drive_frames_per_second(pole, steps, ("ArrowLeft",),
                                                                               threads=threads)
     return rates

@@ -9,6 +9,7 @@ error area (and keeps it there), so a learner sees what went wrong instead of a 
 from __future__ import annotations
 
 import functools
+import threading
 import time
 import traceback
 from collections import deque
@@ -378,7 +379,8 @@ class DriveWidget:
 
     Put the mouse over the picture and use the arrow keys (keyboard events through ipyevents), or the buttons.
     With the clock stopped, each key press is one step; with the clock running, the world steps every
-    `interval_ms` with the keys held. The tau slider re-dreams the drive at the new temperature; "C drives"
+    `interval_ms` with the keys held. The clock runs in the kernel (a thread), so the pace does not wait for a
+    message from the browser each frame; one lock keeps it and the controls from stepping the driver at once. The tau slider re-dreams the drive at the new temperature; "C drives"
     hands the wheel to the controller; reset starts again from a real frame. `fps` is the kernel's frame rate
     (step, decode and PNG encoding of the last 30 frames). The models run on `threads` torch threads: one is
     several times faster than two for a batch of one on a busy 2-core machine (`python -m wmcourse bench --drive`)."""
@@ -390,6 +392,8 @@ class DriveWidget:
         from . import drive
 
         self.driver, self.scale, self.burst, self.threads = driver, scale, burst, threads
+        self.interval = interval_ms / 1000
+        self._lock, self._stop, self._thread = threading.RLock(), threading.Event(), None
         self.held: set[str] = set()
         self._times: deque[float] = deque(maxlen=30)
         self.errors = error_area()
@@ -414,11 +418,12 @@ class DriveWidget:
         self.autopilot.observe(guarded(self.errors, self._autopilot_changed), names="value")
         self.reset = W.Button(description="reset", icon="undo", tooltip="start again from a real frame")
         self.reset.on_click(guarded(self.errors, lambda _: self.restart()))
-        self.clock = W.Play(value=0, min=0, max=10 ** 7, step=1, interval=interval_ms, show_repeat=False,
-                            description="clock", tooltip="run the world continuously with the keys held")
-        self.clock.observe(guarded(self.errors, self._clock_ticked), names="value")
+        self.clock = W.ToggleButton(value=False, description="clock", icon="play",
+                                    tooltip=f"run the world continuously ({1 / self.interval:.0f} steps a second at "
+                                            "most) with the keys held")
+        self.clock.observe(guarded(self.errors, self._clock_changed), names="value")
         controls = [self.status, self.fps_label, self.tau, W.HBox([self.autopilot, self.reset]),
-                    W.HBox([W.HTML("clock&nbsp;"), self.clock])]
+                    self.clock]
         self.world = None
         if hasattr(driver, "WORLDS"):
             self.world = W.ToggleButtons(options=list(driver.WORLDS), value=driver.world, description="world",
@@ -427,7 +432,9 @@ class DriveWidget:
             controls.insert(2, self.world)
         pad = [self.buttons[k] for k in keys]
         controls.append(W.GridBox(pad, layout=W.Layout(grid_template_columns="repeat(2, 115px)")))
-        self.picture = W.VBox([self.image], layout=W.Layout(border="2px solid #d1d5db", padding="2px"))
+        # the frames travel at their own size (a 64x64 PNG is about 6 kB) and the browser enlarges them, pixels sharp
+        sharp = W.HTML("<style>.wm-drive-picture img { image-rendering: pixelated; }</style>")
+        self.picture = W.VBox([sharp, self.image], layout=W.Layout(border="2px solid #d1d5db", padding="2px"))
         self.keyboard = Event(source=self.picture, watched_events=["keydown", "keyup"], prevent_default_action=True)
         self.keyboard.on_dom_event(guarded(self.errors, self.on_key))
         hint = ("<small>mouse over the picture, then the arrow keys (or the buttons: "
@@ -448,27 +455,54 @@ class DriveWidget:
             return
         if kind == "keydown":
             self.held.add(key)
-            if not self.clock.playing:
+            if not self.clock.value:
                 self.tick()
         elif kind == "keyup":
             self.held.discard(key)
 
     def tick(self) -> np.ndarray:
         """One step of the world with the keys held (or C's action); shows it."""
-        with _vae.torch_threads(self.threads):
-            self.driver.step(self.held)
-        self._times.append(time.perf_counter())
-        return self.show()
+        with self._lock, _vae.torch_threads(self.threads):
+            self.driver.step(set(self.held))
+            self._times.append(time.perf_counter())
+            return self.show()
 
     def restart(self) -> np.ndarray:
-        self.held.clear()
-        self.driver.reset()
-        self._times.clear()
-        return self.show()
+        with self._lock:
+            self.held.clear()
+            self.driver.reset()
+            self._times.clear()
+            return self.show()
+
+    def _clock_changed(self, change) -> None:
+        if change["new"] and self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run_clock, name="wmcourse-drive-clock", daemon=True)
+            self._thread.start()
+        elif not change["new"] and self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run_clock(self) -> None:
+        """The clock's thread: a step every `interval` seconds (or as fast as the steps go) until stopped; a step
+        that raises stops the clock and shows its traceback."""
+        step = guarded(self.errors, self.tick)
+        due = time.perf_counter()
+        while not self._stop.is_set():
+            if step() is None:  # it raised: the traceback is in the error area; the clock stops
+                self._stop.set()
+                self._thread = None
+                self.clock.value = False
+                break
+            due = max(due + self.interval, time.perf_counter() - self.interval)
+            self._stop.wait(max(0.0, due - time.perf_counter()))
 
     def show(self) -> np.ndarray:
         frame = self.driver.view()
-        self.image.value = png_bytes(frame, self.scale)
+        height, width = frame.shape[:2]
+        self.image.layout.width, self.image.layout.height = f"{width * self.scale}px", f"{height * self.scale}px"
+        self.image.value = png_bytes(frame, 1)
         self.status.value = status_html(self.driver.status())
         self.fps_label.value = f"<small>kernel: {self.fps:.0f} frames/s</small>" if self.fps else ""
         return frame
@@ -484,31 +518,23 @@ class DriveWidget:
         from . import drive
 
         steps = self.burst if isinstance(self.driver, drive.CarDriver) else 1
-        held = self.held
-        self.held = held | {key}
-        try:
-            with _vae.torch_threads(self.threads):
-                for _ in range(steps):
-                    self.driver.step(self.held)
-        finally:
-            self.held = held
-        self.show()
-
-    def _clock_ticked(self, change) -> None:
-        if change["new"] > change["old"]:  # the stop button sends the clock back to 0: not a step
-            self.tick()
+        with self._lock, _vae.torch_threads(self.threads):
+            for _ in range(steps):
+                self.driver.step(self.held | {key})
+            self.show()
 
     def _tau_changed(self, change) -> None:
-        with _vae.torch_threads(self.threads):
+        with self._lock, _vae.torch_threads(self.threads):
             self.driver.tau = change["new"]
         self.show()
 
     def _autopilot_changed(self, change) -> None:
-        self.driver.set_autopilot(change["new"])
+        with self._lock:
+            self.driver.set_autopilot(change["new"])
         self.show()
 
     def _world_changed(self, change) -> None:
-        with _vae.torch_threads(self.threads):
+        with self._lock, _vae.torch_threads(self.threads):
             self.driver.set_world(change["new"])
         self._times.clear()
         self.show()
