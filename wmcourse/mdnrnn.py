@@ -198,7 +198,7 @@ def dream_sequence(mdnrnn: MDNRNN, z0: Tensor, actions: Tensor, tau: float = 1.0
                    generator: torch.Generator | None = None) -> Tensor:
     """Roll M forward from z0 under given actions, feeding each sampled latent back in:
 
-        h_t = LSTM([z_t, a_t], h_{t-1}),   z_{t+1} ~ sum_k pi_k(tau) N(mu_k, sigma_k^2 tau)   (per dimension)
+        h_{t+1} = LSTM([z_t, a_t], h_t),   z_{t+1} ~ sum_k pi_k(tau) N(mu_k, sigma_k^2 tau)   (per dimension)
 
     z0 (Z,) or (B, Z); actions (T, A) or (B, T, A). Returns the latents (T + 1, Z) or (B, T + 1, Z),
     z0 first, like an encoded episode: decode them with the VAE to watch the dream.
@@ -682,9 +682,10 @@ def _check_episode(model: MDNRNN, z: Tensor, actions: Tensor) -> None:
 
 @torch.no_grad()
 def teacher_forced_states(model: MDNRNN, z: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
-    """M's memory along a real episode: after reading [z_t, a_t] for t = 0..T-1, its (h_t, c_t), each (T, hidden).
+    """M's memory along a real episode: after reading [z_t, a_t] for t = 0..T-1, its (h_{t+1}, c_{t+1}), each
+    (T, hidden); row t is the memory made at step t.
 
-    The prediction at step t (read from h_t) is M's distribution over the real z_{t+1}.
+    The prediction at step t (read from row t, h_{t+1}) is M's distribution over the real z_{t+1}.
     """
     _check_episode(model, z, actions)
     state, hs, cs = None, [], []
