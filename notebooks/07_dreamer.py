@@ -30,9 +30,10 @@
 #
 # **The hour, section by section.** The sections below each state their time for a learner: reading,
 # running, and the exercises (straight-through, balanced KL, two λ-return exercises). Sections 1 to 10 and the
-# self-check add up to one hour; section 11 is reading for afterwards. The computer's share is small: run in
-# full mode, every cell of this notebook together took about half a minute on the course's busy 2-core machine
-# (the short Dreamer run of section 7 is most of it; the shipped agent and the results are loaded from `data/`).
+# self-check add up to one hour; section 11 is reading for afterwards. The computer's share is small: in full
+# mode the whole notebook ran in 27 to 47 seconds in three runs on the course's busy 2-core machine, 15 to 30 of
+# them the short Dreamer run of section 7 (`python scripts/time_notebook.py notebooks/07_dreamer.ipynb` prints
+# the time of each section; the shipped agent and the results are loaded from `data/`).
 # Terms are in the [glossary](../docs/glossary.md); the papers named here are in the
 # [reference list](../docs/references.md).
 #
@@ -399,7 +400,7 @@ plt.show()
 
 # %% [markdown]
 # ## 7. The Dreamer loop, run for real (a short run)
-# *About 3 minutes (the run itself took 15 seconds in full mode on the course's busy 2-core machine).*
+# *About 3 minutes (the run itself took 15 to 30 seconds in full mode on the course's busy 2-core machine).*
 #
 # `wmcourse.dreamer.train` alternates the three jobs, as the Dreamer papers (V1 to V3) describe the loop:
 #
