@@ -263,7 +263,7 @@ print("decoder: " + " -> ".join(shapes))
 # %% [markdown]
 # ### Free bits: 16 nats per frame that cost nothing
 #
-# The paper's code does not use the KL as it is. It floors the **total** KL of each frame, summed over its 32
+# ([Free bits](../docs/glossary.md#free-bits) in the glossary.) The paper's code does not use the KL as it is. It floors the **total** KL of each frame, summed over its 32
 # dimensions, at `kl_tolerance` × `z_size` = 0.5 × 32 = **16 nats**:
 #
 # $$\mathcal{L} = \lVert x - g(z) \rVert^2 + \beta \max\left(\textstyle\sum_j \mathrm{KL}_j,\; 0.5 \cdot 32\right).$$

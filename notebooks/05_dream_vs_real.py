@@ -62,7 +62,8 @@ print("fast mode" if FAST else "full mode", f"| C: {c_config.n_params} parameter
 #    a controller that scores in the dream by steering into M's mistakes.
 # 3. In reality there are no such mistakes to exploit, so that part of the score vanishes.
 # 4. The gap between dream score and real score measures how much of the dream was wrong *where the
-#    controller went*.
+#    controller went*. (In the [glossary](../docs/glossary.md): [exploiting the model](../docs/glossary.md#exploiting-the-model),
+#    [coverage](../docs/glossary.md#coverage), [iterative training](../docs/glossary.md#iterative-training).)
 #
 # ## An analogy: the flight simulator with a bug
 # A trainee pilot practises on a simulator whose crosswind model has a bug: in one corner of the envelope

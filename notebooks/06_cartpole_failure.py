@@ -29,6 +29,9 @@
 # 4. read the measured table of fixes (the paper's own iterative loop, a learned done head, a wilder dream),
 #    each with the real environment steps it used, next to DQN on the same budget of 50,000 real steps.
 #
+# New terms ([coverage](../docs/glossary.md#coverage), [done head](../docs/glossary.md#done-head-reward-head),
+# [DQN](../docs/glossary.md#dqn)) are in the [glossary](../docs/glossary.md).
+#
 # Run the cells top to bottom (well under a minute on a laptop CPU: everything heavy is loaded from `data/`).
 
 # %% [markdown]
