@@ -64,7 +64,8 @@ def _judge_controller_parameters(answer: Any) -> str | None:
 controller_parameters = Exercise(
     name="controller parameters",
     judge=_judge_controller_parameters,
-    hint_text="a = tanh(W [z, h] + b). How many rows and columns has W, and how long is b?",
+    hint_text="a = W [z, h] + b (the paper's appendix then bounds it with tanh). How many rows and columns has W, "
+              "and how long is b?",
     solution_text="W is 3 x (32 + 256) = 864 numbers and b is 3 more: 3 * 288 + 3 = 867.",
     praise="Correct: 867 numbers drive the car. Few enough for an evolution strategy to search directly.",
 )
