@@ -11,7 +11,7 @@ import argparse
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 _Error = argparse.ArgumentTypeError
@@ -70,19 +70,6 @@ def discount(text: str) -> float:
     return value
 
 
-def one_of(names: Iterable[str], what: str, listing: str) -> Callable[[str], str]:
-    """A type accepting only `names` (environment ids, say); `listing` tells where the list is."""
-    known = tuple(names)
-
-    def check(text: str) -> str:
-        if text not in known:
-            raise _Error(f"unknown {what} {text!r}: expected one of {', '.join(known)} ({listing})")
-        return text
-
-    check.__name__ = what  # argparse names the type in some messages
-    return check
-
-
 def device(text: str) -> str:
     """A torch device: auto (a GPU when there is one), cpu, cuda, cuda:N or mps."""
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", text):
@@ -93,6 +80,17 @@ def device(text: str) -> str:
 def _readable(path: Path) -> None:
     if not os.access(path, os.R_OK):
         raise _Error(f"{path} cannot be read: check its permissions (ls -l {path})")
+
+
+def _archive_of_kind(path: Path) -> bool:
+    """Whether `path` is what its suffix says: torch.save's zip (NAME/data.pkl inside) or numpy.savez's (.npy)."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+    if path.suffix == ".pt":
+        return any(name.endswith("/data.pkl") for name in names)
+    return bool(names) and all(name.endswith(".npy") for name in names)
 
 
 def archive(*suffixes: str) -> Callable[[str], str]:
@@ -106,7 +104,7 @@ def archive(*suffixes: str) -> Callable[[str], str]:
         if path.is_dir():
             raise _Error(f"{path} is a folder: expected a {kinds} file written by wmcourse")
         _readable(path)
-        if path.suffix not in suffixes or not zipfile.is_zipfile(path):
+        if path.suffix not in suffixes or not _archive_of_kind(path):
             raise _Error(f"{path} is not a {kinds} file written by wmcourse: pass one that python -m wmcourse saved")
         return text
 

@@ -9,9 +9,15 @@ from collections.abc import Sequence
 
 from . import arguments as A
 from . import benchmark, envs, evaluate
-from .errors import CourseError
+from .errors import CourseError, UnknownEnvironmentError
 
-ENV_ID = A.one_of(envs.SUPPORTED_ENVS, "environment", "python -m wmcourse envs lists them")
+
+def _env_id(text: str) -> str:
+    """An environment id the course supports (argparse type): the package's own check and message."""
+    try:
+        return envs.check_env_id(text)
+    except UnknownEnvironmentError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (python -m wmcourse envs lists them)") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -217,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_envs)
 
     p = sub.add_parser("baseline", help="score a random policy in the real environment")
-    p.add_argument("--env", type=ENV_ID, default="CartPole-v1")
+    p.add_argument("--env", type=_env_id, default="CartPole-v1")
     p.add_argument("--episodes", type=A.positive_int, default=100)
     p.add_argument("--num-envs", type=A.positive_int, default=2)
     p.add_argument("--seed", type=A.seed, default=0)
@@ -225,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_baseline)
 
     p = sub.add_parser("bench", help="measure real environment steps and batched dream steps per second, and their ratio")
-    p.add_argument("--env", type=ENV_ID, nargs="+", default=["CarRacing-v3", "CartPole-v1"])
+    p.add_argument("--env", type=_env_id, nargs="+", default=["CarRacing-v3", "CartPole-v1"])
     p.add_argument("--steps", type=A.positive_int, default=500)
     p.add_argument("--dream-batch", type=A.positive_int, default=1024, help="dreams stepped together (a CMA-ES population x rollouts)")
     p.add_argument("--dream-steps", type=A.positive_int, default=100)
@@ -233,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_bench)
 
     p = sub.add_parser("collect", help="play a policy in the real environment and store the episodes (resumable)")
-    p.add_argument("--env", type=ENV_ID, default="CarRacing-v3")
+    p.add_argument("--env", type=_env_id, default="CarRacing-v3")
     p.add_argument("--episodes", type=A.positive_int, default=100, help="the paper used 10,000")
     p.add_argument("--out", type=A.folder, default=None, help="default runs/ENV/rollouts; rerun the same command to resume")
     p.add_argument("--num-envs", type=A.positive_int, default=2, help="environment copies stepped together")
@@ -319,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--controller", type=A.archive(".npz"), default="runs/CarRacing-v3/controller.npz")
     p.add_argument("--vae", type=A.archive(".pt"), default="runs/CarRacing-v3/vae_z32.pt")
     p.add_argument("--mdnrnn", type=A.archive(".pt"), default="runs/CarRacing-v3/mdnrnn.pt")
-    p.add_argument("--env", type=ENV_ID, default="CarRacing-v3")
+    p.add_argument("--env", type=_env_id, default="CarRacing-v3")
     p.add_argument("--episodes", type=A.positive_int, default=100)
     p.add_argument("--num-envs", type=A.positive_int, default=2)
     p.add_argument("--seed", type=A.seed, default=1000, help="track seeds: keep them apart from the training data's")
@@ -363,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_figures)
 
     p = sub.add_parser("dreamer", help="train the minimal Dreamer agent (notebook 07) and write its learning curve")
-    p.add_argument("--env", type=ENV_ID, default="CartPole-v1")
+    p.add_argument("--env", type=_env_id, default="CartPole-v1")
     p.add_argument("--steps", type=A.positive_int, default=50_000, help="real environment steps")
     p.add_argument("--out", type=A.output_file, default="runs/dreamer/dreamer_cartpole.json",
                    help="results JSON (the agent goes beside it as .pt); inside data/ both are recorded in the manifest")
