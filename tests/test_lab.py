@@ -6,6 +6,7 @@ The last test runs the README's first command itself (`make lab`, without a disp
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -23,7 +24,7 @@ import pytest
 from wmcourse import lab
 
 ROOT = Path(__file__).resolve().parent.parent
-NEEDS_LAB = pytest.mark.skipif(shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is None,
+NEEDS_LAB = pytest.mark.skipif(importlib.util.find_spec("jupyterlab") is None,
                                reason="JupyterLab is not installed (make install)")
 
 

@@ -32,6 +32,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def population(text: str) -> int:
+    """A CMA-ES population: 2 or more (it ranks candidates against each other)."""
+    value = _number(text, int, "a whole number of at least 2", "64")
+    if value < 2:
+        raise _Error(f"expected a population of at least 2 (CMA-ES ranks candidates), got {value} (for example 64)")
+    return value
+
+
 def seed(text: str) -> int:
     """A random seed: 0 or more (gymnasium and numpy refuse negative seeds)."""
     value = _number(text, int, "a whole number of at least 0", "0")

@@ -314,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/controller.npz")
     p.add_argument("--tau", type=A.positive_float, default=1.0)
     p.add_argument("--generations", type=A.positive_int, default=200)
-    p.add_argument("--population", type=A.positive_int, default=64)
+    p.add_argument("--population", type=A.population, default=64)
     p.add_argument("--rollouts", type=A.positive_int, default=16)
     p.add_argument("--sigma-init", type=A.positive_float, default=0.1)
     p.add_argument("--max-steps", type=A.positive_int, default=1000)
@@ -341,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/tau_sweep.json", help="the table (controllers go beside it)")
     p.add_argument("--taus", type=A.positive_float, nargs="+", default=list(t.taus))
     p.add_argument("--generations", type=A.positive_int, default=t.generations)
-    p.add_argument("--population", type=A.positive_int, default=t.population)
+    p.add_argument("--population", type=A.population, default=t.population)
     p.add_argument("--rollouts", type=A.positive_int, default=t.rollouts)
     p.add_argument("--dream-episodes", type=A.positive_int, default=t.dream_episodes)
     p.add_argument("--real-episodes", type=A.positive_int, default=t.real_episodes)
@@ -369,7 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_figures)
 
     p = sub.add_parser("dreamer", help="train the minimal Dreamer agent (notebook 07) and write its learning curve")
-    p.add_argument("--env", type=_env_id, default="CartPole-v1")
+    p.add_argument("--env", type=_env_id, default="CartPole-v1", choices=["CartPole-v1"],
+                   help="the minimal Dreamer reads state vectors: CartPole-v1 only")
     p.add_argument("--steps", type=A.positive_int, default=50_000, help="real environment steps")
     p.add_argument("--out", type=A.output_file, default="runs/dreamer/dreamer_cartpole.json",
                    help="results JSON (the agent goes beside it as .pt); inside data/ both are recorded in the manifest")
