@@ -140,3 +140,31 @@ def test_make_lab_without_a_display_prints_a_working_address_and_stops_on_ctrl_c
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
             make.wait()
+
+
+@NEEDS_LAB
+@pytest.mark.timeout(180)
+def test_with_a_display_the_browser_opens_notebook_00(tmp_path):
+    browser = tmp_path / "browser"  # stands in for the learner's browser: records what it was asked to open
+    browser.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path / 'opened'}\n")
+    browser.chmod(0o755)
+    port = lab.pick_port(0)
+    env = {**os.environ, "DISPLAY": ":0", "BROWSER": str(browser), "PYTHONPATH": str(ROOT),
+           **{name: str(tmp_path / name) for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR",
+                                                      "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR")}}
+    with open(tmp_path / "lab.log", "w") as log:
+        launcher = subprocess.Popen([sys.executable, "-m", "wmcourse.lab", "--port", str(port)], cwd=ROOT, env=env,
+                                    stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 150
+            while not (tmp_path / "opened").exists() and time.monotonic() < deadline and launcher.poll() is None:
+                time.sleep(0.5)
+            assert (tmp_path / "opened").exists(), "no browser was opened:\n" + (tmp_path / "lab.log").read_text()
+            # Jupyter opens a local page that forwards to the start page with the token
+            page = Path((tmp_path / "opened").read_text().strip().removeprefix("file://")).read_text()
+            assert re.search(rf"http://127\.0\.0\.1:{port}/lab/tree/00_motivation\.ipynb\?token=[0-9a-f]+", page)
+        finally:
+            launcher.send_signal(signal.SIGTERM)  # the launcher stops JupyterLab and its kernels
+            launcher.wait(timeout=60)
+    assert "The course is open in your browser" in (tmp_path / "lab.log").read_text()
+    assert not _answers(port), "JupyterLab still answers after the launcher stopped"
