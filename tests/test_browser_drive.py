@@ -1,7 +1,7 @@
 """Drive the dream in a real browser, as a learner would: JupyterLab, headless Chromium, notebook 05.
 
-The test reuses tests/test_browser.py's JupyterLab server (its `jupyter_lab` fixture, pointed at notebook 05),
-runs every cell from the Run menu, then, in the drive-the-dream widget: puts the mouse over the picture and
+The test starts JupyterLab as `make lab` does (the `jupyter_lab` fixture of tests/conftest.py) on a copy of
+notebook 05, drives it with tests/test_browser.py's browser settings, runs every cell from the Run menu, then, in the drive-the-dream widget: puts the mouse over the picture and
 presses the up arrow (keyboard events through ipyevents), checks that the dreamed frame and the score changed;
 drags the tau slider and checks that the dream changed; presses reset and checks that the drive starts again;
 then runs the widget's clock with the up arrow held for a few seconds and records the frame rate the browser
@@ -20,18 +20,11 @@ import time
 from pathlib import Path
 
 import pytest
-import test_browser as browser
-from test_browser import jupyter_lab  # noqa: F401 - the fixture, used by name below
+import test_browser as browser  # its Chromium, flags and page scripts
 
 NOTEBOOK = "05_dream_vs_real.ipynb"
 SCREENSHOT_ENV = "WMCOURSE_DRIVE_SCREENSHOT"
 CLOCK_SECONDS = 4.0
-
-
-@pytest.fixture(autouse=True)
-def drive_notebook(monkeypatch):
-    """Point test_browser's server at notebook 05 (autouse: set before the jupyter_lab fixture copies it)."""
-    monkeypatch.setattr(browser, "NOTEBOOK", NOTEBOOK)
 
 
 # JavaScript run in the page ---------------------------------------------------------------------------------
@@ -67,18 +60,18 @@ def _wait_for(page, condition, what: str, timeout: float = 60.0):
 
 
 @pytest.mark.timeout(480)
-def test_drive_the_dream_with_the_arrow_keys_in_jupyterlab(jupyter_lab, tmp_path):  # noqa: F811
+def test_drive_the_dream_with_the_arrow_keys_in_jupyterlab(jupyter_lab, tmp_path):
     if not browser.CHROMIUM.exists():
         browser._unavailable(f"{browser.CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
-    url, _ = jupyter_lab
+    server = jupyter_lab(NOTEBOOK)
     timings, start = {}, time.monotonic()
     with sync_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(browser.CHROMIUM), args=browser.CHROMIUM_FLAGS)
         try:
             page = chromium.new_page(viewport={"width": 1280, "height": 1000})
             page.set_default_timeout(60_000)
-            page.goto(f"{url}/lab/tree/{NOTEBOOK}")
+            page.goto(server.url())  # what `make lab` prints: the notebook, with the token that logs in
             state = browser._NOTEBOOK_STATE
             page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
                                    "&& window.jupyterapp.shell.currentWidget.sessionContext "
