@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -266,9 +267,7 @@ class CartPoleDriver:
         self.config = cartpole.ControllerSettings(features=features).controller_config(model.config.hidden)
         self.params = None if params is None else torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
         self.autopilot, self._tau, self.resets = False, float(tau), 0
-        import gymnasium as gym
-
-        self._physics = gym.make("CartPole-v1").unwrapped  # its step is the real physics; its state is set each step
+        self._physics = gym.make(cartpole.ENV_ID).unwrapped  # its step is the real physics; its state is set each step
         self._physics.reset(seed=seed)
         self.reset()
 
