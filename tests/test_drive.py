@@ -215,6 +215,9 @@ def test_the_clock_steps_in_the_kernel_until_stopped_and_stops_on_an_error(car):
     assert stopped > 3 and car.actions[-1].tolist() == [0, 1, 0]   # the held key drove every step
     time.sleep(0.1)
     assert car.t == stopped and view.fps > 0
+    view.clock.value = True
+    view.close()                                            # closing the widget stops its clock
+    assert view._thread is None and not view.clock.value
 
     def broken(keys=()):
         raise RuntimeError("the clock broke")

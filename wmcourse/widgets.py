@@ -474,6 +474,13 @@ class DriveWidget:
             self._times.clear()
             return self.show()
 
+    def close(self) -> None:
+        """Stop the clock, release the real game if one was opened, and close the controls."""
+        self.clock.value = False
+        if hasattr(self.driver, "close"):
+            self.driver.close()
+        self.widget.close()
+
     def _clock_changed(self, change) -> None:
         if change["new"] and self._thread is None:
             self._stop.clear()
