@@ -182,9 +182,9 @@ widgets.TauDream(M, V, z0, dream_actions, real_frames, tau=1.0, every=every, fra
 # %% [markdown]
 # ### Drive the dream yourself, and turn the temperature while you drive
 #
-# The paper's interactive article lets you watch the agent play inside its dream. Here you take the wheel:
-# put the mouse over the picture and use the arrow keys (left and right steer, up is gas, down brakes), or
-# the buttons. Each step, M reads your action, updates its memory and samples the next code at temperature
+# The interactive article of "World Models" (Ha & Schmidhuber, 2018) lets you watch the agent play inside its
+# dream. Here you take the wheel: put the mouse over the picture and use the arrow keys (left and right steer,
+# up is gas, down brakes), or the buttons. Each step, M reads your action, updates its memory and samples the next code at temperature
 # $\tau$; V decodes it; M's reward head keeps the score and its done head can end the dream. Move the $\tau$
 # slider: the drive you made is dreamed again with the same moves and the same dice, only $\tau$ changes.
 # Reset starts again from another real frame. Start the clock to drive continuously (`wmcourse.drive`).

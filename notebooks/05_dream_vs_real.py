@@ -137,8 +137,8 @@ animate.drive_animation(real, dream, functools.partial(vae.decode_latents, V), e
 # %% [markdown]
 # ### Take the wheel
 #
-# The paper's interactive article lets its reader override the agent inside its dream. Go further: drive the
-# dream yourself. Put the mouse over the picture and use the arrow keys (left and right steer, up is gas, down
+# The interactive article of "World Models" (Ha & Schmidhuber, 2018) lets its reader override the agent inside
+# its dream. Go further: drive the dream yourself. Put the mouse over the picture and use the arrow keys (left and right steer, up is gas, down
 # brakes), or the buttons below it. Each step M reads your action, updates its memory and samples the next
 # code; V decodes it; M's reward head keeps the score and its done head can end the dream.
 #
