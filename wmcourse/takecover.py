@@ -1,0 +1,250 @@
+"""The paper's own dream: VizDoom Take Cover, a controller trained only inside M's dream, then played for real.
+
+The same V, M, C and CMA-ES as CarRacing, on the world that gave "World Models" (Ha & Schmidhuber, 2018)
+its title experiment. The paper's appendix, and what this module builds from the package's generic code:
+
+    V  ConvVAE, 64x64 frames (the 240x320 screen resized whole), z = 64        (vae.VAEConfig(z_size=64))
+    M  LSTM of 512 units, 5 Gaussians per latent dimension, predicts z_{t+1} and done, no reward head
+                                                                          (mdnrnn.MDNRNNConfig(...))
+    C  a = thirds(tanh(W [z, h, c] + b)): one output read as left / stay / right   (controller, "thirds")
+    dream  M alone, paying 1 for every step survived, ending when M's done head says P(done) > 0.5
+    score  survival time, capped at 2,100 steps; "solved" is above 750 over 100 real episodes
+
+One command runs it all, resumably (every stage checkpoints, and a stage already finished is skipped):
+
+    python -m wmcourse takecover --out runs/TakeCover
+
+collect random rollouts -> train V -> encode -> train M -> for each tau: evolve C in the dream at tau,
+score it in new dreams and in 100 real episodes -> the temperature table (results.json in --out), with
+the wall time of every stage. `ship` copies the small results into data/ with manifest entries.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import agent, artefacts, controller, evaluate, evolve, mdnrnn, rollouts, tau_sweep, vae
+from .envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
+
+SOLVED = 750.0  # the task's threshold: mean survival over 100 real episodes
+COMMAND = "python -m wmcourse takecover --out runs/TakeCover"
+SHIP_COMMAND = "python -m wmcourse takecover --out runs/TakeCover --ship data"
+
+
+@dataclass(frozen=True)
+class TakeCoverConfig:
+    """The shipped run's settings. Where they differ from the paper's, the paper's value is in the comment."""
+
+    episodes: int = 1000            # random rollouts (paper: 10,000)
+    episodes_per_shard: int = 50
+    vae_epochs: int = 1             # paper: 1 epoch of its 10,000 rollouts
+    z_size: int = 64
+    hidden: int = 512
+    mdnrnn_epochs: int = 20         # paper: 20
+    mdnrnn_seq_len: int = 256       # windows of 256 steps (random episodes are 60-700 steps long)
+    mdnrnn_batch: int = 100
+    taus: tuple[float, ...] = (1.15, 0.1, 1.0, 1.3, 0.5)  # the paper's table, most telling first
+    population: int = 32            # paper: 64
+    rollouts: int = 8               # dreams per candidate (paper: 16)
+    generations: int = 30           # paper: until the score stopped improving
+    sigma_init: float = 0.1
+    max_steps: int = TAKE_COVER_MAX_STEPS  # 2,100, in the dream and in reality
+    dream_episodes: int = 256       # new dreams that score each final controller
+    real_episodes: int = 100        # real episodes that score each controller (paper: 100)
+    eval_seed: int = 1_000_000      # real evaluation seeds, far from the collection's
+    num_envs: int = 2
+    threads: int = 2
+    seed: int = 0
+
+
+def _paths(out: Path) -> dict[str, Path]:
+    return {"rollouts": out / "rollouts", "vae": out / "vae_z64.pt", "encoded": out / "encoded",
+            "mdnrnn": out / "mdnrnn.pt", "results": out / "results.json"}
+
+
+def controller_path(out: Path, tau: float) -> Path:
+    return Path(out) / f"controller_tau{tau:g}.npz"
+
+
+def mdnrnn_config(c: TakeCoverConfig) -> mdnrnn.MDNRNNConfig:
+    """The paper's Doom M: z 64, one action, LSTM 512, done head (weighted x10), no reward head."""
+    return mdnrnn.MDNRNNConfig(z_size=c.z_size, action_size=1, hidden=c.hidden, seq_len=c.mdnrnn_seq_len,
+                               batch_size=c.mdnrnn_batch, predict_done=True, predict_reward=False)
+
+
+def _load_results(path: Path, config: TakeCoverConfig) -> dict:
+    results = json.loads(path.read_text()) if path.exists() else {}
+    settings = json.loads(json.dumps(asdict(config)))
+    if results and results.get("config") != settings:
+        raise ValueError(f"{path} was made with other settings ({results.get('config')}): delete it or use another --out.")
+    return {"env": TAKE_COVER, "command": COMMAND, "config": settings, "stages": results.get("stages", {}),
+            "rows": results.get("rows", []), "random": results.get("random")}
+
+
+def _save(path: Path, results: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n")
+    tmp.replace(path)
+
+
+def _stage(results: dict, path: Path, name: str, work) -> None:
+    """Run one stage unless results say it finished; record its wall time (summed over resumed runs)."""
+    stage = results["stages"].get(name, {"seconds": 0.0, "done": False})
+    if stage["done"]:
+        return
+    print(f"== {name}", flush=True)
+    start = time.perf_counter()
+    work()
+    stage = {"seconds": round(stage["seconds"] + time.perf_counter() - start, 1), "done": True}
+    results["stages"][name] = stage
+    _save(path, results)
+
+
+def run(out: str | Path = "runs/TakeCover", config: TakeCoverConfig = TakeCoverConfig()) -> dict:
+    """Every stage, resumably; returns the results (also written to out/results.json)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    p = _paths(out)
+    results = _load_results(p["results"], config)
+    torch.set_num_threads(config.threads)
+    c = config
+
+    _stage(results, p["results"], "collect", lambda: rollouts.collect(
+        TAKE_COVER, c.episodes, p["rollouts"], num_envs=1, policy="random", seed=c.seed,
+        episodes_per_shard=c.episodes_per_shard))
+    _stage(results, p["results"], "train-vae", lambda: vae.train_vae(
+        p["rollouts"], vae.VAEConfig(z_size=c.z_size), p["vae"], epochs=c.vae_epochs, seed=c.seed,
+        threads=c.threads))
+    _stage(results, p["results"], "encode", lambda: vae.encode_rollouts(vae.load_vae(p["vae"]), p["rollouts"],
+                                                                         p["encoded"]))
+    _stage(results, p["results"], "train-mdnrnn", lambda: mdnrnn.train_mdnrnn(
+        p["encoded"], mdnrnn_config(c), p["mdnrnn"], epochs=c.mdnrnn_epochs, seed=c.seed, device="cpu"))
+    _stage(results, p["results"], "random-policy", lambda: results.update(random=_real_row(
+        evaluate.evaluate(TAKE_COVER, None, c.real_episodes, seed=c.eval_seed, num_envs=c.num_envs))))
+
+    model = mdnrnn.load_mdnrnn(p["mdnrnn"])
+    starts = agent.start_latents(mdnrnn.load_encoded(p["encoded"]))
+    v = vae.load_vae(p["vae"])
+    for tau in c.taus:
+        if any(row["tau"] == tau for row in results["rows"]):
+            continue
+        row = {"tau": tau}
+        _stage(results, p["results"], f"evolve tau {tau:g}", lambda: _evolve(model, starts, tau, out, c))
+        params, cc, details = controller.load_controller(controller_path(out, tau))
+        start = time.perf_counter()
+        dreams = tau_sweep.dream_score(model, starts, params, cc, tau, c.dream_episodes, c.max_steps, seed=c.seed + 1)
+        row.update(dream_mean=float(dreams.mean()), dream_std=float(dreams.std()), dream_episodes=len(dreams),
+                   dream_seconds=round(time.perf_counter() - start, 1))
+        real = evaluate.evaluate(TAKE_COVER, agent.WorldModelAgent(v, model, params, cc), c.real_episodes,
+                                 seed=c.eval_seed, num_envs=c.num_envs)
+        row.update(_real_row(real), generations=len(details["history"]),
+                   evolve_seconds=results["stages"][f"evolve tau {tau:g}"]["seconds"])
+        results["rows"].append(row)
+        _save(p["results"], results)
+        print(f"tau {tau:g}: dream {row['dream_mean']:.0f} +- {row['dream_std']:.0f}, "
+              f"real {row['real_mean']:.0f} +- {row['real_std']:.0f}", flush=True)
+    results["total_seconds"] = round(sum(s["seconds"] for s in results["stages"].values())
+                                     + sum(r["dream_seconds"] + r["real_seconds"] for r in results["rows"]), 1)
+    _save(p["results"], results)
+    return results
+
+
+def _real_row(result: evaluate.EvalResult) -> dict:
+    return {"real_mean": result.mean, "real_std": result.std, "real_episodes": len(result.returns),
+            "real_returns": result.returns.round(1).tolist(), "real_seconds": round(result.seconds, 1)}
+
+
+def _evolve(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float, out: Path, c: TakeCoverConfig) -> None:
+    settings = evolve.EvolveConfig(population=c.population, rollouts=c.rollouts, sigma_init=c.sigma_init,
+                                   generations=c.generations, seed=c.seed)
+    path = controller_path(out, tau)
+    result, cc = evolve.evolve_in_dream(model, starts, settings, tau, c.max_steps, checkpoint=str(path) + ".es.pkl",
+                                        squash="thirds", include_cell=True)
+    controller.save_controller(path, result.best_params, cc, history=result.history, tau=tau)
+
+
+# --- shipping the results (data/) and loading them (notebook 08, tests) -----------------------------------
+
+RESULTS_NAME = "takecover_results.json"
+VAE_NAME = "vae_takecover_z64.pt"
+MDNRNN_NAME = "mdnrnn_takecover.pt"
+START_NAME = "takecover_start_z.npy"
+
+
+def shipped_controller_name(tau: float) -> str:
+    return f"controller_takecover_tau{tau:g}.npz"
+
+
+def ship(out: str | Path, folder: str | Path | None = None, start_latents: int = 64) -> list[Path]:
+    """Copy the run's small results into data/ (V and M in float16) and record them in the manifest."""
+    out, folder = Path(out), Path(folder or artefacts.data_dir())
+    p = _paths(out)
+    results = json.loads(p["results"].read_text())
+    seed = results["config"]["seed"]
+    table = {str(r["tau"]): {"dream_mean": round(r["dream_mean"], 1), "real_mean": round(r["real_mean"], 1)}
+             for r in results["rows"]}
+    shipped = []
+    target = folder / RESULTS_NAME
+    shutil.copyfile(p["results"], target)
+    artefacts.record(target, SHIP_COMMAND, seed, {"rows": table, "random_real_mean": round(results["random"]["real_mean"], 1),
+                                                  "total_minutes": round(results.get("total_seconds", 0) / 60, 1)}, folder)
+    shipped.append(target)
+    target = folder / VAE_NAME
+    vae.save_vae(vae.load_vae(p["vae"]), target, half=True)
+    artefacts.record(target, SHIP_COMMAND, seed, {"z_size": results["config"]["z_size"],
+                                                  "frames_trained_on": rollouts.count_frames(p["rollouts"])}, folder)
+    shipped.append(target)
+    model = mdnrnn.load_mdnrnn(p["mdnrnn"])
+    target = folder / MDNRNN_NAME
+    mdnrnn.save_mdnrnn(model.half(), target, history=torch.load(p["mdnrnn"], weights_only=True)["history"], seed=seed)
+    artefacts.record(target, SHIP_COMMAND, seed, {"parameters": mdnrnn.parameter_count(model),
+                                                  "paper_parameter_count": mdnrnn.paper_parameter_count(model.config)},
+                     folder)
+    shipped.append(target)
+    starts = agent.start_latents(mdnrnn.load_encoded(p["encoded"]))[:start_latents]
+    target = folder / START_NAME
+    np.save(target, starts.numpy().astype(np.float32))
+    artefacts.record(target, SHIP_COMMAND, seed, {"start_latents": len(starts)}, folder)
+    shipped.append(target)
+    for row in results["rows"]:
+        target = folder / shipped_controller_name(row["tau"])
+        shutil.copyfile(controller_path(out, row["tau"]), target)
+        artefacts.record(target, SHIP_COMMAND, seed, {"tau": row["tau"], "dream_mean": round(row["dream_mean"], 1),
+                                                      "real_mean": round(row["real_mean"], 1),
+                                                      "real_episodes": row["real_episodes"]}, folder)
+        shipped.append(target)
+    return shipped
+
+
+def load_shipped_results() -> dict:
+    """The measured temperature table (data/takecover_results.json), rows sorted by tau."""
+    results = json.loads(artefacts.require(RESULTS_NAME, SHIP_COMMAND).read_text())
+    results["rows"] = sorted(results["rows"], key=lambda row: row["tau"])
+    return results
+
+
+def load_shipped_models() -> tuple[vae.ConvVAE, mdnrnn.MDNRNN, torch.Tensor]:
+    """The shipped V, M (float32, eval mode) and real start latents (N, 64) of Take Cover."""
+    v = vae.load_vae(artefacts.require(VAE_NAME, SHIP_COMMAND))
+    m = mdnrnn.load_mdnrnn(artefacts.require(MDNRNN_NAME, SHIP_COMMAND)).float()
+    starts = torch.from_numpy(np.load(artefacts.require(START_NAME, SHIP_COMMAND)))
+    return v, m, starts
+
+
+def load_shipped_controller(tau: float = 1.15) -> tuple[np.ndarray, controller.ControllerConfig, dict]:
+    """The controller evolved in the dream at temperature tau (one of the table's)."""
+    return controller.load_controller(artefacts.require(shipped_controller_name(tau), SHIP_COMMAND))
+
+
+def shipped_agent(tau: float = 1.15) -> agent.WorldModelAgent:
+    """V, M and the controller evolved at tau, ready to play the real Take Cover."""
+    v, m, _ = load_shipped_models()
+    params, config, _ = load_shipped_controller(tau)
+    return agent.WorldModelAgent(v, m, params, config)
