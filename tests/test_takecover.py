@@ -137,3 +137,29 @@ def test_m_without_reward_head_trains_its_done_head():
     model, history = mdnrnn.train_mdnrnn(data, config, epochs=2, seed=0, device="cpu", held_out=0.0, progress=False)
     assert "done_bce" in history[-1] and "reward_mse" not in history[-1]
     assert model.reward_head is None
+
+
+# --- the shipped Take Cover agent (data/) ------------------------------------------------------------------------
+
+def test_shipped_controller_outlives_a_random_policy_in_the_real_game():
+    """The controller evolved only in the dream at tau = 1.15, with the shipped V and M, against uniform random
+    actions, on the same few real episodes (seeds far from the training data's)."""
+    from wmcourse import evaluate, takecover
+
+    episodes, seed = 6, 2_000_000
+    agent_result = evaluate.evaluate(envs.TAKE_COVER, takecover.shipped_agent(1.15), episodes, seed=seed,
+                                     num_envs=2, progress=False)
+    random_result = evaluate.evaluate(envs.TAKE_COVER, None, episodes, seed=seed, num_envs=2, progress=False)
+    assert agent_result.mean > random_result.mean, (agent_result, random_result)
+
+
+def test_shipped_results_hold_the_papers_temperatures_and_a_random_baseline():
+    from wmcourse import takecover
+
+    results = takecover.load_shipped_results()
+    assert sorted(row["tau"] for row in results["rows"]) == [0.1, 0.5, 1.0, 1.15, 1.3]
+    for row in results["rows"] + [results["random"]]:
+        assert row["real_episodes"] == len(row["real_returns"]) >= 100
+        assert np.isclose(np.mean(row["real_returns"]), row["real_mean"], atol=0.1)
+    params, config, details = takecover.load_shipped_controller(1.15)
+    assert config.squash == "thirds" and config.n_params == params.size == 1089 and details["tau"] == 1.15
