@@ -94,8 +94,9 @@ def _load_results(path: Path, config: TakeCoverConfig) -> dict:
     if any(k in MODEL_KEYS for k in changed) or (changed and controllers_made):
         raise ValueError(f"{path} was made with other settings ({', '.join(changed)} differ): delete it or use "
                          "another --out.")
+    kept = {k: results[k] for k in ("controllers_wall_seconds", "notes") if k in results}
     return {"env": TAKE_COVER, "command": COMMAND, "config": settings, "stages": results.get("stages", {}),
-            "rows": results.get("rows", []), "random": results.get("random")}
+            "rows": results.get("rows", []), "random": results.get("random"), **kept}
 
 
 def _save(path: Path, results: dict) -> None:
@@ -285,3 +286,42 @@ def shipped_agent(tau: float = 1.15) -> agent.WorldModelAgent:
     v, m, _ = load_shipped_models()
     params, config, _ = load_shipped_controller(tau)
     return agent.WorldModelAgent(v, m, params, config)
+
+
+# --- fixed policies: how hard is the dream compared with the game? -----------------------------------------------
+
+class ConstantPolicy:
+    """The same action every step (-1 left, 0 stay, +1 right): an evaluate.Policy for the real game."""
+
+    def __init__(self, action: float):
+        self.action = float(action)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return np.full((len(obs), 1), self.action, np.float32)
+
+    def reset(self, done: np.ndarray) -> None:
+        pass
+
+
+def constant_controller(action: float, z_size: int = 64, hidden: int = 512) -> tuple[np.ndarray, controller.ControllerConfig]:
+    """A Take Cover controller that ignores what it sees and always takes `action`: zero weights, bias 5 * action
+    (tanh(5) = 0.9999 lies in the right third, tanh(0) = 0 in the middle one)."""
+    config = controller.ControllerConfig(input_size=z_size + 2 * hidden, action_size=1, squash="thirds")
+    params = np.zeros(config.n_params, np.float32)
+    params[-1] = 5.0 * action
+    return params, config
+
+
+def fixed_policy_survival(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float = 1.15, dreams: int = 32,
+                          real_episodes: int = 10, max_steps: int = TAKE_COVER_MAX_STEPS,
+                          seed: int = 3_000_000) -> list[dict]:
+    """Steps survived by the three constant policies (left, stay, right) in M's dream at tau and in the real game:
+    a policy that sees nothing should die about as soon in both, if the dream is as dangerous as the game."""
+    rows = []
+    for action, name in ((-1.0, "always left"), (0.0, "always stay"), (1.0, "always right")):
+        params, config = constant_controller(action, model.config.z_size, model.config.hidden)
+        dream = tau_sweep.dream_score(model, starts, params, config, tau, dreams, max_steps, seed=0)
+        real = evaluate.evaluate(TAKE_COVER, ConstantPolicy(action), real_episodes, seed=seed, progress=False)
+        rows.append({"policy": name, "dream_mean": float(dream.mean()), "dream_std": float(dream.std()),
+                     "real_mean": real.mean, "real_std": real.std})
+    return rows
