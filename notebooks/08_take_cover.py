@@ -194,7 +194,10 @@ for row in survival:
 # cost: V keeps the room and a fireball that is about to hit, but blurs the monsters and the fireballs far
 # away, so M cannot learn when a fireball is coming, and its done head fires too late: the policies that see
 # nothing above live longer in the dream than in the game. A dream that kills too late is an easy dream, and
-# CMA-ES finds the easiest way through it. More data, a V trained to the paper's length, more M training, and
+# CMA-ES finds the easiest way through it. And the controllers shown below walk to a side wall, a view that
+# random play (which jitters around the middle of the room) almost never shows V: look at V's view of the
+# real episode in section 2, where a wall close up comes out as a yellowish blur. There V and M are guessing,
+# in the one place C chose to stand. More data, a V trained to the paper's length, more M training, and
 # the paper's iterative loop (collect real episodes with the current controller, retrain M) are the known
 # remedies; notebook 05 measures that loop on CarRacing.
 

@@ -540,7 +540,7 @@ def take_cover_tau_figure(measured: dict, solved: float = 750.0) -> plt.Figure:
     fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), sharey=True)
     random = measured["random"]
     tau_table_plot(measured["rows"], "measured here: Take Cover, C evolved in the dream", solved=solved,
-                   random=(random["real_mean"], random["real_std"]), ax=axes[0])
+                   random=(round(random["real_mean"], 1), round(random["real_std"], 1)), ax=axes[0])
     tau_table_plot(paper.tau_rows(), "the paper (Ha & Schmidhuber 2018)", solved=paper.VIZDOOM_SOLVED,
                    random=paper.VIZDOOM_RANDOM, ax=axes[1])
     fig.tight_layout()
