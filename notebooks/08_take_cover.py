@@ -233,7 +233,7 @@ dream = agent.drive_dream(M, params, c_config, torch.as_tensor(real["z"][0]), ta
 dream_frames = vae.decode_latents(V, dream["z"])
 print(f"real: survived {len(real['rewards'])} steps; dream at tau = {tau:g}: survived {len(dream['rewards'])} steps")
 anim = plots.animate_side_by_side({"real": real["frames"], f"dream, tau = {tau:g}": dream_frames},
-                                  every=4 if FAST else 6, max_frames=60 if FAST else 350)
+                                  max_frames=40 if FAST else 150)
 HTML(anim.to_jshtml())
 
 # %% [markdown]
@@ -264,7 +264,7 @@ real01 = agent.drive_real(agent.WorldModelAgent(V, M, params01, c_config01), see
 dream01 = agent.drive_dream(M, params01, c_config01, torch.as_tensor(real01["z"][0]), tau=0.1,
                             max_steps=real_steps, seed=SEED)
 anim = plots.animate_side_by_side({"real": real01["frames"], "dream, tau = 0.1": vae.decode_latents(V, dream01["z"])},
-                                  every=4 if FAST else 6, max_frames=60 if FAST else 350)
+                                  max_frames=40 if FAST else 150)
 HTML(anim.to_jshtml())
 
 # %%

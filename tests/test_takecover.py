@@ -170,3 +170,16 @@ def test_shipped_results_hold_the_papers_temperatures_and_a_random_baseline():
         assert np.isclose(np.mean(row["real_returns"]), row["real_mean"], atol=0.1)
     params, config, details = takecover.load_shipped_controller(1.15)
     assert config.squash == "thirds" and config.n_params == params.size == 1089 and details["tau"] == 1.15
+
+
+def test_animation_shows_every_sequence_until_the_longest_ends():
+    from wmcourse import plots
+
+    short, long = np.zeros((10, 64, 64, 3), np.uint8), np.full((95, 64, 64, 3), 255, np.uint8)
+    anim = plots.animate_side_by_side({"real": short, "dream": long}, max_frames=20)
+    import re
+
+    drawn = len(re.findall(r"frames\[\d+\] = ", anim.to_jshtml()))
+    assert drawn == 19  # ceil(95 / 20) = 5 steps a frame: 19 frames cover all 95 steps
+    with pytest.raises(ValueError, match=r"\(T, H, W, 3\)"):
+        plots.animate_side_by_side({"real": short[0]})

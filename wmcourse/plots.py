@@ -495,13 +495,14 @@ def score_bars(bars: dict[str, float], solved: float | None = None, xlabel: str 
     return ax
 
 
-def animate_side_by_side(movies: dict[str, np.ndarray], every: int = 2, interval: int = 60, size: float = 2.2,
-                         max_frames: int = 300):
+def animate_side_by_side(movies: dict[str, np.ndarray], every: int | None = None, interval: int = 60,
+                         size: float = 2.2, max_frames: int = 150):
     """An animation of several frame sequences side by side, each (T_i, 64, 64, 3), titled by its key and
     its step count; a sequence that ends keeps its last frame (with "(over)") while the others go on.
 
     Returns a matplotlib FuncAnimation: in a notebook show it with IPython.display.HTML(anim.to_jshtml()),
-    which needs no video encoder. Every `every`-th step is drawn, at most max_frames frames.
+    which needs no video encoder. Every `every`-th step is drawn (default: as few as cover the longest
+    sequence in max_frames frames), at most max_frames frames.
     """
     from matplotlib import animation
 
@@ -511,6 +512,7 @@ def animate_side_by_side(movies: dict[str, np.ndarray], every: int = 2, interval
         if np.asarray(frames).ndim != 4:
             raise ValueError(f"{name!r}: expected frames of shape (T, H, W, 3), got {np.asarray(frames).shape}.")
     longest = max(len(f) for f in movies.values())
+    every = every or max(1, -(-longest // max_frames))
     steps = np.arange(0, longest, every)[:max_frames]
     fig, axes = plt.subplots(1, len(movies), figsize=(size * len(movies), size + 0.4), squeeze=False)
     images, titles = [], []
