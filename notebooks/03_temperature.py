@@ -219,22 +219,29 @@ print(f"real episode: jumpiness {real_step:.3f}")
 # In VizDoom *Take Cover* the agent must dodge fireballs; it survives longer the better it dodges (above 750
 # time steps counts as solved). The paper trained its controller **entirely inside M's dream**, at several
 # temperatures, then scored it both in the dream and in the real game.
-# **These are the paper's numbers, not measured in this course** (`wmcourse.paper.VIZDOOM_TAU_TABLE`):
+# **Left: measured by this course** (`python -m wmcourse takecover`, the same experiment on a smaller budget;
+# notebook 08 runs through it). **Right: the paper's numbers** (`wmcourse.paper.VIZDOOM_TAU_TABLE`).
 
 # %%
-for tau, (dream_mean, dream_std, real_mean, real_std) in paper.VIZDOOM_TAU_TABLE.items():
-    print(f"tau = {tau:<5g} dream {dream_mean:>5.0f} ± {dream_std:<4.0f} real {real_mean:>5.0f} ± {real_std:.0f}")
-print(f"random policy (real): {paper.VIZDOOM_RANDOM[0]} ± {paper.VIZDOOM_RANDOM[1]}")
-plots.tau_table_plot(paper.tau_rows(), "The paper's VizDoom Take Cover (Ha & Schmidhuber 2018), not measured here",
-                     solved=paper.VIZDOOM_SOLVED, random=paper.VIZDOOM_RANDOM)
+from wmcourse import takecover
+
+measured = takecover.load_shipped_results()
+plots.take_cover_tau_figure(measured, solved=takecover.SOLVED)
 plt.show()
+print(f"{'':10} {'measured: dream':>16} {'real':>12}   {'paper: dream':>13} {'real':>12}")
+for row in measured["rows"]:
+    dream_mean, dream_std, real_mean, real_std = paper.VIZDOOM_TAU_TABLE[row["tau"]]
+    print(f"tau = {row['tau']:<4g} {row['dream_mean']:>8.0f} ± {row['dream_std']:<5.0f} {row['real_mean']:>5.0f} ± "
+          f"{row['real_std']:<5.0f}   {dream_mean:>6.0f} ± {dream_std:<4.0f} {real_mean:>5.0f} ± {real_std:.0f}")
+print(f"random policy (real): measured {measured['random']['real_mean']:.0f} ± {measured['random']['real_std']:.0f}, "
+      f"paper {paper.VIZDOOM_RANDOM[0]} ± {paper.VIZDOOM_RANDOM[1]}")
 
 # %% [markdown]
-# Read it from left to right:
-# - **τ = 0.1 and 0.5:** dream scores close to the near-perfect 2,100 (an episode is capped at 2,100 steps),
-#   real scores slightly *below* a random policy's (193 and 196 against 210). At $\tau = 0.1$ the paper
-#   reports that the monsters in the dream *stop shooting* (a mode collapse): with the noise gone, M's
-#   likeliest future is "no fireball", and the controller learned to exploit that. It found a flaw in the
+# Read the paper's table (right) from left to right, then find each point in the measured one (left):
+# - **τ = 0.1 and 0.5:** in the paper, dream scores close to the near-perfect 2,100 (an episode is capped at
+#   2,100 steps), real scores slightly *below* a random policy's (193 and 196 against 210). At $\tau = 0.1$
+#   the paper reports that the monsters in the dream *stop shooting* (a mode collapse): with the noise gone,
+#   M's likeliest future is "no fireball", and the controller learned to exploit that. It found a flaw in the
 #   model, not a skill.
 # - **τ = 1.0:** the dream is as uncertain as M thinks the world is; the real score clears 750 on average,
 #   with a large spread.

@@ -25,8 +25,10 @@ from .vae import ConvVAE
 class WorldModelAgent:
     def __init__(self, vae: ConvVAE, mdnrnn: MDNRNN, params: np.ndarray, config: controller.ControllerConfig):
         expected = mdnrnn.config.z_size + mdnrnn.config.hidden
-        if config.input_size != expected:
-            raise ShapeError(f"The controller reads [z, h] of size {expected} for this V and M, "
+        self.include_cell = config.input_size == expected + mdnrnn.config.hidden  # Take Cover's C reads [z, h, c]
+        if config.input_size != expected and not self.include_cell:
+            raise ShapeError(f"The controller reads [z, h] of size {expected} (or [z, h, c] of size "
+                             f"{expected + mdnrnn.config.hidden}) for this V and M, "
                              f"but its config says input_size={config.input_size}.")
         self.vae, self.mdnrnn, self.config = vae.eval(), mdnrnn.eval(), config
         self.params = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
@@ -37,7 +39,7 @@ class WorldModelAgent:
         z, _ = self.vae.encode(frames_to_tensor(preprocess_frames(obs)))
         if self.state is None or self.state[0].shape[0] != len(z):
             self.state = self.mdnrnn.initial_state(len(z))
-        features = torch.cat([z, self.state[0]], dim=-1)
+        features = torch.cat([z, *self.state] if self.include_cell else [z, self.state[0]], dim=-1)
         actions = controller.act(self.params, features.unsqueeze(0), self.config)[0]
         _, self.state = self.mdnrnn.step(z, actions.float(), self.state)
         return actions.numpy()
@@ -55,32 +57,35 @@ def start_latents(data: EncodedEpisodes) -> torch.Tensor:
 
 
 @torch.no_grad()
-def drive_real(wm: WorldModelAgent, seed: int, max_steps: int = 1000) -> dict[str, np.ndarray]:
-    """One real CarRacing episode driven by the agent: the preprocessed frames it saw (T, 64, 64, 3) uint8,
+def drive_real(wm: WorldModelAgent, seed: int, max_steps: int = 1000,
+               env_id: str = "CarRacing-v3") -> dict[str, np.ndarray]:
+    """One real episode (CarRacing unless env_id says otherwise) driven by the agent: the preprocessed frames it saw (T, 64, 64, 3) uint8,
     its codes z (T, Z), actions (T, A), rewards (T,), and M's predicted reward at each step (T,), read from
     the same memory the agent acts with (what the dream would have paid along this real drive)."""
     from .envs import make_env
 
-    env = make_env("CarRacing-v3")
+    env = make_env(env_id)
     obs, _ = env.reset(seed=seed)
     wm.state = None
-    frames, codes, actions, rewards, predicted = [], [], [], [], []
+    frames, codes, actions, rewards, predicted, done_prob = [], [], [], [], [], []
     for _ in range(max_steps):
         frame = preprocess_frames(obs[None])
         z, _ = wm.vae.encode(frames_to_tensor(frame))
         action = wm.act(obs[None])
-        out = wm.mdnrnn.heads(wm.state[0])
+        out = wm.mdnrnn.heads(wm.state[0])  # M's guess about the step just taken
         obs, reward, terminated, truncated, _ = env.step(action[0])
         frames.append(frame[0])
         codes.append(z[0].numpy())
         actions.append(action[0])
         rewards.append(reward)
         predicted.append(float(out.reward[0]) if out.reward is not None else np.nan)
+        done_prob.append(float(torch.sigmoid(out.done_logit[0])) if out.done_logit is not None else np.nan)
         if terminated or truncated:
             break
     env.close()
     return {"frames": np.stack(frames), "z": np.stack(codes), "actions": np.stack(actions),
-            "rewards": np.asarray(rewards, np.float32), "predicted_rewards": np.asarray(predicted, np.float32)}
+            "rewards": np.asarray(rewards, np.float32), "predicted_rewards": np.asarray(predicted, np.float32),
+            "predicted_done": np.asarray(done_prob, np.float32)}
 
 
 @torch.no_grad()
@@ -90,8 +95,9 @@ def drive_dream(mdnrnn: MDNRNN, params: np.ndarray, config: controller.Controlle
     actions (T, A), M's rewards (T,) and done flags (T,). Decode the codes with V to see it."""
     from .dream import BatchedDream
 
+    include_cell = config.input_size == mdnrnn.config.z_size + 2 * mdnrnn.config.hidden  # Take Cover's [z, h, c]
     world = BatchedDream(mdnrnn, z0.view(1, -1), tau=tau, max_steps=max_steps,
-                         generator=torch.Generator().manual_seed(seed))
+                         generator=torch.Generator().manual_seed(seed), include_cell=include_cell)
     p = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
     features = world.reset(1)
     codes, actions, rewards, dones = [world.z[0].clone()], [], [], []

@@ -1082,3 +1082,72 @@ episode_end = Exercise(
     praise="Correct: that is wmcourse.cartpole.done_rule, the judge that the dream without a done head applies to M's "
            "predicted states. It is exact; what M feeds it is not.",
 )
+
+
+# --- notebook 08 -------------------------------------------------------------------------------------
+
+def _judge_take_cover_parameters(answer: Any) -> str | None:
+    if not _is_number(answer):
+        return f"Expected a whole number of parameters, got {type(answer).__name__}."
+    if answer == 64 + 512 + 512:
+        return "You counted the weights but not the bias: the one output has one bias too (the paper writes 1,088)."
+    if answer == 64 + 512 + 1:
+        return "Doom's controller reads the LSTM's cell c as well as h: its input is [z, h, c]."
+    if answer == 3 * (64 + 512 + 512) + 3:
+        return "Take Cover's controller has ONE output, read in thirds (left, stay, right), not one output per action."
+    if answer == 32 + 256 + 1 or answer == 867:
+        return "Those are CarRacing's sizes: for Doom z has 64 numbers and the LSTM 512 units."
+    if answer != 64 + 512 + 512 + 1:
+        return "Count the inputs (len(z) + len(h) + len(c)) times the outputs, plus one bias per output."
+    return None
+
+
+take_cover_parameters = Exercise(
+    name="Take Cover controller parameters",
+    judge=_judge_take_cover_parameters,
+    hint_text="a = thirds(tanh(w . [z, h, c] + b)) with z of 64 numbers and an LSTM of 512 units (h and c each 512).",
+    solution_text="w has 64 + 512 + 512 = 1,088 numbers and b is 1 more: 1,089 (the paper writes 1,088).",
+    praise="Correct: 1,089 numbers decide when to dodge. The paper writes 1,088, the weights alone.",
+)
+
+
+def _judge_thirds_action(f: Any) -> str | None:
+    import numpy as np
+
+    from .envs import thirds
+
+    if not callable(f):
+        return f"Expected a function to_action(o) that maps raw outputs to -1, 0 or +1, got {type(f).__name__}."
+    o = np.concatenate([np.linspace(-3, 3, 241), [0.34, 0.345, -0.34, -0.345, 0.36, -0.36]]).astype(np.float32)
+    out = f(o.copy())
+    if out is None:
+        return "Your function returns None: `return` the actions, one per output."
+    got = np.asarray(out.numpy() if hasattr(out, "numpy") else out, dtype=np.float64).reshape(-1)
+    if got.shape != o.shape:
+        return f"Return one action per output: expected shape {o.shape}, got {got.shape}."
+    want = thirds(np.tanh(o))
+    if np.array_equal(got, want):
+        return None
+    if np.array_equal(got, -want):
+        return "Left and right are swapped: the lowest third (tanh(o) < -1/3) is left, -1."
+    if np.array_equal(got, thirds(o)):
+        return "Squash first: the thirds split tanh(o), which lies in [-1, 1], not the raw output o."
+    if np.array_equal(got, np.sign(np.tanh(o))):
+        return "There are three choices, not two: the middle third (|tanh(o)| <= 1/3) means stay, 0."
+    if set(np.unique(got)) - {-1.0, 0.0, 1.0}:
+        return "Each action must be exactly -1 (left), 0 (stay) or +1 (right)."
+    wrong = int((got != want).sum())
+    return f"{wrong} of {len(o)} outputs are mapped wrongly: compare tanh(o) with -1/3 and +1/3."
+
+
+thirds_action = Exercise(
+    name="thirds action",
+    judge=_judge_thirds_action,
+    hint_text="t = np.tanh(o); then -1 where t < -1/3, +1 where t > 1/3, 0 elsewhere (np.where, or booleans subtracted).",
+    solution_text=(
+        "def to_action(o):\n"
+        "    t = np.tanh(o)\n"
+        "    return (t > 1 / 3).astype(float) - (t < -1 / 3).astype(float)"
+    ),
+    praise="Correct: that is the paper's Take Cover action, wmcourse.envs.thirds applied to tanh of C's output.",
+)

@@ -222,6 +222,25 @@ def _cmd_cartpole(args: argparse.Namespace) -> None:
     print(f"wrote {args.out} and its checkpoints beside it ({results['seconds']:.0f} s)")
 
 
+def _cmd_takecover(args: argparse.Namespace) -> None:
+    from dataclasses import replace
+
+    from . import takecover
+
+    chosen = {k: getattr(args, k) for k in ("episodes", "generations", "real_episodes", "seed") if getattr(args, k) is not None}
+    config = replace(takecover.TakeCoverConfig(), **chosen)
+    if not args.ship_only:
+        results = takecover.run(args.out, config)
+        for row in results["rows"]:
+            print(f"tau {row['tau']:g}: dream {row['dream_mean']:.0f} +- {row['dream_std']:.0f}, "
+                  f"real {row['real_mean']:.0f} +- {row['real_std']:.0f} over {row['real_episodes']} episodes")
+        print(f"random policy: real {results['random']['real_mean']:.0f} +- {results['random']['real_std']:.0f}; "
+              f"total {results['total_seconds'] / 60:.1f} min")
+    if args.ship:
+        shipped = takecover.ship(args.out, args.ship)
+        print(f"shipped {len(shipped)} files into {args.ship}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m wmcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -370,6 +389,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=A.seed, default=None)
     p.add_argument("--stop-after", default=None, choices=["collect", "train-vae", "encode", "train-mdnrnn", "evolve"])
     p.set_defaults(run=_cmd_pipeline)
+
+    p = sub.add_parser("takecover", help="the paper's own dream: VizDoom Take Cover, V, M, C evolved in the dream at each "
+                                         "temperature, scored in 100 real episodes (resumable)")
+    p.add_argument("--out", default="runs/TakeCover", help="where everything is written; rerun to resume")
+    p.add_argument("--episodes", type=int, default=None, help="random rollouts to collect (default: TakeCoverConfig's)")
+    p.add_argument("--generations", type=int, default=None)
+    p.add_argument("--real-episodes", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--ship", default=None, help="afterwards copy the small results into this folder (data) with manifest entries")
+    p.add_argument("--ship-only", action="store_true", help="only ship a finished run")
+    p.set_defaults(run=_cmd_takecover)
 
     p = sub.add_parser("figures", help="draw the slides' figures (PNG) from the shipped artefacts, as the notebooks do")
     p.add_argument("--out", type=A.folder, default="slides/figures")

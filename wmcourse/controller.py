@@ -7,6 +7,9 @@ The paper's main text writes C as linear, a_t = W [z_t h_t] + b_t; its appendix 
 (steering in [-1, 1], gas and brake in [0, 1]). This module does what the paper's code does for CarRacing:
 steer = tanh(o_0), gas = (tanh(o_1) + 1) / 2, brake = clip(tanh(o_2), 0, 1).
 For a discrete task (CartPole) one output is thresholded: push right when tanh(o) > 0.
+For VizDoom Take Cover the paper reads one tanh output in thirds ("thirds"): a = -1 (left) when
+tanh(o) < -1/3, +1 (right) when tanh(o) > 1/3, else 0 (stay); Doom's C reads [z, h, c], the LSTM's
+cell too: 64 + 512 + 512 = 1,088 inputs, 1,089 numbers with the bias (the paper writes 1,088).
 
 Parameters are a flat vector (what CMA-ES searches). `act` takes a whole population at once:
 params (P, n) and features (P, R, inputs) -> actions (P, R, ...), one batched matrix product.
@@ -23,7 +26,7 @@ import torch
 
 from .errors import MissingArtefactError, ShapeError
 
-SQUASHES = ("carracing", "tanh", "discrete")
+SQUASHES = ("carracing", "tanh", "discrete", "thirds")
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,8 @@ class ControllerConfig:
     def __post_init__(self):
         if self.squash not in SQUASHES:
             raise ValueError(f"Unknown squash {self.squash!r}: expected one of {SQUASHES}.")
-        if self.squash == "discrete" and self.action_size != 1:
-            raise ValueError("A 'discrete' controller has one output (its sign picks one of two actions): set action_size=1.")
+        if self.squash in ("discrete", "thirds") and self.action_size != 1:
+            raise ValueError(f"A {self.squash!r} controller has one output (read by its sign or its thirds): set action_size=1.")
 
     @property
     def n_params(self) -> int:
@@ -59,6 +62,10 @@ def squash(raw: torch.Tensor, kind: str) -> torch.Tensor:
         return torch.stack([out[..., 0], (out[..., 1] + 1.0) / 2.0, out[..., 2].clamp(0.0, 1.0)], dim=-1)
     if kind == "discrete":
         return (out[..., 0] > 0).long()
+    if kind == "thirds":
+        from .envs import thirds
+
+        return thirds(out)
     return out
 
 

@@ -137,17 +137,21 @@ def simple_es(objective: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, sig
 # --- the controller evolved inside the dream ----------------------------------------------------------
 
 def evolve_in_dream(model, start_z, settings: EvolveConfig, tau: float = 1.0, max_steps: int = 1000,
-                    checkpoint: str | Path | None = None, progress: bool = True):
+                    checkpoint: str | Path | None = None, progress: bool = True, squash: str = "carracing",
+                    include_cell: bool = False):
     """CMA-ES on the linear controller, every candidate scored by the mean return of settings.rollouts dreams
-    of M (the whole population x rollouts stepped as one batch). Returns (EvolveResult, ControllerConfig)."""
+    of M (the whole population x rollouts stepped as one batch). Returns (EvolveResult, ControllerConfig).
+
+    squash and include_cell choose the task's controller: CarRacing's (defaults) reads [z, h] into three
+    actions; Take Cover's ("thirds", include_cell=True) reads [z, h, c] into one action read in thirds."""
     import torch
 
     from . import controller, dream
 
     c = model.config
-    config = controller.ControllerConfig(input_size=c.z_size + c.hidden, action_size=c.action_size)
     world = dream.BatchedDream(model, start_z, tau=tau, max_steps=max_steps,
-                               generator=torch.Generator().manual_seed(settings.seed))
+                               generator=torch.Generator().manual_seed(settings.seed), include_cell=include_cell)
+    config = controller.ControllerConfig(input_size=world.feature_size, action_size=c.action_size, squash=squash)
 
     def score(candidates: np.ndarray) -> np.ndarray:
         params = torch.as_tensor(candidates, dtype=torch.float32)

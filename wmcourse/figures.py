@@ -349,12 +349,9 @@ def dream_spread() -> plt.Figure:
 
 @_figure("03_vizdoom_tau", "4. Nightmares: the paper's VizDoom result")
 def vizdoom_tau() -> plt.Figure:
-    from . import paper
+    from . import takecover
 
-    ax = plots.tau_table_plot(paper.tau_rows(), "The paper's VizDoom Take Cover (Ha & Schmidhuber 2018), "
-                              "not measured here", solved=paper.VIZDOOM_SOLVED, random=paper.VIZDOOM_RANDOM)
-    ax.figure.tight_layout()
-    return ax.figure
+    return plots.take_cover_tau_figure(takecover.load_shipped_results(), solved=takecover.SOLVED)
 
 
 @_figure("03_tau_sweep", "5. Measured τ sweep on CarRacing")
@@ -737,3 +734,49 @@ def _write(out: Path, specs: list[FigureSpec], dpi: int, log, report: dict[str, 
             report["written"].append(path)
             if log:
                 log(f"wrote   {path}  ({time.perf_counter() - start:.1f} s)")
+
+
+# --- notebook 08 ------------------------------------------------------------------------------------------
+
+@_figure("08_tau_table", "3. The measured temperature table")
+def take_cover_tau_table() -> plt.Figure:
+    from . import takecover
+
+    return plots.take_cover_tau_figure(takecover.load_shipped_results(), solved=takecover.SOLVED)
+
+
+def _take_cover_drive(tau: float, steps: int = 400) -> tuple[dict, dict, np.ndarray]:
+    """A real Take Cover episode of the controller evolved at tau, its dream at tau from the same first
+    frame, and the dream's decoded frames."""
+    import torch
+
+    from . import agent, takecover, vae
+    from .envs import TAKE_COVER
+
+    v, m, _ = takecover.load_shipped_models()
+    params, config, _ = takecover.load_shipped_controller(tau)
+    seed = takecover.load_shipped_results()["config"]["eval_seed"]
+    real = agent.drive_real(agent.WorldModelAgent(v, m, params, config), seed=seed, max_steps=steps, env_id=TAKE_COVER)
+    dream = agent.drive_dream(m, params, config, torch.as_tensor(real["z"][0]), tau=tau, max_steps=steps, seed=SEED)
+    return real, dream, vae.decode_latents(v, dream["z"])
+
+
+@_figure("08_dream_vs_real", "4. One controller, in its dream and in reality")
+def take_cover_dream_vs_real() -> plt.Figure:
+    from . import takecover, vae
+
+    real, dream, decoded = _take_cover_drive(1.15)
+    v, _, _ = takecover.load_shipped_models()
+    n = min(len(real["frames"]), len(decoded))
+    shown = np.linspace(0, n - 1, 8).astype(int)
+    return plots.frame_grid([real["frames"][shown], vae.decode_latents(v, real["z"][shown]), decoded[shown]],
+                            ["real", "V's view", "dream\ntau 1.15"], [f"step {t}" for t in shown], size=1.4)
+
+
+@_figure("08_cheating", "5. Cheating at low temperature: the fireballs that never come")
+def take_cover_cheating() -> plt.Figure:
+    real, dream, decoded = _take_cover_drive(0.1)
+    n = min(len(real["frames"]), len(decoded))
+    shown = np.linspace(0, n - 1, 8).astype(int)
+    return plots.frame_grid([real["frames"][shown], decoded[shown]], ["real", "dream\ntau 0.1"],
+                            [f"step {t}" for t in shown], size=1.4)

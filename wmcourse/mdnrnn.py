@@ -423,9 +423,12 @@ def smooth_rewards(data: EncodedEpisodes, k: int) -> EncodedEpisodes:
 
 
 def epoch_windows(data: EncodedEpisodes, seq_len: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
-    """One epoch of windows, shuffled: ceil(T_i / seq_len) of episode i, each starting at a random step.
+    """One epoch of windows, shuffled: ceil(T_i / seq_len) of episode i, each starting at a random step,
+    except that one window of every episode ends at its last step (starts at T_i - seq_len).
 
-    An episode no longer than seq_len gives one window that starts at 0 and holds all of it.
+    The last step is the only one whose done target can be 1: with random starts alone, an episode much
+    longer than seq_len would show it to the done head in few epochs. An episode no longer than seq_len
+    gives one window that starts at 0 and holds all of it.
     Returns episode ids and start steps (CPU tensors; the generator must be a CPU one).
     """
     lengths = data.lengths.cpu()
@@ -433,6 +436,8 @@ def epoch_windows(data: EncodedEpisodes, seq_len: int, generator: torch.Generato
     ids = torch.repeat_interleave(torch.arange(len(lengths)), counts)
     room = (lengths[ids] - seq_len).clamp(min=0) + 1
     starts = (torch.rand(len(ids), generator=generator) * room).long()
+    first = torch.cumsum(counts, 0) - counts  # the first window of each episode becomes its end-aligned one
+    starts[first] = room[first] - 1
     order = torch.randperm(len(ids), generator=generator)
     return ids[order], starts[order]
 

@@ -566,3 +566,57 @@ def score_bars(bars: dict[str, float], solved: float | None = None, xlabel: str 
     ax.set_xlabel(xlabel)
     ax.figure.tight_layout()
     return ax
+
+
+def animate_side_by_side(movies: dict[str, np.ndarray], every: int | None = None, interval: int = 60,
+                         size: float = 2.2, max_frames: int = 150):
+    """An animation of several frame sequences side by side, each (T_i, 64, 64, 3), titled by its key and
+    its step count; a sequence that ends keeps its last frame (with "(over)") while the others go on.
+
+    Returns a matplotlib FuncAnimation: in a notebook show it with IPython.display.HTML(anim.to_jshtml()),
+    which needs no video encoder. Every `every`-th step is drawn (default: as few as cover the longest
+    sequence in max_frames frames), at most max_frames frames.
+    """
+    from matplotlib import animation
+
+    if not movies:
+        raise ValueError("Expected at least one frame sequence to animate, got none.")
+    for name, frames in movies.items():
+        if np.asarray(frames).ndim != 4:
+            raise ValueError(f"{name!r}: expected frames of shape (T, H, W, 3), got {np.asarray(frames).shape}.")
+    longest = max(len(f) for f in movies.values())
+    every = every or max(1, -(-longest // max_frames))
+    steps = np.arange(0, longest, every)[:max_frames]
+    fig, axes = plt.subplots(1, len(movies), figsize=(size * len(movies), size + 0.4), squeeze=False)
+    images, titles = [], []
+    for ax, (name, frames) in zip(axes[0], movies.items()):
+        images.append(ax.imshow(frames[0]))
+        titles.append(ax.set_title(name, fontsize=9))
+        ax.set_axis_off()
+    fig.tight_layout()
+
+    def draw(i: int):
+        for image, title, (name, frames) in zip(images, titles, movies.items()):
+            t = min(steps[i], len(frames) - 1)
+            image.set_data(frames[t])
+            title.set_text(f"{name}\nstep {t}" + (" (over)" if steps[i] >= len(frames) else ""))
+        return images + titles
+
+    anim = animation.FuncAnimation(fig, draw, frames=len(steps), interval=interval, blit=False)
+    plt.close(fig)  # shown through to_jshtml, not as a still
+    return anim
+
+
+def take_cover_tau_figure(measured: dict, solved: float = 750.0) -> plt.Figure:
+    """The temperature table twice, on one score axis: measured here (left, `measured` as written by
+    wmcourse.takecover: rows and the random policy) and the paper's VizDoom Take Cover numbers (right)."""
+    from . import paper
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), sharey=True)
+    random = measured["random"]
+    tau_table_plot(measured["rows"], "measured here: Take Cover, C evolved in the dream", solved=solved,
+                   random=(round(random["real_mean"], 1), round(random["real_std"], 1)), ax=axes[0])
+    tau_table_plot(paper.tau_rows(), "the paper (Ha & Schmidhuber 2018)", solved=paper.VIZDOOM_SOLVED,
+                   random=paper.VIZDOOM_RANDOM, ax=axes[1])
+    fig.tight_layout()
+    return fig

@@ -46,11 +46,11 @@ from .envs import FRAME_SIZE, SUPPORTED_ENVS, check_env_id, make_vector_env, pre
 from .errors import CourseError, MissingArtefactError, ShapeError
 from .evaluate import Policy, RandomPolicy
 
-PIXEL_ENVS = ("CarRacing-v3",)
+PIXEL_ENVS = ("CarRacing-v3", "VizdoomTakeCover-v1")
 POLICIES = ("auto", "random", "walk", "pilot", "mix")
 MIX = ("pilot", "walk")  # "mix": shards alternate, road-following data and off-road recovery
-DEFAULT_POLICY = {"CarRacing-v3": "walk", "CartPole-v1": "random"}
-DEFAULT_EPISODES_PER_SHARD = {"CarRacing-v3": 10, "CartPole-v1": 200}
+DEFAULT_POLICY = {"CarRacing-v3": "walk", "CartPole-v1": "random", "VizdoomTakeCover-v1": "random"}
+DEFAULT_EPISODES_PER_SHARD = {"CarRacing-v3": 10, "CartPole-v1": 200, "VizdoomTakeCover-v1": 50}
 SHARD_PATTERN = "shard_*.npz"
 INFO_NAME = "collection.json"
 

@@ -38,9 +38,11 @@ class TauSweepConfig:
 
 def dream_score(model: mdnrnn.MDNRNN, start_z: torch.Tensor, params: np.ndarray, config: controller.ControllerConfig,
                 tau: float, episodes: int, max_steps: int, seed: int = 1) -> np.ndarray:
-    """The returns of one controller in `episodes` fresh dreams at temperature tau, (episodes,)."""
+    """The returns of one controller in `episodes` fresh dreams at temperature tau, (episodes,).
+    A controller that reads z + 2 hidden inputs sees the LSTM cell too ([z, h, c], Take Cover's)."""
+    include_cell = config.input_size == model.config.z_size + 2 * model.config.hidden
     world = dream.BatchedDream(model, start_z, tau=tau, max_steps=max_steps,
-                               generator=torch.Generator().manual_seed(seed))
+                               generator=torch.Generator().manual_seed(seed), include_cell=include_cell)
     p = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
     return dream.rollout_returns(world, p, config, episodes)[0].numpy()
 

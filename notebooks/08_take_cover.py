@@ -1,0 +1,316 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 · The paper's own dream: VizDoom Take Cover
+#
+# The experiment that gave "World Models" (Ha & Schmidhuber, 2018) its title was not CarRacing. It was
+# VizDoom **Take Cover**: monsters at the far wall throw fireballs, the agent can only step left or right,
+# and it scores one point for every step it stays alive (at most 2,100; above 750 on average counts as
+# solved). The paper trained the controller **only inside M's dream** and then let it play the real game.
+#
+# This notebook runs that experiment with the same package code as CarRacing: the same VAE (now z = 64), the
+# same MDN-RNN (now 512 units, with a done head and no reward head), the same linear controller and the same
+# CMA-ES. Everything it shows was measured by `python -m wmcourse takecover` (the command and its settings
+# are printed below) or is measured live in this notebook.
+#
+# In this notebook you will
+# 1. see the real game and the score of a random policy;
+# 2. count V, M and C for Take Cover, and write C's action rule yourself;
+# 3. read the **measured** temperature table next to the paper's;
+# 4. watch one controller in its dream and in reality, animated;
+# 5. see the "cheating" a low temperature allows: a dream where the fireballs never come.
+
+# %%
+RETRAIN = False  # True: rerun the whole pipeline (about the wall time printed below; resumable)
+
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import HTML
+
+from wmcourse import agent, artefacts, checkers, mdnrnn, paper, plots, takecover, tau_sweep, vae
+from wmcourse.envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
+from wmcourse.runtime import fast_mode
+
+FAST = fast_mode()  # True under `make test`: shorter episodes, fewer dreams, same code
+SEED = 0
+torch.manual_seed(SEED)
+if RETRAIN:
+    artefacts.run_command(takecover.SHIP_COMMAND)
+V, M, starts = takecover.load_shipped_models()
+results = takecover.load_shipped_results()
+settings = results["config"]
+print("fast mode" if FAST else "full mode", f"| made by: {results['command']}")
+
+# %% [markdown]
+# ## The one-minute explanation
+#
+# 1. **V** squeezes each 64x64 frame into 64 numbers z. **M** learns from random play how z moves: where
+#    the fireballs go, and when the game ends (its done head). It is never told any reward.
+# 2. **The dream** is M alone. Its "reward" is simply one point per step until M says the game is over, so
+#    a dream's return is how long the agent survived in M's imagination.
+# 3. **C** reads z and M's memory (h and the LSTM cell c), and one number decides: left, stay or right.
+#    CMA-ES evolves C's 1,089 numbers inside the dream.
+# 4. **Reality** is the test: the same C, with V and M as its eyes and memory, plays the real game.
+# 5. **Temperature** τ sets how wild the dream is. Too tame (τ = 0.1), and the dream stops throwing
+#    fireballs: C learns to survive a game that does not exist.
+#
+# ## An analogy: fire drills
+# A fire drill where the alarm never rings teaches nothing; one where the drill officer sets off a few
+# more alarms than a real building ever would teaches people to react. A dream slightly harder than reality
+# (τ a little above 1) is the second kind of drill.
+
+# %% [markdown]
+# ## 1. The real game, and what a random policy scores
+#
+# The course wraps vizdoom's `VizdoomTakeCover-v1` so that it looks like the paper's: the screen only
+# (240x320, resized whole to 64x64), one action in [-1, 1] read in thirds, and an episode cut at 2,100
+# steps. A random policy (each step a uniformly random third) was measured over the same real episodes as
+# every controller below:
+
+# %%
+random_row = results["random"]
+print(f"random policy, measured: {random_row['real_mean']:.0f} ± {random_row['real_std']:.0f} "
+      f"over {random_row['real_episodes']} real episodes")
+print(f"random policy, the paper: {paper.VIZDOOM_RANDOM[0]} ± {paper.VIZDOOM_RANDOM[1]}")
+returns = np.asarray(random_row["real_returns"])
+plots.return_histogram(returns, "random policy in the real Take Cover: steps survived")
+plt.show()
+
+# %% [markdown]
+# ## 2. V, M and C for Take Cover
+#
+# The paper's appendix gives the sizes; the package builds them from the same classes as CarRacing's:
+
+# %%
+print(f"V: {vae.count_parameters(V):,} parameters, z = {V.config.z_size}")
+print(f"M: {mdnrnn.parameter_count(M):,} parameters (TensorFlow's count: {mdnrnn.paper_parameter_count(M.config):,}); "
+      f"LSTM {M.config.hidden}, {M.config.K} Gaussians per dimension, "
+      f"reward head: {M.reward_head is not None}, done head: {M.done_head is not None}")
+params, c_config, details = takecover.load_shipped_controller(1.15)
+print(f"C: reads {c_config.input_size} numbers ([z, h, c]), {c_config.action_size} output, squash {c_config.squash!r}")
+
+# %% [markdown]
+# **Exercise 1.** How many numbers does Take Cover's controller have? It computes
+# $a = \text{thirds}(\tanh(w \cdot [z, h, c] + b))$ with z of 64 numbers and M's LSTM of 512 units.
+
+# %%
+answer = ...  # your number
+checkers.take_cover_parameters.check(answer)
+# checkers.take_cover_parameters.hint()
+# checkers.take_cover_parameters.solution()
+
+# %% [markdown]
+# **Exercise 2.** Write C's action rule: raw outputs `o` (a numpy array) to actions -1 (left), 0 (stay),
+# +1 (right), by thirds of $\tanh(o)$.
+
+# %%
+def to_action(o):
+    ...  # your code
+
+
+checkers.thirds_action.check(to_action)
+# checkers.thirds_action.hint()
+# checkers.thirds_action.solution()
+
+# %% [markdown]
+# V only sees what it was trained on. Here is a real episode played by the controller evolved at τ = 1.15,
+# and what V makes of its frames (encode, then decode): the world as C sees it. Fireballs are a few pixels
+# wide at 64x64; if V blurs them away, no controller can dodge them.
+
+# %%
+real_steps = 300 if FAST else TAKE_COVER_MAX_STEPS
+wm = agent.WorldModelAgent(V, M, params, c_config)
+real = agent.drive_real(wm, seed=settings["eval_seed"], max_steps=real_steps, env_id=TAKE_COVER)
+shown = np.linspace(0, len(real["frames"]) - 1, 8).astype(int)
+plots.frame_grid([real["frames"][shown], vae.decode_latents(V, real["z"][shown])], ["real", "V's view"],
+                 [f"step {t}" for t in shown], suptitle="one real episode, and V's reconstruction of it")
+plt.show()
+print(f"survived {len(real['rewards'])} steps" + (" (cut short in fast mode)" if FAST else ""))
+
+# %% [markdown]
+# ## 3. The measured temperature table
+#
+# For each τ, `python -m wmcourse takecover` evolved one controller in M's dream at that temperature
+# (CMA-ES, the whole population batched in one dream), then scored it in new dreams at the same τ and in
+# real episodes, on seeds far from the ones the data came from. Left: measured here. Right: the paper's
+# numbers, as the paper reports them.
+
+# %%
+plots.take_cover_tau_figure(results, solved=takecover.SOLVED)
+plt.show()
+print(f"settings: {settings['generations']} generations x {settings['population']} candidates x "
+      f"{settings['rollouts']} dreams (paper: 64 x 16); data: {settings['episodes']:,} random episodes "
+      f"(paper: 10,000); real score over {settings['real_episodes']} episodes")
+print(f"{'tau':>5} {'dream (here)':>15} {'real (here)':>15}   {'dream (paper)':>14} {'real (paper)':>14}")
+for row in results["rows"]:
+    p = paper.VIZDOOM_TAU_TABLE.get(row["tau"])
+    ours = f"{row['dream_mean']:6.0f} ± {row['dream_std']:<4.0f} {row['real_mean']:6.0f} ± {row['real_std']:<4.0f}"
+    theirs = f"{p[0]:6.0f} ± {p[1]:<4.0f}  {p[2]:6.0f} ± {p[3]:<4.0f}" if p else ""
+    print(f"{row['tau']:>5g} {ours}   {theirs}")
+print(f"wall time of the whole run on 2 shared CPU cores: {results['total_seconds'] / 60:.0f} min")
+
+# %%
+best = max(results["rows"], key=lambda row: row["real_mean"])
+gaps = {row["tau"]: row["dream_mean"] - row["real_mean"] for row in results["rows"]}
+print(f"best real score: tau = {best['tau']:g}, {best['real_mean']:.0f} ± {best['real_std']:.0f} "
+      f"({'above' if best['real_mean'] > takecover.SOLVED else 'below'} the {takecover.SOLVED:.0f} that counts as solved; "
+      f"random policy {random_row['real_mean']:.0f})")
+print("dream score minus real score, by tau: " + ", ".join(f"{t:g}: {g:+.0f}" for t, g in gaps.items()))
+
+# %% [markdown]
+# How dangerous is M's dream? Three policies that see nothing (always left, always stay, always right) die
+# about as soon in the dream as in the game if the dream is as dangerous as the game. Measured now:
+
+# %%
+survival = takecover.fixed_policy_survival(M, starts, tau=1.15, dreams=8 if FAST else 32,
+                                          real_episodes=4 if FAST else 10)
+for row in survival:
+    print(f"{row['policy']:13s} dream (tau 1.15) {row['dream_mean']:6.0f} ± {row['dream_std']:<5.0f} "
+          f"real {row['real_mean']:6.0f} ± {row['real_std']:.0f}")
+
+# %% [markdown]
+# **Reading the measured table.** Two things to look for. First, the paper's cheating at low τ: a dream score
+# at the 2,100 cap with a real score no better than random. Second, whether any temperature *transfers*: a
+# real score well above the random policy's. In the shipped run the first appears clearly and the second
+# does not: every real score stays close to the random policy's, while the dream scores are far higher at
+# every τ. The controllers exploit M everywhere, not only at low temperature.
+#
+# Why, when the paper's τ = 1.15 controller scored 1,092? The printed settings say it: this run had a tenth
+# of the paper's random episodes, trained V on about 5% of the frames the paper's V saw and M for 800
+# optimizer steps, on two shared CPU cores in the wall time printed above. Section 2's reconstructions show the
+# cost: V keeps the room and a fireball that is about to hit, but blurs the monsters and the fireballs far
+# away, so M cannot learn when a fireball is coming, and its done head fires too late: the policies that see
+# nothing above live longer in the dream than in the game. A dream that kills too late is an easy dream, and
+# CMA-ES finds the easiest way through it. And the controllers shown below walk to a side wall, a view that
+# random play (which jitters around the middle of the room) almost never shows V: look at V's view of the
+# real episode in section 2, where a wall close up comes out as a yellowish blur. There V and M are guessing,
+# in the one place C chose to stand. More data, a V trained to the paper's length, more M training, and
+# the paper's iterative loop (collect real episodes with the current controller, retrain M) are the known
+# remedies; notebook 05 measures that loop on CarRacing.
+
+# %% [markdown]
+# <details><summary><b>Question:</b> which column should you trust to choose τ, and why not the other? (click)</summary>
+#
+# The real one, measured on episodes the controller never trained on. The dream score is what C was
+# optimised for: it says how well C exploits M, not how well it plays. In the paper the best dream scores
+# (τ = 0.1 and 0.5) went with the worst real ones. Choosing τ by its real score is still choosing on the
+# evaluation episodes, which is why a careful study would hold out a second set of real episodes for the
+# final number.
+# </details>
+#
+# <details><summary><b>Question:</b> the real scores have a large spread (± several hundred). Why is
+# survival time so noisy, even for one fixed controller? (click)</summary>
+#
+# Where the monsters aim and when they fire is random, and one fireball ends the game. A controller that
+# dodges well most of the time still meets a volley it cannot escape sooner or later: survival times
+# are closer to a geometric distribution (a constant risk per step) than to a bell curve around the mean.
+# </details>
+
+# %% [markdown]
+# ## 4. One controller, in its dream and in reality
+#
+# Left: the real episode from section 2. Right: a dream of the same controller at its own τ, started from
+# the code of the same first frame, decoded by V. In the dream every frame is M's imagination: fireballs
+# appear, fly and hit only if M says so.
+
+# %%
+tau = details["tau"]
+dream = agent.drive_dream(M, params, c_config, torch.as_tensor(real["z"][0]), tau=tau,
+                          max_steps=real_steps, seed=SEED)
+dream_frames = vae.decode_latents(V, dream["z"])
+print(f"real: survived {len(real['rewards'])} steps; dream at tau = {tau:g}: survived {len(dream['rewards'])} steps")
+anim = plots.animate_side_by_side({"real": real["frames"], f"dream, tau = {tau:g}": dream_frames},
+                                  max_frames=40 if FAST else 150)
+HTML(anim.to_jshtml())
+
+# %% [markdown]
+# M's done head, read along the **real** episode: the probability M gave to "the game ends now" at every
+# step. A dream ends when it crosses 0.5. If it stays low right up to the real death, M did not see that
+# fireball coming; if it fires long before, the dream kills C more eagerly than reality does.
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 2.6))
+ax.plot(real["predicted_done"], lw=1)
+ax.axhline(0.5, color="#b91c1c", ls="--", lw=1, label="a dream ends above 0.5")
+ax.set_xlabel("real step")
+ax.set_ylabel("M's P(done)")
+ax.set_ylim(0, 1)
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ## 5. Cheating at low temperature: the fireballs that never come
+#
+# The controller evolved at τ = 0.1 lives in a tame dream. Below, its dream at τ = 0.1 and its real game, side
+# by side, then its survival in many dreams at both temperatures: the same controller, the same M.
+
+# %%
+params01, c_config01, details01 = takecover.load_shipped_controller(0.1)
+real01 = agent.drive_real(agent.WorldModelAgent(V, M, params01, c_config01), seed=settings["eval_seed"],
+                          max_steps=real_steps, env_id=TAKE_COVER)
+dream01 = agent.drive_dream(M, params01, c_config01, torch.as_tensor(real01["z"][0]), tau=0.1,
+                            max_steps=real_steps, seed=SEED)
+anim = plots.animate_side_by_side({"real": real01["frames"], "dream, tau = 0.1": vae.decode_latents(V, dream01["z"])},
+                                  max_frames=40 if FAST else 150)
+HTML(anim.to_jshtml())
+
+# %%
+dreams, dream_steps = (16, 300) if FAST else (64, TAKE_COVER_MAX_STEPS)
+for t in (0.1, 1.15):
+    lived = tau_sweep.dream_score(M, starts, params01, c_config01, t, dreams, dream_steps, seed=SEED)
+    print(f"tau = 0.1 controller in dreams at tau = {t:<4g}: survives {lived.mean():6.0f} ± {lived.std():.0f} steps "
+          f"({dreams} dreams of at most {dream_steps})")
+row01 = next(r for r in results["rows"] if r["tau"] == 0.1)
+print(f"... and in reality (shipped, {row01['real_episodes']} episodes): {row01['real_mean']:.0f} ± {row01['real_std']:.0f}")
+
+# %% [markdown]
+# <details><summary><b>Question:</b> why does a low τ make the dream tame? Nothing in M was trained to be kind. (click)</summary>
+#
+# A fireball appearing is a rare event in any one step: in M's mixture it is a low-weight component. At
+# τ = 0.1 the weights become $\pi_k^{10}$ (normalised), so the likeliest component, "nothing new happens",
+# takes nearly all the mass, and the spread shrinks by $\sqrt{0.1}$. The monsters stop shooting because
+# shooting was never the single likeliest next frame. The paper saw the same: at τ = 0.1 its agent scored
+# a near-perfect 2,100 in the dream and worse than random in reality.
+# </details>
+#
+# <details><summary><b>Question:</b> a controller that moves constantly to one wall and stays there would
+# survive a while in the real game. Would CMA-ES find it in a tame dream? In a wild one? (click)</summary>
+#
+# In a tame dream any policy survives, so there is no pressure towards anything in particular: CMA-ES
+# drifts. In a wilder dream, policies that escape M's fireballs survive longer and are selected. Whether
+# the wall trick works in reality depends on the real monsters' aim; whether it is found depends on
+# whether M's dream pays for it.
+# </details>
+
+# %% [markdown]
+# ## Self-check
+# - [ ] I can name the three differences between Take Cover's world model and CarRacing's (z = 64, LSTM 512,
+#       a done head and no reward head) and the one in C (it reads [z, h, c], one output read in thirds).
+# - [ ] I can say what the dream "pays" when M has no reward head, and why that is Take Cover's real reward.
+# - [ ] I read the measured temperature table and can compare it with the paper's, row by row.
+# - [ ] I saw a dream at τ = 0.1 and can explain why its fireballs never come.
+# - [ ] I know which numbers here were measured by this course and which are the paper's.
+#
+# ## Formulas used
+# | what | formula |
+# |---|---|
+# | C's action | $a = \text{thirds}(\tanh(w \cdot [z, h, c] + b))$; thirds$(x) = -1$ if $x < -\frac13$, $+1$ if $x > \frac13$, else 0 |
+# | C's size | $64 + 512 + 512 = 1{,}088$ weights $+ 1$ bias |
+# | dream return | $\hat{R} = \min(T_\text{done}, 2100)$, $T_\text{done} = $ first $t$ with $\sigma(w_d \cdot h_t + b_d) > 0.5$ |
+# | M's done loss | $-[10\, d_t \log p_t + (1 - d_t) \log(1 - p_t)]$ |
+# | temperature | $\pi_k \propto \pi_k^{1/\tau}$, $\sigma \to \sigma \sqrt{\tau}$ |
+#
+# **Next:** notebook 06 shows a World Model failing on CartPole, and what fixes it.

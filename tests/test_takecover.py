@@ -1,0 +1,185 @@
+"""VizDoom Take Cover (notebook 08): the thirds action, the survival dream, the done-head windows, the real env."""
+
+import numpy as np
+import pytest
+import torch
+
+from wmcourse import controller, dream, envs, mdnrnn
+from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
+
+
+def _doom_m(seed=0, hidden=16, **kw):
+    torch.manual_seed(seed)
+    return MDNRNN(MDNRNNConfig(z_size=4, action_size=1, hidden=hidden, predict_done=True, predict_reward=False, **kw))
+
+
+# --- the paper's Take Cover action: one tanh output read in thirds -----------------------------------------
+
+def test_thirds_reads_left_stay_right():
+    a = np.array([-1.0, -0.34, -0.33, 0.0, 0.33, 0.34, 1.0], np.float32)
+    np.testing.assert_array_equal(envs.thirds(a), [-1, -1, 0, 0, 0, 1, 1])
+    np.testing.assert_array_equal(envs.thirds(torch.from_numpy(a)).numpy(), envs.thirds(a))
+
+
+def test_thirds_controller_squashes_through_tanh_then_thirds():
+    config = controller.ControllerConfig(input_size=2, action_size=1, squash="thirds")
+    params = torch.tensor([[1.0, 0.0, 0.0]])  # a = thirds(tanh(x_0))
+    x = torch.tensor([[[-2.0, 5.0], [-0.3, 5.0], [0.3, -5.0], [0.4, 0.0]]])  # tanh: -0.96, -0.29, 0.29, 0.38
+    np.testing.assert_array_equal(controller.act(params, x, config)[0, :, 0].numpy(), [-1, 0, 0, 1])
+    with pytest.raises(ValueError, match="action_size=1"):
+        controller.ControllerConfig(input_size=2, action_size=3, squash="thirds")
+
+
+def test_take_cover_buttons_press_the_named_button():
+    env = envs.make_env(envs.TAKE_COVER)
+    try:
+        buttons = env.unwrapped.button_map  # vizdoom's Discrete(3): which of (MOVE_LEFT, MOVE_RIGHT) each presses
+        names = [b.name for b in env.unwrapped.game.get_available_buttons()]
+        assert names == ["MOVE_LEFT", "MOVE_RIGHT"]
+        assert list(buttons[envs.TAKE_COVER_BUTTONS[-1]]) == [1, 0]  # left
+        assert list(buttons[envs.TAKE_COVER_BUTTONS[1]]) == [0, 1]   # right
+        assert list(buttons[envs.TAKE_COVER_BUTTONS[0]]) == [0, 0]   # stay
+        obs, _ = env.reset(seed=0)
+        assert obs.shape == envs.DOOM_FRAME_SHAPE and obs.dtype == np.uint8
+        assert envs.preprocess_frames(obs[None]).shape == (1, 64, 64, 3)
+        obs, reward, *_ = env.step(np.array([0.9], np.float32))
+        assert reward == 1.0  # +1 for a step survived
+    finally:
+        env.close()
+
+
+# --- the dream without a reward head pays survival time --------------------------------------------------------
+
+def test_a_dream_without_reward_head_pays_one_per_step_until_done():
+    model = _doom_m()
+    with torch.no_grad():
+        model.done_head.weight.zero_()
+        model.done_head.bias.fill_(-20.0)  # M never says done: every dream lasts max_steps
+    config = controller.ControllerConfig(input_size=4 + 16, action_size=1, squash="thirds")
+    world = dream.BatchedDream(model, torch.randn(5, 4), max_steps=37)
+    returns = dream.rollout_returns(world, torch.zeros(3, config.n_params), config, rollouts=4)
+    torch.testing.assert_close(returns, torch.full((3, 4), 37.0))
+    with torch.no_grad():
+        model.done_head.bias.fill_(20.0)  # M says done at once: one step survived
+    returns = dream.rollout_returns(dream.BatchedDream(model, torch.randn(5, 4), max_steps=37),
+                                    torch.zeros(3, config.n_params), config, rollouts=4)
+    torch.testing.assert_close(returns, torch.ones(3, 4))
+
+
+def test_survival_returns_are_the_lengths_of_the_dreams():
+    """With dreams ending at different steps (and dropped from the batch as they end), each dream's return is
+    its own length: compare with the same dreams played one at a time by drive_dream."""
+    model = _doom_m(seed=1)
+    with torch.no_grad():
+        model.done_head.weight.normal_(0, 5.0)
+        model.done_head.bias.fill_(-1.5)
+    config = controller.ControllerConfig(input_size=4 + 2 * 16, action_size=1, squash="thirds")
+    params = torch.randn(2, config.n_params) * 0.5
+    world = dream.BatchedDream(model, torch.randn(6, 4), tau=1.0, max_steps=200,
+                               generator=torch.Generator().manual_seed(0), include_cell=True)
+    returns = dream.rollout_returns(world, params, config, rollouts=16)
+    assert returns.shape == (2, 16)
+    assert torch.all(returns == returns.round()) and returns.min() >= 1 and returns.max() <= 200
+    assert len(set(returns.flatten().tolist())) > 3, "dreams should end at different steps"
+    from wmcourse import agent
+
+    z0 = torch.randn(4)
+    trip = agent.drive_dream(model, params[0].numpy(), config, z0, max_steps=200, seed=3)
+    one = dream.rollout_returns(dream.BatchedDream(model, z0.view(1, -1), max_steps=200,
+                                                   generator=torch.Generator().manual_seed(3), include_cell=True),
+                                params[:1], config, rollouts=1)
+    assert float(one[0, 0]) == len(trip["rewards"]) == trip["rewards"].sum()
+
+
+def test_the_controller_can_read_the_lstm_cell():
+    model = _doom_m()
+    world = dream.BatchedDream(model, torch.randn(3, 4), include_cell=True)
+    features = world.reset(2)
+    assert world.feature_size == 4 + 2 * 16 == features.shape[1]
+    features, _, _ = world.step(torch.ones(2, 1))
+    torch.testing.assert_close(features[:, 4 + 16:], world.state[1])  # the cell, after h
+    assert dream.BatchedDream(model, torch.randn(3, 4)).feature_size == 4 + 16
+
+
+def test_a_dream_needs_a_done_head_but_no_reward_head():
+    with pytest.raises(ValueError, match="--predict-done"):
+        dream.BatchedDream(MDNRNN(MDNRNNConfig(z_size=4, action_size=1, hidden=8)), torch.zeros(2, 4))
+    dream.BatchedDream(_doom_m(), torch.zeros(2, 4))  # done head only: fine
+
+
+def test_paper_doom_controller_size():
+    # z 64 + h 512 + c 512 inputs, one output: 1,088 weights and a bias (the paper writes 1,088 parameters)
+    assert controller.ControllerConfig(input_size=64 + 512 + 512, action_size=1, squash="thirds").n_params == 1089
+
+
+# --- M's done head sees every episode's last step -------------------------------------------------------------
+
+def test_every_epoch_trains_each_episodes_last_step():
+    data = mdnrnn.synthetic_episodes(12, z_size=3, action_size=1, min_len=40, max_len=400, seed=0)
+    seq_len = 32
+    g = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        ids, starts = mdnrnn.epoch_windows(data, seq_len, g)
+        ends = starts + seq_len
+        for i, T in enumerate(data.lengths.tolist()):
+            assert (ends[ids == i] == max(T, seq_len)).sum() >= 1, f"episode {i} has no window ending at its last step"
+        counts = torch.bincount(ids, minlength=len(data))
+        torch.testing.assert_close(counts, (data.lengths + seq_len - 1) // seq_len)
+    batch = mdnrnn.make_batch(data, ids, starts, seq_len)
+    terminated = data.dones[data.step_offsets + data.lengths - 1]
+    for i in range(len(data)):  # every terminal step is in this epoch's batches
+        assert batch.dones[ids == i].sum() >= 1 if terminated[i] else batch.dones[ids == i].sum() == 0
+
+
+def test_m_without_reward_head_trains_its_done_head():
+    data = mdnrnn.synthetic_episodes(30, z_size=3, action_size=1, min_len=20, max_len=60, seed=1)
+    config = MDNRNNConfig(z_size=3, action_size=1, hidden=16, predict_done=True, seq_len=64, batch_size=10)
+    model, history = mdnrnn.train_mdnrnn(data, config, epochs=2, seed=0, device="cpu", held_out=0.0, progress=False)
+    assert "done_bce" in history[-1] and "reward_mse" not in history[-1]
+    assert model.reward_head is None
+
+
+# --- the shipped Take Cover agent (data/) ------------------------------------------------------------------------
+
+def test_shipped_low_temperature_controller_cheats_its_dream():
+    """The paper's finding, on the shipped artefacts: the controller evolved at tau = 0.1 survives its own tame
+    dream far longer than it survives the real game (measured here, a few dreams and real episodes)."""
+    from wmcourse import evaluate, takecover
+
+    v, m, starts = takecover.load_shipped_models()
+    params, config, _ = takecover.load_shipped_controller(0.1)
+    dreams = tau_sweep_dream(m, starts, params, config, tau=0.1, episodes=8)
+    real = evaluate.evaluate(envs.TAKE_COVER, takecover.shipped_agent(0.1), 4, seed=2_000_000, num_envs=2,
+                             progress=False)
+    assert dreams.mean() > 3 * real.mean, (dreams, real)
+
+
+def tau_sweep_dream(m, starts, params, config, tau, episodes):
+    from wmcourse import tau_sweep
+
+    return tau_sweep.dream_score(m, starts, params, config, tau, episodes, envs.TAKE_COVER_MAX_STEPS, seed=0)
+
+
+def test_shipped_results_hold_the_papers_temperatures_and_a_random_baseline():
+    from wmcourse import takecover
+
+    results = takecover.load_shipped_results()
+    assert sorted(row["tau"] for row in results["rows"]) == [0.1, 0.5, 1.0, 1.15, 1.3]
+    for row in results["rows"] + [results["random"]]:
+        assert row["real_episodes"] == len(row["real_returns"]) >= 100
+        assert np.isclose(np.mean(row["real_returns"]), row["real_mean"], atol=0.1)
+    params, config, details = takecover.load_shipped_controller(1.15)
+    assert config.squash == "thirds" and config.n_params == params.size == 1089 and details["tau"] == 1.15
+
+
+def test_animation_shows_every_sequence_until_the_longest_ends():
+    from wmcourse import plots
+
+    short, long = np.zeros((10, 64, 64, 3), np.uint8), np.full((95, 64, 64, 3), 255, np.uint8)
+    anim = plots.animate_side_by_side({"real": short, "dream": long}, max_frames=20)
+    import re
+
+    drawn = len(re.findall(r"frames\[\d+\] = ", anim.to_jshtml()))
+    assert drawn == 19  # ceil(95 / 20) = 5 steps a frame: 19 frames cover all 95 steps
+    with pytest.raises(ValueError, match=r"\(T, H, W, 3\)"):
+        plots.animate_side_by_side({"real": short[0]})

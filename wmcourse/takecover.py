@@ -1,0 +1,327 @@
+"""The paper's own dream: VizDoom Take Cover, a controller trained only inside M's dream, then played for real.
+
+The same V, M, C and CMA-ES as CarRacing, on the world that gave "World Models" (Ha & Schmidhuber, 2018)
+its title experiment. The paper's appendix, and what this module builds from the package's generic code:
+
+    V  ConvVAE, 64x64 frames (the 240x320 screen resized whole), z = 64        (vae.VAEConfig(z_size=64))
+    M  LSTM of 512 units, 5 Gaussians per latent dimension, predicts z_{t+1} and done, no reward head
+                                                                          (mdnrnn.MDNRNNConfig(...))
+    C  a = thirds(tanh(W [z, h, c] + b)): one output read as left / stay / right   (controller, "thirds")
+    dream  M alone, paying 1 for every step survived, ending when M's done head says P(done) > 0.5
+    score  survival time, capped at 2,100 steps; "solved" is above 750 over 100 real episodes
+
+One command runs it all, resumably (every stage checkpoints, and a stage already finished is skipped):
+
+    python -m wmcourse takecover --out runs/TakeCover
+
+collect random rollouts -> train V -> encode -> train M -> for each tau: evolve C in the dream at tau,
+score it in new dreams and in 100 real episodes -> the temperature table (results.json in --out), with
+the wall time of every stage. `ship` copies the small results into data/ with manifest entries.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import agent, artefacts, controller, evaluate, evolve, mdnrnn, rollouts, tau_sweep, vae
+from .envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
+
+SOLVED = 750.0  # the task's threshold: mean survival over 100 real episodes
+COMMAND = "python -m wmcourse takecover --out runs/TakeCover"
+SHIP_COMMAND = "python -m wmcourse takecover --out runs/TakeCover --ship data"
+
+
+@dataclass(frozen=True)
+class TakeCoverConfig:
+    """The shipped run's settings. Where they differ from the paper's, the paper's value is in the comment."""
+
+    episodes: int = 1000            # random rollouts (paper: 10,000)
+    episodes_per_shard: int = 50
+    vae_steps: int = 1000           # batches of 100 frames: 100,000 frames, under half an epoch here (paper: 1 epoch)
+    z_size: int = 64
+    hidden: int = 512
+    mdnrnn_epochs: int = 20         # paper: 20
+    mdnrnn_seq_len: int = 256       # windows of 256 steps (random episodes are 60-700 steps long)
+    mdnrnn_batch: int = 25          # paper: 100; with a tenth of its data, 4x more optimizer steps (800 in all)
+    taus: tuple[float, ...] = (1.15, 0.1, 1.0, 1.3, 0.5)  # the paper's table, most telling first
+    population: int = 16            # paper: 64
+    rollouts: int = 8               # dreams per candidate (paper: 16)
+    generations: int = 30           # paper: until the score stopped improving
+    sigma_init: float = 0.1
+    max_steps: int = TAKE_COVER_MAX_STEPS  # 2,100, in the dream and in reality
+    dream_episodes: int = 128       # new dreams that score each final controller
+    real_episodes: int = 100        # real episodes that score each controller (paper: 100)
+    eval_seed: int = 1_000_000      # real evaluation seeds, far from the collection's
+    num_envs: int = 2
+    threads: int = 1                # on a shared 2-core machine one thread ran the VAE 10x faster than two
+    workers: int = 3                # temperatures evolved and scored at once, one process each
+    seed: int = 0
+
+
+def _paths(out: Path) -> dict[str, Path]:
+    return {"rollouts": out / "rollouts", "vae": out / "vae_z64.pt", "encoded": out / "encoded",
+            "mdnrnn": out / "mdnrnn.pt", "results": out / "results.json"}
+
+
+def controller_path(out: Path, tau: float) -> Path:
+    return Path(out) / f"controller_tau{tau:g}.npz"
+
+
+def mdnrnn_config(c: TakeCoverConfig) -> mdnrnn.MDNRNNConfig:
+    """The paper's Doom M: z 64, one action, LSTM 512, done head (weighted x10), no reward head."""
+    return mdnrnn.MDNRNNConfig(z_size=c.z_size, action_size=1, hidden=c.hidden, seq_len=c.mdnrnn_seq_len,
+                               batch_size=c.mdnrnn_batch, predict_done=True, predict_reward=False)
+
+
+MODEL_KEYS = ("episodes", "episodes_per_shard", "vae_steps", "z_size", "hidden", "mdnrnn_epochs", "mdnrnn_seq_len",
+              "mdnrnn_batch", "seed")  # what V and M depend on; the rest matters only to C and its scores
+
+
+def _load_results(path: Path, config: TakeCoverConfig) -> dict:
+    """The results so far; settings may change only where no finished stage depends on them."""
+    results = json.loads(path.read_text()) if path.exists() else {}
+    settings = json.loads(json.dumps(asdict(config)))
+    old = results.get("config", settings)
+    changed = [k for k in settings if old.get(k) != settings[k]]
+    controllers_made = any(k.startswith("evolve") for k in results.get("stages", {}))
+    if any(k in MODEL_KEYS for k in changed) or (changed and controllers_made):
+        raise ValueError(f"{path} was made with other settings ({', '.join(changed)} differ): delete it or use "
+                         "another --out.")
+    kept = {k: results[k] for k in ("controllers_wall_seconds", "notes") if k in results}
+    return {"env": TAKE_COVER, "command": COMMAND, "config": settings, "stages": results.get("stages", {}),
+            "rows": results.get("rows", []), "random": results.get("random"), **kept}
+
+
+def _save(path: Path, results: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n")
+    tmp.replace(path)
+
+
+def _stage(results: dict, path: Path, name: str, work) -> None:
+    """Run one stage unless results say it finished; record its wall time (summed over resumed runs)."""
+    stage = results["stages"].get(name, {"seconds": 0.0, "done": False})
+    if stage["done"]:
+        return
+    print(f"== {name}", flush=True)
+    start = time.perf_counter()
+    work()
+    stage = {"seconds": round(stage["seconds"] + time.perf_counter() - start, 1), "done": True}
+    results["stages"][name] = stage
+    _save(path, results)
+
+
+def run(out: str | Path = "runs/TakeCover", config: TakeCoverConfig = TakeCoverConfig()) -> dict:
+    """Every stage, resumably; returns the results (also written to out/results.json)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    p = _paths(out)
+    results = _load_results(p["results"], config)
+    torch.set_num_threads(config.threads)
+    c = config
+
+    _stage(results, p["results"], "collect", lambda: rollouts.collect(
+        TAKE_COVER, c.episodes, p["rollouts"], num_envs=1, policy="random", seed=c.seed,
+        episodes_per_shard=c.episodes_per_shard))
+    _stage(results, p["results"], "train-vae", lambda: vae.train_vae(
+        p["rollouts"], vae.VAEConfig(z_size=c.z_size), p["vae"], steps=c.vae_steps, seed=c.seed,
+        threads=c.threads))
+    _stage(results, p["results"], "encode", lambda: vae.encode_rollouts(vae.load_vae(p["vae"]), p["rollouts"],
+                                                                         p["encoded"]))
+    _stage(results, p["results"], "train-mdnrnn", lambda: mdnrnn.train_mdnrnn(
+        p["encoded"], mdnrnn_config(c), p["mdnrnn"], epochs=c.mdnrnn_epochs, seed=c.seed, device="cpu"))
+    _stage(results, p["results"], "random-policy", lambda: results.update(random=_real_row(
+        evaluate.evaluate(TAKE_COVER, None, c.real_episodes, seed=c.eval_seed, num_envs=c.num_envs))))
+
+    todo = [tau for tau in c.taus if not any(row["tau"] == tau for row in results["rows"])]
+    if todo:
+        print(f"== controllers for tau in {todo}, {min(c.workers, len(todo))} at a time", flush=True)
+        start = time.perf_counter()
+        for row in _map(_tau_row, [(str(out), tau, c) for tau in todo], c.workers):
+            results["rows"].append(row)
+            results["stages"][f"evolve tau {row['tau']:g}"] = {"seconds": row["evolve_seconds"], "done": True}
+            _save(p["results"], results)
+            print(f"tau {row['tau']:g}: dream {row['dream_mean']:.0f} +- {row['dream_std']:.0f}, "
+                  f"real {row['real_mean']:.0f} +- {row['real_std']:.0f}", flush=True)
+        results["controllers_wall_seconds"] = round(results.get("controllers_wall_seconds", 0.0)
+                                                    + time.perf_counter() - start, 1)
+    results["rows"].sort(key=lambda row: c.taus.index(row["tau"]) if row["tau"] in c.taus else len(c.taus))
+    sequential = [s["seconds"] for name, s in results["stages"].items() if not name.startswith("evolve")]
+    results["total_seconds"] = round(sum(sequential) + results.get("controllers_wall_seconds", 0.0), 1)
+    _save(p["results"], results)
+    return results
+
+
+def _map(function, arguments: list[tuple], workers: int):
+    """function(*a) for each a, in `workers` processes (results as they finish), or in this one when workers is 1."""
+    if workers <= 1:
+        for a in arguments:
+            yield function(*a)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(min(workers, len(arguments)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        for future in as_completed([pool.submit(function, *a) for a in arguments]):
+            yield future.result()
+
+
+def _tau_row(out: str, tau: float, c: TakeCoverConfig) -> dict:
+    """Evolve C in the dream at tau (resumable), then score it in new dreams and in real episodes: one table row."""
+    torch.set_num_threads(c.threads)
+    out = Path(out)
+    p = _paths(out)
+    model, v = mdnrnn.load_mdnrnn(p["mdnrnn"]), vae.load_vae(p["vae"])
+    starts = agent.start_latents(mdnrnn.load_encoded(p["encoded"]))
+    start = time.perf_counter()
+    _evolve(model, starts, tau, out, c)
+    row = {"tau": tau, "evolve_seconds": round(time.perf_counter() - start, 1)}
+    params, cc, details = controller.load_controller(controller_path(out, tau))
+    start = time.perf_counter()
+    dreams = tau_sweep.dream_score(model, starts, params, cc, tau, c.dream_episodes, c.max_steps, seed=c.seed + 1)
+    row.update(dream_mean=float(dreams.mean()), dream_std=float(dreams.std()), dream_episodes=len(dreams),
+               dream_seconds=round(time.perf_counter() - start, 1))
+    real = evaluate.evaluate(TAKE_COVER, agent.WorldModelAgent(v, model, params, cc), c.real_episodes,
+                             seed=c.eval_seed, num_envs=c.num_envs, progress=False)
+    row.update(_real_row(real), generations=len(details["history"]))
+    return row
+
+
+def _real_row(result: evaluate.EvalResult) -> dict:
+    return {"real_mean": result.mean, "real_std": result.std, "real_episodes": len(result.returns),
+            "real_returns": result.returns.round(1).tolist(), "real_seconds": round(result.seconds, 1)}
+
+
+def _evolve(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float, out: Path, c: TakeCoverConfig) -> None:
+    settings = evolve.EvolveConfig(population=c.population, rollouts=c.rollouts, sigma_init=c.sigma_init,
+                                   generations=c.generations, seed=c.seed)
+    path = controller_path(out, tau)
+    result, cc = evolve.evolve_in_dream(model, starts, settings, tau, c.max_steps, checkpoint=str(path) + ".es.pkl",
+                                        squash="thirds", include_cell=True)
+    controller.save_controller(path, result.best_params, cc, history=result.history, tau=tau)
+
+
+# --- shipping the results (data/) and loading them (notebook 08, tests) -----------------------------------
+
+RESULTS_NAME = "takecover_results.json"
+VAE_NAME = "vae_takecover_z64.pt"
+MDNRNN_NAME = "mdnrnn_takecover.pt"
+START_NAME = "takecover_start_z.npy"
+
+
+def shipped_controller_name(tau: float) -> str:
+    return f"controller_takecover_tau{tau:g}.npz"
+
+
+def ship(out: str | Path, folder: str | Path | None = None, start_latents: int = 64) -> list[Path]:
+    """Copy the run's small results into data/ (V and M in float16) and record them in the manifest."""
+    out, folder = Path(out), Path(folder or artefacts.data_dir())
+    p = _paths(out)
+    results = json.loads(p["results"].read_text())
+    seed = results["config"]["seed"]
+    table = {str(r["tau"]): {"dream_mean": round(r["dream_mean"], 1), "real_mean": round(r["real_mean"], 1)}
+             for r in results["rows"]}
+    shipped = []
+    target = folder / RESULTS_NAME
+    shutil.copyfile(p["results"], target)
+    artefacts.record(target, SHIP_COMMAND, seed, {"rows": table, "random_real_mean": round(results["random"]["real_mean"], 1),
+                                                  "total_minutes": round(results.get("total_seconds", 0) / 60, 1)}, folder)
+    shipped.append(target)
+    target = folder / VAE_NAME
+    vae.save_vae(vae.load_vae(p["vae"]), target, half=True)
+    artefacts.record(target, SHIP_COMMAND, seed, {"z_size": results["config"]["z_size"],
+                                                  "frames_trained_on": rollouts.count_frames(p["rollouts"])}, folder)
+    shipped.append(target)
+    model = mdnrnn.load_mdnrnn(p["mdnrnn"])
+    target = folder / MDNRNN_NAME
+    mdnrnn.save_mdnrnn(model.half(), target, history=torch.load(p["mdnrnn"], weights_only=True)["history"], seed=seed)
+    artefacts.record(target, SHIP_COMMAND, seed, {"parameters": mdnrnn.parameter_count(model),
+                                                  "paper_parameter_count": mdnrnn.paper_parameter_count(model.config)},
+                     folder)
+    shipped.append(target)
+    starts = agent.start_latents(mdnrnn.load_encoded(p["encoded"]))[:start_latents]
+    target = folder / START_NAME
+    np.save(target, starts.numpy().astype(np.float32))
+    artefacts.record(target, SHIP_COMMAND, seed, {"start_latents": len(starts)}, folder)
+    shipped.append(target)
+    for row in results["rows"]:
+        target = folder / shipped_controller_name(row["tau"])
+        shutil.copyfile(controller_path(out, row["tau"]), target)
+        artefacts.record(target, SHIP_COMMAND, seed, {"tau": row["tau"], "dream_mean": round(row["dream_mean"], 1),
+                                                      "real_mean": round(row["real_mean"], 1),
+                                                      "real_episodes": row["real_episodes"]}, folder)
+        shipped.append(target)
+    return shipped
+
+
+def load_shipped_results() -> dict:
+    """The measured temperature table (data/takecover_results.json), rows sorted by tau."""
+    results = json.loads(artefacts.require(RESULTS_NAME, SHIP_COMMAND).read_text())
+    results["rows"] = sorted(results["rows"], key=lambda row: row["tau"])
+    return results
+
+
+def load_shipped_models() -> tuple[vae.ConvVAE, mdnrnn.MDNRNN, torch.Tensor]:
+    """The shipped V, M (float32, eval mode) and real start latents (N, 64) of Take Cover."""
+    v = vae.load_vae(artefacts.require(VAE_NAME, SHIP_COMMAND))
+    m = mdnrnn.load_mdnrnn(artefacts.require(MDNRNN_NAME, SHIP_COMMAND)).float()
+    starts = torch.from_numpy(np.load(artefacts.require(START_NAME, SHIP_COMMAND)))
+    return v, m, starts
+
+
+def load_shipped_controller(tau: float = 1.15) -> tuple[np.ndarray, controller.ControllerConfig, dict]:
+    """The controller evolved in the dream at temperature tau (one of the table's)."""
+    return controller.load_controller(artefacts.require(shipped_controller_name(tau), SHIP_COMMAND))
+
+
+def shipped_agent(tau: float = 1.15) -> agent.WorldModelAgent:
+    """V, M and the controller evolved at tau, ready to play the real Take Cover."""
+    v, m, _ = load_shipped_models()
+    params, config, _ = load_shipped_controller(tau)
+    return agent.WorldModelAgent(v, m, params, config)
+
+
+# --- fixed policies: how hard is the dream compared with the game? -----------------------------------------------
+
+class ConstantPolicy:
+    """The same action every step (-1 left, 0 stay, +1 right): an evaluate.Policy for the real game."""
+
+    def __init__(self, action: float):
+        self.action = float(action)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return np.full((len(obs), 1), self.action, np.float32)
+
+    def reset(self, done: np.ndarray) -> None:
+        pass
+
+
+def constant_controller(action: float, z_size: int = 64, hidden: int = 512) -> tuple[np.ndarray, controller.ControllerConfig]:
+    """A Take Cover controller that ignores what it sees and always takes `action`: zero weights, bias 5 * action
+    (tanh(5) = 0.9999 lies in the right third, tanh(0) = 0 in the middle one)."""
+    config = controller.ControllerConfig(input_size=z_size + 2 * hidden, action_size=1, squash="thirds")
+    params = np.zeros(config.n_params, np.float32)
+    params[-1] = 5.0 * action
+    return params, config
+
+
+def fixed_policy_survival(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float = 1.15, dreams: int = 32,
+                          real_episodes: int = 10, max_steps: int = TAKE_COVER_MAX_STEPS,
+                          seed: int = 3_000_000) -> list[dict]:
+    """Steps survived by the three constant policies (left, stay, right) in M's dream at tau and in the real game:
+    a policy that sees nothing should die about as soon in both, if the dream is as dangerous as the game."""
+    rows = []
+    for action, name in ((-1.0, "always left"), (0.0, "always stay"), (1.0, "always right")):
+        params, config = constant_controller(action, model.config.z_size, model.config.hidden)
+        dream = tau_sweep.dream_score(model, starts, params, config, tau, dreams, max_steps, seed=0)
+        real = evaluate.evaluate(TAKE_COVER, ConstantPolicy(action), real_episodes, seed=seed, progress=False)
+        rows.append({"policy": name, "dream_mean": float(dream.mean()), "dream_std": float(dream.std()),
+                     "real_mean": real.mean, "real_std": real.std})
+    return rows
