@@ -12,10 +12,9 @@ BUILD = Path(os.environ["WMCOURSE_SITE_BUILD"])
 
 project = "World Models, built and measured"
 author = "the World Models course"
-copyright = "the World Models course; the paper: Ha & Schmidhuber (2018), World Models"
+copyright = "the World Models course"
 extensions = ["myst_nb", "course_site"]
 exclude_patterns = ["**/.ipynb_checkpoints"]
-suppress_warnings = ["myst.header"]  # notebooks number their sections by topic, not by strict heading levels
 
 # The notebooks' jupytext sources are the pages; myst-nb executes them through jupyter-cache (the cache lives in
 # the build folder) and fails the build on a cell that raises.
