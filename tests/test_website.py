@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import http.server
+import importlib.util
 import json
 import os
 import queue
@@ -34,10 +35,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "website"))
 
-import build as site_build  # noqa: E402  (website/build.py)
-import course_site  # noqa: E402  (website/course_site.py)
+
+def _load(name: str, path: Path):
+    """Import a file of website/ under a name of its own (website/build.py is no `build` package)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+site_build = _load("wmcourse_site_build", ROOT / "website" / "build.py")
+course_site = _load("wmcourse_course_site", ROOT / "website" / "course_site.py")
 
 CHROMIUM = Path(os.environ.get("WMCOURSE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
