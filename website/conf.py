@@ -23,7 +23,8 @@ nb_execution_mode = "cache"
 nb_execution_cache_path = str(BUILD / "cache")
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
-nb_execution_timeout = 1800  # one cell, in seconds; full mode trains small models for a minute or two
+# one cell, in seconds: fast mode as nbval's --nbval-cell-timeout in `make test`; full mode trains for minutes
+nb_execution_timeout = 600 if os.environ.get("WMCOURSE_FAST", "0") not in ("", "0") else 1800
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_dmath_double_inline = True  # $$...$$ inside a paragraph or list item, as JupyterLab renders it
