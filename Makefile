@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install notebooks clean slides slides-pdf browser
+.PHONY: lab test install notebooks clean slides slides-pdf browser site
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || { py=$$(sh scripts/find_python.sh $(PYTHON)) && echo "making $(VENV) with $$py" \
@@ -51,6 +51,11 @@ slides: $(STAMP) $(NODE_STAMP)
 slides-pdf: slides browser
 	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} node_modules/.bin/marp --config-file marp.config.mjs --pdf \
 		slides/[0-9][0-9]_*.md
+
+# The course website (Sphinx, myst-nb, sphinx-book-theme): every notebook executed in full mode, its decks linked;
+# open build/site/full/html/index.html. Executed notebooks are cached in build/site/full/cache (website/build.py).
+site: $(STAMP) $(NODE_STAMP) slides
+	$(BIN)/python website/build.py --reuse-decks
 
 # Regenerate every notebook's .ipynb from its .py source (the .py is what you edit).
 notebooks: $(STAMP)
