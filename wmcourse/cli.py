@@ -38,14 +38,24 @@ def _cmd_bench(args: argparse.Namespace) -> None:
 
 
 def _cmd_collect(args: argparse.Namespace) -> None:
-    from . import rollouts
+    import time
+    from pathlib import Path
+
+    from . import backend, rollouts
 
     out = args.out or f"runs/{args.env}/rollouts"
+    before = rollouts.count_frames(out) if any(Path(out).glob(rollouts.SHARD_PATTERN)) else 0
+    start = time.perf_counter()
     paths = rollouts.collect(args.env, args.episodes, out, num_envs=args.num_envs, policy=args.policy, seed=args.seed,
-                             episodes_per_shard=args.episodes_per_shard, max_steps=args.max_steps)
+                             episodes_per_shard=args.episodes_per_shard, max_steps=args.max_steps,
+                             backend=backend.make_backend(args.backend, args.workers, args.address))
+    seconds = time.perf_counter() - start
     returns, lengths = rollouts.episode_returns(out)
     print(f"{len(returns)} episodes in {len(paths)} shards in {out}: {lengths.sum():,} steps, "
           f"length {lengths.mean():.0f}, return {returns.mean():.1f} +- {returns.std():.1f}")
+    if lengths.sum() > before:
+        print(f"this run: {lengths.sum() - before:,} real steps in {seconds:.1f} s, "
+              f"{(lengths.sum() - before) / seconds:.1f} real steps/s ({args.backend} backend)")
 
 
 def _cmd_train_vae(args: argparse.Namespace) -> None:
@@ -128,6 +138,37 @@ def _cmd_eval_agent(args: argparse.Namespace) -> None:
                       "episodes": len(result.returns), "returns": result.returns.round(2).tolist()}))
 
 
+def _cmd_evolve_real(args: argparse.Namespace) -> None:
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from . import backend, controller, real_es
+
+    start, config, _ = controller.load_controller(args.controller)
+    settings = real_es.RealESConfig(population=args.population, rollouts=args.rollouts, sigma_init=args.sigma_init,
+                                    generations=args.generations, max_steps=args.max_steps, seed=args.seed)
+    run_dir = Path(args.out).with_suffix(".real_es")
+    print(f"CMA-ES in real {real_es.ENV_ID} from {args.controller}: population {args.population} x {args.rollouts} "
+          f"real episodes a generation, {args.backend} backend; run kept in {run_dir} (rerun the command to resume)")
+    mean, history = real_es.evolve_real(start, config, args.vae, args.mdnrnn, run_dir, settings,
+                                        backend.make_backend(args.backend, args.workers, args.address))
+    controller.save_controller(args.out, mean, config, history=history, start=args.controller, vae=args.vae,
+                               mdnrnn=args.mdnrnn, settings=asdict(settings))
+    results = {"controller": args.out, "start": args.controller, "vae": args.vae, "mdnrnn": args.mdnrnn,
+               "backend": args.backend, "settings": asdict(settings), "history": history,
+               "total_real_steps": history[-1]["total_real_steps"] if history else 0}
+    Path(args.out).with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    last = history[-1]
+    measured = [h for h in history if h["real_steps_per_s"]]
+    print(f"saved {args.out} and {Path(args.out).with_suffix('.json')}: generation {last['generation']}, real score "
+          f"best {last['best']:.1f}, mean {last['mean']:.1f}; {last['total_real_steps']:,} real steps in all")
+    if measured:
+        steps = sum(h["real_steps"] for h in measured)
+        seconds = sum(h["seconds"] for h in measured)
+        print(f"this run: {steps:,} real steps in {seconds:.1f} s, {steps / seconds:.1f} real steps/s "
+              f"({args.backend} backend)")
+
+
 def _cmd_tau_sweep(args: argparse.Namespace) -> None:
     from . import tau_sweep
 
@@ -195,6 +236,15 @@ def _cmd_cartpole(args: argparse.Namespace) -> None:
     print(f"wrote {args.out} and its checkpoints beside it ({results['seconds']:.0f} s)")
 
 
+def _add_backend_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default="local", choices=["local", "ray"],
+                   help="local: this machine's processes; ray: Ray tasks (pip install -e .[cluster])")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local: worker processes (default 1, in this process); ray: CPUs of a local Ray instance")
+    p.add_argument("--address", default=None,
+                   help="ray: an existing cluster ('auto' on a node of it, or ray://HOST:10001); default: start a local one")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m wmcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -228,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-steps", type=int, default=None, help="cut episodes at this length (quick tests)")
     p.add_argument("--episodes-per-shard", type=int, default=None)
+    _add_backend_arguments(p)
     p.set_defaults(run=_cmd_collect)
 
     from .vae import VAEConfig  # the paper's values, as defaults
@@ -310,6 +361,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-envs", type=int, default=2)
     p.add_argument("--seed", type=int, default=1000, help="track seeds: keep them apart from the training data's")
     p.set_defaults(run=_cmd_eval_agent)
+
+    from .real_es import RealESConfig
+
+    r = RealESConfig()
+    p = sub.add_parser("evolve-real", help="CMA-ES with every candidate scored in the REAL environment, from a starting "
+                                           "controller (the paper's recipe; resumable; --backend ray for a cluster)")
+    p.add_argument("--controller", default="data/controller_carracing_iter2.npz", help="where the search starts")
+    p.add_argument("--vae", default="data/vae_carracing_z32.pt")
+    p.add_argument("--mdnrnn", default="data/mdnrnn_carracing_iter2.pt")
+    p.add_argument("--out", default="runs/CarRacing-v3/controller_real.npz",
+                   help="the controller (the search mean); a .json with every generation's scores and real steps "
+                        "beside it; the run's state in a .real_es folder beside it")
+    p.add_argument("--generations", type=int, default=r.generations, help="the paper: about 1,800")
+    p.add_argument("--population", type=int, default=r.population)
+    p.add_argument("--rollouts", type=int, default=r.rollouts, help="real episodes per candidate, every generation")
+    p.add_argument("--sigma-init", type=float, default=r.sigma_init)
+    p.add_argument("--max-steps", type=int, default=r.max_steps)
+    p.add_argument("--seed", type=int, default=0)
+    _add_backend_arguments(p)
+    p.set_defaults(run=_cmd_evolve_real)
 
     from .tau_sweep import TauSweepConfig
 
