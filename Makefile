@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install notebooks clean slides slides-pdf browser
+.PHONY: lab test install cluster notebooks clean slides slides-pdf browser
 
 $(STAMP): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed: install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -13,6 +13,15 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+
+# The optional cluster extra (Ray, wmcourse.backend), pinned in requirements-cluster.txt: tested by make test.
+CLUSTER_STAMP := $(VENV)/.installed-cluster
+
+$(CLUSTER_STAMP): requirements-cluster.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-cluster.txt
+	touch $(CLUSTER_STAMP)
+
+cluster: $(CLUSTER_STAMP)
 
 # Slides and browser tests: the Marp CLI pinned in package-lock.json (npm ci), and Debian's Chromium with a
 # Chinese font (installed as root when missing: CI runs as root). Without npm, the slide tests are skipped.
@@ -34,7 +43,7 @@ install: $(STAMP) $(NODE_STAMP) browser
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-test: install
+test: install cluster
 	WMCOURSE_FAST=1 MPLBACKEND=Agg SDL_VIDEODRIVER=dummy $(BIN)/python -m pytest tests notebooks \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 --timeout=900 -v --durations=15
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -36,10 +37,9 @@ class Backend(Protocol):
 
 
 def _one_thread() -> None:
-    """Each worker is one core: torch's own thread pool would only fight the other workers for it."""
-    import torch
-
-    torch.set_num_threads(1)
+    """Each worker is one core: torch's own thread pool would only fight the other workers for it.
+    (Set before torch is imported in the fresh worker process, which then starts one thread.)"""
+    os.environ["OMP_NUM_THREADS"] = "1"
 
 
 @dataclass(frozen=True)
