@@ -107,4 +107,5 @@ def test_evolve_real_command_writes_the_controller_and_every_real_step(tiny_worl
     assert results["total_real_steps"] == results["history"][0]["real_steps"] == 2 * 2 * 10
     params, loaded, details = controller.load_controller(out)
     assert loaded == config and params.shape == (config.n_params,) and details["history"] == results["history"]
-    assert "real steps/s (local backend)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "40 real steps in" in printed and "real steps per CPU-second (local backend, 1 worker(s))" in printed

@@ -97,7 +97,8 @@ class RayBackend:
     max_retries: int = 3
     in_flight: int | None = None
 
-    def _ray(self):
+    def connect(self):
+        """Start (or join) Ray now rather than at the first map; returns the ray module."""
         try:
             import ray
         except ImportError as exc:
@@ -109,7 +110,7 @@ class RayBackend:
         return ray
 
     def map(self, function: Callable[[Any], Any], items: Sequence[Any], cpus: int = 1) -> Iterator[tuple[int, Any]]:
-        ray = self._ray()
+        ray = self.connect()
         task = ray.remote(num_cpus=cpus, max_retries=self.max_retries)(function)
         window = self.in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
         pending: dict[Any, int] = {}

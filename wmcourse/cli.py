@@ -41,21 +41,21 @@ def _cmd_collect(args: argparse.Namespace) -> None:
     import time
     from pathlib import Path
 
-    from . import backend, rollouts
+    from . import rollouts
 
     out = args.out or f"runs/{args.env}/rollouts"
+    chosen = _backend(args)
     before = rollouts.count_frames(out) if any(Path(out).glob(rollouts.SHARD_PATTERN)) else 0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     paths = rollouts.collect(args.env, args.episodes, out, num_envs=args.num_envs, policy=args.policy, seed=args.seed,
                              episodes_per_shard=args.episodes_per_shard, max_steps=args.max_steps,
-                             backend=backend.make_backend(args.backend, args.workers, args.address))
-    seconds = time.perf_counter() - start
+                             backend=chosen)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     returns, lengths = rollouts.episode_returns(out)
     print(f"{len(returns)} episodes in {len(paths)} shards in {out}: {lengths.sum():,} steps, "
           f"length {lengths.mean():.0f}, return {returns.mean():.1f} +- {returns.std():.1f}")
     if lengths.sum() > before:
-        print(f"this run: {lengths.sum() - before:,} real steps in {seconds:.1f} s, "
-              f"{(lengths.sum() - before) / seconds:.1f} real steps/s ({args.backend} backend)")
+        _print_rate(args, lengths.sum() - before, seconds, cpu)
 
 
 def _cmd_train_vae(args: argparse.Namespace) -> None:
@@ -139,10 +139,11 @@ def _cmd_eval_agent(args: argparse.Namespace) -> None:
 
 
 def _cmd_evolve_real(args: argparse.Namespace) -> None:
+    import time
     from dataclasses import asdict
     from pathlib import Path
 
-    from . import backend, controller, real_es
+    from . import controller, real_es
 
     start, config, _ = controller.load_controller(args.controller)
     settings = real_es.RealESConfig(population=args.population, rollouts=args.rollouts, sigma_init=args.sigma_init,
@@ -150,8 +151,10 @@ def _cmd_evolve_real(args: argparse.Namespace) -> None:
     run_dir = Path(args.out).with_suffix(".real_es")
     print(f"CMA-ES in real {real_es.ENV_ID} from {args.controller}: population {args.population} x {args.rollouts} "
           f"real episodes a generation, {args.backend} backend; run kept in {run_dir} (rerun the command to resume)")
-    mean, history = real_es.evolve_real(start, config, args.vae, args.mdnrnn, run_dir, settings,
-                                        backend.make_backend(args.backend, args.workers, args.address))
+    chosen = _backend(args)
+    cpu = time.process_time()
+    mean, history = real_es.evolve_real(start, config, args.vae, args.mdnrnn, run_dir, settings, chosen)
+    cpu = time.process_time() - cpu
     controller.save_controller(args.out, mean, config, history=history, start=args.controller, vae=args.vae,
                                mdnrnn=args.mdnrnn, settings=asdict(settings))
     results = {"controller": args.out, "start": args.controller, "vae": args.vae, "mdnrnn": args.mdnrnn,
@@ -163,10 +166,7 @@ def _cmd_evolve_real(args: argparse.Namespace) -> None:
     print(f"saved {args.out} and {Path(args.out).with_suffix('.json')}: generation {last['generation']}, real score "
           f"best {last['best']:.1f}, mean {last['mean']:.1f}; {last['total_real_steps']:,} real steps in all")
     if measured:
-        steps = sum(h["real_steps"] for h in measured)
-        seconds = sum(h["seconds"] for h in measured)
-        print(f"this run: {steps:,} real steps in {seconds:.1f} s, {steps / seconds:.1f} real steps/s "
-              f"({args.backend} backend)")
+        _print_rate(args, sum(h["real_steps"] for h in measured), sum(h["seconds"] for h in measured), cpu)
 
 
 def _cmd_tau_sweep(args: argparse.Namespace) -> None:
@@ -234,6 +234,29 @@ def _cmd_cartpole(args: argparse.Namespace) -> None:
     results = ce.run_experiment(config, out=args.out, record=not args.no_record)
     print(ce.format_table(results))
     print(f"wrote {args.out} and its checkpoints beside it ({results['seconds']:.0f} s)")
+
+
+def _print_rate(args: argparse.Namespace, steps: int, seconds: float, cpu_seconds: float) -> None:
+    """Real steps per second of wall time; with one local worker (all in this process) also per CPU-second,
+    what a core-hour buys, less sensitive than wall time to other programs sharing the machine."""
+    line = f"this run: {steps:,} real steps in {seconds:.1f} s, {steps / seconds:.1f} real steps/s"
+    if args.backend == "local" and (args.workers or 1) == 1:
+        line += f"; {cpu_seconds:.1f} s of CPU, {steps / cpu_seconds:.1f} real steps per CPU-second"
+    print(line + f" ({args.backend} backend, {args.workers or 1} worker(s))")
+
+
+def _backend(args: argparse.Namespace):
+    """The backend the command line asked for; Ray is started here, so its start-up is not counted in steps/s."""
+    import time
+
+    from . import backend
+
+    chosen = backend.make_backend(args.backend, args.workers, args.address)
+    if isinstance(chosen, backend.RayBackend):
+        start = time.perf_counter()
+        ray = chosen.connect()
+        print(f"Ray: {ray.cluster_resources().get('CPU', 0):.0f} CPUs, ready in {time.perf_counter() - start:.1f} s")
+    return chosen
 
 
 def _add_backend_arguments(p: argparse.ArgumentParser) -> None:
