@@ -1,6 +1,7 @@
 # The course's two commands:  make lab  (open the course)  and  make test  (run every test and notebook).
 # Both install what is missing into .venv first, from the pinned requirements.txt.
-PYTHON ?= python3.11
+# The Python that makes .venv: the first of python3.11, 3.12, 3.13, python3 (scripts/find_python.sh), or make PYTHON=...
+PYTHON ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -8,10 +9,11 @@ STAMP  := $(VENV)/.installed
 .PHONY: lab test install cluster notebooks clean slides slides-pdf browser
 
 $(STAMP): requirements.txt pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed: install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { py=$$(sh scripts/find_python.sh $(PYTHON)) && echo "making $(VENV) with $$py" \
+		&& $$py -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m wmcourse.lab --install-settings
 	touch $(STAMP)
 
 # The optional cluster extra (Ray, wmcourse.backend), pinned in requirements-cluster.txt: tested by make test.
@@ -40,8 +42,10 @@ browser:
 
 install: $(STAMP) $(NODE_STAMP) browser
 
+# JupyterLab on notebook 00, as root too; without a display it prints the address and how to tunnel to it.
+# Options: make lab LAB_ARGS="--port 8890 --ip 0.0.0.0 --no-browser" (tests/test_lab.py runs this target).
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/python -m wmcourse.lab $(LAB_ARGS)
 
 test: install cluster
 	WMCOURSE_FAST=1 MPLBACKEND=Agg SDL_VIDEODRIVER=dummy $(BIN)/python -m pytest tests notebooks \

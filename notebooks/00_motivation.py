@@ -42,7 +42,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from wmcourse import benchmark, checkers, envs, evaluate, plots
+from wmcourse import benchmark, checkers, envs, evaluate, paper, plots
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer episodes, same code
@@ -67,11 +67,19 @@ plots.draw_vmc()
 plt.show()
 
 # %% [markdown]
-# - **V** (a variational autoencoder) squeezes each 64×64 colour frame into a short code $z_t$ of 32 numbers.
-# - **M** (an LSTM with a mixture-density output, the MDN-RNN) keeps a memory $h_t$ and predicts a
-#   *distribution* over the next code $z_{t+1}$, given the action.
-# - **C** is tiny on purpose: one linear layer, $a_t = \tanh(W [z_t, h_t] + b)$, trained without gradients by
-#   an evolution strategy (CMA-ES).
+# - **V** (a [variational autoencoder](../docs/glossary.md#vae)) squeezes each 64×64 colour frame into a short
+#   code $z_t$ of 32 numbers.
+# - **M** (an LSTM with a mixture-density output, the [MDN-RNN](../docs/glossary.md#mdn-rnn)) keeps a memory
+#   $h_t$ and predicts a *distribution* over the next code $z_{t+1}$, given the action:
+#   $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$.
+# - **C** is tiny on purpose: one layer that reads $[z_t, h_t]$, the code and the memory *before* it acts. The
+#   paper's main text writes it as linear, $a_t = W [z_t, h_t] + b$; its appendix bounds the actions with
+#   tanh (steering in [-1, 1], gas and brake in [0, 1]), and so does the course's code:
+#   $a_t = \tanh(W [z_t, h_t] + b)$, with gas and brake mapped into [0, 1]. It is trained without gradients by
+#   an evolution strategy ([CMA-ES](../docs/glossary.md#cma-es)).
+#
+# Terms new to you are in the course's [glossary](../docs/glossary.md); the papers it names are in its
+# [reference list](../docs/references.md).
 #
 # <details><summary><b>Question:</b> without looking at the picture, where does the frame go first, and what does C see when it decides? (click)</summary>
 #
@@ -163,14 +171,16 @@ carracing_rate = benchmark.real_steps_per_second("CarRacing-v3", steps=steps, se
 cartpole_rate = benchmark.real_steps_per_second("CartPole-v1", steps=20 * steps, seed=SEED)
 print("CarRacing-v3:", benchmark.format_rate(carracing_rate))
 print("CartPole-v1: ", benchmark.format_rate(cartpole_rate))
-paper_budget = 200 * 64 * 16 * 1000  # generations x population x rollouts x steps
-print(f"The paper's CMA-ES budget, {paper_budget:,} CarRacing steps, would take "
+paper_budget = paper.carracing_cma_real_steps()  # 1800 generations x 64 candidates x 16 rollouts x 1000 steps
+print(f"The paper's CMA-ES run (its appendix), at most {paper_budget:,} real CarRacing steps, would take "
       f"{paper_budget / carracing_rate / 86400:,.0f} days in one real CarRacing on this machine.")
 
 # %% [markdown]
 # CarRacing runs a Box2D physics engine and draws every frame; CartPole is four lines of arithmetic. The
-# paper evolved its controller with 64 candidates × 16 rollouts × about 200 generations: millions of
-# episodes' worth of steps.
+# paper's appendix reports its CarRacing controller's run: 64 candidates a generation, each scored by the
+# mean of 16 rollouts in the real environment, and "after 1800 generations, an agent was able to achieve an
+# average score of 900.46 over 1024 random rollouts". That is 1.8 million real episodes, up to 1.8 billion
+# real steps.
 #
 # Now the other side: a step of the *dream*. M is an LSTM with 256 units and a mixture head; one dream step
 # is one LSTM step plus a draw from the mixture, and a whole CMA-ES population (64 candidates × 16 rollouts
@@ -232,8 +242,9 @@ checkers.compression_ratio.check(compression)
 # ## Formulas used
 # | what | formula |
 # |---|---|
-# | world model | $P(z_{t+1}, r_t \mid z_t, a_t, h_t)$ |
-# | controller | $a_t = \tanh(W [z_t, h_t] + b)$, $3 \times 288 + 3 = 867$ parameters |
+# | world model (the paper's M) | $P(z_{t+1} \mid a_t, z_t, h_t)$, with $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$ |
+# | controller | paper's text: $a_t = W [z_t, h_t] + b$; its appendix and this course: bounded by tanh; $3 \times 288 + 3 = 867$ parameters |
+# | the paper's CMA-ES budget | $1800 \times 64 \times 16 \times 1000 \approx 1.8 \times 10^9$ real steps at most |
 # | compression | $64 \cdot 64 \cdot 3 / 32 = 384$ |
 #
 # **Next:** notebook 01 builds V, the variational autoencoder, and trains it on real CarRacing frames.

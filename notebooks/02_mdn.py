@@ -20,7 +20,8 @@
 # the average of "left" and "right" is "straight on, into the wall".
 #
 # In this notebook you will
-# 1. see that failure on a toy T-junction, and fix it with a **mixture density network** (MDN), measured;
+# 1. see that failure on a toy T-junction, and fix it with a **mixture density network**
+#    ([MDN](../docs/glossary.md#mdn)), measured;
 # 2. write the mixture's negative log-likelihood yourself, and see why it needs `logsumexp`;
 # 3. meet the paper's **MDN-RNN** for CarRacing: its parts, its parameter count, its measured held-out NLL;
 # 4. watch it predict real held-out frames a few steps ahead, next to what really happened.
@@ -187,19 +188,32 @@ print(f"wmcourse.mdn.mdn_nll: {ours:.6f}   torch.distributions: {library:.6f}")
 # %% [markdown]
 # ## 3. M, the MDN-RNN, for CarRacing
 #
-# M reads one step at a time and keeps a memory. At step $t$:
-# $$h_t = \text{LSTM}\big([z_t, a_t],\, h_{t-1}\big), \qquad
-# p(z_{t+1} \mid h_t) = \prod_{d=1}^{32} \sum_{k=1}^{5} \pi_{tdk}\, \mathcal{N}\big(z_{t+1,d};\, \mu_{tdk}, \sigma_{tdk}^2\big).$$
+# M reads one step at a time and keeps a memory. The controller acts first, on the memory $h_t$ it has
+# *before* the action; then M reads the code and the action and updates its memory:
+# $$h_{t+1} = \text{LSTM}\big([z_t, a_t],\, h_t\big), \qquad
+# p(z_{t+1} \mid z_t, a_t, h_t) = \prod_{d=1}^{32} \sum_{k=1}^{5} \pi_{dk}\, \mathcal{N}\big(z_{t+1,d};\, \mu_{dk}, \sigma_{dk}^2\big),$$
+# with the weights, means and spreads read from $h_{t+1}$. (The same indices hold in every notebook of the
+# course: C reads $h_t$; M makes $h_{t+1}$.)
 #
 # - input: the code $z_t$ (32 numbers) and the action $a_t$ (steer, gas, brake): 35 numbers;
-# - an LSTM with 256 hidden units: the memory $h_t$ (this is what the controller C also reads);
-# - a linear **mixture head** from $h_t$ to a 5-way mixture for **each** of the 32 dimensions of $z_{t+1}$
-#   (as in the paper's code, the dimensions are independent given $h_t$).
+# - an LSTM with 256 hidden units: the memory (this is what the controller C also reads);
+# - a linear **mixture head** from $h_{t+1}$ to a 5-way mixture for **each** of the 32 dimensions of
+#   $z_{t+1}$ (as in the paper's code, the dimensions are independent given the memory).
 #
 # The model shipped in `data/` was trained by the package's command line on encoded rollouts of real
-# CarRacing (`python -m wmcourse train-mdnrnn`, 20 epochs, Adam at lr 1e-3, each gradient element clipped
-# to [-1, 1], a fresh $z = \mu + \sigma\varepsilon$ from V's stored $\mu, \sigma$ for every batch). It also
-# has a reward head and a done head, which the paper used for VizDoom; the paper's CarRacing M had neither.
+# CarRacing (`python -m wmcourse train-mdnrnn`, **100 epochs of 200-step windows**, batch 32, Adam at lr 1e-3,
+# each gradient element clipped to [-1, 1], a fresh $z = \mu + \sigma\varepsilon$ from V's stored $\mu,
+# \sigma$ for every batch; the paper: 20 epochs of whole 1,000-step episodes, batch 100). It also has a
+# **reward head** and a **done head**. **No model in the paper had a reward head**: the paper's CarRacing M
+# predicted $z$ only (the controller alone saw rewards); its VizDoom M predicted $z$ and whether the agent
+# died (done), and the dream's reward there was simply the time survived. The course adds a reward head so that a CarRacing controller can be evolved entirely
+# inside the dream (notebooks 04 and 05), an experiment the paper did not run.
+#
+# **What M was trained on.** The same 64 real episodes as V (notebook 01), not the paper's 10,000 random
+# rollouts: shards that alternate a scripted lane follower and a smooth random walk. M can only learn the
+# dynamics those two drivers showed it: the road ahead while following it, the grass after leaving it. How the
+# car behaves under *another* driver's habits (a controller that brakes late, or spins) is not in the data.
+# That is **coverage**, and it decides what a controller trained in M's dream can trust (notebook 05).
 
 # %%
 M = mdnrnn.load_shipped_mdnrnn()
@@ -352,6 +366,8 @@ for name in ("model", "copy_last", "mean_latent"):
 # - [ ] I can write the mixture NLL, with log pi plus the Gaussian's log-density inside a logsumexp.
 # - [ ] I know why logsumexp (subtract the max first) and what happens without it.
 # - [ ] I can list M's parts and count its parameters, and explain the 1,024 difference from the paper.
+# - [ ] I know that no model in the paper had a reward head, and what the course's M was trained on (64
+#       episodes of two scripted drivers), and why coverage limits what its dream can teach.
 # - [ ] I know what M's held-out NLL was measured against, and what its predicted frames look like a few
 #       steps ahead.
 #
@@ -362,7 +378,7 @@ for name in ("model", "copy_last", "mean_latent"):
 # | Gaussian log-density | $\log \mathcal{N}(y; \mu, \sigma^2) = -\frac{(y-\mu)^2}{2\sigma^2} - \log\sigma - \frac12\log 2\pi$ |
 # | mixture NLL | $-\frac{1}{N D}\sum_{n,d} \text{logsumexp}_k\big[\log\pi_{ndk} + \log\mathcal{N}(y_{nd}; \mu_{ndk}, \sigma_{ndk}^2)\big]$ |
 # | logsumexp | $\log\sum_k e^{a_k} = m + \log\sum_k e^{a_k - m}$, $m = \max_k a_k$ |
-# | MDN-RNN | $h_t = \text{LSTM}([z_t, a_t], h_{t-1})$, $p(z_{t+1}\mid h_t) = \prod_d \sum_k \pi_{tdk}\mathcal{N}(\mu_{tdk}, \sigma_{tdk}^2)$ |
+# | MDN-RNN | $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$, $p(z_{t+1}\mid z_t, a_t, h_t) = \prod_d \sum_k \pi_{dk}\mathcal{N}(\mu_{dk}, \sigma_{dk}^2)$, read from $h_{t+1}$ |
 # | parameters | $4 \cdot 256 (35 + 256) + 4 \cdot 256\,[+4 \cdot 256] + 256 \cdot 480 + 480 = 422{,}368\ [423{,}392]$ |
 #
 # **Next:** notebook 03 turns the knob that makes M's dreams tamer or wilder: the temperature $\tau$.

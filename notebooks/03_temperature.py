@@ -20,7 +20,8 @@
 # controller trained in the dream works in reality.
 #
 # In this notebook you will
-# 1. see what $\tau$ does to a mixture of Gaussians, and write the tempering yourself;
+# 1. see what $\tau$ does to a mixture of Gaussians ([temperature](../docs/glossary.md#temperature)), and
+#    write the tempering yourself;
 # 2. drag a $\tau$ slider that re-samples and decodes a CarRacing dream live, next to what really happened;
 # 3. measure how jumpy and how divergent the dreams get as $\tau$ grows;
 # 4. read the paper's VizDoom result: why a controller trained in a too-tame dream **cheats**, and why a
@@ -142,7 +143,7 @@ for tau in (0.3, 1.0, 2.0):
 #
 # Take a real held-out episode. Encode one frame with V, hand its code $z_0$ to M, and let M dream forward
 # under the actions that the driver really took (`wmcourse.mdnrnn.dream_sequence`):
-# $$h_t = \text{LSTM}([z_t, a_t], h_{t-1}), \qquad z_{t+1} \sim \sum_k \pi_k(\tau)\,\mathcal{N}\big(\mu_k, \sigma_k^2 \tau\big)\ \text{(per dimension)}.$$
+# $$h_{t+1} = \text{LSTM}([z_t, a_t], h_t), \qquad z_{t+1} \sim \sum_k \pi_k(\tau)\,\mathcal{N}\big(\mu_k, \sigma_k^2 \tau\big)\ \text{(per dimension, read from } h_{t+1}).$$
 # After the first frame M never sees the real world again. V's decoder turns the dream's codes into pictures.
 
 # %%
@@ -215,9 +216,11 @@ plt.show()
 
 # %% [markdown]
 # Read it from left to right:
-# - **τ = 0.1 and 0.5:** huge dream scores, real scores no better than random. At $\tau = 0.1$ the paper
-#   reports that the monsters in the dream *stop shooting*: with the noise gone, M's likeliest future is "no
-#   fireball", and the controller learned to exploit that. It found a flaw in the model, not a skill.
+# - **τ = 0.1 and 0.5:** dream scores close to the near-perfect 2,100 (an episode is capped at 2,100 steps),
+#   real scores slightly *below* a random policy's (193 and 196 against 210). At $\tau = 0.1$ the paper
+#   reports that the monsters in the dream *stop shooting* (a mode collapse): with the noise gone, M's
+#   likeliest future is "no fireball", and the controller learned to exploit that. It found a flaw in the
+#   model, not a skill.
 # - **τ = 1.0:** the dream is as uncertain as M thinks the world is; the real score clears 750 on average,
 #   with a large spread.
 # - **τ = 1.15:** the dream is a little *harder* than reality (a "nightmare"): the dream score drops, and the
@@ -278,7 +281,7 @@ else:
 # |---|---|
 # | tempered weights | $\pi_k(\tau) = \pi_k^{1/\tau} / \sum_j \pi_j^{1/\tau} = \text{softmax}(\log\pi/\tau)_k$ |
 # | tempered spreads | $\sigma_k(\tau) = \sigma_k\sqrt{\tau}$, i.e. $\log\sigma_k + \tfrac12\log\tau$ |
-# | one dream step | $h_t = \text{LSTM}([z_t, a_t], h_{t-1})$; $k \sim \pi(\tau)$; $z_{t+1} = \mu_k + \sigma_k\sqrt{\tau}\,\varepsilon$ |
+# | one dream step | $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$; $k \sim \pi(\tau)$; $z_{t+1} = \mu_k + \sigma_k\sqrt{\tau}\,\varepsilon$ |
 # | jumpiness | $\frac{1}{T D}\sum_t \lVert z_{t+1} - z_t\rVert^2$ |
 #
 # **Next:** notebook 04 introduces CMA-ES, the evolution strategy that trains the controller, first on toy

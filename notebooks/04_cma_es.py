@@ -14,10 +14,11 @@
 # %% [markdown]
 # # 04 · C: evolving the controller with CMA-ES
 #
-# The controller C is tiny: one linear layer from $[z, h]$ (32 + 256 numbers) to the 3 actions, **867**
-# parameters. The paper did not train it with gradients. It *evolved* it with **CMA-ES**, the Covariance
-# Matrix Adaptation Evolution Strategy: guess many controllers, keep what the better ones have in common,
-# guess again.
+# The controller C is tiny: one layer from $[z_t, h_t]$ (32 + 256 numbers) to the 3 actions, **867**
+# parameters (the paper's text writes it as linear, $a_t = W [z_t, h_t] + b$; its appendix bounds the actions
+# with tanh, as the course's code does). The paper did not train it with gradients. It *evolved* it with
+# **CMA-ES** ([glossary](../docs/glossary.md#cma-es)), the Covariance Matrix Adaptation Evolution Strategy:
+# guess many controllers, keep what the better ones have in common, guess again.
 #
 # In this notebook you will
 # 1. see why a gradient-free search suits this problem;
@@ -119,8 +120,10 @@ print(f"after {len(trace)} generations ({8 * len(trace)} evaluations): best f = 
 # ## 2. Exercise: the simplest evolution strategy
 #
 # Write an evolution strategy with a **round** cloud of **fixed** size: each generation draw `population`
-# candidates $x_i = m + \sigma \epsilon_i$, score them, and move $m$ to the mean of the `elite` candidates
-# with the **lowest** objective. Return the best value seen so far after each generation (a list).
+# candidates $x_i = m + \sigma \epsilon_i$ with `eps = rng.standard_normal((population, len(mean)))`, score
+# them all at once with `objective(candidates)`, and move $m$ to the mean of the `elite` candidates with the
+# **lowest** objective. Return the best value seen so far after each generation (a list). The checker follows
+# your search with the same random numbers and checks the first update of the mean exactly.
 
 # %%
 def my_simple_es(objective, x0, sigma, population, elite, generations, seed):
@@ -135,12 +138,13 @@ checkers.simple_es.check(my_simple_es)
 # checkers.simple_es.solution()
 
 # %% [markdown]
-# Now race it against CMA-ES on the banana valley, same start, same 8 candidates a generation. (The cell uses
-# the package's `evolve.simple_es`, the same algorithm, so it works before you finish the exercise; swap in
-# yours.)
+# Now race **your** ES against CMA-ES on the banana valley, same start, same 8 candidates a generation.
+# (Until your ES passes the checker, the cell races the package's `evolve.simple_es`, the same algorithm.)
 
 # %%
-plots.es_race_figure(x0=np.array([-1.5, 2.5]), seed=SEED)
+race_es = my_simple_es if checkers.simple_es.problem(my_simple_es) is None else None
+print("racing", "your my_simple_es" if race_es else "the package's evolve.simple_es (yours is not finished yet)")
+plots.es_race_figure(x0=np.array([-1.5, 2.5]), seed=SEED, es=race_es)
 plt.show()
 
 # %% [markdown]
@@ -208,8 +212,11 @@ plt.show()
 # %% [markdown]
 # ### The shipped controller's evolution
 #
-# The controller the course ships was evolved with the paper's settings (population 64, 16 dreams per
-# candidate, $\sigma_0 = 0.1$, 1000-step dreams) by the command in its manifest entry, printed below.
+# The controller the course ships was evolved with the paper's population settings (population 64, 16
+# rollouts per candidate, $\sigma_0 = 0.1$, 1000-step episodes), but in the **dream**, for 27 generations, by
+# the command in its manifest entry, printed below. The paper's CarRacing controller was evolved in the real
+# environment for 1,800 generations (its appendix: 900.46 over 1,024 rollouts); notebook 00 measured what
+# that many real steps would cost here.
 
 # %%
 params, shipped_config, details = controller.load_shipped_controller()
@@ -243,7 +250,7 @@ plt.show()
 # ## Formulas used
 # | what | formula |
 # |---|---|
-# | controller | $a = \tanh(W [z, h] + b)$, $W \in \mathbb{R}^{3 \times 288}$, 867 parameters |
+# | controller | paper's text $a_t = W [z_t, h_t] + b$; appendix and course: bounded by tanh; $W \in \mathbb{R}^{3 \times 288}$, 867 parameters |
 # | CMA-ES sample | $x_i = m + \sigma \, y_i$, $y_i \sim N(0, C)$, $i = 1..\lambda$ ($\lambda = 64$) |
 # | mean update | $m \leftarrow \sum_{i=1}^{\mu} w_i \, x_{i:\lambda}$ (the $\mu$ best, weighted) |
 # | simple ES | $x_i = m + \sigma \epsilon_i$, $m \leftarrow \frac{1}{k} \sum_{\text{elite}} x_i$ ($\sigma$ fixed) |

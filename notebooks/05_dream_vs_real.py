@@ -18,7 +18,7 @@
 # Its score there rose steadily. This notebook takes the same controller, with the same V and M, into the
 # **real** CarRacing-v3 and measures what survives.
 #
-# A word on the paper first, because the source material gets it wrong: the paper's CarRacing score of
+# A word on the paper first, because it is often misread: the paper's CarRacing score of
 # **906 ± 21** came from a controller evolved in the **real** environment (V and M were its eyes and memory).
 # Its train-in-the-dream experiment was VizDoom. Training CarRacing entirely in the dream is something this
 # course measures for itself, on a laptop-sized budget.
@@ -29,7 +29,8 @@
 # 3. find *where* the dream pays and reality does not: M's reward along a real drive;
 # 4. apply the paper's fix once (collect real episodes with the controller, retrain M, evolve again) and
 #    measure how much of the gap it closes;
-# 5. read the measured temperature sweep next to the paper's VizDoom table.
+# 5. read the measured temperature sweep next to the paper's VizDoom table;
+# 6. write the dream step yourself: a mixture component, then the Gaussian (with a checker).
 
 # %%
 RETRAIN = False  # True: evolve and evaluate the controller again (scripts/evolve_carracing_controller.sh)
@@ -39,7 +40,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import agent, artefacts, controller, mdnrnn, paper, plots, tau_sweep, vae
+from wmcourse import agent, artefacts, checkers, controller, mdn, mdnrnn, paper, plots, tau_sweep, vae
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: shorter drives, fewer dreams, same code
@@ -61,7 +62,8 @@ print("fast mode" if FAST else "full mode", f"| C: {c_config.n_params} parameter
 #    a controller that scores in the dream by steering into M's mistakes.
 # 3. In reality there are no such mistakes to exploit, so that part of the score vanishes.
 # 4. The gap between dream score and real score measures how much of the dream was wrong *where the
-#    controller went*.
+#    controller went*. (In the [glossary](../docs/glossary.md): [exploiting the model](../docs/glossary.md#exploiting-the-model),
+#    [coverage](../docs/glossary.md#coverage), [iterative training](../docs/glossary.md#iterative-training).)
 #
 # ## An analogy: the flight simulator with a bug
 # A trainee pilot practises on a simulator whose crosswind model has a bug: in one corner of the envelope
@@ -237,10 +239,67 @@ plt.show()
 #
 # At low tau, M's sampling becomes nearly deterministic (the likeliest mixture component, a narrow spread):
 # the dream loses its uncertainty, so a flaw in M can be hit the same way every time. In VizDoom the
-# fireballs stopped appearing, and the agent learned to stand still. A higher tau keeps the dream harder
+# monsters stopped shooting (a mode collapse), so a policy trained there scored a near-perfect 2,100 in the
+# dream and did worse than a random policy in reality. A higher tau keeps the dream harder
 # than reality in places, so a controller that survives it tends to survive the real game too; too high,
 # and the dream becomes noise that nothing can learn from.
 # </details>
+
+# %% [markdown]
+# ## 6. Exercise: one dream step, written by you
+#
+# Every dream in this notebook moves forward by the same step: M reads $[z_t, a_t]$, and from its new memory
+# $h_{t+1}$ predicts, for each of the 32 dimensions of $z_{t+1}$, a mixture of 5 Gaussians. The dream then
+# draws $z_{t+1}$ from it in **two** random draws, at temperature $\tau$ (notebook 03):
+#
+# 1. a **component** $k$ for every dream and dimension, with probability $\pi_k(\tau) = \text{softmax}(\log\pi / \tau)_k$;
+# 2. a **Gaussian** sample from that component, $z = \mu_k + \sigma_k \sqrt{\tau}\, \varepsilon$, $\varepsilon \sim N(0, 1)$.
+#
+# Write both with the package's recipe, so that the checker can compare your draws with
+# `wmcourse.mdn.sample_component` and `wmcourse.mdn.sample` on the same `torch.Generator`.
+# Shapes: `log_pi`, `mu`, `log_sigma` are `(dreams, D, K)`; return `(dreams, D)`.
+#
+# **1. The component**, by the inverse CDF: one uniform number $u$ per dream and dimension,
+# `torch.rand(pi.shape[:-1] + (1,), generator=generator)`; $k$ is the number of cumulative weights below $u$.
+
+# %%
+def my_sample_component(log_pi, tau, generator):
+    ...  # your code: pi = softmax(log_pi / tau); u; k = how many cumulative weights lie below u
+
+
+checkers.sample_component_exercise.check(my_sample_component)
+
+# %% [markdown]
+# **2. The Gaussian**: pick the chosen component's mean and spread in every dimension (`gather` on the last
+# axis), then draw the noise with `torch.randn(..., generator=generator)`, after the component.
+
+# %%
+def my_dream_sample(log_pi, mu, log_sigma, tau, generator):
+    ...  # your code: k = my_sample_component(...); mu_k, sigma_k; z = mu_k + sigma_k * sqrt(tau) * eps
+
+
+checkers.dream_sample.check(my_dream_sample)
+
+# %%
+# Stuck? Uncomment one of these:
+# checkers.sample_component_exercise.hint()
+# checkers.dream_sample.solution()
+
+# %% [markdown]
+# Once both pass, your step drives the shipped M: one step of a dream from each real starting code (the
+# held-out episodes' first frames), drawn by your function and by the package's, from the same generator.
+
+# %%
+with torch.no_grad():
+    step_out, _ = M.step(starts, torch.zeros(len(starts), c_config.action_size))
+package_z = mdn.sample(step_out.log_pi, step_out.mu, step_out.log_sigma, details["tau"], torch.Generator().manual_seed(SEED))
+if checkers.dream_sample.problem(my_dream_sample) is None:
+    yours = my_dream_sample(step_out.log_pi, step_out.mu, step_out.log_sigma, details["tau"],
+                            torch.Generator().manual_seed(SEED))
+    print(f"largest difference between your z_(t+1) and the package's: {(yours - package_z).abs().max():.2e}")
+else:
+    print("finish the exercise to drive M with your own step; the package's step gives z_(t+1) of shape",
+          tuple(package_z.shape))
 
 # %% [markdown]
 # ## Self-check
@@ -249,6 +308,7 @@ plt.show()
 # - [ ] I can point at where M's reward head over-pays along a real drive.
 # - [ ] I can explain "exploiting the model" and name three ways to make it harder.
 # - [ ] I saw the paper's iterative loop turn a controller that loses to random into one that drives.
+# - [ ] I can write one dream step: a component by the inverse CDF at temperature $\tau$, then the Gaussian.
 #
 # ## Formulas used
 # | what | formula |
@@ -257,5 +317,6 @@ plt.show()
 # | real score | $R(C) = \frac{1}{N} \sum_{j=1}^{N} \sum_t r_t^{(j)}$, CarRacing: $r_t = 1000/N_\text{tiles}$ per new tile $- 0.1$ |
 # | the gap | $\hat{R}(C) - R(C)$: M's error, weighted by where C goes |
 # | temperature | $\pi_k \propto \pi_k^{1/\tau}$, $\sigma \to \sigma \sqrt{\tau}$ |
+# | one dream step | $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$; $k = \#\{j : \sum_{i \le j} \pi_i(\tau) < u\}$, $u \sim U(0, 1)$; $z_{t+1} = \mu_k + \sigma_k \sqrt{\tau}\, \varepsilon$ |
 #
 # **Next:** notebook 06 reproduces a dream/real gap on CartPole, explains it, and closes it.

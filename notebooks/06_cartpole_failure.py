@@ -14,11 +14,11 @@
 # %% [markdown]
 # # 06 · The CartPole failure case: reproduced, explained, fixed
 #
-# The course's source slides report a World Model on CartPole-v1 that looks excellent in its own dream and
-# fails in reality: a plain LSTM model dreamed about 103 and scored about 17 for real; the MDN-LSTM dreamed
-# about 208 and scored about 9.6, below a random policy, while DQN reached about 193. Those are the slides'
-# numbers, not ours. Here we build the same kind of agent with the course's own code, measure the failure,
-# explain it with four measurements you can check, and fix it.
+# A World Model trained on data from a random policy can look excellent in its own dream and fail in
+# reality. The paper saw the risk itself: it proposes an iterative loop (collect data with the current
+# controller, retrain M, retrain C) for environments where random data does not show enough of the world.
+# CartPole-v1 is such an environment. Here we build the paper's kind of agent for it with the course's own
+# code, measure the failure, explain it with four measurements you can check, and fix it.
 #
 # In this notebook you will
 # 1. meet a World Model for a world of four numbers (V is only a normaliser; M and C are the paper's);
@@ -28,6 +28,9 @@
 #    and how sensitive CartPole is near its failure boundary;
 # 4. read the measured table of fixes (the paper's own iterative loop, a learned done head, a wilder dream),
 #    each with the real environment steps it used, next to DQN on the same budget of 50,000 real steps.
+#
+# New terms ([coverage](../docs/glossary.md#coverage), [done head](../docs/glossary.md#done-head-reward-head),
+# [DQN](../docs/glossary.md#dqn)) are in the [glossary](../docs/glossary.md).
 #
 # Run the cells top to bottom (well under a minute on a laptop CPU: everything heavy is loaded from `data/`).
 
@@ -85,9 +88,9 @@ print("made by:", results["command"])
 # 500 steps; every step alive pays 1, so the score is the number of steps the pole stayed up (at most 500).
 #
 # - **V** has nothing to compress: $z_t = (s_t - \text{mean}) / \text{std}$, a normaliser fitted to the data.
-# - **M** is the paper's MDN-RNN (`wmcourse.mdnrnn`), small: an LSTM over $[z_t, \text{onehot}(a_t)]$,
+# - **M** is the paper's MDN-RNN (`wmcourse.mdnrnn`), small: $h_{t+1} = \text{LSTM}([z_t, \text{onehot}(a_t)], h_t)$,
 #   5 Gaussians per state dimension for $z_{t+1}$, and (optionally) a done head
-#   $P(\text{done}_t) = \sigma(w \cdot h_t + b)$ trained with done steps weighted ×10, as for the paper's Doom.
+#   $P(\text{done}_t) = \sigma(w \cdot h_{t+1} + b)$ trained with done steps weighted ×10, as for the paper's Doom.
 # - **C** is the paper's linear controller on $[z_t, h_t]$; one output, whose sign picks the push:
 #   $a_t = [\,w \cdot [z_t, h_t] + b > 0\,]$.
 #
@@ -130,10 +133,9 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# The dream is sure this controller is nearly perfect; reality disagrees by a wide margin. Our numbers are
-# not the slides' (our controller is better than random in reality, theirs was worse), but the shape is the
-# same: a large gap between the score in the dream and the real score. Every row of the measured table
-# (section 4) shows its dream score next to its real score.
+# The dream is sure this controller is nearly perfect; reality disagrees by a wide margin: a large gap
+# between the score in the dream and the real score. Every row of the measured table (section 4) shows its
+# dream score next to its real score.
 #
 # <details><summary><b>Question:</b> C was trained only in the dream, with no bug in the code. Why can its dream
 # score be so high? (click)</summary>
@@ -402,8 +404,8 @@ for r in experiment.run_variant(variant, tiny, progress=False):
 # | what | formula |
 # |---|---|
 # | V (a normaliser) | $z_t = (s_t - \text{mean}) / \text{std}$ |
-# | M | $h_t = \text{LSTM}([z_t, \text{onehot}(a_t)], h_{t-1})$, $p(z_{t+1} \mid h_t) = \prod_d \sum_k \pi_{dk} \mathcal N(\mu_{dk}, \sigma_{dk}^2)$ |
-# | done head | $P(\text{done}_t) = \sigma(w \cdot h_t + b)$, loss $-[10\, d_t \log p_t + (1 - d_t) \log(1 - p_t)]$ |
+# | M | $h_{t+1} = \text{LSTM}([z_t, \text{onehot}(a_t)], h_t)$, $p(z_{t+1} \mid z_t, a_t, h_t) = \prod_d \sum_k \pi_{dk} \mathcal N(\mu_{dk}, \sigma_{dk}^2)$ from $h_{t+1}$ |
+# | done head | $P(\text{done}_t) = \sigma(w \cdot h_{t+1} + b)$, loss $-[10\, d_t \log p_t + (1 - d_t) \log(1 - p_t)]$ |
 # | end rule | done when $\lvert x \rvert > 2.4$ or $\lvert \theta \rvert > 12° = 0.2094$ rad |
 # | C | $a_t = [\,w \cdot [z_t, h_t] + b > 0\,]$ |
 # | temperature | $\pi_k(\tau) \propto \pi_k^{1/\tau}$, $\sigma_k(\tau) = \sigma_k \sqrt{\tau}$ |

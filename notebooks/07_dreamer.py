@@ -28,10 +28,34 @@
 # 5. compare learning curves of both agents, measured; and where Dreamer's dream stops matching reality;
 # 6. read (not reproduce) where the field went next: Genie, JEPA, Decision Transformer, diffusion world models.
 #
-# Run the cells top to bottom (well under a minute on a laptop CPU, with the shipped results).
+# **The hour, section by section.** The sections below each state their time for a learner: reading,
+# running, and the exercises (straight-through, balanced KL, two λ-return exercises). Sections 1 to 10 and the
+# self-check add up to one hour; section 11 is reading for afterwards. The computer's share is small: in full
+# mode the whole notebook ran in 27 to 47 seconds in three runs on the course's busy 2-core machine, 15 to 30 of
+# them the short Dreamer run of section 7 (`python scripts/time_notebook.py notebooks/07_dreamer.ipynb` prints
+# the time of each section; the shipped agent and the results are loaded from `data/`).
+# Terms are in the [glossary](../docs/glossary.md); the papers named here are in the
+# [reference list](../docs/references.md).
+#
+# | section | time |
+# |---|---|
+# | one-minute explanation and analogy | 3 min |
+# | 1. the two architectures | 5 min |
+# | 2. the RSSM | 3 min |
+# | 3. discrete latents, straight-through (exercise 1) | 8 min |
+# | 4. KL balancing and free bits (exercise 2) | 8 min |
+# | 5. symlog | 2 min |
+# | 6. λ-returns (exercises 3 and 4) | 12 min |
+# | 7. the Dreamer loop, a short run | 3 min |
+# | 8. measured on CartPole | 6 min |
+# | 9. where the dream and reality part | 4 min |
+# | 10. what each design choice fixes | 4 min |
+# | self-check | 2 min |
+# | 11. where it went next (after the hour) | 5 min |
 
 # %% [markdown]
 # ## The one-minute explanation
+# *About 3 minutes, with the analogy below.*
 #
 # 1. World Models builds its agent like a production line: first collect data at random, then train the
 #    eyes (V), then the memory (M), then evolve a tiny driver (C) inside M's dream. Each stage is finished and
@@ -60,7 +84,7 @@ from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: tiny runs and fewer episodes, the same code
 SEED = 0
-RETRAIN = False  # True: retrain the Dreamer agent from scratch (about 30 minutes on one CPU core) instead of loading data/
+RETRAIN = False  # True: retrain the Dreamer agent from scratch instead of loading data/ (the shipped run: 17 min of CPU on one thread, 51 min of wall clock on a busy 2-core machine)
 RETRAIN_WORLD_MODELS = False  # True: also rerun notebook 06's experiment (the World Models agents and DQN)
 config = dreamer.DreamerConfig()  # the defaults: the settings of the shipped agent
 torch.manual_seed(SEED)
@@ -87,6 +111,7 @@ if RETRAIN_WORLD_MODELS:
 #   lead far astray. So the hiker never trusts the compass for long: after 15 steps, it asks again.
 #
 # ## 1. The two architectures, side by side
+# *About 5 minutes.*
 
 # %%
 dreamer.draw_side_by_side(groups=config.rssm.groups, classes=config.rssm.classes, horizon=config.horizon)
@@ -111,12 +136,13 @@ plt.show()
 # to rebuild pixels; M must then predict whatever code V happened to choose. In the RSSM the posterior
 # $q(z_t \mid h_t, x_t)$ reads the memory too, so $z_t$ only has to carry what $h_t$ could not foresee (the
 # surprise), and because the encoder is trained together with the prior (the KL term) and the reward and
-# continue heads, the code is shaped to be *predictable* and *useful*, not only to rebuild the picture. The
-# seeds' summary: $h$ remembers what happened, which is certain; $z$ holds what is uncertain.
+# continue heads, the code is shaped to be *predictable* and *useful*, not only to rebuild the picture. In
+# short: $h$ remembers what happened, which is certain; $z$ holds what is uncertain.
 # </details>
 
 # %% [markdown]
 # ## 2. The RSSM: a memory you can trust and a state that can surprise
+# *About 3 minutes.* ([RSSM](../docs/glossary.md#rssm) in the glossary.)
 #
 # $$h_t = \mathrm{GRU}(h_{t-1}, [z_{t-1}, a_{t-1}]) \qquad
 # \underbrace{p(z_t \mid h_t)}_{\text{prior: imagination}} \qquad
@@ -126,6 +152,9 @@ plt.show()
 # observation, so the **prior** has to guess $z_t$ from the memory alone. Training pulls the two together (the
 # KL term), so that the prior's guesses become as good as the posterior's knowledge. Everything else (the
 # decoder that rebuilds $x_t$, the reward head, the continue head, the actor and the critic) reads $s_t$.
+# The indices follow the course's one convention: the memory after acting on step $t$ is $h_{t+1}$, so
+# $h_t = \mathrm{GRU}(h_{t-1}, [z_{t-1}, a_{t-1}])$ is $h_{t+1} = \mathrm{GRU}(h_t, [z_t, a_t])$ written one step
+# earlier, exactly as M's $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$ in notebook 02.
 #
 # The package's RSSM (`wmcourse.rssm`) is DreamerV3's, scaled down for CartPole's four numbers:
 
@@ -137,6 +166,7 @@ for part, count in agent.parameter_counts().items():
 
 # %% [markdown]
 # ## 3. Discrete latents and the straight-through estimator
+# *About 8 minutes, with exercise 1.* ([straight-through](../docs/glossary.md#straight-through-estimator))
 #
 # DreamerV2 replaced Dreamer's Gaussian $z$ with **32 categorical variables of 32 classes each**: $z$ is 32
 # one-hot vectors. A category has crisp edges ("the pole is falling left" is class 3, not 0.73 of something),
@@ -149,7 +179,8 @@ for part, count in agent.parameter_counts().items():
 # $$z = \text{onehot} + \big(p - \mathrm{sg}(p)\big) \qquad \text{value: onehot}, \qquad
 # \frac{\partial z}{\partial p} = 1$$
 #
-# where $\mathrm{sg}$ stops the gradient (`.detach()` in PyTorch). Watch it on one group of 5 classes:
+# where $\mathrm{sg}$ stops the gradient (`.detach()` in PyTorch). Watch it on one group of 5 classes, with a
+# loss that is **linear** in $z$ (it wants class 2):
 
 # %%
 logits = torch.tensor([[1.0, 2.0, 0.5, -1.0, 0.0]], requires_grad=True)
@@ -161,15 +192,31 @@ weights = torch.tensor([[0.0, 0.0, 1.0, 0.0, 0.0]])  # a loss that wants class 2
 print("d loss / d logits through z:    ", logits.grad.numpy().round(4))
 logits.grad = None
 (torch.softmax(logits, -1) * weights).sum().backward()
-print("d loss / d logits through probs:", logits.grad.numpy().round(4), "(the same)")
+print("d loss / d logits through probs:", logits.grad.numpy().round(4), "(the same: the loss is linear in z)")
 
 # %% [markdown]
-# <details><summary><b>Question:</b> the gradient is that of the probabilities, but the forward pass used a sample. Is the gradient then "wrong"? (click)</summary>
+# With a linear loss the two agree, because then the expected loss $\sum_k p_k f(e_k)$ *is* $f(p)$. That is
+# a special case. What training needs is the gradient of the expected loss,
+# $\nabla \sum_k p_k f(e_k)$, and for any loss that is not linear in $z$ straight-through does **not** give
+# it, not even on average: on average it gives $\sum_k p_k\, \nabla_z f(e_k) \cdot \partial p / \partial \text{logits}$.
+# Both can be computed exactly by enumerating the 5 classes (`rssm.straight_through_bias`). Take
+# $f(z) = (v \cdot z - 1)^2$, a loss that is quadratic in $z$:
+
+# %%
+v = torch.tensor([1.0, -1.0, 2.0, 0.0, -2.0])
+exact, st_mean = rssm.straight_through_bias(logits.detach()[0], lambda z: ((v * z).sum() - 1) ** 2)
+print("exact gradient of E[f(z)], by enumeration:      ", exact.numpy().round(3))
+print("straight-through, its average over all samples: ", st_mean.numpy().round(3))
+cosine = torch.nn.functional.cosine_similarity(exact, st_mean, dim=0)
+print(f"relative error {((st_mean - exact).norm() / exact.norm()):.0%}, cosine {cosine:.2f}: a biased estimate")
+
+# %% [markdown]
+# <details><summary><b>Question:</b> straight-through is biased even on average. Why does Dreamer use it anyway? (click)</summary>
 #
-# It is *biased*: it is the exact gradient of a different function (the expected one-hot, i.e. the
-# probabilities), not of the sampled one. It has low variance, though, and it points the right way on
-# average, which in practice matters more. The alternative, a score-function (REINFORCE) estimate of the
-# sample's gradient, is unbiased but so noisy that the world model would learn far more slowly.
+# Its bias is the price of a low variance: one sample gives a usable gradient, and the gradient still points
+# roughly the right way (compare the two rows above). The unbiased alternative, a score-function (REINFORCE)
+# estimate, uses $f(e_k)\,\nabla \log p_k$; it needs no derivative of $f$, but its variance is so high that the
+# world model would learn far more slowly.
 # </details>
 #
 # **Exercise 1.** Write the straight-through estimator: given a one-hot sample `one_hot` and the
@@ -190,6 +237,7 @@ checkers.straight_through.check(my_straight_through)
 
 # %% [markdown]
 # ## 4. KL balancing and free bits
+# *About 8 minutes, with exercise 2.* ([KL balancing](../docs/glossary.md#kl-balancing))
 #
 # The KL term pulls prior and posterior together, but *which one should move*? If the posterior moves towards
 # a bad prior, it throws away what the observation said. DreamerV2 split the KL into two copies of the same
@@ -229,6 +277,24 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# **Exercise 2.** Write the balanced KL with free bits. `post_logits` and `prior_logits` have shape
+# `(states, groups, classes)`; `rssm.categorical_kl(q_logits, p_logits)` gives $\mathrm{KL}[q \,\|\, p]$ per state.
+# Return one number, the mean over the states. The checker tests the value **and where the gradients flow**:
+# the 0.5 term must move only the prior, the 0.1 term only the posterior.
+
+# %%
+def my_balanced_kl(post_logits, prior_logits):
+    ...  # your code: two KL terms, each clipped below at 1 nat, each with one side detached
+
+
+checkers.balanced_kl.check(my_balanced_kl)
+
+# %%
+# Stuck? Uncomment one of these:
+# checkers.balanced_kl.hint()
+# checkers.balanced_kl.solution()
+
+# %% [markdown]
 # <details><summary><b>Question:</b> why make the <i>prior</i> the one that learns faster? (click)</summary>
 #
 # Because in imagination the prior is all there is: every dreamed step samples $z$ from $p(z_t \mid h_t)$.
@@ -238,6 +304,7 @@ plt.show()
 # </details>
 #
 # ## 5. symlog: one scale for every reward
+# *About 2 minutes.*
 #
 # Pong pays ±1, Breakout hundreds, Minecraft more. A squared-error loss on raw returns of 1,000 is a million
 # times larger than on returns of 1, and the learning rate that suits one is wrong for the other. DreamerV3
@@ -262,6 +329,7 @@ plt.show()
 # $1 / (1 - \gamma) \approx 333$.
 #
 # ## 6. Learning in imagination: λ-returns
+# *About 12 minutes, with exercises 3 and 4.* ([λ-return](../docs/glossary.md#lambda-return))
 #
 # The actor and critic train only on **dreamed** trajectories. From every state the world model saw in a
 # training batch, the actor dreams 15 steps: $s_0, a_0, s_1, \dots, s_{15}$. The reward head gives $r_t$, the
@@ -281,7 +349,7 @@ plt.show()
 # critic's own guess $V(s_t)$ (for discrete actions DreamerV3 uses this REINFORCE-style gradient, with the
 # advantage divided by the spread of returns so one entropy bonus suits every task).
 #
-# **Exercise 2 (by hand).** A 2-step dream: rewards $r_0 = r_1 = 1$, no termination ($c = 1$), critic values
+# **Exercise 3 (by hand).** A 2-step dream: rewards $r_0 = r_1 = 1$, no termination ($c = 1$), critic values
 # $v_1 = 10$ and $v_2 = 20$, $\gamma = 0.9$, $\lambda = 0.5$. What is $R_0$?
 
 # %%
@@ -289,7 +357,7 @@ R0_by_hand = ...  # your answer: a number
 checkers.lambda_by_hand.check(R0_by_hand)
 
 # %% [markdown]
-# **Exercise 3.** Now write the recursion for any horizon. `rewards` and `continues` have shape `(H, ...)`,
+# **Exercise 4.** Now write the recursion for any horizon. `rewards` and `continues` have shape `(H, ...)`,
 # `values` has shape `(H + 1, ...)` (for $s_0 \dots s_H$); return $R_0 \dots R_{H-1}$, shape `(H, ...)`.
 
 # %%
@@ -332,8 +400,9 @@ plt.show()
 
 # %% [markdown]
 # ## 7. The Dreamer loop, run for real (a short run)
+# *About 3 minutes (the run itself took 15 to 30 seconds in full mode on the course's busy 2-core machine).*
 #
-# `wmcourse.dreamer.train` alternates the three jobs, as the seeds describe the Dreamer loop:
+# `wmcourse.dreamer.train` alternates the three jobs, as the Dreamer papers (V1 to V3) describe the loop:
 #
 # ```
 # while real steps < budget:
@@ -358,6 +427,7 @@ print(f"{short_run['updates']} updates in {short_run['train_seconds']:.0f} s; fi
 # A few hundred real steps are not enough; the shipped run below shows what the full budget gives.
 #
 # ## 8. Measured: Dreamer and World Models on CartPole-v1
+# *About 6 minutes.*
 #
 # Both agents are scored the same way: the real score (steps the pole stays up, at most 500) averaged over
 # separate evaluation episodes, against the number of real environment steps used for training so far.
@@ -446,6 +516,7 @@ print("shipped Dreamer agent, real CartPole-v1:", live)
 
 # %% [markdown]
 # ## 9. Where Dreamer's dream and reality part
+# *About 4 minutes.*
 #
 # Notebook 06 found World Models' dream far too optimistic about CartPole. Does Dreamer's dream agree with
 # reality? Two measurements on the shipped agent: the score its actor gets **entirely inside the dream**
@@ -473,18 +544,25 @@ ax.set_title(f"one real episode ({real_return:.0f} steps), dreamed from step 5 w
 ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
+spread = states.std(axis=0)  # how much each number varies over the whole real episode
+for i, name in enumerate(["x", "x_dot", "theta", "theta_dot"]):
+    lost = np.nonzero(error[:, i] > spread[i])[0]
+    print(f"{name:>9s}: error at 15 steps {error[min(14, len(error) - 1), i]:.3f}; first larger than its spread "
+          f"over the episode ({spread[i]:.3f}) after {lost[0] + 1 if len(lost) else 'no'} dreamed steps")
 
 # %% [markdown]
 # Within the 15 steps Dreamer uses, the error stays close to its one-step size; a few dozen steps later the
-# dream loses track, the cart's position worst of all. Dreamer never asks the dream for more than 15 steps: the critic
+# dream loses track (the printout: the step at which each number's error first exceeds its spread over the
+# whole real episode). Dreamer never asks the dream for more than 15 steps: the critic
 # covers the rest, and every update starts its dreams from states the posterior *observed*, so the drift never
 # gets the chance to build up. Compare the dream and real scores above with notebook 06, where the World Model
 # trained on random data dreamed a far higher score than it got (section 10 sets the numbers side by side).
 #
 # ## 10. What each design choice fixes, with what we measured
+# *About 4 minutes.*
 #
-# The seeds' comparison, one row per difference; the last column is what this course measured on
-# CartPole-v1 where a measurement exists ("reading" where it is the papers' claim).
+# One row per design difference between World Models and the Dreamer papers; the last column is what this
+# course measured on CartPole-v1 where a measurement exists ("reading" where it is the papers' claim).
 
 # %%
 wm_rows = dreamer.world_models_rows(world_models) if world_models is not None else {}
@@ -521,8 +599,8 @@ display(Markdown(table))
 # <details><summary><b>Question:</b> Dreamer reached a high score in fewer real steps. Is it "better" than World Models in every way? (click)</summary>
 #
 # No. It costs far more computation per real step (a world-model update and 15-step dreams from hundreds of
-# states every few steps), it has more parameters, and it has many more moving parts to get wrong (the seeds
-# call it harder to debug and more of a black box). World Models' stages can be inspected one at a time, and
+# states every few steps), it has more parameters, and it has many more moving parts to get wrong, so it is
+# harder to debug. World Models' stages can be inspected one at a time, and
 # CMA-ES needs no gradient at all, so it is indifferent to how the reward is shaped. When real steps are cheap
 # and the task is small, the simpler pipeline can be the right tool; when real steps are precious, Dreamer's
 # loop pays for itself.
@@ -530,9 +608,10 @@ display(Markdown(table))
 
 # %% [markdown]
 # ## 11. Where it went next (reading, not reproduction)
+# *About 5 minutes, after the hour.*
 #
-# *Nothing in this section is run or measured by the course: it summarises what the papers and the seeds
-# describe, so that you know where to read next.*
+# *Nothing in this section is run or measured by the course: it summarises what the papers describe (each is
+# in the [reference list](../docs/references.md)), so that you know where to read next.*
 #
 # - **Genie (2024): world models from video without action labels.** Internet videos have frames but no
 #   record of which button was pressed. Genie learns a *latent action model* that must explain the change
@@ -550,16 +629,19 @@ display(Markdown(table))
 #   any earlier step directly. But it learns no model of the world and can hardly do better than the best
 #   behaviour in its offline data: it imitates good trajectories rather than imagining new ones.
 # - **Diffusion world models (DIAMOND, 2024).** A diffusion model generates the next frame, keeping visual
-#   detail that a compact discrete latent can lose. The seeds report a mean human-normalised score on Atari
-#   100k of 1.46 for DIAMOND against 1.03 for DreamerV3 (the DIAMOND paper's comparison), at the price of
-#   slower dreams: every frame takes several denoising steps.
+#   detail that a compact discrete latent can lose. The DIAMOND paper (Alonso et al., 2024, "Diffusion for
+#   World Modeling: Visual Details Matter in Atari") reports a mean human-normalised score of 1.46 on Atari
+#   100k, a new best for agents trained entirely within a world model (its abstract), at the price of slower
+#   dreams: every frame takes several denoising steps.
 #
 # ## Self-check
+# *About 2 minutes.*
+#
 # - [ ] I can draw the RSSM: which arrows are deterministic, where the prior and the posterior sit, and which
 #       one imagination uses.
-# - [ ] I can write the straight-through estimator in one line and say what its forward value and its
-#       gradient are.
-# - [ ] I know which side each half of the balanced KL trains, and what free bits do below 1 nat.
+# - [ ] I can write the straight-through estimator in one line, say what its forward value and its
+#       gradient are, and show with a non-linear loss that it is biased.
+# - [ ] I can write the balanced KL and say which side each half trains, and what free bits do below 1 nat.
 # - [ ] I can compute a λ-return by hand, and say what λ = 0 and λ = 1 mean.
 # - [ ] I know why Dreamer dreams only 15 steps while World Models dreamed whole episodes.
 # - [ ] I can read the learning curves: how many real steps each agent needed, and what each cost in time.
@@ -568,7 +650,7 @@ display(Markdown(table))
 # | what | formula |
 # |---|---|
 # | RSSM | $h_t = \mathrm{GRU}(h_{t-1}, [z_{t-1}, a_{t-1}])$, prior $p(z_t \mid h_t)$, posterior $q(z_t \mid h_t, x_t)$ |
-# | straight-through | $z = \text{onehot} + (p - \mathrm{sg}(p))$ |
+# | straight-through | $z = \text{onehot} + (p - \mathrm{sg}(p))$; on average $\sum_k p_k \nabla_z f(e_k) \cdot \partial p / \partial \ell \ne \nabla_\ell \sum_k p_k f(e_k)$ unless $f$ is linear |
 # | balanced KL (V3) | $0.5 \max(1, \mathrm{KL}[\mathrm{sg}(q) \,\|\, p]) + 0.1 \max(1, \mathrm{KL}[q \,\|\, \mathrm{sg}(p)])$ |
 # | symlog | $\mathrm{symlog}(x) = \mathrm{sign}(x) \ln(\lvert x \rvert + 1)$, $\mathrm{symexp}(x) = \mathrm{sign}(x)(e^{\lvert x \rvert} - 1)$ |
 # | λ-return | $R_t = r_t + \gamma c_t [(1 - \lambda) v_{t+1} + \lambda R_{t+1}]$, $R_H = v_H$ |

@@ -1,3 +1,9 @@
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+from typing import IO
+
 import pytest
 import torch
 
@@ -9,6 +15,52 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture()
+def jupyter_lab(tmp_path):
+    """Start JupyterLab exactly as `make lab` does (wmcourse.lab.start_lab), on a copy of one notebook.
+
+    Call it with a notebook's name; it returns the running `LabServer` (open `server.url()` in a browser: it logs
+    in with the token and opens the notebook) and stops the server and its kernels after the test:
+
+        def test_something(jupyter_lab):
+            server = jupyter_lab("03_temperature.ipynb")
+            page.goto(server.url())
+
+    The kernels run in fast mode with one thread; Jupyter's user folders are the test's own, so only the course's
+    settings apply. The one addition to `make lab`'s command: window.jupyterapp, which browser tests drive.
+    """
+    from wmcourse import lab
+
+    servers: list[tuple[lab.LabServer, IO]] = []
+
+    def start(notebook: str, env: dict[str, str] | None = None) -> lab.LabServer:
+        if importlib.util.find_spec("jupyterlab") is None:
+            message = "JupyterLab is not installed: `make install`"
+            pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+        work = tmp_path / f"lab{len(servers)}"
+        work.mkdir()
+        shutil.copy(lab.NOTEBOOKS / notebook, work / notebook)  # the browser saves into the copy, never the source
+        folders = {name: str(tmp_path / "jupyter" / name) for name in
+                   ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR")}
+        log = open(tmp_path / f"jupyter-lab{len(servers)}.log", "w")
+        server = lab.start_lab(work, notebook, port=0, log=log, extra_args=["--LabApp.expose_app_in_browser=True"],
+                               env={"WMCOURSE_FAST": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                                    "OMP_NUM_THREADS": "1",  # small models: one thread beats two on busy cores
+                                    **folders, **(env or {})})
+        servers.append((server, log))
+        try:
+            lab.wait_until_ready(server, timeout=120)
+        except lab.LabError as exc:
+            raise AssertionError(f"{exc}:\n{Path(log.name).read_text()[-3000:]}") from exc
+        return server
+
+    yield start
+    for server, log in servers:
+        lab.stop_lab(server)
+        log.close()
+        assert server.process.poll() is not None, "jupyter-lab is still running"
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from wmcourse import artefacts
-from wmcourse.errors import MissingArtefactError
+from wmcourse.errors import CorruptArtefactError, MissingArtefactError
 
 
 def test_missing_artefact_names_the_command(tmp_path):
@@ -36,3 +36,46 @@ def test_record_a_file_in_a_subfolder(tmp_path):
     assert artefacts.verify(tmp_path) == []
     with pytest.raises(ValueError, match="not inside"):
         artefacts.record(shard, command="x", seed=0, figures={}, folder=tmp_path / "rollouts" / "elsewhere")
+
+
+def _recorded(tmp_path, payload: bytes = b"weights" * 100):
+    path = tmp_path / "model.pt"
+    path.write_bytes(payload)
+    artefacts.record(path, command="python -m wmcourse train-vae --out data/model.pt", seed=0, figures={},
+                     folder=tmp_path)
+    return path
+
+
+def test_require_accepts_an_intact_file(tmp_path):
+    path = _recorded(tmp_path)
+    assert artefacts.require("model.pt", "x", folder=tmp_path) == path
+
+
+def test_require_names_a_truncated_file_and_how_to_restore_it(tmp_path):
+    path = _recorded(tmp_path)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(CorruptArtefactError, match=r"'model.pt'.*truncated.*100 bytes.*git checkout") as info:
+        artefacts.require("model.pt", "x", folder=tmp_path)
+    assert "python -m wmcourse train-vae --out data/model.pt" in str(info.value)
+
+
+def test_require_names_an_altered_file(tmp_path):
+    path = _recorded(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[0] ^= 1  # same size, one bit flipped
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptArtefactError, match="altered"):
+        artefacts.require("model.pt", "x", folder=tmp_path)
+
+
+def test_a_truncated_shipped_vae_gets_the_course_error_not_torchs(tmp_path, monkeypatch):
+    import shutil
+
+    from wmcourse import vae
+
+    name = vae.shipped_vae_name(z=4, small=True)
+    shutil.copy(artefacts.data_dir() / artefacts.MANIFEST_NAME, tmp_path / artefacts.MANIFEST_NAME)
+    (tmp_path / name).write_bytes((artefacts.data_dir() / name).read_bytes()[:5000])
+    monkeypatch.setenv("WMCOURSE_DATA", str(tmp_path))
+    with pytest.raises(CorruptArtefactError, match=f"{name}.*truncated"):
+        vae.load_shipped_vae(z=4, small=True)

@@ -1,9 +1,11 @@
 """The course in a real browser: JupyterLab, headless Chromium, a notebook run top to bottom, a slider moved.
 
-The test starts `jupyter-lab` on 127.0.0.1 (a free port, no token) serving a copy of notebook 03, opens it in
+The test starts JupyterLab exactly as `make lab` does (wmcourse.lab.start_lab, through the `jupyter_lab` fixture
+of tests/conftest.py: as root too, with the course's own settings) serving a copy of notebook 03, opens it in
 Debian's Chromium driven by Playwright (no browser is downloaded), runs every cell, drags the temperature
-slider of the TauDream widget and checks that the dream picture it shows changed. It saves a screenshot of
-the notebook and its widgets (to docs/browser_screenshot.png, shown in the README, when WMCOURSE_SCREENSHOT names it), then stops the server.
+slider of the TauDream widget and checks that the dream picture it shows changed, and that no notification toast
+(the "Jupyter news?" question) covers the notebook. It saves a screenshot of the notebook and its widgets (to
+docs/browser_screenshot.png, shown in the README, when WMCOURSE_SCREENSHOT names it), then stops the server.
 
 Needs /usr/bin/chromium (`make install` puts it there when run as root) and the `playwright` package; without
 them the test is skipped locally, and fails under CI (CI=true), where `make test` must have installed them.
@@ -12,18 +14,11 @@ them the test is skipped locally, and fails under CI (CI=true), where `make test
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("WMCOURSE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -38,77 +33,6 @@ def _unavailable(reason: str):
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI must have it: `make install` installs it)")
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"jupyter-lab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"jupyter-lab did not answer at {url} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Stop the jupyter-lab process itself (it shuts its kernels down), then anything left in its session."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # its own session only (start_new_session=True): a stray kernel
-    except ProcessLookupError:
-        pass
-
-
-@pytest.fixture()
-def jupyter_lab(tmp_path):
-    """A JupyterLab server on a free port of 127.0.0.1, no token, serving a copy of the notebook; its URL."""
-    lab = Path(sys.executable).parent / "jupyter-lab"
-    if not lab.exists():
-        _unavailable(f"{lab} not found: install the requirements (`make install`)")
-    work = tmp_path / "notebooks"
-    work.mkdir()
-    shutil.copy(ROOT / "notebooks" / NOTEBOOK, work / NOTEBOOK)  # the browser saves into the copy, never the source
-    notification = tmp_path / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    notification.parent.mkdir(parents=True)
-    notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')  # no "Jupyter news?" toast
-    port = _free_port()
-    env = {**os.environ,
-           "WMCOURSE_FAST": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-           "OMP_NUM_THREADS": "1",  # small models; one thread is far faster than two fighting over busy cores
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
-    log = tmp_path / "jupyter-lab.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [str(lab), "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-             "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-             f"--ServerApp.root_dir={work}", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
-             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-            + (["--allow-root"] if os.geteuid() == 0 else []),  # CI runs as root
-            cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_for_server(f"http://127.0.0.1:{port}/api/status", process, log)
-        yield f"http://127.0.0.1:{port}", log
-    finally:
-        _stop(process)
-    assert process.poll() is not None, "jupyter-lab is still running"
 
 
 # JavaScript run in the page: the notebook's model through the JupyterLab app (exposed with expose_app_in_browser)
@@ -142,7 +66,7 @@ def test_notebook_runs_in_jupyterlab_and_the_tau_slider_redraws_the_dream(jupyte
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
-    url, log = jupyter_lab
+    server = jupyter_lab(NOTEBOOK)
     timings = {}
     start = time.monotonic()
     with sync_api.sync_playwright() as p:
@@ -150,7 +74,7 @@ def test_notebook_runs_in_jupyterlab_and_the_tau_slider_redraws_the_dream(jupyte
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.set_default_timeout(60_000)
-            page.goto(f"{url}/lab/tree/{NOTEBOOK}")
+            page.goto(server.url())  # what `make lab` prints: the notebook, with the token that logs in
             page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
                                    "&& window.jupyterapp.shell.currentWidget.sessionContext "
                                    "&& window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=90_000)
@@ -195,6 +119,10 @@ def test_notebook_runs_in_jupyterlab_and_the_tau_slider_redraws_the_dream(jupyte
             timings["slider"] = time.monotonic() - start - timings["open"] - timings["run all cells"]
             assert float(after_value) > float(before_value), (before_value, after_value)
             assert after_image != before_image, "the dream picture did not change within 60 s of moving the tau slider"
+
+            # the course's settings: no toast (the news question, an update notice) covers the notebook
+            toasts = page.locator(".Toastify__toast")
+            assert toasts.count() == 0, f"a notification covers the notebook: {toasts.all_inner_texts()}"
 
             box.scroll_into_view_if_needed()
             page.evaluate("(el) => el.scrollIntoView({block: 'center'})", box.element_handle())

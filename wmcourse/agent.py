@@ -17,6 +17,7 @@ import torch
 
 from . import controller
 from .envs import frames_to_tensor, preprocess_frames
+from .errors import ShapeError
 from .mdnrnn import MDNRNN, EncodedEpisodes
 from .vae import ConvVAE
 
@@ -25,7 +26,7 @@ class WorldModelAgent:
     def __init__(self, vae: ConvVAE, mdnrnn: MDNRNN, params: np.ndarray, config: controller.ControllerConfig):
         expected = mdnrnn.config.z_size + mdnrnn.config.hidden
         if config.input_size != expected:
-            raise ValueError(f"The controller reads [z, h] of size {expected} for this V and M, "
+            raise ShapeError(f"The controller reads [z, h] of size {expected} for this V and M, "
                              f"but its config says input_size={config.input_size}.")
         self.vae, self.mdnrnn, self.config = vae.eval(), mdnrnn.eval(), config
         self.params = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)

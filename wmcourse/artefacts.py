@@ -10,10 +10,11 @@ import datetime as _dt
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import MissingArtefactError
+from .errors import CorruptArtefactError, MissingArtefactError
 
 MANIFEST_NAME = "manifest.json"
 
@@ -41,16 +42,43 @@ def load_manifest(folder: Path | None = None) -> dict[str, dict[str, Any]]:
 
 
 def require(name: str, make_command: str, folder: Path | None = None) -> Path:
-    """The path of a shipped artefact, or an error that names the command that makes it."""
+    """The path of a shipped artefact, checked against its manifest entry (size, then sha256) before anything
+    reads it; a missing, truncated or altered file raises an error that names the file and how to restore or
+    remake it."""
     folder = folder or data_dir()
     path = folder / name
+    entry = load_manifest(folder).get(name, {})
+    command = entry.get("command", make_command)
     if not path.exists():
-        recorded = load_manifest(folder).get(name, {}).get("command", make_command)
         raise MissingArtefactError(
-            f"The artefact {name!r} is not in {folder}. Make it with:\n    {recorded}\n"
+            f"The artefact {name!r} is not in {folder}. Make it with:\n    {command}\n"
             "(or restore it with `git checkout -- data/`)."
         )
+    if entry:
+        check_intact(path, entry, command)
     return path
+
+
+def check_intact(path: Path, entry: dict[str, Any], command: str) -> None:
+    """Raise CorruptArtefactError unless the file has the size and sha256 its manifest entry recorded."""
+    stat = path.stat()
+    if stat.st_size != entry["bytes"]:
+        problem = "truncated" if stat.st_size < entry["bytes"] else "longer than recorded"
+        found = f"{stat.st_size:,} bytes where the manifest recorded {entry['bytes']:,}"
+    elif _cached_sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns) != entry["sha256"]:
+        problem, found = "altered", "its sha256 differs from the manifest's"
+    else:
+        return
+    raise CorruptArtefactError(
+        f"The artefact {path.name!r} ({path}) is {problem}: {found}. Restore the shipped file with "
+        f"`git checkout -- {path}` (from the repository root), or remake it with:\n    {command}"
+    )
+
+
+@lru_cache(maxsize=256)
+def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """sha256 of a file, computed once per (path, size, modification time): notebooks load the same files often."""
+    return sha256(Path(path))
 
 
 def record(path: Path, command: str, seed: int | None, figures: dict[str, Any], folder: Path | None = None,

@@ -4,9 +4,9 @@ CartPole-v1 observes s = (x, x_dot, theta, theta_dot). The episode ends ("done")
 |theta| > 12 degrees, and is cut (not done) at 500 steps; every step alive pays 1.
 
     V:  z_t = (s_t - mean) / std                      a fixed normaliser, fitted to the data once
-    M:  h_t = LSTM([z_t, onehot(a_t)], h_{t-1})       wmcourse.mdnrnn.MDNRNN with z_size 4, 2 actions
-        p(z_{t+1} | h_t) = prod_d sum_k pi_dk N(z_{t+1,d}; mu_dk, sigma_dk^2)
-        P(done_t | h_t) = sigmoid(w . h_t + b)        the learned done head (optional)
+    M:  h_{t+1} = LSTM([z_t, onehot(a_t)], h_t)       wmcourse.mdnrnn.MDNRNN with z_size 4, 2 actions
+        p(z_{t+1} | z_t, a_t, h_t) = prod_d sum_k pi_dk N(z_{t+1,d}; mu_dk, sigma_dk^2), read from h_{t+1}
+        P(done_t) = sigmoid(w . h_{t+1} + b)          the learned done head (optional)
     C:  a_t = [w . f_t + b > 0]                       one linear output, its sign picks left or right;
                                                       f_t = z_t ("state") or [z_t, h_t] ("state+memory")
 

@@ -64,7 +64,8 @@ def _judge_controller_parameters(answer: Any) -> str | None:
 controller_parameters = Exercise(
     name="controller parameters",
     judge=_judge_controller_parameters,
-    hint_text="a = tanh(W [z, h] + b). How many rows and columns has W, and how long is b?",
+    hint_text="a = W [z, h] + b (the paper's appendix then bounds it with tanh). How many rows and columns has W, "
+              "and how long is b?",
     solution_text="W is 3 x (32 + 256) = 864 numbers and b is 3 more: 3 * 288 + 3 = 867.",
     praise="Correct: 867 numbers drive the car. Few enough for an evolution strategy to search directly.",
 )
@@ -490,31 +491,82 @@ tempered_weight = Exercise(
 
 # --- notebook 04 -------------------------------------------------------------------------------------
 
-def _judge_simple_es(f: Any) -> str | None:
+def _es_update_mistakes(candidates, values, elite):
+    """The typical wrong mean updates after one generation, each with the sentence that names the mistake."""
     import numpy as np
+
+    order = np.argsort(values)
+    return [
+        (candidates[order[-elite:]].mean(axis=0),
+         "The mean moved towards the worst candidates: keep the `elite` with the LOWEST objective "
+         "(np.argsort sorts from low to high)."),
+        (candidates.mean(axis=0), "The mean moved to the average of ALL candidates: average only the `elite` best."),
+        (candidates[order[0]], "The mean jumped to the single best candidate: average the `elite` best, not one."),
+        (candidates[order[:elite + 1]].mean(axis=0), "Off by one: average exactly `elite` candidates."),
+        (candidates[order[:max(elite - 1, 1)]].mean(axis=0), "Off by one: average exactly `elite` candidates."),
+    ]
+
+
+def _judge_simple_es(f: Any) -> str | None:
+    """Run the learner's ES for a few generations with a spy objective that records every candidate, and check
+    the first generation's samples and the first update of the mean exactly against wmcourse.evolve.simple_es."""
+    import numpy as np
+
+    from .evolve import simple_es as reference
 
     if not callable(f):
         return f"Expected a function simple_es(objective, x0, sigma, population, elite, generations, seed), got {type(f).__name__}."
+    x0, sigma, population, elite, generations, seed = np.array([-2.0, 3.0]), 0.3, 10, 3, 60, 0
+    seen: list = []
 
     def bowl(x):  # minimised at (1, 1); the start (-2, 3) is 3.6 away, 12 step sizes
-        return ((np.atleast_2d(x) - 1.0) ** 2).sum(axis=1)
+        x = np.atleast_2d(np.asarray(x, float))
+        seen.append(x.copy())
+        return ((x - 1.0) ** 2).sum(axis=1)
 
-    curve = f(bowl, np.array([-2.0, 3.0]), 0.3, 10, 3, 60, 0)
+    curve = f(bowl, x0.copy(), sigma, population, elite, generations, seed)
+    if curve is None or curve is Ellipsis:
+        return _FUNCTION_NOT_DONE
     try:
         curve = [float(v) for v in curve]
     except TypeError:
         return "Return the list of the best objective value seen so far, one number per generation."
     if len(curve) == 0:
         return "Not attempted yet: write the loop that replaces the `...` and run the cell again."
-    if len(curve) != 60:
-        return f"Expected one number per generation (60 here), got {len(curve)}."
+    if len(curve) != generations:
+        return f"Expected one number per generation ({generations} here), got {len(curve)}."
+    rows = np.concatenate(seen) if seen else np.zeros((0, 2))
+    if len(rows) < 2 * population:
+        return (f"The objective saw {len(rows)} candidates in {generations} generations: score all `population` "
+                "candidates every generation.")
+    first, second = rows[:population], rows[population:2 * population]
+    rng = np.random.default_rng(seed)
+    eps1 = rng.standard_normal((population, len(x0)))
+    eps2 = rng.standard_normal((population, len(x0)))
+    close = lambda a, b: np.allclose(a, b, rtol=1e-9, atol=1e-9)  # noqa: E731
+    if not close(first, x0 + sigma * eps1):
+        if close(first, x0 + eps1):
+            return "The candidates are not scaled: x_i = mean + sigma * eps_i."
+        return ("The first candidates are not mean + sigma * eps with eps = rng.standard_normal((population, len(mean))) "
+                "from the rng you are given: draw them that way, once per generation, so the checker can follow "
+                "your search exactly.")
+    values = ((first - 1.0) ** 2).sum(axis=1)
+    want = first[np.argsort(values)[:elite]].mean(axis=0)
+    if not close(second, want + sigma * eps2):
+        for wrong, sentence in _es_update_mistakes(first, values, elite):
+            if close(second, wrong + sigma * eps2):
+                return sentence
+        if close(second, x0 + sigma * eps2):
+            return "The mean never moved: after scoring, set it to the average of the `elite` best candidates."
+        return ("After the first generation the mean is not the average of the `elite` candidates with the lowest "
+                "objective: check the update line.")
+    want_curve = reference(lambda x: ((np.atleast_2d(x) - 1.0) ** 2).sum(axis=1), x0, sigma, population, elite,
+                           generations, seed)
     if any(b > a + 1e-12 for a, b in zip(curve, curve[1:])):
         return "The best value so far can never go up: keep the minimum over every generation, not the last one's."
-    if curve[-1] > 5:
-        return ("The search never got near the minimum: move the mean to the average of the elite (the candidates "
-                "with the LOWEST objective; np.argsort sorts from low to high) every generation.")
-    if curve[-1] > 0.05:
-        return "It gets closer but stops short: average the `elite` best candidates, not all of them."
+    if not np.allclose(curve, want_curve, rtol=1e-9, atol=1e-12):
+        return ("The update is right, but the curve is not the best value seen so far: after each generation record "
+                "min(best, the lowest value of this generation).")
     return None
 
 
@@ -535,7 +587,150 @@ simple_es = Exercise(
         "        curve.append(best)\n"
         "    return curve"
     ),
-    praise="Correct: that is wmcourse.evolve.simple_es, the simplest evolution strategy.",
+    praise="Correct: one update checked exactly against wmcourse.evolve.simple_es, and the whole curve matches.",
+)
+
+
+# --- notebook 05 -------------------------------------------------------------------------------------
+
+def _dream_step_case(seed: int = 5):
+    """M's mixture for a batch of dream steps: (log_pi, mu, log_sigma), each (64, 6, 5) = dreams x dims x K."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    log_pi = torch.log_softmax(1.5 * torch.randn(64, 6, 5, generator=g), dim=-1)
+    mu = 2 * torch.randn(64, 6, 5, generator=g)
+    log_sigma = torch.rand(64, 6, 5, generator=g) - 1.5
+    return log_pi, mu, log_sigma
+
+
+def _call_with_generator(f: Any, args: tuple, seed: int):
+    import torch
+
+    return f(*(a.clone() if isinstance(a, torch.Tensor) else a for a in args), torch.Generator().manual_seed(seed))
+
+
+def _judge_sample_component(f: Any) -> str | None:
+    import torch
+
+    from .mdn import sample_component
+
+    if not callable(f):
+        return f"Expected a function f(log_pi, tau, generator), got {type(f).__name__}."
+    log_pi, _, _ = _dream_step_case()
+    for tau in (1.0, 0.5, 1.7):
+        out = _call_with_generator(f, (log_pi, tau), seed=17)
+        if out is None or out is Ellipsis:
+            return _FUNCTION_NOT_DONE
+        out = torch.as_tensor(out)
+        if out.shape != log_pi.shape[:-1]:
+            return (f"Return one component index per dream and dimension, shape {tuple(log_pi.shape[:-1])} "
+                    f"(log_pi without its last axis), got {tuple(out.shape)}.")
+        if out.is_floating_point() and not torch.equal(out, out.round()):
+            return "Return whole-number indices k (0 to K - 1), not probabilities or weights."
+        out = out.long()
+        want = sample_component(log_pi, tau, torch.Generator().manual_seed(17))
+        if torch.equal(out, want):
+            continue
+        if torch.equal(out, log_pi.argmax(-1)):
+            return "You always took the likeliest component: draw one at random, with probability pi_k(tau)."
+        if tau != 1.0 and torch.equal(out, sample_component(log_pi, 1.0, torch.Generator().manual_seed(17))):
+            return "The temperature is missing: the weights are softmax(log_pi / tau), not softmax(log_pi)."
+        if tau != 1.0 and torch.equal(out, sample_component(log_pi * tau, 1.0, torch.Generator().manual_seed(17))):
+            return "Divide the log weights by tau, do not multiply: tau > 1 must flatten the weights."
+        u = torch.rand(log_pi.shape[:-1] + (1,), generator=torch.Generator().manual_seed(17))
+        cum_log = log_pi.div(tau).log_softmax(-1).cumsum(-1)
+        if torch.equal(out, (cum_log < u).sum(-1).clamp(max=log_pi.shape[-1] - 1)):
+            return "You added up the log weights: exponentiate first (torch.softmax), then take the cumulative sum."
+        below = (torch.softmax(log_pi / tau, -1).cumsum(-1) < u).sum(-1)
+        if torch.equal(out, below + 1):
+            return ("Off by one: k is the NUMBER of cumulative weights below u (the first k whose cumulative weight "
+                    "reaches u), counted from 0.")
+        return ("Not the package's draw: compute pi = softmax(log_pi / tau), draw ONE uniform u per dream and "
+                "dimension with torch.rand(..., generator=generator), and count the cumulative weights below u.")
+    return None
+
+
+sample_component_exercise = Exercise(
+    name="component of the mixture",
+    judge=_judge_sample_component,
+    hint_text=("pi = torch.softmax(log_pi / tau, dim=-1); u = torch.rand(pi.shape[:-1] + (1,), generator=generator); "
+               "k = the number of entries of pi.cumsum(-1) that are below u (a sum of a comparison)."),
+    solution_text=(
+        "def my_sample_component(log_pi, tau, generator):\n"
+        "    pi = torch.softmax(log_pi / tau, dim=-1)\n"
+        "    u = torch.rand(pi.shape[:-1] + (1,), generator=generator)\n"
+        "    k = (pi.cumsum(dim=-1) < u).sum(dim=-1)\n"
+        "    return k.clamp(max=pi.shape[-1] - 1)  # rounding can leave the last cumulative weight just below 1"
+    ),
+    praise="Correct: the same components as wmcourse.mdn.sample_component, drawn from the same random numbers.",
+)
+
+
+def _judge_dream_sample(f: Any) -> str | None:
+    import math
+
+    import torch
+
+    from .mdn import sample, sample_component
+
+    if not callable(f):
+        return f"Expected a function f(log_pi, mu, log_sigma, tau, generator), got {type(f).__name__}."
+    log_pi, mu, log_sigma = _dream_step_case(seed=6)
+    for tau in (1.0, 1.5, 0.4):
+        out = _call_with_generator(f, (log_pi, mu, log_sigma, tau), seed=23)
+        if out is None or out is Ellipsis:
+            return _FUNCTION_NOT_DONE
+        out = torch.as_tensor(out, dtype=torch.float32)
+        if out.shape != mu.shape[:-1]:
+            return f"Return one number per dream and dimension, shape {tuple(mu.shape[:-1])}, got {tuple(out.shape)}."
+        want = sample(log_pi, mu, log_sigma, tau, torch.Generator().manual_seed(23))
+        close = lambda a, b: torch.allclose(a, b, rtol=1e-5, atol=1e-5)  # noqa: E731
+        if close(out, want):
+            continue
+        g = torch.Generator().manual_seed(23)
+        k = sample_component(log_pi, tau, g).unsqueeze(-1)
+        eps = torch.randn(mu.shape[:-1], generator=g)
+        mu_k, sigma_k = mu.gather(-1, k).squeeze(-1), log_sigma.gather(-1, k).squeeze(-1).exp()
+        if close(out, mu_k):
+            return "The noise is missing: z = mu_k + sigma_k * sqrt(tau) * eps, not the component's mean alone."
+        if tau != 1.0 and close(out, mu_k + sigma_k * eps):
+            return "The spread ignores tau: the paper's temperature multiplies sigma by sqrt(tau)."
+        if tau != 1.0 and close(out, mu_k + sigma_k * tau * eps):
+            return "sigma is multiplied by sqrt(tau), not tau: the VARIANCE grows by tau."
+        if close(out, mu_k + log_sigma.gather(-1, k).squeeze(-1) * math.sqrt(tau) * eps):
+            return "log_sigma is a logarithm: the spread is exp(log_sigma)."
+        if close(out, (log_pi.exp() * mu).sum(-1)):
+            return "That is the mixture's mean, the same every time: a dream step is a random draw."
+        g = torch.Generator().manual_seed(23)
+        eps_first = torch.randn(mu.shape[:-1], generator=g)
+        k_after = sample_component(log_pi, tau, g).unsqueeze(-1)
+        swapped = mu.gather(-1, k_after).squeeze(-1) + log_sigma.gather(-1, k_after).squeeze(-1).exp() * math.sqrt(tau) * eps_first
+        if close(out, swapped):
+            return "Draw the component first and the Gaussian noise second, from the same generator, as the package does."
+        u = torch.rand(mu.shape[:-1], generator=torch.Generator().manual_seed(23))
+        if close(out, mu_k + sigma_k * math.sqrt(tau) * u):
+            return "eps must be Gaussian noise, torch.randn, not uniform noise (torch.rand)."
+        return ("Not the package's draw: first k from your component sampler (or wmcourse.mdn.sample_component) with "
+                "the generator, then eps = torch.randn(..., generator=generator), z = mu_k + sigma_k sqrt(tau) eps.")
+    return None
+
+
+dream_sample = Exercise(
+    name="one dream step",
+    judge=_judge_dream_sample,
+    hint_text=("k = my_sample_component(log_pi, tau, generator).unsqueeze(-1); pick mu_k = mu.gather(-1, k) and "
+               "sigma_k = log_sigma.gather(-1, k).exp() (squeeze the last axis); then "
+               "eps = torch.randn(mu_k.shape, generator=generator) and z = mu_k + sigma_k * sqrt(tau) * eps."),
+    solution_text=(
+        "def my_dream_sample(log_pi, mu, log_sigma, tau, generator):\n"
+        "    k = my_sample_component(log_pi, tau, generator).unsqueeze(-1)\n"
+        "    mu_k = mu.gather(-1, k).squeeze(-1)\n"
+        "    sigma_k = log_sigma.gather(-1, k).squeeze(-1).exp() * math.sqrt(tau)\n"
+        "    eps = torch.randn(mu_k.shape, generator=generator)\n"
+        "    return mu_k + sigma_k * eps"
+    ),
+    praise="Correct: the same draw as wmcourse.mdn.sample, the step that every dream of this course takes.",
 )
 
 
@@ -598,7 +793,98 @@ straight_through = Exercise(
         "def straight_through(one_hot, probs):\n"
         "    return one_hot + (probs - probs.detach())  # value: one_hot; gradient: as if it were probs"
     ),
-    praise="Correct: forward a discrete one-hot sample, backward the gradient of the probabilities (DreamerV2/V3).",
+    praise="Correct: forward a discrete one-hot sample, backward as if it were the probabilities (DreamerV2/V3).",
+)
+
+
+def _kl_case():
+    """Posterior and prior logits (6, 4, 5) = states x groups x classes; the first two states nearly agree
+    (KL below one nat, where free bits make the terms flat), the others do not."""
+    import torch
+
+    g = torch.Generator().manual_seed(12)
+    post = 2 * torch.randn(6, 4, 5, generator=g)
+    prior = 2 * torch.randn(6, 4, 5, generator=g)
+    prior[:2] = post[:2] + 0.2 * torch.randn(2, 4, 5, generator=g)
+    return post, prior
+
+
+def _kl_gradients(loss_fn, post, prior):
+    """(value, d loss / d post, d loss / d prior) of loss_fn(post, prior); a None gradient becomes zeros."""
+    import torch
+
+    q, p = post.clone().requires_grad_(True), prior.clone().requires_grad_(True)
+    out = loss_fn(q, p)
+    if not isinstance(out, torch.Tensor) or out.numel() != 1:
+        return out, None, None
+    if not out.requires_grad:
+        return out, torch.zeros_like(q), torch.zeros_like(p)
+    gq, gp = torch.autograd.grad(out.reshape(()), (q, p), allow_unused=True)
+    return out.detach().reshape(()), (torch.zeros_like(q) if gq is None else gq), (torch.zeros_like(p) if gp is None else gp)
+
+
+def _judge_balanced_kl(f: Any) -> str | None:
+    import torch
+
+    from .rssm import categorical_kl, kl_balanced_loss
+
+    if not callable(f):
+        return f"Expected a function f(post_logits, prior_logits) returning the loss, got {type(f).__name__}."
+    post, prior = _kl_case()
+    value, gq, gp = _kl_gradients(f, post, prior)
+    if value is None or value is Ellipsis:
+        return _FUNCTION_NOT_DONE
+    if not isinstance(value, torch.Tensor):
+        return f"Return the loss as one torch number (a 0-dim tensor), got {type(value).__name__}."
+    if gq is None:
+        return f"Return one number, the loss averaged over the states, got a tensor of shape {tuple(value.shape)}."
+    want, wq, wp = _kl_gradients(lambda q, p: kl_balanced_loss(q, p).loss, post, prior)
+    close = lambda a, b: torch.allclose(a, b, rtol=1e-4, atol=1e-6)  # noqa: E731
+    kl = categorical_kl
+    if not close(value, want):
+        if close(value, (0.6 * kl(post, prior)).mean()):
+            return "Free bits are missing: clip each KL below at 1 nat (clamp_min(1.0)) before weighting it."
+        if close(value, (0.6 * kl(post, prior).mean()).clamp_min(1.0)) or close(value, 0.6 * kl(post, prior).mean().clamp_min(1.0)):
+            return "Clip each state's KL at 1 nat, before the mean over states, not the mean itself."
+        if close(value, (0.5 * kl(prior, post).clamp_min(1) + 0.1 * kl(prior, post).clamp_min(1)).mean()):
+            return "The KL is the wrong way round: KL[q || p], the posterior first (rssm.categorical_kl(post, prior))."
+        if close(value, (0.5 * kl(post, prior).clamp_min(1) + 0.1 * kl(post, prior).clamp_min(1)).sum()):
+            return "Average over the states, do not sum."
+        return "The value is not 0.5 max(1, KL[q || p]) + 0.1 max(1, KL[q || p]), averaged over the states."
+    if close(gq, wq) and close(gp, wp):
+        return None
+    if not gq.any() and not gp.any():
+        return "No gradient reaches either side: detach only one side in each term, not both (or the whole loss)."
+    both = lambda q, p: (0.6 * kl(q, p).clamp_min(1.0)).mean()  # noqa: E731
+    _, bq, bp = _kl_gradients(both, post, prior)
+    if close(gq, bq) and close(gp, bp):
+        return ("The value is right but both terms train both sides: stop the posterior's gradient in the dynamics term "
+                "(post.detach()) and the prior's in the representation term (prior.detach()).")
+    swapped = lambda q, p: (0.5 * kl(q, p.detach()).clamp_min(1) + 0.1 * kl(q.detach(), p).clamp_min(1)).mean()  # noqa: E731
+    _, sq, sp = _kl_gradients(swapped, post, prior)
+    if close(gq, sq) and close(gp, sp):
+        return ("The weights sit on the wrong sides: the 0.5 (dynamics) term must train the prior, KL[sg(q) || p], "
+                "and the 0.1 (representation) term the posterior, KL[q || sg(p)].")
+    if close(gp, wp) and not close(gq, wq):
+        return "The prior's gradient is right; the posterior's is not: it comes only from the 0.1 term, KL[q || sg(p)]."
+    if close(gq, wq) and not close(gp, wp):
+        return "The posterior's gradient is right; the prior's is not: it comes only from the 0.5 term, KL[sg(q) || p]."
+    return "The value is right but the gradients are not: one term detaches the posterior, the other the prior."
+
+
+balanced_kl = Exercise(
+    name="balanced KL",
+    judge=_judge_balanced_kl,
+    hint_text=("Two copies of the same KL: 0.5 * categorical_kl(post.detach(), prior).clamp_min(1.0) trains only the "
+               "prior; 0.1 * categorical_kl(post, prior.detach()).clamp_min(1.0) trains only the posterior. Add them "
+               "and take the mean over the states."),
+    solution_text=(
+        "def my_balanced_kl(post_logits, prior_logits):\n"
+        "    dyn = rssm.categorical_kl(post_logits.detach(), prior_logits).clamp_min(1.0)  # trains the prior\n"
+        "    rep = rssm.categorical_kl(post_logits, prior_logits.detach()).clamp_min(1.0)  # trains the posterior\n"
+        "    return (0.5 * dyn + 0.1 * rep).mean()"
+    ),
+    praise="Correct: the same value as rssm.kl_balanced_loss, and the gradients go where DreamerV3 sends them.",
 )
 
 

@@ -7,8 +7,28 @@ import json
 import sys
 from collections.abc import Sequence
 
+from . import arguments as A
 from . import benchmark, envs, evaluate
-from .errors import CourseError
+from .errors import CourseError, UnknownEnvironmentError
+
+
+def _env_id(text: str) -> str:
+    """An environment id the course supports (argparse type): the package's own check and message."""
+    try:
+        return envs.check_env_id(text)
+    except UnknownEnvironmentError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (python -m wmcourse envs lists them)") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block), with exit status 2."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _one_line(message: str) -> str:
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 def _cmd_envs(args: argparse.Namespace) -> None:
@@ -262,45 +282,45 @@ def _backend(args: argparse.Namespace):
 def _add_backend_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="local", choices=["local", "ray"],
                    help="local: this machine's processes; ray: Ray tasks (pip install -e .[cluster])")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=A.positive_int, default=None,
                    help="local: worker processes (default 1, in this process); ray: CPUs of a local Ray instance")
     p.add_argument("--address", default=None,
                    help="ray: an existing cluster ('auto' on a node of it, or ray://HOST:10001); default: start a local one")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m wmcourse", description=__doc__)
+    parser = _Parser(prog="python -m wmcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("envs", help="list the environments the course supports")
     p.set_defaults(run=_cmd_envs)
 
     p = sub.add_parser("baseline", help="score a random policy in the real environment")
-    p.add_argument("--env", default="CartPole-v1")
-    p.add_argument("--episodes", type=int, default=100)
-    p.add_argument("--num-envs", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--env", type=_env_id, default="CartPole-v1")
+    p.add_argument("--episodes", type=A.positive_int, default=100)
+    p.add_argument("--num-envs", type=A.positive_int, default=2)
+    p.add_argument("--seed", type=A.seed, default=0)
     p.add_argument("--json", action="store_true", help="also print the result as JSON")
     p.set_defaults(run=_cmd_baseline)
 
     p = sub.add_parser("bench", help="measure real environment steps and batched dream steps per second, and their ratio")
-    p.add_argument("--env", nargs="+", default=["CarRacing-v3", "CartPole-v1"])
-    p.add_argument("--steps", type=int, default=500)
-    p.add_argument("--dream-batch", type=int, default=1024, help="dreams stepped together (a CMA-ES population x rollouts)")
-    p.add_argument("--dream-steps", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--env", type=_env_id, nargs="+", default=["CarRacing-v3", "CartPole-v1"])
+    p.add_argument("--steps", type=A.positive_int, default=500)
+    p.add_argument("--dream-batch", type=A.positive_int, default=1024, help="dreams stepped together (a CMA-ES population x rollouts)")
+    p.add_argument("--dream-steps", type=A.positive_int, default=100)
+    p.add_argument("--seed", type=A.seed, default=0)
     p.set_defaults(run=_cmd_bench)
 
     p = sub.add_parser("collect", help="play a policy in the real environment and store the episodes (resumable)")
-    p.add_argument("--env", default="CarRacing-v3")
-    p.add_argument("--episodes", type=int, default=100, help="the paper used 10,000")
-    p.add_argument("--out", default=None, help="default runs/ENV/rollouts; rerun the same command to resume")
-    p.add_argument("--num-envs", type=int, default=2, help="environment copies stepped together")
+    p.add_argument("--env", type=_env_id, default="CarRacing-v3")
+    p.add_argument("--episodes", type=A.positive_int, default=100, help="the paper used 10,000")
+    p.add_argument("--out", type=A.folder, default=None, help="default runs/ENV/rollouts; rerun the same command to resume")
+    p.add_argument("--num-envs", type=A.positive_int, default=2, help="environment copies stepped together")
     p.add_argument("--policy", default="auto", choices=["auto", "random", "walk", "pilot", "mix"],
                    help="auto: walk for CarRacing, random for CartPole; mix: pilot and walk shards alternate (see wmcourse.rollouts)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-steps", type=int, default=None, help="cut episodes at this length (quick tests)")
-    p.add_argument("--episodes-per-shard", type=int, default=None)
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--max-steps", type=A.positive_int, default=None, help="cut episodes at this length (quick tests)")
+    p.add_argument("--episodes-per-shard", type=A.positive_int, default=None)
     _add_backend_arguments(p)
     p.set_defaults(run=_cmd_collect)
 
@@ -308,81 +328,81 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = VAEConfig()
     p = sub.add_parser("train-vae", help="train the VAE (V) on collected frames (resumable)")
-    p.add_argument("--rollouts", default="runs/CarRacing-v3/rollouts")
-    p.add_argument("--out", default="runs/CarRacing-v3/vae.pt", help="checkpoint with optimizer state; rerun to resume")
-    p.add_argument("--z", type=int, default=v.z_size)
-    p.add_argument("--width", type=float, default=v.width, help="channel multiplier (0.5: a quarter of the parameters)")
-    p.add_argument("--beta", type=float, default=v.beta)
-    p.add_argument("--kl-tolerance", type=float, default=v.kl_tolerance, help="free bits: nats per latent dimension")
-    p.add_argument("--lr", type=float, default=v.lr)
-    p.add_argument("--batch-size", type=int, default=v.batch_size)
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--steps", type=int, default=None, help="optimizer steps (overrides --epochs)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto (a CUDA GPU when there is one), cpu or cuda")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
-    p.add_argument("--ship", default=None, help="also write a float16 copy of the weights here (for data/)")
+    p.add_argument("--rollouts", type=A.folder, default="runs/CarRacing-v3/rollouts")
+    p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/vae.pt", help="checkpoint with optimizer state; rerun to resume")
+    p.add_argument("--z", type=A.positive_int, default=v.z_size)
+    p.add_argument("--width", type=A.positive_float, default=v.width, help="channel multiplier (0.5: a quarter of the parameters)")
+    p.add_argument("--beta", type=A.non_negative_float, default=v.beta)
+    p.add_argument("--kl-tolerance", type=A.non_negative_float, default=v.kl_tolerance, help="free bits: nats per latent dimension")
+    p.add_argument("--lr", type=A.positive_float, default=v.lr)
+    p.add_argument("--batch-size", type=A.positive_int, default=v.batch_size)
+    p.add_argument("--epochs", type=A.positive_int, default=1)
+    p.add_argument("--steps", type=A.positive_int, default=None, help="optimizer steps (overrides --epochs)")
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--device", type=A.device, default="auto", help="auto (a CUDA GPU when there is one), cpu or cuda")
+    p.add_argument("--threads", type=A.positive_int, default=None, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--ship", type=A.output_file, default=None, help="also write a float16 copy of the weights here (for data/)")
     p.set_defaults(run=_cmd_train_vae)
 
     p = sub.add_parser("eval-vae", help="held-out reconstruction error (MSE per pixel) and KL of a trained VAE, as JSON")
-    p.add_argument("--vae", default="data/vae_carracing_z32.pt")
-    p.add_argument("--rollouts", default="data/carracing_heldout")
-    p.add_argument("--max-frames", type=int, default=None)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--vae", type=A.archive(".pt"), default="data/vae_carracing_z32.pt")
+    p.add_argument("--rollouts", type=A.folder, default="data/carracing_heldout")
+    p.add_argument("--max-frames", type=A.positive_int, default=None)
+    p.add_argument("--device", type=A.device, default="auto")
     p.set_defaults(run=_cmd_eval_vae)
 
     p = sub.add_parser("encode", help="encode rollouts with a trained VAE into the data M trains on")
-    p.add_argument("--vae", default="runs/CarRacing-v3/vae.pt")
-    p.add_argument("--rollouts", default="runs/CarRacing-v3/rollouts")
-    p.add_argument("--out", default="runs/CarRacing-v3/encoded")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--vae", type=A.archive(".pt"), default="runs/CarRacing-v3/vae.pt")
+    p.add_argument("--rollouts", type=A.folder, default="runs/CarRacing-v3/rollouts")
+    p.add_argument("--out", type=A.folder, default="runs/CarRacing-v3/encoded")
+    p.add_argument("--device", type=A.device, default="auto")
     p.set_defaults(run=_cmd_encode)
 
     from .mdnrnn import MDNRNNConfig  # the paper's values, as defaults
 
     m = MDNRNNConfig()
     p = sub.add_parser("train-mdnrnn", help="train the MDN-RNN (M) on encoded episodes (see wmcourse.mdnrnn)")
-    p.add_argument("--data", default="runs/CarRacing-v3/encoded", help="an .npz of encoded episodes, or a folder of them")
-    p.add_argument("--out", default="runs/CarRacing-v3/mdnrnn.pt", help="checkpoint written each epoch; rerun to resume")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto (a CUDA GPU when there is one), cpu or cuda")
-    p.add_argument("--hidden", type=int, default=m.hidden)
-    p.add_argument("--mixtures", type=int, default=m.K, help="Gaussians per latent dimension")
-    p.add_argument("--lr", type=float, default=m.lr)
-    p.add_argument("--grad-clip", type=float, default=m.grad_clip)
-    p.add_argument("--batch-size", type=int, default=m.batch_size)
-    p.add_argument("--seq-len", type=int, default=m.seq_len)
+    p.add_argument("--data", type=A.folder_or_archive, default="runs/CarRacing-v3/encoded", help="an .npz of encoded episodes, or a folder of them")
+    p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/mdnrnn.pt", help="checkpoint written each epoch; rerun to resume")
+    p.add_argument("--epochs", type=A.positive_int, default=20)
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--device", type=A.device, default="auto", help="auto (a CUDA GPU when there is one), cpu or cuda")
+    p.add_argument("--hidden", type=A.positive_int, default=m.hidden)
+    p.add_argument("--mixtures", type=A.positive_int, default=m.K, help="Gaussians per latent dimension")
+    p.add_argument("--lr", type=A.positive_float, default=m.lr)
+    p.add_argument("--grad-clip", type=A.positive_float, default=m.grad_clip)
+    p.add_argument("--batch-size", type=A.positive_int, default=m.batch_size)
+    p.add_argument("--seq-len", type=A.positive_int, default=m.seq_len)
     p.add_argument("--predict-reward", action="store_true")
     p.add_argument("--predict-done", action="store_true")
-    p.add_argument("--done-weight", type=float, default=m.done_weight, help="weight of done = 1 steps")
-    p.add_argument("--reward-smoothing", type=int, default=m.reward_smoothing,
+    p.add_argument("--done-weight", type=A.non_negative_float, default=m.done_weight, help="weight of done = 1 steps")
+    p.add_argument("--reward-smoothing", type=A.positive_int, default=m.reward_smoothing,
                    help="reward target: mean of the next k rewards (1: raw)")
-    p.add_argument("--held-out", type=float, default=0.05, help="fraction of episodes kept for evaluation")
+    p.add_argument("--held-out", type=A.fraction, default=0.05, help="fraction of episodes kept for evaluation")
     p.add_argument("--no-resume", action="store_true", help="start over even if --out exists")
     p.set_defaults(run=_cmd_train_mdnrnn)
 
     p = sub.add_parser("evolve", help="evolve the controller with CMA-ES inside the dream (resumable)")
-    p.add_argument("--mdnrnn", default="runs/CarRacing-v3/mdnrnn.pt")
-    p.add_argument("--encoded", default="runs/CarRacing-v3/encoded", help="encoded episodes: their first frames start the dreams")
-    p.add_argument("--out", default="runs/CarRacing-v3/controller.npz")
-    p.add_argument("--tau", type=float, default=1.0)
-    p.add_argument("--generations", type=int, default=200)
-    p.add_argument("--population", type=int, default=64)
-    p.add_argument("--rollouts", type=int, default=16)
-    p.add_argument("--sigma-init", type=float, default=0.1)
-    p.add_argument("--max-steps", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mdnrnn", type=A.archive(".pt"), default="runs/CarRacing-v3/mdnrnn.pt")
+    p.add_argument("--encoded", type=A.folder_or_archive, default="runs/CarRacing-v3/encoded", help="encoded episodes: their first frames start the dreams")
+    p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/controller.npz")
+    p.add_argument("--tau", type=A.positive_float, default=1.0)
+    p.add_argument("--generations", type=A.positive_int, default=200)
+    p.add_argument("--population", type=A.population, default=64)
+    p.add_argument("--rollouts", type=A.positive_int, default=16)
+    p.add_argument("--sigma-init", type=A.positive_float, default=0.1)
+    p.add_argument("--max-steps", type=A.positive_int, default=1000)
+    p.add_argument("--seed", type=A.seed, default=0)
     p.set_defaults(run=_cmd_evolve)
 
     p = sub.add_parser("eval-agent", help="score a controller with its V and M in the real environment")
-    p.add_argument("--controller", default="runs/CarRacing-v3/controller.npz")
-    p.add_argument("--vae", default="runs/CarRacing-v3/vae_z32.pt")
-    p.add_argument("--mdnrnn", default="runs/CarRacing-v3/mdnrnn.pt")
-    p.add_argument("--env", default="CarRacing-v3")
-    p.add_argument("--episodes", type=int, default=100)
-    p.add_argument("--num-envs", type=int, default=2)
-    p.add_argument("--seed", type=int, default=1000, help="track seeds: keep them apart from the training data's")
+    p.add_argument("--controller", type=A.archive(".npz"), default="runs/CarRacing-v3/controller.npz")
+    p.add_argument("--vae", type=A.archive(".pt"), default="runs/CarRacing-v3/vae_z32.pt")
+    p.add_argument("--mdnrnn", type=A.archive(".pt"), default="runs/CarRacing-v3/mdnrnn.pt")
+    p.add_argument("--env", type=_env_id, default="CarRacing-v3")
+    p.add_argument("--episodes", type=A.positive_int, default=100)
+    p.add_argument("--num-envs", type=A.positive_int, default=2)
+    p.add_argument("--seed", type=A.seed, default=1000, help="track seeds: keep them apart from the training data's")
     p.set_defaults(run=_cmd_eval_agent)
 
     from .real_es import RealESConfig
@@ -390,18 +410,18 @@ def build_parser() -> argparse.ArgumentParser:
     r = RealESConfig()
     p = sub.add_parser("evolve-real", help="CMA-ES with every candidate scored in the REAL environment, from a starting "
                                            "controller (the paper's recipe; resumable; --backend ray for a cluster)")
-    p.add_argument("--controller", default="data/controller_carracing_iter2.npz", help="where the search starts")
-    p.add_argument("--vae", default="data/vae_carracing_z32.pt")
-    p.add_argument("--mdnrnn", default="data/mdnrnn_carracing_iter2.pt")
-    p.add_argument("--out", default="runs/CarRacing-v3/controller_real.npz",
+    p.add_argument("--controller", type=A.archive(".npz"), default="data/controller_carracing_iter2.npz", help="where the search starts")
+    p.add_argument("--vae", type=A.archive(".pt"), default="data/vae_carracing_z32.pt")
+    p.add_argument("--mdnrnn", type=A.archive(".pt"), default="data/mdnrnn_carracing_iter2.pt")
+    p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/controller_real.npz",
                    help="the controller (the search mean); a .json with every generation's scores and real steps "
                         "beside it; the run's state in a .real_es folder beside it")
-    p.add_argument("--generations", type=int, default=r.generations, help="the paper: about 1,800")
-    p.add_argument("--population", type=int, default=r.population)
-    p.add_argument("--rollouts", type=int, default=r.rollouts, help="real episodes per candidate, every generation")
-    p.add_argument("--sigma-init", type=float, default=r.sigma_init)
-    p.add_argument("--max-steps", type=int, default=r.max_steps)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--generations", type=A.positive_int, default=r.generations, help="the paper: about 1,800")
+    p.add_argument("--population", type=A.population, default=r.population)
+    p.add_argument("--rollouts", type=A.positive_int, default=r.rollouts, help="real episodes per candidate, every generation")
+    p.add_argument("--sigma-init", type=A.positive_float, default=r.sigma_init)
+    p.add_argument("--max-steps", type=A.positive_int, default=r.max_steps)
+    p.add_argument("--seed", type=A.seed, default=0)
     _add_backend_arguments(p)
     p.set_defaults(run=_cmd_evolve_real)
 
@@ -409,56 +429,57 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = TauSweepConfig()
     p = sub.add_parser("tau-sweep", help="evolve a controller in the dream at each temperature; score it in dream and reality")
-    p.add_argument("--vae", default="runs/CarRacing-v3/vae_z32.pt")
-    p.add_argument("--mdnrnn", default="runs/CarRacing-v3/mdnrnn.pt")
-    p.add_argument("--encoded", default="runs/CarRacing-v3/encoded", help="encoded episodes: their first frames start the dreams")
-    p.add_argument("--out", default="runs/CarRacing-v3/tau_sweep.json", help="the table (controllers go beside it)")
-    p.add_argument("--taus", type=float, nargs="+", default=list(t.taus))
-    p.add_argument("--generations", type=int, default=t.generations)
-    p.add_argument("--population", type=int, default=t.population)
-    p.add_argument("--rollouts", type=int, default=t.rollouts)
-    p.add_argument("--dream-episodes", type=int, default=t.dream_episodes)
-    p.add_argument("--real-episodes", type=int, default=t.real_episodes)
-    p.add_argument("--num-envs", type=int, default=t.num_envs)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--vae", type=A.archive(".pt"), default="runs/CarRacing-v3/vae_z32.pt")
+    p.add_argument("--mdnrnn", type=A.archive(".pt"), default="runs/CarRacing-v3/mdnrnn.pt")
+    p.add_argument("--encoded", type=A.folder_or_archive, default="runs/CarRacing-v3/encoded", help="encoded episodes: their first frames start the dreams")
+    p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/tau_sweep.json", help="the table (controllers go beside it)")
+    p.add_argument("--taus", type=A.positive_float, nargs="+", default=list(t.taus))
+    p.add_argument("--generations", type=A.positive_int, default=t.generations)
+    p.add_argument("--population", type=A.population, default=t.population)
+    p.add_argument("--rollouts", type=A.positive_int, default=t.rollouts)
+    p.add_argument("--dream-episodes", type=A.positive_int, default=t.dream_episodes)
+    p.add_argument("--real-episodes", type=A.positive_int, default=t.real_episodes)
+    p.add_argument("--num-envs", type=A.positive_int, default=t.num_envs)
+    p.add_argument("--seed", type=A.seed, default=0)
     p.set_defaults(run=_cmd_tau_sweep)
 
     p = sub.add_parser("pipeline", help="run every stage from nothing: collect, V, M, C in the dream, real evaluation")
     p.add_argument("task", choices=["carracing"])
-    p.add_argument("--runs", default="runs/CarRacing-v3", help="where everything is written; rerun to resume")
-    p.add_argument("--episodes", type=int, default=None)
-    p.add_argument("--num-envs", type=int, default=None)
-    p.add_argument("--vae-epochs", type=int, default=None)
-    p.add_argument("--generations", type=int, default=None)
-    p.add_argument("--eval-episodes", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--runs", type=A.folder, default="runs/CarRacing-v3", help="where everything is written; rerun to resume")
+    p.add_argument("--episodes", type=A.positive_int, default=None)
+    p.add_argument("--num-envs", type=A.positive_int, default=None)
+    p.add_argument("--vae-epochs", type=A.positive_int, default=None)
+    p.add_argument("--generations", type=A.positive_int, default=None)
+    p.add_argument("--eval-episodes", type=A.positive_int, default=None)
+    p.add_argument("--seed", type=A.seed, default=None)
     p.add_argument("--stop-after", default=None, choices=["collect", "train-vae", "encode", "train-mdnrnn", "evolve"])
     p.set_defaults(run=_cmd_pipeline)
 
     p = sub.add_parser("figures", help="draw the slides' figures (PNG) from the shipped artefacts, as the notebooks do")
-    p.add_argument("--out", default="slides/figures")
+    p.add_argument("--out", type=A.folder, default="slides/figures")
     p.add_argument("--only", nargs="+", default=None, help="figure names or notebook numbers (00, 01, ...)")
-    p.add_argument("--dpi", type=int, default=110)
+    p.add_argument("--dpi", type=A.positive_int, default=110)
     p.add_argument("--list", action="store_true", help="list the figures and the notebook cell each comes from")
     p.set_defaults(run=_cmd_figures)
 
     p = sub.add_parser("dreamer", help="train the minimal Dreamer agent (notebook 07) and write its learning curve")
-    p.add_argument("--env", default="CartPole-v1")
-    p.add_argument("--steps", type=int, default=50_000, help="real environment steps")
-    p.add_argument("--out", default="runs/dreamer/dreamer_cartpole.json",
+    p.add_argument("--env", type=_env_id, default="CartPole-v1", choices=["CartPole-v1"],
+                   help="the minimal Dreamer reads state vectors: CartPole-v1 only")
+    p.add_argument("--steps", type=A.positive_int, default=50_000, help="real environment steps")
+    p.add_argument("--out", type=A.output_file, default="runs/dreamer/dreamer_cartpole.json",
                    help="results JSON (the agent goes beside it as .pt); inside data/ both are recorded in the manifest")
-    p.add_argument("--run-dir", default=None, help="checkpoints (default runs/dreamer/ENV-seedN); rerun to resume")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--train-every", type=int, default=None, help="real steps per update (default: DreamerConfig's)")
-    p.add_argument("--gamma", type=float, default=None, help="discount (default: DreamerConfig's; DreamerV3: 0.997)")
-    p.add_argument("--eval-every", type=int, default=None, help="real steps between points of the learning curve")
+    p.add_argument("--run-dir", type=A.folder, default=None, help="checkpoints (default runs/dreamer/ENV-seedN); rerun to resume")
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--train-every", type=A.positive_int, default=None, help="real steps per update (default: DreamerConfig's)")
+    p.add_argument("--gamma", type=A.discount, default=None, help="discount (default: DreamerConfig's; DreamerV3: 0.997)")
+    p.add_argument("--eval-every", type=A.positive_int, default=None, help="real steps between points of the learning curve")
     p.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
     p.set_defaults(run=_cmd_dreamer)
 
     p = sub.add_parser("cartpole", help="notebook 06: the CartPole World Model that fails on random data, its fixes, "
                                         "and DQN on the same real budget (the measured table)")
-    p.add_argument("--out", default="data/cartpole_results.json", help="the table; checkpoints are written beside it")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=A.output_file, default="data/cartpole_results.json", help="the table; checkpoints are written beside it")
+    p.add_argument("--seed", type=A.seed, default=0)
     p.add_argument("--fast", action="store_true", help="a tiny run of the same code paths (seconds, numbers meaningless)")
     p.add_argument("--no-record", action="store_true", help="do not add the files to data/manifest.json")
     p.set_defaults(run=_cmd_cartpole)
@@ -466,10 +487,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; a bad argument or a course error is one line on stderr and exit status 2."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad argument (2), already printed
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         args.run(args)
     except CourseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     return 0

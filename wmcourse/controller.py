@@ -1,8 +1,10 @@
 """C: the controller, one linear layer from [z, h] to the action, kept tiny on purpose.
 
-    a = squash(W [z, h] + b)        (CarRacing: 3 x 288 + 3 = 867 parameters)
+    a_t = squash(W [z_t, h_t] + b)      (CarRacing: 3 x 288 + 3 = 867 parameters)
 
-For CarRacing the paper's code squashes with tanh and then maps gas to [0, 1] and clips brake to [0, 1]:
+C acts on h_t, the memory M holds BEFORE the action; M then reads [z_t, a_t] to make h_{t+1}.
+The paper's main text writes C as linear, a_t = W [z_t h_t] + b_t; its appendix bounds the actions with tanh
+(steering in [-1, 1], gas and brake in [0, 1]). This module does what the paper's code does for CarRacing:
 steer = tanh(o_0), gas = (tanh(o_1) + 1) / 2, brake = clip(tanh(o_2), 0, 1).
 For a discrete task (CartPole) one output is thresholded: push right when tanh(o) > 0.
 

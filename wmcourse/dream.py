@@ -4,7 +4,7 @@ One dream step, for a batch of B dreams at once:
 
     features_t = [z_t, h_t]                       what the controller sees
     a_t        = C(features_t)
-    M reads (z_t, a_t), updates (h, c), predicts r_t, done_t and a mixture over z_{t+1}
+    M reads (z_t, a_t), makes (h_{t+1}, c_{t+1}), and from h_{t+1} predicts r_t, done_t and a mixture over z_{t+1}
     z_{t+1}    ~ mixture with temperature tau    (mdn.sample)
 
 A dream starts from the latent z_0 of a real frame (a pool of real start latents) and a zero memory.

@@ -15,3 +15,7 @@ class ShapeError(CourseError, ValueError):
 
 class MissingArtefactError(CourseError, FileNotFoundError):
     """A file in data/ (or a run folder) that is not there; the message names the command that makes it."""
+
+
+class CorruptArtefactError(CourseError, OSError):
+    """A file in data/ that is there but not as recorded (truncated or altered); the message says how to restore it."""

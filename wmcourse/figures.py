@@ -228,7 +228,7 @@ def _kl_per_dimension():
 
 @_figure("01_kl_per_dimension", "Inside the code: one slider per latent dimension")
 def kl_per_dimension() -> plt.Figure:
-    return _as_figure(plots.kl_per_dimension_bars(_kl_per_dimension(), floor=0.5))
+    return _as_figure(plots.kl_per_dimension_bars(_kl_per_dimension()))
 
 
 @_figure("01_traversal", "Inside the code: one slider per latent dimension")

@@ -154,7 +154,7 @@ def bimodal_toy_data(n: int, seed: int = 0, noise: float = 0.05) -> tuple[Tensor
 
 
 class ToyMDN(nn.Module):
-    """x (N, 1) -> a K-way mixture over y (N, 1, K): one hidden tanh layer, then a MixtureHead.
+    """x (N, 1) -> a K-way mixture over y (N, 1, K): two hidden tanh layers, then a MixtureHead.
 
     With K = 1 it is a single Gaussian with a learned mean and spread: the "regression" baseline.
     """

@@ -1,9 +1,15 @@
 """The MDN-RNN, M: an LSTM that remembers, and a mixture density head that predicts the next latent.
 
-    h_t, c_t = LSTM([z_t, a_t], (h_{t-1}, c_{t-1}))
-    p(z_{t+1} | h_t) = prod_d sum_k pi_tdk N(z_{t+1,d}; mu_tdk, sigma_tdk^2)    (5 Gaussians per dimension)
-    r_t = w_r . h_t + b_r                 (optional reward head, squared error)
-    P(done_t) = sigmoid(w_d . h_t + b_d)  (optional done head, cross-entropy; done steps weigh x10 for Doom)
+    h_{t+1}, c_{t+1} = LSTM([z_t, a_t], (h_t, c_t))
+    p(z_{t+1} | z_t, a_t, h_t) = prod_d sum_k pi_dk N(z_{t+1,d}; mu_dk, sigma_dk^2), read from h_{t+1}
+                                                                       (5 Gaussians per dimension)
+    r_t = w_r . h_{t+1} + b_r                 (optional reward head, squared error; not in the paper)
+    P(done_t) = sigmoid(w_d . h_{t+1} + b_d)  (optional done head, cross-entropy; done steps weigh x10, as Doom's)
+
+Time indices: the controller reads h_t, the memory BEFORE it acts (a_t = C([z_t, h_t])); M then reads
+[z_t, a_t] and its new memory h_{t+1} predicts z_{t+1}. No model in the paper had a reward head: its CarRacing
+M predicted z only, its VizDoom M z and done. The course's CarRacing M adds a reward head so that a controller
+can be evolved entirely in the dream (notebooks 04 and 05).
 
 Parameter count. With z = 32, a = 3, hidden = 256, K = 5 and no reward or done head this model has
 423,392 parameters; the paper reports 422,368 for CarRacing. The difference, 1,024 = 4 gates x 256, is one
@@ -91,7 +97,7 @@ class MDNRNNOutput(NamedTuple):
 
 
 class MDNRNN(nn.Module):
-    """LSTM over [z_t, a_t], a MixtureHead for z_{t+1}, and optional reward and done heads on h_t."""
+    """LSTM over [z_t, a_t], a MixtureHead for z_{t+1}, and optional reward and done heads, all on h_{t+1}."""
 
     def __init__(self, config: MDNRNNConfig | None = None):
         super().__init__()
@@ -192,7 +198,7 @@ def dream_sequence(mdnrnn: MDNRNN, z0: Tensor, actions: Tensor, tau: float = 1.0
                    generator: torch.Generator | None = None) -> Tensor:
     """Roll M forward from z0 under given actions, feeding each sampled latent back in:
 
-        h_t = LSTM([z_t, a_t], h_{t-1}),   z_{t+1} ~ sum_k pi_k(tau) N(mu_k, sigma_k^2 tau)   (per dimension)
+        h_{t+1} = LSTM([z_t, a_t], h_t),   z_{t+1} ~ sum_k pi_k(tau) N(mu_k, sigma_k^2 tau)   (per dimension)
 
     z0 (Z,) or (B, Z); actions (T, A) or (B, T, A). Returns the latents (T + 1, Z) or (B, T + 1, Z),
     z0 first, like an encoded episode: decode them with the VAE to watch the dream.
@@ -676,9 +682,10 @@ def _check_episode(model: MDNRNN, z: Tensor, actions: Tensor) -> None:
 
 @torch.no_grad()
 def teacher_forced_states(model: MDNRNN, z: Tensor, actions: Tensor) -> tuple[Tensor, Tensor]:
-    """M's memory along a real episode: after reading [z_t, a_t] for t = 0..T-1, its (h_t, c_t), each (T, hidden).
+    """M's memory along a real episode: after reading [z_t, a_t] for t = 0..T-1, its (h_{t+1}, c_{t+1}), each
+    (T, hidden); row t is the memory made at step t.
 
-    The prediction at step t (read from h_t) is M's distribution over the real z_{t+1}.
+    The prediction at step t (read from row t, h_{t+1}) is M's distribution over the real z_{t+1}.
     """
     _check_episode(model, z, actions)
     state, hs, cs = None, [], []

@@ -31,7 +31,7 @@ class PipelineConfig:
     mdnrnn_epochs: int = 100  # paper: 20 epochs of 10,000 episodes; here about as many optimizer steps
     mdnrnn_seq_len: int = 200  # paper: whole 1000-step episodes, 100 a batch; with 64 episodes shorter windows
     mdnrnn_batch: int = 32  # give enough optimizer steps per epoch
-    generations: int = 100  # paper: about 200 (CarRacing, in the real env)
+    generations: int = 100  # paper's appendix: 1,800 (CarRacing, in the real env)
     population: int = 64
     rollouts: int = 16
     tau: float = 1.0

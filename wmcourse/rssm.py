@@ -1,15 +1,19 @@
 """The RSSM, Dreamer's world model: a deterministic memory h and a stochastic, discrete state z.
 
     h_t = GRU(h_{t-1}, [z_{t-1}, a_{t-1}])     deterministic path: what happened stays remembered
+                                               (the course's convention everywhere: h_{t+1} = f(h_t, z_t, a_t))
     p(z_t | h_t)                               prior: the guess before seeing x_t (all that imagination has)
     q(z_t | h_t, x_t)                          posterior: the guess after seeing x_t (used on real data)
     s_t = [h_t, z_t]                           the model state every head and the actor read
 
-z is G groups of a K-way categorical (DreamerV3: 32 x 32; CartPole needs far less, 16 x 16 here), each group
+z is G groups of a K-way categorical (DreamerV3: 32 x 32; CartPole needs far less, 8 x 8 here), each group
 mixed with 1% uniform noise so no class ever has probability 0 (the KL stays finite), sampled as a one-hot
 vector with straight-through gradients:
 
     z = onehot(sample) + probs - sg(probs)     forward: exactly the one-hot; backward: d z / d probs = 1
+
+Straight-through is a biased estimate: for a loss f, its expected gradient sum_k p_k f'(e_k) . dp/dlogits
+differs from the exact gradient d/dlogits sum_k p_k f(e_k) unless f is linear (`straight_through_bias`).
 
 The loss on a sequence of real steps (DreamerV3's, with its scales):
 
@@ -91,6 +95,31 @@ def sample_one_hot(logits: Tensor, generator: torch.Generator | None = None) -> 
 def sample_straight_through(logits: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """A one-hot sample of softmax(logits) whose gradient is that of the probabilities (see straight_through)."""
     return straight_through(sample_one_hot(logits, generator), torch.softmax(logits, dim=-1))
+
+
+def straight_through_bias(logits: Tensor, loss) -> tuple[Tensor, Tensor]:
+    """The exact gradient and the straight-through gradient in expectation, for one categorical, by enumeration.
+
+    logits (K,); loss: a function of a K-vector z returning a scalar. Both are computed exactly, summing over
+    the K classes instead of sampling:
+
+        exact = d/dlogits  sum_k p_k loss(e_k)                          (the gradient of the expected loss)
+        st    = sum_k p_k  [d loss(z)/dz at z = e_k] . d p / d logits   (what straight-through gives on average)
+
+    They agree when the loss is linear in z; for any other loss straight-through is biased. Returns (exact, st).
+    """
+    if logits.dim() != 1:
+        raise ShapeError(f"Expected the logits of one categorical, shape (K,), got {tuple(logits.shape)}.")
+    logits = logits.detach().clone().requires_grad_(True)
+    probs = torch.softmax(logits, dim=-1)
+    eye = torch.eye(logits.shape[0], dtype=logits.dtype)
+    values = torch.stack([torch.as_tensor(loss(e)).reshape(()) for e in eye])
+    exact = torch.autograd.grad((probs * values).sum(), logits, retain_graph=True)[0]
+    st = torch.zeros_like(exact)
+    for k, e in enumerate(eye):
+        z = straight_through(e, probs)
+        st = st + probs[k].detach() * torch.autograd.grad(loss(z), logits, retain_graph=True)[0]
+    return exact, st
 
 
 def categorical_kl(logits_q: Tensor, logits_p: Tensor) -> Tensor:

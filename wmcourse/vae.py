@@ -5,9 +5,15 @@
     loss     -ELBO = E_q ||x - g(z)||^2 + beta * KL(q(z | x) || N(0, I))
 
 exactly as the paper's CarRacing model (4,348,547 parameters at z = 32). As in the original code the
-reconstruction term is the squared error summed over pixels (mean over the batch), and the KL of each
-frame is floored at kl_tolerance * z_size nats ("free bits": 0.5 a dimension), so the encoder is not
-pushed to squeeze below that.
+reconstruction term is the squared error summed over pixels (mean over the batch), and the TOTAL KL of each
+frame (summed over its dimensions) is floored at kl_tolerance * z_size nats ("free bits": 0.5 x 32 = 16 nats
+per frame at z = 32), so the encoder is not pushed to squeeze below that. The floor is on the frame's total:
+one dimension may carry 3 nats and another none, with no per-dimension floor anywhere. Every shipped VAE with
+free bits was trained with this loss; training logs the floored KL (the term in the loss) and the raw KL.
+
+The average KL bounds the information the code carries from above:
+
+    E_x KL(q(z|x) || p(z)) = I(x; z) + KL(q(z) || p(z))      q(z) = E_x q(z|x), the aggregate posterior
 """
 
 from __future__ import annotations
@@ -130,16 +136,25 @@ def elbo_loss(x: torch.Tensor, x_hat: torch.Tensor, mu: torch.Tensor, logvar: to
     """The negative ELBO as the original code trains it: (total, reconstruction, KL), each a batch mean.
 
         reconstruction = sum over pixels and channels of (x - x_hat)^2
-        KL             = max(sum over dimensions of KL_j, kl_tolerance * z_size)      (free bits)
+        KL             = max(sum over dimensions of KL_j, kl_tolerance * z_size)      (free bits, per frame)
         total          = reconstruction + beta * KL
 
     Below the floor the KL term is constant, so it exerts no pull until a frame's code carries more than
-    kl_tolerance nats per dimension on average.
+    kl_tolerance * z_size nats in total (however they are spread over the dimensions).
     """
     reconstruction = (x - x_hat).pow(2).sum(dim=(1, 2, 3)).mean()
-    kl = kl_divergence(mu, logvar).sum(dim=1)
-    kl = torch.clamp(kl, min=kl_tolerance * mu.shape[1]).mean()
+    kl = floored_kl(frame_kl(mu, logvar), kl_tolerance * mu.shape[1]).mean()
     return reconstruction + beta * kl, reconstruction, kl
+
+
+def frame_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """The raw KL of each frame, summed over its latent dimensions: sum_j KL_j, shape (N,), in nats."""
+    return kl_divergence(mu, logvar).sum(dim=-1)
+
+
+def floored_kl(kl: torch.Tensor, floor: float) -> torch.Tensor:
+    """Free bits on a frame's total KL: max(sum_j KL_j, floor). Below the floor it is constant (no gradient)."""
+    return torch.clamp(kl, min=floor)
 
 
 # --- frames in, frames out ------------------------------------------------------------------------------
@@ -203,7 +218,8 @@ def evaluate_reconstruction(model: ConvVAE, frames: np.ndarray, batch_size: int 
 
 @torch.no_grad()
 def mean_kl(model: ConvVAE, frames: np.ndarray, batch_size: int = 256) -> float:
-    """Mean KL(q(z|x) || N(0, I)) per frame, in nats: how much information z carries about each frame."""
+    """Mean KL(q(z|x) || N(0, I)) per frame, in nats: an upper bound on the information z carries about the frame
+    (E_x KL = I(x; z) + KL(q(z) || p(z)))."""
     mu, logvar = encode_frames(model, frames, batch_size)
     return float(kl_divergence(torch.from_numpy(mu), torch.from_numpy(logvar)).sum(-1).mean())
 
@@ -288,7 +304,8 @@ def train_vae(frames_source: np.ndarray | str | Path, config: VAEConfig = VAECon
               out_path: str | Path | None = None, epochs: int = 1, steps: int | None = None, seed: int = 0,
               device: str = "auto", checkpoint_every: int = 500, threads: int | None = None,
               progress: bool = True) -> dict[str, list[float]]:
-    """Train a VAE on frames with Adam; return the loss history {"step", "loss", "reconstruction", "kl"}.
+    """Train a VAE on frames with Adam; return the loss history {"step", "loss", "reconstruction", "kl", "kl_raw"}
+    ("kl": the floored KL the loss uses; "kl_raw": the KL before the floor, both batch means in nats per frame).
 
     frames_source: uint8 frames (N, 64, 64, 3), or a rollout folder (read a few shards at a time).
     Runs `steps` optimizer steps if given, else `epochs` passes. With out_path, a checkpoint (weights,
@@ -301,10 +318,11 @@ def train_vae(frames_source: np.ndarray | str | Path, config: VAEConfig = VAECon
     model = build_vae(config, seed).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     noise = torch.Generator(device=dev).manual_seed(seed)
-    history: dict[str, list[float]] = {"step": [], "loss": [], "reconstruction": [], "kl": []}
+    history: dict[str, list[float]] = {"step": [], "loss": [], "reconstruction": [], "kl": [], "kl_raw": []}
     step = 0
     if out_path is not None and Path(out_path).exists():
         step, history = _resume(out_path, config, seed, model, optimizer, noise)
+        history.setdefault("kl_raw", [float("nan")] * len(history["step"]))  # checkpoints from before kl_raw
 
     def checkpoint() -> None:
         if out_path is not None:
@@ -330,7 +348,7 @@ def train_vae(frames_source: np.ndarray | str | Path, config: VAEConfig = VAECon
                     optimizer.step()
                     step += 1
                     values = {"step": step, "loss": loss.item(), "reconstruction": reconstruction.item(),
-                              "kl": kl.item()}
+                              "kl": kl.item(), "kl_raw": frame_kl(mu.detach(), logvar.detach()).mean().item()}
                     for key, value in values.items():
                         history[key].append(value)
                     bar.update(1)
@@ -494,6 +512,7 @@ def shipped_result(results: list[dict], z: int = 32, small: bool = False) -> dic
 @torch.no_grad()
 def kl_per_dimension(model: ConvVAE, frames: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Mean KL(q(z_j|x) || N(0, 1)) of each latent dimension j over the frames, in nats (z_size,).
-    A dimension near 0 carries no information about the frame: the decoder ignores it."""
+    A dimension near 0 carries no information about the frame: the decoder ignores it. (Free bits floors the sum
+    of these over j, per frame, not each one.)"""
     mu, logvar = encode_frames(model, frames, batch_size)
     return kl_divergence(torch.from_numpy(mu), torch.from_numpy(logvar)).mean(0).numpy()
