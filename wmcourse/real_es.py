@@ -132,6 +132,16 @@ def score_population(candidates: np.ndarray, seeds: list[int], vae: str, mdnrnn:
     return PopulationScores(returns, steps)
 
 
+def _check_world_model(vae: str | Path, mdnrnn: str | Path, config: controller.ControllerConfig) -> None:
+    """Fail here, in one line, rather than in every worker: the controller must read this V and M's [z, h]."""
+    v, m = _world_model(str(vae), str(mdnrnn))
+    expected = m.config.z_size + m.config.hidden
+    if v.config.z_size != m.config.z_size or config.input_size != expected or config.squash != "carracing":
+        raise CourseError(f"The controller reads {config.input_size} inputs ({config.squash} actions), but this V and M "
+                          f"give [z, h] of size {expected} for CarRacing (V's z: {v.config.z_size}, M's z: "
+                          f"{m.config.z_size}): pass the --controller, --vae and --mdnrnn that were trained together.")
+
+
 # --- the resumable run ------------------------------------------------------------------------------------
 
 class SeededNormal:
@@ -172,6 +182,7 @@ def evolve_real(start: np.ndarray, config: controller.ControllerConfig, vae: str
 
     Everything is kept in `run_dir`: rerun with the same arguments to resume (more generations extend the run).
     """
+    _check_world_model(vae, mdnrnn, config)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     identity = {k: v for k, v in asdict(settings).items() if k != "generations"}
