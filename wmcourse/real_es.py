@@ -73,7 +73,8 @@ def play_episode(work: EpisodeWork) -> tuple[float, int]:
     from .vae import torch_threads
 
     with torch_threads(1):  # the same arithmetic in every worker, so the same episode everywhere
-        agent = WorldModelAgent(*_world_model(work.vae, work.mdnrnn), work.params, work.config)
+        params = np.array(work.params)  # a copy: arrays that come through Ray are read-only
+        agent = WorldModelAgent(*_world_model(work.vae, work.mdnrnn), params, work.config)
         env = make_env(ENV_ID)
         try:
             obs, _ = env.reset(seed=work.track_seed)
