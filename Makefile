@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install notebooks clean slides slides-pdf browser site
+.PHONY: lab test install cluster notebooks clean slides slides-pdf browser site
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || { py=$$(sh scripts/find_python.sh $(PYTHON)) && echo "making $(VENV) with $$py" \
@@ -15,6 +15,15 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/python -m wmcourse.lab --install-settings
 	touch $(STAMP)
+
+# The optional cluster extra (Ray, wmcourse.backend), pinned in requirements-cluster.txt: tested by make test.
+CLUSTER_STAMP := $(VENV)/.installed-cluster
+
+$(CLUSTER_STAMP): requirements-cluster.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-cluster.txt
+	touch $(CLUSTER_STAMP)
+
+cluster: $(CLUSTER_STAMP)
 
 # Slides and browser tests: the Marp CLI pinned in package-lock.json (npm ci), and Debian's Chromium with a
 # Chinese font (installed as root when missing: CI runs as root). Without npm, the slide tests are skipped.
@@ -38,7 +47,7 @@ install: $(STAMP) $(NODE_STAMP) browser
 lab: $(STAMP)
 	$(BIN)/python -m wmcourse.lab $(LAB_ARGS)
 
-test: install
+test: install cluster
 	WMCOURSE_FAST=1 MPLBACKEND=Agg SDL_VIDEODRIVER=dummy $(BIN)/python -m pytest tests notebooks \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 --timeout=900 -v --durations=15
 

@@ -18,13 +18,15 @@ def _pins(lines):
 
 def test_requirements_and_environment_yml_carry_the_same_pins():
     req = _pins((ROOT / "requirements.txt").read_text().splitlines())
+    req.update(_pins((ROOT / "requirements-cluster.txt").read_text().splitlines()))  # the optional extra
     env = _pins((ROOT / "environment.yml").read_text().splitlines())
     assert "torch" in req and req["torch"] == "2.13.0"
     assert req == env, f"requirements.txt and environment.yml differ: {set(req.items()) ^ set(env.items())}"
 
 
 def test_every_requirement_is_pinned_exactly():
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    lines = (ROOT / "requirements.txt").read_text().splitlines() + (ROOT / "requirements-cluster.txt").read_text().splitlines()
+    for line in lines:
         line = line.split("#")[0].strip()
         if line:
             assert "==" in line, f"requirements.txt: {line!r} is not pinned with =="

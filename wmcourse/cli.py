@@ -65,14 +65,24 @@ def _cmd_bench(args: argparse.Namespace) -> None:
 
 
 def _cmd_collect(args: argparse.Namespace) -> None:
+    import time
+    from pathlib import Path
+
     from . import rollouts
 
     out = args.out or f"runs/{args.env}/rollouts"
+    chosen = _backend(args)
+    before = rollouts.count_frames(out) if any(Path(out).glob(rollouts.SHARD_PATTERN)) else 0
+    start, cpu = time.perf_counter(), time.process_time()
     paths = rollouts.collect(args.env, args.episodes, out, num_envs=args.num_envs, policy=args.policy, seed=args.seed,
-                             episodes_per_shard=args.episodes_per_shard, max_steps=args.max_steps)
+                             episodes_per_shard=args.episodes_per_shard, max_steps=args.max_steps,
+                             backend=chosen)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     returns, lengths = rollouts.episode_returns(out)
     print(f"{len(returns)} episodes in {len(paths)} shards in {out}: {lengths.sum():,} steps, "
           f"length {lengths.mean():.0f}, return {returns.mean():.1f} +- {returns.std():.1f}")
+    if lengths.sum() > before:
+        _print_rate(args, lengths.sum() - before, seconds, cpu)
 
 
 def _cmd_train_vae(args: argparse.Namespace) -> None:
@@ -153,6 +163,37 @@ def _cmd_eval_agent(args: argparse.Namespace) -> None:
     print(f"{args.controller} in real {args.env}: {result}")
     print(json.dumps({"controller": args.controller, "mean": result.mean, "std": result.std,
                       "episodes": len(result.returns), "returns": result.returns.round(2).tolist()}))
+
+
+def _cmd_evolve_real(args: argparse.Namespace) -> None:
+    import time
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from . import controller, real_es
+
+    start, config, _ = controller.load_controller(args.controller)
+    settings = real_es.RealESConfig(population=args.population, rollouts=args.rollouts, sigma_init=args.sigma_init,
+                                    generations=args.generations, max_steps=args.max_steps, seed=args.seed)
+    run_dir = Path(args.out).with_suffix(".real_es")
+    print(f"CMA-ES in real {real_es.ENV_ID} from {args.controller}: population {args.population} x {args.rollouts} "
+          f"real episodes a generation, {args.backend} backend; run kept in {run_dir} (rerun the command to resume)")
+    chosen = _backend(args)
+    cpu = time.process_time()
+    mean, history = real_es.evolve_real(start, config, args.vae, args.mdnrnn, run_dir, settings, chosen)
+    cpu = time.process_time() - cpu
+    controller.save_controller(args.out, mean, config, history=history, start=args.controller, vae=args.vae,
+                               mdnrnn=args.mdnrnn, settings=asdict(settings))
+    results = {"controller": args.out, "start": args.controller, "vae": args.vae, "mdnrnn": args.mdnrnn,
+               "backend": args.backend, "settings": asdict(settings), "history": history,
+               "total_real_steps": history[-1]["total_real_steps"] if history else 0}
+    Path(args.out).with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    last = history[-1]
+    measured = [h for h in history if h["real_steps_per_s"]]
+    print(f"saved {args.out} and {Path(args.out).with_suffix('.json')}: generation {last['generation']}, real score "
+          f"best {last['best']:.1f}, mean {last['mean']:.1f}; {last['total_real_steps']:,} real steps in all")
+    if measured:
+        _print_rate(args, sum(h["real_steps"] for h in measured), sum(h["seconds"] for h in measured), cpu)
 
 
 def _cmd_tau_sweep(args: argparse.Namespace) -> None:
@@ -241,6 +282,38 @@ def _cmd_takecover(args: argparse.Namespace) -> None:
         print(f"shipped {len(shipped)} files into {args.ship}")
 
 
+def _print_rate(args: argparse.Namespace, steps: int, seconds: float, cpu_seconds: float) -> None:
+    """Real steps per second of wall time; with one local worker (all in this process) also per CPU-second,
+    what a core-hour buys, less sensitive than wall time to other programs sharing the machine."""
+    line = f"this run: {steps:,} real steps in {seconds:.1f} s, {steps / seconds:.1f} real steps/s"
+    if args.backend == "local" and (args.workers or 1) == 1:
+        line += f"; {cpu_seconds:.1f} s of CPU, {steps / cpu_seconds:.1f} real steps per CPU-second"
+    print(line + f" ({args.backend} backend, {args.workers or 1} worker(s))")
+
+
+def _backend(args: argparse.Namespace):
+    """The backend the command line asked for; Ray is started here, so its start-up is not counted in steps/s."""
+    import time
+
+    from . import backend
+
+    chosen = backend.make_backend(args.backend, args.workers, args.address)
+    if isinstance(chosen, backend.RayBackend):
+        start = time.perf_counter()
+        ray = chosen.connect()
+        print(f"Ray: {ray.cluster_resources().get('CPU', 0):.0f} CPUs, ready in {time.perf_counter() - start:.1f} s")
+    return chosen
+
+
+def _add_backend_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default="local", choices=["local", "ray"],
+                   help="local: this machine's processes; ray: Ray tasks (pip install -e .[cluster])")
+    p.add_argument("--workers", type=A.positive_int, default=None,
+                   help="local: worker processes (default 1, in this process); ray: CPUs of a local Ray instance")
+    p.add_argument("--address", default=None,
+                   help="ray: an existing cluster ('auto' on a node of it, or ray://HOST:10001); default: start a local one")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m wmcourse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -277,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=A.seed, default=0)
     p.add_argument("--max-steps", type=A.positive_int, default=None, help="cut episodes at this length (quick tests)")
     p.add_argument("--episodes-per-shard", type=A.positive_int, default=None)
+    _add_backend_arguments(p)
     p.set_defaults(run=_cmd_collect)
 
     from .vae import VAEConfig  # the paper's values, as defaults
@@ -359,6 +433,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-envs", type=A.positive_int, default=2)
     p.add_argument("--seed", type=A.seed, default=1000, help="track seeds: keep them apart from the training data's")
     p.set_defaults(run=_cmd_eval_agent)
+
+    from .real_es import RealESConfig
+
+    r = RealESConfig()
+    p = sub.add_parser("evolve-real", help="CMA-ES with every candidate scored in the REAL environment, from a starting "
+                                           "controller (the paper's recipe; resumable; --backend ray for a cluster)")
+    p.add_argument("--controller", type=A.archive(".npz"), default="data/controller_carracing_iter2.npz", help="where the search starts")
+    p.add_argument("--vae", type=A.archive(".pt"), default="data/vae_carracing_z32.pt")
+    p.add_argument("--mdnrnn", type=A.archive(".pt"), default="data/mdnrnn_carracing_iter2.pt")
+    p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/controller_real.npz",
+                   help="the controller (the search mean); a .json with every generation's scores and real steps "
+                        "beside it; the run's state in a .real_es folder beside it")
+    p.add_argument("--generations", type=A.positive_int, default=r.generations, help="the paper: about 1,800")
+    p.add_argument("--population", type=A.population, default=r.population)
+    p.add_argument("--rollouts", type=A.positive_int, default=r.rollouts, help="real episodes per candidate, every generation")
+    p.add_argument("--sigma-init", type=A.positive_float, default=r.sigma_init)
+    p.add_argument("--max-steps", type=A.positive_int, default=r.max_steps)
+    p.add_argument("--seed", type=A.seed, default=0)
+    _add_backend_arguments(p)
+    p.set_defaults(run=_cmd_evolve_real)
 
     from .tau_sweep import TauSweepConfig
 

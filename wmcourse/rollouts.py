@@ -31,6 +31,7 @@ so M sees both driving along the road and leaving it. Measured on 2 x 1,000-step
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -42,6 +43,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
+from .backend import Backend, LocalBackend
 from .envs import FRAME_SIZE, SUPPORTED_ENVS, check_env_id, make_vector_env, preprocess_frames
 from .errors import CourseError, MissingArtefactError, ShapeError
 from .evaluate import Policy, RandomPolicy
@@ -244,19 +246,30 @@ def play_episodes(envs: gym.vector.VectorEnv, env_id: str, policy: Policy, episo
     return [episode for per_copy in finished for episode in per_copy]
 
 
-def save_shard(path: Path, episodes: list[Episode], meta: dict) -> None:
-    """Write episodes to one compressed shard, atomically (a half-written shard never looks finished)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def pack_shard(episodes: list[Episode], meta: dict) -> bytes:
+    """Episodes as the bytes of one compressed shard (where they were played: the compression costs CPU too)."""
     arrays = {name: np.concatenate([getattr(e, name) for e in episodes])
               for name in ("obs", "action", "reward", "done", "terminated")}
     arrays["final_obs"] = np.stack([e.final_obs for e in episodes])
     arrays["lengths"] = np.array([len(e) for e in episodes], np.int64)
     arrays["meta"] = np.array(json.dumps(meta))
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def write_shard(path: Path, packed: bytes) -> None:
+    """Write a packed shard atomically (a half-written shard never looks finished)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")  # not *.npz: never mistaken for a finished shard
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, **arrays)
+    tmp.write_bytes(packed)
     os.replace(tmp, path)
+
+
+def save_shard(path: Path, episodes: list[Episode], meta: dict) -> None:
+    """Write episodes to one compressed shard, atomically."""
+    write_shard(path, pack_shard(episodes, meta))
 
 
 def load_shard(path: Path) -> list[Episode]:
@@ -370,14 +383,43 @@ def iter_frame_batches(folder: str | Path, batch_size: int, seed: int = 0, shuff
 
 # --- collection ---------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class ShardWork:
+    """Everything one shard needs, its seeds included: wherever it is collected, it holds the same episodes."""
+
+    env_id: str
+    episodes: int
+    policy: str | Policy  # a policy name (made afresh from policy_seed), or a policy object played as it is
+    env_seed: int
+    policy_seed: int
+    num_envs: int = 1
+    max_steps: int | None = None
+    meta: dict | None = None  # written into the shard, with its step count
+
+
+def collect_shard(work: ShardWork) -> bytes:
+    """Play one shard's episodes in a fresh vector env and pack them (a pure function of `work`: what a backend
+    maps). The worker compresses, so the machine that writes the shards only writes bytes."""
+    envs = make_vector_env(work.env_id, work.num_envs)
+    try:
+        actor = work.policy if not isinstance(work.policy, str) else make_policy(
+            work.policy, work.env_id, envs.single_action_space, work.policy_seed)
+        played = play_episodes(envs, work.env_id, actor, work.episodes, work.env_seed, work.max_steps)
+    finally:
+        envs.close()
+    return pack_shard(played, {**(work.meta or {}), "steps": int(sum(map(len, played)))})
+
+
 def collect(env_id: str, episodes: int, out_dir: str | Path, num_envs: int = 1, policy: str | Policy = "auto",
             seed: int = 0, episodes_per_shard: int | None = None, max_steps: int | None = None,
-            progress: bool = True) -> list[Path]:
+            progress: bool = True, backend: Backend | None = None) -> list[Path]:
     """Collect `episodes` episodes of `policy` in `env_id` into shards in `out_dir`; return the shard paths.
 
     Resumable: shards already complete are skipped, and shard k always uses the seeds shard_seeds(seed, k),
     so stopping and re-running gives the same data (for the same num_envs). A policy given as an object
     (e.g. a trained controller) is used as it is; its own randomness is then the caller's business.
+    `backend` says where the shards are played (wmcourse.backend): by default one after another in this
+    process; LocalBackend(workers) or RayBackend() play several at once and give the same shards.
     """
     check_env_id(env_id)
     if episodes < 1:
@@ -398,33 +440,22 @@ def collect(env_id: str, episodes: int, out_dir: str | Path, num_envs: int = 1, 
     sizes = [min(per_shard, episodes - start) for start in range(0, episodes, per_shard)]
     paths = [shard_path(out_dir, k) for k in range(len(sizes))]
     todo = [k for k, path in enumerate(paths) if not (path.exists() and shard_meta(path)["episodes"] == sizes[k])]
+    work = []
+    for k in todo:
+        env_seed, policy_seed = shard_seeds(seed, k)
+        name = MIX[k % len(MIX)] if policy == "mix" else policy_name if isinstance(policy, str) else policy
+        meta = {**info, "shard": k, "episodes": sizes[k], "env_seed": env_seed, "policy_seed": policy_seed}
+        work.append(ShardWork(env_id, sizes[k], name, env_seed, policy_seed, num_envs, max_steps, meta))
     bar = tqdm(total=episodes, initial=episodes - sum(sizes[k] for k in todo), unit="episode",
                desc=f"collect {env_id}", disable=not progress)
-    if not todo:
-        bar.close()
-        return paths
-    envs = make_vector_env(env_id, num_envs)
     steps, start = 0, time.perf_counter()
     try:
-        for k in todo:
-            env_seed, policy_seed = shard_seeds(seed, k)
-            name = MIX[k % len(MIX)] if policy == "mix" else policy
-            actor = policy if not isinstance(policy, str) else make_policy(name, env_id, envs.single_action_space,
-                                                                           policy_seed)
-            done_before = bar.n
-
-            def on_step(finished: int) -> None:
-                nonlocal steps
-                steps += num_envs
-                if bar.n != done_before + finished:
-                    bar.update(done_before + finished - bar.n)
-                    bar.set_postfix(real_steps_per_s=f"{steps / (time.perf_counter() - start):.0f}")
-
-            played = play_episodes(envs, env_id, actor, sizes[k], env_seed, max_steps, on_step)
-            save_shard(paths[k], played, {**info, "shard": k, "episodes": len(played), "env_seed": env_seed,
-                                          "policy_seed": policy_seed, "steps": int(sum(map(len, played)))})
+        for i, packed in (backend or LocalBackend()).map(collect_shard, work, cpus=num_envs):
+            write_shard(paths[todo[i]], packed)
+            steps += shard_meta(paths[todo[i]])["steps"]
+            bar.update(work[i].episodes)
+            bar.set_postfix(real_steps_per_s=f"{steps / (time.perf_counter() - start):.0f}")
     finally:
-        envs.close()
         bar.close()
     return paths
 

@@ -1,0 +1,111 @@
+"""CMA-ES in the real environment: episodes scored by their own seeds, every finished one kept, runs resumed."""
+
+import json
+
+import numpy as np
+import pytest
+
+from wmcourse import controller, real_es
+from wmcourse.backend import LocalBackend
+from wmcourse.cli import main
+from wmcourse.errors import CourseError
+
+TINY = real_es.RealESConfig(population=4, rollouts=2, sigma_init=1.0, generations=2, max_steps=20, seed=3)
+
+
+class StopAfter:
+    """A backend that is interrupted (as by Ctrl-C or a lost machine) after `n` episodes."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def map(self, function, items, cpus=1):
+        for count, result in enumerate(LocalBackend().map(function, items)):
+            if count == self.n:
+                raise KeyboardInterrupt
+            yield result
+
+
+class Counting:
+    """LocalBackend that counts the items it was given."""
+
+    def __init__(self):
+        self.items = []
+
+    def map(self, function, items, cpus=1):
+        self.items.append(len(items))
+        yield from LocalBackend().map(function, items)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tiny_world_model, tmp_path_factory):
+    vae, mdnrnn, config = tiny_world_model
+    start = np.zeros(config.n_params)
+    return real_es.evolve_real(start, config, vae, mdnrnn, tmp_path_factory.mktemp("whole"), TINY, progress=False)
+
+
+def _without_timing(history):
+    return [{k: v for k, v in h.items() if k not in ("seconds", "real_steps_per_s")} for h in history]
+
+
+def test_candidates_are_scored_on_the_same_tracks(tiny_world_model):
+    vae, mdnrnn, config = tiny_world_model
+    candidates = np.random.default_rng(0).standard_normal((3, config.n_params))
+    seeds = real_es.track_seeds(0, 0, 2)
+    assert seeds == real_es.track_seeds(0, 0, 2) != real_es.track_seeds(0, 1, 2)
+    seen = []
+    result = real_es.score_population(candidates, seeds, vae, mdnrnn, config, max_steps=20,
+                                      finished={(0, 0): (123.0, 7)}, on_episode=lambda *row: seen.append(row))
+    assert result.returns.shape == result.steps.shape == (3, 2)
+    assert result.returns[0, 0] == 123.0 and result.steps[0, 0] == 7  # a finished episode is not played again
+    assert sorted(row[:2] for row in seen) == [(0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]
+    assert (result.steps[1:] == 20).all()
+    again = real_es.play_episode(real_es.EpisodeWork(str(vae), str(mdnrnn), candidates[2].astype(np.float32), config,
+                                                     seeds[1], 20))
+    assert again == (result.returns[2, 1], 20)  # an episode is a function of its work item alone
+    assert len(set(result.returns[1:].ravel().round(6))) > 1, "the candidates all scored alike: nothing was compared"
+
+
+def test_wrong_candidates_are_refused(tiny_world_model):
+    vae, mdnrnn, config = tiny_world_model
+    with pytest.raises(CourseError, match=f"population, {config.n_params}"):
+        real_es.score_population(np.zeros((2, 5)), [0], vae, mdnrnn, config)
+
+
+def test_an_interrupted_run_resumes_mid_generation_and_loses_no_episode(tiny_world_model, uninterrupted, tmp_path):
+    vae, mdnrnn, config = tiny_world_model
+    start = np.zeros(config.n_params)
+    with pytest.raises(KeyboardInterrupt):
+        real_es.evolve_real(start, config, vae, mdnrnn, tmp_path, TINY, StopAfter(3), progress=False)
+    scores = [json.loads(line) for line in (tmp_path / "gen_00000.scores.jsonl").read_text().splitlines()]
+    assert len(scores) == 3
+    counting = Counting()
+    mean, history = real_es.evolve_real(start, config, vae, mdnrnn, tmp_path, TINY, counting, progress=False)
+    assert counting.items == [TINY.population * TINY.rollouts - 3, TINY.population * TINY.rollouts]
+    np.testing.assert_array_equal(mean, uninterrupted[0])
+    assert _without_timing(history) == _without_timing(uninterrupted[1])
+    assert history[-1]["total_real_steps"] == 2 * TINY.population * TINY.rollouts * TINY.max_steps
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.pkl"]  # finished generations leave no files
+
+
+def test_a_run_with_other_settings_is_refused(tiny_world_model, tmp_path):
+    vae, mdnrnn, config = tiny_world_model
+    one = real_es.RealESConfig(population=2, rollouts=1, generations=0, max_steps=5)
+    real_es.evolve_real(np.zeros(config.n_params), config, vae, mdnrnn, tmp_path, one, progress=False)
+    with pytest.raises(CourseError, match="population"):
+        real_es.evolve_real(np.zeros(config.n_params), config, vae, mdnrnn, tmp_path,
+                            real_es.RealESConfig(population=3, rollouts=1, generations=0), progress=False)
+
+
+def test_evolve_real_command_writes_the_controller_and_every_real_step(tiny_world_model, tmp_path, capsys):
+    vae, mdnrnn, config = tiny_world_model
+    start = controller.save_controller(tmp_path / "start.npz", np.zeros(config.n_params), config)
+    out = tmp_path / "refined.npz"
+    assert main(["evolve-real", "--controller", str(start), "--vae", str(vae), "--mdnrnn", str(mdnrnn), "--out",
+                 str(out), "--generations", "1", "--population", "2", "--rollouts", "2", "--max-steps", "10"]) == 0
+    results = json.loads(out.with_suffix(".json").read_text())
+    assert results["total_real_steps"] == results["history"][0]["real_steps"] == 2 * 2 * 10
+    params, loaded, details = controller.load_controller(out)
+    assert loaded == config and params.shape == (config.n_params,) and details["history"] == results["history"]
+    printed = capsys.readouterr().out
+    assert "40 real steps in" in printed and "real steps per CPU-second (local backend, 1 worker(s))" in printed
