@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from . import cartpole as cp
 from . import controller, dqn
+from .over_seeds import curve_spread, format_spread, spread
 from .evaluate import evaluate
 
 COMMAND = "python -m wmcourse cartpole --out data/cartpole_results.json"
@@ -36,6 +37,8 @@ FAILURE_MODEL, FAILURE_CONTROLLER = "cartpole_wm_random.pt", "cartpole_c_random.
 FIXED_MODEL, FIXED_CONTROLLER = "cartpole_wm_iterative.pt", "cartpole_c_iterative.npz"
 RANDOM_DATA, ITERATIVE_DATA = "cartpole_data_random.npz", "cartpole_data_iterative.npz"
 DQN_WEIGHTS = "cartpole_dqn.pt"
+SEEDS_NAME = "cartpole_seeds.json"
+RUN_DIR = "runs/cartpole"
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,7 @@ def run_dqn(config: ExperimentConfig, progress: bool = True) -> tuple[torch.nn.M
 
 
 def run_experiment(config: ExperimentConfig = ExperimentConfig(), out: str | Path | None = None,
-                   progress: bool = True, record: bool = True) -> dict:
+                   progress: bool = True, record: bool = True, command: str = COMMAND) -> dict:
     """Run every variant and DQN; with `out`, write the results there and the checkpoints beside it
     (recorded in the manifest when that folder is data/). Returns the results (see load_results)."""
     torch.set_num_threads(1)
@@ -200,7 +203,7 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), out: str | Pat
     fixed = FIXED_VARIANT if FIXED_VARIANT in runs else config.variants[-1].name
     failure = FAILURE_VARIANT if FAILURE_VARIANT in runs else config.variants[0].name
     results = {
-        "env": cp.ENV_ID, "budget": config.budget, "seed": config.seed, "command": COMMAND,
+        "env": cp.ENV_ID, "budget": config.budget, "seed": config.seed, "command": command,
         "config": {"controller": asdict(config.controller), "dqn": asdict(config.dqn),
                    "eval_episodes": config.eval_episodes, "dream_episodes": config.dream_episodes},
         "rows": rows,
@@ -240,9 +243,101 @@ def _write(results: dict, out: Path, failure: RoundResult, fixed: RoundResult, q
     figures = {"failure": {k: failure_row[k] for k in ("dream_mean", "real_mean", "steps")},
                "fixed": {k: fixed_row[k] for k in ("dream_mean", "real_mean", "steps")},
                "dqn": {k: by_name["dqn"][k] for k in ("real_mean", "steps")}}
-    record_artefact(out, COMMAND, results["seed"], figures)
+    record_artefact(out, results["command"], results["seed"], figures)
     for name in files:
-        record_artefact(folder / name, COMMAND, results["seed"], figures)
+        record_artefact(folder / name, results["command"], results["seed"], figures)
+
+
+def seed_command(seed: int, run_dir: str | Path = RUN_DIR) -> str:
+    """The command that makes one seed's run of the whole table (what run_seeds runs for a missing seed)."""
+    return f"python -m wmcourse cartpole --seed {seed} --out {Path(run_dir) / f'seed{seed}' / RESULTS_NAME} --no-record"
+
+
+def run_seeds(seeds: list[int], run_dir: str | Path = RUN_DIR, config: ExperimentConfig = ExperimentConfig(),
+              progress: bool = True) -> list[dict]:
+    """The whole experiment once per seed, each in run_dir/seedN/ (the table and its checkpoints).
+    A seed whose table is already there is read, not rerun, so an interrupted sweep resumes."""
+    if len(set(seeds)) != len(seeds) or not seeds:
+        raise ValueError(f"Need distinct seeds, got {seeds}.")
+    results = []
+    for seed in seeds:
+        out = Path(run_dir) / f"seed{seed}" / RESULTS_NAME
+        if out.exists():
+            results.append(json.loads(out.read_text()))
+            continue
+        results.append(run_experiment(replace(config, seed=seed), out=out, progress=progress, record=False,
+                                      command=seed_command(seed, run_dir)))
+    return results
+
+
+def over_seeds(runs: list[dict]) -> dict:
+    """The table over seeds from one run_experiment result per seed: for every row its real (and dream) score
+    as a spread across seeds (each seed's score is the mean over its real episodes), every round of every
+    variant, and the learning curves of the fixed World Model and of DQN with their spread."""
+    seeds = [r["seed"] for r in runs]
+    names = [row["name"] for row in runs[0]["rows"]]
+    if any([row["name"] for row in r["rows"]] != names for r in runs):
+        raise ValueError("The runs have different rows: were they made with the same settings?")
+    rows = []
+    for i, name in enumerate(names):
+        per_seed = [r["rows"][i] for r in runs]
+        first = per_seed[0]
+        row = {"name": name, "label": first["label"], "steps": first["steps"], "episodes": first["episodes"],
+               "real": spread([p["real_mean"] for p in per_seed], seeds),
+               "dream": None if first["dream_mean"] is None else spread([p["dream_mean"] for p in per_seed], seeds)}
+        if "rounds" in first:
+            row["rounds"] = [{"steps": first["rounds"][k]["steps"],
+                              "real": spread([p["rounds"][k]["real_mean"] for p in per_seed], seeds),
+                              "dream": spread([p["rounds"][k]["dream_mean"] for p in per_seed], seeds)}
+                             for k in range(len(first["rounds"]))]
+        rows.append(row)
+    curves = {k: curve_spread([r["curves"][k] for r in runs], seeds) for k in runs[0]["curves"]}
+    return {"env": runs[0]["env"], "budget": runs[0]["budget"], "seeds": seeds, "config": runs[0]["config"],
+            "rows": rows, "curves": curves, "fixed_variant": runs[0]["fixed_variant"],
+            "failure_variant": runs[0]["failure_variant"], "seed_commands": {str(r["seed"]): r["command"] for r in runs},
+            "seconds": {str(r["seed"]): round(r["seconds"], 1) for r in runs}}
+
+
+def seeds_command(seeds: list[int], out: str | Path, run_dir: str | Path = RUN_DIR) -> str:
+    extra = "" if Path(run_dir) == Path(RUN_DIR) else f" --run-dir {run_dir}"
+    return f"python -m wmcourse cartpole --seeds {' '.join(map(str, seeds))}{extra} --out {out}"
+
+
+def write_over_seeds(runs: list[dict], out: str | Path, run_dir: str | Path = RUN_DIR, record: bool = True) -> dict:
+    """Write over_seeds(runs) to `out` (JSON); in data/, record it in the manifest with its command."""
+    from .artefacts import data_dir
+    from .artefacts import record as record_artefact
+
+    summary = over_seeds(runs)
+    summary["command"] = seeds_command(summary["seeds"], out, run_dir)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=1) + "\n")
+    if record and out.parent.resolve() == data_dir().resolve():
+        by_name = {row["name"]: row for row in summary["rows"]}
+        figures = {name: {"real_mean": round(row["real"]["mean"], 1), "real_std": round(row["real"]["std"], 1),
+                          "real_min": row["real"]["min"], "real_max": row["real"]["max"]} for name, row in by_name.items()}
+        record_artefact(out, summary["command"], None, {"seeds": summary["seeds"], **figures})
+    return summary
+
+
+def load_over_seeds(folder: str | Path | None = None) -> dict:
+    """The table over seeds in data/cartpole_seeds.json (made by seeds_command)."""
+    from .artefacts import require
+
+    path = require(SEEDS_NAME, seeds_command([0, 1, 2, 3, 4], f"data/{SEEDS_NAME}"), Path(folder) if folder else None)
+    return json.loads(path.read_text())
+
+
+def format_seeds_table(summary: dict) -> str:
+    """The table over seeds as Markdown: real score as mean ± std across seeds (min–max), then each seed's."""
+    seeds = summary["seeds"]
+    lines = ["| setup | real score over seeds: mean ± std (min–max) | " + " | ".join(f"seed {s}" for s in seeds)
+             + " | real steps used |", "|---|---:|" + "---:|" * len(seeds) + "---:|"]
+    for row in summary["rows"]:
+        per = " | ".join(f"{row['real']['per_seed'][str(s)]:.1f}" for s in seeds)
+        lines.append(f"| {row['label']} | {format_spread(row['real'])} | {per} | {row['steps']:,} |")
+    return "\n".join(lines)
 
 
 def _save_controller(path: Path, result: RoundResult, features: str) -> Path:

@@ -1,0 +1,86 @@
+"""Results over seeds: the summary across seeds, and the CartPole table run once per seed and aggregated."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from wmcourse import cartpole_experiment as ce
+from wmcourse.over_seeds import curve_spread, format_spread, spread
+
+torch.set_num_threads(1)
+
+
+def test_spread_is_mean_and_population_std_across_seeds():
+    s = spread([100.0, 500.0, 300.0], [0, 1, 2])
+    assert s["mean"] == pytest.approx(300.0) and s["std"] == pytest.approx(np.std([100, 500, 300]))
+    assert (s["min"], s["max"], s["n"]) == (100.0, 500.0, 3)
+    assert s["per_seed"] == {"0": 100.0, "1": 500.0, "2": 300.0}
+    assert format_spread(s) == "300.0 ± 163.3 (100.0–500.0)"
+    with pytest.raises(ValueError, match="one value per seed"):
+        spread([1.0], [0, 1])
+
+
+def test_curve_spread_needs_the_same_x_values():
+    a = [{"steps": 10, "mean": 1.0}, {"steps": 20, "mean": 3.0}]
+    b = [{"steps": 10, "mean": 3.0}, {"steps": 20, "mean": 5.0}]
+    c = curve_spread([a, b], [4, 7])
+    assert c["steps"] == [10, 20] and c["mean"] == [2.0, 4.0] and c["std"] == [1.0, 1.0]
+    assert c["per_seed"]["7"] == [3.0, 5.0] and c["min"] == [1.0, 3.0] and c["max"] == [3.0, 5.0]
+    with pytest.raises(ValueError, match="different"):
+        curve_spread([a, [{"steps": 10, "mean": 0.0}, {"steps": 25, "mean": 0.0}]], [0, 1])
+
+
+@pytest.fixture(scope="module")
+def two_seeds(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("seeds")
+    return folder, ce.run_seeds([0, 1], folder, ce.fast_config(), progress=False)
+
+
+def test_each_seed_is_its_own_run_with_its_own_data(two_seeds):
+    folder, runs = two_seeds
+    assert [r["seed"] for r in runs] == [0, 1]
+    for seed in (0, 1):
+        assert (folder / f"seed{seed}" / ce.RESULTS_NAME).exists()
+        assert f"--seed {seed}" in runs[seed]["command"]
+    data = [ce.load_shipped("failure", folder / f"seed{s}")[3] for s in (0, 1)]
+    assert data[0].num_steps == data[1].num_steps  # the same budget ...
+    assert not np.array_equal(data[0].actions, data[1].actions)  # ... spent on different random steps
+    assert runs[0]["rows"][0]["real_mean"] != runs[1]["rows"][0]["real_mean"]
+
+
+def test_a_seed_already_run_is_read_not_rerun(two_seeds, monkeypatch):
+    folder, runs = two_seeds
+
+    def fail(*args, **kwargs):
+        raise AssertionError("ran again")
+
+    monkeypatch.setattr(ce, "run_experiment", fail)
+    assert ce.run_seeds([1, 0], folder, ce.fast_config(), progress=False) == [runs[1], runs[0]]
+    with pytest.raises(AssertionError, match="ran again"):
+        ce.run_seeds([0, 2], folder, ce.fast_config(), progress=False)
+    with pytest.raises(ValueError, match="distinct"):
+        ce.run_seeds([0, 0], folder)
+
+
+def test_the_table_over_seeds_aggregates_every_row_round_and_curve(two_seeds, tmp_path):
+    folder, runs = two_seeds
+    out = tmp_path / "cartpole_seeds.json"
+    summary = ce.write_over_seeds(runs, out, folder, record=False)
+    assert json.loads(out.read_text()) == json.loads(json.dumps(summary))
+    assert summary["seeds"] == [0, 1] and "--seeds 0 1" in summary["command"]
+    for i, row in enumerate(summary["rows"]):
+        values = [r["rows"][i]["real_mean"] for r in runs]
+        assert row["real"]["mean"] == pytest.approx(np.mean(values))
+        assert row["real"]["std"] == pytest.approx(np.std(values))
+        assert row["real"]["per_seed"] == {"0": values[0], "1": values[1]}
+    loop = next(row for row in summary["rows"] if row["name"] == summary["fixed_variant"])
+    assert [r["real"]["per_seed"]["1"] for r in loop["rounds"]] == \
+        [r["real_mean"] for r in next(x for x in runs[1]["rows"] if x["name"] == loop["name"])["rounds"]]
+    dqn = summary["curves"]["dqn"]
+    assert dqn["mean"] == pytest.approx(np.mean([[p["mean"] for p in r["curves"]["dqn"]] for r in runs], axis=0))
+    table = ce.format_seeds_table(summary)
+    assert "seed 0 | seed 1" in table and table.count("\n") == len(summary["rows"]) + 1
+    with pytest.raises(ValueError, match="different rows"):
+        ce.over_seeds([runs[0], {**runs[1], "rows": runs[1]["rows"][:-1]}])
