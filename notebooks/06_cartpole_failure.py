@@ -290,9 +290,12 @@ checkers.episode_end.check(episode_end)
 
 # %% [markdown]
 # ## 4. The fixes, measured
-# Every row is one run from nothing with the same seed and settings (M: LSTM 64, 5 Gaussians; C evolved
-# with CMA-ES, population 32, 8 dreams each, 30 generations, only in the dream), scored in its dream and
-# over 100 real episodes. "Real steps used" counts every real step that went into M's data; the scoring
+# Every row is one run from nothing with the same settings (M: LSTM 64, 5 Gaussians; C evolved with CMA-ES,
+# population 32, 8 dreams each, 30 generations, only in the dream), scored in its dream and over 100 real
+# episodes, and the whole table is run **once per random seed, with 5 seeds**: one run of a reinforcement
+# learner is one draw, and another seed can overturn it. A seed's score is the mean over its 100 real
+# episodes; the table gives the mean ± std **across the seeds**, the lowest and highest seed, and every
+# seed's own score. "Real steps used" counts every real step that went into M's data; the scoring
 # episodes are a measurement, not training. The budget is 50,000 real steps for every learner.
 #
 # - **Learned done head** vs **the rule on M's state**: how the dream knows the episode ended.
@@ -303,12 +306,14 @@ checkers.episode_end.check(episode_end)
 # - **DQN**: model-free, learning only from real steps, with rl-baselines3-zoo's tuned CartPole settings.
 
 # %%
-display(Markdown(experiment.format_table(results)))
-fig, axes = plt.subplots(1, 2, figsize=(15, 0.5 * len(results["rows"]) + 1.5), gridspec_kw={"width_ratios": [1.3, 1]})
-cartpole_plots.results_plot(results["rows"], ax=axes[0], episodes=results["config"]["eval_episodes"])
-cartpole_plots.learning_curves_plot({"World Model, iterative loop": results["curves"]["wm_iterative"],
-                                     "DQN": results["curves"]["dqn"]}, budget=results["budget"], ax=axes[1])
-axes[1].set_title(f"real score (mean of {results['config']['eval_episodes']} episodes) vs real steps used")
+over_seeds = experiment.load_over_seeds()
+print("made by:", over_seeds["command"])
+display(Markdown(experiment.format_seeds_table(over_seeds)))
+fig, axes = plt.subplots(1, 2, figsize=(15, 0.5 * len(over_seeds["rows"]) + 1.5), gridspec_kw={"width_ratios": [1.3, 1]})
+cartpole_plots.results_over_seeds_plot(over_seeds["rows"], ax=axes[0])
+cartpole_plots.curves_over_seeds_plot({"World Model, iterative loop": over_seeds["curves"]["wm_iterative"],
+                                       "DQN": over_seeds["curves"]["dqn"]}, budget=over_seeds["budget"], ax=axes[1])
+axes[1].set_title(f"real score (each seed: mean of {over_seeds['config']['eval_episodes']} episodes) vs real steps used")
 plt.tight_layout()
 plt.show()
 
@@ -317,19 +322,25 @@ plt.show()
 # reality. A round is one M and one C; the last round of each loop is the row above.
 
 # %%
-for row in results["rows"]:
-    if "rounds" in row:
-        print(f"{row['name']:15s}", "  ".join(f"{r['steps'] // 1000:>2}k: dream {r['dream_mean']:3.0f} real {r['real_mean']:5.1f}"
-                                      for r in row["rounds"]))
-every_round = [r for row in results["rows"] if "rounds" in row for r in row["rounds"]]
-sure = [r for r in every_round if r["dream_mean"] >= 490]
-print(f"\n{len(sure)} of {len(every_round)} rounds score 490 or more in their dream; of those, "
-      f"{sum(r['real_mean'] >= 490 for r in sure)} do so in reality")
-fixed = rows[results["fixed_variant"]]
-print(f"the fixed agent ({fixed['label']}): real {fixed['real_mean']:.1f} ± {fixed['real_std']:.1f} with "
-      f"{fixed['steps']:,} real steps; DQN: {rows['dqn']['real_mean']:.1f} ± {rows['dqn']['real_std']:.1f} with "
-      f"{rows['dqn']['steps']:,}")
-print(f"the whole table took {results['seconds'] / 60:.0f} minutes to make (one CPU core)")
+for row in over_seeds["rows"]:
+    if len(row.get("rounds", ())) > 1:
+        print(f"{row['label']}: real score of each round, one line per seed (dream score in brackets)")
+        for seed in over_seeds["seeds"]:
+            print(f"  seed {seed}:", "  ".join(f"{r['steps'] // 1000:>2}k {r['real']['per_seed'][str(seed)]:5.1f} "
+                                              f"({r['dream']['per_seed'][str(seed)]:3.0f})" for r in row["rounds"]))
+every_round = [(r["dream"]["per_seed"][str(s)], r["real"]["per_seed"][str(s)])
+               for row in over_seeds["rows"] for r in row.get("rounds", ()) for s in over_seeds["seeds"]]
+sure = [real for dream, real in every_round if dream >= 490]
+print(f"\n{len(sure)} of {len(every_round)} rounds (all loops, all seeds) score 490 or more in their dream; "
+      f"of those, {sum(real >= 490 for real in sure)} do so in reality")
+seed_rows = {row["name"]: row for row in over_seeds["rows"]}
+for name in (over_seeds["failure_variant"], over_seeds["fixed_variant"], "dqn"):
+    row = seed_rows[name]
+    at_cap = sum(v >= 490 for v in row["real"]["per_seed"].values())
+    print(f"{row['label']}: real {row['real']['mean']:.1f} ± {row['real']['std']:.1f} across seeds, "
+          f"{at_cap} of {row['real']['n']} seeds at 490 or more, {row['steps']:,} real steps")
+print(f"one seed's whole table took {min(over_seeds['seconds'].values()) / 60:.0f} to "
+      f"{max(over_seeds['seconds'].values()) / 60:.0f} minutes of wall time (one CPU core, shared)")
 
 # %% [markdown]
 # What the measurements say, and what they do not:

@@ -32,36 +32,47 @@ def test_curve_spread_needs_the_same_x_values():
         curve_spread([a, [{"steps": 10, "mean": 0.0}, {"steps": 25, "mean": 0.0}]], [0, 1])
 
 
+FAST = ce.fast_config()
+
+
 @pytest.fixture(scope="module")
 def two_seeds(tmp_path_factory):
     folder = tmp_path_factory.mktemp("seeds")
-    return folder, ce.run_seeds([0, 1], folder, ce.fast_config(), progress=False)
+    ce.run_rows([0, 1], folder, FAST, progress=False)
+    return folder, ce.collect_runs([0, 1], folder, FAST)
+
+
+def test_rows_run_cheap_ones_first_for_every_seed():
+    assert ce.row_order() == ["random", "random_head", "random_rule", "random_all", "dqn", "iterative_rule",
+                              "iterative_head", "iterative_tau"]
+    assert ce.row_order(FAST) == ["random", "random_head", "dqn", "iterative_head"]
 
 
 def test_each_seed_is_its_own_run_with_its_own_data(two_seeds):
     folder, runs = two_seeds
     assert [r["seed"] for r in runs] == [0, 1]
-    for seed in (0, 1):
-        assert (folder / f"seed{seed}" / ce.RESULTS_NAME).exists()
-        assert f"--seed {seed}" in runs[seed]["command"]
-    data = [ce.load_shipped("failure", folder / f"seed{s}")[3] for s in (0, 1)]
+    assert all([row["name"] for row in r["rows"]] == ["random", "random_head", "iterative_head", "dqn"] for r in runs)
+    assert all(row["seed"] == r["seed"] for r in runs for row in r["rows"])
+    data = [ce.DiskRound0Cache(folder)[(FAST.variants[0].round0_key(), s)].data for s in (0, 1)]
     assert data[0].num_steps == data[1].num_steps  # the same budget ...
     assert not np.array_equal(data[0].actions, data[1].actions)  # ... spent on different random steps
     assert runs[0]["rows"][0]["real_mean"] != runs[1]["rows"][0]["real_mean"]
+    loop = [r["rows"][2] for r in runs]
+    assert [x["rounds"][0] for x in loop] == [r["rows"][1]["rounds"][0] for r in runs]  # round 0 shared on disk
 
 
-def test_a_seed_already_run_is_read_not_rerun(two_seeds, monkeypatch):
+def test_a_row_already_run_or_claimed_is_not_rerun(two_seeds, monkeypatch, tmp_path):
     folder, runs = two_seeds
-
-    def fail(*args, **kwargs):
-        raise AssertionError("ran again")
-
-    monkeypatch.setattr(ce, "run_experiment", fail)
-    assert ce.run_seeds([1, 0], folder, ce.fast_config(), progress=False) == [runs[1], runs[0]]
-    with pytest.raises(AssertionError, match="ran again"):
-        ce.run_seeds([0, 2], folder, ce.fast_config(), progress=False)
+    calls = []
+    monkeypatch.setattr(ce, "run_row", lambda name, config, run_dir, progress=False: calls.append((name, config.seed)))
+    ce.run_rows([1, 0], folder, FAST, progress=False)
+    assert calls == []
+    (tmp_path / "seed5" / "rows").mkdir(parents=True)
+    (tmp_path / "seed5" / "rows" / "dqn.claim").touch()  # another process is running it
+    ce.run_rows([5], tmp_path, FAST, progress=False)
+    assert calls == [("random", 5), ("random_head", 5), ("iterative_head", 5)]
     with pytest.raises(ValueError, match="distinct"):
-        ce.run_seeds([0, 0], folder)
+        ce.run_rows([0, 0], folder)
 
 
 def test_the_table_over_seeds_aggregates_every_row_round_and_curve(two_seeds, tmp_path):
@@ -76,11 +87,20 @@ def test_the_table_over_seeds_aggregates_every_row_round_and_curve(two_seeds, tm
         assert row["real"]["std"] == pytest.approx(np.std(values))
         assert row["real"]["per_seed"] == {"0": values[0], "1": values[1]}
     loop = next(row for row in summary["rows"] if row["name"] == summary["fixed_variant"])
-    assert [r["real"]["per_seed"]["1"] for r in loop["rounds"]] == \
-        [r["real_mean"] for r in next(x for x in runs[1]["rows"] if x["name"] == loop["name"])["rounds"]]
+    assert [r["real"]["per_seed"]["1"] for r in loop["rounds"]] == [r["real_mean"] for r in runs[1]["rows"][2]["rounds"]]
+    assert summary["curves"]["wm_iterative"] == loop["curve"]
     dqn = summary["curves"]["dqn"]
-    assert dqn["mean"] == pytest.approx(np.mean([[p["mean"] for p in r["curves"]["dqn"]] for r in runs], axis=0))
+    assert dqn["mean"] == pytest.approx(np.mean([[p["mean"] for p in r["rows"][3]["curve"]] for r in runs], axis=0))
     table = ce.format_seeds_table(summary)
     assert "seed 0 | seed 1" in table and table.count("\n") == len(summary["rows"]) + 1
-    with pytest.raises(ValueError, match="different rows"):
-        ce.over_seeds([runs[0], {**runs[1], "rows": runs[1]["rows"][:-1]}])
+
+
+def test_a_row_missing_for_a_seed_is_summarised_over_the_others(two_seeds):
+    _, runs = two_seeds
+    partial = [runs[0], {**runs[1], "rows": runs[1]["rows"][:2]}]
+    summary = ce.over_seeds(partial)
+    loop = next(row for row in summary["rows"] if row["name"] == "iterative_head")
+    assert loop["seeds"] == [0] and loop["real"]["n"] == 1
+    assert "| - |" in ce.format_seeds_table(summary)
+    with pytest.raises(ValueError, match="different settings"):
+        ce.over_seeds([runs[0], {**runs[1], "rows": [{**runs[1]["rows"][1], "steps": 5}]}])

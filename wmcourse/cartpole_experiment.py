@@ -18,6 +18,7 @@ checkpoints: `python -m wmcourse cartpole --out data/cartpole_results.json`.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -248,53 +249,167 @@ def _write(results: dict, out: Path, failure: RoundResult, fixed: RoundResult, q
         record_artefact(folder / name, results["command"], results["seed"], figures)
 
 
-def seed_command(seed: int, run_dir: str | Path = RUN_DIR) -> str:
-    """The command that makes one seed's run of the whole table (what run_seeds runs for a missing seed)."""
-    return f"python -m wmcourse cartpole --seed {seed} --out {Path(run_dir) / f'seed{seed}' / RESULTS_NAME} --no-record"
+# --- the table once per seed, one row at a time ---------------------------------------------------------
+
+ROW_NAMES_FIRST = ("random", "random_head", "random_rule", "random_all", "dqn")  # cheap rows first: every seed
 
 
-def run_seeds(seeds: list[int], run_dir: str | Path = RUN_DIR, config: ExperimentConfig = ExperimentConfig(),
-              progress: bool = True) -> list[dict]:
-    """The whole experiment once per seed, each in run_dir/seedN/ (the table and its checkpoints).
-    A seed whose table is already there is read, not rerun, so an interrupted sweep resumes."""
+def row_order(config: ExperimentConfig = ExperimentConfig()) -> list[str]:
+    """The rows of the table in the order a sweep over seeds runs them: the cheap ones (one round each, and
+    DQN) for every seed first, then each iterative loop for every seed, so a sweep cut short still has
+    whole rows."""
+    names = ["random", *(v.name for v in config.variants), "dqn"]
+    return [n for n in ROW_NAMES_FIRST if n in names] + [n for n in names if n not in ROW_NAMES_FIRST]
+
+
+class DiskRound0Cache:
+    """run_variant's round-0 cache kept on disk (M, C's parameters, the data and the scores), so a second
+    process, or a rerun, reuses a round 0 that another variant of the same seed already trained."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def _stem(self, key: tuple) -> Path:
+        (done_head, features, tau, first_steps, train_steps), seed = key
+        return self.folder / f"seed{seed}" / (f"round0_{'head' if done_head else 'rule'}_{features.replace('+', '_')}"
+                                              f"_tau{tau:g}_{first_steps}_{train_steps}")
+
+    def __contains__(self, key: tuple) -> bool:
+        return self._stem(key).with_suffix(".json").exists()
+
+    def __getitem__(self, key: tuple) -> RoundResult:
+        stem = self._stem(key)
+        summary = json.loads(stem.with_suffix(".json").read_text())
+        with np.load(stem.with_suffix(".npz")) as f:
+            params = f["params"]
+        return RoundResult(**summary, model=cp.load_world_model(stem.with_suffix(".pt")), params=params,
+                           data=cp.Episodes.load(f"{stem}_data.npz"))
+
+    def __setitem__(self, key: tuple, result: RoundResult) -> None:
+        stem = self._stem(key)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        cp.save_world_model(result.model, stem.with_suffix(".pt"))
+        np.savez(stem.with_suffix(".npz"), params=result.params)
+        result.data.save(f"{stem}_data.npz")
+        stem.with_suffix(".json").write_text(json.dumps(result.summary()))  # last: marks the entry complete
+
+
+def run_row(name: str, config: ExperimentConfig, run_dir: str | Path = RUN_DIR, progress: bool = False) -> dict:
+    """One row of the table for config.seed (what run_experiment puts in its rows; DQN's row also carries
+    its learning curve), written to run_dir/seedN/rows/NAME.json; read from there if it already is."""
+    out = Path(run_dir) / f"seed{config.seed}" / "rows" / f"{name}.json"
+    if out.exists():
+        return json.loads(out.read_text())
+    torch.set_num_threads(1)
+    if name == "random":
+        row = random_baseline(config)
+    elif name == "dqn":
+        _, row, curve = run_dqn(config, progress)
+        row["curve"] = curve
+    else:
+        variant = next(v for v in config.variants if v.name == name)
+        rounds = run_variant(variant, config, DiskRound0Cache(run_dir), progress)
+        last = rounds[-1]
+        row = {"name": variant.name, "label": variant.label, "dream_mean": last.dream_mean,
+               "dream_std": last.dream_std, "real_mean": last.real_mean, "real_std": last.real_std,
+               "steps": last.steps, "episodes": last.episodes, "seconds": last.seconds,
+               "rounds": [r.summary() for r in rounds], "variant": asdict(variant)}
+    row["seed"] = config.seed
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(row, indent=1) + "\n")
+    tmp.replace(out)
+    return row
+
+
+def run_rows(seeds: list[int], run_dir: str | Path = RUN_DIR, config: ExperimentConfig = ExperimentConfig(),
+             progress: bool = True) -> None:
+    """Every row of the table for every seed, in row_order (each row for all seeds before the next row).
+    Rows already written are skipped, and a row another process is running (its .claim file exists) is left
+    to it, so several processes can share one sweep and a stopped sweep resumes (after a crash, delete the
+    .claim files of rows that have no .json, or they stay unrun)."""
     if len(set(seeds)) != len(seeds) or not seeds:
         raise ValueError(f"Need distinct seeds, got {seeds}.")
-    results = []
+    for name in row_order(config):
+        for seed in seeds:
+            folder = Path(run_dir) / f"seed{seed}" / "rows"
+            if (folder / f"{name}.json").exists():
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                claim = os.open(folder / f"{name}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                continue
+            os.close(claim)
+            started = time.perf_counter()
+            run_row(name, replace(config, seed=seed), run_dir, progress=False)
+            if progress:
+                print(f"seed {seed} {name}: {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def collect_runs(seeds: list[int], run_dir: str | Path = RUN_DIR, config: ExperimentConfig = ExperimentConfig()) -> list[dict]:
+    """The rows written by run_rows, one run dict per seed (run_experiment's layout) for over_seeds;
+    a row not yet written for a seed is simply absent from that seed's run."""
+    runs = []
     for seed in seeds:
-        out = Path(run_dir) / f"seed{seed}" / RESULTS_NAME
-        if out.exists():
-            results.append(json.loads(out.read_text()))
-            continue
-        results.append(run_experiment(replace(config, seed=seed), out=out, progress=progress, record=False,
-                                      command=seed_command(seed, run_dir)))
-    return results
+        folder = Path(run_dir) / f"seed{seed}" / "rows"
+        rows = [json.loads((folder / f"{n}.json").read_text()) for n in ["random", *(v.name for v in config.variants), "dqn"]
+                if (folder / f"{n}.json").exists()]
+        runs.append({"env": cp.ENV_ID, "budget": config.budget, "seed": seed, "command": row_command(seed, run_dir),
+                     "config": {"controller": asdict(config.controller), "dqn": asdict(config.dqn),
+                                "eval_episodes": config.eval_episodes, "dream_episodes": config.dream_episodes},
+                     "rows": rows, "fixed_variant": FIXED_VARIANT, "failure_variant": FAILURE_VARIANT,
+                     "seconds": sum(r.get("seconds") or 0.0 for r in rows)})
+    return runs
+
+
+def row_command(seed: int, run_dir: str | Path = RUN_DIR) -> str:
+    extra = "" if Path(run_dir) == Path(RUN_DIR) else f" --run-dir {run_dir}"
+    return f"python -m wmcourse cartpole --seeds {seed}{extra} --rows-only"
+
+
+def _dqn_curve(run: dict, row: dict) -> list[dict] | None:
+    return row.get("curve") or run.get("curves", {}).get("dqn")
 
 
 def over_seeds(runs: list[dict]) -> dict:
-    """The table over seeds from one run_experiment result per seed: for every row its real (and dream) score
-    as a spread across seeds (each seed's score is the mean over its real episodes), every round of every
-    variant, and the learning curves of the fixed World Model and of DQN with their spread."""
-    seeds = [r["seed"] for r in runs]
-    names = [row["name"] for row in runs[0]["rows"]]
-    if any([row["name"] for row in r["rows"]] != names for r in runs):
-        raise ValueError("The runs have different rows: were they made with the same settings?")
-    rows = []
-    for i, name in enumerate(names):
-        per_seed = [r["rows"][i] for r in runs]
+    """The table over seeds from one run per seed (run_experiment's results, or collect_runs'): for every row
+    its real (and dream) score as a spread across the seeds that have it (each seed's score is the mean over
+    its real episodes), every round of every loop, and the learning curves of the fixed World Model and of
+    DQN with their spread."""
+    if not runs:
+        raise ValueError("No runs to summarise.")
+    names: list[str] = []
+    for run in runs:
+        names += [row["name"] for row in run["rows"] if row["name"] not in names]
+    rows, curves = [], {}
+    fixed, failure = runs[0]["fixed_variant"], runs[0]["failure_variant"]
+    for name in names:
+        have = [(run, row) for run in runs for row in run["rows"] if row["name"] == name]
+        seeds = [run["seed"] for run, _ in have]
+        per_seed = [row for _, row in have]
         first = per_seed[0]
+        if any(p["steps"] != first["steps"] or len(p.get("rounds", ())) != len(first.get("rounds", ()))
+               for p in per_seed):
+            raise ValueError(f"The seeds' {name!r} rows were made with different settings.")
         row = {"name": name, "label": first["label"], "steps": first["steps"], "episodes": first["episodes"],
-               "real": spread([p["real_mean"] for p in per_seed], seeds),
+               "seeds": seeds, "real": spread([p["real_mean"] for p in per_seed], seeds),
                "dream": None if first["dream_mean"] is None else spread([p["dream_mean"] for p in per_seed], seeds)}
         if "rounds" in first:
             row["rounds"] = [{"steps": first["rounds"][k]["steps"],
                               "real": spread([p["rounds"][k]["real_mean"] for p in per_seed], seeds),
                               "dream": spread([p["rounds"][k]["dream_mean"] for p in per_seed], seeds)}
                              for k in range(len(first["rounds"]))]
+            row["curve"] = curve_spread([[{"steps": r["steps"], "mean": r["real_mean"]} for r in p["rounds"]]
+                                         for p in per_seed], seeds)
+            if name == fixed:
+                curves["wm_iterative"] = row["curve"]
+        if name == "dqn":
+            curves["dqn"] = curve_spread([_dqn_curve(run, r) for run, r in have], seeds)
         rows.append(row)
-    curves = {k: curve_spread([r["curves"][k] for r in runs], seeds) for k in runs[0]["curves"]}
-    return {"env": runs[0]["env"], "budget": runs[0]["budget"], "seeds": seeds, "config": runs[0]["config"],
-            "rows": rows, "curves": curves, "fixed_variant": runs[0]["fixed_variant"],
-            "failure_variant": runs[0]["failure_variant"], "seed_commands": {str(r["seed"]): r["command"] for r in runs},
+    return {"env": runs[0]["env"], "budget": runs[0]["budget"], "seeds": [r["seed"] for r in runs],
+            "config": runs[0]["config"], "rows": rows, "curves": curves, "fixed_variant": fixed,
+            "failure_variant": failure, "seed_commands": {str(r["seed"]): r["command"] for r in runs},
             "seconds": {str(r["seed"]): round(r["seconds"], 1) for r in runs}}
 
 
@@ -335,7 +450,8 @@ def format_seeds_table(summary: dict) -> str:
     lines = ["| setup | real score over seeds: mean ± std (min–max) | " + " | ".join(f"seed {s}" for s in seeds)
              + " | real steps used |", "|---|---:|" + "---:|" * len(seeds) + "---:|"]
     for row in summary["rows"]:
-        per = " | ".join(f"{row['real']['per_seed'][str(s)]:.1f}" for s in seeds)
+        per = " | ".join(f"{row['real']['per_seed'][str(s)]:.1f}" if str(s) in row["real"]["per_seed"] else "-"
+                         for s in seeds)
         lines.append(f"| {row['label']} | {format_spread(row['real'])} | {per} | {row['steps']:,} |")
     return "\n".join(lines)
 
