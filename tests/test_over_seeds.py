@@ -104,3 +104,20 @@ def test_a_row_missing_for_a_seed_is_summarised_over_the_others(two_seeds):
     assert "| - |" in ce.format_seeds_table(summary)
     with pytest.raises(ValueError, match="different settings"):
         ce.over_seeds([runs[0], {**runs[1], "rows": [{**runs[1]["rows"][1], "steps": 5}]}])
+
+
+def test_the_plots_show_every_seed(two_seeds):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from wmcourse import cartpole_plots
+
+    _, runs = two_seeds
+    summary = ce.over_seeds(runs)
+    ax = cartpole_plots.results_over_seeds_plot(summary["rows"])
+    dots = [line for line in ax.lines if line.get_marker() == "o"]
+    assert sorted(len(line.get_xdata()) for line in dots) == [2] * len(summary["rows"])
+    ax = cartpole_plots.curves_over_seeds_plot({"WM": summary["curves"]["wm_iterative"], "DQN": summary["curves"]["dqn"]})
+    thin = [line for line in ax.lines if line.get_linewidth() < 1]
+    assert len(thin) == 4  # one line per seed per learner
+    assert list(thin[2].get_ydata()) == summary["curves"]["dqn"]["per_seed"]["0"]
