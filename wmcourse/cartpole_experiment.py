@@ -256,10 +256,11 @@ ROW_NAMES_FIRST = ("random", "random_head", "random_rule", "random_all", "dqn") 
 
 def row_order(config: ExperimentConfig = ExperimentConfig()) -> list[str]:
     """The rows of the table in the order a sweep over seeds runs them: the cheap ones (one round each, and
-    DQN) for every seed first, then each iterative loop for every seed, so a sweep cut short still has
-    whole rows."""
+    DQN) for every seed first, then the fixed loop (FIXED_VARIANT), then the other iterative loops, each for
+    every seed, so a sweep cut short still has whole rows."""
     names = ["random", *(v.name for v in config.variants), "dqn"]
-    return [n for n in ROW_NAMES_FIRST if n in names] + [n for n in names if n not in ROW_NAMES_FIRST]
+    first = [n for n in (*ROW_NAMES_FIRST, FIXED_VARIANT) if n in names]
+    return first + [n for n in names if n not in first]
 
 
 class DiskRound0Cache:
