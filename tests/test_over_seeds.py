@@ -80,6 +80,7 @@ def test_the_table_over_seeds_aggregates_every_row_round_and_curve(two_seeds, tm
     out = tmp_path / "cartpole_seeds.json"
     summary = ce.write_over_seeds(runs, out, folder, record=False)
     assert json.loads(out.read_text()) == json.loads(json.dumps(summary))
+    assert json.loads((tmp_path / "cartpole_seeds" / "seed1.json").read_text()) == json.loads(json.dumps(runs[1]))
     assert summary["seeds"] == [0, 1] and "--seeds 0 1" in summary["command"]
     for i, row in enumerate(summary["rows"]):
         values = [r["rows"][i]["real_mean"] for r in runs]

@@ -420,7 +420,8 @@ def seeds_command(seeds: list[int], out: str | Path, run_dir: str | Path = RUN_D
 
 
 def write_over_seeds(runs: list[dict], out: str | Path, run_dir: str | Path = RUN_DIR, record: bool = True) -> dict:
-    """Write over_seeds(runs) to `out` (JSON); in data/, record it in the manifest with its command."""
+    """Write over_seeds(runs) to `out` (JSON) and each seed's run beside it (out without .json/seedN.json);
+    in data/, record them all in the manifest with their commands."""
     from .artefacts import data_dir
     from .artefacts import record as record_artefact
 
@@ -428,8 +429,15 @@ def write_over_seeds(runs: list[dict], out: str | Path, run_dir: str | Path = RU
     summary["command"] = seeds_command(summary["seeds"], out, run_dir)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    per_seed = out.with_suffix("")  # each seed's own rows, beside the summary: cartpole_seeds/seedN.json
+    per_seed.mkdir(exist_ok=True)
+    for run in runs:
+        (per_seed / f"seed{run['seed']}.json").write_text(json.dumps(run, indent=1) + "\n")
     out.write_text(json.dumps(summary, indent=1) + "\n")
     if record and out.parent.resolve() == data_dir().resolve():
+        for run in runs:
+            record_artefact(per_seed / f"seed{run['seed']}.json", run["command"], run["seed"],
+                            {row["name"]: round(row["real_mean"], 1) for row in run["rows"]})
         by_name = {row["name"]: row for row in summary["rows"]}
         figures = {name: {"real_mean": round(row["real"]["mean"], 1), "real_std": round(row["real"]["std"], 1),
                           "real_min": row["real"]["min"], "real_max": row["real"]["max"]} for name, row in by_name.items()}
