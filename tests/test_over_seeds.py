@@ -122,3 +122,15 @@ def test_the_plots_show_every_seed(two_seeds):
     thin = [line for line in ax.lines if line.get_linewidth() < 1]
     assert len(thin) == 4  # one line per seed per learner
     assert list(thin[2].get_ydata()) == summary["curves"]["dqn"]["per_seed"]["0"]
+
+
+def test_search_spread_reruns_only_the_search_and_its_own_seed_reproduces_the_table(two_seeds):
+    folder, runs = two_seeds
+    variant = FAST.variants[0]
+    cached = ce.DiskRound0Cache(folder)[(variant.round0_key(), 1)]
+    config = ce.replace(FAST, seed=1)
+    rows = ce.search_spread(cached.model, cached.data, variant, config, [1, 2])
+    table = next(row for row in runs[1]["rows"] if row["name"] == variant.name)
+    assert [r["search_seed"] for r in rows] == [1, 2]
+    assert rows[0]["dream_mean"] == pytest.approx(table["dream_mean"])
+    assert rows[0]["real_mean"] == pytest.approx(table["real_mean"])

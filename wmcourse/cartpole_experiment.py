@@ -369,6 +369,27 @@ def row_command(seed: int, run_dir: str | Path = RUN_DIR) -> str:
     return f"python -m wmcourse cartpole --seeds {seed}{extra} --rows-only"
 
 
+SEARCH_NAME = "cartpole_search_spread.json"
+
+
+def search_spread(model: cp.StateWorldModel, data: cp.Episodes, variant: Variant, config: ExperimentConfig,
+                  search_seeds: list[int]) -> list[dict]:
+    """How much of a row's spread is the search's: with M and its data fixed, evolve C again with other
+    CMA-ES seeds (search seed config.seed is the table's own), and score each C in the dream and in reality
+    as the table does. If every C dreams the cap while their real scores differ, the dream cannot choose
+    between them, and re-scoring in more dreams cannot either."""
+    settings = replace(config.controller, features=variant.features, tau=variant.tau)
+    rows = []
+    for s in search_seeds:
+        params, _ = cp.evolve_in_dream(model, data.first_states, settings, seed=s)
+        dreamed = cp.dream_score(model, params, data.first_states, settings, config.dream_episodes, seed=s)
+        real = evaluate(cp.ENV_ID, cp.WorldModelPolicy(model, params, variant.features), config.eval_episodes,
+                        seed=100_000 + config.seed, num_envs=10, progress=False)
+        rows.append({"search_seed": s, "dream_mean": float(dreamed.mean()), "real_mean": real.mean,
+                     "real_std": real.std, "episodes": config.eval_episodes})
+    return rows
+
+
 def _dqn_curve(run: dict, row: dict) -> list[dict] | None:
     return row.get("curve") or run.get("curves", {}).get("dqn")
 
