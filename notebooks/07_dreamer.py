@@ -435,6 +435,10 @@ for name, r in {next(iter(curves)): results, **others}.items():
               f"{low['mean']:.0f} (at {low['step']:,} steps)")
 
 # %% [markdown]
+# The World Models agent and DQN are drawn over notebook 06's 5 seeds (`data/cartpole_seeds.json`): the
+# thick line is the mean across seeds, each thin line one seed, the band runs from the lowest seed to the
+# highest. The Dreamer curves are one seed each: an example, not yet a distribution.
+#
 # Wall times are as each run recorded them on this course's 2-core machine, which was busy with other training
 # while the Dreamer runs ran; their CPU time (one thread) is the fairer measure of what they cost. Either way,
 # Dreamer spends far more computation per real step than the World Model or DQN: a world-model update and
