@@ -311,8 +311,9 @@ print("made by:", over_seeds["command"])
 display(Markdown(experiment.format_seeds_table(over_seeds)))
 fig, axes = plt.subplots(1, 2, figsize=(15, 0.5 * len(over_seeds["rows"]) + 1.5), gridspec_kw={"width_ratios": [1.3, 1]})
 cartpole_plots.results_over_seeds_plot(over_seeds["rows"], ax=axes[0])
-cartpole_plots.curves_over_seeds_plot({"World Model, iterative loop": over_seeds["curves"]["wm_iterative"],
-                                       "DQN": over_seeds["curves"]["dqn"]}, budget=over_seeds["budget"], ax=axes[1])
+curve_names = {"wm_iterative": "World Model, iterative loop", "dqn": "DQN"}
+cartpole_plots.curves_over_seeds_plot({label: over_seeds["curves"][key] for key, label in curve_names.items()
+                                       if key in over_seeds["curves"]}, budget=over_seeds["budget"], ax=axes[1])
 axes[1].set_title(f"real score (each seed: mean of {over_seeds['config']['eval_episodes']} episodes) vs real steps used")
 plt.tight_layout()
 plt.show()
@@ -335,6 +336,9 @@ print(f"\n{len(sure)} of {len(every_round)} rounds (all loops, all seeds) score 
       f"of those, {sum(real >= 490 for real in sure)} do so in reality")
 seed_rows = {row["name"]: row for row in over_seeds["rows"]}
 for name in (over_seeds["failure_variant"], over_seeds["fixed_variant"], "dqn"):
+    if name not in seed_rows:
+        print(f"{name}: not in the table over seeds")
+        continue
     row = seed_rows[name]
     at_cap = sum(v >= 490 for v in row["real"]["per_seed"].values())
     print(f"{row['label']}: real {row['real']['mean']:.1f} ± {row['real']['std']:.1f} across seeds, "

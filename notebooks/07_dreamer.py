@@ -378,8 +378,9 @@ from wmcourse.over_seeds import curve_spread
 over_seeds = cartpole_experiment.load_over_seeds()  # World Models and DQN: notebook 06's table, run with 5 seeds
 seed_curves = {name: curve_spread([r["curve"]], [r["config"]["seed"]], x="step")
                for name, r in {next(iter(curves)): results, **others}.items()}  # Dreamer: one seed each
-seed_curves["World Models, iterative loop"] = over_seeds["curves"]["wm_iterative"]
-seed_curves["DQN (model-free)"] = over_seeds["curves"]["dqn"]
+for key, label in (("wm_iterative", "World Models, iterative loop"), ("dqn", "DQN (model-free)")):
+    if key in over_seeds["curves"]:
+        seed_curves[label] = over_seeds["curves"][key]
 random_score = evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, progress=False).mean
 ax = cartpole_plots.curves_over_seeds_plot(seed_curves, budget=over_seeds["budget"])
 ax.axhline(random_score, color="#6b7280", ls=":", lw=1, label=f"random policy ({random_score:.0f})")

@@ -455,13 +455,6 @@ def reward_gap() -> plt.Figure:
 # --- notebook 06 ------------------------------------------------------------------------------------------
 
 @functools.cache
-def _cartpole_results() -> dict:
-    from . import cartpole_experiment
-
-    return cartpole_experiment.load_results()
-
-
-@functools.cache
 def _cartpole_agent(which: str):
     """The shipped "failure" (random data) or "fixed" (iterative loop) agent of notebook 06: (M, C, features, data)."""
     from . import cartpole_experiment
@@ -595,8 +588,9 @@ def cartpole_learning_curves() -> plt.Figure:
     from . import cartpole_experiment, cartpole_plots
 
     summary = cartpole_experiment.load_over_seeds()
-    ax = cartpole_plots.curves_over_seeds_plot({"World Model, iterative loop": summary["curves"]["wm_iterative"],
-                                                "DQN": summary["curves"]["dqn"]}, budget=summary["budget"])
+    names = {"wm_iterative": "World Model, iterative loop", "dqn": "DQN"}
+    ax = cartpole_plots.curves_over_seeds_plot({label: summary["curves"][key] for key, label in names.items()
+                                                if key in summary["curves"]}, budget=summary["budget"])
     ax.set_title(f"real score (each seed: mean of {summary['config']['eval_episodes']} episodes) vs real steps used",
                  fontsize=10)
     ax.figure.tight_layout()
@@ -610,7 +604,7 @@ def cartpole_rounds() -> plt.Figure:
 
     summary = cartpole_experiment.load_over_seeds()
     rows = [row for row in summary["rows"] if len(row.get("rounds", ())) > 1]
-    dreams = [v for row in rows for r in row["rounds"] for v in r["dream"]["per_seed"].values()]
+    dreams = [v for row in rows for r in row["rounds"] for v in r["dream"]["per_seed"].values()] or [float("nan")]
     ax = cartpole_plots.curves_over_seeds_plot({row["label"]: row["curve"] for row in rows}, budget=summary["budget"])
     ax.set_title(f"every round of each iterative loop, real score ({len(summary['seeds'])} seeds); "
                  f"in the dream every round scores {min(dreams):.0f} to {max(dreams):.0f}", fontsize=10)
