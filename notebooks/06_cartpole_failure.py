@@ -367,8 +367,8 @@ print(f"one seed's rows took {min(over_seeds['seconds'].values()) / 60:.0f} to "
 #   reality too. The failure is the usual outcome, not a certainty.
 # - **More random data does not close the gap.** Five times as much (all 50,000 steps): 256 ± 120 across
 #   seeds, no seed at the cap. Random data keeps drawing the garden (section 3a).
-# - **Done head or rule: no difference survives the seeds.** 263 ± 138 against 297 ± 157, with every seed's
-#   score inside the other row's range. A single run can make either look better.
+# - **Done head or rule: no difference survives the seeds.** 263 ± 138 against 297 ± 157, and the seeds
+#   span nearly the same range (126 to 500, and 129 to 500). A single run can make either look better.
 # - **Why the spread across seeds is so large: the dream cannot rank controllers at the cap.** Every
 #   controller dreams about 500, good and bad alike, so which one CMA-ES ends with is close to luck. Scoring
 #   the candidates again in more dreams would not help: they all reach the cap there too.
