@@ -175,7 +175,7 @@ def results_over_seeds_plot(rows: Sequence[Mapping], ax: plt.Axes | None = None)
     ax.set_yticks(y, [f"{r['label']}\n{r['steps']:,} real steps" for r in rows], fontsize=7)
     ax.axvline(MAX_STEPS, color="#b91c1c", ls="--", lw=1, label=f"the cap ({MAX_STEPS})")
     ax.set_xlabel("score (steps the pole stays up)")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     ax.grid(axis="x", alpha=0.3)
     return ax
 
