@@ -474,6 +474,18 @@ def load_over_seeds(folder: str | Path | None = None) -> dict:
     return json.loads(path.read_text())
 
 
+SEARCH_COMMAND = ("python scripts/cartpole_search_spread.py --out data/cartpole_search_spread.json --seeds 0 3 "
+                  "--search-seeds 1 2")
+
+
+def load_search_spread(folder: str | Path | None = None) -> dict:
+    """data/cartpole_search_spread.json: the failure row's M kept, C evolved again with other CMA-ES seeds
+    (search_spread, run by SEARCH_COMMAND)."""
+    from .artefacts import require
+
+    return json.loads(require(SEARCH_NAME, SEARCH_COMMAND, Path(folder) if folder else None).read_text())
+
+
 def format_seeds_table(summary: dict) -> str:
     """The table over seeds as Markdown: real score as mean ± std across seeds (min–max), then each seed's."""
     seeds = summary["seeds"]
