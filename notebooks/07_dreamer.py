@@ -381,6 +381,8 @@ seed_curves = {name: curve_spread([r["curve"]], [r["config"]["seed"]], x="step")
 for key, label in (("wm_iterative", "World Models, iterative loop"), ("dqn", "DQN (model-free)")):
     if key in over_seeds["curves"]:
         seed_curves[label] = over_seeds["curves"][key]
+    elif world_models is not None:  # not run over seeds yet: notebook 06's earlier single run
+        seed_curves[f"{label} (one run)"] = curve_spread([world_models["curves"][key]], [world_models["seed"]])
 random_score = evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, progress=False).mean
 ax = cartpole_plots.curves_over_seeds_plot(seed_curves, budget=over_seeds["budget"])
 ax.axhline(random_score, color="#6b7280", ls=":", lw=1, label=f"random policy ({random_score:.0f})")

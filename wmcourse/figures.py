@@ -592,23 +592,20 @@ def _cartpole_results() -> dict:
 
 @_figure("06_learning_curves", "4. The fixes, measured")
 def cartpole_learning_curves() -> plt.Figure:
-    """The World Model's loop and DQN against real steps: over seeds once they are in data/cartpole_seeds.json,
-    else the earlier single run (data/cartpole_results.json), labelled one seed."""
+    """The World Model's loop and DQN against real steps: over seeds where data/cartpole_seeds.json has them,
+    else the earlier single run (data/cartpole_results.json), labelled one run."""
     from . import cartpole_experiment, cartpole_plots
 
-    summary = cartpole_experiment.load_over_seeds()
+    from .over_seeds import curve_spread
+
+    summary, results = cartpole_experiment.load_over_seeds(), _cartpole_results()
     names = {"wm_iterative": "World Model, iterative loop", "dqn": "DQN"}
-    if summary["curves"]:
-        ax = cartpole_plots.curves_over_seeds_plot({label: summary["curves"][key] for key, label in names.items()
-                                                    if key in summary["curves"]}, budget=summary["budget"])
-        ax.set_title(f"real score (each seed: mean of {summary['config']['eval_episodes']} episodes) vs real steps",
-                     fontsize=10)
-    else:
-        results = _cartpole_results()
-        ax = cartpole_plots.learning_curves_plot({f"{label} (one seed)": results["curves"][key]
-                                                  for key, label in names.items()}, budget=results["budget"])
-        ax.set_title(f"one earlier run (seed {results['seed']}): real score (mean of "
-                     f"{results['config']['eval_episodes']} episodes) vs real steps used", fontsize=10)
+    curves = {label: summary["curves"][key] for key, label in names.items() if key in summary["curves"]}
+    curves.update({f"{label} (one run, seed {results['seed']})": curve_spread([results["curves"][key]], [results["seed"]])
+                   for key, label in names.items() if key not in summary["curves"]})
+    ax = cartpole_plots.curves_over_seeds_plot(curves, budget=summary["budget"])
+    ax.set_title(f"real score (each seed: mean of {summary['config']['eval_episodes']} episodes) vs real steps",
+                 fontsize=10)
     ax.figure.tight_layout()
     return ax.figure
 
