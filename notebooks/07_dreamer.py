@@ -452,14 +452,23 @@ if shorter.exists():
     other = dreamer.load_results(shorter)
     others[f"Dreamer (γ = {other['config']['gamma']})"] = other
 curves.update({name: r["curve"] for name, r in others.items()})
-if world_models is None:
-    print(f"data/{dreamer.WORLD_MODELS_RESULTS} is not there yet, so only Dreamer's curve is drawn. "
-          f"Make it with:\n    {dreamer.WORLD_MODELS_COMMAND}")
-else:
-    curves.update(dreamer.world_models_curves(world_models))
+from wmcourse import cartpole_experiment, cartpole_plots  # the World Models side (notebook 06)
+from wmcourse.over_seeds import curve_spread
+
+over_seeds = cartpole_experiment.load_over_seeds()  # World Models and DQN: notebook 06's table, run with 5 seeds
+seed_curves = {name: curve_spread([r["curve"]], [r["config"]["seed"]], x="step")
+               for name, r in {next(iter(curves)): results, **others}.items()}  # Dreamer: one seed each
+for key, label in (("wm_iterative", "World Models, iterative loop"), ("dqn", "DQN (model-free)")):
+    if key in over_seeds["curves"]:
+        seed_curves[label] = over_seeds["curves"][key]
+    elif world_models is not None:  # not run over seeds yet: notebook 06's earlier single run
+        seed_curves[f"{label} (one run)"] = curve_spread([world_models["curves"][key]], [world_models["seed"]])
 random_score = evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, progress=False).mean
-dreamer.plot_learning_curves(curves, random_score=random_score)
-plt.title("CartPole-v1: real score vs real environment steps")
+ax = cartpole_plots.curves_over_seeds_plot(seed_curves, budget=over_seeds["budget"])
+ax.axhline(random_score, color="#6b7280", ls=":", lw=1, label=f"random policy ({random_score:.0f})")
+ax.legend(fontsize=7)
+ax.figure.set_size_inches(9, 4.4)
+plt.title("CartPole-v1: real score vs real environment steps (thin lines: one seed each)")
 plt.tight_layout()
 plt.show()
 
@@ -491,11 +500,15 @@ if world_models is not None:
         sizes["DQN"] = sum(p.numel() for p in cartpole_experiment.load_shipped_dqn().parameters())
     except (FileNotFoundError, RuntimeError, KeyError) as exc:
         print("(parameter counts of the World Models side not available:", exc, ")")
-    for label, row in dreamer.world_models_rows(world_models).items():
-        minutes = f"{row['seconds'] / 60:.0f} min" if row.get("seconds") is not None else "-"
-        size = f"{sizes[label]:,}" if label in sizes else "-"
-        table += (f"| {label} | {row['real_mean']:.1f} ± {row['real_std']:.1f} | {row['steps']:,} | {minutes} | - | "
-                  f"{size} |\n")
+    seed_rows = {row["name"]: row for row in over_seeds["rows"]}
+    for label, name in (("World Models, iterative loop", over_seeds["fixed_variant"]),
+                        ("World Models, random data", over_seeds["failure_variant"]), ("DQN", "dqn")):
+        if name not in seed_rows:
+            continue
+        real, size = seed_rows[name]["real"], f"{sizes[label]:,}" if label in sizes else "-"
+        table += (f"| {label} ({real['n']} seeds: mean ± std across seeds, lowest–highest) | "
+                  f"{real['mean']:.1f} ± {real['std']:.1f} ({real['min']:.0f}–{real['max']:.0f}) | "
+                  f"{seed_rows[name]['steps']:,} | - | - | {size} |\n")
 display(Markdown(table))
 for name, r in {next(iter(curves)): results, **others}.items():
     first = next((i for i, p in enumerate(r["curve"]) if p["mean"] >= 475), None)
@@ -505,6 +518,10 @@ for name, r in {next(iter(curves)): results, **others}.items():
               f"{low['mean']:.0f} (at {low['step']:,} steps)")
 
 # %% [markdown]
+# The World Models agent and DQN are drawn over notebook 06's 5 seeds (`data/cartpole_seeds.json`): the
+# thick line is the mean across seeds, each thin line one seed, the band runs from the lowest seed to the
+# highest. The Dreamer curves are one seed each: an example, not yet a distribution.
+#
 # Wall times are as each run recorded them on this course's 2-core machine, which was busy with other training
 # while the Dreamer runs ran; their CPU time (one thread) is the fairer measure of what they cost. Either way,
 # Dreamer spends far more computation per real step than the World Model or DQN: a world-model update and
@@ -583,13 +600,14 @@ widgets.OpenLoopHorizon(shipped, states, actions, context=5, seed=SEED, imaginat
 # course measured on CartPole-v1 where a measurement exists ("reading" where it is the papers' claim).
 
 # %%
-wm_rows = dreamer.world_models_rows(world_models) if world_models is not None else {}
-wm_text = "; ".join(f"{label.removeprefix('World Models, ')}: {row['real_mean']:.0f} after {row['steps']:,} steps"
-                    for label, row in wm_rows.items() if label.startswith("World Models")) \
-    or f"not measured yet (`{dreamer.WORLD_MODELS_COMMAND}`)"
-wm_dream = wm_rows.get("World Models, random data", {})
-wm_gap = (f"; World Models on random data: dream {wm_dream['dream_mean']:.0f} vs real {wm_dream['real_mean']:.0f}"
-          if wm_dream.get("dream_mean") is not None else "")
+seed_rows = {row["name"]: row for row in over_seeds["rows"]}  # World Models over seeds (notebook 06)
+wm_rows = {label: seed_rows[name] for label, name in (("iterative loop", over_seeds["fixed_variant"]),
+                                                      ("random data", over_seeds["failure_variant"])) if name in seed_rows}
+wm_text = "; ".join(f"{label}: {row['real']['mean']:.0f} ± {row['real']['std']:.0f} across {row['real']['n']} seeds "
+                    f"after {row['steps']:,} steps" for label, row in wm_rows.items())
+wm_dream = wm_rows.get("random data")
+wm_gap = (f"; World Models on random data: dream {wm_dream['dream']['mean']:.0f} vs real {wm_dream['real']['mean']:.0f} "
+          f"(means across {wm_dream['real']['n']} seeds)" if wm_dream is not None else "")
 rows = [
     ("training", "stage by stage, data from a random policy", "a loop: act, fit the model, dream, repeat",
      "data from a policy that stops improving is a fixed view of the world (notebook 06)",

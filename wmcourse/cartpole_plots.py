@@ -186,3 +186,49 @@ def cartpole_image(state, height: int = 90, width: int = 180, ended: bool = Fals
     image[near] = (202, 152, 101)
     image[(np.hypot(cols - px, rows - py) <= max(1.5, 0.04 * scale))] = (129, 132, 203)
     return image
+
+
+def results_over_seeds_plot(rows: Sequence[Mapping], ax: plt.Axes | None = None) -> plt.Axes:
+    """Every row of the table over seeds (cartpole_experiment.over_seeds): the mean across seeds of the dream
+    and real scores as bars, the std across seeds as the error bar, and each seed's real score as a dot."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 0.55 * len(rows) + 1))
+    y = np.arange(len(rows))[::-1]
+    n = rows[0]["real"]["n"]
+    dream = [r["dream"]["mean"] if r["dream"] is not None else 0 for r in rows]
+    ax.barh(y + 0.2, dream, 0.4, color="#c4b5fd", ec="#4c1d95", label="score in the dream (mean over seeds)")
+    ax.barh(y - 0.2, [r["real"]["mean"] for r in rows], 0.4, xerr=[r["real"]["std"] for r in rows], capsize=2,
+            color="#86efac", ec="#14532d", label=f"score in reality (mean ± std over {n} seeds)")
+    for yi, r in zip(y, rows):
+        values = list(r["real"]["per_seed"].values())
+        ax.plot(values, np.full(len(values), yi - 0.2), "o", ms=4, mfc="white", mec="#14532d",
+                label="one seed (mean of its real episodes)" if yi == y[0] else None)
+    ax.set_yticks(y, [f"{r['label']}\n{r['steps']:,} real steps" for r in rows], fontsize=7)
+    ax.axvline(MAX_STEPS, color="#b91c1c", ls="--", lw=1, label=f"the cap ({MAX_STEPS})")
+    ax.set_xlabel("score (steps the pole stays up)")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def curves_over_seeds_plot(curves: Mapping[str, Mapping], budget: int | None = None,
+                           ax: plt.Axes | None = None) -> plt.Axes:
+    """Learning curves over seeds (over_seeds.curve_spread, x "steps" or "step"): the mean across seeds as a
+    line, the band from the lowest to the highest seed shaded, each seed a thin line."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.6))
+    for (label, c), color, marker in zip(curves.items(), COLORS[1:], "osd^v"):
+        steps = c["steps"] if "steps" in c else c["step"]
+        for values in c["per_seed"].values():
+            ax.plot(steps, values, color=color, lw=0.6, alpha=0.45)
+        ax.plot(steps, c["mean"], marker=marker, ms=4, color=color,
+                label=f"{label} (mean of {len(c['per_seed'])} seeds; band: min to max)")
+        ax.fill_between(steps, c["min"], c["max"], color=color, alpha=0.12)
+    ax.axhline(MAX_STEPS, color="#b91c1c", ls="--", lw=1, label="the cap")
+    if budget is not None:
+        ax.axvline(budget, color="#6b7280", ls=":", lw=1, label="the budget")
+    ax.set_xlabel("real environment steps used")
+    ax.set_ylabel("real score")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return ax

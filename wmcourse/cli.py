@@ -258,6 +258,15 @@ def _cmd_cartpole(args: argparse.Namespace) -> None:
     from . import cartpole_experiment as ce
 
     config = ce.fast_config(args.seed) if args.fast else ce.ExperimentConfig(seed=args.seed)
+    if args.seeds:
+        ce.run_rows(args.seeds, args.run_dir, config)
+        if args.rows_only:
+            return
+        runs = ce.collect_runs(args.seeds, args.run_dir, config)
+        summary = ce.write_over_seeds(runs, args.out, args.run_dir, record=not args.no_record)
+        print(ce.format_seeds_table(summary))
+        print(f"wrote {args.out}")
+        return
     results = ce.run_experiment(config, out=args.out, record=not args.no_record)
     print(ce.format_table(results))
     print(f"wrote {args.out} and its checkpoints beside it ({results['seconds']:.0f} s)")
@@ -520,6 +529,12 @@ def build_parser() -> argparse.ArgumentParser:
                                         "and DQN on the same real budget (the measured table)")
     p.add_argument("--out", type=A.output_file, default="data/cartpole_results.json", help="the table; checkpoints are written beside it")
     p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--seeds", type=A.seed, nargs="+", default=None,
+                   help="run the table once per seed (each in RUN_DIR/seedN/, skipped when already there) and write "
+                        "the table over seeds to --out")
+    p.add_argument("--run-dir", default="runs/cartpole", help="with --seeds: where each seed's rows go")
+    p.add_argument("--rows-only", action="store_true",
+                   help="with --seeds: only run the missing rows (several processes may share one sweep)")
     p.add_argument("--fast", action="store_true", help="a tiny run of the same code paths (seconds, numbers meaningless)")
     p.add_argument("--no-record", action="store_true", help="do not add the files to data/manifest.json")
     p.set_defaults(run=_cmd_cartpole)

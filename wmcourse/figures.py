@@ -474,13 +474,6 @@ def reward_gap() -> plt.Figure:
 # --- notebook 06 ------------------------------------------------------------------------------------------
 
 @functools.cache
-def _cartpole_results() -> dict:
-    from . import cartpole_experiment
-
-    return cartpole_experiment.load_results()
-
-
-@functools.cache
 def _cartpole_agent(which: str):
     """The shipped "failure" (random data) or "fixed" (iterative loop) agent of notebook 06: (M, C, features, data)."""
     from . import cartpole_experiment
@@ -609,40 +602,65 @@ def cartpole_survival() -> plt.Figure:
 
 @_figure("06_results", "4. The fixes, measured")
 def cartpole_results() -> plt.Figure:
-    """The measured table (data/cartpole_results.json) as bars: dream and real score of every row."""
-    from . import cartpole_plots
+    """The table over seeds (data/cartpole_seeds.json) as bars: mean dream and real score of every row across
+    seeds, the std across seeds, and each seed's real score."""
+    from . import cartpole_experiment, cartpole_plots
 
-    results = _cartpole_results()
-    ax = cartpole_plots.results_plot(results["rows"], episodes=results["config"]["eval_episodes"])
-    ax.figure.set_size_inches(9, 0.5 * len(results["rows"]) + 1.2)
+    summary = cartpole_experiment.load_over_seeds()
+    ax = cartpole_plots.results_over_seeds_plot(summary["rows"])
+    ax.figure.set_size_inches(9, 0.5 * len(summary["rows"]) + 1.2)
     ax.figure.tight_layout()
     return ax.figure
 
 
+@functools.cache
+def _cartpole_results() -> dict:
+    from . import cartpole_experiment
+
+    return cartpole_experiment.load_results()
+
+
 @_figure("06_learning_curves", "4. The fixes, measured")
 def cartpole_learning_curves() -> plt.Figure:
-    from . import cartpole_plots
+    """The World Model's loop and DQN against real steps: over seeds where data/cartpole_seeds.json has them,
+    else the earlier single run (data/cartpole_results.json), labelled one run."""
+    from . import cartpole_experiment, cartpole_plots
 
-    results = _cartpole_results()
-    ax = cartpole_plots.learning_curves_plot({"World Model, iterative loop": results["curves"]["wm_iterative"],
-                                              "DQN": results["curves"]["dqn"]}, budget=results["budget"])
-    ax.set_title(f"real score (mean of {results['config']['eval_episodes']} episodes) vs real steps used")
+    from .over_seeds import curve_spread
+
+    summary, results = cartpole_experiment.load_over_seeds(), _cartpole_results()
+    names = {"wm_iterative": "World Model, iterative loop", "dqn": "DQN"}
+    curves = {label: summary["curves"][key] for key, label in names.items() if key in summary["curves"]}
+    curves.update({f"{label} (one run, seed {results['seed']})": curve_spread([results["curves"][key]], [results["seed"]])
+                   for key, label in names.items() if key not in summary["curves"]})
+    ax = cartpole_plots.curves_over_seeds_plot(curves, budget=summary["budget"])
+    ax.set_title(f"real score (each seed: mean of {summary['config']['eval_episodes']} episodes) vs real steps",
+                 fontsize=10)
     ax.figure.tight_layout()
     return ax.figure
 
 
 @_figure("06_rounds", "4. The fixes, measured")
 def cartpole_rounds() -> plt.Figure:
-    """Every round of every iterative loop in the table, scored in reality (its dream score is printed beside)."""
-    from . import cartpole_plots
+    """Every round of every iterative loop, scored in reality (dream range in the title): over seeds once the
+    loops are in data/cartpole_seeds.json, else the earlier single run, labelled one seed."""
+    from . import cartpole_experiment, cartpole_plots
 
-    results = _cartpole_results()
-    rows = [row for row in results["rows"] if len(row.get("rounds", ())) > 1]
-    loops = {row["label"]: [{"steps": r["steps"], "mean": r["real_mean"], "std": r["real_std"]} for r in row["rounds"]]
-             for row in rows}
-    dreams = [r["dream_mean"] for row in rows for r in row["rounds"]]
-    ax = cartpole_plots.learning_curves_plot(loops, budget=results["budget"])
-    ax.set_title(f"every round of each iterative loop, real score (seed {results['seed']}); "
+    summary = cartpole_experiment.load_over_seeds()
+    rows = [row for row in summary["rows"] if len(row.get("rounds", ())) > 1]
+    if rows:
+        dreams = [v for row in rows for r in row["rounds"] for v in r["dream"]["per_seed"].values()]
+        ax = cartpole_plots.curves_over_seeds_plot({row["label"]: row["curve"] for row in rows}, budget=summary["budget"])
+        which = f"{len(summary['seeds'])} seeds"
+    else:
+        results = _cartpole_results()
+        loops = [row for row in results["rows"] if len(row.get("rounds", ())) > 1]
+        dreams = [r["dream_mean"] for row in loops for r in row["rounds"]]
+        ax = cartpole_plots.learning_curves_plot({row["label"]: [{"steps": r["steps"], "mean": r["real_mean"],
+                                                                  "std": r["real_std"]} for r in row["rounds"]]
+                                                  for row in loops}, budget=results["budget"])
+        which = f"one earlier run, seed {results['seed']}"
+    ax.set_title(f"every round of each iterative loop, real score ({which}); "
                  f"in the dream every round scores {min(dreams):.0f} to {max(dreams):.0f}", fontsize=10)
     ax.figure.set_size_inches(8, 3.6)
     ax.figure.tight_layout()
