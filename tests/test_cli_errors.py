@@ -104,6 +104,10 @@ CASES = [
     (["dreamer", "--out", "DIR"], "is a folder"),
     (["cartpole", "--out", "DIR"], "is a folder"),
     (["cartpole", "--seed", "-1"], "seed"),
+    (["cartpole", "--seeds", "0", "-2"], "seed"),
+    (["takecover", "--episodes", "0"], "at least 1"),
+    (["takecover", "--real-episodes", "-5"], "at least 1"),
+    (["takecover", "--out", TEXT], "folder"),
 ]
 
 

@@ -495,12 +495,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("takecover", help="the paper's own dream: VizDoom Take Cover, V, M, C evolved in the dream at each "
                                          "temperature, scored in 100 real episodes (resumable)")
-    p.add_argument("--out", default="runs/TakeCover", help="where everything is written; rerun to resume")
-    p.add_argument("--episodes", type=int, default=None, help="random rollouts to collect (default: TakeCoverConfig's)")
-    p.add_argument("--generations", type=int, default=None)
-    p.add_argument("--real-episodes", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--ship", default=None, help="afterwards copy the small results into this folder (data) with manifest entries")
+    p.add_argument("--out", type=A.folder, default="runs/TakeCover", help="where everything is written; rerun to resume")
+    p.add_argument("--episodes", type=A.positive_int, default=None, help="random rollouts to collect (default: TakeCoverConfig's)")
+    p.add_argument("--generations", type=A.positive_int, default=None)
+    p.add_argument("--real-episodes", type=A.positive_int, default=None)
+    p.add_argument("--seed", type=A.seed, default=None)
+    p.add_argument("--ship", type=A.folder, default=None, help="afterwards copy the small results into this folder (data) with manifest entries")
     p.add_argument("--ship-only", action="store_true", help="only ship a finished run")
     p.set_defaults(run=_cmd_takecover)
 
