@@ -211,9 +211,9 @@ def test_cli_takecover_takes_the_second_runs_settings(monkeypatch):
     monkeypatch.setattr(takecover, "run", lambda out, config: seen.update(config=config) or
                         {"rows": [], "random": {"real_mean": 0.0, "real_std": 0.0}, "total_seconds": 0.0})
     cli.main(["takecover", "--out", "x", "--vae-from", "a.pt", "--vae-steps", "4000", "--mdnrnn-epochs", "30",
-              "--taus", "1.15", "1.0"])
+              "--taus", "1.15", "1.0", "--workers", "2"])
     c = seen["config"]
-    assert (c.vae_from, c.vae_steps, c.mdnrnn_epochs, c.taus) == ("a.pt", 4000, 30, (1.15, 1.0))
+    assert (c.vae_from, c.vae_steps, c.mdnrnn_epochs, c.taus, c.workers) == ("a.pt", 4000, 30, (1.15, 1.0), 2)
 
 
 def test_the_recorded_command_reruns_the_same_settings():

@@ -228,7 +228,7 @@ def _cmd_takecover(args: argparse.Namespace) -> None:
     from . import takecover
 
     chosen = {k: getattr(args, k) for k in ("episodes", "generations", "real_episodes", "seed", "vae_steps",
-                                              "vae_from", "mdnrnn_epochs", "taus") if getattr(args, k) is not None}
+                                              "vae_from", "mdnrnn_epochs", "taus", "workers") if getattr(args, k) is not None}
     if "taus" in chosen:
         chosen["taus"] = tuple(chosen["taus"])
     config = replace(takecover.TakeCoverConfig(), **chosen)
@@ -405,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "rather than train V afresh; its steps count in --vae-steps")
     p.add_argument("--mdnrnn-epochs", type=int, default=None)
     p.add_argument("--taus", type=float, nargs="+", default=None, help="temperatures to evolve, in this order")
+    p.add_argument("--workers", type=int, default=None, help="temperatures evolved at once, one process each")
     p.add_argument("--ship", default=None, help="afterwards copy the small results into this folder (data) with manifest entries")
     p.add_argument("--ship-only", action="store_true", help="only ship a finished run")
     p.set_defaults(run=_cmd_takecover)

@@ -86,7 +86,8 @@ MODEL_KEYS = ("episodes", "episodes_per_shard", "vae_steps", "vae_from", "z_size
               "mdnrnn_batch", "seed")  # what V and M depend on; the rest matters only to C and its scores
 
 
-CLI_KEYS = ("episodes", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs", "taus")
+CLI_KEYS = ("episodes", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs", "taus",
+            "workers")  # the settings `python -m wmcourse takecover` takes as flags
 
 
 def command(out: str | Path, config: TakeCoverConfig = TakeCoverConfig()) -> str:
