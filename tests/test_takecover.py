@@ -183,3 +183,44 @@ def test_animation_shows_every_sequence_until_the_longest_ends():
     assert drawn == 19  # ceil(95 / 20) = 5 steps a frame: 19 frames cover all 95 steps
     with pytest.raises(ValueError, match=r"\(T, H, W, 3\)"):
         plots.animate_side_by_side({"real": short[0]})
+
+
+# --- a second run can continue an earlier run's V ---------------------------------------------------------
+
+def test_vae_from_continues_an_earlier_v_and_counts_its_steps(tmp_path):
+    from wmcourse import takecover, vae
+
+    frames = np.random.default_rng(0).integers(0, 256, (120, 64, 64, 3), dtype=np.uint8)
+    first = tmp_path / "first" / "vae_z64.pt"
+    first.parent.mkdir()
+    vae.train_vae(frames, vae.VAEConfig(z_size=8), first, steps=2, seed=0, progress=False)
+    before = first.read_bytes()
+    config = takecover.TakeCoverConfig(z_size=8, vae_steps=3, vae_from=str(first))
+    paths = {"rollouts": frames, "vae": tmp_path / "second" / "vae_z64.pt"}
+    paths["vae"].parent.mkdir()
+    takecover._train_vae(paths, config)
+    training = torch.load(paths["vae"], weights_only=False)["training"]
+    assert training["step"] == 3 and len(training["history"]["step"]) == 3  # 2 steps inherited, 1 more trained
+    assert first.read_bytes() == before  # the earlier run's V is left as it was
+
+
+def test_cli_takecover_takes_the_second_runs_settings(monkeypatch):
+    from wmcourse import cli, takecover
+
+    seen = {}
+    monkeypatch.setattr(takecover, "run", lambda out, config: seen.update(config=config) or
+                        {"rows": [], "random": {"real_mean": 0.0, "real_std": 0.0}, "total_seconds": 0.0})
+    cli.main(["takecover", "--out", "x", "--vae-from", "a.pt", "--vae-steps", "4000", "--mdnrnn-epochs", "30",
+              "--taus", "1.15", "1.0", "--workers", "2"])
+    c = seen["config"]
+    assert (c.vae_from, c.vae_steps, c.mdnrnn_epochs, c.taus, c.workers) == ("a.pt", 4000, 30, (1.15, 1.0), 2)
+
+
+def test_the_recorded_command_reruns_the_same_settings():
+    from wmcourse import takecover
+
+    assert takecover.command("runs/TakeCover") == takecover.COMMAND
+    c = takecover.TakeCoverConfig(vae_steps=4000, vae_from="runs/TakeCover/vae_z64.pt", taus=(1.15, 1.0))
+    assert takecover.command("runs/TakeCover2", c) == ("python -m wmcourse takecover --out runs/TakeCover2 "
+                                                       "--vae-steps 4000 --vae-from runs/TakeCover/vae_z64.pt "
+                                                       "--taus 1.15 1")

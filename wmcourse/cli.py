@@ -277,7 +277,10 @@ def _cmd_takecover(args: argparse.Namespace) -> None:
 
     from . import takecover
 
-    chosen = {k: getattr(args, k) for k in ("episodes", "generations", "real_episodes", "seed") if getattr(args, k) is not None}
+    chosen = {k: getattr(args, k) for k in ("episodes", "generations", "real_episodes", "seed", "vae_steps",
+                                              "vae_from", "mdnrnn_epochs", "taus", "workers") if getattr(args, k) is not None}
+    if "taus" in chosen:
+        chosen["taus"] = tuple(chosen["taus"])
     config = replace(takecover.TakeCoverConfig(), **chosen)
     if not args.ship_only:
         results = takecover.run(args.out, config)
@@ -500,6 +503,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--generations", type=A.positive_int, default=None)
     p.add_argument("--real-episodes", type=A.positive_int, default=None)
     p.add_argument("--seed", type=A.seed, default=None)
+    p.add_argument("--vae-steps", type=A.positive_int, default=None, help="V's optimizer steps in all (batches of 100 frames)")
+    p.add_argument("--vae-from", type=A.archive(".pt"), default=None, help="continue this V checkpoint (an earlier run's "
+                   "vae_z64.pt) rather than train V afresh; its steps count in --vae-steps")
+    p.add_argument("--mdnrnn-epochs", type=A.positive_int, default=None)
+    p.add_argument("--taus", type=A.positive_float, nargs="+", default=None, help="temperatures to evolve, in this order")
+    p.add_argument("--workers", type=A.positive_int, default=None, help="temperatures evolved at once, one process each")
     p.add_argument("--ship", type=A.folder, default=None, help="afterwards copy the small results into this folder (data) with manifest entries")
     p.add_argument("--ship-only", action="store_true", help="only ship a finished run")
     p.set_defaults(run=_cmd_takecover)

@@ -63,6 +63,8 @@ class TakeCoverConfig:
     threads: int = 1                # on a shared 2-core machine one thread ran the VAE 10x faster than two
     workers: int = 3                # temperatures evolved and scored at once, one process each
     seed: int = 0
+    vae_from: str = ""              # a V checkpoint (with its training state) to continue from, e.g. an earlier run's
+                                    # vae_z64.pt: copied into --out first, so vae_steps counts its steps too
 
 
 def _paths(out: Path) -> dict[str, Path]:
@@ -80,8 +82,23 @@ def mdnrnn_config(c: TakeCoverConfig) -> mdnrnn.MDNRNNConfig:
                                batch_size=c.mdnrnn_batch, predict_done=True, predict_reward=False)
 
 
-MODEL_KEYS = ("episodes", "episodes_per_shard", "vae_steps", "z_size", "hidden", "mdnrnn_epochs", "mdnrnn_seq_len",
+MODEL_KEYS = ("episodes", "episodes_per_shard", "vae_steps", "vae_from", "z_size", "hidden", "mdnrnn_epochs", "mdnrnn_seq_len",
               "mdnrnn_batch", "seed")  # what V and M depend on; the rest matters only to C and its scores
+
+
+CLI_KEYS = ("episodes", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs", "taus",
+            "workers")  # the settings `python -m wmcourse takecover` takes as flags
+
+
+def command(out: str | Path, config: TakeCoverConfig = TakeCoverConfig()) -> str:
+    """The command line that runs `config` into `out` (only the settings that differ from the defaults)."""
+    words = ["python -m wmcourse takecover --out", str(out)]
+    for key in CLI_KEYS:
+        value = getattr(config, key)
+        if value != getattr(TakeCoverConfig(), key):
+            flag = "--" + key.replace("_", "-")
+            words += [flag, " ".join(f"{v:g}" for v in value)] if key == "taus" else [flag, str(value)]
+    return " ".join(words)
 
 
 def _load_results(path: Path, config: TakeCoverConfig) -> dict:
@@ -95,7 +112,7 @@ def _load_results(path: Path, config: TakeCoverConfig) -> dict:
         raise ValueError(f"{path} was made with other settings ({', '.join(changed)} differ): delete it or use "
                          "another --out.")
     kept = {k: results[k] for k in ("controllers_wall_seconds", "notes") if k in results}
-    return {"env": TAKE_COVER, "command": COMMAND, "config": settings, "stages": results.get("stages", {}),
+    return {"env": TAKE_COVER, "command": command(path.parent, config), "config": settings, "stages": results.get("stages", {}),
             "rows": results.get("rows", []), "random": results.get("random"), **kept}
 
 
@@ -130,9 +147,7 @@ def run(out: str | Path = "runs/TakeCover", config: TakeCoverConfig = TakeCoverC
     _stage(results, p["results"], "collect", lambda: rollouts.collect(
         TAKE_COVER, c.episodes, p["rollouts"], num_envs=1, policy="random", seed=c.seed,
         episodes_per_shard=c.episodes_per_shard))
-    _stage(results, p["results"], "train-vae", lambda: vae.train_vae(
-        p["rollouts"], vae.VAEConfig(z_size=c.z_size), p["vae"], steps=c.vae_steps, seed=c.seed,
-        threads=c.threads))
+    _stage(results, p["results"], "train-vae", lambda: _train_vae(p, c))
     _stage(results, p["results"], "encode", lambda: vae.encode_rollouts(vae.load_vae(p["vae"]), p["rollouts"],
                                                                          p["encoded"]))
     _stage(results, p["results"], "train-mdnrnn", lambda: mdnrnn.train_mdnrnn(
@@ -157,6 +172,15 @@ def run(out: str | Path = "runs/TakeCover", config: TakeCoverConfig = TakeCoverC
     results["total_seconds"] = round(sum(sequential) + results.get("controllers_wall_seconds", 0.0), 1)
     _save(p["results"], results)
     return results
+
+
+def _train_vae(p: dict[str, Path], c: TakeCoverConfig) -> None:
+    """Train V for c.vae_steps steps in all; with c.vae_from, continue that checkpoint (its steps count) rather than
+    start afresh. train_vae resumes from whatever checkpoint lies at p["vae"], with its optimizer and noise state."""
+    if c.vae_from and not p["vae"].exists():
+        shutil.copyfile(c.vae_from, p["vae"])
+    vae.train_vae(p["rollouts"], vae.VAEConfig(z_size=c.z_size), p["vae"], steps=c.vae_steps, seed=c.seed,
+                  threads=c.threads)
 
 
 def _map(function, arguments: list[tuple], workers: int):
@@ -222,39 +246,41 @@ def shipped_controller_name(tau: float) -> str:
 
 def ship(out: str | Path, folder: str | Path | None = None, start_latents: int = 64) -> list[Path]:
     """Copy the run's small results into data/ (V and M in float16) and record them in the manifest."""
+    named = folder or "data"
     out, folder = Path(out), Path(folder or artefacts.data_dir())
     p = _paths(out)
     results = json.loads(p["results"].read_text())
     seed = results["config"]["seed"]
+    ship_command = f"{results.get('command', COMMAND)} --ship {named}"
     table = {str(r["tau"]): {"dream_mean": round(r["dream_mean"], 1), "real_mean": round(r["real_mean"], 1)}
              for r in results["rows"]}
     shipped = []
     target = folder / RESULTS_NAME
     shutil.copyfile(p["results"], target)
-    artefacts.record(target, SHIP_COMMAND, seed, {"rows": table, "random_real_mean": round(results["random"]["real_mean"], 1),
+    artefacts.record(target, ship_command, seed, {"rows": table, "random_real_mean": round(results["random"]["real_mean"], 1),
                                                   "total_minutes": round(results.get("total_seconds", 0) / 60, 1)}, folder)
     shipped.append(target)
     target = folder / VAE_NAME
     vae.save_vae(vae.load_vae(p["vae"]), target, half=True)
-    artefacts.record(target, SHIP_COMMAND, seed, {"z_size": results["config"]["z_size"],
+    artefacts.record(target, ship_command, seed, {"z_size": results["config"]["z_size"],
                                                   "frames_trained_on": rollouts.count_frames(p["rollouts"])}, folder)
     shipped.append(target)
     model = mdnrnn.load_mdnrnn(p["mdnrnn"])
     target = folder / MDNRNN_NAME
     mdnrnn.save_mdnrnn(model.half(), target, history=torch.load(p["mdnrnn"], weights_only=True)["history"], seed=seed)
-    artefacts.record(target, SHIP_COMMAND, seed, {"parameters": mdnrnn.parameter_count(model),
+    artefacts.record(target, ship_command, seed, {"parameters": mdnrnn.parameter_count(model),
                                                   "paper_parameter_count": mdnrnn.paper_parameter_count(model.config)},
                      folder)
     shipped.append(target)
     starts = agent.start_latents(mdnrnn.load_encoded(p["encoded"]))[:start_latents]
     target = folder / START_NAME
     np.save(target, starts.numpy().astype(np.float32))
-    artefacts.record(target, SHIP_COMMAND, seed, {"start_latents": len(starts)}, folder)
+    artefacts.record(target, ship_command, seed, {"start_latents": len(starts)}, folder)
     shipped.append(target)
     for row in results["rows"]:
         target = folder / shipped_controller_name(row["tau"])
         shutil.copyfile(controller_path(out, row["tau"]), target)
-        artefacts.record(target, SHIP_COMMAND, seed, {"tau": row["tau"], "dream_mean": round(row["dream_mean"], 1),
+        artefacts.record(target, ship_command, seed, {"tau": row["tau"], "dream_mean": round(row["dream_mean"], 1),
                                                       "real_mean": round(row["real_mean"], 1),
                                                       "real_episodes": row["real_episodes"]}, folder)
         shipped.append(target)
