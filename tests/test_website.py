@@ -314,7 +314,7 @@ def test_every_page_renders_in_chromium_with_nothing_missing_and_the_navigation_
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(60_000)
+            page.set_default_timeout(180_000)  # a busy 2-core machine can take a minute for the first page
             page.on("request", lambda r: outside.append(r.url)
                     if not r.url.startswith((served, "data:", "blob:", "about:")) else None)
             page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})")  # a missing file is a 404 below;
