@@ -13,6 +13,7 @@ ray = pytest.importorskip("ray")
 
 from wmcourse import real_es, rollouts  # noqa: E402
 from wmcourse.backend import LocalBackend, RayBackend  # noqa: E402
+from test_real_es import StopAfter  # noqa: E402  (the same interrupted backend)
 
 # Ray's workers cannot import this test file: send its functions to them by value.
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -78,17 +79,6 @@ def test_a_killed_ray_worker_is_retried(on_ray, tiny_world_model, tmp_path):
     assert (index, result) == (0, real_es.play_episode(work))
 
 
-class StopAfter:
-    """The local backend, interrupted (as by Ctrl-C or a lost machine) after `n` episodes."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def map(self, function, items, cpus=1):
-        for count, result in enumerate(LocalBackend().map(function, items)):
-            if count == self.n:
-                raise KeyboardInterrupt
-            yield result
 
 
 def test_a_run_interrupted_locally_resumes_on_ray(on_ray, tiny_world_model, tmp_path):
