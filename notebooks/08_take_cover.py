@@ -38,7 +38,6 @@ RETRAIN = False  # True: rerun the whole pipeline (about the wall time printed b
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import HTML
 
 from wmcourse import agent, artefacts, checkers, mdnrnn, paper, plots, takecover, tau_sweep, vae
 from wmcourse.envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
@@ -234,7 +233,7 @@ dream_frames = vae.decode_latents(V, dream["z"])
 print(f"real: survived {len(real['rewards'])} steps; dream at tau = {tau:g}: survived {len(dream['rewards'])} steps")
 anim = plots.animate_side_by_side({"real": real["frames"], f"dream, tau = {tau:g}": dream_frames},
                                   max_frames=40 if FAST else 150)
-HTML(anim.to_jshtml())
+anim
 
 # %% [markdown]
 # M's done head, read along the **real** episode: the probability M gave to "the game ends now" at every
@@ -265,7 +264,7 @@ dream01 = agent.drive_dream(M, params01, c_config01, torch.as_tensor(real01["z"]
                             max_steps=real_steps, seed=SEED)
 anim = plots.animate_side_by_side({"real": real01["frames"], "dream, tau = 0.1": vae.decode_latents(V, dream01["z"])},
                                   max_frames=40 if FAST else 150)
-HTML(anim.to_jshtml())
+anim
 
 # %%
 dreams, dream_steps = (16, 300) if FAST else (64, TAKE_COVER_MAX_STEPS)

@@ -568,16 +568,12 @@ def score_bars(bars: dict[str, float], solved: float | None = None, xlabel: str 
     return ax
 
 
-def animate_side_by_side(movies: dict[str, np.ndarray], every: int | None = None, interval: int = 60,
-                         size: float = 2.2, max_frames: int = 150):
-    """An animation of several frame sequences side by side, each (T_i, 64, 64, 3), titled by its key and
-    its step count; a sequence that ends keeps its last frame (with "(over)") while the others go on.
-
-    Returns a matplotlib FuncAnimation: in a notebook show it with IPython.display.HTML(anim.to_jshtml()),
-    which needs no video encoder. Every `every`-th step is drawn (default: as few as cover the longest
-    sequence in max_frames frames), at most max_frames frames.
-    """
-    from matplotlib import animation
+def animate_side_by_side(movies: dict[str, np.ndarray], every: int | None = None, max_frames: int = 150):
+    """Several frame sequences side by side and in step, each (T_i, H, W, 3) uint8 titled by its key; a sequence
+    that ends holds its last frame while the others go on. Every `every`-th step is drawn (default: as few as
+    cover the longest sequence in max_frames frames). Returns an animate.Animation: a notebook shows it as a
+    player that needs nothing from outside (no video encoder, no web font)."""
+    from . import animate
 
     if not movies:
         raise ValueError("Expected at least one frame sequence to animate, got none.")
@@ -587,24 +583,10 @@ def animate_side_by_side(movies: dict[str, np.ndarray], every: int | None = None
     longest = max(len(f) for f in movies.values())
     every = every or max(1, -(-longest // max_frames))
     steps = np.arange(0, longest, every)[:max_frames]
-    fig, axes = plt.subplots(1, len(movies), figsize=(size * len(movies), size + 0.4), squeeze=False)
-    images, titles = [], []
-    for ax, (name, frames) in zip(axes[0], movies.items()):
-        images.append(ax.imshow(frames[0]))
-        titles.append(ax.set_title(name, fontsize=9))
-        ax.set_axis_off()
-    fig.tight_layout()
-
-    def draw(i: int):
-        for image, title, (name, frames) in zip(images, titles, movies.items()):
-            t = min(steps[i], len(frames) - 1)
-            image.set_data(frames[t])
-            title.set_text(f"{name}\nstep {t}" + (" (over)" if steps[i] >= len(frames) else ""))
-        return images + titles
-
-    anim = animation.FuncAnimation(fig, draw, frames=len(steps), interval=interval, blit=False)
-    plt.close(fig)  # shown through to_jshtml, not as a still
-    return anim
+    panels = {name: np.asarray(frames, np.uint8)[np.minimum(steps, len(frames) - 1)] for name, frames in movies.items()}
+    captions = ["step " + str(t) + "".join(f"; {name} over" for name, f in movies.items() if t >= len(f))
+                for t in steps]
+    return animate.side_by_side(panels, captions)
 
 
 def take_cover_tau_figure(measured: dict, solved: float = 750.0) -> plt.Figure:
