@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -188,10 +190,10 @@ print(f"The paper's CMA-ES run (its appendix), at most {paper_budget:,} real Car
 # MDN-RNN of the paper's size measures it honestly here (notebook 02 trains the real one).
 
 # %%
-from wmcourse import mdnrnn
+from wmcourse import dream, mdnrnn
 
 paper_size_m = mdnrnn.MDNRNN(mdnrnn.MDNRNNConfig(predict_reward=True, predict_done=True))
-dream_rate = mdnrnn.dream_steps_per_second(paper_size_m, batch_size=1024, steps=20 if FAST else 100, seed=SEED)
+dream_rate = dream.dream_steps_per_second(paper_size_m, batch_size=1024, steps=20 if FAST else 100, seed=SEED)
 print("dream, 1,024 dreams at once:", benchmark.format_rate(dream_rate))
 print(f"one real CarRacing step costs as much as {dream_rate / carracing_rate:,.0f} dream steps")
 

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -38,7 +40,7 @@ import numpy as np
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from wmcourse import artefacts, checkers, plots, vae, widgets
+from wmcourse import artefacts, checkers, checkpoint, plots, probes, shipped, vae, vae_training, widgets
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: a shorter demo run, same code
@@ -47,7 +49,7 @@ torch.manual_seed(SEED)
 if RETRAIN:
     # collect real rollouts, train the VAEs (the paper's z=32, four small ones, a beta sweep) and the MDN-RNN,
     # measure them on held-out episodes, and copy the results into data/
-    artefacts.run_command(vae.MAKE_SHIPPED)
+    artefacts.run_command(shipped.MAKE_MODELS)
 print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_dir())
 
 # %% [markdown]
@@ -243,7 +245,7 @@ checkers.kl_term.check(kl)
 # %%
 model = vae.ConvVAE(vae.VAEConfig())  # the paper's CarRacing settings: z = 32
 print(model)
-print(f"\nparameters: {vae.count_parameters(model):,}  (the paper: 4,348,547)")
+print(f"\nparameters: {checkpoint.count_parameters(model):,}  (the paper: 4,348,547)")
 
 x = torch.zeros(1, 3, 64, 64)
 shapes = [f"frame {tuple(x.shape[1:])}"]
@@ -299,10 +301,10 @@ print("gradient on mu from the KL term:", mu.grad.abs().max().item(), "(no pull 
 
 # %%
 demo_steps = 30 if FAST else 80
-demo_frames = vae.load_heldout_frames(max_frames=300)
+demo_frames = shipped.load_heldout_frames(max_frames=300)
 demo_config = vae.VAEConfig(width=0.25, batch_size=32, lr=1e-3)
-history = vae.train_vae(demo_frames, demo_config, steps=demo_steps, seed=SEED, device="cpu")
-print(f"{vae.count_parameters(vae.ConvVAE(demo_config)):,} parameters; loss {history['loss'][0]:.0f} -> "
+history = vae_training.train_vae(demo_frames, demo_config, steps=demo_steps, seed=SEED, device="cpu")
+print(f"{checkpoint.count_parameters(vae.ConvVAE(demo_config)):,} parameters; loss {history['loss'][0]:.0f} -> "
       f"{history['loss'][-1]:.0f} after {demo_steps} steps")
 plots.training_curve(history, f"A quarter-width VAE, {demo_steps} steps on {len(demo_frames)} frames")
 plt.show()
@@ -333,14 +335,14 @@ plt.show()
 # did not.
 
 # %%
-v = vae.load_shipped_vae(z=32)
-results = vae.load_results()
-paper = vae.shipped_result(results, z=32)
-frames = vae.pick_heldout_frames(n=8)
+v = shipped.load_shipped_vae(z=32)
+results = shipped.load_vae_results()
+paper = shipped.shipped_result(results, z=32)
+frames = shipped.pick_heldout_frames(n=8)
 reconstructions = vae.reconstruct(v, frames)
 plots.reconstruction_grid(frames, reconstructions, suptitle="Held-out CarRacing frames and their reconstructions (z = 32)")
 plt.show()
-print(f"{vae.count_parameters(v):,} parameters; measured on {paper['frames']:,} held-out frames: "
+print(f"{checkpoint.count_parameters(v):,} parameters; measured on {paper['frames']:,} held-out frames: "
       f"MSE {paper['mse_per_pixel']:.4f} per pixel value (in [0, 1] units), KL {paper['kl_nats_per_frame']:.1f} nats per frame")
 
 # %% [markdown]
@@ -378,7 +380,7 @@ plt.show()
 # comes back (MSE per pixel value).
 
 # %%
-sweep = vae.beta_sweep_results(results)
+sweep = shipped.beta_sweep_results(results)
 for r in sweep:
     print(f"beta {r['beta']:>5g}: KL {r['kl_nats_per_frame']:7.2f} nats/frame   MSE {r['mse_per_pixel']:.5f}")
 plots.beta_tradeoff(sweep)
@@ -405,7 +407,7 @@ plt.show()
 # tells: a dimension near 0 carries nothing (its cloud is the prior whatever the frame).
 
 # %%
-kl_dims = vae.kl_per_dimension(v, vae.load_heldout_frames(max_frames=600 if FAST else 2000))
+kl_dims = probes.kl_per_dimension(v, shipped.load_heldout_frames(max_frames=600 if FAST else 2000))
 plots.kl_per_dimension_bars(kl_dims)
 plt.show()
 active = np.argsort(-kl_dims)
@@ -461,8 +463,8 @@ traversal
 # measured on every held-out frame.
 
 # %%
-small_results = vae.latent_size_results(results)
-small_models = {z: vae.load_shipped_vae(z=z, small=True) for z in vae.LATENT_SIZES}
+small_results = shipped.latent_size_results(results)
+small_models = {z: shipped.load_shipped_vae(z=z, small=True) for z in shipped.LATENT_SIZES}
 switch = widgets.LatentSizeSwitch(small_models, frames[:6], small_results)
 switch
 

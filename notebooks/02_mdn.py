@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -48,7 +50,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import artefacts, checkers, mdn, mdnrnn, plots, vae, widgets
+from wmcourse import artefacts, checkers, checkpoint, mdn, mdnrnn, mdnrnn_training, plots, probes, shipped, vae, widgets
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: shorter toy fits, same code
@@ -57,7 +59,7 @@ RETRAIN = False  # True: remake the shipped V and M from scratch (about 45 minut
 torch.manual_seed(SEED)
 print("fast mode" if FAST else "full mode")
 if RETRAIN:
-    artefacts.run_command(mdnrnn.SHIPPED_COMMAND)
+    artefacts.run_command(shipped.MAKE_MODELS)
 
 # %% [markdown]
 # ## An analogy: the weather forecast
@@ -216,12 +218,12 @@ print(f"wmcourse.mdn.mdn_nll: {ours:.6f}   torch.distributions: {library:.6f}")
 # That is **coverage**, and it decides what a controller trained in M's dream can trust (notebook 05).
 
 # %%
-M = mdnrnn.load_shipped_mdnrnn()
+M = shipped.load_shipped_mdnrnn()
 print(M)
 parts = mdnrnn.parameter_breakdown(M)
 for name, count in parts.items():
     print(f"{name:28s} {count:>9,}")
-print(f"{'total':28s} {mdnrnn.parameter_count(M):>9,}")
+print(f"{'total':28s} {checkpoint.count_parameters(M):>9,}")
 
 # %% [markdown]
 # ### Exercise 2: how many numbers does the mixture head output at each step?
@@ -244,7 +246,7 @@ checkers.mdn_head_outputs.check(mdn_head_outputs)
 # %%
 paper_config = mdnrnn.MDNRNNConfig()  # z 32, actions 3, LSTM 256, K 5, no reward or done head
 paper_model = mdnrnn.MDNRNN(paper_config)
-ours_count = mdnrnn.parameter_count(paper_model)
+ours_count = checkpoint.count_parameters(paper_model)
 tf_count = mdnrnn.paper_parameter_count(paper_config)
 print(f"PyTorch count:            {ours_count:,}")
 print(f"TensorFlow-style count:   {tf_count:,}   (the paper reports 422,368)")
@@ -271,9 +273,9 @@ print(f"difference:               {ours_count - tf_count:,} = one bias vector of
 # nothing about time: one Gaussian per dimension fitted to all the latents at once.
 
 # %%
-record = mdnrnn.shipped_training_record()
-heldout = mdnrnn.load_shipped_heldout_encoded()
-baseline_nll = mdnrnn.marginal_gaussian_nll(heldout, seed=SEED)
+record = shipped.shipped_training_record()
+heldout = shipped.load_shipped_heldout_encoded()
+baseline_nll = probes.marginal_gaussian_nll(heldout, seed=SEED)
 if record["history"]:
     plots.mdnrnn_history_plot(record["history"], baseline=baseline_nll)
     plt.show()
@@ -288,7 +290,7 @@ if record["manifest"]:
 # never seen in training), encoded by V:
 
 # %%
-measured = mdnrnn.evaluate_mdnrnn(M, heldout, seed=SEED)
+measured = mdnrnn_training.evaluate_mdnrnn(M, heldout, seed=SEED)
 print(f"{len(heldout)} held-out episodes, {heldout.num_steps:,} steps")
 print(f"M's z NLL:                                  {measured['z_nll']:.3f} nats per dimension")
 print(f"one Gaussian per dimension, no memory:      {baseline_nll:.3f} nats per dimension")
@@ -314,8 +316,8 @@ for key in ("reward_mse", "done_bce"):
 # row is V's own reconstruction of the real frame: M can only be as sharp as V.
 
 # %%
-V = vae.load_shipped_vae()
-episode = mdnrnn.load_heldout_episode(0)
+V = shipped.load_shipped_vae()
+episode = shipped.load_heldout_episode(0)
 frames = np.concatenate([episode.obs, episode.final_obs[None]])  # T + 1 frames
 z_mu, _ = vae.encode_frames(V, frames)
 z_real, actions = torch.from_numpy(z_mu), torch.from_numpy(episode.action).float()
@@ -337,7 +339,7 @@ widgets.PredictionExplorer(M, V, z_real, actions, frames, start=start, horizon=h
 # of the likeliest guess in latent space, by steps ahead, against two guesses that know no dynamics at all.
 
 # %%
-errors = mdnrnn.horizon_errors(M, z_real, actions, horizon=horizon * 2, mode="likeliest")
+errors = probes.horizon_errors(M, z_real, actions, horizon=horizon * 2, mode="likeliest")
 plots.horizon_error_plot(errors)
 plt.show()
 for name in ("model", "copy_last", "mean_latent"):

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -48,7 +50,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import artefacts, checkers, evaluate, mdn, mdnrnn, paper, plots, tau_sweep, vae, widgets
+from wmcourse import artefacts, checkers, evaluate, mdn, paper, plots, probes, shipped, tau_sweep, vae, widgets
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer dreams, same code
@@ -57,7 +59,7 @@ RETRAIN = False  # True: remake the shipped V and M from scratch (about 45 minut
 torch.manual_seed(SEED)
 print("fast mode" if FAST else "full mode")
 if RETRAIN:
-    artefacts.run_command(mdnrnn.SHIPPED_COMMAND)
+    artefacts.run_command(shipped.MAKE_MODELS)
 
 # %% [markdown]
 # ## An analogy: a flight simulator with a turbulence knob
@@ -147,9 +149,9 @@ for tau in (0.3, 1.0, 2.0):
 # After the first frame M never sees the real world again. V's decoder turns the dream's codes into pictures.
 
 # %%
-V = vae.load_shipped_vae()
-M = mdnrnn.load_shipped_mdnrnn()
-episode = mdnrnn.load_heldout_episode(0)
+V = shipped.load_shipped_vae()
+M = shipped.load_shipped_mdnrnn()
+episode = shipped.load_heldout_episode(0)
 n_frames = 8
 every = min(8, len(episode) // n_frames)   # show every 8th step: 8 frames cover 56 steps (about 1 second of play)
 span = every * (n_frames - 1)
@@ -192,7 +194,7 @@ widgets.TauDream(M, V, z0, dream_actions, real_frames, tau=1.0, every=every, fra
 # %%
 from wmcourse import drive
 
-widgets.DriveWidget(drive.CarDriver(V, M, vae.pick_heldout_frames(8, seed=SEED), seed=SEED))
+widgets.DriveWidget(drive.CarDriver(V, M, shipped.pick_heldout_frames(8, seed=SEED), seed=SEED))
 
 # %% [markdown]
 # ## 3. Measured: how wild are the dreams?
@@ -204,9 +206,9 @@ widgets.DriveWidget(drive.CarDriver(V, M, vae.pick_heldout_frames(8, seed=SEED),
 
 # %%
 taus = [0.1, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
-spread = mdnrnn.dream_spread(M, z0, dream_actions, taus, dreams=16 if FAST else 64, seed=SEED)
+spread = probes.dream_spread(M, z0, dream_actions, taus, dreams=16 if FAST else 64, seed=SEED)
 real_mu, real_logvar = vae.encode_frames(V, episode.obs[start:start + span + 1])
-real_step = mdnrnn.sampled_step_size(torch.from_numpy(real_mu), torch.from_numpy(real_logvar), seed=SEED)
+real_step = probes.sampled_step_size(torch.from_numpy(real_mu), torch.from_numpy(real_logvar), seed=SEED)
 plots.dream_spread_plot(spread, real_step=real_step)
 plt.show()
 for tau, step, var in zip(spread["tau"], spread["step"], spread["spread"]):

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -39,14 +41,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import agent, artefacts, checkers, controller, dream, evolve, mdnrnn, plots
+from wmcourse import agent, artefacts, checkers, dream, evolve, plots, shipped
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer generations, same code
 SEED = 0
 torch.manual_seed(SEED)
 if RETRAIN:
-    artefacts.run_command(controller.SHIPPED_COMMAND)
+    artefacts.run_command(shipped.MAKE_CONTROLLER)
 print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_dir())
 
 # %% [markdown]
@@ -214,8 +216,8 @@ print("the paper's C: 867 parameters. A million parameters would need a covarian
 # controller product (`torch.baddbmm` over the population). Here is a short run, small enough for a laptop.
 
 # %%
-M = mdnrnn.load_shipped_mdnrnn()
-starts = agent.start_latents(mdnrnn.load_shipped_heldout_encoded())
+M = shipped.load_shipped_mdnrnn()
+starts = agent.start_latents(shipped.load_shipped_heldout_encoded())
 settings = evolve.EvolveConfig(population=8 if FAST else 16, rollouts=2 if FAST else 4,
                                generations=3 if FAST else 8, seed=SEED)
 max_steps = 100 if FAST else 300
@@ -238,9 +240,9 @@ plt.show()
 # that many real steps would cost here.
 
 # %%
-params, shipped_config, details = controller.load_shipped_controller()
-entry = artefacts.load_manifest().get(controller.SHIPPED_NAME, {})
-print("made by:", entry.get("command", controller.SHIPPED_COMMAND))
+params, shipped_config, details = shipped.load_shipped_controller()
+entry = artefacts.load_manifest().get(shipped.CONTROLLER_NAME, {})
+print("made by:", entry.get("command", shipped.MAKE_CONTROLLER))
 print(f"{shipped_config.n_params} parameters; evolved at tau = {details['tau']}")
 plots.evolution_curve(details["history"], "the shipped controller: its score in the dream, per generation")
 plt.show()

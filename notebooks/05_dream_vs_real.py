@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -40,17 +42,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import agent, artefacts, checkers, controller, mdn, mdnrnn, paper, plots, tau_sweep, vae
+from wmcourse import agent, artefacts, checkers, mdn, paper, plots, shipped, tau_sweep, vae
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: shorter drives, fewer dreams, same code
 SEED = 0
 torch.manual_seed(SEED)
 if RETRAIN:
-    artefacts.run_command(controller.SHIPPED_COMMAND)
-V = vae.load_shipped_vae()
-M = mdnrnn.load_shipped_mdnrnn()
-params, c_config, details = controller.load_shipped_controller()
+    artefacts.run_command(shipped.MAKE_CONTROLLER)
+V = shipped.load_shipped_vae()
+M = shipped.load_shipped_mdnrnn()
+params, c_config, details = shipped.load_shipped_controller()
 print("fast mode" if FAST else "full mode", f"| C: {c_config.n_params} parameters, evolved at tau = {details['tau']}")
 
 # %% [markdown]
@@ -74,8 +76,8 @@ print("fast mode" if FAST else "full mode", f"| C: {c_config.n_params} parameter
 # ## 1. Two scores for one controller
 
 # %%
-evaluation = controller.load_shipped_evaluation()
-starts = agent.start_latents(mdnrnn.load_shipped_heldout_encoded())
+evaluation = shipped.load_shipped_evaluation()
+starts = agent.start_latents(shipped.load_shipped_heldout_encoded())
 dreams, dream_steps = (8, 200) if FAST else (32, 1000)
 in_dream = tau_sweep.dream_score(M, starts, params, c_config, details["tau"], dreams, dream_steps, seed=SEED)
 last = details["history"][-1]
@@ -151,7 +153,7 @@ animate.drive_animation(real, dream, functools.partial(vae.decode_latents, V), e
 # Try to earn reward in the dream without following the road. Then try the same in the real game.
 
 # %%
-driver = drive.CarDriver(V, M, vae.pick_heldout_frames(8, seed=SEED), params, c_config, tau=details["tau"],
+driver = drive.CarDriver(V, M, shipped.pick_heldout_frames(8, seed=SEED), params, c_config, tau=details["tau"],
                          seed=SEED, track_seed=evaluation.get("seed", 1000))
 widgets.DriveWidget(driver)
 
@@ -203,9 +205,9 @@ widgets.RewardGapScrubber(real, V, window=25)
 
 # %%
 rounds = {}
-for iteration in controller.shipped_iterations():
-    _, _, d = controller.load_shipped_controller(iteration)
-    rounds[iteration] = (d["history"][-1]["mean"], controller.load_shipped_evaluation(iteration))
+for iteration in shipped.controller_iterations():
+    _, _, d = shipped.load_shipped_controller(iteration)
+    rounds[iteration] = (d["history"][-1]["mean"], shipped.load_shipped_evaluation(iteration))
 fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.9 * len(rounds)))
 labels = [f"round {i}: {world}" for i in rounds for world in ("dream", "real")]
 values = [v for dream_mean, ev in rounds.values() for v in (dream_mean, ev["mean"])]
@@ -223,8 +225,8 @@ for iteration, (dream_mean, ev) in rounds.items():
 
 # %%
 last_round = max(rounds)
-params1, c_config1, _ = controller.load_shipped_controller(last_round)
-M1 = mdnrnn.load_shipped_mdnrnn(iteration=last_round)
+params1, c_config1, _ = shipped.load_shipped_controller(last_round)
+M1 = shipped.load_shipped_mdnrnn(iteration=last_round)
 real1 = agent.drive_real(agent.WorldModelAgent(V, M1, params1, c_config1), seed=evaluation.get("seed", 1000),
                          max_steps=drive_steps)
 shown = np.linspace(0, len(real1["frames"]) - 1, 8).astype(int)

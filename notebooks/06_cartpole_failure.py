@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -54,7 +56,7 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from wmcourse import artefacts, cartpole, cartpole_plots, checkers, evaluate, mdnrnn, plots
+from wmcourse import artefacts, cartpole, cartpole_plots, checkers, checkpoint, evaluate, plots, probes
 from wmcourse import cartpole_experiment as experiment
 from wmcourse.runtime import fast_mode
 
@@ -101,7 +103,7 @@ print("made by:", results["command"])
 failure_m, failure_c, failure_features, random_data = experiment.load_shipped("failure")
 c_config = cartpole.ControllerSettings(features=failure_features).controller_config(failure_m.config.hidden)
 print(f"M: LSTM {failure_m.config.hidden}, {failure_m.config.K} Gaussians per dimension, "
-      f"{mdnrnn.parameter_count(failure_m.m):,} parameters; done head: {failure_m.m.done_head is not None}")
+      f"{checkpoint.count_parameters(failure_m.m):,} parameters; done head: {failure_m.m.done_head is not None}")
 print(f"C reads {failure_features!r} ({c_config.input_size} numbers): {c_config.n_params} parameters")
 print("V's normaliser: mean", failure_m.mean.numpy().round(3), "std", failure_m.std.numpy().round(3))
 print(f"M's data: {len(random_data)} random-policy episodes, {random_data.num_steps:,} real steps")
@@ -231,7 +233,7 @@ onehot = torch.nn.functional.one_hot(torch.as_tensor(actions), 2).float()
 horizon = min(30, len(actions) - 1)
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.4))
 for ax, model, name in ((axes[0], failure_m, "M trained on random data"), (axes[1], fixed_m, "M after the iterative loop")):
-    errors = mdnrnn.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
+    errors = probes.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
     plots.horizon_error_plot(errors, ax=ax, title=name)
     ax.set_yscale("log")
     ax.set_ylabel("squared error per dimension\n(in std units of M's data)")

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -39,7 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import agent, artefacts, checkers, mdnrnn, paper, plots, takecover, tau_sweep, vae
+from wmcourse import agent, artefacts, checkers, checkpoint, mdnrnn, paper, plots, takecover, tau_sweep, vae
 from wmcourse.envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
 from wmcourse.runtime import fast_mode
 
@@ -94,8 +96,8 @@ plt.show()
 # The paper's appendix gives the sizes; the package builds them from the same classes as CarRacing's:
 
 # %%
-print(f"V: {vae.count_parameters(V):,} parameters, z = {V.config.z_size}")
-print(f"M: {mdnrnn.parameter_count(M):,} parameters (TensorFlow's count: {mdnrnn.paper_parameter_count(M.config):,}); "
+print(f"V: {checkpoint.count_parameters(V):,} parameters, z = {V.config.z_size}")
+print(f"M: {checkpoint.count_parameters(M):,} parameters (TensorFlow's count: {mdnrnn.paper_parameter_count(M.config):,}); "
       f"LSTM {M.config.hidden}, {M.config.K} Gaussians per dimension, "
       f"reward head: {M.reward_head is not None}, done head: {M.done_head is not None}")
 params, c_config, details = takecover.load_shipped_controller(1.15)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wmcourse import agent, controller, evaluate, evolve, mdnrnn, rollouts, vae
+from wmcourse import agent, controller, evaluate, evolve, latents, mdnrnn, mdnrnn_training, rollouts, vae
 
 EPISODES, NOISE, EPOCHS, GENERATIONS, POPULATION, ROLLOUTS, REAL_EPISODES = 32, 0.1, 30, 20, 64, 8, 10
 
@@ -36,7 +36,7 @@ def main(runs: Path, round_: int) -> None:
 
     merged = runs / f"encoded_all{here}"
     merged.mkdir(exist_ok=True)
-    vae.encode_rollouts(v, new_rollouts, runs / f"encoded{here}")
+    latents.encode_rollouts(v, new_rollouts, runs / f"encoded{here}")
     for folder in [runs / "encoded", *(runs / f"encoded_iter{r}" for r in range(1, round_ + 1))]:
         for f in sorted(folder.glob("*.npz")):
             target = merged / f"{folder.name}_{f.name}"
@@ -48,10 +48,10 @@ def main(runs: Path, round_: int) -> None:
         shutil.copy(runs / f"mdnrnn{previous}.pt", m_path)
     done_epochs = len(torch.load(m_path, map_location="cpu", weights_only=True)["history"])
     target_epochs = done_epochs if m_path.with_suffix(".done").exists() else done_epochs + EPOCHS
-    m_new, _ = mdnrnn.train_mdnrnn(mdnrnn.load_encoded(merged), m_old.config, m_path, epochs=target_epochs)
+    m_new, _ = mdnrnn_training.train_mdnrnn(latents.load_encoded(merged), m_old.config, m_path, epochs=target_epochs)
     m_path.with_suffix(".done").touch()
 
-    starts = agent.start_latents(mdnrnn.load_encoded(merged))
+    starts = agent.start_latents(latents.load_encoded(merged))
     settings = evolve.EvolveConfig(population=POPULATION, rollouts=ROLLOUTS, generations=GENERATIONS, seed=round_)
     c_path = runs / f"controller{here}.npz"
     result, c_config = evolve.evolve_in_dream(m_new, starts, settings, checkpoint=str(c_path) + ".es.pkl")

@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from wmcourse import agent, artefacts, controller, mdnrnn, tau_sweep, vae
+from wmcourse import agent, artefacts, controller, mdnrnn, shipped, tau_sweep
 
 COMMAND = "bash scripts/evolve_carracing_controller.sh"
 REFERENCE_SEED, REFERENCE_STEPS = 1000, 300
@@ -32,7 +32,7 @@ def ship_controller(runs: Path, iteration: int) -> None:
     params, config, details = controller.load_controller(runs / f"controller{tag}.npz")
     real = json.loads((runs / f"controller{tag}_eval.json").read_text())
     last = details["history"][-1]
-    target = data / controller.shipped_name(iteration)
+    target = data / shipped.controller_name(iteration)
     shutil.copy(runs / f"controller{tag}.npz", target)
     artefacts.record(target, f"{COMMAND}  (step: {step})", seed=iteration,
                      figures={"generations": last["generation"], "dream_mean_last_generation": round(last["mean"], 1),
@@ -40,15 +40,15 @@ def ship_controller(runs: Path, iteration: int) -> None:
                               "real_mean": round(real["mean"], 1), "real_std": round(real["std"], 1),
                               "real_episodes": real["episodes"]},
                      measured_on="real CarRacing-v3, track seeds 1000 and up (python -m wmcourse eval-agent)")
-    m = mdnrnn.load_shipped_mdnrnn(iteration=iteration)
-    wm = agent.WorldModelAgent(vae.load_shipped_vae(), m, params, config)
+    m = shipped.load_shipped_mdnrnn(iteration=iteration)
+    wm = agent.WorldModelAgent(shipped.load_shipped_vae(), m, params, config)
     real["reference_drive"] = {"seed": REFERENCE_SEED, "steps": REFERENCE_STEPS,
                                "return": float(agent.drive_real(wm, REFERENCE_SEED, REFERENCE_STEPS)["rewards"].sum())}
-    starts = agent.start_latents(mdnrnn.load_shipped_heldout_encoded())
+    starts = agent.start_latents(shipped.load_shipped_heldout_encoded())
     real["reference_dreams"] = {"dreams": 8, "steps": REFERENCE_STEPS, "tau": details["tau"], "seed": 1, "returns": [
         round(float(r), 3) for r in tau_sweep.dream_score(m, starts, params, config, details["tau"], 8,
                                                            REFERENCE_STEPS, seed=1)]}
-    evaluation = data / controller.shipped_name(iteration, "_eval.json")
+    evaluation = data / shipped.controller_name(iteration, "_eval.json")
     evaluation.write_text(json.dumps(real, indent=1) + "\n")
     artefacts.record(evaluation, f"{COMMAND}  (step: python -m wmcourse eval-agent --episodes {real['episodes']})",
                      seed=1000, figures={"mean": round(real["mean"], 1), "std": round(real["std"], 1)})

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from wmcourse import artefacts, mdnrnn, rollouts
+from wmcourse import artefacts, latents, mdnrnn, rollouts
 
 TRAIN = "bash scripts/train_carracing_models.sh"
 
@@ -54,7 +54,7 @@ def main(runs: Path) -> None:
     shutil.copy(encoded[0], data / "carracing_heldout_encoded.npz")
     artefacts.record(data / "carracing_heldout_encoded.npz", "python -m wmcourse encode --vae data/vae_carracing_z32.pt "
                      "--rollouts data/carracing_heldout --out runs/heldout_encoded", seed=None,
-                     figures={"episodes": len(mdnrnn.load_encoded(data / "carracing_heldout_encoded.npz"))})
+                     figures={"episodes": len(latents.load_encoded(data / "carracing_heldout_encoded.npz"))})
 
     checkpoint = torch.load(runs / "mdnrnn.pt", map_location="cpu", weights_only=True)
     last = checkpoint["history"][-1]

@@ -71,11 +71,11 @@ def test_require_names_an_altered_file(tmp_path):
 def test_a_truncated_shipped_vae_gets_the_course_error_not_torchs(tmp_path, monkeypatch):
     import shutil
 
-    from wmcourse import vae
+    from wmcourse import shipped
 
-    name = vae.shipped_vae_name(z=4, small=True)
+    name = shipped.shipped_vae_name(z=4, small=True)
     shutil.copy(artefacts.data_dir() / artefacts.MANIFEST_NAME, tmp_path / artefacts.MANIFEST_NAME)
     (tmp_path / name).write_bytes((artefacts.data_dir() / name).read_bytes()[:5000])
     monkeypatch.setenv("WMCOURSE_DATA", str(tmp_path))
     with pytest.raises(CorruptArtefactError, match=f"{name}.*truncated"):
-        vae.load_shipped_vae(z=4, small=True)
+        shipped.load_shipped_vae(z=4, small=True)

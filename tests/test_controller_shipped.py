@@ -5,22 +5,22 @@ controller after the last round of iterative training beating a random policy on
 import numpy as np
 import pytest
 
-from wmcourse import agent, artefacts, controller, envs, evaluate, mdnrnn, tau_sweep, vae
+from wmcourse import agent, artefacts, envs, evaluate, shipped, tau_sweep
 
-ITERATIONS = controller.shipped_iterations()  # 0 and each round of iterative training shipped in data/
+ITERATIONS = shipped.controller_iterations()  # 0 and each round of iterative training shipped in data/
 
 
 def _shipped(iteration):
-    params, config, details = controller.load_shipped_controller(iteration)
-    return params, config, details, controller.load_shipped_evaluation(iteration)
+    params, config, details = shipped.load_shipped_controller(iteration)
+    return params, config, details, shipped.load_shipped_evaluation(iteration)
 
 
 @pytest.mark.parametrize("iteration", ITERATIONS)
 def test_shipped_controller_replays_its_reference_dreams(iteration):
     params, config, _, reference = _shipped(iteration)
     ref = reference["reference_dreams"]
-    starts = agent.start_latents(mdnrnn.load_shipped_heldout_encoded())
-    returns = tau_sweep.dream_score(mdnrnn.load_shipped_mdnrnn(iteration=iteration), starts, params, config,
+    starts = agent.start_latents(shipped.load_shipped_heldout_encoded())
+    returns = tau_sweep.dream_score(shipped.load_shipped_mdnrnn(iteration=iteration), starts, params, config,
                                     ref["tau"], ref["dreams"], ref["steps"], seed=ref["seed"])
     np.testing.assert_allclose(returns, ref["returns"], atol=0.05)
 
@@ -28,7 +28,7 @@ def test_shipped_controller_replays_its_reference_dreams(iteration):
 def _real_drive(iteration):
     params, config, _, reference = _shipped(iteration)
     ref = reference["reference_drive"]
-    wm = agent.WorldModelAgent(vae.load_shipped_vae(), mdnrnn.load_shipped_mdnrnn(iteration=iteration), params, config)
+    wm = agent.WorldModelAgent(shipped.load_shipped_vae(), shipped.load_shipped_mdnrnn(iteration=iteration), params, config)
     return agent.drive_real(wm, ref["seed"], ref["steps"]), ref
 
 
@@ -58,7 +58,7 @@ def test_iterated_controller_beats_a_random_policy_on_a_real_track():
 @pytest.mark.parametrize("iteration", ITERATIONS)
 def test_shipped_evaluation_is_recorded_with_its_command(iteration):
     *_, reference = _shipped(iteration)
-    entry = artefacts.load_manifest()[controller.shipped_name(iteration)]
+    entry = artefacts.load_manifest()[shipped.controller_name(iteration)]
     assert entry["figures"]["real_mean"] == round(reference["mean"], 1)
     assert reference["episodes"] == len(reference["returns"]) >= 20
     assert np.isclose(np.mean(reference["returns"]), reference["mean"], atol=0.01)

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from wmcourse import vae
+from wmcourse import vae, vae_training
 
 
 def test_the_floor_is_on_the_frame_total_not_on_each_dimension():
@@ -25,7 +25,7 @@ def test_the_floor_is_on_the_frame_total_not_on_each_dimension():
 def test_training_logs_the_raw_kl_beside_the_floored_one():
     frames = np.random.default_rng(0).integers(0, 255, (8, 64, 64, 3), dtype=np.uint8)
     config = vae.VAEConfig(width=0.125, batch_size=4, lr=1e-3)
-    history = vae.train_vae(frames, config, steps=3, seed=0, device="cpu", progress=False)
+    history = vae_training.train_vae(frames, config, steps=3, seed=0, device="cpu", progress=False)
     assert len(history["kl_raw"]) == len(history["kl"]) == 3
     # the batch mean of max(KL_i, 16) is at least the floor and at least the raw batch mean
     assert all(floored >= max(raw, 16.0) - 1e-4 for raw, floored in zip(history["kl_raw"], history["kl"]))

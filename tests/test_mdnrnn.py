@@ -4,7 +4,7 @@ the encoded-data format, dreaming and the train-mdnrnn command."""
 import pytest
 import torch
 
-from wmcourse import cli, mdnrnn
+from wmcourse import checkpoint, cli, dream, latents, mdnrnn, mdnrnn_training
 from wmcourse.errors import CourseError, MissingArtefactError, ShapeError
 from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
 
@@ -15,17 +15,17 @@ SMALL = MDNRNNConfig(z_size=4, action_size=2, hidden=32, K=3, lr=1e-2, batch_siz
 
 @pytest.fixture(scope="module")
 def data():
-    return mdnrnn.synthetic_episodes(40, z_size=4, action_size=2, min_len=5, max_len=30, seed=0)
+    return latents.synthetic_episodes(40, z_size=4, action_size=2, min_len=5, max_len=30, seed=0)
 
 
 def test_parameter_count_against_the_paper():
     """The paper: 422,368. PyTorch's LSTM keeps two bias vectors (b_ih, b_hh) where TF keeps one: +4 x 256."""
     model = MDNRNN(MDNRNNConfig())
-    count = mdnrnn.parameter_count(model)
+    count = checkpoint.count_parameters(model)
     print(f"MDN-RNN (z 32, a 3, LSTM 256, K 5): {count:,} parameters; the paper's TF count 422,368")
     assert count == 423_392
     assert count - model.lstm.bias_hh_l0.numel() == 422_368 == mdnrnn.paper_parameter_count(model.config)
-    assert mdnrnn.paper_parameter_count(SMALL) == mdnrnn.parameter_count(MDNRNN(SMALL)) - 4 * SMALL.hidden
+    assert mdnrnn.paper_parameter_count(SMALL) == checkpoint.count_parameters(MDNRNN(SMALL)) - 4 * SMALL.hidden
 
 
 def test_output_shapes():
@@ -62,7 +62,7 @@ def test_step_matches_the_sequence_pass():
 
 def test_batches_pad_and_mask_episodes(data):
     ids = torch.tensor([0, 1, 2])
-    batch = mdnrnn.make_batch(data, ids, torch.zeros(3, dtype=torch.long), 40, torch.Generator().manual_seed(0))
+    batch = latents.make_batch(data, ids, torch.zeros(3, dtype=torch.long), 40, torch.Generator().manual_seed(0))
     assert batch.z.shape == batch.next_z.shape == (3, 40, 4) and batch.actions.shape == (3, 40, 2)
     lengths = data.lengths[ids]
     assert batch.mask.sum(1).tolist() == lengths.tolist()  # every window holds its whole (shorter) episode
@@ -74,18 +74,18 @@ def test_batches_pad_and_mask_episodes(data):
 
 
 def test_steps_after_a_done_are_masked():
-    ep = mdnrnn.synthetic_episodes(1, min_len=12, max_len=12, seed=1).episode(0)
+    ep = latents.synthetic_episodes(1, min_len=12, max_len=12, seed=1).episode(0)
     ep["dones"] = torch.zeros(12, dtype=torch.bool)
     ep["dones"][4] = True  # a done inside the stored episode: nothing after it is scored
-    one = mdnrnn.EncodedEpisodes.from_episodes([ep])
-    batch = mdnrnn.make_batch(one, torch.tensor([0]), torch.tensor([0]), 12)
+    one = latents.EncodedEpisodes.from_episodes([ep])
+    batch = latents.make_batch(one, torch.tensor([0]), torch.tensor([0]), 12)
     assert batch.mask[0].tolist() == [True] * 5 + [False] * 7
 
 
 def test_loss_ignores_whatever_is_in_the_padding(data):
     torch.manual_seed(0)
     model = MDNRNN(SMALL)
-    batch = mdnrnn.make_batch(data, torch.arange(8), torch.zeros(8, dtype=torch.long), 40, torch.Generator().manual_seed(0))
+    batch = latents.make_batch(data, torch.arange(8), torch.zeros(8, dtype=torch.long), 40, torch.Generator().manual_seed(0))
     pad = ~batch.mask
     assert pad.any()
     junk = lambda x: torch.where(pad.view(*pad.shape, *[1] * (x.ndim - 2)), 100 * torch.randn_like(x) + 7, x)  # noqa: E731
@@ -101,7 +101,7 @@ def test_loss_ignores_whatever_is_in_the_padding(data):
 
 def test_done_loss_weighs_done_steps_like_the_paper(data):
     model = MDNRNN(SMALL)
-    batch = mdnrnn.make_batch(data, torch.arange(8), torch.zeros(8, dtype=torch.long), 40)
+    batch = latents.make_batch(data, torch.arange(8), torch.zeros(8, dtype=torch.long), 40)
     out, _ = model(batch.z, batch.actions)
     p, d, m = torch.sigmoid(out.done_logit), batch.dones, batch.mask
     manual = -(1 + 9 * d) * (d * p.log() + (1 - d) * (1 - p).log())  # restart_factor 10 in the paper's code
@@ -110,24 +110,24 @@ def test_done_loss_weighs_done_steps_like_the_paper(data):
 
 def test_short_training_lowers_the_loss(data, tmp_path):
     torch.manual_seed(0)
-    before = mdnrnn.evaluate_mdnrnn(MDNRNN(SMALL), data, seed=0)
-    model, history = mdnrnn.train_mdnrnn(data, SMALL, tmp_path / "m.pt", epochs=6, seed=0, progress=False, held_out=0.2)
+    before = mdnrnn_training.evaluate_mdnrnn(MDNRNN(SMALL), data, seed=0)
+    model, history = mdnrnn_training.train_mdnrnn(data, SMALL, tmp_path / "m.pt", epochs=6, seed=0, progress=False, held_out=0.2)
     assert len(history) == 6 and history[-1]["timesteps_per_s"] > 0
     assert history[-1]["loss"] < history[0]["loss"]
     assert history[-1]["held_out_z_nll"] < history[0]["held_out_z_nll"]
-    after = mdnrnn.evaluate_mdnrnn(model, data, seed=0)
+    after = mdnrnn_training.evaluate_mdnrnn(model, data, seed=0)
     assert after["z_nll"] < before["z_nll"] - 0.1 and after["loss"] < before["loss"]
 
 
 def test_resume_gives_the_same_model_as_one_run(data, tmp_path):
-    one, h_one = mdnrnn.train_mdnrnn(data, SMALL, tmp_path / "a.pt", epochs=2, seed=3, progress=False)
-    mdnrnn.train_mdnrnn(data, SMALL, tmp_path / "b.pt", epochs=1, seed=3, progress=False)
-    two, h_two = mdnrnn.train_mdnrnn(data, SMALL, tmp_path / "b.pt", epochs=2, seed=3, progress=False)
+    one, h_one = mdnrnn_training.train_mdnrnn(data, SMALL, tmp_path / "a.pt", epochs=2, seed=3, progress=False)
+    mdnrnn_training.train_mdnrnn(data, SMALL, tmp_path / "b.pt", epochs=1, seed=3, progress=False)
+    two, h_two = mdnrnn_training.train_mdnrnn(data, SMALL, tmp_path / "b.pt", epochs=2, seed=3, progress=False)
     for p, q in zip(one.parameters(), two.parameters()):
         torch.testing.assert_close(p, q)
     assert [r["loss"] for r in h_one] == [r["loss"] for r in h_two]
-    with pytest.raises(CourseError, match="another config or seed"):
-        mdnrnn.train_mdnrnn(data, SMALL, tmp_path / "b.pt", epochs=3, seed=4, progress=False)
+    with pytest.raises(CourseError, match="seed: 3 -> 4"):
+        mdnrnn_training.train_mdnrnn(data, SMALL, tmp_path / "b.pt", epochs=3, seed=4, progress=False)
 
 
 def test_save_load_round_trip(tmp_path):
@@ -144,56 +144,56 @@ def test_save_load_round_trip(tmp_path):
 
 
 def test_encoded_format_round_trip_file_and_folder(data, tmp_path):
-    mdnrnn.save_encoded(tmp_path / "all.npz", data)
-    back = mdnrnn.load_encoded(tmp_path / "all.npz")
+    latents.save_encoded(tmp_path / "all.npz", data)
+    back = latents.load_encoded(tmp_path / "all.npz")
     for k in ("mu", "logvar", "actions", "rewards", "dones", "lengths"):
         assert torch.equal(getattr(back, k), getattr(data, k))
     (tmp_path / "parts").mkdir()
-    mdnrnn.save_encoded(tmp_path / "parts" / "0.npz", data.subset(range(10)))
-    mdnrnn.save_encoded(tmp_path / "parts" / "1.npz", data.subset(range(10, 40)))
-    joined = mdnrnn.load_encoded(tmp_path / "parts")
+    latents.save_encoded(tmp_path / "parts" / "0.npz", data.subset(range(10)))
+    latents.save_encoded(tmp_path / "parts" / "1.npz", data.subset(range(10, 40)))
+    joined = latents.load_encoded(tmp_path / "parts")
     assert torch.equal(joined.mu, data.mu) and torch.equal(joined.lengths, data.lengths)
     with pytest.raises(MissingArtefactError, match="encoded episodes"):
-        mdnrnn.load_encoded(tmp_path / "missing.npz")
+        latents.load_encoded(tmp_path / "missing.npz")
 
 
 def test_malformed_episodes_get_a_clear_error(data):
     ep = data.episode(0)
     ep["mu"] = ep["mu"][:-1]  # the final observation is missing
     with pytest.raises(ShapeError, match="final observation"):
-        mdnrnn.EncodedEpisodes.from_episodes([ep])
+        latents.EncodedEpisodes.from_episodes([ep])
     with pytest.raises(ShapeError, match="z_size=32"):
-        mdnrnn.train_mdnrnn(data, MDNRNNConfig(), epochs=1, progress=False)
+        mdnrnn_training.train_mdnrnn(data, MDNRNNConfig(), epochs=1, progress=False)
 
 
 def test_dream_sequence(data):
     torch.manual_seed(0)
     model = MDNRNN(SMALL)
     z0, actions = data.mu[0], data.actions[:10]
-    dream = mdnrnn.dream_sequence(model, z0, actions, tau=1.0, generator=torch.Generator().manual_seed(0))
-    assert dream.shape == (11, 4) and torch.equal(dream[0], z0)
-    again = mdnrnn.dream_sequence(model, z0, actions, tau=1.0, generator=torch.Generator().manual_seed(0))
-    assert torch.equal(dream, again)
-    batch = mdnrnn.dream_sequence(model, z0.expand(6, 4), actions.expand(6, 10, 2), tau=1.15)
+    dreamt = dream.dream_sequence(model, z0, actions, tau=1.0, generator=torch.Generator().manual_seed(0))
+    assert dreamt.shape == (11, 4) and torch.equal(dreamt[0], z0)
+    again = dream.dream_sequence(model, z0, actions, tau=1.0, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(dreamt, again)
+    batch = dream.dream_sequence(model, z0.expand(6, 4), actions.expand(6, 10, 2), tau=1.15)
     assert batch.shape == (6, 11, 4) and not torch.equal(batch[0], batch[1])
     # a cold dream: with tau near 0 the sampled z are close to the likeliest component's mean
     out, _ = model.step(z0[None], actions[:1])
-    cold = mdnrnn.dream_sequence(model, z0, actions[:1], tau=1e-4)[1]
+    cold = dream.dream_sequence(model, z0, actions[:1], tau=1e-4)[1]
     best = out.log_pi[0].argmax(-1, keepdim=True)
     torch.testing.assert_close(cold, out.mu[0].gather(-1, best).squeeze(-1), atol=0.05, rtol=0)
     with pytest.raises(ShapeError):
-        mdnrnn.dream_sequence(model, z0, actions[None])
+        dream.dream_sequence(model, z0, actions[None])
 
 
 def test_dream_speed_is_measured():
     model = MDNRNN(MDNRNNConfig())
-    rate = mdnrnn.dream_steps_per_second(model, batch_size=1024, steps=10)
+    rate = dream.dream_steps_per_second(model, batch_size=1024, steps=10)
     print(f"dream of 1,024 rollouts: {rate:,.0f} steps/s")
     assert rate > 1000
 
 
 def test_train_mdnrnn_command(data, tmp_path, capsys):
-    mdnrnn.save_encoded(tmp_path / "enc.npz", data)
+    latents.save_encoded(tmp_path / "enc.npz", data)
     out = tmp_path / "m.pt"
     argv = ["train-mdnrnn", "--data", str(tmp_path / "enc.npz"), "--out", str(out), "--epochs", "1", "--hidden", "16",
             "--mixtures", "2", "--seq-len", "16", "--batch-size", "8", "--predict-done", "--device", "cpu"]
@@ -206,7 +206,7 @@ def test_train_mdnrnn_command(data, tmp_path, capsys):
 
 
 def test_smooth_rewards_is_the_mean_of_the_next_k_within_each_episode():
-    from wmcourse.mdnrnn import EncodedEpisodes, smooth_rewards
+    from wmcourse.latents import EncodedEpisodes, smooth_rewards
 
     lengths = [3, 2]
     data = EncodedEpisodes.from_episodes([

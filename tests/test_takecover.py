@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import controller, dream, envs, mdnrnn
+from wmcourse import controller, dream, envs, latents, mdnrnn_training
 from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
 
 
@@ -115,26 +115,26 @@ def test_paper_doom_controller_size():
 # --- M's done head sees every episode's last step -------------------------------------------------------------
 
 def test_every_epoch_trains_each_episodes_last_step():
-    data = mdnrnn.synthetic_episodes(12, z_size=3, action_size=1, min_len=40, max_len=400, seed=0)
+    data = latents.synthetic_episodes(12, z_size=3, action_size=1, min_len=40, max_len=400, seed=0)
     seq_len = 32
     g = torch.Generator().manual_seed(0)
     for _ in range(3):
-        ids, starts = mdnrnn.epoch_windows(data, seq_len, g)
+        ids, starts = latents.epoch_windows(data, seq_len, g)
         ends = starts + seq_len
         for i, T in enumerate(data.lengths.tolist()):
             assert (ends[ids == i] == max(T, seq_len)).sum() >= 1, f"episode {i} has no window ending at its last step"
         counts = torch.bincount(ids, minlength=len(data))
         torch.testing.assert_close(counts, (data.lengths + seq_len - 1) // seq_len)
-    batch = mdnrnn.make_batch(data, ids, starts, seq_len)
+    batch = latents.make_batch(data, ids, starts, seq_len)
     terminated = data.dones[data.step_offsets + data.lengths - 1]
     for i in range(len(data)):  # every terminal step is in this epoch's batches
         assert batch.dones[ids == i].sum() >= 1 if terminated[i] else batch.dones[ids == i].sum() == 0
 
 
 def test_m_without_reward_head_trains_its_done_head():
-    data = mdnrnn.synthetic_episodes(30, z_size=3, action_size=1, min_len=20, max_len=60, seed=1)
+    data = latents.synthetic_episodes(30, z_size=3, action_size=1, min_len=20, max_len=60, seed=1)
     config = MDNRNNConfig(z_size=3, action_size=1, hidden=16, predict_done=True, seq_len=64, batch_size=10)
-    model, history = mdnrnn.train_mdnrnn(data, config, epochs=2, seed=0, device="cpu", held_out=0.0, progress=False)
+    model, history = mdnrnn_training.train_mdnrnn(data, config, epochs=2, seed=0, device="cpu", held_out=0.0, progress=False)
     assert "done_bce" in history[-1] and "reward_mse" not in history[-1]
     assert model.reward_head is None
 
@@ -188,12 +188,12 @@ def test_animation_shows_every_sequence_until_the_longest_ends():
 # --- a second run can continue an earlier run's V ---------------------------------------------------------
 
 def test_vae_from_continues_an_earlier_v_and_counts_its_steps(tmp_path):
-    from wmcourse import takecover, vae
+    from wmcourse import takecover, vae, vae_training
 
     frames = np.random.default_rng(0).integers(0, 256, (120, 64, 64, 3), dtype=np.uint8)
     first = tmp_path / "first" / "vae_z64.pt"
     first.parent.mkdir()
-    vae.train_vae(frames, vae.VAEConfig(z_size=8), first, steps=2, seed=0, progress=False)
+    vae_training.train_vae(frames, vae.VAEConfig(z_size=8), first, steps=2, seed=0, progress=False)
     before = first.read_bytes()
     config = takecover.TakeCoverConfig(z_size=8, vae_steps=3, vae_from=str(first))
     paths = {"rollouts": frames, "vae": tmp_path / "second" / "vae_z64.pt"}

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from wmcourse import mdnrnn, rollouts, vae
+from wmcourse import checkpoint, latents, probes, rollouts, vae, vae_training
 from wmcourse.cli import main
 from wmcourse.errors import CourseError, MissingArtefactError, ShapeError
 
@@ -32,8 +32,8 @@ def write_rollouts(folder, shards: int, length: int) -> None:
 
 
 def test_parameter_count_is_the_papers():
-    assert vae.count_parameters(vae.ConvVAE(vae.VAEConfig())) == 4_348_547
-    assert vae.count_parameters(vae.ConvVAE(vae.VAEConfig(width=0.5))) == 1_113_443
+    assert checkpoint.count_parameters(vae.ConvVAE(vae.VAEConfig())) == 4_348_547
+    assert checkpoint.count_parameters(vae.ConvVAE(vae.VAEConfig(width=0.5))) == 1_113_443
 
 
 @pytest.mark.parametrize("z_size", [32, 64])
@@ -87,7 +87,7 @@ def test_elbo_terms_and_free_bits():
 
 def test_short_training_lowers_the_loss():
     frames = synthetic_frames(16)
-    history = vae.train_vae(frames, TINY, steps=40, seed=0, **QUIET)
+    history = vae_training.train_vae(frames, TINY, steps=40, seed=0, **QUIET)
     assert len(history["loss"]) == 40 and history["step"][-1] == 40
     assert np.mean(history["loss"][-5:]) < 0.7 * np.mean(history["loss"][:5])
 
@@ -106,9 +106,9 @@ def test_save_load_round_trip(tmp_path):
 
 def test_training_resumes_where_it_stopped(tmp_path):
     frames = synthetic_frames(20)  # 3 batches of 8 an epoch: the resume lands mid-epoch
-    straight = vae.train_vae(frames, TINY, tmp_path / "a.pt", steps=5, seed=1, **QUIET)
-    vae.train_vae(frames, TINY, tmp_path / "b.pt", steps=2, seed=1, **QUIET)
-    resumed = vae.train_vae(frames, TINY, tmp_path / "b.pt", steps=5, seed=1, **QUIET)
+    straight = vae_training.train_vae(frames, TINY, tmp_path / "a.pt", steps=5, seed=1, **QUIET)
+    vae_training.train_vae(frames, TINY, tmp_path / "b.pt", steps=2, seed=1, **QUIET)
+    resumed = vae_training.train_vae(frames, TINY, tmp_path / "b.pt", steps=5, seed=1, **QUIET)
     assert resumed == straight
     a, b = vae.load_vae(tmp_path / "a.pt"), vae.load_vae(tmp_path / "b.pt")
     for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values()):
@@ -116,17 +116,17 @@ def test_training_resumes_where_it_stopped(tmp_path):
 
 
 def test_resume_refuses_other_settings(tmp_path):
-    vae.train_vae(synthetic_frames(8), TINY, tmp_path / "vae.pt", steps=1, **QUIET)
+    vae_training.train_vae(synthetic_frames(8), TINY, tmp_path / "vae.pt", steps=1, **QUIET)
     other = vae.VAEConfig(width=0.125, batch_size=8, lr=1e-3, z_size=16)
     with pytest.raises(CourseError, match="z_size: 32 -> 16"):
-        vae.train_vae(synthetic_frames(8), other, tmp_path / "vae.pt", steps=2, **QUIET)
+        vae_training.train_vae(synthetic_frames(8), other, tmp_path / "vae.pt", steps=2, **QUIET)
     with pytest.raises(CourseError, match="same seed"):
-        vae.train_vae(synthetic_frames(8), TINY, tmp_path / "vae.pt", steps=2, seed=7, **QUIET)
+        vae_training.train_vae(synthetic_frames(8), TINY, tmp_path / "vae.pt", steps=2, seed=7, **QUIET)
 
 
 def test_trains_from_a_rollout_folder(tmp_path):
     write_rollouts(tmp_path, shards=3, length=7)
-    history = vae.train_vae(tmp_path, TINY, epochs=2, **QUIET)
+    history = vae_training.train_vae(tmp_path, TINY, epochs=2, **QUIET)
     assert len(history["loss"]) == 2 * 3  # 21 frames in batches of 8
 
 
@@ -134,7 +134,7 @@ def test_evaluate_reconstruction_is_mse_per_pixel():
     model = vae.build_vae(TINY)
     frames = synthetic_frames(5)
     expected = np.mean((vae.reconstruct(model, frames) / 255.0 - frames / 255.0) ** 2)
-    assert vae.evaluate_reconstruction(model, frames) == pytest.approx(expected, rel=0.02)  # reconstruct() rounds
+    assert probes.evaluate_reconstruction(model, frames) == pytest.approx(expected, rel=0.02)  # reconstruct() rounds
 
 
 def test_build_vae_is_seeded_and_leaves_the_global_rng_alone():
@@ -155,7 +155,7 @@ def test_wrong_shapes_get_clear_errors(tmp_path):
     with pytest.raises(ShapeError, match=r"\(N, 32\)"):
         vae.decode_latents(model, np.zeros(32))
     with pytest.raises(ShapeError, match=r"\(N, 64, 64, 3\)"):
-        vae.train_vae(np.zeros((4, 96, 96, 3), np.uint8), TINY, steps=1, **QUIET)
+        vae_training.train_vae(np.zeros((4, 96, 96, 3), np.uint8), TINY, steps=1, **QUIET)
     with pytest.raises(MissingArtefactError, match="python -m wmcourse train-vae"):
         vae.load_vae(tmp_path / "missing.pt")
 
@@ -168,15 +168,15 @@ def test_decode_gives_displayable_frames():
 def test_encoded_rollouts_are_what_m_trains_on(tmp_path):
     write_rollouts(tmp_path / "rollouts", shards=2, length=6)
     model = vae.build_vae(TINY)
-    paths = vae.encode_rollouts(model, tmp_path / "rollouts", tmp_path / "encoded", progress=False)
-    data = mdnrnn.load_encoded(tmp_path / "encoded")  # M's own reader checks the format
+    paths = latents.encode_rollouts(model, tmp_path / "rollouts", tmp_path / "encoded", progress=False)
+    data = latents.load_encoded(tmp_path / "encoded")  # M's own reader checks the format
     assert len(data) == 2 and data.z_size == 32 and data.action_size == 3
     assert data.mu.shape == (2 * 7, 32)  # T + 1 observations an episode: the final one included
     assert data.dones.tolist() == [False] * 5 + [True] + [False] * 6  # only the first episode was ended by the game
     episode = rollouts.load_shard(rollouts.shard_path(tmp_path / "rollouts", 1))[0]
     np.testing.assert_allclose(data.episode(1)["mu"][:-1].numpy(), vae.encode_frames(model, episode.obs)[0], atol=1e-6)
     stamp = paths[0].stat().st_mtime_ns
-    vae.encode_rollouts(model, tmp_path / "rollouts", tmp_path / "encoded", progress=False)
+    latents.encode_rollouts(model, tmp_path / "rollouts", tmp_path / "encoded", progress=False)
     assert paths[0].stat().st_mtime_ns == stamp  # already encoded: skipped
 
 
@@ -187,7 +187,7 @@ def test_command_line_trains_and_encodes(tmp_path, capsys):
     assert main(["train-vae", *common, "--out", out, "--width", "0.125", "--steps", "2", "--batch-size", "4"]) == 0
     assert "after 2 steps" in capsys.readouterr().out
     assert main(["encode", *common, "--vae", out, "--out", str(tmp_path / "encoded")]) == 0
-    assert len(mdnrnn.load_encoded(tmp_path / "encoded")) == 2
+    assert len(latents.load_encoded(tmp_path / "encoded")) == 2
 
 
 def test_command_line_says_how_to_collect_missing_rollouts(tmp_path, capsys):

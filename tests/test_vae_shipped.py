@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from wmcourse import rollouts, vae
+from wmcourse import probes, rollouts, shipped, vae
 from wmcourse.errors import MissingArtefactError
 
 
@@ -39,47 +39,47 @@ def data(tmp_path, monkeypatch):
 
 
 def test_load_shipped_models_and_frames(data):
-    assert vae.load_shipped_vae().config.z_size == 32
-    assert vae.load_shipped_vae(z=4, small=True).config.z_size == 4
-    assert vae.load_heldout_frames().shape == (110, 64, 64, 3)
-    assert len(vae.load_heldout_frames(max_frames=50)) == 50
+    assert shipped.load_shipped_vae().config.z_size == 32
+    assert shipped.load_shipped_vae(z=4, small=True).config.z_size == 4
+    assert shipped.load_heldout_frames().shape == (110, 64, 64, 3)
+    assert len(shipped.load_heldout_frames(max_frames=50)) == 50
 
 
 def test_missing_artefacts_name_the_command(data):
     with pytest.raises(MissingArtefactError, match="train_carracing_models.sh"):
-        vae.load_shipped_vae(z=8, small=True)
+        shipped.load_shipped_vae(z=8, small=True)
     (data / "vae_results.json").unlink()
     with pytest.raises(MissingArtefactError, match="train_carracing_models.sh"):
-        vae.load_results()
+        shipped.load_vae_results()
 
 
 def test_wrong_sizes_are_refused():
     with pytest.raises(ValueError, match="small=True"):
-        vae.shipped_vae_name(z=8)
+        shipped.shipped_vae_name(z=8)
     with pytest.raises(ValueError, match="4, 8, 16, 32"):
-        vae.shipped_vae_name(z=64, small=True)
+        shipped.shipped_vae_name(z=64, small=True)
 
 
 def test_pick_heldout_frames_skips_the_zoom(data):
-    frames = vae.pick_heldout_frames(n=6, skip=60)
+    frames = shipped.pick_heldout_frames(n=6, skip=60)
     assert frames.shape == (6, 64, 64, 3)
     steps = frames[:, 0, 0, 0]
     assert steps.min() >= 15  # first episode from step 60, the short one from its middle (15)
-    assert len(vae.pick_heldout_frames(n=4, seed=1)) == 4
+    assert len(shipped.pick_heldout_frames(n=4, seed=1)) == 4
 
 
 def test_results_are_sorted_out(data):
-    results = vae.load_results()
-    assert [r["beta"] for r in vae.beta_sweep_results(results)] == [0.25, 1.0, 4.0, 16.0]
-    by_z = vae.latent_size_results(results)
+    results = shipped.load_vae_results()
+    assert [r["beta"] for r in shipped.beta_sweep_results(results)] == [0.25, 1.0, 4.0, 16.0]
+    by_z = shipped.latent_size_results(results)
     assert list(by_z) == [4, 8, 16, 32] and by_z[8]["z_size"] == 8
-    assert vae.shipped_result(results)["mse_per_pixel"] == 0.01
-    assert vae.shipped_result(results, z=32, small=True)["vae"].endswith("small_z32.pt")
+    assert shipped.shipped_result(results)["mse_per_pixel"] == 0.01
+    assert shipped.shipped_result(results, z=32, small=True)["vae"].endswith("small_z32.pt")
 
 
 def test_kl_per_dimension_sums_to_mean_kl():
     model = vae.build_vae(vae.VAEConfig(z_size=8, width=0.125))
     frames = np.random.default_rng(0).integers(0, 256, (5, 64, 64, 3), dtype=np.uint8)
-    per_dim = vae.kl_per_dimension(model, frames)
+    per_dim = probes.kl_per_dimension(model, frames)
     assert per_dim.shape == (8,)
-    assert np.isclose(per_dim.sum(), vae.mean_kl(model, frames), rtol=1e-5)
+    assert np.isclose(per_dim.sum(), probes.mean_kl(model, frames), rtol=1e-5)

@@ -18,7 +18,8 @@ import torch
 from . import controller
 from .envs import frames_to_tensor, preprocess_frames
 from .errors import ShapeError
-from .mdnrnn import MDNRNN, EncodedEpisodes
+from .latents import EncodedEpisodes
+from .mdnrnn import MDNRNN
 from .vae import ConvVAE
 
 

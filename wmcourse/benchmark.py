@@ -36,7 +36,7 @@ def drive_frames_per_second(driver, steps: int = 200, keys: tuple[str, ...] = ("
     (wmcourse.drive: M's step and sample, V's decode; or the real game), then the picture encoded as the PNG the
     widget sends (wmcourse.widgets.png_bytes; at its own size, the browser enlarges it), on `threads` torch threads as the widget runs it (None: torch's
     own choice). A finished episode is reset (not counted)."""
-    from .vae import torch_threads
+    from .runtime import torch_threads
 
     with torch_threads(threads):
         return _drive_rate(driver, steps, keys, scale)
@@ -62,9 +62,9 @@ def _drive_rate(driver, steps: int, keys: tuple[str, ...], scale: int) -> float:
 def drive_rates(steps: int = 200, threads: int | None = 1) -> dict[str, float]:
     """drive_frames_per_second for the shipped CarRacing V and M (dream, then the real game) and the shipped
     CartPole World Model, as notebooks 05 and 06 drive them."""
-    from . import cartpole_experiment, drive, mdnrnn, vae
+    from . import cartpole_experiment, drive, shipped
 
-    car = drive.CarDriver(vae.load_shipped_vae(), mdnrnn.load_shipped_mdnrnn(), vae.pick_heldout_frames(8))
+    car = drive.CarDriver(shipped.load_shipped_vae(), shipped.load_shipped_mdnrnn(), shipped.pick_heldout_frames(8))
     rates = {"CarRacing dream (M steps, V decodes)": drive_frames_per_second(car, steps, threads=threads)}
     car.set_world("real")
     rates["real CarRacing (the game steps, V encodes and decodes)"] = drive_frames_per_second(car, steps,

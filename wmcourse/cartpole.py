@@ -15,7 +15,7 @@ the dream is then only as right about "the pole fell" as M is about the state. E
 the real game does, so a controller's dream score is the number of steps its dreams last (at most 500).
 
 This module holds the pieces: real episodes and their collection, the world model and its training
-(through mdnrnn.train_mdnrnn), the batched dream (run by dream.population_returns), evolving C in it
+(through mdnrnn_training.train_mdnrnn), the batched dream (run by dream.population_returns), evolving C in it
 (through evolve.evolve), and the agent in the real game. wmcourse.cartpole_experiment runs the experiment.
 """
 
@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from . import controller, dream, evolve, mdn, mdnrnn
+from . import controller, dream, evolve, latents, mdn, mdnrnn, mdnrnn_training, probes
 from .envs import make_vector_env
 from .errors import CourseError, MissingArtefactError, ShapeError
 
@@ -204,7 +204,7 @@ def pieces(episodes: Episodes, length: int) -> Episodes:
     """Cut every episode into pieces of at most `length` steps, aligned to its END: the last piece holds the
     last `length` steps (and the done), the one before the `length` steps before those, and so on.
 
-    Why: M trains on windows of seq_len steps, and mdnrnn.epoch_windows starts a window of a long episode at a
+    Why: M trains on windows of seq_len steps, and latents.epoch_windows starts a window of a long episode at a
     random step, so the final step, the only one that teaches the done head, would be in a window only once
     in about seq_len. As pieces, every step, the final one included, is trained on once per epoch.
     """
@@ -223,13 +223,13 @@ def pieces(episodes: Episodes, length: int) -> Episodes:
     return Episodes(np.concatenate(states), np.concatenate(actions), np.concatenate(dones), np.array(lengths))
 
 
-def to_encoded(episodes: Episodes, model: StateWorldModel) -> mdnrnn.EncodedEpisodes:
+def to_encoded(episodes: Episodes, model: StateWorldModel) -> latents.EncodedEpisodes:
     """Real episodes in the format M trains on (wmcourse.mdnrnn), cut into pieces of seq_len steps:
     mu = normalised states, one-hot actions, reward 1 a step, the dones."""
     episodes = pieces(episodes, model.config.seq_len)
     z = model.encode(episodes.states)
     noise = max(model.config.input_noise, 1e-4)
-    return mdnrnn.EncodedEpisodes(
+    return latents.EncodedEpisodes(
         mu=z, logvar=torch.full_like(z, 2 * math.log(noise)),
         actions=torch.nn.functional.one_hot(torch.as_tensor(episodes.actions), 2).float(),
         rewards=torch.ones(episodes.num_steps), dones=torch.as_tensor(episodes.dones),
@@ -239,11 +239,11 @@ def to_encoded(episodes: Episodes, model: StateWorldModel) -> mdnrnn.EncodedEpis
 def train_world_model(episodes: Episodes, config: WorldModelConfig = WorldModelConfig(), seed: int = 0,
                       progress: bool = False) -> tuple[StateWorldModel, list[dict]]:
     """Fit V's normaliser to the data, then train M for about config.train_steps optimizer steps
-    (mdnrnn.train_mdnrnn: Adam, gradient values clipped to 1, fresh windows each epoch). Returns (model, history)."""
+    (mdnrnn_training.train_mdnrnn: Adam, gradient values clipped to 1, fresh windows each epoch). Returns (model, history)."""
     model = StateWorldModel(config, *normaliser(episodes))
     data = to_encoded(episodes, model)
     epochs = max(1, math.ceil(config.train_steps / math.ceil(len(data) / config.batch_size)))
-    m, history = mdnrnn.train_mdnrnn(data, config.mdnrnn_config(), epochs=epochs, seed=seed, device="cpu",
+    m, history = mdnrnn_training.train_mdnrnn(data, config.mdnrnn_config(), epochs=epochs, seed=seed, device="cpu",
                                      held_out=0.0, progress=progress)
     model.m = m
     return model.eval(), history
@@ -463,7 +463,7 @@ def dream_along(model: StateWorldModel, states: np.ndarray, actions: np.ndarray,
     each predicted state fed back in (M never sees the real states after s_0).
 
     states (T + 1, 4), actions (T,). Returns (samples, T + 1, 4) in real units, s_0 first.
-    mode as in mdnrnn.predict_ahead: "sample" (at temperature tau) or "likeliest".
+    mode as in probes.predict_ahead: "sample" (at temperature tau) or "likeliest".
     """
     states, actions = np.asarray(states, np.float32), np.asarray(actions)
     if states.ndim != 2 or states.shape[1] != 4 or actions.shape != (len(states) - 1,):
@@ -472,7 +472,7 @@ def dream_along(model: StateWorldModel, states: np.ndarray, actions: np.ndarray,
     onehot = torch.nn.functional.one_hot(torch.as_tensor(actions, dtype=torch.long), 2).float()
     g = torch.Generator().manual_seed(seed)
     n = samples if mode == "sample" else 1
-    pred = mdnrnn.predict_ahead(model.m, z, onehot, 0, len(actions), mode=mode, samples=n, tau=tau, generator=g)
+    pred = probes.predict_ahead(model.m, z, onehot, 0, len(actions), mode=mode, samples=n, tau=tau, generator=g)
     out = torch.cat([z[:1].expand(n, 1, 4), pred], dim=1)
     return model.decode(out).numpy()
 

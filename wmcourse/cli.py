@@ -45,6 +45,7 @@ def _cmd_baseline(args: argparse.Namespace) -> None:
 
 def _cmd_bench(args: argparse.Namespace) -> None:
     from . import mdnrnn
+    from .dream import dream_steps_per_second
 
     if args.drive:
         import torch
@@ -58,7 +59,7 @@ def _cmd_bench(args: argparse.Namespace) -> None:
         rates[env_id] = benchmark.real_steps_per_second(env_id, args.steps, args.seed)
         print(f"real {env_id}: {benchmark.format_rate(rates[env_id])}")
     model = mdnrnn.MDNRNN(mdnrnn.MDNRNNConfig(predict_reward=True, predict_done=True))  # the cost does not depend on the weights
-    dream = mdnrnn.dream_steps_per_second(model, batch_size=args.dream_batch, steps=args.dream_steps, seed=args.seed)
+    dream = dream_steps_per_second(model, batch_size=args.dream_batch, steps=args.dream_steps, seed=args.seed)
     print(f"dream (paper-size MDN-RNN, {args.dream_batch} dreams batched): {benchmark.format_rate(dream)}")
     for env_id, rate in rates.items():
         print(f"a real {env_id} step costs {dream / rate:,.3g} dream steps")
@@ -86,13 +87,13 @@ def _cmd_collect(args: argparse.Namespace) -> None:
 
 
 def _cmd_train_vae(args: argparse.Namespace) -> None:
-    from . import rollouts, vae
+    from . import checkpoint, rollouts, vae, vae_training
 
     config = vae.VAEConfig(z_size=args.z, width=args.width, beta=args.beta, kl_tolerance=args.kl_tolerance,
                            lr=args.lr, batch_size=args.batch_size)
     frames = rollouts.count_frames(args.rollouts)
-    print(f"{frames:,} frames in {args.rollouts}; V has {vae.count_parameters(vae.ConvVAE(config)):,} parameters")
-    history = vae.train_vae(args.rollouts, config, args.out, epochs=args.epochs, steps=args.steps, seed=args.seed,
+    print(f"{frames:,} frames in {args.rollouts}; V has {checkpoint.count_parameters(vae.ConvVAE(config)):,} parameters")
+    history = vae_training.train_vae(args.rollouts, config, args.out, epochs=args.epochs, steps=args.steps, seed=args.seed,
                             device=args.device, threads=args.threads)
     print(f"saved {args.out}: loss {history['loss'][-1]:.1f} (reconstruction {history['reconstruction'][-1]:.1f}, "
           f"KL {history['kl'][-1]:.2f}) after {history['step'][-1]:,} steps")
@@ -102,27 +103,27 @@ def _cmd_train_vae(args: argparse.Namespace) -> None:
 
 
 def _cmd_eval_vae(args: argparse.Namespace) -> None:
-    from . import rollouts, vae
+    from . import checkpoint, probes, rollouts, vae
 
     model = vae.load_vae(args.vae, device=args.device)
     frames = rollouts.load_frames(args.rollouts, max_frames=args.max_frames)
     result = {"vae": args.vae, "frames": len(frames), "z_size": model.config.z_size, "beta": model.config.beta,
-              "parameters": vae.count_parameters(model), "mse_per_pixel": vae.evaluate_reconstruction(model, frames),
-              "kl_nats_per_frame": vae.mean_kl(model, frames)}
+              "parameters": checkpoint.count_parameters(model), "mse_per_pixel": probes.evaluate_reconstruction(model, frames),
+              "kl_nats_per_frame": probes.mean_kl(model, frames)}
     print(json.dumps(result))
 
 
 def _cmd_encode(args: argparse.Namespace) -> None:
-    from . import vae
+    from . import latents, vae
 
-    paths = vae.encode_rollouts(vae.load_vae(args.vae, device=args.device), args.rollouts, args.out)
+    paths = latents.encode_rollouts(vae.load_vae(args.vae, device=args.device), args.rollouts, args.out)
     print(f"encoded {len(paths)} shards into {args.out}")
 
 
 def _cmd_train_mdnrnn(args: argparse.Namespace) -> None:
-    from . import mdnrnn
+    from . import checkpoint, latents, mdnrnn, mdnrnn_training
 
-    data = mdnrnn.load_encoded(args.data)
+    data = latents.load_encoded(args.data)
     config = mdnrnn.MDNRNNConfig(
         z_size=data.z_size, action_size=data.action_size, hidden=args.hidden, K=args.mixtures, lr=args.lr,
         grad_clip=args.grad_clip, batch_size=args.batch_size, seq_len=args.seq_len,
@@ -130,18 +131,18 @@ def _cmd_train_mdnrnn(args: argparse.Namespace) -> None:
         reward_smoothing=args.reward_smoothing,
     )
     print(f"{len(data)} episodes, {data.num_steps:,} steps, z {data.z_size}, actions {data.action_size}; "
-          f"M has {mdnrnn.parameter_count(mdnrnn.MDNRNN(config)):,} parameters")
-    _, history = mdnrnn.train_mdnrnn(data, config, args.out, epochs=args.epochs, seed=args.seed, device=args.device,
+          f"M has {checkpoint.count_parameters(mdnrnn.MDNRNN(config)):,} parameters")
+    _, history = mdnrnn_training.train_mdnrnn(data, config, args.out, epochs=args.epochs, seed=args.seed, device=args.device,
                                      held_out=args.held_out, resume=not args.no_resume)
     last = history[-1] if history else {}
     print(f"saved {args.out}: " + ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
 
 
 def _cmd_evolve(args: argparse.Namespace) -> None:
-    from . import agent, controller, evolve, mdnrnn
+    from . import agent, controller, evolve, latents, mdnrnn
 
     model = mdnrnn.load_mdnrnn(args.mdnrnn)
-    starts = agent.start_latents(mdnrnn.load_encoded(args.encoded))
+    starts = agent.start_latents(latents.load_encoded(args.encoded))
     settings = evolve.EvolveConfig(population=args.population, rollouts=args.rollouts, sigma_init=args.sigma_init,
                                    generations=args.generations, seed=args.seed)
     print(f"evolving the controller in the dream of {args.mdnrnn} (tau {args.tau}), {len(starts)} real start frames")

@@ -96,39 +96,3 @@ def load_controller(path: str | Path) -> tuple[np.ndarray, ControllerConfig, dic
         raise MissingArtefactError(f"No controller at {path}. Evolve one with:\n    python -m wmcourse evolve --out {path}")
     with np.load(path) as f:
         return f["params"], ControllerConfig(**json.loads(str(f["config"]))), json.loads(str(f["details"]))
-
-
-SHIPPED_NAME = "controller_carracing.npz"
-SHIPPED_COMMAND = "bash scripts/evolve_carracing_controller.sh"
-
-
-def shipped_name(iteration: int = 0, suffix: str = ".npz") -> str:
-    """data/ name of the controller evolved in the dream of round `iteration` of iterative training (0: first M)."""
-    return f"controller_carracing{'' if iteration == 0 else f'_iter{iteration}'}{suffix}"
-
-
-def load_shipped_controller(iteration: int = 0) -> tuple[np.ndarray, ControllerConfig, dict]:
-    """A controller evolved in the dream of a shipped MDN-RNN (data/), with its history and tau in details.
-    iteration 0 was evolved in the dream of M trained on scripted-policy data; iteration 1 after one round of
-    collecting real episodes with it and retraining M (scripts/iterate_carracing.py)."""
-    from .artefacts import require
-
-    return load_controller(require(shipped_name(iteration), SHIPPED_COMMAND))
-
-
-def load_shipped_evaluation(iteration: int = 0) -> dict:
-    """The real evaluation of a shipped controller: mean, std, episodes, returns and replayable references."""
-    from .artefacts import require
-
-    return json.loads(require(shipped_name(iteration, "_eval.json"), SHIPPED_COMMAND).read_text())
-
-
-def shipped_iterations() -> list[int]:
-    """The rounds of iterative training whose controller and evaluation are shipped in data/ (0, 1, ...)."""
-    from .artefacts import data_dir
-
-    found, iteration = [], 0
-    while (data_dir() / shipped_name(iteration)).exists() and (data_dir() / shipped_name(iteration, "_eval.json")).exists():
-        found.append(iteration)
-        iteration += 1
-    return found

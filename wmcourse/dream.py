@@ -14,9 +14,12 @@ A dream starts from the latent z_0 of a real frame (a pool of real start latents
 It ends when M's done head says so (probability above 0.5, as the paper thresholded Doom's done) or at
 max_steps. `BatchedDream` steps a whole CMA-ES population times its rollouts in one tensor;
 `DreamEnv` wraps a single dream as a `gymnasium.Env`, so anything that runs on a real env runs on it.
+`dream_sequence` replays M under given actions (to decode and watch), `dream_steps_per_second` times it.
 """
 
 from __future__ import annotations
+
+import time
 
 import gymnasium as gym
 import numpy as np
@@ -146,3 +149,54 @@ class DreamEnv(gym.Env):
         features, reward, done = self.dream.step(action)
         truncated = bool(done[0]) and self.dream.t >= self.dream.max_steps
         return features[0].numpy().astype(np.float32), float(reward[0]), bool(done[0]) and not truncated, truncated, {}
+
+
+# --- M dreaming under given actions --------------------------------------------------------------------
+
+@torch.no_grad()
+def dream_sequence(mdnrnn: MDNRNN, z0: Tensor, actions: Tensor, tau: float = 1.0,
+                   generator: torch.Generator | None = None) -> Tensor:
+    """Roll M forward from z0 under given actions, feeding each sampled latent back in:
+
+        h_{t+1} = LSTM([z_t, a_t], h_t),   z_{t+1} ~ sum_k pi_k(tau) N(mu_k, sigma_k^2 tau)   (per dimension)
+
+    z0 (Z,) or (B, Z); actions (T, A) or (B, T, A). Returns the latents (T + 1, Z) or (B, T + 1, Z),
+    z0 first, like an encoded episode: decode them with the VAE to watch the dream.
+    """
+    c = mdnrnn.config
+    single = z0.ndim == 1
+    z, acts = (z0[None], actions[None]) if single else (z0, actions)
+    if z.ndim != 2 or acts.ndim != 3 or z.shape[0] != acts.shape[0] \
+            or z.shape[1] != c.z_size or acts.shape[2] != c.action_size:
+        raise ShapeError(
+            f"Expected z0 (Z,) with actions (T, A), or z0 (B, Z) with actions (B, T, A), for Z = {c.z_size} and "
+            f"A = {c.action_size}; got {tuple(z0.shape)} and {tuple(actions.shape)}."
+        )
+    state = mdnrnn.initial_state(z.shape[0], z.device)
+    zs = [z]
+    for t in range(acts.shape[1]):
+        out, state = mdnrnn.step(z, acts[:, t], state)
+        z = mdn.sample(out.log_pi, out.mu, out.log_sigma, tau, generator)
+        zs.append(z)
+    dream = torch.stack(zs, dim=1)
+    return dream[0] if single else dream
+
+
+@torch.no_grad()
+def dream_steps_per_second(mdnrnn: MDNRNN, batch_size: int = 1024, steps: int = 100, tau: float = 1.0,
+                           seed: int = 0) -> float:
+    """Measured dream steps per second (LSTM step + mixture sampling) for a batch of parallel dreams."""
+    c = mdnrnn.config
+    device = mdnrnn.lstm.weight_ih_l0.device
+    g = torch.Generator(device=device).manual_seed(seed)
+    z = torch.randn(batch_size, c.z_size, generator=g, device=device)
+    a = torch.rand(batch_size, c.action_size, generator=g, device=device) * 2 - 1
+    state = mdnrnn.initial_state(batch_size, device)
+    for i in range(steps + 5):  # 5 warm-up steps
+        if i == 5:
+            start = time.perf_counter()
+        out, state = mdnrnn.step(z, a, state)
+        z = mdn.sample(out.log_pi, out.mu, out.log_sigma, tau, g)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * batch_size / (time.perf_counter() - start)

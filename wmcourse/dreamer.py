@@ -37,9 +37,10 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from . import evaluate as evaluation
+from .checkpoint import count_parameters
 from .envs import check_env_id, make_env
 from .errors import CourseError, MissingArtefactError, ShapeError
-from .rssm import RSSM, RSSMConfig, State, mlp, parameter_count, sample_one_hot, symexp, symlog, unimix_logits
+from .rssm import RSSM, RSSMConfig, State, mlp, sample_one_hot, symexp, symlog, unimix_logits
 
 FORMAT = "wmcourse.dreamer/1"
 RESULTS_NAME = "dreamer_cartpole.json"
@@ -148,8 +149,8 @@ class Dreamer(nn.Module):
         return symexp((self.slow_critic if slow else self.critic)(feat).squeeze(-1))
 
     def parameter_counts(self) -> dict[str, int]:
-        counts = {"world model": parameter_count(self.world_model), "actor": parameter_count(self.actor),
-                  "critic": parameter_count(self.critic)}
+        counts = {"world model": count_parameters(self.world_model), "actor": count_parameters(self.actor),
+                  "critic": count_parameters(self.critic)}
         counts["total (trained)"] = sum(counts.values())
         return counts
 

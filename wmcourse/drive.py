@@ -86,7 +86,7 @@ class CarDriver:
             raise ValueError("Driving the dream needs an M with reward and done heads (they keep the score and end "
                              "the dream): train it with --predict-reward --predict-done, or use the shipped M.")
         if params is not None and config is None:
-            raise ValueError("Give the controller's config with its params (controller.load_shipped_controller).")
+            raise ValueError("Give the controller's config with its params (wmcourse.shipped.load_shipped_controller).")
         self.vae, self.mdnrnn = vae.eval(), mdnrnn.eval()
         self.start_frames, self.max_steps = start_frames, max_steps
         self.params = None if params is None else torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)

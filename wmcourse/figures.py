@@ -67,30 +67,30 @@ def _as_figure(drawn) -> plt.Figure:
 
 @functools.cache
 def _vae():
-    from . import vae
+    from . import shipped
 
-    return vae.load_shipped_vae(z=32)
+    return shipped.load_shipped_vae(z=32)
 
 
 @functools.cache
 def _mdnrnn():
-    from . import mdnrnn
+    from . import shipped
 
-    return mdnrnn.load_shipped_mdnrnn()
+    return shipped.load_shipped_mdnrnn()
 
 
 @functools.cache
 def _vae_results():
-    from . import vae
+    from . import shipped
 
-    return vae.load_results()
+    return shipped.load_vae_results()
 
 
 @functools.cache
 def _heldout_frames():
-    from . import vae
+    from . import shipped
 
-    return vae.pick_heldout_frames(n=8)
+    return shipped.pick_heldout_frames(n=8)
 
 
 @functools.cache
@@ -98,9 +98,9 @@ def _episode_codes():
     """Held-out episode 0: its frames (T + 1), V's codes of them and the actions, as notebook 02 prepares them."""
     import torch
 
-    from . import mdnrnn, vae
+    from . import shipped, vae
 
-    episode = mdnrnn.load_heldout_episode(0)
+    episode = shipped.load_heldout_episode(0)
     frames = np.concatenate([episode.obs, episode.final_obs[None]])
     z_mu, _ = vae.encode_frames(_vae(), frames)
     return episode, frames, torch.from_numpy(z_mu), torch.from_numpy(episode.action).float()
@@ -179,12 +179,12 @@ def random_returns() -> plt.Figure:
 
 @_figure("01_training_curve", "Watch one learn (a tiny run)")
 def training_curve() -> plt.Figure:
-    from . import vae
+    from . import shipped, vae, vae_training
 
-    frames = vae.load_heldout_frames(max_frames=300)
+    frames = shipped.load_heldout_frames(max_frames=300)
     config = vae.VAEConfig(width=0.25, batch_size=32, lr=1e-3)
     steps = 30
-    history = vae.train_vae(frames, config, steps=steps, seed=SEED, device="cpu", progress=False)
+    history = vae_training.train_vae(frames, config, steps=steps, seed=SEED, device="cpu", progress=False)
     return plots.training_curve(history, f"A quarter-width VAE, {steps} steps on {len(frames)} frames")
 
 
@@ -211,20 +211,20 @@ def prior_samples() -> plt.Figure:
 
 @_figure("01_beta_tradeoff", "The β trade-off, measured")
 def beta_tradeoff() -> plt.Figure:
-    from . import vae
+    from . import shipped
 
-    sweep = vae.beta_sweep_results(_vae_results())
+    sweep = shipped.beta_sweep_results(_vae_results())
     if not sweep:
         raise MissingArtefactError("data/vae_results.json has no beta-sweep models; remake it with:\n    "
-                                   + vae.MAKE_SHIPPED)
+                                   + shipped.MAKE_MODELS)
     return _as_figure(plots.beta_tradeoff(sweep))
 
 
 @functools.cache
 def _kl_per_dimension():
-    from . import vae
+    from . import probes, shipped
 
-    return vae.kl_per_dimension(_vae(), vae.load_heldout_frames(max_frames=600))
+    return probes.kl_per_dimension(_vae(), shipped.load_heldout_frames(max_frames=600))
 
 
 @_figure("01_kl_per_dimension", "Inside the code: one slider per latent dimension")
@@ -243,25 +243,25 @@ def traversal() -> plt.Figure:
 
 @_figure("01_latent_sizes", "How many numbers does $z$ need?")
 def latent_sizes() -> plt.Figure:
-    from . import vae
+    from . import shipped, vae
 
     frames = _heldout_frames()[:6]
-    results = vae.latent_size_results(_vae_results())
+    results = shipped.latent_size_results(_vae_results())
     rows = {}
-    for z in vae.LATENT_SIZES:
+    for z in shipped.LATENT_SIZES:
         label = f"z = {z}" + (f"\nMSE {results[z]['mse_per_pixel']:.4f}" if z in results else "")
-        rows[label] = vae.reconstruct(vae.load_shipped_vae(z=z, small=True), frames)
+        rows[label] = vae.reconstruct(shipped.load_shipped_vae(z=z, small=True), frames)
     return plots.reconstruction_grid(frames, rows, suptitle="Half-width VAEs that differ only in the size of z "
                                                             "(held-out frames; MSE per pixel on every held-out frame)")
 
 
 @_figure("01_latent_size_errors", "How many numbers does $z$ need?")
 def latent_size_errors() -> plt.Figure:
-    from . import vae
+    from . import shipped
 
-    results = vae.latent_size_results(_vae_results())
+    results = shipped.latent_size_results(_vae_results())
     if not results:
-        raise MissingArtefactError("data/vae_results.json has no small VAEs; remake it with:\n    " + vae.MAKE_SHIPPED)
+        raise MissingArtefactError("data/vae_results.json has no small VAEs; remake it with:\n    " + shipped.MAKE_MODELS)
     return _as_figure(plots.latent_size_errors(results))
 
 
@@ -282,13 +282,13 @@ def toy_fits() -> plt.Figure:
 
 @_figure("02_mdnrnn_history", "How well does M predict? The measured NLL")
 def mdnrnn_history() -> plt.Figure:
-    from . import mdnrnn
+    from . import probes, shipped
 
-    record = mdnrnn.shipped_training_record()
+    record = shipped.shipped_training_record()
     if not record["history"]:
-        raise MissingArtefactError(f"data/{mdnrnn.SHIPPED_NAME} keeps no training history; remake it with:\n    "
-                                   + mdnrnn.SHIPPED_COMMAND)
-    baseline = mdnrnn.marginal_gaussian_nll(mdnrnn.load_shipped_heldout_encoded(), seed=SEED)
+        raise MissingArtefactError(f"data/{shipped.MDNRNN_NAME} keeps no training history; remake it with:\n    "
+                                   + shipped.MAKE_MODELS)
+    baseline = probes.marginal_gaussian_nll(shipped.load_shipped_heldout_encoded(), seed=SEED)
     return plots.mdnrnn_history_plot(record["history"], baseline=baseline)
 
 
@@ -305,10 +305,10 @@ def predictions() -> plt.Figure:
 
 @_figure("02_horizon_errors", "4. M's predictions, seen through V")
 def horizon_errors() -> plt.Figure:
-    from . import mdnrnn
+    from . import probes
 
     _, _, z, actions = _episode_codes()
-    errors = mdnrnn.horizon_errors(_mdnrnn(), z, actions, horizon=16, mode="likeliest")
+    errors = probes.horizon_errors(_mdnrnn(), z, actions, horizon=16, mode="likeliest")
     return _as_figure(plots.horizon_error_plot(errors))
 
 
@@ -337,13 +337,13 @@ def dream_grid() -> plt.Figure:
 def dream_spread() -> plt.Figure:
     import torch
 
-    from . import mdnrnn, vae
+    from . import probes, vae
 
     episode, start, _, span, z0, actions, _ = _dream_setup()
     taus = [0.1, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
-    spread = mdnrnn.dream_spread(_mdnrnn(), z0, actions, taus, dreams=64, seed=SEED)
+    spread = probes.dream_spread(_mdnrnn(), z0, actions, taus, dreams=64, seed=SEED)
     mu, logvar = vae.encode_frames(_vae(), episode.obs[start:start + span + 1])
-    real_step = mdnrnn.sampled_step_size(torch.from_numpy(mu), torch.from_numpy(logvar), seed=SEED)
+    real_step = probes.sampled_step_size(torch.from_numpy(mu), torch.from_numpy(logvar), seed=SEED)
     return plots.dream_spread_plot(spread, real_step=real_step)
 
 
@@ -402,9 +402,9 @@ def es_race() -> plt.Figure:
 
 @_figure("04_shipped_evolution", "The shipped controller's evolution")
 def shipped_evolution() -> plt.Figure:
-    from . import controller
+    from . import shipped
 
-    _, _, details = controller.load_shipped_controller()
+    _, _, details = shipped.load_shipped_controller()
     ax = plots.evolution_curve(details["history"], "the shipped controller: its score in the dream, per generation")
     ax.figure.tight_layout()
     return ax.figure
@@ -417,10 +417,10 @@ def _two_drives(steps: int = 160):
     """Notebook 05's two drives of the shipped controller: in the real car, and in a dream from the same frame."""
     import torch
 
-    from . import agent, controller
+    from . import agent, shipped
 
-    params, config, details = controller.load_shipped_controller()
-    evaluation = controller.load_shipped_evaluation()
+    params, config, details = shipped.load_shipped_controller()
+    evaluation = shipped.load_shipped_evaluation()
     real = agent.drive_real(agent.WorldModelAgent(_vae(), _mdnrnn(), params, config),
                             seed=evaluation.get("seed", 1000), max_steps=steps)
     dream = agent.drive_dream(_mdnrnn(), params, config, torch.as_tensor(real["z"][0]), tau=details["tau"],
@@ -433,10 +433,10 @@ CARRACING_SCORE = "score (CarRacing reward: +1000/N per tile, -0.1 per frame)"
 
 @_figure("05_two_scores", "1. Two scores for one controller")
 def two_scores() -> plt.Figure:
-    from . import controller, paper
+    from . import paper, shipped
 
-    _, _, details = controller.load_shipped_controller()
-    evaluation = controller.load_shipped_evaluation()
+    _, _, details = shipped.load_shipped_controller()
+    evaluation = shipped.load_shipped_evaluation()
     bars = {"dream (while evolving)": details["history"][-1]["mean"],
             f"real (this controller, {evaluation['episodes']} episodes)": evaluation["mean"],
             "paper: evolved in REAL env": paper.CARRACING_TABLE["full World Model (z, h)"][0]}
@@ -553,7 +553,7 @@ def cartpole_trajectory() -> plt.Figure:
 def cartpole_horizon_errors() -> plt.Figure:
     import torch
 
-    from . import mdnrnn
+    from . import probes
 
     states, actions, _ = _failure_episode()
     onehot = torch.nn.functional.one_hot(torch.as_tensor(actions), 2).float()
@@ -562,7 +562,7 @@ def cartpole_horizon_errors() -> plt.Figure:
     for ax, which, name in ((axes[0], "failure", "M trained on random data"),
                             (axes[1], "fixed", "M after the iterative loop")):
         model = _cartpole_agent(which)[0]
-        errors = mdnrnn.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
+        errors = probes.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
         plots.horizon_error_plot(errors, ax=ax, title=name)
         ax.set_yscale("log")
         ax.set_ylabel("squared error per dimension\n(in std units of M's data)")

@@ -284,7 +284,7 @@ def tempered_mixture_figure(log_pi, mu, log_sigma, taus=(0.3, 1.0, 1.5, 2.0)) ->
 def horizon_error_plot(errors: dict[str, np.ndarray], ax: plt.Axes | None = None,
                        title: str = "M's open-loop prediction error, held-out episode") -> plt.Axes:
     """Latent squared error by steps ahead: M's predictions against the baselines that know no dynamics
-    (wmcourse.mdnrnn.horizon_errors)."""
+    (wmcourse.probes.horizon_errors)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
     k = errors["steps_ahead"]
@@ -355,7 +355,7 @@ def tau_table_plot(rows: Sequence[dict], title: str, solved: float | None = None
 
 
 def dream_spread_plot(spread: dict[str, np.ndarray], real_step: float | None = None) -> plt.Figure:
-    """How jumpy each dream is and how far many dreams drift apart, by temperature (wmcourse.mdnrnn.dream_spread)."""
+    """How jumpy each dream is and how far many dreams drift apart, by temperature (wmcourse.probes.dream_spread)."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.3))
     axes[0].plot(spread["tau"], spread["step"], "o-", color="#7c3aed")
     if real_step is not None:

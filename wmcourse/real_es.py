@@ -70,7 +70,7 @@ def play_episode(work: EpisodeWork) -> tuple[float, int]:
     """(return, real steps) of one real CarRacing episode driven by the V+M+C agent: a pure function of `work`."""
     from .agent import WorldModelAgent
     from .envs import make_env
-    from .vae import torch_threads
+    from .runtime import torch_threads
 
     with torch_threads(1):  # the same arithmetic in every worker, so the same episode everywhere
         params = np.array(work.params)  # a copy: arrays that come through Ray are read-only

@@ -1,7 +1,8 @@
-"""Run-time choices shared by notebooks and commands: fast mode, device, seeds."""
+"""Run-time choices shared by notebooks and commands: fast mode, device, CPU threads, seeds."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 
@@ -21,6 +22,18 @@ def pick_device(device: str = "auto") -> torch.device:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"Device {device!r} was asked for but this machine has no CUDA GPU: use --device cpu or auto.")
     return torch.device(device)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Use n CPU threads inside the block and restore the previous number after (None: leave it)."""
+    previous = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def seed_everything(seed: int) -> None:

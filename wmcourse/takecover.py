@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import agent, artefacts, controller, evaluate, evolve, mdnrnn, rollouts, tau_sweep, vae
+from . import agent, artefacts, checkpoint, controller, evaluate, evolve, latents, mdnrnn, mdnrnn_training, rollouts, tau_sweep, vae, vae_training
 from .envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
 
 SOLVED = 750.0  # the task's threshold: mean survival over 100 real episodes
@@ -148,9 +148,9 @@ def run(out: str | Path = "runs/TakeCover", config: TakeCoverConfig = TakeCoverC
         TAKE_COVER, c.episodes, p["rollouts"], num_envs=1, policy="random", seed=c.seed,
         episodes_per_shard=c.episodes_per_shard))
     _stage(results, p["results"], "train-vae", lambda: _train_vae(p, c))
-    _stage(results, p["results"], "encode", lambda: vae.encode_rollouts(vae.load_vae(p["vae"]), p["rollouts"],
+    _stage(results, p["results"], "encode", lambda: latents.encode_rollouts(vae.load_vae(p["vae"]), p["rollouts"],
                                                                          p["encoded"]))
-    _stage(results, p["results"], "train-mdnrnn", lambda: mdnrnn.train_mdnrnn(
+    _stage(results, p["results"], "train-mdnrnn", lambda: mdnrnn_training.train_mdnrnn(
         p["encoded"], mdnrnn_config(c), p["mdnrnn"], epochs=c.mdnrnn_epochs, seed=c.seed, device="cpu"))
     _stage(results, p["results"], "random-policy", lambda: results.update(random=_real_row(
         evaluate.evaluate(TAKE_COVER, None, c.real_episodes, seed=c.eval_seed, num_envs=c.num_envs))))
@@ -179,7 +179,7 @@ def _train_vae(p: dict[str, Path], c: TakeCoverConfig) -> None:
     start afresh. train_vae resumes from whatever checkpoint lies at p["vae"], with its optimizer and noise state."""
     if c.vae_from and not p["vae"].exists():
         shutil.copyfile(c.vae_from, p["vae"])
-    vae.train_vae(p["rollouts"], vae.VAEConfig(z_size=c.z_size), p["vae"], steps=c.vae_steps, seed=c.seed,
+    vae_training.train_vae(p["rollouts"], vae.VAEConfig(z_size=c.z_size), p["vae"], steps=c.vae_steps, seed=c.seed,
                   threads=c.threads)
 
 
@@ -203,7 +203,7 @@ def _tau_row(out: str, tau: float, c: TakeCoverConfig) -> dict:
     out = Path(out)
     p = _paths(out)
     model, v = mdnrnn.load_mdnrnn(p["mdnrnn"]), vae.load_vae(p["vae"])
-    starts = agent.start_latents(mdnrnn.load_encoded(p["encoded"]))
+    starts = agent.start_latents(latents.load_encoded(p["encoded"]))
     start = time.perf_counter()
     _evolve(model, starts, tau, out, c)
     row = {"tau": tau, "evolve_seconds": round(time.perf_counter() - start, 1)}
@@ -268,11 +268,11 @@ def ship(out: str | Path, folder: str | Path | None = None, start_latents: int =
     model = mdnrnn.load_mdnrnn(p["mdnrnn"])
     target = folder / MDNRNN_NAME
     mdnrnn.save_mdnrnn(model.half(), target, history=torch.load(p["mdnrnn"], weights_only=True)["history"], seed=seed)
-    artefacts.record(target, ship_command, seed, {"parameters": mdnrnn.parameter_count(model),
+    artefacts.record(target, ship_command, seed, {"parameters": checkpoint.count_parameters(model),
                                                   "paper_parameter_count": mdnrnn.paper_parameter_count(model.config)},
                      folder)
     shipped.append(target)
-    starts = agent.start_latents(mdnrnn.load_encoded(p["encoded"]))[:start_latents]
+    starts = agent.start_latents(latents.load_encoded(p["encoded"]))[:start_latents]
     target = folder / START_NAME
     np.save(target, starts.numpy().astype(np.float32))
     artefacts.record(target, ship_command, seed, {"start_latents": len(starts)}, folder)

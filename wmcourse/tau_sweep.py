@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import agent, controller, dream, evaluate, evolve, mdnrnn, vae
+from . import agent, controller, dream, evaluate, evolve, latents, mdnrnn, vae
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | 
     sweep = {"env": "CarRacing-v3", "config": asdict(config), "mdnrnn": str(mdnrnn_path), "vae": str(vae_path),
              "rows": sweep.get("rows", [])}
     model, v = mdnrnn.load_mdnrnn(mdnrnn_path), vae.load_vae(vae_path)
-    starts = agent.start_latents(mdnrnn.load_encoded(encoded))
+    starts = agent.start_latents(latents.load_encoded(encoded))
     done = {row["tau"] for row in sweep["rows"]}
     for tau in config.taus:
         if tau in done:

@@ -18,21 +18,20 @@ The average KL bounds the information the code carries from above:
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
 
+from .checkpoint import load_torch, save_torch
 from .envs import FRAME_SIZE, frames_to_tensor
-from .errors import CourseError, MissingArtefactError, ShapeError
+from .errors import ShapeError
 from .runtime import pick_device
 
 FORMAT = "wmcourse.vae/1"
+TRAIN_COMMAND = "python -m wmcourse train-vae --out {path}"
 
 
 @dataclass(frozen=True)
@@ -94,10 +93,6 @@ class ConvVAE(nn.Module):
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None):
         mu, logvar = self.encode(x)
         return self.decode(reparameterize(mu, logvar, generator)), mu, logvar
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def build_vae(config: VAEConfig = VAEConfig(), seed: int = 0) -> ConvVAE:
@@ -197,33 +192,6 @@ def reconstruct(model: ConvVAE, frames: np.ndarray) -> np.ndarray:
     return decode_latents(model, mu)
 
 
-@torch.no_grad()
-def evaluate_reconstruction(model: ConvVAE, frames: np.ndarray, batch_size: int = 256) -> float:
-    """Mean squared error per pixel value, in [0, 1] units, of decode(mu(x)) on held-out frames:
-
-        MSE = mean over frames, pixels and channels of (x - x_hat)^2
-
-    (times 64*64*3 = 12,288 it is the reconstruction term of the loss, without sampling).
-    """
-    x = frames_to_tensor(frames)
-    if len(x) == 0:
-        raise ShapeError("evaluate_reconstruction needs at least one frame, got none.")
-    device, total = _device_of(model), 0.0
-    for start in range(0, len(x), batch_size):
-        batch = x[start:start + batch_size].to(device)
-        mu, _ = model.encode(batch)
-        total += float((model.decode(mu) - batch).pow(2).sum())
-    return total / x.numel()
-
-
-@torch.no_grad()
-def mean_kl(model: ConvVAE, frames: np.ndarray, batch_size: int = 256) -> float:
-    """Mean KL(q(z|x) || N(0, I)) per frame, in nats: an upper bound on the information z carries about the frame
-    (E_x KL = I(x; z) + KL(q(z) || p(z)))."""
-    mu, logvar = encode_frames(model, frames, batch_size)
-    return float(kl_divergence(torch.from_numpy(mu), torch.from_numpy(logvar)).sum(-1).mean())
-
-
 # --- saving and loading ------------------------------------------------------------------------------------
 
 def save_vae(model: ConvVAE, path: str | Path, half: bool = False, training: dict | None = None) -> Path:
@@ -231,288 +199,19 @@ def save_vae(model: ConvVAE, path: str | Path, half: bool = False, training: dic
 
     `training` (optimizer state, step, history) is stored too when given, so training can resume.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: (v.half() if half and v.is_floating_point() else v).cpu() for k, v in model.state_dict().items()}
-    blob = {"format": FORMAT, "config": asdict(model.config), "state_dict": state}
-    if training is not None:
-        blob["training"] = training
-    tmp = path.with_name(path.name + ".partial")
-    torch.save(blob, tmp)
-    tmp.replace(path)
-    return path
+    extra = {} if training is None else {"training": training}
+    return save_torch(path, FORMAT, model.config, state_dict=state, **extra)
 
 
-def _read(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.exists():
-        raise MissingArtefactError(f"No VAE checkpoint at {path}. Train one with:\n"
-                                   f"    python -m wmcourse train-vae --out {path}")
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise CourseError(f"{path} is not a wmcourse VAE checkpoint (expected format {FORMAT!r}).")
-    return blob
+def read_checkpoint(path: str | Path) -> dict:
+    """The raw checkpoint save_vae wrote: {"format", "config", "state_dict"[, "training"]}, on the CPU."""
+    return load_torch(path, FORMAT, TRAIN_COMMAND.format(path=path))
 
 
 def load_vae(path: str | Path, device: str | torch.device = "cpu") -> ConvVAE:
     """A VAE saved by save_vae or train_vae, in float32 and eval mode, on `device`."""
-    blob = _read(path)
+    blob = read_checkpoint(path)
     model = ConvVAE(VAEConfig(**blob["config"]))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
     return model.to(pick_device(str(device))).eval()
-
-
-# --- training -------------------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def torch_threads(n: int | None):
-    """Use n CPU threads inside the block and restore the previous number after (None: leave it)."""
-    previous = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _epoch_batches(frames_source: np.ndarray | str | Path, batch_size: int, seed: int) -> Iterator[np.ndarray]:
-    """One shuffled pass over the frames (an in-memory uint8 array, or a rollout folder read shard by shard)."""
-    if isinstance(frames_source, np.ndarray):
-        order = np.random.default_rng(seed).permutation(len(frames_source))
-        for start in range(0, len(order), batch_size):
-            yield frames_source[order[start:start + batch_size]]
-    else:
-        from .rollouts import iter_frame_batches
-
-        yield from iter_frame_batches(frames_source, batch_size, seed=seed)
-
-
-def _batches_per_epoch(frames_source: np.ndarray | str | Path, batch_size: int) -> int:
-    if isinstance(frames_source, np.ndarray):
-        x = frames_source
-        if x.ndim != 4 or x.shape[1:] != (FRAME_SIZE, FRAME_SIZE, 3) or x.dtype != np.uint8 or len(x) == 0:
-            raise ShapeError(f"Expected training frames (N, 64, 64, 3) uint8 with N > 0, got {x.shape} {x.dtype}. "
-                             "Raw 96x96 CarRacing frames go through wmcourse.envs.preprocess_frames first.")
-        return -(-len(frames_source) // batch_size)
-    from .rollouts import count_frames
-
-    return -(-count_frames(frames_source) // batch_size)
-
-
-def train_vae(frames_source: np.ndarray | str | Path, config: VAEConfig = VAEConfig(),
-              out_path: str | Path | None = None, epochs: int = 1, steps: int | None = None, seed: int = 0,
-              device: str = "auto", checkpoint_every: int = 500, threads: int | None = None,
-              progress: bool = True) -> dict[str, list[float]]:
-    """Train a VAE on frames with Adam; return the loss history {"step", "loss", "reconstruction", "kl", "kl_raw"}
-    ("kl": the floored KL the loss uses; "kl_raw": the KL before the floor, both batch means in nats per frame).
-
-    frames_source: uint8 frames (N, 64, 64, 3), or a rollout folder (read a few shards at a time).
-    Runs `steps` optimizer steps if given, else `epochs` passes. With out_path, a checkpoint (weights,
-    optimizer, step, noise generator, history) is written every `checkpoint_every` steps and at the end,
-    and a run that finds one there continues from it: the result is the same as an uninterrupted run.
-    """
-    dev = pick_device(device)
-    per_epoch = _batches_per_epoch(frames_source, config.batch_size)
-    total = steps if steps is not None else epochs * per_epoch
-    model = build_vae(config, seed).to(dev)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    noise = torch.Generator(device=dev).manual_seed(seed)
-    history: dict[str, list[float]] = {"step": [], "loss": [], "reconstruction": [], "kl": [], "kl_raw": []}
-    step = 0
-    if out_path is not None and Path(out_path).exists():
-        step, history = _resume(out_path, config, seed, model, optimizer, noise)
-        history.setdefault("kl_raw", [float("nan")] * len(history["step"]))  # checkpoints from before kl_raw
-
-    def checkpoint() -> None:
-        if out_path is not None:
-            save_vae(model, out_path, training={"step": step, "optimizer": optimizer.state_dict(), "history": history,
-                                                "noise": noise.get_state(), "seed": seed})
-
-    model.train()
-    bar = tqdm(total=total, initial=min(step, total), desc="train VAE", unit="step", disable=not progress)
-    with torch_threads(threads):
-        try:
-            while step < total:
-                epoch, skip = divmod(step, per_epoch)
-                for b, frames in enumerate(_epoch_batches(frames_source, config.batch_size, seed + epoch)):
-                    if b < skip:
-                        continue  # already trained on before the interruption
-                    if step >= total:
-                        break
-                    x = frames_to_tensor(frames).to(dev)
-                    x_hat, mu, logvar = model(x, generator=noise)
-                    loss, reconstruction, kl = elbo_loss(x, x_hat, mu, logvar, config.beta, config.kl_tolerance)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    step += 1
-                    values = {"step": step, "loss": loss.item(), "reconstruction": reconstruction.item(),
-                              "kl": kl.item(), "kl_raw": frame_kl(mu.detach(), logvar.detach()).mean().item()}
-                    for key, value in values.items():
-                        history[key].append(value)
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{values['loss']:.1f}", kl=f"{values['kl']:.2f}")
-                    if step % checkpoint_every == 0:
-                        checkpoint()
-        except KeyboardInterrupt:
-            checkpoint()  # stopped by hand: keep every finished step, so a rerun continues from here
-            raise
-        finally:
-            bar.close()
-    checkpoint()
-    model.eval()
-    return history
-
-
-def _resume(path: str | Path, config: VAEConfig, seed: int, model: ConvVAE, optimizer: torch.optim.Optimizer,
-            noise: torch.Generator) -> tuple[int, dict[str, list[float]]]:
-    """Load a training checkpoint into model, optimizer and noise generator; return its step and history."""
-    blob = _read(path)
-    if blob["config"] != asdict(config):
-        changed = ", ".join(f"{k}: {blob['config'].get(k)!r} -> {v!r}" for k, v in asdict(config).items()
-                            if blob["config"].get(k) != v)
-        raise CourseError(f"{path} holds a VAE trained with other settings ({changed}). "
-                          "Use another --out path, or delete it to start again.")
-    if "training" not in blob:
-        raise CourseError(f"{path} holds finished weights without training state: it cannot be resumed. "
-                          "Use another --out path to train a new VAE.")
-    if blob["training"].get("seed") != seed:
-        raise CourseError(f"{path} was trained with seed {blob['training'].get('seed')}, not {seed}: resume with the "
-                          "same seed (it fixes the data order and noise), or use another --out path.")
-    model.load_state_dict({k: v.float() for k, v in blob["state_dict"].items()})
-    optimizer.load_state_dict(blob["training"]["optimizer"])
-    noise.set_state(blob["training"]["noise"])
-    return blob["training"]["step"], blob["training"]["history"]
-
-
-# --- encoding rollouts for M ------------------------------------------------------------------------------
-
-def encode_episodes(model: ConvVAE, episodes: list, num_actions: int | None = None) -> dict[str, np.ndarray]:
-    """Rollout episodes (wmcourse.rollouts.Episode) -> the encoded format M trains on (see wmcourse.mdnrnn):
-
-        mu, logvar  (sum (T_i + 1), Z)  every observation of each episode, its final one included
-        actions     (sum T_i, A)        float32 (one-hot when discrete)
-        rewards, dones (sum T_i,)       dones = terminated (a time-limit cut is not the end of the world)
-        lengths     (E,)
-
-    num_actions: size of a discrete action space (default: the largest action seen + 1, at least 2).
-    """
-    mus, logvars = zip(*(encode_frames(model, np.concatenate([e.obs, e.final_obs[None]])) for e in episodes))
-    actions = [np.asarray(e.action, np.float32) for e in episodes]
-    if actions[0].ndim == 1:  # discrete actions: one-hot
-        n = num_actions or max(2, int(max(a.max() for a in actions)) + 1)
-        actions = [np.eye(n, dtype=np.float32)[a.astype(np.int64)] for a in actions]
-    return {"mu": np.concatenate(mus), "logvar": np.concatenate(logvars), "actions": np.concatenate(actions),
-            "rewards": np.concatenate([e.reward for e in episodes]).astype(np.float32),
-            "dones": np.concatenate([e.terminated for e in episodes]),
-            "lengths": np.array([len(e) for e in episodes], np.int64)}
-
-
-def encode_rollouts(model: ConvVAE, rollout_dir: str | Path, out_dir: str | Path, progress: bool = True) -> list[Path]:
-    """Encode every rollout shard into out_dir/encoded_00000.npz, ... (shards already encoded are skipped)."""
-    from .rollouts import list_shards, load_shard
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for shard in tqdm(list_shards(rollout_dir), desc="encode rollouts", unit="shard", disable=not progress):
-        path = out_dir / shard.name.replace("shard_", "encoded_")
-        if not path.exists():
-            tmp = path.with_name(path.name + ".partial")  # not *.npz: never mistaken for a finished file
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **encode_episodes(model, load_shard(shard)))
-            tmp.replace(path)
-        paths.append(path)
-    return paths
-
-
-# --- the shipped models (data/) ---------------------------------------------------------------------------
-
-MAKE_SHIPPED = "bash scripts/train_carracing_models.sh && python scripts/ship_carracing_models.py"
-LATENT_SIZES = (4, 8, 16, 32)  # the small VAEs of the latent-size comparison (half width)
-HELDOUT = "carracing_heldout"  # 4 real CarRacing episodes (another seed) that no VAE trained on
-
-
-def shipped_vae_name(z: int = 32, small: bool = False) -> str:
-    """File name in data/ of a shipped VAE: the paper's (z=32) or a small half-width one (z in LATENT_SIZES)."""
-    if small and z not in LATENT_SIZES:
-        raise ValueError(f"The small shipped VAEs have z in {LATENT_SIZES}, got z={z}.")
-    if not small and z != 32:
-        raise ValueError(f"The full-size shipped VAE has z=32 (the paper's), got z={z}; "
-                         f"for other sizes use small=True (z in {LATENT_SIZES}).")
-    return f"vae_carracing_small_z{z}.pt" if small else "vae_carracing_z32.pt"
-
-
-def load_shipped_vae(z: int = 32, small: bool = False, device: str | torch.device = "cpu") -> ConvVAE:
-    """A VAE trained on real CarRacing frames, shipped in data/ (an error naming the command if it is missing)."""
-    from . import artefacts
-
-    return load_vae(artefacts.require(shipped_vae_name(z, small), MAKE_SHIPPED), device=device)
-
-
-def load_heldout_frames(max_frames: int | None = None) -> np.ndarray:
-    """The held-out CarRacing frames shipped in data/carracing_heldout, uint8 (N, 64, 64, 3)."""
-    from . import artefacts, rollouts
-
-    artefacts.require(f"{HELDOUT}/shard_00000.npz", MAKE_SHIPPED)
-    return rollouts.load_frames(artefacts.data_dir() / HELDOUT, max_frames=max_frames)
-
-
-def pick_heldout_frames(n: int = 8, skip: int = 60, seed: int | None = None) -> np.ndarray:
-    """n held-out frames spread over every held-out episode, leaving out each episode's first `skip` steps
-    (the camera zooms in there); seed=None takes them evenly spaced, a seed takes them at random."""
-    from . import artefacts, rollouts
-
-    artefacts.require(f"{HELDOUT}/shard_00000.npz", MAKE_SHIPPED)
-    episodes = rollouts.load_episodes(artefacts.data_dir() / HELDOUT)
-    pool = np.concatenate([e.obs[min(skip, len(e) // 2):] for e in episodes])
-    if seed is None:
-        index = np.linspace(0, len(pool) - 1, n).round().astype(int)
-    else:
-        index = np.sort(np.random.default_rng(seed).choice(len(pool), size=min(n, len(pool)), replace=False))
-    return pool[index]
-
-
-def load_results() -> list[dict]:
-    """Every shipped VAE measured on the held-out frames (data/vae_results.json, written by `eval-vae`):
-    dicts with vae, frames, z_size, beta, parameters, mse_per_pixel, kl_nats_per_frame."""
-    import json
-
-    from . import artefacts
-
-    return json.loads(artefacts.require("vae_results.json", MAKE_SHIPPED).read_text())
-
-
-def beta_sweep_results(results: list[dict]) -> list[dict]:
-    """The beta-sweep models (half width, no free bits), sorted by beta."""
-    return sorted((r for r in results if "vae_beta" in r["vae"]), key=lambda r: r["beta"])
-
-
-def latent_size_results(results: list[dict]) -> dict[int, dict]:
-    """The small VAEs of the latent-size comparison, by z."""
-    found = {}
-    for r in results:
-        name = Path(r["vae"]).name
-        for z in LATENT_SIZES:
-            if name == shipped_vae_name(z, small=True):
-                found[z] = r
-    return dict(sorted(found.items()))
-
-
-def shipped_result(results: list[dict], z: int = 32, small: bool = False) -> dict:
-    """The measured figures of one shipped VAE."""
-    name = shipped_vae_name(z, small)
-    for r in results:
-        if Path(r["vae"]).name == name:
-            return r
-    raise KeyError(f"{name} is not in the results table; remake it with:\n    {MAKE_SHIPPED}")
-
-
-@torch.no_grad()
-def kl_per_dimension(model: ConvVAE, frames: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Mean KL(q(z_j|x) || N(0, 1)) of each latent dimension j over the frames, in nats (z_size,).
-    A dimension near 0 carries no information about the frame: the decoder ignores it. (Free bits floors the sum
-    of these over j, per frame, not each one.)"""
-    mu, logvar = encode_frames(model, frames, batch_size)
-    return kl_divergence(torch.from_numpy(mu), torch.from_numpy(logvar)).mean(0).numpy()

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import clear_output, display
 
-from . import plots
+from . import checkpoint, plots, runtime
 from . import vae as _vae
 
 # --- every callback goes through one guard --------------------------------------------------------------
@@ -177,7 +177,7 @@ class LatentTraversal:
 def latent_size_figure(model: _vae.ConvVAE, frames: np.ndarray, result: dict | None = None) -> plt.Figure:
     """Held-out frames above, this model's reconstructions below; its measured held-out error in the title."""
     z = model.config.z_size
-    title = f"z = {z}  ({_vae.count_parameters(model):,} parameters)"
+    title = f"z = {z}  ({checkpoint.count_parameters(model):,} parameters)"
     if result is not None:
         title += (f": held-out MSE {result['mse_per_pixel']:.4f} per pixel, KL {result['kl_nats_per_frame']:.1f} "
                   f"nats per frame ({result['frames']:,} frames)")
@@ -221,21 +221,21 @@ def prediction_rows(mdnrnn_model, vae_model: _vae.ConvVAE, z, actions, frames: n
     """Real frames start+1 .. start+horizon of an episode and what M predicts for them (decoded by V):
 
     M reads the real latents z (T + 1, Z) and actions (T, A) up to step `start`, then feeds back its own guesses
-    (wmcourse.mdnrnn.predict_ahead). Rows: "real", "V's reconstruction", "M: likeliest", "M: sample 1", ...;
+    (wmcourse.probes.predict_ahead). Rows: "real", "V's reconstruction", "M: likeliest", "M: sample 1", ...;
     each uint8 (horizon, 64, 64, 3)."""
     import torch
 
-    from . import mdnrnn as _m
+    from . import probes
 
     z, actions = _as_latents(z), _as_latents(actions)
     rows = {"real": np.asarray(frames[start + 1:start + horizon + 1]),
             "V's reconstruction": _vae.decode_latents(vae_model, z[start + 1:start + horizon + 1])}
-    likeliest = _m.predict_ahead(mdnrnn_model, z, actions, start, horizon, mode="likeliest")[0]
+    likeliest = probes.predict_ahead(mdnrnn_model, z, actions, start, horizon, mode="likeliest")[0]
     rows["M: likeliest"] = _vae.decode_latents(vae_model, likeliest)
     if samples:
         g = torch.Generator().manual_seed(seed)
-        drawn = _m.predict_ahead(mdnrnn_model, z, actions, start, horizon, mode="sample", samples=samples, tau=tau,
-                                 generator=g)
+        drawn = probes.predict_ahead(mdnrnn_model, z, actions, start, horizon, mode="sample", samples=samples, tau=tau,
+                                     generator=g)
         for i in range(samples):
             rows[f"M: sample {i + 1}"] = _vae.decode_latents(vae_model, drawn[i])
     return rows
@@ -281,18 +281,18 @@ class PredictionExplorer:
 def dream_frames(mdnrnn_model, vae_model: _vae.ConvVAE, z0, actions, tau: float, seed: int = 0,
                  every: int = 8, frames: int = 8) -> np.ndarray:
     """A dream decoded: start from the latent z0 (Z,) of a real frame, roll M forward under `actions` (T, A)
-    sampling at temperature tau (wmcourse.mdnrnn.dream_sequence, with a generator seeded by `seed`), and decode
+    sampling at temperature tau (wmcourse.dream.dream_sequence, with a generator seeded by `seed`), and decode
     every `every`-th latent (z0 first): uint8 (frames, 64, 64, 3). Needs T >= every * (frames - 1)."""
     import torch
 
-    from . import mdnrnn as _m
+    from .dream import dream_sequence
 
     steps = every * (frames - 1)
     actions = _as_latents(actions)
     if len(actions) < steps:
         raise ValueError(f"{frames} frames {every} steps apart need {steps} actions, got {len(actions)}.")
     g = torch.Generator().manual_seed(seed)
-    dream = _m.dream_sequence(mdnrnn_model, _as_latents(z0), actions[:steps], tau=tau, generator=g)
+    dream = dream_sequence(mdnrnn_model, _as_latents(z0), actions[:steps], tau=tau, generator=g)
     return _vae.decode_latents(vae_model, dream[::every])
 
 
@@ -462,7 +462,7 @@ class DriveWidget:
 
     def tick(self) -> np.ndarray:
         """One step of the world with the keys held (or C's action); shows it."""
-        with self._lock, _vae.torch_threads(self.threads):
+        with self._lock, runtime.torch_threads(self.threads):
             self.driver.step(set(self.held))
             self._times.append(time.perf_counter())
             return self.show()
@@ -525,13 +525,13 @@ class DriveWidget:
         from . import drive
 
         steps = self.burst if isinstance(self.driver, drive.CarDriver) else 1
-        with self._lock, _vae.torch_threads(self.threads):
+        with self._lock, runtime.torch_threads(self.threads):
             for _ in range(steps):
                 self.driver.step(self.held | {key})
             self.show()
 
     def _tau_changed(self, change) -> None:
-        with self._lock, _vae.torch_threads(self.threads):
+        with self._lock, runtime.torch_threads(self.threads):
             self.driver.tau = change["new"]
         self.show()
 
@@ -541,7 +541,7 @@ class DriveWidget:
         self.show()
 
     def _world_changed(self, change) -> None:
-        with self._lock, _vae.torch_threads(self.threads):
+        with self._lock, runtime.torch_threads(self.threads):
             self.driver.set_world(change["new"])
         self._times.clear()
         self.show()
