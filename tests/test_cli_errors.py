@@ -54,7 +54,7 @@ CASES = [
     (["eval-vae", "--vae", MISSING], "No VAE checkpoint"),
     (["eval-vae", "--vae", TEXT], "not a .pt file"),
     (["eval-vae", "--vae", "DIR"], "is a folder"),
-    (["eval-vae", "--vae", MDNRNN], "not a wmcourse VAE"),
+    (["eval-vae", "--vae", MDNRNN], "so it holds no VAE"),
     (["eval-vae", "--vae", "NPZ.pt"], "not a .pt file"),  # a zip, but numpy's
     (["eval-vae", "--rollouts", MISSING_DIR], "collect"),
     (["eval-vae", "--max-frames", "0"], "at least 1"),
@@ -70,7 +70,7 @@ CASES = [
     (["train-mdnrnn", "--mixtures", "0"], "at least 1"),
     (["evolve", "--mdnrnn", MISSING], "No MDN-RNN checkpoint"),
     (["evolve", "--mdnrnn", TEXT], "not a .pt file"),
-    (["evolve", "--mdnrnn", VAE], "not an MDN-RNN checkpoint"),
+    (["evolve", "--mdnrnn", VAE], "so it holds no MDN-RNN"),
     (["evolve", "--mdnrnn", MDNRNN, "--encoded", MISSING_DIR], "encode"),
     (["evolve", "--mdnrnn", MDNRNN, "--encoded", "data/carracing_heldout"], "lacks the arrays"),  # frames, not codes
     (["evolve", "--population", "1"], "at least 2"),

@@ -57,15 +57,17 @@ def save_torch(path: str | Path, fmt: str, config: Any, **payload: Any) -> Path:
     return path
 
 
-def load_torch(path: str | Path, fmt: str, remake: str, device: torch.device | str = "cpu") -> dict:
-    """A checkpoint written by save_torch with this `fmt`; `remake` is the command that makes a missing one."""
+def load_torch(path: str | Path, fmt: str, remake: str, device: torch.device | str = "cpu", kind: str = "") -> dict:
+    """A checkpoint written by save_torch with this `fmt`; `remake` is the command that makes a missing one,
+    `kind` what it holds ("VAE"), named in the errors."""
     path = Path(path)
     if not path.exists():
-        raise MissingArtefactError(f"No checkpoint at {path}. Make it with:\n    {remake}")
+        raise MissingArtefactError(f"No {kind + ' ' if kind else ''}checkpoint at {path}. Make it with:\n    {remake}")
     blob = torch.load(path, map_location=device, weights_only=True)
     if not isinstance(blob, dict) or blob.get("format") != fmt:
         raise CourseError(f"{path} is not a {fmt} checkpoint (its format is "
-                          f"{blob.get('format') if isinstance(blob, dict) else type(blob).__name__!r}).")
+                          f"{blob.get('format') if isinstance(blob, dict) else type(blob).__name__!r})"
+                          f"{f', so it holds no {kind}' if kind else ''}.")
     return blob
 
 

@@ -190,7 +190,7 @@ def save_mdnrnn(model: MDNRNN, path: str | Path, **extra: object) -> Path:
 
 def read_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> dict:
     """The raw checkpoint save_mdnrnn wrote: {"format", "config", "model", and any extras (history, seed, ...)}."""
-    return load_torch(path, FORMAT, TRAIN_COMMAND.format(path=path), device)
+    return load_torch(path, FORMAT, TRAIN_COMMAND.format(path=path), device, kind="MDN-RNN")
 
 
 def load_mdnrnn(path: str | Path, device: torch.device | str = "cpu") -> MDNRNN:

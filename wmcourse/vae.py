@@ -206,7 +206,7 @@ def save_vae(model: ConvVAE, path: str | Path, half: bool = False, training: dic
 
 def read_checkpoint(path: str | Path) -> dict:
     """The raw checkpoint save_vae wrote: {"format", "config", "state_dict"[, "training"]}, on the CPU."""
-    return load_torch(path, FORMAT, TRAIN_COMMAND.format(path=path))
+    return load_torch(path, FORMAT, TRAIN_COMMAND.format(path=path), kind="VAE")
 
 
 def load_vae(path: str | Path, device: str | torch.device = "cpu") -> ConvVAE:
