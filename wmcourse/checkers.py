@@ -642,8 +642,7 @@ def _judge_sample_component(f: Any) -> str | None:
         cum_log = log_pi.div(tau).log_softmax(-1).cumsum(-1)
         if torch.equal(out, (cum_log < u).sum(-1).clamp(max=log_pi.shape[-1] - 1)):
             return "You added up the log weights: exponentiate first (torch.softmax), then take the cumulative sum."
-        below = (torch.softmax(log_pi / tau, -1).cumsum(-1) < u).sum(-1)
-        if torch.equal(out, below + 1):
+        if torch.equal(out, want + 1):
             return ("Off by one: k is the NUMBER of cumulative weights below u (the first k whose cumulative weight "
                     "reaches u), counted from 0.")
         return ("Not the package's draw: compute pi = softmax(log_pi / tau), draw ONE uniform u per dream and "

@@ -41,6 +41,7 @@ from torch import Tensor, nn
 from torch.distributions import OneHotCategorical
 
 from .errors import ShapeError
+from .mdn import sample_component
 
 
 # --- symlog ----------------------------------------------------------------------------------------------
@@ -85,11 +86,9 @@ def straight_through(one_hot: Tensor, probs: Tensor) -> Tensor:
 
 def sample_one_hot(logits: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """A one-hot draw from softmax(logits) over the last axis, as OneHotCategorical(logits=logits).sample()
-    (inverse-CDF sampling, which accepts a generator)."""
-    probs = torch.softmax(logits.detach(), dim=-1)
-    u = torch.rand(probs.shape[:-1] + (1,), generator=generator, dtype=probs.dtype, device=probs.device)
-    index = (probs.cumsum(-1) < u).sum(-1, keepdim=True).clamp_max(probs.shape[-1] - 1)
-    return torch.zeros_like(probs).scatter_(-1, index, 1.0)
+    (mdn.sample_component's inverse-CDF draw, which accepts a generator)."""
+    index = sample_component(logits.detach(), 1.0, generator).unsqueeze(-1)
+    return torch.zeros_like(logits).scatter_(-1, index, 1.0)
 
 
 def sample_straight_through(logits: Tensor, generator: torch.Generator | None = None) -> Tensor:
