@@ -113,8 +113,8 @@ def test_marginal_baseline_on_gaussian_latents():
     g = torch.Generator().manual_seed(0)
     T = 4000
     data = latents.EncodedEpisodes(mu=torch.randn(T + 1, 3, generator=g), logvar=torch.full((T + 1, 3), -20.0),
-                                  actions=torch.zeros(T, 1), rewards=torch.zeros(T),
-                                  dones=torch.zeros(T, dtype=torch.bool), lengths=torch.tensor([T]))
+                                   actions=torch.zeros(T, 1), rewards=torch.zeros(T),
+                                   dones=torch.zeros(T, dtype=torch.bool), lengths=torch.tensor([T]))
     assert math.isclose(probes.marginal_gaussian_nll(data), 0.5 * math.log(2 * math.pi * math.e), abs_tol=0.03)
     # two independent N(0, 1) draws differ by N(0, 2): a mean squared step of 2
     assert math.isclose(probes.sampled_step_size(data.mu, data.logvar), 2.0, rel_tol=0.05)

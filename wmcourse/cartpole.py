@@ -224,7 +224,7 @@ def pieces(episodes: Episodes, length: int) -> Episodes:
 
 
 def to_encoded(episodes: Episodes, model: StateWorldModel) -> latents.EncodedEpisodes:
-    """Real episodes in the format M trains on (wmcourse.mdnrnn), cut into pieces of seq_len steps:
+    """Real episodes in the format M trains on (wmcourse.latents), cut into pieces of seq_len steps:
     mu = normalised states, one-hot actions, reward 1 a step, the dones."""
     episodes = pieces(episodes, model.config.seq_len)
     z = model.encode(episodes.states)
@@ -244,7 +244,7 @@ def train_world_model(episodes: Episodes, config: WorldModelConfig = WorldModelC
     data = to_encoded(episodes, model)
     epochs = max(1, math.ceil(config.train_steps / math.ceil(len(data) / config.batch_size)))
     m, history = mdnrnn_training.train_mdnrnn(data, config.mdnrnn_config(), epochs=epochs, seed=seed, device="cpu",
-                                     held_out=0.0, progress=progress)
+                                              held_out=0.0, progress=progress)
     model.m = m
     return model.eval(), history
 

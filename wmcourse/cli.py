@@ -94,7 +94,7 @@ def _cmd_train_vae(args: argparse.Namespace) -> None:
     frames = rollouts.count_frames(args.rollouts)
     print(f"{frames:,} frames in {args.rollouts}; V has {checkpoint.count_parameters(vae.ConvVAE(config)):,} parameters")
     history = vae_training.train_vae(args.rollouts, config, args.out, epochs=args.epochs, steps=args.steps, seed=args.seed,
-                            device=args.device, threads=args.threads)
+                                     device=args.device, threads=args.threads)
     print(f"saved {args.out}: loss {history['loss'][-1]:.1f} (reconstruction {history['reconstruction'][-1]:.1f}, "
           f"KL {history['kl'][-1]:.2f}) after {history['step'][-1]:,} steps")
     if args.ship:
@@ -133,7 +133,7 @@ def _cmd_train_mdnrnn(args: argparse.Namespace) -> None:
     print(f"{len(data)} episodes, {data.num_steps:,} steps, z {data.z_size}, actions {data.action_size}; "
           f"M has {checkpoint.count_parameters(mdnrnn.MDNRNN(config)):,} parameters")
     _, history = mdnrnn_training.train_mdnrnn(data, config, args.out, epochs=args.epochs, seed=args.seed, device=args.device,
-                                     held_out=args.held_out, resume=not args.no_resume)
+                                              held_out=args.held_out, resume=not args.no_resume)
     last = history[-1] if history else {}
     print(f"saved {args.out}: " + ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
 
@@ -403,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .mdnrnn import MDNRNNConfig  # the paper's values, as defaults
 
     m = MDNRNNConfig()
-    p = sub.add_parser("train-mdnrnn", help="train the MDN-RNN (M) on encoded episodes (see wmcourse.mdnrnn)")
+    p = sub.add_parser("train-mdnrnn", help="train the MDN-RNN (M) on encoded episodes (see wmcourse.latents)")
     p.add_argument("--data", type=A.folder_or_archive, default="runs/CarRacing-v3/encoded", help="an .npz of encoded episodes, or a folder of them")
     p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/mdnrnn.pt", help="checkpoint written each epoch; rerun to resume")
     p.add_argument("--epochs", type=A.positive_int, default=20)

@@ -1,7 +1,9 @@
 """Encoded latents: rollouts as V sees them (mu and log sigma^2 of every frame), the data M trains on.
 
 V encodes each rollout episode once (`encode_episodes`, `encode_rollouts`); M then trains on the codes,
-never on pixels. Encoded-data format (`save_encoded` writes it, `load_encoded` reads a file or a folder of files).
+never on pixels, in windows of episodes (`epoch_windows`, `make_batch`) with a fresh z = mu + sigma * eps each time.
+
+Encoded-data format (`save_encoded` writes it, `load_encoded` reads a file or a folder of files).
 One .npz holds E episodes back to back; episode i has T_i steps and T_i + 1 observations:
 
     mu       float32 (sum_i (T_i + 1), Z)  the VAE's mean of every observation, the final one included

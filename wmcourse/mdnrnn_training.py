@@ -27,6 +27,7 @@ from .latents import EncodedEpisodes, epoch_windows, load_encoded, make_batch, s
 from .mdnrnn import MDNRNN, MDNRNNConfig, read_checkpoint, save_mdnrnn
 from .runtime import pick_device
 
+
 @torch.no_grad()
 def evaluate_mdnrnn(model: MDNRNN, data: EncodedEpisodes, seq_len: int | None = None, batch_size: int | None = None,
                     seed: int = 0) -> dict[str, float]:

@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import agent, artefacts, checkpoint, controller, evaluate, evolve, latents, mdnrnn, mdnrnn_training, rollouts, tau_sweep, vae, vae_training
+from . import agent, artefacts, checkpoint, controller, evaluate, evolve, latents, mdnrnn, mdnrnn_training, rollouts
+from . import tau_sweep, vae, vae_training
 from .envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
 
 SOLVED = 750.0  # the task's threshold: mean survival over 100 real episodes
@@ -149,7 +150,7 @@ def run(out: str | Path = "runs/TakeCover", config: TakeCoverConfig = TakeCoverC
         episodes_per_shard=c.episodes_per_shard))
     _stage(results, p["results"], "train-vae", lambda: _train_vae(p, c))
     _stage(results, p["results"], "encode", lambda: latents.encode_rollouts(vae.load_vae(p["vae"]), p["rollouts"],
-                                                                         p["encoded"]))
+                                                                            p["encoded"]))
     _stage(results, p["results"], "train-mdnrnn", lambda: mdnrnn_training.train_mdnrnn(
         p["encoded"], mdnrnn_config(c), p["mdnrnn"], epochs=c.mdnrnn_epochs, seed=c.seed, device="cpu"))
     _stage(results, p["results"], "random-policy", lambda: results.update(random=_real_row(
@@ -180,7 +181,7 @@ def _train_vae(p: dict[str, Path], c: TakeCoverConfig) -> None:
     if c.vae_from and not p["vae"].exists():
         shutil.copyfile(c.vae_from, p["vae"])
     vae_training.train_vae(p["rollouts"], vae.VAEConfig(z_size=c.z_size), p["vae"], steps=c.vae_steps, seed=c.seed,
-                  threads=c.threads)
+                           threads=c.threads)
 
 
 def _map(function, arguments: list[tuple], workers: int):

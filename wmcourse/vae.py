@@ -14,6 +14,8 @@ free bits was trained with this loss; training logs the floored KL (the term in 
 The average KL bounds the information the code carries from above:
 
     E_x KL(q(z|x) || p(z)) = I(x; z) + KL(q(z) || p(z))      q(z) = E_x q(z|x), the aggregate posterior
+
+V is trained by wmcourse.vae_training, measured by wmcourse.probes; the shipped ones load from wmcourse.shipped.
 """
 
 from __future__ import annotations
