@@ -294,7 +294,7 @@ print("gradient on mu from the KL term:", mu.grad.abs().max().item(), "(no pull 
 # %% [markdown]
 # ## Watch one learn (a tiny run)
 #
-# `wmcourse.vae.train_vae` is the training loop behind every shipped model: Adam, minibatches, the loss above,
+# `wmcourse.vae_training.train_vae` is the training loop behind every shipped model: Adam, minibatches, the loss above,
 # a checkpoint you can resume. Here it trains a quarter-width VAE for a few steps on a few hundred frames, only
 # to see the loss fall, and throws it away. (The shipped models trained for several epochs on tens of thousands
 # of real frames; `data/manifest.json` says how, and the flag in the first cell retrains them.)

@@ -144,7 +144,7 @@ for tau in (0.3, 1.0, 2.0):
 # ## 2. Dreaming CarRacing at different temperatures
 #
 # Take a real held-out episode. Encode one frame with V, hand its code $z_0$ to M, and let M dream forward
-# under the actions that the driver really took (`wmcourse.mdnrnn.dream_sequence`):
+# under the actions that the driver really took (`wmcourse.dream.dream_sequence`):
 # $$h_{t+1} = \text{LSTM}([z_t, a_t], h_t), \qquad z_{t+1} \sim \sum_k \pi_k(\tau)\,\mathcal{N}\big(\mu_k, \sigma_k^2 \tau\big)\ \text{(per dimension, read from } h_{t+1}).$$
 # After the first frame M never sees the real world again. V's decoder turns the dream's codes into pictures.
 

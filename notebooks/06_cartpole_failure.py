@@ -225,7 +225,7 @@ print(f"episode of {len(actions)} real steps; dream and reality part (by half a 
 # Each step M makes a small error; the next prediction starts from the wrong state and adds its own. On a
 # balancing task the errors do not stay small: an upright pole is unstable, so a small error in the angle
 # grows by itself. The same measurement over every start step of the episode, as squared error by steps ahead
-# (`mdnrnn.horizon_errors`, as in notebook 02; here the "latent" is the normalised state), for the failure M
+# (`probes.horizon_errors`, as in notebook 02; here the "latent" is the normalised state), for the failure M
 # and for the fixed one, each next to two guesses that know no physics at all:
 
 # %%
