@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wmcourse import agent, controller, evaluate, evolve, mdnrnn, rollouts, vae
+from wmcourse import agent, controller, dream, evaluate, evolve, mdnrnn, rollouts, vae
 
 EPISODES, NOISE, EPOCHS, GENERATIONS, POPULATION, ROLLOUTS, REAL_EPISODES = 32, 0.1, 30, 20, 64, 8, 10
 
@@ -54,7 +54,8 @@ def main(runs: Path, round_: int) -> None:
     starts = agent.start_latents(mdnrnn.load_encoded(merged))
     settings = evolve.EvolveConfig(population=POPULATION, rollouts=ROLLOUTS, generations=GENERATIONS, seed=round_)
     c_path = runs / f"controller{here}.npz"
-    result, c_config = evolve.evolve_in_dream(m_new, starts, settings, checkpoint=str(c_path) + ".es.pkl")
+    world, c_config = dream.controller_dream(m_new, starts, seed=settings.seed)
+    result = evolve.evolve_in_dream(world, c_config, settings, checkpoint=str(c_path) + ".es.pkl")
     controller.save_controller(c_path, result.best_params, c_config, history=result.history, tau=1.0,
                                mdnrnn=str(m_path), round=round_)
     real = evaluate.evaluate("CarRacing-v3", agent.WorldModelAgent(v, m_new, result.best_params, c_config),

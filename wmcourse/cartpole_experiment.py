@@ -28,7 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import cartpole as cp
-from . import controller, dqn
+from . import controller, dqn, dream, evolve
 from .over_seeds import curve_spread, format_spread, spread
 from .evaluate import evaluate
 
@@ -119,14 +119,24 @@ class RoundResult:
         return {k: v for k, v in asdict(self).items() if k not in ("model", "params", "data")}
 
 
+def evolve_and_dream_score(model: cp.StateWorldModel, start_states: np.ndarray, settings: cp.ControllerSettings,
+                           dreams: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Evolve C with CMA-ES entirely inside M's dream, then score it in `dreams` fresh dreams (a new dream
+    seeded alike): (C's parameters, its dream returns (dreams,))."""
+    world, c = cp.controller_dream(model, start_states, settings, seed)
+    params = evolve.evolve_in_dream(world, c, cp.evolve_settings(settings, seed), progress=False).best_params
+    params = params.astype(np.float32)
+    world, _ = cp.controller_dream(model, start_states, settings, seed)
+    return params, dream.controller_returns(world, params, c, dreams)
+
+
 def _score_round(r: int, data: cp.Episodes, variant: Variant, config: ExperimentConfig, seed: int,
                  started: float) -> RoundResult:
     """Train M on `data`, evolve C in its dream, score C in the dream and in reality."""
     settings = replace(config.controller, features=variant.features, tau=variant.tau)
     wm_config = cp.WorldModelConfig(done_head=variant.done_head, train_steps=variant.train_steps)
     model, _ = cp.train_world_model(data, wm_config, seed=seed)
-    params, _ = cp.evolve_in_dream(model, data.first_states, settings, seed=seed)
-    dreamed = cp.dream_score(model, params, data.first_states, settings, config.dream_episodes, seed=seed)
+    params, dreamed = evolve_and_dream_score(model, data.first_states, settings, config.dream_episodes, seed)
     real = evaluate(cp.ENV_ID, cp.WorldModelPolicy(model, params, variant.features), config.eval_episodes,
                     seed=100_000 + seed, num_envs=10, progress=False)
     return RoundResult(r, data.num_steps, float(dreamed.mean()), float(dreamed.std()), real.mean, real.std,
@@ -150,11 +160,11 @@ def run_variant(variant: Variant, config: ExperimentConfig = ExperimentConfig(),
         if r == 0 and round0_cache is not None and key in round0_cache:
             result = round0_cache[key]
         else:
-            data = cp.collect(None, variant.first_steps, seed=seed) if r == 0 else results[-1].data
+            data = cp.collect_episodes(None, variant.first_steps, seed=seed) if r == 0 else results[-1].data
             if r > 0:
                 prev = results[-1]
                 policy = cp.WorldModelPolicy(prev.model, prev.params, variant.features)
-                more = cp.collect(policy, variant.round_steps, seed=seed + 1000 * r, epsilon=variant.epsilon)
+                more = cp.collect_episodes(policy, variant.round_steps, seed=seed + 1000 * r, epsilon=variant.epsilon)
                 data = cp.Episodes.join([data, more])
             result = _score_round(r, data, variant, config, seed + r, started)
             if r == 0 and round0_cache is not None:
@@ -186,7 +196,7 @@ def run_dqn(config: ExperimentConfig, progress: bool = True) -> tuple[torch.nn.M
 def run_experiment(config: ExperimentConfig = ExperimentConfig(), out: str | Path | None = None,
                    progress: bool = True, record: bool = True, command: str = COMMAND) -> dict:
     """Run every variant and DQN; with `out`, write the results there and the checkpoints beside it
-    (recorded in the manifest when that folder is data/). Returns the results (see load_results)."""
+    (recorded in the manifest when that folder is data/). Returns the results (see load_cartpole_results)."""
     torch.set_num_threads(1)
     started = time.perf_counter()
     cache: dict = {}
@@ -381,8 +391,7 @@ def search_spread(model: cp.StateWorldModel, data: cp.Episodes, variant: Variant
     settings = replace(config.controller, features=variant.features, tau=variant.tau)
     rows = []
     for s in search_seeds:
-        params, _ = cp.evolve_in_dream(model, data.first_states, settings, seed=s)
-        dreamed = cp.dream_score(model, params, data.first_states, settings, config.dream_episodes, seed=s)
+        params, dreamed = evolve_and_dream_score(model, data.first_states, settings, config.dream_episodes, s)
         real = evaluate(cp.ENV_ID, cp.WorldModelPolicy(model, params, variant.features), config.eval_episodes,
                         seed=100_000 + config.seed, num_envs=10, progress=False)
         rows.append({"search_seed": s, "dream_mean": float(dreamed.mean()), "real_mean": real.mean,
@@ -510,7 +519,7 @@ def _features(results: dict, which: str) -> str:
 
 # --- loading the shipped results ---------------------------------------------------------------------
 
-def load_results(folder: str | Path | None = None) -> dict:
+def load_cartpole_results(folder: str | Path | None = None) -> dict:
     """The measured table and learning curves in data/cartpole_results.json (made by COMMAND)."""
     from .artefacts import require
 

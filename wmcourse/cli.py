@@ -138,15 +138,15 @@ def _cmd_train_mdnrnn(args: argparse.Namespace) -> None:
 
 
 def _cmd_evolve(args: argparse.Namespace) -> None:
-    from . import agent, controller, evolve, mdnrnn
+    from . import agent, controller, dream, evolve, mdnrnn
 
     model = mdnrnn.load_mdnrnn(args.mdnrnn)
     starts = agent.start_latents(mdnrnn.load_encoded(args.encoded))
     settings = evolve.EvolveConfig(population=args.population, rollouts=args.rollouts, sigma_init=args.sigma_init,
                                    generations=args.generations, seed=args.seed)
     print(f"evolving the controller in the dream of {args.mdnrnn} (tau {args.tau}), {len(starts)} real start frames")
-    result, config = evolve.evolve_in_dream(model, starts, settings, args.tau, args.max_steps,
-                                            checkpoint=args.out + ".es.pkl")
+    world, config = dream.controller_dream(model, starts, args.tau, args.max_steps, seed=settings.seed)
+    result = evolve.evolve_in_dream(world, config, settings, checkpoint=args.out + ".es.pkl")
     controller.save_controller(args.out, result.best_params, config, history=result.history, tau=args.tau,
                                mdnrnn=args.mdnrnn)
     last = result.history[-1]

@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import agent, artefacts, controller, evaluate, evolve, mdnrnn, rollouts, tau_sweep, vae
+from . import agent, artefacts, controller, dream, evaluate, evolve, mdnrnn, rollouts, vae
+from .checkpoint import atomic_write_text
 from .envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
 
 SOLVED = 750.0  # the task's threshold: mean survival over 100 real episodes
@@ -117,9 +118,7 @@ def _load_results(path: Path, config: TakeCoverConfig) -> dict:
 
 
 def _save(path: Path, results: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(results, indent=1) + "\n")
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(results, indent=1) + "\n")
 
 
 def _stage(results: dict, path: Path, name: str, work) -> None:
@@ -209,7 +208,7 @@ def _tau_row(out: str, tau: float, c: TakeCoverConfig) -> dict:
     row = {"tau": tau, "evolve_seconds": round(time.perf_counter() - start, 1)}
     params, cc, details = controller.load_controller(controller_path(out, tau))
     start = time.perf_counter()
-    dreams = tau_sweep.dream_score(model, starts, params, cc, tau, c.dream_episodes, c.max_steps, seed=c.seed + 1)
+    dreams = dream.dream_score(model, starts, params, cc, tau, c.dream_episodes, c.max_steps, seed=c.seed + 1)
     row.update(dream_mean=float(dreams.mean()), dream_std=float(dreams.std()), dream_episodes=len(dreams),
                dream_seconds=round(time.perf_counter() - start, 1))
     real = evaluate.evaluate(TAKE_COVER, agent.WorldModelAgent(v, model, params, cc), c.real_episodes,
@@ -227,8 +226,9 @@ def _evolve(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float, out: Path, c
     settings = evolve.EvolveConfig(population=c.population, rollouts=c.rollouts, sigma_init=c.sigma_init,
                                    generations=c.generations, seed=c.seed)
     path = controller_path(out, tau)
-    result, cc = evolve.evolve_in_dream(model, starts, settings, tau, c.max_steps, checkpoint=str(path) + ".es.pkl",
-                                        squash="thirds", include_cell=True)
+    world, cc = dream.controller_dream(model, starts, tau, c.max_steps, seed=settings.seed, squash="thirds",
+                                       include_cell=True)
+    result = evolve.evolve_in_dream(world, cc, settings, checkpoint=str(path) + ".es.pkl")
     controller.save_controller(path, result.best_params, cc, history=result.history, tau=tau)
 
 
@@ -346,8 +346,8 @@ def fixed_policy_survival(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float
     rows = []
     for action, name in ((-1.0, "always left"), (0.0, "always stay"), (1.0, "always right")):
         params, config = constant_controller(action, model.config.z_size, model.config.hidden)
-        dream = tau_sweep.dream_score(model, starts, params, config, tau, dreams, max_steps, seed=0)
+        lived = dream.dream_score(model, starts, params, config, tau, dreams, max_steps, seed=0)
         real = evaluate.evaluate(TAKE_COVER, ConstantPolicy(action), real_episodes, seed=seed, progress=False)
-        rows.append({"policy": name, "dream_mean": float(dream.mean()), "dream_std": float(dream.std()),
+        rows.append({"policy": name, "dream_mean": float(lived.mean()), "dream_std": float(lived.std()),
                      "real_mean": real.mean, "real_std": real.std})
     return rows
