@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from . import cartpole as cp
 from . import controller, dqn, dream, evolve
+from .checkpoint import atomic_write_text
 from .over_seeds import curve_spread, format_spread, spread
 from .evaluate import evaluate
 
@@ -246,7 +247,7 @@ def _write(results: dict, out: Path, failure: RoundResult, fixed: RoundResult, q
     }
     for name, write in files.items():
         write(folder / name)
-    out.write_text(json.dumps(results, indent=1) + "\n")
+    atomic_write_text(out, json.dumps(results, indent=1) + "\n")
     if not record or folder.resolve() != data_dir().resolve():
         return
     by_name = {row["name"]: row for row in results["rows"]}
@@ -302,7 +303,7 @@ class DiskRound0Cache:
         cp.save_world_model(result.model, stem.with_suffix(".pt"))
         np.savez(stem.with_suffix(".npz"), params=result.params)
         result.data.save(f"{stem}_data.npz")
-        stem.with_suffix(".json").write_text(json.dumps(result.summary()))  # last: marks the entry complete
+        atomic_write_text(stem.with_suffix(".json"), json.dumps(result.summary()))  # last: marks the entry complete
 
 
 def run_row(name: str, config: ExperimentConfig, run_dir: str | Path = RUN_DIR, progress: bool = False) -> dict:
@@ -326,10 +327,7 @@ def run_row(name: str, config: ExperimentConfig, run_dir: str | Path = RUN_DIR, 
                "steps": last.steps, "episodes": last.episodes, "seconds": last.seconds,
                "rounds": [r.summary() for r in rounds], "variant": asdict(variant)}
     row["seed"] = config.seed
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(row, indent=1) + "\n")
-    tmp.replace(out)
+    atomic_write_text(out, json.dumps(row, indent=1) + "\n")
     return row
 
 
