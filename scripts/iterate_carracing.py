@@ -2,4 +2,9 @@
 
     python scripts/iterate_carracing.py [RUNS_DIR] [ROUND]     (default runs/CarRacing-v3, round 1)
 """
-import sys; from wmcourse.carracing_experiment import iterate; iterate(sys.argv[1] if len(sys.argv) > 1 else "runs/CarRacing-v3", int(sys.argv[2]) if len(sys.argv) > 2 else 1)  # noqa: E401, E702
+
+import sys
+
+from wmcourse.carracing_experiment import iterate
+
+iterate(sys.argv[1] if len(sys.argv) > 1 else "runs/CarRacing-v3", int(sys.argv[2]) if len(sys.argv) > 2 else 1)

@@ -2,4 +2,9 @@
 
     python scripts/ship_carracing_models.py [RUNS_DIR]      (default runs/CarRacing-v3)
 """
-import sys; from wmcourse.carracing_experiment import ship_models; ship_models(sys.argv[1] if len(sys.argv) > 1 else "runs/CarRacing-v3")  # noqa: E401, E702
+
+import sys
+
+from wmcourse.carracing_experiment import ship_models
+
+ship_models(sys.argv[1] if len(sys.argv) > 1 else "runs/CarRacing-v3")

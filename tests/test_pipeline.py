@@ -28,6 +28,7 @@ def test_tiny_experiment_runs_end_to_end_and_resumes(tmp_path):
     assert len((tmp_path / "ship" / "vae_eval.jsonl").read_text().splitlines()) == 3  # z32, small z4, beta 1
     assert json.loads((tmp_path / "iteration_iter1.json").read_text())["round"] == 1
     assert json.loads((tmp_path / "controller_iter1_eval.json").read_text())["episodes"] == 1
+    assert report["stages"][-1]["result"]["controller"] == str(tmp_path / "controller_iter1.npz")
     assert "real score" in (tmp_path / "report.md").read_text()
     again = cr.run(tmp_path, small)  # everything finished: nothing runs again
     assert again["stages"] == report["stages"]

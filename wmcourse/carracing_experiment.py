@@ -161,9 +161,8 @@ def write_report(runs: Path, report: dict) -> None:
     for s in report["stages"]:
         if "result" in s:
             r = s["result"]
-            lines.append(f"{s['stage']}: real score of the dream-trained controller {r['real_mean'] if 'real_mean' in r else r['mean']:.1f}"
-                         f" +- {r['real_std'] if 'real_std' in r else r['std']:.1f} "
-                         f"over {r['real_episodes'] if 'real_episodes' in r else r['episodes']} episodes.")
+            lines.append(f"{s['stage']}: real score of the dream-trained controller {r['mean']:.1f} +- {r['std']:.1f} "
+                         f"over {r['episodes']} episodes.")
     atomic_write_text(runs / "report.md", "\n".join(lines) + "\n")
 
 
@@ -249,7 +248,8 @@ def _tau_sweep(p: dict[str, Path], c: CarRacingConfig) -> None:
 def iterate(runs: str | Path, round_: int, c: CarRacingConfig = CarRacingConfig()) -> dict:
     """One round of the paper's iterative training (each step skipped when its output exists): collect real
     episodes with the last controller plus exploration noise, encode them, train M on old and new data together
-    (continuing the last M), evolve a new controller in the new dream, and score it in reality."""
+    (continuing the last M), evolve a new controller in the new dream, and score it in reality: a quick score
+    (iteration_iterN.json) and the controller's real evaluation (controller_iterN_eval.json, returned)."""
     runs = Path(runs)
     torch.set_num_threads(1)
     previous, here = ("" if round_ == 1 else f"_iter{round_ - 1}"), f"_iter{round_}"
@@ -292,9 +292,8 @@ def iterate(runs: str | Path, round_: int, c: CarRacingConfig = CarRacingConfig(
               "real_returns": real.returns.round(2).tolist()}
     atomic_write_text(runs / f"iteration{here}.json", json.dumps(report, indent=1) + "\n")
     print(json.dumps(report))
-    eval_agent(c_path, runs / "vae_z32.pt", m_path, c.eval_episodes, c.eval_seed, 2,
-               runs / f"controller{here}_eval.json")
-    return report
+    return eval_agent(c_path, runs / "vae_z32.pt", m_path, c.eval_episodes, c.eval_seed, 2,
+                      runs / f"controller{here}_eval.json")
 
 
 # --- shipping the results into data/ ---------------------------------------------------------------------

@@ -174,6 +174,15 @@ def run_variant(variant: Variant, config: ExperimentConfig = ExperimentConfig(),
     return results
 
 
+def variant_row(variant: Variant, rounds: list[RoundResult]) -> dict:
+    """A variant's row of the table: its last round's scores, and every round's."""
+    last = rounds[-1]
+    return {"name": variant.name, "label": variant.label, "dream_mean": last.dream_mean,
+            "dream_std": last.dream_std, "real_mean": last.real_mean, "real_std": last.real_std,
+            "steps": last.steps, "episodes": last.episodes, "seconds": last.seconds,
+            "rounds": [r.summary() for r in rounds], "variant": asdict(variant)}
+
+
 def random_baseline(config: ExperimentConfig) -> dict:
     result = evaluate(cp.ENV_ID, None, config.eval_episodes, seed=100_000 + config.seed, num_envs=10, progress=False)
     return {"name": "random", "label": "random policy (no learning)", "dream_mean": None, "dream_std": None,
@@ -205,11 +214,7 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), out: str | Pat
     for variant in config.variants:
         rounds = run_variant(variant, config, cache, progress)
         runs[variant.name] = rounds
-        last = rounds[-1]
-        rows.append({"name": variant.name, "label": variant.label, "dream_mean": last.dream_mean,
-                     "dream_std": last.dream_std, "real_mean": last.real_mean, "real_std": last.real_std,
-                     "steps": last.steps, "episodes": last.episodes, "seconds": last.seconds,
-                     "rounds": [r.summary() for r in rounds], "variant": asdict(variant)})
+        rows.append(variant_row(variant, rounds))
     q, dqn_row, dqn_curve = run_dqn(config, progress)
     rows.append(dqn_row)
     fixed = FIXED_VARIANT if FIXED_VARIANT in runs else config.variants[-1].name
@@ -320,12 +325,7 @@ def run_row(name: str, config: ExperimentConfig, run_dir: str | Path = RUN_DIR, 
         row["curve"] = curve
     else:
         variant = next(v for v in config.variants if v.name == name)
-        rounds = run_variant(variant, config, DiskRound0Cache(run_dir), progress)
-        last = rounds[-1]
-        row = {"name": variant.name, "label": variant.label, "dream_mean": last.dream_mean,
-               "dream_std": last.dream_std, "real_mean": last.real_mean, "real_std": last.real_std,
-               "steps": last.steps, "episodes": last.episodes, "seconds": last.seconds,
-               "rounds": [r.summary() for r in rounds], "variant": asdict(variant)}
+        row = variant_row(variant, run_variant(variant, config, DiskRound0Cache(run_dir), progress))
     row["seed"] = config.seed
     atomic_write_text(out, json.dumps(row, indent=1) + "\n")
     return row

@@ -500,10 +500,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
     p.set_defaults(run=_cmd_dreamer)
 
+    from .cartpole_experiment import ExperimentConfig
+
     p = sub.add_parser("cartpole", help="notebook 06: the CartPole World Model that fails on random data, its fixes, "
                                         "and DQN on the same real budget (the measured table)")
     p.add_argument("--out", type=A.output_file, default="data/cartpole_results.json", help="the table; checkpoints are written beside it")
-    p.add_argument("--seed", type=A.seed, default=0)
+    A.add_config_options(p, ExperimentConfig(), only=("seed",))
     p.add_argument("--seeds", type=A.seed, nargs="+", default=None,
                    help="run the table once per seed (each in RUN_DIR/seedN/, skipped when already there) and write "
                         "the table over seeds to --out")

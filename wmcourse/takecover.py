@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -88,13 +88,14 @@ MODEL_KEYS = ("episodes", "episodes_per_shard", "vae_steps", "vae_from", "z_size
 
 
 CLI_KEYS = ("episodes", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs", "taus",
-            "workers")  # the settings `python -m wmcourse takecover` takes as flags
+            "workers")  # the settings most often changed: first on a recorded command line, in this order
 
 
 def command(out: str | Path, config: TakeCoverConfig = TakeCoverConfig()) -> str:
-    """The command line that runs `config` into `out` (only the settings that differ from the defaults)."""
+    """The command line that runs `config` into `out` (only the settings that differ from the defaults; every
+    setting is a flag of `python -m wmcourse takecover`)."""
     words = ["python -m wmcourse takecover --out", str(out)]
-    for key in CLI_KEYS:
+    for key in [*CLI_KEYS, *(f.name for f in fields(TakeCoverConfig) if f.name not in CLI_KEYS)]:
         value = getattr(config, key)
         if value != getattr(TakeCoverConfig(), key):
             flag = "--" + key.replace("_", "-")
