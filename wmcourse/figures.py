@@ -487,7 +487,7 @@ def _failure_runs():
     from . import cartpole
 
     model, params, features, _ = _cartpole_agent("failure")
-    return cartpole.collect(cartpole.WorldModelPolicy(model, params, features), 3000, seed=SEED + 1)
+    return cartpole.collect_episodes(cartpole.WorldModelPolicy(model, params, features), 3000, seed=SEED + 1)
 
 
 @_figure("06_dream_vs_real", "2. The failure, measured")
