@@ -122,7 +122,7 @@ def run(runs: str | Path = RUNS, config: CarRacingConfig = CarRacingConfig(), st
         "encode": lambda: [vae.encode_rollouts(vae.load_vae(p["vae"], device="auto"), p[src], p[dst])
                            for src, dst in (("rollouts", "encoded"), ("heldout", "heldout_encoded"))],
         "train-mdnrnn": lambda: _train_mdnrnn(p, c),
-        "evolve": lambda: _evolve(p["mdnrnn"], p["encoded"], p["controller"], c.tau, c.dream_steps,
+        "evolve": lambda: evolve_controller(p["mdnrnn"], p["encoded"], p["controller"], c.tau, c.dream_steps,
                                   evolve.EvolveConfig(population=c.population, rollouts=c.rollouts,
                                                       generations=c.generations, seed=c.seed)),
         "eval-agent": lambda: {"result": eval_agent(p["controller"], p["vae"], p["mdnrnn"], c.eval_episodes,
@@ -184,9 +184,9 @@ def _train_vae(frames: Path, out: Path, config: vae.VAEConfig, epochs: int, seed
         vae.save_vae(vae.load_vae(out), ship, half=True)
 
 
-def eval_vae(path: str | Path, frames_folder: str | Path, max_frames: int | None = None) -> dict:
+def eval_vae(path: str | Path, frames_folder: str | Path, max_frames: int | None = None, device: str = "auto") -> dict:
     """Held-out reconstruction error (MSE per pixel value) and KL (nats per frame) of the V at `path`."""
-    model = vae.load_vae(path, device="auto")
+    model = vae.load_vae(path, device=device)
     frames = rollouts.load_frames(frames_folder, max_frames=max_frames)
     return {"vae": str(path), "frames": len(frames), "z_size": model.config.z_size, "beta": model.config.beta,
             "parameters": vae.count_parameters(model), "mse_per_pixel": vae.evaluate_reconstruction(model, frames),
@@ -206,11 +206,13 @@ def _train_mdnrnn(p: dict[str, Path], c: CarRacingConfig) -> None:
     mdnrnn.train_mdnrnn(data, config, p["mdnrnn"], epochs=c.mdnrnn_epochs, seed=c.seed, device="auto")
 
 
-def _evolve(mdnrnn_path: Path, encoded: Path, out: Path, tau: float, max_steps: int, settings: evolve.EvolveConfig,
-            **details) -> tuple[evolve.EvolveResult, controller.ControllerConfig]:
-    """C evolved with CMA-ES in the dream of the M at `mdnrnn_path` (resumable), saved at `out`."""
+def evolve_controller(mdnrnn_path: str | Path, encoded: str | Path, out: str | Path, tau: float, max_steps: int,
+                      settings: evolve.EvolveConfig, **details) -> tuple[evolve.EvolveResult, controller.ControllerConfig]:
+    """C evolved with CMA-ES in the dream of the M at `mdnrnn_path` (at temperature tau, dreams of at most
+    max_steps), started from the real frames of `encoded`; resumable (out + ".es.pkl"), saved at `out`."""
     model = mdnrnn.load_mdnrnn(mdnrnn_path)
     starts = agent.start_latents(mdnrnn.load_encoded(encoded))
+    print(f"evolving the controller in the dream of {mdnrnn_path} (tau {tau}), {len(starts)} real start frames")
     world, config = dream.controller_dream(model, starts, tau, max_steps, seed=settings.seed)
     result = evolve.evolve_in_dream(world, config, settings, checkpoint=str(out) + ".es.pkl")
     controller.save_controller(out, result.best_params, config, history=result.history, tau=tau,
@@ -221,13 +223,13 @@ def _evolve(mdnrnn_path: Path, encoded: Path, out: Path, tau: float, max_steps: 
 
 
 def eval_agent(controller_path: str | Path, vae_path: str | Path, mdnrnn_path: str | Path, episodes: int,
-               seed: int = 1000, num_envs: int = 2, out: str | Path | None = None) -> dict:
+               seed: int = 1000, num_envs: int = 2, out: str | Path | None = None, env_id: str = ENV_ID) -> dict:
     """The controller with its V and M in the real game: {"controller", "mean", "std", "episodes", "returns"}
     (written to `out` as JSON when given)."""
     params, config, _ = controller.load_controller(controller_path)
     wm = agent.WorldModelAgent(vae.load_vae(vae_path), mdnrnn.load_mdnrnn(mdnrnn_path), params, config)
-    result = evaluate.evaluate(ENV_ID, wm, episodes, seed=seed, num_envs=num_envs)
-    print(f"{controller_path} in real {ENV_ID}: {result}")
+    result = evaluate.evaluate(env_id, wm, episodes, seed=seed, num_envs=num_envs)
+    print(f"{controller_path} in real {env_id}: {result}")
     scores = {"controller": str(controller_path), "mean": result.mean, "std": result.std,
               "episodes": len(result.returns), "returns": result.returns.round(2).tolist()}
     if out is not None:
@@ -283,7 +285,7 @@ def iterate(runs: str | Path, round_: int, c: CarRacingConfig = CarRacingConfig(
     settings = evolve.EvolveConfig(population=c.round_population, rollouts=c.round_rollouts,
                                    generations=c.round_generations, seed=round_)
     c_path = runs / f"controller{here}.npz"
-    result, c_config = _evolve(m_path, merged, c_path, 1.0, c.dream_steps, settings, round=round_)
+    result, c_config = evolve_controller(m_path, merged, c_path, 1.0, c.dream_steps, settings, round=round_)
     real = evaluate.evaluate(ENV_ID, agent.WorldModelAgent(v, m_new, result.best_params, c_config),
                              c.round_eval_episodes, seed=1000, num_envs=2)
     report = {"round": round_, "new_episodes": c.round_episodes, "noise": c.round_noise, "real_steps_collected":

@@ -102,14 +102,9 @@ def _cmd_train_vae(args: argparse.Namespace) -> None:
 
 
 def _cmd_eval_vae(args: argparse.Namespace) -> None:
-    from . import rollouts, vae
+    from .carracing_experiment import eval_vae
 
-    model = vae.load_vae(args.vae, device=args.device)
-    frames = rollouts.load_frames(args.rollouts, max_frames=args.max_frames)
-    result = {"vae": args.vae, "frames": len(frames), "z_size": model.config.z_size, "beta": model.config.beta,
-              "parameters": vae.count_parameters(model), "mse_per_pixel": vae.evaluate_reconstruction(model, frames),
-              "kl_nats_per_frame": vae.mean_kl(model, frames)}
-    print(json.dumps(result))
+    print(json.dumps(eval_vae(args.vae, args.rollouts, args.max_frames, device=args.device)))
 
 
 def _cmd_encode(args: argparse.Namespace) -> None:
@@ -138,30 +133,18 @@ def _cmd_train_mdnrnn(args: argparse.Namespace) -> None:
 
 
 def _cmd_evolve(args: argparse.Namespace) -> None:
-    from . import agent, controller, dream, evolve, mdnrnn
+    from .carracing_experiment import evolve_controller
+    from .evolve import EvolveConfig
 
-    model = mdnrnn.load_mdnrnn(args.mdnrnn)
-    starts = agent.start_latents(mdnrnn.load_encoded(args.encoded))
-    settings = A.config_from_args(evolve.EvolveConfig(), args)
-    print(f"evolving the controller in the dream of {args.mdnrnn} (tau {args.tau}), {len(starts)} real start frames")
-    world, config = dream.controller_dream(model, starts, args.tau, args.max_steps, seed=settings.seed)
-    result = evolve.evolve_in_dream(world, config, settings, checkpoint=args.out + ".es.pkl")
-    controller.save_controller(args.out, result.best_params, config, history=result.history, tau=args.tau,
-                               mdnrnn=args.mdnrnn)
-    last = result.history[-1]
-    print(f"saved {args.out}: generation {last['generation']}, dream score best {last['best']:.1f}, "
-          f"mean {last['mean']:.1f}")
+    evolve_controller(args.mdnrnn, args.encoded, args.out, args.tau, args.max_steps,
+                      A.config_from_args(EvolveConfig(), args))
 
 
 def _cmd_eval_agent(args: argparse.Namespace) -> None:
-    from . import agent, controller, mdnrnn, vae
+    from .carracing_experiment import eval_agent
 
-    params, config, _ = controller.load_controller(args.controller)
-    wm = agent.WorldModelAgent(vae.load_vae(args.vae), mdnrnn.load_mdnrnn(args.mdnrnn), params, config)
-    result = evaluate.evaluate(args.env, wm, args.episodes, seed=args.seed, num_envs=args.num_envs)
-    print(f"{args.controller} in real {args.env}: {result}")
-    print(json.dumps({"controller": args.controller, "mean": result.mean, "std": result.std,
-                      "episodes": len(result.returns), "returns": result.returns.round(2).tolist()}))
+    print(json.dumps(eval_agent(args.controller, args.vae, args.mdnrnn, args.episodes, seed=args.seed,
+                                num_envs=args.num_envs, env_id=args.env)))
 
 
 def _cmd_evolve_real(args: argparse.Namespace) -> None:
