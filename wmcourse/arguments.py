@@ -173,8 +173,9 @@ def add_config_options(parser: argparse.ArgumentParser, config: object, only: tu
     """Add one option per field of the dataclass instance `config`: --name-with-dashes, its value the default.
 
     The type comes from the field's name and annotation (see _field_type) unless `types` names one; a tuple
-    field takes one or more values. `only` keeps those fields; `helps` adds a help text to some of them and
-    `choices` limits some to a list. An empty text default is left unset (config_from_args keeps it)."""
+    field takes one or more values. `only` keeps those fields; `choices` limits some to a list. A field's help
+    is `helps`' text or its metadata's (dataclasses.field(default=..., metadata={"help": ...})). An empty text
+    default is left unset (config_from_args keeps it)."""
     types, helps, choices = types or {}, helps or {}, choices or {}
     for f in dataclasses.fields(config):
         if only is not None and f.name not in only:
@@ -184,7 +185,7 @@ def add_config_options(parser: argparse.ArgumentParser, config: object, only: tu
         parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=types.get(f.name, kind),
                             nargs="+" if many else None, choices=choices.get(f.name),
                             default=list(default) if many else (None if default == "" else default),
-                            help=(helps.get(f.name, "") + f" (default: {default!r})").strip())
+                            help=f"{helps.get(f.name) or f.metadata.get('help', '')} (default: {default!r})".strip())
 
 
 def config_from_args(config: object, args: argparse.Namespace) -> object:
