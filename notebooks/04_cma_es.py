@@ -222,7 +222,8 @@ settings = evolve.EvolveConfig(population=8 if FAST else 16, rollouts=2 if FAST 
                                generations=3 if FAST else 8, seed=SEED)
 max_steps = 100 if FAST else 300
 start = time.perf_counter()
-demo, c_config = evolve.evolve_in_dream(M, starts, settings, tau=1.0, max_steps=max_steps)
+world, c_config = dream.controller_dream(M, starts, tau=1.0, max_steps=max_steps, seed=settings.seed)
+demo = evolve.evolve_in_dream(world, c_config, settings)
 seconds = time.perf_counter() - start
 steps = settings.population * settings.rollouts * max_steps * settings.generations
 print(f"{settings.generations} generations of {settings.population} candidates x {settings.rollouts} dreams x "

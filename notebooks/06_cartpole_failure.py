@@ -56,7 +56,7 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from wmcourse import artefacts, cartpole, cartpole_plots, checkers, checkpoint, evaluate, plots, probes
+from wmcourse import artefacts, cartpole, cartpole_plots, checkers, checkpoint, dream, evaluate, plots, probes
 from wmcourse import cartpole_experiment as experiment
 from wmcourse.runtime import fast_mode
 
@@ -67,7 +67,7 @@ torch.manual_seed(SEED)
 torch.set_num_threads(1)
 if RETRAIN:
     artefacts.run_command(experiment.COMMAND)
-results = experiment.load_results()
+results = experiment.load_cartpole_results()
 rows = {row["name"]: row for row in results["rows"]}
 print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_dir())
 print("made by:", results["command"])
@@ -115,15 +115,16 @@ print(f"M's data: {len(random_data)} random-policy episodes, {random_data.num_st
 
 # %%
 n_dreams, n_real = (20, 10) if FAST else (100, 100)
-dream_returns = cartpole.dream_score(failure_m, failure_c, random_data.first_states,
-                                     cartpole.ControllerSettings(features=failure_features), n_dreams, seed=SEED)
+failure_dream, _ = cartpole.controller_dream(failure_m, random_data.first_states,
+                                            cartpole.ControllerSettings(features=failure_features), seed=SEED)
+dream_returns = dream.controller_returns(failure_dream, failure_c, c_config, n_dreams)
 failure_policy = cartpole.WorldModelPolicy(failure_m, failure_c, failure_features)
 real = evaluate.evaluate(cartpole.ENV_ID, failure_policy, n_real, seed=100_000, num_envs=10, progress=False)
 random_policy = evaluate.evaluate(cartpole.ENV_ID, None, n_real, seed=100_000, num_envs=10, progress=False)
 print(f"in the dream:   {dream_returns.mean():6.1f} ± {dream_returns.std():.1f} over {n_dreams} dreams")
 print(f"in reality:     {real}")
 print(f"random policy:  {random_policy}")
-failure_runs = cartpole.collect(failure_policy, 3000, seed=SEED + 1)
+failure_runs = cartpole.collect_episodes(failure_policy, 3000, seed=SEED + 1)
 print("how its real episodes end:", cartpole.end_causes(failure_runs))
 
 fig, ax = plt.subplots(figsize=(8, 3))
@@ -262,7 +263,7 @@ heads = {name: cartpole.done_along(model, s_ep, a_ep) for name, model in
 cartpole_plots.done_along_plot(s_ep, heads, bool(d_ep[-1]), title=f"iterative-data episode {example}: "
                                f"{'the cart left the track' if ends else 'an ending'} at step {len(a_ep)}")
 plt.show()
-held_out = cartpole.collect(fixed_policy := cartpole.WorldModelPolicy(fixed_m, fixed_c, fixed_features),
+held_out = cartpole.collect_episodes(fixed_policy := cartpole.WorldModelPolicy(fixed_m, fixed_c, fixed_features),
                             2000 if FAST else 6000, seed=SEED + 2, epsilon=0.3)
 fresh = cartpole.Episodes.join([failure_runs, held_out])  # real episodes neither M trained on
 print("fresh episodes end:", cartpole.end_causes(fresh))

@@ -26,7 +26,7 @@ class Balancer:
 
 @pytest.fixture(scope="module")
 def random_data():
-    return cp.collect(None, 3000, seed=0)
+    return cp.collect_episodes(None, 3000, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_done_rule_is_gymnasium_rule():
 def test_state_model_learns_the_physics(random_data, trained):
     model, history = trained
     assert history[-1]["z_nll"] < history[0]["z_nll"] - 1.0
-    test = cp.collect(None, 400, seed=99)
+    test = cp.collect_episodes(None, 400, seed=99)
     states, actions, errors, copy_last = test.states, test.actions, [], []
     for i in range(len(test)):
         s, a, _ = test.episode(i)
@@ -75,7 +75,7 @@ def test_state_model_learns_the_physics(random_data, trained):
 
 def test_done_head_flags_real_endings(trained):
     model, _ = trained
-    held_out = cp.collect(None, 1000, seed=5)
+    held_out = cp.collect_episodes(None, 1000, seed=5)
     detection = cp.done_detection(model, held_out)
     assert detection["endings"] > 30
     assert detection["endings_caught"] > 0.6   # most real endings are flagged at their last step
@@ -107,8 +107,8 @@ def test_dream_runs_a_population_and_pays_one_a_step(random_data, trained):
 
 
 def test_the_loop_covers_more_than_random_data(random_data):
-    later = cp.collect(Balancer(), 3000, seed=1, epsilon=0.1)
-    long_run = cp.collect(Balancer(), 2000, seed=2)
+    later = cp.collect_episodes(Balancer(), 3000, seed=1, epsilon=0.1)
+    long_run = cp.collect_episodes(Balancer(), 2000, seed=2)
     alone = cp.coverage(random_data.states, long_run.states)
     both = cp.coverage(cp.Episodes.join([random_data, later]).states, long_run.states)
     assert both > 0.95 and both > alone + 0.08
@@ -145,7 +145,7 @@ def test_fast_experiment_writes_every_artefact(tmp_path):
     assert all(row["steps"] <= results["budget"] for row in results["rows"])
     model, params, features, data = ce.load_shipped("fixed", tmp_path)
     assert data.num_steps == results["curves"]["wm_iterative"][-1]["steps"]
-    assert "| setup |" in ce.format_table(ce.load_results(tmp_path))
+    assert "| setup |" in ce.format_table(ce.load_cartpole_results(tmp_path))
 
 
 def test_episode_end_checker():
@@ -174,7 +174,8 @@ def test_shipped_fixed_controller_beats_random_by_a_wide_margin():
 def test_shipped_failure_looks_better_in_the_dream_than_in_reality():
     model, params, features, data = ce.load_shipped("failure")
     settings = cp.ControllerSettings(features=features)
-    dreamed = cp.dream_score(model, params, data.first_states, settings, dreams=20, seed=1).mean()
+    world, config = cp.controller_dream(model, data.first_states, settings, seed=1)
+    dreamed = dream.controller_returns(world, params, config, 20).mean()
     real = evaluate.evaluate(cp.ENV_ID, cp.WorldModelPolicy(model, params, features), 10, seed=7, num_envs=10,
                              progress=False).mean
     assert dreamed > real + 100
@@ -182,7 +183,7 @@ def test_shipped_failure_looks_better_in_the_dream_than_in_reality():
 
 @shipped
 def test_shipped_table_is_consistent():
-    results = ce.load_results()
+    results = ce.load_cartpole_results()
     assert results["budget"] == 50_000
     assert all(row["steps"] <= 50_000 for row in results["rows"])
     names = [row["name"] for row in results["rows"]]

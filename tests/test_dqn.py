@@ -49,7 +49,7 @@ def test_bad_budget_is_refused():
 def test_shipped_dqn_scores_what_the_table_says():
     from wmcourse import cartpole_experiment as ce
 
-    row = next(r for r in ce.load_results()["rows"] if r["name"] == "dqn")
+    row = next(r for r in ce.load_cartpole_results()["rows"] if r["name"] == "dqn")
     result = evaluate.evaluate("CartPole-v1", dqn.GreedyPolicy(ce.load_shipped_dqn()), 10, seed=100_000, num_envs=10,
                                progress=False)
     assert abs(result.mean - row["real_mean"]) < max(3 * row["real_std"], 25)

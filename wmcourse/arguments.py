@@ -8,6 +8,7 @@ exist is passed through: the package's loaders name the command that makes it (M
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import zipfile
@@ -146,3 +147,49 @@ def output_file(text: str) -> str:
     if not os.access(parent, os.W_OK):
         raise _Error(f"{parent} is not writable: choose another path")
     return text
+
+
+# --- one option per setting of an experiment's config --------------------------------------------------
+
+def _field_type(f: dataclasses.Field) -> tuple[Callable[[str], object], bool]:
+    """The argparse type of a config field and whether it takes one or more values: by its name (a seed, a
+    population) and its annotation (int, float, str, int | None, tuple[...])."""
+    annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    many = annotation.startswith("tuple")
+    if f.name == "seed" or f.name.endswith("_seed"):
+        return seed, many
+    if f.name == "population" or f.name.endswith("_population"):
+        return population, many
+    if "float" in annotation:
+        return positive_float, many
+    if "int" in annotation:
+        return positive_int, many
+    return str, many
+
+
+def add_config_options(parser: argparse.ArgumentParser, config: object, only: tuple[str, ...] | None = None,
+                       types: dict[str, Callable[[str], object]] | None = None,
+                       helps: dict[str, str] | None = None, choices: dict[str, list] | None = None) -> None:
+    """Add one option per field of the dataclass instance `config`: --name-with-dashes, its value the default.
+
+    The type comes from the field's name and annotation (see _field_type) unless `types` names one; a tuple
+    field takes one or more values. `only` keeps those fields; `choices` limits some to a list. A field's help
+    is `helps`' text or its metadata's (dataclasses.field(default=..., metadata={"help": ...})). An empty text
+    default is left unset (config_from_args keeps it)."""
+    types, helps, choices = types or {}, helps or {}, choices or {}
+    for f in dataclasses.fields(config):
+        if only is not None and f.name not in only:
+            continue
+        kind, many = _field_type(f)
+        default = getattr(config, f.name)
+        parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=types.get(f.name, kind),
+                            nargs="+" if many else None, choices=choices.get(f.name),
+                            default=list(default) if many else (None if default == "" else default),
+                            help=f"{helps.get(f.name) or f.metadata.get('help', '')} (default: {default!r})".strip())
+
+
+def config_from_args(config: object, args: argparse.Namespace) -> object:
+    """`config` with every field that add_config_options put on the command line set from `args` (None: unset)."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config)
+              if getattr(args, f.name, None) is not None}
+    return dataclasses.replace(config, **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})

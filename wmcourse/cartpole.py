@@ -15,8 +15,9 @@ the dream is then only as right about "the pole fell" as M is about the state. E
 the real game does, so a controller's dream score is the number of steps its dreams last (at most 500).
 
 This module holds the pieces: real episodes and their collection, the world model and its training
-(through mdnrnn_training.train_mdnrnn), the batched dream (run by dream.population_returns), evolving C in it
-(through evolve.evolve), and the agent in the real game. wmcourse.cartpole_experiment runs the experiment.
+(through mdnrnn_training.train_mdnrnn), the batched dream (`controller_dream`, in which evolve.evolve_in_dream
+evolves C and dream.controller_returns scores it), and the agent in the real game.
+wmcourse.cartpole_experiment runs the experiment.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from . import controller, dream, evolve, latents, mdn, mdnrnn, mdnrnn_training, probes
+from . import controller, evolve, latents, mdn, mdnrnn, mdnrnn_training, probes
+from .checkpoint import save_torch
 from .envs import make_vector_env
 from .errors import CourseError, MissingArtefactError, ShapeError
 
@@ -106,7 +108,7 @@ class Episodes:
             return cls(f["states"], f["actions"], f["dones"], f["lengths"])
 
 
-def collect(policy, steps: int, seed: int = 0, num_envs: int = 8, epsilon: float = 0.0) -> Episodes:
+def collect_episodes(policy, steps: int, seed: int = 0, num_envs: int = 8, epsilon: float = 0.0) -> Episodes:
     """Play `policy` (None: uniformly random) in `num_envs` real CartPoles for exactly `steps` real steps.
 
     With probability epsilon each action is replaced by a random one (exploration around the policy's path).
@@ -251,9 +253,7 @@ def train_world_model(episodes: Episodes, config: WorldModelConfig = WorldModelC
 
 def save_world_model(model: StateWorldModel, path: str | Path) -> Path:
     """Write V's normaliser, M's weights and the config to a .pt file (load_world_model reads it)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"format": FORMAT, "config": asdict(model.config), "model": model.state_dict()}, path)
-    return Path(path)
+    return save_torch(path, FORMAT, model.config, model=model.state_dict())
 
 
 def load_world_model(path: str | Path) -> StateWorldModel:
@@ -346,41 +346,20 @@ class ControllerSettings:
         return controller.ControllerConfig(input_size=size, action_size=1, squash="discrete")
 
 
-def evolve_in_dream(model: StateWorldModel, start_states: np.ndarray, settings: ControllerSettings = ControllerSettings(),
-                    seed: int = 0, progress: bool = False) -> tuple[np.ndarray, list[dict]]:
-    """Evolve C with CMA-ES entirely inside M's dream; returns (params, per-generation history)."""
-    config = settings.controller_config(model.config.hidden)
+def controller_dream(model: StateWorldModel, start_states: np.ndarray,
+                     settings: ControllerSettings = ControllerSettings(), seed: int = 0
+                     ) -> tuple[CartPoleDream, controller.ControllerConfig]:
+    """M's batched dream from real start states (its random draws seeded by `seed`) and the controller that acts
+    in it: what evolve.evolve_in_dream evolves C in, and dream.controller_returns scores C in."""
     world = CartPoleDream(model, start_states, settings.features, settings.tau, settings.max_steps,
                           torch.Generator().manual_seed(seed))
-
-    def score(candidates: np.ndarray) -> np.ndarray:
-        return dream.population_returns(world, torch.as_tensor(candidates, dtype=torch.float32), config,
-                                        settings.rollouts).numpy()
-
-    es = evolve.EvolveConfig(population=settings.population, rollouts=settings.rollouts,
-                             sigma_init=settings.sigma_init, generations=settings.generations, seed=seed)
-    result = evolve.evolve(score, config.n_params, es, progress=progress)
-    return result.best_params.astype(np.float32), result.history
+    return world, settings.controller_config(model.config.hidden)
 
 
-@torch.no_grad()
-def dream_score(model: StateWorldModel, params: np.ndarray, start_states: np.ndarray,
-                settings: ControllerSettings = ControllerSettings(), dreams: int = 100, seed: int = 0) -> np.ndarray:
-    """The returns of `dreams` dreams of one controller (what the dream believes it scores), (dreams,)."""
-    config = settings.controller_config(model.config.hidden)
-    world = CartPoleDream(model, start_states, settings.features, settings.tau, settings.max_steps,
-                          torch.Generator().manual_seed(seed))
-    features = world.reset(dreams)
-    params_t = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
-    total, alive = torch.zeros(dreams), torch.ones(dreams, dtype=torch.bool)
-    for _ in range(world.max_steps):
-        actions = controller.act(params_t, features.view(1, dreams, -1), config)[0]
-        features, reward, done = world.step(actions)
-        total += reward * alive
-        alive &= ~done
-        if not alive.any():
-            break
-    return total.numpy()
+def evolve_settings(settings: ControllerSettings, seed: int = 0) -> evolve.EvolveConfig:
+    """CMA-ES's settings for C (population, rollouts, sigma, generations), seeded by `seed`."""
+    return evolve.EvolveConfig(population=settings.population, rollouts=settings.rollouts,
+                               sigma_init=settings.sigma_init, generations=settings.generations, seed=seed)
 
 
 class WorldModelPolicy:

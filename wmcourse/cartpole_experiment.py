@@ -28,7 +28,8 @@ import torch
 from tqdm.auto import tqdm
 
 from . import cartpole as cp
-from . import controller, dqn
+from . import controller, dqn, dream, evolve
+from .checkpoint import atomic_write_text
 from .over_seeds import curve_spread, format_spread, spread
 from .evaluate import evaluate
 
@@ -119,14 +120,24 @@ class RoundResult:
         return {k: v for k, v in asdict(self).items() if k not in ("model", "params", "data")}
 
 
+def evolve_and_dream_score(model: cp.StateWorldModel, start_states: np.ndarray, settings: cp.ControllerSettings,
+                           dreams: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Evolve C with CMA-ES entirely inside M's dream, then score it in `dreams` fresh dreams (a new dream
+    seeded alike): (C's parameters, its dream returns (dreams,))."""
+    world, c = cp.controller_dream(model, start_states, settings, seed)
+    params = evolve.evolve_in_dream(world, c, cp.evolve_settings(settings, seed), progress=False).best_params
+    params = params.astype(np.float32)
+    world, _ = cp.controller_dream(model, start_states, settings, seed)
+    return params, dream.controller_returns(world, params, c, dreams)
+
+
 def _score_round(r: int, data: cp.Episodes, variant: Variant, config: ExperimentConfig, seed: int,
                  started: float) -> RoundResult:
     """Train M on `data`, evolve C in its dream, score C in the dream and in reality."""
     settings = replace(config.controller, features=variant.features, tau=variant.tau)
     wm_config = cp.WorldModelConfig(done_head=variant.done_head, train_steps=variant.train_steps)
     model, _ = cp.train_world_model(data, wm_config, seed=seed)
-    params, _ = cp.evolve_in_dream(model, data.first_states, settings, seed=seed)
-    dreamed = cp.dream_score(model, params, data.first_states, settings, config.dream_episodes, seed=seed)
+    params, dreamed = evolve_and_dream_score(model, data.first_states, settings, config.dream_episodes, seed)
     real = evaluate(cp.ENV_ID, cp.WorldModelPolicy(model, params, variant.features), config.eval_episodes,
                     seed=100_000 + seed, num_envs=10, progress=False)
     return RoundResult(r, data.num_steps, float(dreamed.mean()), float(dreamed.std()), real.mean, real.std,
@@ -150,17 +161,26 @@ def run_variant(variant: Variant, config: ExperimentConfig = ExperimentConfig(),
         if r == 0 and round0_cache is not None and key in round0_cache:
             result = round0_cache[key]
         else:
-            data = cp.collect(None, variant.first_steps, seed=seed) if r == 0 else results[-1].data
+            data = cp.collect_episodes(None, variant.first_steps, seed=seed) if r == 0 else results[-1].data
             if r > 0:
                 prev = results[-1]
                 policy = cp.WorldModelPolicy(prev.model, prev.params, variant.features)
-                more = cp.collect(policy, variant.round_steps, seed=seed + 1000 * r, epsilon=variant.epsilon)
+                more = cp.collect_episodes(policy, variant.round_steps, seed=seed + 1000 * r, epsilon=variant.epsilon)
                 data = cp.Episodes.join([data, more])
             result = _score_round(r, data, variant, config, seed + r, started)
             if r == 0 and round0_cache is not None:
                 round0_cache[key] = result
         results.append(result)
     return results
+
+
+def variant_row(variant: Variant, rounds: list[RoundResult]) -> dict:
+    """A variant's row of the table: its last round's scores, and every round's."""
+    last = rounds[-1]
+    return {"name": variant.name, "label": variant.label, "dream_mean": last.dream_mean,
+            "dream_std": last.dream_std, "real_mean": last.real_mean, "real_std": last.real_std,
+            "steps": last.steps, "episodes": last.episodes, "seconds": last.seconds,
+            "rounds": [r.summary() for r in rounds], "variant": asdict(variant)}
 
 
 def random_baseline(config: ExperimentConfig) -> dict:
@@ -186,7 +206,7 @@ def run_dqn(config: ExperimentConfig, progress: bool = True) -> tuple[torch.nn.M
 def run_experiment(config: ExperimentConfig = ExperimentConfig(), out: str | Path | None = None,
                    progress: bool = True, record: bool = True, command: str = COMMAND) -> dict:
     """Run every variant and DQN; with `out`, write the results there and the checkpoints beside it
-    (recorded in the manifest when that folder is data/). Returns the results (see load_results)."""
+    (recorded in the manifest when that folder is data/). Returns the results (see load_cartpole_results)."""
     torch.set_num_threads(1)
     started = time.perf_counter()
     cache: dict = {}
@@ -194,11 +214,7 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), out: str | Pat
     for variant in config.variants:
         rounds = run_variant(variant, config, cache, progress)
         runs[variant.name] = rounds
-        last = rounds[-1]
-        rows.append({"name": variant.name, "label": variant.label, "dream_mean": last.dream_mean,
-                     "dream_std": last.dream_std, "real_mean": last.real_mean, "real_std": last.real_std,
-                     "steps": last.steps, "episodes": last.episodes, "seconds": last.seconds,
-                     "rounds": [r.summary() for r in rounds], "variant": asdict(variant)})
+        rows.append(variant_row(variant, rounds))
     q, dqn_row, dqn_curve = run_dqn(config, progress)
     rows.append(dqn_row)
     fixed = FIXED_VARIANT if FIXED_VARIANT in runs else config.variants[-1].name
@@ -236,7 +252,7 @@ def _write(results: dict, out: Path, failure: RoundResult, fixed: RoundResult, q
     }
     for name, write in files.items():
         write(folder / name)
-    out.write_text(json.dumps(results, indent=1) + "\n")
+    atomic_write_text(out, json.dumps(results, indent=1) + "\n")
     if not record or folder.resolve() != data_dir().resolve():
         return
     by_name = {row["name"]: row for row in results["rows"]}
@@ -292,7 +308,7 @@ class DiskRound0Cache:
         cp.save_world_model(result.model, stem.with_suffix(".pt"))
         np.savez(stem.with_suffix(".npz"), params=result.params)
         result.data.save(f"{stem}_data.npz")
-        stem.with_suffix(".json").write_text(json.dumps(result.summary()))  # last: marks the entry complete
+        atomic_write_text(stem.with_suffix(".json"), json.dumps(result.summary()))  # last: marks the entry complete
 
 
 def run_row(name: str, config: ExperimentConfig, run_dir: str | Path = RUN_DIR, progress: bool = False) -> dict:
@@ -309,17 +325,9 @@ def run_row(name: str, config: ExperimentConfig, run_dir: str | Path = RUN_DIR, 
         row["curve"] = curve
     else:
         variant = next(v for v in config.variants if v.name == name)
-        rounds = run_variant(variant, config, DiskRound0Cache(run_dir), progress)
-        last = rounds[-1]
-        row = {"name": variant.name, "label": variant.label, "dream_mean": last.dream_mean,
-               "dream_std": last.dream_std, "real_mean": last.real_mean, "real_std": last.real_std,
-               "steps": last.steps, "episodes": last.episodes, "seconds": last.seconds,
-               "rounds": [r.summary() for r in rounds], "variant": asdict(variant)}
+        row = variant_row(variant, run_variant(variant, config, DiskRound0Cache(run_dir), progress))
     row["seed"] = config.seed
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(row, indent=1) + "\n")
-    tmp.replace(out)
+    atomic_write_text(out, json.dumps(row, indent=1) + "\n")
     return row
 
 
@@ -381,8 +389,7 @@ def search_spread(model: cp.StateWorldModel, data: cp.Episodes, variant: Variant
     settings = replace(config.controller, features=variant.features, tau=variant.tau)
     rows = []
     for s in search_seeds:
-        params, _ = cp.evolve_in_dream(model, data.first_states, settings, seed=s)
-        dreamed = cp.dream_score(model, params, data.first_states, settings, config.dream_episodes, seed=s)
+        params, dreamed = evolve_and_dream_score(model, data.first_states, settings, config.dream_episodes, s)
         real = evaluate(cp.ENV_ID, cp.WorldModelPolicy(model, params, variant.features), config.eval_episodes,
                         seed=100_000 + config.seed, num_envs=10, progress=False)
         rows.append({"search_seed": s, "dream_mean": float(dreamed.mean()), "real_mean": real.mean,
@@ -510,7 +517,7 @@ def _features(results: dict, which: str) -> str:
 
 # --- loading the shipped results ---------------------------------------------------------------------
 
-def load_results(folder: str | Path | None = None) -> dict:
+def load_cartpole_results(folder: str | Path | None = None) -> dict:
     """The measured table and learning curves in data/cartpole_results.json (made by COMMAND)."""
     from .artefacts import require
 

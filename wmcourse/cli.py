@@ -103,14 +103,9 @@ def _cmd_train_vae(args: argparse.Namespace) -> None:
 
 
 def _cmd_eval_vae(args: argparse.Namespace) -> None:
-    from . import checkpoint, probes, rollouts, vae
+    from .carracing_experiment import eval_vae
 
-    model = vae.load_vae(args.vae, device=args.device)
-    frames = rollouts.load_frames(args.rollouts, max_frames=args.max_frames)
-    result = {"vae": args.vae, "frames": len(frames), "z_size": model.config.z_size, "beta": model.config.beta,
-              "parameters": checkpoint.count_parameters(model), "mse_per_pixel": probes.evaluate_reconstruction(model, frames),
-              "kl_nats_per_frame": probes.mean_kl(model, frames)}
-    print(json.dumps(result))
+    print(json.dumps(eval_vae(args.vae, args.rollouts, args.max_frames, device=args.device)))
 
 
 def _cmd_encode(args: argparse.Namespace) -> None:
@@ -139,31 +134,18 @@ def _cmd_train_mdnrnn(args: argparse.Namespace) -> None:
 
 
 def _cmd_evolve(args: argparse.Namespace) -> None:
-    from . import agent, controller, evolve, latents, mdnrnn
+    from .carracing_experiment import evolve_controller
+    from .evolve import EvolveConfig
 
-    model = mdnrnn.load_mdnrnn(args.mdnrnn)
-    starts = agent.start_latents(latents.load_encoded(args.encoded))
-    settings = evolve.EvolveConfig(population=args.population, rollouts=args.rollouts, sigma_init=args.sigma_init,
-                                   generations=args.generations, seed=args.seed)
-    print(f"evolving the controller in the dream of {args.mdnrnn} (tau {args.tau}), {len(starts)} real start frames")
-    result, config = evolve.evolve_in_dream(model, starts, settings, args.tau, args.max_steps,
-                                            checkpoint=args.out + ".es.pkl")
-    controller.save_controller(args.out, result.best_params, config, history=result.history, tau=args.tau,
-                               mdnrnn=args.mdnrnn)
-    last = result.history[-1]
-    print(f"saved {args.out}: generation {last['generation']}, dream score best {last['best']:.1f}, "
-          f"mean {last['mean']:.1f}")
+    evolve_controller(args.mdnrnn, args.encoded, args.out, args.tau, args.max_steps,
+                      A.config_from_args(EvolveConfig(), args))
 
 
 def _cmd_eval_agent(args: argparse.Namespace) -> None:
-    from . import agent, controller, mdnrnn, vae
+    from .carracing_experiment import eval_agent
 
-    params, config, _ = controller.load_controller(args.controller)
-    wm = agent.WorldModelAgent(vae.load_vae(args.vae), mdnrnn.load_mdnrnn(args.mdnrnn), params, config)
-    result = evaluate.evaluate(args.env, wm, args.episodes, seed=args.seed, num_envs=args.num_envs)
-    print(f"{args.controller} in real {args.env}: {result}")
-    print(json.dumps({"controller": args.controller, "mean": result.mean, "std": result.std,
-                      "episodes": len(result.returns), "returns": result.returns.round(2).tolist()}))
+    print(json.dumps(eval_agent(args.controller, args.vae, args.mdnrnn, args.episodes, seed=args.seed,
+                                num_envs=args.num_envs, env_id=args.env)))
 
 
 def _cmd_evolve_real(args: argparse.Namespace) -> None:
@@ -174,8 +156,7 @@ def _cmd_evolve_real(args: argparse.Namespace) -> None:
     from . import controller, real_es
 
     start, config, _ = controller.load_controller(args.controller)
-    settings = real_es.RealESConfig(population=args.population, rollouts=args.rollouts, sigma_init=args.sigma_init,
-                                    generations=args.generations, max_steps=args.max_steps, seed=args.seed)
+    settings = A.config_from_args(real_es.RealESConfig(), args)
     run_dir = Path(args.out).with_suffix(".real_es")
     print(f"CMA-ES in real {real_es.ENV_ID} from {args.controller}: population {args.population} x {args.rollouts} "
           f"real episodes a generation, {args.backend} backend; run kept in {run_dir} (rerun the command to resume)")
@@ -200,9 +181,7 @@ def _cmd_evolve_real(args: argparse.Namespace) -> None:
 def _cmd_tau_sweep(args: argparse.Namespace) -> None:
     from . import tau_sweep
 
-    config = tau_sweep.TauSweepConfig(taus=tuple(args.taus), generations=args.generations, population=args.population,
-                                      rollouts=args.rollouts, dream_episodes=args.dream_episodes,
-                                      real_episodes=args.real_episodes, num_envs=args.num_envs, seed=args.seed)
+    config = A.config_from_args(tau_sweep.TauSweepConfig(), args)
     sweep = tau_sweep.run_tau_sweep(args.vae, args.mdnrnn, args.encoded, args.out, config)
     print(f"wrote {args.out}: {len(sweep['rows'])} temperatures")
 
@@ -210,11 +189,10 @@ def _cmd_tau_sweep(args: argparse.Namespace) -> None:
 def _cmd_pipeline(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from . import pipeline
+    from . import carracing_experiment
 
-    fields = {k: getattr(args, k) for k in ("episodes", "num_envs", "vae_epochs", "generations", "eval_episodes", "seed")
-              if getattr(args, k) is not None}
-    report = pipeline.run_pipeline(Path(args.runs), pipeline.PipelineConfig(**fields), stop_after=args.stop_after)
+    config = A.config_from_args(carracing_experiment.CarRacingConfig(), args)
+    report = carracing_experiment.run(args.runs, config, stop_after=args.stop_after)
     print((Path(args.runs) / "report.md").read_text() if report["stages"] else "nothing to do")
 
 
@@ -235,21 +213,11 @@ def _cmd_figures(args: argparse.Namespace) -> None:
 
 def _cmd_dreamer(args: argparse.Namespace) -> None:
     import os
-    import shlex
 
-    from . import dreamer
+    from . import dreamer, dreamer_experiment
 
-    chosen = {k: getattr(args, k) for k in ("train_every", "eval_every", "gamma") if getattr(args, k) is not None}
-    config = dreamer.DreamerConfig(env_id=args.env, steps=args.steps, seed=args.seed, **chosen)
-    run_dir = args.run_dir or f"runs/dreamer/{args.env}-seed{args.seed}"
-    agent = dreamer.Dreamer(config)
-    print(f"Dreamer on {args.env} for {args.steps:,} real steps; parameters {agent.parameter_counts()}; "
-          f"checkpoints in {run_dir} (rerun the same command to resume)")
-    results = dreamer.train(config, run_dir, resume=not args.no_resume, log=print)
-    options = [f"--{k.replace('_', '-')} {v}" for k, v in chosen.items()] + ([f"--seed {args.seed}"] if args.seed else [])
-    command = " ".join([f"python -m wmcourse dreamer --env {args.env} --steps {args.steps}", *options,
-                        f"--out {shlex.quote(args.out)}"] + ([f"--run-dir {shlex.quote(args.run_dir)}"] if args.run_dir else []))
-    paths = dreamer.write_results(results, args.out, run_dir, command)
+    config = A.config_from_args(dreamer.DreamerConfig(env_id=args.env), args)
+    results, paths = dreamer_experiment.run(config, args.out, args.run_dir, resume=not args.no_resume)
     print(f"final real score {results['final']['mean']:.1f} +- {results['final']['std']:.1f} over "
           f"{results['final']['episodes']} episodes; {results['train_seconds']:.0f} s "
           f"({results['train_cpu_seconds']:.0f} s CPU); wrote {', '.join(os.fspath(p) for p in paths)}")
@@ -274,15 +242,9 @@ def _cmd_cartpole(args: argparse.Namespace) -> None:
 
 
 def _cmd_takecover(args: argparse.Namespace) -> None:
-    from dataclasses import replace
-
     from . import takecover
 
-    chosen = {k: getattr(args, k) for k in ("episodes", "generations", "real_episodes", "seed", "vae_steps",
-                                              "vae_from", "mdnrnn_epochs", "taus", "workers") if getattr(args, k) is not None}
-    if "taus" in chosen:
-        chosen["taus"] = tuple(chosen["taus"])
-    config = replace(takecover.TakeCoverConfig(), **chosen)
+    config = A.config_from_args(takecover.TakeCoverConfig(), args)
     if not args.ship_only:
         results = takecover.run(args.out, config)
         for row in results["rows"]:
@@ -424,17 +386,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-resume", action="store_true", help="start over even if --out exists")
     p.set_defaults(run=_cmd_train_mdnrnn)
 
+    from .evolve import EvolveConfig
+
     p = sub.add_parser("evolve", help="evolve the controller with CMA-ES inside the dream (resumable)")
     p.add_argument("--mdnrnn", type=A.archive(".pt"), default="runs/CarRacing-v3/mdnrnn.pt")
     p.add_argument("--encoded", type=A.folder_or_archive, default="runs/CarRacing-v3/encoded", help="encoded episodes: their first frames start the dreams")
     p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/controller.npz")
     p.add_argument("--tau", type=A.positive_float, default=1.0)
-    p.add_argument("--generations", type=A.positive_int, default=200)
-    p.add_argument("--population", type=A.population, default=64)
-    p.add_argument("--rollouts", type=A.positive_int, default=16)
-    p.add_argument("--sigma-init", type=A.positive_float, default=0.1)
     p.add_argument("--max-steps", type=A.positive_int, default=1000)
-    p.add_argument("--seed", type=A.seed, default=0)
+    A.add_config_options(p, EvolveConfig(), helps={"rollouts": "dreams per candidate"})
     p.set_defaults(run=_cmd_evolve)
 
     p = sub.add_parser("eval-agent", help="score a controller with its V and M in the real environment")
@@ -449,7 +409,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .real_es import RealESConfig
 
-    r = RealESConfig()
     p = sub.add_parser("evolve-real", help="CMA-ES with every candidate scored in the REAL environment, from a starting "
                                            "controller (the paper's recipe; resumable; --backend ray for a cluster)")
     p.add_argument("--controller", type=A.archive(".npz"), default="data/controller_carracing_iter2.npz", help="where the search starts")
@@ -458,58 +417,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/controller_real.npz",
                    help="the controller (the search mean); a .json with every generation's scores and real steps "
                         "beside it; the run's state in a .real_es folder beside it")
-    p.add_argument("--generations", type=A.positive_int, default=r.generations, help="the paper: about 1,800")
-    p.add_argument("--population", type=A.population, default=r.population)
-    p.add_argument("--rollouts", type=A.positive_int, default=r.rollouts, help="real episodes per candidate, every generation")
-    p.add_argument("--sigma-init", type=A.positive_float, default=r.sigma_init)
-    p.add_argument("--max-steps", type=A.positive_int, default=r.max_steps)
-    p.add_argument("--seed", type=A.seed, default=0)
+    A.add_config_options(p, RealESConfig(), helps={"generations": "the paper: about 1,800",
+                                                   "rollouts": "real episodes per candidate, every generation"})
     _add_backend_arguments(p)
     p.set_defaults(run=_cmd_evolve_real)
 
     from .tau_sweep import TauSweepConfig
 
-    t = TauSweepConfig()
     p = sub.add_parser("tau-sweep", help="evolve a controller in the dream at each temperature; score it in dream and reality")
     p.add_argument("--vae", type=A.archive(".pt"), default="runs/CarRacing-v3/vae_z32.pt")
     p.add_argument("--mdnrnn", type=A.archive(".pt"), default="runs/CarRacing-v3/mdnrnn.pt")
     p.add_argument("--encoded", type=A.folder_or_archive, default="runs/CarRacing-v3/encoded", help="encoded episodes: their first frames start the dreams")
     p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/tau_sweep.json", help="the table (controllers go beside it)")
-    p.add_argument("--taus", type=A.positive_float, nargs="+", default=list(t.taus))
-    p.add_argument("--generations", type=A.positive_int, default=t.generations)
-    p.add_argument("--population", type=A.population, default=t.population)
-    p.add_argument("--rollouts", type=A.positive_int, default=t.rollouts)
-    p.add_argument("--dream-episodes", type=A.positive_int, default=t.dream_episodes)
-    p.add_argument("--real-episodes", type=A.positive_int, default=t.real_episodes)
-    p.add_argument("--num-envs", type=A.positive_int, default=t.num_envs)
-    p.add_argument("--seed", type=A.seed, default=0)
+    A.add_config_options(p, TauSweepConfig(), helps={"rollouts": "dreams per candidate while evolving",
+                                                     "dream_episodes": "dreams that score the final controller",
+                                                     "real_episodes": "real episodes that score it"})
     p.set_defaults(run=_cmd_tau_sweep)
 
-    p = sub.add_parser("pipeline", help="run every stage from nothing: collect, V, M, C in the dream, real evaluation")
+    from .carracing_experiment import STAGES, CarRacingConfig
+
+    p = sub.add_parser("pipeline", help="the CarRacing experiment from nothing (wmcourse.carracing_experiment): "
+                                        "collect, the Vs, M, C in the dream, real scores, the tau sweep, the "
+                                        "iterative rounds (resumable)")
     p.add_argument("task", choices=["carracing"])
     p.add_argument("--runs", type=A.folder, default="runs/CarRacing-v3", help="where everything is written; rerun to resume")
-    p.add_argument("--episodes", type=A.positive_int, default=None)
-    p.add_argument("--num-envs", type=A.positive_int, default=None)
-    p.add_argument("--vae-epochs", type=A.positive_int, default=None)
-    p.add_argument("--generations", type=A.positive_int, default=None)
-    p.add_argument("--eval-episodes", type=A.positive_int, default=None)
-    p.add_argument("--seed", type=A.seed, default=None)
-    p.add_argument("--stop-after", default=None, choices=["collect", "train-vae", "encode", "train-mdnrnn", "evolve"])
+    A.add_config_options(p, CarRacingConfig(), types={"round_noise": A.non_negative_float},
+                         choices={"policy": ["random", "walk", "pilot", "mix"]})
+    p.add_argument("--stop-after", default=None, choices=STAGES, help="stop after this stage (the rounds come last)")
     p.set_defaults(run=_cmd_pipeline)
+
+    from .takecover import TakeCoverConfig
 
     p = sub.add_parser("takecover", help="the paper's own dream: VizDoom Take Cover, V, M, C evolved in the dream at each "
                                          "temperature, scored in 100 real episodes (resumable)")
     p.add_argument("--out", type=A.folder, default="runs/TakeCover", help="where everything is written; rerun to resume")
-    p.add_argument("--episodes", type=A.positive_int, default=None, help="random rollouts to collect (default: TakeCoverConfig's)")
-    p.add_argument("--generations", type=A.positive_int, default=None)
-    p.add_argument("--real-episodes", type=A.positive_int, default=None)
-    p.add_argument("--seed", type=A.seed, default=None)
-    p.add_argument("--vae-steps", type=A.positive_int, default=None, help="V's optimizer steps in all (batches of 100 frames)")
-    p.add_argument("--vae-from", type=A.archive(".pt"), default=None, help="continue this V checkpoint (an earlier run's "
-                   "vae_z64.pt) rather than train V afresh; its steps count in --vae-steps")
-    p.add_argument("--mdnrnn-epochs", type=A.positive_int, default=None)
-    p.add_argument("--taus", type=A.positive_float, nargs="+", default=None, help="temperatures to evolve, in this order")
-    p.add_argument("--workers", type=A.positive_int, default=None, help="temperatures evolved at once, one process each")
+    A.add_config_options(p, TakeCoverConfig(), types={"vae_from": A.archive(".pt")}, helps={
+        "episodes": "random rollouts to collect", "vae_steps": "V's optimizer steps in all (batches of 100 frames)",
+        "vae_from": "continue this V checkpoint (an earlier run's vae_z64.pt) rather than train V afresh; its steps "
+                    "count in --vae-steps", "taus": "temperatures to evolve, in this order",
+        "workers": "temperatures evolved at once, one process each"})
     p.add_argument("--ship", type=A.folder, default=None, help="afterwards copy the small results into this folder (data) with manifest entries")
     p.add_argument("--ship-only", action="store_true", help="only ship a finished run")
     p.set_defaults(run=_cmd_takecover)
@@ -521,24 +467,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the figures and the notebook cell each comes from")
     p.set_defaults(run=_cmd_figures)
 
+    from . import dreamer_experiment
+    from .dreamer import DreamerConfig
+
     p = sub.add_parser("dreamer", help="train the minimal Dreamer agent (notebook 07) and write its learning curve")
     p.add_argument("--env", type=_env_id, default="CartPole-v1", choices=["CartPole-v1"],
                    help="the minimal Dreamer reads state vectors: CartPole-v1 only")
-    p.add_argument("--steps", type=A.positive_int, default=50_000, help="real environment steps")
-    p.add_argument("--out", type=A.output_file, default="runs/dreamer/dreamer_cartpole.json",
+    p.add_argument("--out", type=A.output_file, default=dreamer_experiment.OUT,
                    help="results JSON (the agent goes beside it as .pt); inside data/ both are recorded in the manifest")
     p.add_argument("--run-dir", type=A.folder, default=None, help="checkpoints (default runs/dreamer/ENV-seedN); rerun to resume")
-    p.add_argument("--seed", type=A.seed, default=0)
-    p.add_argument("--train-every", type=A.positive_int, default=None, help="real steps per update (default: DreamerConfig's)")
-    p.add_argument("--gamma", type=A.discount, default=None, help="discount (default: DreamerConfig's; DreamerV3: 0.997)")
-    p.add_argument("--eval-every", type=A.positive_int, default=None, help="real steps between points of the learning curve")
+    A.add_config_options(p, DreamerConfig(), only=("steps", "seed", "train_every", "gamma", "eval_every"),
+                         types={"gamma": A.discount}, helps={
+                             "steps": "real environment steps", "train_every": "real steps per update",
+                             "gamma": "discount (DreamerV3: 0.997)",
+                             "eval_every": "real steps between points of the learning curve"})
     p.add_argument("--no-resume", action="store_true", help="start over even if a checkpoint exists")
     p.set_defaults(run=_cmd_dreamer)
+
+    from .cartpole_experiment import ExperimentConfig
 
     p = sub.add_parser("cartpole", help="notebook 06: the CartPole World Model that fails on random data, its fixes, "
                                         "and DQN on the same real budget (the measured table)")
     p.add_argument("--out", type=A.output_file, default="data/cartpole_results.json", help="the table; checkpoints are written beside it")
-    p.add_argument("--seed", type=A.seed, default=0)
+    A.add_config_options(p, ExperimentConfig(), only=("seed",))
     p.add_argument("--seeds", type=A.seed, nargs="+", default=None,
                    help="run the table once per seed (each in RUN_DIR/seedN/, skipped when already there) and write "
                         "the table over seeds to --out")

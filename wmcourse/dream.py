@@ -124,6 +124,38 @@ def population_returns(dream: BatchedDream, params: Tensor, config: controller.C
     return rollout_returns(dream, params, config, rollouts).mean(dim=1)
 
 
+def controller_returns(world, params: np.ndarray, config: controller.ControllerConfig, episodes: int) -> np.ndarray:
+    """The returns of ONE controller in `episodes` fresh dreams of `world`, (episodes,): what the dream believes
+    it scores. `world` is any batched dream (reset(batch), step(actions), max_steps): a BatchedDream of an
+    MDN-RNN (CarRacing, Take Cover) or CartPole's (wmcourse.cartpole.CartPoleDream)."""
+    p = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
+    return rollout_returns(world, p, config, episodes)[0].numpy()
+
+
+def controller_dream(model: MDNRNN, start_z: Tensor, tau: float = 1.0, max_steps: int = 1000, seed: int = 0,
+                     squash: str = "carracing", include_cell: bool = False
+                     ) -> tuple[BatchedDream, controller.ControllerConfig]:
+    """M's batched dream (its random draws seeded by `seed`) and the linear controller that acts in it.
+
+    squash and include_cell choose the task's controller: CarRacing's (defaults) reads [z, h] into three
+    actions; Take Cover's ("thirds", include_cell=True) reads [z, h, c] into one action read in thirds."""
+    world = BatchedDream(model, start_z, tau=tau, max_steps=max_steps, generator=torch.Generator().manual_seed(seed),
+                         include_cell=include_cell)
+    config = controller.ControllerConfig(input_size=world.feature_size, action_size=model.config.action_size,
+                                         squash=squash)
+    return world, config
+
+
+def dream_score(model: MDNRNN, start_z: Tensor, params: np.ndarray, config: controller.ControllerConfig,
+                tau: float, episodes: int, max_steps: int, seed: int = 1) -> np.ndarray:
+    """The returns of one controller in `episodes` fresh dreams of M at temperature tau, (episodes,).
+    A controller that reads z + 2 hidden inputs sees the LSTM cell too ([z, h, c], Take Cover's)."""
+    include_cell = config.input_size == model.config.z_size + 2 * model.config.hidden
+    world = BatchedDream(model, start_z, tau=tau, max_steps=max_steps,
+                         generator=torch.Generator().manual_seed(seed), include_cell=include_cell)
+    return controller_returns(world, params, config, episodes)
+
+
 class DreamEnv(gym.Env):
     """One dream as a gymnasium environment: observation [z, h] (or [z, h, c]), CarRacing's action space unless
     told otherwise, M's reward (1 a step without a reward head) and done."""

@@ -17,6 +17,8 @@ import cma
 import numpy as np
 from tqdm.auto import tqdm
 
+from .checkpoint import atomic_pickle
+
 
 @dataclass(frozen=True)
 class EvolveConfig:
@@ -63,10 +65,7 @@ def evolve(score: Callable[[np.ndarray], np.ndarray], n_params: int, config: Evo
         bar.update(1)
         bar.set_postfix(best=f"{scores.max():.1f}", mean=f"{scores.mean():.1f}")
         if checkpoint is not None:
-            Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(str(checkpoint) + ".tmp")
-            tmp.write_bytes(pickle.dumps({"es": es, "history": history, "config": asdict(config), "n_params": n_params}))
-            tmp.replace(checkpoint)
+            atomic_pickle(checkpoint, {"es": es, "history": history, "config": asdict(config), "n_params": n_params})
     bar.close()
     return EvolveResult(np.asarray(es.mean), history)
 
@@ -136,25 +135,19 @@ def simple_es(objective: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, sig
 
 # --- the controller evolved inside the dream ----------------------------------------------------------
 
-def evolve_in_dream(model, start_z, settings: EvolveConfig, tau: float = 1.0, max_steps: int = 1000,
-                    checkpoint: str | Path | None = None, progress: bool = True, squash: str = "carracing",
-                    include_cell: bool = False):
-    """CMA-ES on the linear controller, every candidate scored by the mean return of settings.rollouts dreams
-    of M (the whole population x rollouts stepped as one batch). Returns (EvolveResult, ControllerConfig).
+def evolve_in_dream(world, config, settings: EvolveConfig, checkpoint: str | Path | None = None,
+                    progress: bool = True) -> EvolveResult:
+    """CMA-ES on the linear controller `config`, every candidate scored by its mean return over settings.rollouts
+    dreams of `world` (the whole population x rollouts stepped as one batch).
 
-    squash and include_cell choose the task's controller: CarRacing's (defaults) reads [z, h] into three
-    actions; Take Cover's ("thirds", include_cell=True) reads [z, h, c] into one action read in thirds."""
+    `world` is any batched dream (reset(batch), step(actions), max_steps), made with the controller it runs:
+    dream.controller_dream(M, ...) for CarRacing and Take Cover, cartpole.controller_dream(...) for CartPole."""
     import torch
 
-    from . import controller, dream
-
-    c = model.config
-    world = dream.BatchedDream(model, start_z, tau=tau, max_steps=max_steps,
-                               generator=torch.Generator().manual_seed(settings.seed), include_cell=include_cell)
-    config = controller.ControllerConfig(input_size=world.feature_size, action_size=c.action_size, squash=squash)
+    from . import dream
 
     def score(candidates: np.ndarray) -> np.ndarray:
         params = torch.as_tensor(candidates, dtype=torch.float32)
         return dream.population_returns(world, params, config, settings.rollouts).numpy()
 
-    return evolve(score, config.n_params, settings, checkpoint=checkpoint, progress=progress), config
+    return evolve(score, config.n_params, settings, checkpoint=checkpoint, progress=progress)

@@ -487,7 +487,7 @@ def _failure_runs():
     from . import cartpole
 
     model, params, features, _ = _cartpole_agent("failure")
-    return cartpole.collect(cartpole.WorldModelPolicy(model, params, features), 3000, seed=SEED + 1)
+    return cartpole.collect_episodes(cartpole.WorldModelPolicy(model, params, features), 3000, seed=SEED + 1)
 
 
 @_figure("06_dream_vs_real", "2. The failure, measured")
@@ -505,10 +505,12 @@ def cartpole_dream_vs_real():
 def cartpole_two_scores() -> plt.Figure:
     """The notebook's histogram: the failure controller's score in 100 dreams and over 100 real episodes."""
     from . import cartpole, evaluate
+    from .dream import controller_returns as dream_returns
 
     model, params, features, data = _cartpole_agent("failure")
-    dream = cartpole.dream_score(model, params, data.first_states, cartpole.ControllerSettings(features=features),
-                                 100, seed=SEED)
+    world, config = cartpole.controller_dream(model, data.first_states, cartpole.ControllerSettings(features=features),
+                                              seed=SEED)
+    dream = dream_returns(world, params, config, 100)
     real = evaluate.evaluate(cartpole.ENV_ID, cartpole.WorldModelPolicy(model, params, features), 100,
                              seed=100_000, num_envs=10, progress=False)
     fig, ax = plt.subplots(figsize=(8, 3))
@@ -617,7 +619,7 @@ def cartpole_results() -> plt.Figure:
 def _cartpole_results() -> dict:
     from . import cartpole_experiment
 
-    return cartpole_experiment.load_results()
+    return cartpole_experiment.load_cartpole_results()
 
 
 @_figure("06_learning_curves", "4. The fixes, measured")

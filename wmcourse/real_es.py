@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from . import controller
 from .backend import Backend, LocalBackend
+from .checkpoint import atomic_pickle
 from .errors import CourseError
 
 ENV_ID = "CarRacing-v3"
@@ -156,12 +157,6 @@ class SeededNormal:
         return self.rng.standard_normal(shape)
 
 
-def _atomic_pickle(path: Path, obj: object) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_bytes(pickle.dumps(obj))
-    tmp.replace(path)
-
-
 def _read_scores(path: Path) -> dict[tuple[int, int], tuple[float, int]]:
     """The finished episodes of a generation; a line cut short by a crash is ignored (that episode reruns)."""
     finished = {}
@@ -200,7 +195,7 @@ def evolve_real(start: np.ndarray, config: controller.ControllerConfig, vae: str
         options = {"popsize": settings.population, "randn": SeededNormal(settings.seed), "verbose": -9}
         es = cma.CMAEvolutionStrategy(np.asarray(start, np.float64), settings.sigma_init, options)
         state = {"identity": identity, "es": es, "history": []}
-        _atomic_pickle(state_path, state)
+        atomic_pickle(state_path, state)
     history = state["history"]
     total_steps = history[-1]["total_real_steps"] if history else 0
     bar = tqdm(total=settings.generations, initial=len(history), desc="CMA-ES (real)", unit="gen",
@@ -212,7 +207,7 @@ def evolve_real(start: np.ndarray, config: controller.ControllerConfig, vae: str
         else:
             es = state["es"]
             candidates = np.asarray(es.ask())
-            _atomic_pickle(gen_path, (es, candidates))
+            atomic_pickle(gen_path, (es, candidates))
         scores_path = run_dir / f"gen_{generation:05d}.scores.jsonl"
         finished = _read_scores(scores_path)
         start_time = time.perf_counter()
@@ -238,7 +233,7 @@ def evolve_real(start: np.ndarray, config: controller.ControllerConfig, vae: str
                         "seconds": round(seconds, 2),
                         "real_steps_per_s": round(new_steps / seconds, 1) if new_steps and seconds > 0 else None})
         state = {"identity": identity, "es": es, "history": history}
-        _atomic_pickle(state_path, state)
+        atomic_pickle(state_path, state)
         gen_path.unlink()
         scores_path.unlink()
         bar.update(1)

@@ -68,7 +68,7 @@ def _entries() -> list[Shipped]:
         *(Shipped(controller_name(i, "_eval.json"), MAKE_CONTROLLER, here + "load_shipped_evaluation")
           for i in (0, 1, 2)),
         Shipped("tau_sweep.json", MAKE_CONTROLLER, "wmcourse.tau_sweep.load_tau_sweep"),  # step: tau-sweep
-        Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_results"),
+        Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
           for data in ("random", "iterative") for kind, ext in (("wm", "pt"), ("c", "npz"), ("data", "npz"))),
         Shipped("cartpole_dqn.pt", _CARTPOLE, cartpole + "load_shipped_dqn"),

@@ -24,14 +24,15 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from . import agent, artefacts, checkpoint, controller, evaluate, evolve, latents, mdnrnn, mdnrnn_training, rollouts
-from . import tau_sweep, vae, vae_training
+from . import dream, vae, vae_training
+from .checkpoint import atomic_write_text
 from .envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
 
 SOLVED = 750.0  # the task's threshold: mean survival over 100 real episodes
@@ -88,13 +89,14 @@ MODEL_KEYS = ("episodes", "episodes_per_shard", "vae_steps", "vae_from", "z_size
 
 
 CLI_KEYS = ("episodes", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs", "taus",
-            "workers")  # the settings `python -m wmcourse takecover` takes as flags
+            "workers")  # the settings most often changed: first on a recorded command line, in this order
 
 
 def command(out: str | Path, config: TakeCoverConfig = TakeCoverConfig()) -> str:
-    """The command line that runs `config` into `out` (only the settings that differ from the defaults)."""
+    """The command line that runs `config` into `out` (only the settings that differ from the defaults; every
+    setting is a flag of `python -m wmcourse takecover`)."""
     words = ["python -m wmcourse takecover --out", str(out)]
-    for key in CLI_KEYS:
+    for key in [*CLI_KEYS, *(f.name for f in fields(TakeCoverConfig) if f.name not in CLI_KEYS)]:
         value = getattr(config, key)
         if value != getattr(TakeCoverConfig(), key):
             flag = "--" + key.replace("_", "-")
@@ -118,9 +120,7 @@ def _load_results(path: Path, config: TakeCoverConfig) -> dict:
 
 
 def _save(path: Path, results: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(results, indent=1) + "\n")
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(results, indent=1) + "\n")
 
 
 def _stage(results: dict, path: Path, name: str, work) -> None:
@@ -210,7 +210,7 @@ def _tau_row(out: str, tau: float, c: TakeCoverConfig) -> dict:
     row = {"tau": tau, "evolve_seconds": round(time.perf_counter() - start, 1)}
     params, cc, details = controller.load_controller(controller_path(out, tau))
     start = time.perf_counter()
-    dreams = tau_sweep.dream_score(model, starts, params, cc, tau, c.dream_episodes, c.max_steps, seed=c.seed + 1)
+    dreams = dream.dream_score(model, starts, params, cc, tau, c.dream_episodes, c.max_steps, seed=c.seed + 1)
     row.update(dream_mean=float(dreams.mean()), dream_std=float(dreams.std()), dream_episodes=len(dreams),
                dream_seconds=round(time.perf_counter() - start, 1))
     real = evaluate.evaluate(TAKE_COVER, agent.WorldModelAgent(v, model, params, cc), c.real_episodes,
@@ -228,8 +228,9 @@ def _evolve(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float, out: Path, c
     settings = evolve.EvolveConfig(population=c.population, rollouts=c.rollouts, sigma_init=c.sigma_init,
                                    generations=c.generations, seed=c.seed)
     path = controller_path(out, tau)
-    result, cc = evolve.evolve_in_dream(model, starts, settings, tau, c.max_steps, checkpoint=str(path) + ".es.pkl",
-                                        squash="thirds", include_cell=True)
+    world, cc = dream.controller_dream(model, starts, tau, c.max_steps, seed=settings.seed, squash="thirds",
+                                       include_cell=True)
+    result = evolve.evolve_in_dream(world, cc, settings, checkpoint=str(path) + ".es.pkl")
     controller.save_controller(path, result.best_params, cc, history=result.history, tau=tau)
 
 
@@ -347,8 +348,8 @@ def fixed_policy_survival(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float
     rows = []
     for action, name in ((-1.0, "always left"), (0.0, "always stay"), (1.0, "always right")):
         params, config = constant_controller(action, model.config.z_size, model.config.hidden)
-        dream = tau_sweep.dream_score(model, starts, params, config, tau, dreams, max_steps, seed=0)
+        lived = dream.dream_score(model, starts, params, config, tau, dreams, max_steps, seed=0)
         real = evaluate.evaluate(TAKE_COVER, ConstantPolicy(action), real_episodes, seed=seed, progress=False)
-        rows.append({"policy": name, "dream_mean": float(dream.mean()), "dream_std": float(dream.std()),
+        rows.append({"policy": name, "dream_mean": float(lived.mean()), "dream_std": float(lived.std()),
                      "real_mean": real.mean, "real_std": real.std})
     return rows

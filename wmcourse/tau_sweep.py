@@ -17,10 +17,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-import torch
 
 from . import agent, controller, dream, evaluate, evolve, latents, mdnrnn, vae
+from .checkpoint import atomic_write_text
+from .dream import dream_score  # noqa: F401  (notebooks 05 and 08 call tau_sweep.dream_score; one function, in dream.py)
 
 
 @dataclass(frozen=True)
@@ -34,17 +34,6 @@ class TauSweepConfig:
     max_steps: int = 1000
     num_envs: int = 2
     seed: int = 0
-
-
-def dream_score(model: mdnrnn.MDNRNN, start_z: torch.Tensor, params: np.ndarray, config: controller.ControllerConfig,
-                tau: float, episodes: int, max_steps: int, seed: int = 1) -> np.ndarray:
-    """The returns of one controller in `episodes` fresh dreams at temperature tau, (episodes,).
-    A controller that reads z + 2 hidden inputs sees the LSTM cell too ([z, h, c], Take Cover's)."""
-    include_cell = config.input_size == model.config.z_size + 2 * model.config.hidden
-    world = dream.BatchedDream(model, start_z, tau=tau, max_steps=max_steps,
-                               generator=torch.Generator().manual_seed(seed), include_cell=include_cell)
-    p = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
-    return dream.rollout_returns(world, p, config, episodes)[0].numpy()
 
 
 def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | Path, out: str | Path,
@@ -67,8 +56,8 @@ def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | 
         start = time.perf_counter()
         settings = evolve.EvolveConfig(population=config.population, rollouts=config.rollouts,
                                        generations=config.generations, seed=config.seed)
-        result, c = evolve.evolve_in_dream(model, starts, settings, tau, config.max_steps,
-                                           checkpoint=work / f"controller_tau{tau:g}.npz.es.pkl")
+        world, c = dream.controller_dream(model, starts, tau, config.max_steps, seed=settings.seed)
+        result = evolve.evolve_in_dream(world, c, settings, checkpoint=work / f"controller_tau{tau:g}.npz.es.pkl")
         controller.save_controller(work / f"controller_tau{tau:g}.npz", result.best_params, c,
                                    history=result.history, tau=tau, mdnrnn=str(mdnrnn_path))
         in_dream = dream_score(model, starts, result.best_params, c, tau, config.dream_episodes, config.max_steps)
@@ -78,7 +67,7 @@ def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | 
                               "real_mean": real.mean, "real_std": real.std, "real_returns": real.returns.round(1).tolist(),
                               "seconds": round(time.perf_counter() - start, 1)})
         print(f"tau {tau:g}: dream {in_dream.mean():.1f} +- {in_dream.std():.1f}, real {real.mean:.1f} +- {real.std:.1f}")
-        out.write_text(json.dumps(sweep, indent=1) + "\n")
+        atomic_write_text(out, json.dumps(sweep, indent=1) + "\n")
     return sweep
 
 
