@@ -106,6 +106,18 @@ def test_dream_runs_a_population_and_pays_one_a_step(random_data, trained):
     assert scores[1] > scores[2]  # even a small dream knows balancing beats pushing one way
 
 
+def test_a_longer_search_dream_changes_the_search_but_not_the_scoring_cap(random_data, trained):
+    model, _ = trained
+    settings = cp.ControllerSettings(features="state", population=6, rollouts=2, generations=2, max_steps=10)
+    short, short_returns = ce.evolve_and_dream_score(model, random_data.first_states, settings, 8, seed=0)
+    long, long_returns = ce.evolve_and_dream_score(model, random_data.first_states, settings, 8, seed=0,
+                                                   search_steps=200)
+    assert not np.allclose(short, long)  # the search saw other scores
+    assert short_returns.max() <= 10 and long_returns.max() <= 10  # C is still scored over the task's cap
+    again, _ = ce.evolve_and_dream_score(model, random_data.first_states, settings, 8, seed=0, search_steps=None)
+    np.testing.assert_array_equal(short, again)
+
+
 def test_the_loop_covers_more_than_random_data(random_data):
     later = cp.collect_episodes(Balancer(), 3000, seed=1, epsilon=0.1)
     long_run = cp.collect_episodes(Balancer(), 2000, seed=2)

@@ -57,6 +57,7 @@ class Variant:
     round_steps: int = 10_000        # steps collected with the current C before each later round
     epsilon: float = 0.1             # share of random actions while collecting with C
     train_steps: int = 1500          # M's optimizer steps per round
+    search_steps: int | None = None  # dream length while CMA-ES searches (None: the task's 500; scoring always 500)
 
     @property
     def budget(self) -> int:
@@ -64,7 +65,8 @@ class Variant:
 
     def round0_key(self) -> tuple:
         """The settings that decide round 0 (two variants that share them share their round 0)."""
-        return (self.done_head, self.features, self.tau, self.first_steps, self.train_steps)
+        return (self.done_head, self.features, self.tau, self.first_steps, self.train_steps) + (
+            (self.search_steps,) if self.search_steps else ())  # the shipped runs' keys stay as they were
 
 
 VARIANTS: tuple[Variant, ...] = (
@@ -74,6 +76,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("iterative_rule", "iterative collection, no done head", done_head=False, rounds=5),
     Variant("iterative_head", "iterative collection, learned done head", rounds=5),
     Variant("iterative_tau", "iterative collection, learned done head, tau = 1.3", tau=1.3, rounds=5),
+    Variant("iterative_long", "iterative collection, learned done head, C searched in 2,000-step dreams", rounds=5,
+            search_steps=2000),
 )
 FIXED_VARIANT = "iterative_head"     # its final M and C are shipped, and its rounds are the WM learning curve
 FAILURE_VARIANT = "random_head"      # its M and C are shipped as the failure to explain
@@ -121,10 +125,15 @@ class RoundResult:
 
 
 def evolve_and_dream_score(model: cp.StateWorldModel, start_states: np.ndarray, settings: cp.ControllerSettings,
-                           dreams: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+                           dreams: int, seed: int, search_steps: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Evolve C with CMA-ES entirely inside M's dream, then score it in `dreams` fresh dreams (a new dream
-    seeded alike): (C's parameters, its dream returns (dreams,))."""
-    world, c = cp.controller_dream(model, start_states, settings, seed)
+    seeded alike): (C's parameters, its dream returns (dreams,)).
+
+    search_steps lets the dreams of the search run longer than the task's cap (settings.max_steps): at the cap
+    every decent controller scores the same, so the search cannot rank them; longer dreams keep ranking them
+    by how long they stay up. The returned dream score is always over settings.max_steps."""
+    search = replace(settings, max_steps=search_steps) if search_steps else settings
+    world, c = cp.controller_dream(model, start_states, search, seed)
     params = evolve.evolve_in_dream(world, c, cp.evolve_settings(settings, seed), progress=False).best_params
     params = params.astype(np.float32)
     world, _ = cp.controller_dream(model, start_states, settings, seed)
@@ -137,7 +146,8 @@ def _score_round(r: int, data: cp.Episodes, variant: Variant, config: Experiment
     settings = replace(config.controller, features=variant.features, tau=variant.tau)
     wm_config = cp.WorldModelConfig(done_head=variant.done_head, train_steps=variant.train_steps)
     model, _ = cp.train_world_model(data, wm_config, seed=seed)
-    params, dreamed = evolve_and_dream_score(model, data.first_states, settings, config.dream_episodes, seed)
+    params, dreamed = evolve_and_dream_score(model, data.first_states, settings, config.dream_episodes, seed,
+                                             variant.search_steps)
     real = evaluate(cp.ENV_ID, cp.WorldModelPolicy(model, params, variant.features), config.eval_episodes,
                     seed=100_000 + seed, num_envs=10, progress=False)
     return RoundResult(r, data.num_steps, float(dreamed.mean()), float(dreamed.std()), real.mean, real.std,
