@@ -30,5 +30,7 @@ def test_tiny_experiment_runs_end_to_end_and_resumes(tmp_path):
     assert json.loads((tmp_path / "controller_iter1_eval.json").read_text())["episodes"] == 1
     assert report["stages"][-1]["result"]["controller"] == str(tmp_path / "controller_iter1.npz")
     assert "real score" in (tmp_path / "report.md").read_text()
+    sweep = json.loads((tmp_path / "tau_sweep.json").read_text())
+    assert [row["tau"] for row in sweep["rows"]] == [1.0] and len(sweep["random"]["real_returns"]) == 1
     again = cr.run(tmp_path, small)  # everything finished: nothing runs again
     assert again["stages"] == report["stages"]

@@ -26,7 +26,7 @@ from .dream import dream_score  # noqa: F401  (notebooks 05 and 08 call tau_swee
 @dataclass(frozen=True)
 class TauSweepConfig:
     taus: tuple[float, ...] = (0.5, 1.0, 1.15, 1.3)
-    generations: int = 40
+    generations: int = 15
     population: int = 32
     rollouts: int = 8           # dreams per candidate while evolving
     dream_episodes: int = 256   # dreams that score the final controller
@@ -38,7 +38,8 @@ class TauSweepConfig:
 
 def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | Path, out: str | Path,
                   config: TauSweepConfig = TauSweepConfig()) -> dict:
-    """Evolve, dream-score and real-score one controller per tau; write {"rows": [...], ...} to `out` (JSON)."""
+    """Evolve, dream-score and real-score one controller per tau, and score a random policy on the same real
+    tracks; write {"rows": [...], "random": {...}, ...} to `out` (JSON)."""
     out = Path(out)
     work = out.with_suffix("")  # controllers and CMA-ES checkpoints live beside the table
     work.mkdir(parents=True, exist_ok=True)
@@ -46,7 +47,7 @@ def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | 
     if sweep and sweep.get("config") != json.loads(json.dumps(asdict(config))):
         raise ValueError(f"{out} was made with other settings ({sweep.get('config')}): delete it or use another --out.")
     sweep = {"env": "CarRacing-v3", "config": asdict(config), "mdnrnn": str(mdnrnn_path), "vae": str(vae_path),
-             "rows": sweep.get("rows", [])}
+             "rows": sweep.get("rows", []), "random": sweep.get("random")}
     model, v = mdnrnn.load_mdnrnn(mdnrnn_path), vae.load_vae(vae_path)
     starts = agent.start_latents(latents.load_encoded(encoded))
     done = {row["tau"] for row in sweep["rows"]}
@@ -68,6 +69,11 @@ def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | 
                               "seconds": round(time.perf_counter() - start, 1)})
         print(f"tau {tau:g}: dream {in_dream.mean():.1f} +- {in_dream.std():.1f}, real {real.mean:.1f} +- {real.std:.1f}")
         atomic_write_text(out, json.dumps(sweep, indent=1) + "\n")
+    if sweep["random"] is None:  # the bar every row must clear, on the same tracks
+        real = evaluate.evaluate("CarRacing-v3", None, config.real_episodes, seed=1000, num_envs=config.num_envs)
+        sweep["random"] = {"real_mean": real.mean, "real_std": real.std, "real_returns": real.returns.round(1).tolist()}
+        print(f"random policy: real {real.mean:.1f} +- {real.std:.1f}")
+        atomic_write_text(out, json.dumps(sweep, indent=1) + "\n")
     return sweep
 
 
@@ -75,7 +81,7 @@ def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | 
 
 TAU_SWEEP_NAME = "tau_sweep.json"
 TAU_SWEEP_COMMAND = ("python -m wmcourse tau-sweep --vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing.pt "
-                     "--encoded runs/CarRacing-v3/encoded --out data/tau_sweep.json")
+                     "--encoded data/carracing_heldout_encoded.npz --out data/tau_sweep.json")
 TAU_SWEEP_KEYS = ("tau", "dream_mean", "dream_std", "real_mean", "real_std")
 
 
