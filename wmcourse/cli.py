@@ -236,7 +236,7 @@ def _cmd_dreamer(args: argparse.Namespace) -> None:
     import os
     import shlex
 
-    from . import dreamer
+    from . import dreamer, dreamer_training
 
     chosen = {k: getattr(args, k) for k in ("train_every", "eval_every", "gamma") if getattr(args, k) is not None}
     config = dreamer.DreamerConfig(env_id=args.env, steps=args.steps, seed=args.seed, **chosen)
@@ -244,11 +244,11 @@ def _cmd_dreamer(args: argparse.Namespace) -> None:
     agent = dreamer.Dreamer(config)
     print(f"Dreamer on {args.env} for {args.steps:,} real steps; parameters {agent.parameter_counts()}; "
           f"checkpoints in {run_dir} (rerun the same command to resume)")
-    results = dreamer.train(config, run_dir, resume=not args.no_resume, log=print)
+    results = dreamer_training.train(config, run_dir, resume=not args.no_resume, log=print)
     options = [f"--{k.replace('_', '-')} {v}" for k, v in chosen.items()] + ([f"--seed {args.seed}"] if args.seed else [])
     command = " ".join([f"python -m wmcourse dreamer --env {args.env} --steps {args.steps}", *options,
                         f"--out {shlex.quote(args.out)}"] + ([f"--run-dir {shlex.quote(args.run_dir)}"] if args.run_dir else []))
-    paths = dreamer.write_results(results, args.out, run_dir, command)
+    paths = dreamer_training.write_results(results, args.out, run_dir, command)
     print(f"final real score {results['final']['mean']:.1f} +- {results['final']['std']:.1f} over "
           f"{results['final']['episodes']} episodes; {results['train_seconds']:.0f} s "
           f"({results['train_cpu_seconds']:.0f} s CPU); wrote {', '.join(os.fspath(p) for p in paths)}")

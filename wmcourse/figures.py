@@ -671,9 +671,9 @@ def cartpole_rounds() -> plt.Figure:
 
 @_figure("07_side_by_side", "1. The two architectures, side by side")
 def side_by_side() -> plt.Figure:
-    from . import dreamer
+    from . import dreamer_plots
 
-    dreamer.draw_side_by_side()
+    dreamer_plots.draw_side_by_side()
     fig = plt.gcf()
     fig.tight_layout()
     return fig
@@ -688,9 +688,9 @@ def symlog() -> plt.Figure:
 def lambda_returns() -> plt.Figure:
     """The notebook's made-up 15-step dream: every step pays 1, the pole falls after step 10, and the critic is a
     noisy, over-optimistic guesser (about 40 everywhere); the targets R_t for several lambda."""
-    from . import dreamer
+    from . import dreamer_plots
 
-    return dreamer.plot_lambda_targets(SEED)
+    return dreamer_plots.plot_lambda_targets(SEED)
 
 
 # --- writing them ----------------------------------------------------------------------------------------

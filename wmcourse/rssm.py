@@ -317,7 +317,3 @@ class RSSM(nn.Module):
 
     def config_dict(self) -> dict:
         return asdict(self.config)
-
-
-def parameter_count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
