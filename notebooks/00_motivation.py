@@ -97,15 +97,7 @@ plt.show()
 # each frame costs 0.1. An episode lasts at most 1000 steps. Above **900** counts as solved.
 
 # %%
-env = envs.make_env("CarRacing-v3")
-policy = evaluate.RandomPolicy(env.action_space, seed=SEED)
-obs, _ = env.reset(seed=SEED)
-raw_frames = {}
-for t in range(151):
-    if t in (0, 50, 100, 150):
-        raw_frames[t] = obs
-    obs, reward, terminated, truncated, _ = env.step(policy.act(obs[None])[0])
-env.close()
+raw_frames = evaluate.random_policy_frames("CarRacing-v3", at=(0, 50, 100, 150), seed=SEED)  # random driving
 plots.show_frames(list(raw_frames.values()), [f"step {t}" for t in raw_frames], suptitle="CarRacing-v3: raw 96×96 frames")
 plt.show()
 

@@ -265,15 +265,7 @@ for name, scales in [("dynamics term only", dict(dyn_scale=1.0, rep_scale=0.0)),
 print("KL per state (nats):", terms.kl.numpy().round(1))
 
 # %%
-kl_values = torch.linspace(0, 3, 121)
-fig, ax = plt.subplots(figsize=(6, 3))
-ax.plot(kl_values, 0.5 * kl_values.clamp_min(1.0) + 0.1 * kl_values.clamp_min(1.0), label="balanced KL with free bits")
-ax.plot(kl_values, 0.6 * kl_values, ls="--", label="the same weights, no free bits")
-ax.axvspan(0, 1, color="#e5e7eb", alpha=0.6)
-ax.text(0.5, 1.5, "flat: no gradient\n(free bits)", ha="center", fontsize=9)
-ax.set_xlabel("KL[q || p] (nats)")
-ax.set_ylabel("loss")
-ax.legend(fontsize=8)
+dreamer_plots.plot_free_bits()
 plt.tight_layout()
 plt.show()
 

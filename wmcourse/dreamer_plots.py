@@ -123,3 +123,22 @@ def plot_open_loop_error(error: np.ndarray, horizon: int = 15, title: str = "", 
     ax.set_title(title)
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_free_bits(dyn_scale: float = 0.5, rep_scale: float = 0.1, free: float = 1.0, ax=None):
+    """The balanced KL loss against the KL, with free bits (flat below `free` nats) and without: below one nat
+    there is no gradient, so the posterior is not squeezed into saying nothing (notebook 07, section 4)."""
+    import matplotlib.pyplot as plt
+
+    kl_values = torch.linspace(0, 3 * free, 121)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(kl_values, dyn_scale * kl_values.clamp_min(free) + rep_scale * kl_values.clamp_min(free),
+            label="balanced KL with free bits")
+    ax.plot(kl_values, (dyn_scale + rep_scale) * kl_values, ls="--", label="the same weights, no free bits")
+    ax.axvspan(0, free, color="#e5e7eb", alpha=0.6)
+    ax.text(0.5 * free, 1.5, "flat: no gradient\n(free bits)", ha="center", fontsize=9)
+    ax.set_xlabel("KL[q || p] (nats)")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=8)
+    return ax

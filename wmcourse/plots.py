@@ -302,6 +302,39 @@ def horizon_error_plot(errors: dict[str, np.ndarray], ax: plt.Axes | None = None
     return ax
 
 
+def horizon_errors_side_by_side(errors_by_title: dict[str, dict[str, np.ndarray]],
+                                ylabel: str = "squared error per dimension\n(in std units of M's data)") -> plt.Figure:
+    """One horizon_error_plot per model, side by side on log axes (notebook 06: the M trained on random data
+    next to the M after the iterative loop), each titled by its key."""
+    fig, axes = plt.subplots(1, len(errors_by_title), figsize=(6 * len(errors_by_title), 3.4), squeeze=False)
+    for ax, (title, errors) in zip(axes[0], errors_by_title.items()):
+        horizon_error_plot(errors, ax=ax, title=title)
+        ax.set_yscale("log")
+        ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def dream_real_histogram(dream: np.ndarray, real: np.ndarray, title: str = "", cap: float = 500.0,
+                         ax: plt.Axes | None = None) -> plt.Axes:
+    """Scores of one controller in its dream and in reality, as two overlaid histograms with their mean ± std
+    (notebook 06: the failure agent; CartPole's cap is 500)."""
+    dream, real = np.asarray(dream), np.asarray(real)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3))
+    bins = np.linspace(0, cap, 26)
+    ax.hist(dream, bins=bins, alpha=0.6, color="#7c3aed",
+            label=f"dream: {dream.mean():.1f} ± {dream.std():.1f} ({len(dream)} dreams)")
+    ax.hist(real, bins=bins, alpha=0.6, color="#16a34a",
+            label=f"reality: {real.mean():.1f} ± {real.std():.1f} ({len(real)} episodes)")
+    ax.set_xlabel(f"score (steps the pole stays up; the cap is {cap:.0f})")
+    ax.set_ylabel("episodes")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax
+
+
 def mdnrnn_history_plot(history: Sequence[dict], baseline: float | None = None) -> plt.Figure:
     """Per-epoch z NLL of the MDN-RNN on its training windows and on held-out episodes (and the other terms)."""
     epochs = [row["epoch"] for row in history]
