@@ -42,13 +42,11 @@
 #    reality makes those tricks fail, so the controller learns to cope instead.
 
 # %%
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import artefacts, checkers, evaluate, mdn, mdnrnn, paper, plots, tau_sweep, vae, widgets
+from wmcourse import artefacts, checkers, mdn, mdnrnn, paper, plots, tau_sweep, vae, widgets
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer dreams, same code

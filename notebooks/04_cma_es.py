@@ -39,7 +39,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import agent, artefacts, checkers, controller, dream, evolve, mdnrnn, plots
+from wmcourse import agent, artefacts, checkers, controller, evolve, mdnrnn, plots
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer generations, same code

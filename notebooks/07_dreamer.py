@@ -92,11 +92,11 @@ torch.manual_seed(SEED)
 torch.set_num_threads(1)  # these networks are small: one thread is as fast, and leaves the machine free
 print("fast mode" if FAST else "full mode")
 print("Dreamer is made by:        ", dreamer_training.COMMAND)
-print("World Models is made by:   ", dreamer_comparison.WORLD_MODELS_COMMAND)
+print("World Models is made by:   ", cartpole_experiment.COMMAND)
 if RETRAIN:
     artefacts.run_command(dreamer_training.COMMAND)
 if RETRAIN_WORLD_MODELS:
-    artefacts.run_command(dreamer_comparison.WORLD_MODELS_COMMAND)
+    artefacts.run_command(cartpole_experiment.COMMAND)
 
 # %% [markdown]
 # ## An analogy: the blindfolded walker and the hiker with a compass

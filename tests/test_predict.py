@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import checkers, evaluate, mdnrnn, paper, tau_sweep, vae, widgets
+from wmcourse import checkers, mdnrnn, paper, tau_sweep, vae, widgets
 from wmcourse.errors import MissingArtefactError, ShapeError
 from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
 

@@ -47,8 +47,6 @@ def _cmd_bench(args: argparse.Namespace) -> None:
     from . import mdnrnn
 
     if args.drive:
-        import torch
-
         print(f"drive-the-dream frames per second (step + decode + PNG), torch threads {args.threads}:")
         for name, rate in benchmark.drive_rates(args.steps, args.threads).items():
             print(f"  {name}: {rate:,.0f} frames/s")

@@ -41,7 +41,6 @@ from .envs import check_env_id
 from .errors import ShapeError
 from .rssm import RSSM, RSSMConfig, State, mlp, sample_one_hot, symexp, symlog, unimix_logits
 
-
 # --- lambda-returns ---------------------------------------------------------------------------------------
 
 def lambda_returns(rewards: Tensor, values: Tensor, continues: Tensor, gamma: float = 0.997,

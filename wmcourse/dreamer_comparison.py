@@ -1,8 +1,8 @@
 """Dreamer next to World Models on CartPole-v1 (notebook 07, sections 8 and 10): the shipped Dreamer runs, the
 World Models side read from notebook 06's artefacts, and the tables that set them side by side.
 
-The World Models side is written by wmcourse.cartpole_experiment: data/cartpole_results.json (one run,
-WORLD_MODELS_COMMAND) and data/cartpole_seeds.json (5 seeds, cartpole_experiment.load_over_seeds).
+The World Models side is written by wmcourse.cartpole_experiment: data/cartpole_results.json (one run, made by
+cartpole_experiment.COMMAND) and data/cartpole_seeds.json (5 seeds, cartpole_experiment.load_over_seeds).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import numpy as np
 from . import dreamer_training
 from .checkpoint import count_parameters
 
-WORLD_MODELS_RESULTS = "cartpole_results.json"
-WORLD_MODELS_COMMAND = "python -m wmcourse cartpole --out data/cartpole_results.json"
 SOLVED = 475  # CartPole-v1 counts as solved at an average of 475 (of at most 500)
 # the over-seeds rows worth setting beside Dreamer, by their label in notebook 07
 WORLD_MODELS_LABELS = {"World Models, iterative loop": "fixed_variant", "World Models, random data": "failure_variant",
@@ -26,10 +24,11 @@ WORLD_MODELS_LABELS = {"World Models, iterative loop": "fixed_variant", "World M
 
 def load_world_models_results(folder: str | Path | None = None) -> dict[str, Any] | None:
     """data/cartpole_results.json (the World Models agent and DQN on CartPole, notebook 06), or None while it
-    has not been made (WORLD_MODELS_COMMAND makes it)."""
+    has not been made (cartpole_experiment.COMMAND makes it)."""
+    from . import cartpole_experiment
     from .artefacts import data_dir
 
-    path = Path(folder or data_dir()) / WORLD_MODELS_RESULTS
+    path = Path(folder or data_dir()) / cartpole_experiment.RESULTS_NAME
     return json.loads(path.read_text()) if path.exists() else None
 
 

@@ -602,7 +602,6 @@ def cartpole_learning_curves() -> plt.Figure:
     """The World Model's loop and DQN against real steps: over seeds where data/cartpole_seeds.json has them,
     else the earlier single run (data/cartpole_results.json), labelled one run."""
     from . import cartpole_experiment, cartpole_plots
-
     from .over_seeds import curve_spread
 
     summary, results = cartpole_experiment.load_over_seeds(), _cartpole_results()

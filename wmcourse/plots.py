@@ -31,7 +31,7 @@ def draw_vmc(ax: plt.Axes | None = None, z_size: int = 32, hidden_size: int = 25
     ax.axis("off")
     _box(ax, (0.1, 1.3), 1.5, 1.0, "world", "frame x_t\n96x96x3", "#e5e7eb")
     _box(ax, (2.3, 1.3), 1.8, 1.0, "V  (VAE)", f"x_t -> z_t\n{z_size} numbers", "#dbeafe")
-    _box(ax, (4.9, 2.3), 2.1, 1.0, "M  (MDN-RNN)", f"[z_t, a_t, h_t] -> h_t+1\nP(z_t+1): 5 Gaussians/dim", "#fde68a")
+    _box(ax, (4.9, 2.3), 2.1, 1.0, "M  (MDN-RNN)", "[z_t, a_t, h_t] -> h_t+1\nP(z_t+1): 5 Gaussians/dim", "#fde68a")
     _box(ax, (4.9, 0.3), 2.1, 1.0, "C  (linear)", f"a_t = tanh(W[z_t, h_t] + b)\n{actions * (z_size + hidden_size) + actions} parameters", "#bbf7d0")
     _box(ax, (8.1, 1.3), 1.6, 1.0, "action", f"a_t\n{actions} numbers", "#e5e7eb")
     _arrow(ax, (1.6, 1.8), (2.3, 1.8), "see")

@@ -42,7 +42,6 @@ from torch.distributions import OneHotCategorical
 
 from .errors import ShapeError
 
-
 # --- symlog ----------------------------------------------------------------------------------------------
 
 def symlog(x: Tensor) -> Tensor:

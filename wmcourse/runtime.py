@@ -1,11 +1,9 @@
-"""Run-time choices shared by notebooks and commands: fast mode, device, seeds."""
+"""Run-time choices shared by notebooks and commands: fast mode and device."""
 
 from __future__ import annotations
 
 import os
-import random
 
-import numpy as np
 import torch
 
 
@@ -22,9 +20,3 @@ def pick_device(device: str = "auto") -> torch.device:
         raise ValueError(f"Device {device!r} was asked for but this machine has no CUDA GPU: use --device cpu or auto.")
     return torch.device(device)
 
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch so a run can be repeated."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)

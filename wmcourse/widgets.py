@@ -14,6 +14,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import imageio.v3 as iio
 import ipywidgets as W
@@ -23,6 +24,9 @@ from IPython.display import clear_output, display
 
 from . import plots
 from . import vae as _vae
+
+if TYPE_CHECKING:
+    import torch
 
 # --- every callback goes through one guard --------------------------------------------------------------
 
