@@ -187,10 +187,7 @@ dream_rate = mdnrnn.dream_steps_per_second(paper_size_m, batch_size=1024, steps=
 print("dream, 1,024 dreams at once:", benchmark.format_rate(dream_rate))
 print(f"one real CarRacing step costs as much as {dream_rate / carracing_rate:,.0f} dream steps")
 
-fig, ax = plt.subplots(figsize=(6, 2.4))
-ax.barh(["real CarRacing", "dream (batched)"], [carracing_rate, dream_rate], color=["#9ca3af", "#60a5fa"])
-ax.set_xscale("log")
-ax.set_xlabel("steps per second on this machine (log scale)")
+plots.step_rate_bars({"real CarRacing": carracing_rate, "dream (batched)": dream_rate})
 plt.tight_layout()
 plt.show()
 

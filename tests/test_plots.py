@@ -53,3 +53,22 @@ def test_dreamer_pictures():
     assert len(fig.axes[0].get_lines()) == 5  # four lambdas and the truth
     left, right = dreamer_plots.draw_side_by_side()
     assert left.get_title() == "World Models (2018)" and right.get_title().startswith("Dreamer")
+
+
+def test_step_rate_bars_on_a_log_axis():
+    ax = plots.step_rate_bars({"real CarRacing": 180.0, "dream (batched)": 85_000.0})
+    assert ax.get_xscale() == "log" and [t.get_text() for t in ax.get_yticklabels()] == ["real CarRacing",
+                                                                                         "dream (batched)"]
+
+
+def test_dream_real_rounds_has_a_dream_and_a_real_bar_per_round():
+    rounds = {0: (900.0, {"mean": -50.0, "std": 20.0}), 1: (700.0, {"mean": 100.0, "std": 30.0})}
+    ax = plots.dream_real_rounds(rounds)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["round 0: dream", "round 0: real", "round 1: dream",
+                                                            "round 1: real"]
+    assert [p.get_width() for p in ax.patches] == [900.0, -50.0, 700.0, 100.0]
+
+
+def test_predicted_done_plot_marks_the_threshold():
+    ax = plots.predicted_done_plot(np.array([0.1, 0.2, 0.9]))
+    assert ax.get_ylim() == (0, 1) and ax.get_legend().get_texts()[0].get_text() == "a dream ends above 0.5"

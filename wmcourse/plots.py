@@ -74,6 +74,17 @@ def return_histogram(returns: np.ndarray, title: str, ax: plt.Axes | None = None
     return ax
 
 
+def step_rate_bars(rates: dict[str, float], ax: plt.Axes | None = None) -> plt.Axes:
+    """Steps per second of each world (notebook 00: a real CarRacing step against a batched dream step), as
+    horizontal bars on a log axis."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 2.4))
+    ax.barh(list(rates), list(rates.values()), color=["#9ca3af", "#60a5fa"][: len(rates)] or None)
+    ax.set_xscale("log")
+    ax.set_xlabel("steps per second on this machine (log scale)")
+    return ax
+
+
 # --- notebook 01: the VAE -------------------------------------------------------------------------------
 
 def frame_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str] | None = None,
@@ -565,6 +576,35 @@ def reward_gap_at(real: dict, t: int, v_view: np.ndarray, window: int = 25) -> p
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def dream_real_rounds(rounds: dict[int, tuple[float, dict]], ax: plt.Axes | None = None) -> plt.Axes:
+    """Each round of the iterative loop (notebook 05): its controller's dream score (population mean in the last
+    generation) above its real score (an evaluation dict with "mean" and "std"), as horizontal bars."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 1.2 + 0.9 * len(rounds)))
+    labels = [f"round {i}: {world}" for i in rounds for world in ("dream", "real")]
+    values = [v for dream_mean, ev in rounds.values() for v in (dream_mean, ev["mean"])]
+    errors = [e for _, ev in rounds.values() for e in (0, ev["std"])]
+    ax.barh(labels, values, xerr=errors, color=["#c4b5fd", "#86efac"] * len(rounds), ec="k", capsize=3)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("score (dream: population mean in the last generation; real: mean ± std over episodes)")
+    ax.invert_yaxis()
+    return ax
+
+
+def predicted_done_plot(predicted_done: np.ndarray, threshold: float = 0.5, ax: plt.Axes | None = None) -> plt.Axes:
+    """M's probability that the game ends now, read along a real episode (notebook 08); a dream ends above
+    `threshold`."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 2.6))
+    ax.plot(predicted_done, lw=1)
+    ax.axhline(threshold, color="#b91c1c", ls="--", lw=1, label=f"a dream ends above {threshold:g}")
+    ax.set_xlabel("real step")
+    ax.set_ylabel("M's P(done)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    return ax
 
 
 def symlog_figure() -> plt.Figure:
