@@ -47,7 +47,9 @@ install: $(STAMP) $(NODE_STAMP) browser
 lab: $(STAMP)
 	$(BIN)/python -m wmcourse.lab $(LAB_ARGS)
 
+# ruff first (pyproject.toml's [tool.ruff]: unused names, undefined names, likely bugs, import order), then pytest.
 test: install cluster
+	$(BIN)/ruff check .
 	WMCOURSE_FAST=1 MPLBACKEND=Agg SDL_VIDEODRIVER=dummy $(BIN)/python -m pytest tests notebooks \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 --timeout=900 -v --durations=15
 

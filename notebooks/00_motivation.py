@@ -99,15 +99,7 @@ plt.show()
 # each frame costs 0.1. An episode lasts at most 1000 steps. Above **900** counts as solved.
 
 # %%
-env = envs.make_env("CarRacing-v3")
-policy = evaluate.RandomPolicy(env.action_space, seed=SEED)
-obs, _ = env.reset(seed=SEED)
-raw_frames = {}
-for t in range(151):
-    if t in (0, 50, 100, 150):
-        raw_frames[t] = obs
-    obs, reward, terminated, truncated, _ = env.step(policy.act(obs[None])[0])
-env.close()
+raw_frames = evaluate.random_policy_frames("CarRacing-v3", at=(0, 50, 100, 150), seed=SEED)  # random driving
 plots.show_frames(list(raw_frames.values()), [f"step {t}" for t in raw_frames], suptitle="CarRacing-v3: raw 96×96 frames")
 plt.show()
 
@@ -197,10 +189,7 @@ dream_rate = dream.dream_steps_per_second(paper_size_m, batch_size=1024, steps=2
 print("dream, 1,024 dreams at once:", benchmark.format_rate(dream_rate))
 print(f"one real CarRacing step costs as much as {dream_rate / carracing_rate:,.0f} dream steps")
 
-fig, ax = plt.subplots(figsize=(6, 2.4))
-ax.barh(["real CarRacing", "dream (batched)"], [carracing_rate, dream_rate], color=["#9ca3af", "#60a5fa"])
-ax.set_xscale("log")
-ax.set_xlabel("steps per second on this machine (log scale)")
+plots.step_rate_bars({"real CarRacing": carracing_rate, "dream (batched)": dream_rate})
 plt.tight_layout()
 plt.show()
 

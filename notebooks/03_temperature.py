@@ -44,13 +44,11 @@
 #    reality makes those tricks fail, so the controller learns to cope instead.
 
 # %%
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import artefacts, checkers, evaluate, mdn, paper, plots, probes, shipped, tau_sweep, vae, widgets
+from wmcourse import artefacts, checkers, mdn, paper, plots, probes, shipped, tau_sweep, vae, widgets
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer dreams, same code

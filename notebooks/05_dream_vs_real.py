@@ -208,14 +208,7 @@ rounds = {}
 for iteration in shipped.controller_iterations():
     _, _, d = shipped.load_shipped_controller(iteration)
     rounds[iteration] = (d["history"][-1]["mean"], shipped.load_shipped_evaluation(iteration))
-fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.9 * len(rounds)))
-labels = [f"round {i}: {world}" for i in rounds for world in ("dream", "real")]
-values = [v for dream_mean, ev in rounds.values() for v in (dream_mean, ev["mean"])]
-errors = [e for _, ev in rounds.values() for e in (0, ev["std"])]
-ax.barh(labels, values, xerr=errors, color=["#c4b5fd", "#86efac"] * len(rounds), ec="k", capsize=3)
-ax.axvline(0, color="k", lw=0.8)
-ax.set_xlabel("score (dream: population mean in the last generation; real: mean ± std over episodes)")
-ax.invert_yaxis()
+plots.dream_real_rounds(rounds)
 plt.show()
 for iteration, (dream_mean, ev) in rounds.items():
     print(f"round {iteration}: dream {dream_mean:6.1f}   real {ev['mean']:6.1f} ± {ev['std']:.1f} over {ev['episodes']} episodes")

@@ -127,12 +127,8 @@ print(f"random policy:  {random_policy}")
 failure_runs = cartpole.collect_episodes(failure_policy, 3000, seed=SEED + 1)
 print("how its real episodes end:", cartpole.end_causes(failure_runs))
 
-fig, ax = plt.subplots(figsize=(8, 3))
-ax.hist(dream_returns, bins=np.linspace(0, 500, 26), alpha=0.6, color="#7c3aed", label="dream")
-ax.hist(real.returns, bins=np.linspace(0, 500, 26), alpha=0.6, color="#16a34a", label="reality")
-ax.set_xlabel("score")
-ax.set_ylabel("episodes")
-ax.legend()
+plots.dream_real_histogram(dream_returns, real.returns, "the failure agent (random data, learned done head): "
+                           "dream vs reality")
 plt.show()
 
 # %% [markdown]
@@ -232,13 +228,9 @@ print(f"episode of {len(actions)} real steps; dream and reality part (by half a 
 # %%
 onehot = torch.nn.functional.one_hot(torch.as_tensor(actions), 2).float()
 horizon = min(30, len(actions) - 1)
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.4))
-for ax, model, name in ((axes[0], failure_m, "M trained on random data"), (axes[1], fixed_m, "M after the iterative loop")):
-    errors = probes.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
-    plots.horizon_error_plot(errors, ax=ax, title=name)
-    ax.set_yscale("log")
-    ax.set_ylabel("squared error per dimension\n(in std units of M's data)")
-plt.tight_layout()
+errors = {name: probes.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
+          for name, model in (("M trained on random data", failure_m), ("M after the iterative loop", fixed_m))}
+plots.horizon_errors_side_by_side(errors)
 plt.show()
 
 # %% [markdown]

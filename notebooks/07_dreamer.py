@@ -79,7 +79,8 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from wmcourse import artefacts, checkers, dreamer, envs, evaluate, plots, rssm
+from wmcourse import (artefacts, cartpole_experiment, cartpole_plots, checkers, dreamer, dreamer_comparison,
+                      dreamer_plots, dreamer_probes, dreamer_training, envs, evaluate, plots, rssm)
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: tiny runs and fewer episodes, the same code
@@ -90,12 +91,12 @@ config = dreamer.DreamerConfig()  # the defaults: the settings of the shipped ag
 torch.manual_seed(SEED)
 torch.set_num_threads(1)  # these networks are small: one thread is as fast, and leaves the machine free
 print("fast mode" if FAST else "full mode")
-print("Dreamer is made by:        ", dreamer.COMMAND)
-print("World Models is made by:   ", dreamer.WORLD_MODELS_COMMAND)
+print("Dreamer is made by:        ", dreamer_training.COMMAND)
+print("World Models is made by:   ", cartpole_experiment.COMMAND)
 if RETRAIN:
-    artefacts.run_command(dreamer.COMMAND)
+    artefacts.run_command(dreamer_training.COMMAND)
 if RETRAIN_WORLD_MODELS:
-    artefacts.run_command(dreamer.WORLD_MODELS_COMMAND)
+    artefacts.run_command(cartpole_experiment.COMMAND)
 
 # %% [markdown]
 # ## An analogy: the blindfolded walker and the hiker with a compass
@@ -114,7 +115,7 @@ if RETRAIN_WORLD_MODELS:
 # *About 5 minutes.*
 
 # %%
-dreamer.draw_side_by_side(groups=config.rssm.groups, classes=config.rssm.classes, horizon=config.horizon)
+dreamer_plots.draw_side_by_side(groups=config.rssm.groups, classes=config.rssm.classes, horizon=config.horizon)
 plt.tight_layout()
 plt.show()
 
@@ -264,15 +265,7 @@ for name, scales in [("dynamics term only", dict(dyn_scale=1.0, rep_scale=0.0)),
 print("KL per state (nats):", terms.kl.numpy().round(1))
 
 # %%
-kl_values = torch.linspace(0, 3, 121)
-fig, ax = plt.subplots(figsize=(6, 3))
-ax.plot(kl_values, 0.5 * kl_values.clamp_min(1.0) + 0.1 * kl_values.clamp_min(1.0), label="balanced KL with free bits")
-ax.plot(kl_values, 0.6 * kl_values, ls="--", label="the same weights, no free bits")
-ax.axvspan(0, 1, color="#e5e7eb", alpha=0.6)
-ax.text(0.5, 1.5, "flat: no gradient\n(free bits)", ha="center", fontsize=9)
-ax.set_xlabel("KL[q || p] (nats)")
-ax.set_ylabel("loss")
-ax.legend(fontsize=8)
+dreamer_plots.plot_free_bits()
 plt.tight_layout()
 plt.show()
 
@@ -378,7 +371,7 @@ checkers.lambda_returns_exercise.check(my_lambda_returns)
 # critic is a noisy, over-optimistic guesser (it says about 40 everywhere, even at the end):
 
 # %%
-dreamer.plot_lambda_targets(SEED)
+dreamer_plots.plot_lambda_targets(SEED)
 plt.show()
 
 # %% [markdown]
@@ -412,7 +405,7 @@ widgets.LambdaReturns(lam=0.95, gamma=0.99, seed=SEED)
 # ## 7. The Dreamer loop, run for real (a short run)
 # *About 3 minutes (the run itself took 15 to 30 seconds in full mode on the course's busy 2-core machine).*
 #
-# `wmcourse.dreamer.train` alternates the three jobs, as the Dreamer papers (V1 to V3) describe the loop:
+# `wmcourse.dreamer_training.train` alternates the three jobs, as the Dreamer papers (V1 to V3) describe the loop:
 #
 # ```
 # while real steps < budget:
@@ -428,7 +421,7 @@ short = dreamer.DreamerConfig(steps=300 if FAST else 800, prefill=100 if FAST el
                               train_every=10 if FAST else 8, eval_every=150 if FAST else 400,
                               eval_episodes=3 if FAST else 10, final_episodes=5 if FAST else 20, seed=SEED)
 with tempfile.TemporaryDirectory() as run_dir:  # checkpoints of this short run are thrown away afterwards
-    short_run = dreamer.train(short, run_dir, resume=False)
+    short_run = dreamer_training.train(short, run_dir, resume=False)
 for point in short_run["curve"]:
     print(f"after {point['step']:5d} real steps: real score {point['mean']:6.1f} +- {point['std']:.1f}")
 print(f"{short_run['updates']} updates in {short_run['train_seconds']:.0f} s; final {short_run['final']['mean']:.1f}")
@@ -443,26 +436,11 @@ print(f"{short_run['updates']} updates in {short_run['train_seconds']:.0f} s; fi
 # separate evaluation episodes, against the number of real environment steps used for training so far.
 
 # %%
-results = dreamer.load_results()
-world_models = dreamer.load_world_models_results()
-curves = {f"Dreamer (γ = {results['config']['gamma']})": results["curve"]}
-shorter = artefacts.data_dir() / dreamer.GAMMA_099_NAME  # the same agent with a shorter discount, if shipped
-others = {}
-if shorter.exists():
-    other = dreamer.load_results(shorter)
-    others[f"Dreamer (γ = {other['config']['gamma']})"] = other
-curves.update({name: r["curve"] for name, r in others.items()})
-from wmcourse import cartpole_experiment, cartpole_plots  # the World Models side (notebook 06)
-from wmcourse.over_seeds import curve_spread
-
+results = dreamer_training.load_results()
+world_models = dreamer_comparison.load_world_models_results()
+runs = dreamer_comparison.dreamer_runs(results)  # the shipped run, and the same agent with γ = 0.99 if shipped
 over_seeds = cartpole_experiment.load_over_seeds()  # World Models and DQN: notebook 06's table, run with 5 seeds
-seed_curves = {name: curve_spread([r["curve"]], [r["config"]["seed"]], x="step")
-               for name, r in {next(iter(curves)): results, **others}.items()}  # Dreamer: one seed each
-for key, label in (("wm_iterative", "World Models, iterative loop"), ("dqn", "DQN (model-free)")):
-    if key in over_seeds["curves"]:
-        seed_curves[label] = over_seeds["curves"][key]
-    elif world_models is not None:  # not run over seeds yet: notebook 06's earlier single run
-        seed_curves[f"{label} (one run)"] = curve_spread([world_models["curves"][key]], [world_models["seed"]])
+seed_curves = dreamer_comparison.curves_over_seeds(runs, over_seeds, world_models)  # Dreamer: one seed each
 random_score = evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, progress=False).mean
 ax = cartpole_plots.curves_over_seeds_plot(seed_curves, budget=over_seeds["budget"])
 ax.axhline(random_score, color="#6b7280", ls=":", lw=1, label=f"random policy ({random_score:.0f})")
@@ -483,39 +461,10 @@ print(f"training: {results['train_seconds'] / 60:.1f} min wall clock ({results['
 print("parameters:", ", ".join(f"{k} {v:,}" for k, v in counts.items()))
 print("made by:", results["command"])
 
-table = ("| agent | real score (final) | real steps | wall time | CPU time | parameters |\n"
-         "|---|---:|---:|---:|---:|---:|\n")
-for name, r in {next(iter(curves)): results, **others}.items():
-    table += (f"| {name} | {r['final']['mean']:.1f} ± {r['final']['std']:.1f} | {r['real_steps']:,} | "
-              f"{r['train_seconds'] / 60:.0f} min | {r['train_cpu_seconds'] / 60:.0f} min | "
-              f"{r['parameters']['total (trained)']:,} |\n")
-if world_models is not None:
-    from wmcourse import cartpole_experiment  # the World Models side (notebook 06)
-
-    sizes = {}
-    try:
-        for which, label in (("fixed", "World Models, iterative loop"), ("failure", "World Models, random data")):
-            model, params, _, _ = cartpole_experiment.load_shipped(which)
-            sizes[label] = sum(p.numel() for p in model.parameters()) + np.size(params)  # M + C (V is a normaliser)
-        sizes["DQN"] = sum(p.numel() for p in cartpole_experiment.load_shipped_dqn().parameters())
-    except (FileNotFoundError, RuntimeError, KeyError) as exc:
-        print("(parameter counts of the World Models side not available:", exc, ")")
-    seed_rows = {row["name"]: row for row in over_seeds["rows"]}
-    for label, name in (("World Models, iterative loop", over_seeds["fixed_variant"]),
-                        ("World Models, random data", over_seeds["failure_variant"]), ("DQN", "dqn")):
-        if name not in seed_rows:
-            continue
-        real, size = seed_rows[name]["real"], f"{sizes[label]:,}" if label in sizes else "-"
-        table += (f"| {label} ({real['n']} seeds: mean ± std across seeds, lowest–highest) | "
-                  f"{real['mean']:.1f} ± {real['std']:.1f} ({real['min']:.0f}–{real['max']:.0f}) | "
-                  f"{seed_rows[name]['steps']:,} | - | - | {size} |\n")
-display(Markdown(table))
-for name, r in {next(iter(curves)): results, **others}.items():
-    first = next((i for i, p in enumerate(r["curve"]) if p["mean"] >= 475), None)
-    if first is not None:
-        low = min(r["curve"][first:], key=lambda p: p["mean"])
-        print(f"{name}: first at 475+ after {r['curve'][first]['step']:,} real steps; lowest evaluation after that "
-              f"{low['mean']:.0f} (at {low['step']:,} steps)")
+sizes = dreamer_comparison.world_models_sizes() if world_models is not None else {}
+display(Markdown(dreamer_comparison.results_table(runs, over_seeds if world_models is not None else None, sizes)))
+for line in dreamer_comparison.first_solved(runs):
+    print(line)
 
 # %% [markdown]
 # The World Models agent and DQN are drawn over notebook 06's 5 seeds (`data/cartpole_seeds.json`): the
@@ -536,7 +485,7 @@ for name, r in {next(iter(curves)): results, **others}.items():
 # The shipped agent, played live in the real game now (a check that the file is what the table says):
 
 # %%
-shipped = dreamer.load_agent(artefacts.require(dreamer.AGENT_NAME, dreamer.COMMAND))
+shipped = dreamer_training.load_agent(artefacts.require(dreamer_training.AGENT_NAME, dreamer_training.COMMAND))
 live = evaluate.evaluate("CartPole-v1", dreamer.DreamerPolicy(shipped, seed=SEED), episodes=5 if FAST else 20,
                          seed=3_000_000, num_envs=5 if FAST else 20, progress=False)
 print("shipped Dreamer agent, real CartPole-v1:", live)
@@ -553,29 +502,18 @@ print("shipped Dreamer agent, real CartPole-v1:", live)
 # %%
 real_env = envs.make_env("CartPole-v1")
 starts = np.stack([real_env.reset(seed=s)[0] for s in range(20 if FAST else 100)])  # real first observations
-dreamed = dreamer.dream_returns(shipped, starts, seed=SEED)
+dreamed = dreamer_probes.dream_returns(shipped, starts, seed=SEED)
 print(f"dream score {dreamed.mean():.1f} +- {dreamed.std():.1f} over {len(dreamed)} dreams; "
       f"real score {live.mean:.1f} +- {live.std:.1f}")
 
-states, actions, real_return = dreamer.play_episode(shipped, seed=5)
-error = dreamer.open_loop_error(shipped, states, actions, context=5, seed=SEED)
-fig, ax = plt.subplots(figsize=(7, 3))
-for i, name in enumerate(["x", "x_dot", "theta", "theta_dot"]):
-    ax.plot(np.arange(1, len(error) + 1), error[:, i], label=name)
-ax.axvline(config.horizon, color="#6b7280", ls=":")
-ax.text(config.horizon * 0.95, ax.get_ylim()[1] * 0.9, "imagination horizon (15)", fontsize=8, ha="right")
-ax.set_xscale("log")
-ax.set_xlabel("steps dreamed after the last real observation")
-ax.set_ylabel("|dream - real|")
-ax.set_title(f"one real episode ({real_return:.0f} steps), dreamed from step 5 with the real actions")
-ax.legend(fontsize=8)
+states, actions, real_return = dreamer_probes.play_episode(shipped, seed=5)
+error = dreamer_probes.open_loop_error(shipped, states, actions, context=5, seed=SEED)
+dreamer_plots.plot_open_loop_error(error, config.horizon, title=f"one real episode ({real_return:.0f} steps), "
+                                   "dreamed from step 5 with the real actions")
 plt.tight_layout()
 plt.show()
-spread = states.std(axis=0)  # how much each number varies over the whole real episode
-for i, name in enumerate(["x", "x_dot", "theta", "theta_dot"]):
-    lost = np.nonzero(error[:, i] > spread[i])[0]
-    print(f"{name:>9s}: error at 15 steps {error[min(14, len(error) - 1), i]:.3f}; first larger than its spread "
-          f"over the episode ({spread[i]:.3f}) after {lost[0] + 1 if len(lost) else 'no'} dreamed steps")
+for line in dreamer_probes.drift_report(states, error, at=config.horizon):
+    print(line)
 
 # %% [markdown]
 # Slide the horizon $H$: the error of each state up to $H$ dreamed steps after the last real observation, and
@@ -600,36 +538,8 @@ widgets.OpenLoopHorizon(shipped, states, actions, context=5, seed=SEED, imaginat
 # course measured on CartPole-v1 where a measurement exists ("reading" where it is the papers' claim).
 
 # %%
-seed_rows = {row["name"]: row for row in over_seeds["rows"]}  # World Models over seeds (notebook 06)
-wm_rows = {label: seed_rows[name] for label, name in (("iterative loop", over_seeds["fixed_variant"]),
-                                                      ("random data", over_seeds["failure_variant"])) if name in seed_rows}
-wm_text = "; ".join(f"{label}: {row['real']['mean']:.0f} ± {row['real']['std']:.0f} across {row['real']['n']} seeds "
-                    f"after {row['steps']:,} steps" for label, row in wm_rows.items())
-wm_dream = wm_rows.get("random data")
-wm_gap = (f"; World Models on random data: dream {wm_dream['dream']['mean']:.0f} vs real {wm_dream['real']['mean']:.0f} "
-          f"(means across {wm_dream['real']['n']} seeds)" if wm_dream is not None else "")
-rows = [
-    ("training", "stage by stage, data from a random policy", "a loop: act, fit the model, dream, repeat",
-     "data from a policy that stops improving is a fixed view of the world (notebook 06)",
-     f"Dreamer: {final['mean']:.0f} ± {final['std']:.0f} after {results['real_steps']:,} real steps; World Models: {wm_text}"),
-    ("state", "z from V (frame alone) + LSTM h", "[h, z], z inferred from h and x together",
-     "z only carries what the memory could not foresee, shaped to be predictable", "reading"),
-    ("latent", "Gaussian", f"{config.rssm.groups} x {config.rssm.classes} one-hot, straight-through",
-     "crisp states, stable training (V2's finding on Atari)", "reading (the estimator is tested: section 3)"),
-    ("KL", "to a fixed N(0, 1), floored", "balanced 0.5 / 0.1, 1 free nat", "the prior learns to dream faster than the posterior forgets",
-     "gradients measured: section 4"),
-    ("policy", "linear, CMA-ES", "MLP actor, policy gradient", "gradients scale to many parameters",
-     f"actor {counts['actor']:,} parameters"),
-    ("value", "none (whole dreams)", "critic + λ-returns", "short dreams suffice", "dream drift: section 9"),
-    ("dream length", "whole episodes", f"{config.horizon} steps", "model errors cannot pile up",
-     f"Dreamer: dream {dreamed.mean():.0f} vs real {live.mean:.0f}{wm_gap}"),
-    ("scales", "tuned per task", "symlog", "one set of settings for every task", "reading"),
-    ("cost", "", "", "", f"Dreamer: {results['train_seconds'] / 60:.0f} min wall, {results['train_cpu_seconds'] / 60:.0f} min CPU, "
-     f"{counts['total (trained)']:,} parameters"),
-]
-table = "| | World Models | Dreamer | what it fixes | measured here |\n|---|---|---|---|---|\n"
-table += "\n".join("| " + " | ".join(r) + " |" for r in rows)
-display(Markdown(table))
+display(Markdown(dreamer_comparison.design_table(results, over_seeds, dream_score=dreamed.mean(),
+                                                 real_score=live.mean)))
 
 # %% [markdown]
 # <details><summary><b>Question:</b> Dreamer reached a high score in fewer real steps. Is it "better" than World Models in every way? (click)</summary>

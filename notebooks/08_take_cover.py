@@ -243,13 +243,7 @@ anim
 # fireball coming; if it fires long before, the dream kills C more eagerly than reality does.
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 2.6))
-ax.plot(real["predicted_done"], lw=1)
-ax.axhline(0.5, color="#b91c1c", ls="--", lw=1, label="a dream ends above 0.5")
-ax.set_xlabel("real step")
-ax.set_ylabel("M's P(done)")
-ax.set_ylim(0, 1)
-ax.legend(fontsize=8)
+plots.predicted_done_plot(real["predicted_done"])
 plt.show()
 
 # %% [markdown]

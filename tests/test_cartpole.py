@@ -63,7 +63,7 @@ def test_state_model_learns_the_physics(random_data, trained):
     model, history = trained
     assert history[-1]["z_nll"] < history[0]["z_nll"] - 1.0
     test = cp.collect_episodes(None, 400, seed=99)
-    states, actions, errors, copy_last = test.states, test.actions, [], []
+    errors, copy_last = [], []
     for i in range(len(test)):
         s, a, _ = test.episode(i)
         pred = cp.dream_along(model, s[:2], a[:1], mode="likeliest")[0, 1]  # one step ahead

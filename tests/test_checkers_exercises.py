@@ -8,7 +8,6 @@ import torch
 
 from wmcourse import checkers, evolve, mdn, rssm
 
-
 # --- 04: one ES update, checked exactly ------------------------------------------------------------------
 
 def _es(update):

@@ -1,13 +1,14 @@
 """The Dreamer agent: lambda-returns against hand-computed numbers, imagination, the replay buffer, the
 policy in the real environment, checkpoints, a tiny training run with resume, and the notebook-07 checkers."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from wmcourse import checkers, dreamer
+from wmcourse import checkers, dreamer, dreamer_comparison, dreamer_plots, dreamer_probes, dreamer_training
 from wmcourse.cli import build_parser
 from wmcourse.errors import CourseError, MissingArtefactError, ShapeError
 from wmcourse.rssm import RSSMConfig
@@ -70,7 +71,7 @@ def test_imagination_shapes_and_one_hot_actions():
 
 
 def test_replay_samples_contiguous_sequences_that_start_fresh():
-    replay = dreamer.Replay(100, 4, 2)
+    replay = dreamer_training.Replay(100, 4, 2)
     for i in range(50):
         replay.add(np.full(4, i, np.float32), np.eye(2, dtype=np.float32)[i % 2], 1.0, i % 10 == 0, i % 10 == 9)
     batch = replay.sample(6, 8, np.random.default_rng(0))
@@ -80,7 +81,7 @@ def test_replay_samples_contiguous_sequences_that_start_fresh():
     assert batch["is_first"][:, 0].all()
     assert torch.equal(batch["is_terminal"], (steps % 10 == 9))
     with pytest.raises(CourseError, match="fewer than one sequence"):
-        dreamer.Replay(10, 4, 2).sample(1, 8, np.random.default_rng(0))
+        dreamer_training.Replay(10, 4, 2).sample(1, 8, np.random.default_rng(0))
 
 
 def test_one_update_moves_every_network_and_the_slow_critic_follows():
@@ -88,7 +89,7 @@ def test_one_update_moves_every_network_and_the_slow_critic_follows():
     config = tiny_config()
     agent = dreamer.Dreamer(config)
     learner = dreamer.Learner(agent)
-    replay = dreamer.Replay(200, 4, 2)
+    replay = dreamer_training.Replay(200, 4, 2)
     rng = np.random.default_rng(0)
     for i in range(100):
         replay.add(rng.normal(size=4).astype(np.float32), np.eye(2, dtype=np.float32)[i % 2], 1.0,
@@ -119,41 +120,41 @@ def test_policy_acts_on_batches_and_rejects_bad_observations():
 def test_agent_checkpoint_round_trip_in_float16(tmp_path):
     torch.manual_seed(0)
     agent = dreamer.Dreamer(tiny_config())
-    path = dreamer.save_agent(agent, tmp_path / "a.pt", half=True)
-    loaded = dreamer.load_agent(path)
+    path = dreamer_training.save_agent(agent, tmp_path / "a.pt", half=True)
+    loaded = dreamer_training.load_agent(path)
     feat = torch.randn(5, 32)
     assert torch.allclose(loaded.actor(feat), agent.actor(feat), atol=1e-2)
     assert loaded.config == agent.config
     with pytest.raises(MissingArtefactError, match="python -m wmcourse dreamer"):
-        dreamer.load_agent(tmp_path / "missing.pt")
+        dreamer_training.load_agent(tmp_path / "missing.pt")
 
 
 # --- training -------------------------------------------------------------------------------------------
 
 def test_tiny_training_run_writes_a_curve_and_resumes(tmp_path):
     config = tiny_config()
-    results = dreamer.train(config, tmp_path / "run", resume=False, progress=False)
+    results = dreamer_training.train(config, tmp_path / "run", resume=False, progress=False)
     assert [p["step"] for p in results["curve"]] == [120, 240]
     assert results["real_steps"] == 240 and results["updates"] == (240 - 80) // 20 + 1
     assert results["final"]["episodes"] == 3 and len(results["final"]["returns"]) == 3
     assert results["parameters"]["total (trained)"] == sum(
         v for k, v in results["parameters"].items() if k != "total (trained)")
-    again = dreamer.train(config, tmp_path / "run", resume=True, progress=False)  # already finished: nothing to redo
+    again = dreamer_training.train(config, tmp_path / "run", resume=True, progress=False)  # already finished: nothing to redo
     assert again["curve"] == results["curve"] and again["updates"] == results["updates"]
-    with pytest.raises(CourseError, match="another configuration"):
-        dreamer.train(tiny_config(seed=1), tmp_path / "run", resume=True, progress=False)
-    paths = dreamer.write_results(results, tmp_path / "out" / "r.json", tmp_path / "run", "test")
-    loaded = dreamer.load_results(paths[0])
+    with pytest.raises(CourseError, match="other settings"):
+        dreamer_training.train(tiny_config(seed=1), tmp_path / "run", resume=True, progress=False)
+    paths = dreamer_training.write_results(results, tmp_path / "out" / "r.json", tmp_path / "run", "test")
+    loaded = dreamer_training.load_results(paths[0])
     assert loaded["command"] == "test" and loaded["curve"] == results["curve"]
-    assert dreamer.load_agent(paths[1]).config == config
+    assert dreamer_training.load_agent(paths[1]).config == config
 
 
 def test_load_results_names_the_command_when_missing(tmp_path):
     with pytest.raises(MissingArtefactError, match="python -m wmcourse dreamer"):
-        dreamer.load_results(tmp_path / "nothing.json")
+        dreamer_training.load_results(tmp_path / "nothing.json")
     (tmp_path / "bad.json").write_text(json.dumps({"format": "other"}))
     with pytest.raises(ShapeError, match="not a Dreamer results file"):
-        dreamer.load_results(tmp_path / "bad.json")
+        dreamer_training.load_results(tmp_path / "bad.json")
 
 
 def test_cli_has_the_dreamer_command():
@@ -166,6 +167,82 @@ def test_config_rejects_unknown_envs_and_empty_budgets():
         dreamer.DreamerConfig(env_id="cartpole")
     with pytest.raises(ValueError, match="steps"):
         dreamer.DreamerConfig(steps=0)
+
+
+# --- the dream against reality (dreamer_probes) ---------------------------------------------------------------
+
+def test_probes_of_an_untrained_agent_have_the_right_shapes():
+    agent = dreamer.Dreamer(tiny_config()).eval()
+    starts = np.random.default_rng(0).normal(scale=0.05, size=(6, 4)).astype(np.float32)
+    scores = dreamer_probes.dream_returns(agent, starts, max_steps=20, seed=0)
+    assert scores.shape == (6,) and np.isfinite(scores).all()
+    with pytest.raises(ShapeError, match="start observations"):
+        dreamer_probes.dream_returns(agent, starts[:, :3])
+    states, actions, total = dreamer_probes.play_episode(agent, seed=1)
+    assert states.shape == (len(actions) + 1, 4) and total == len(actions)  # CartPole pays 1 a step
+    error = dreamer_probes.open_loop_error(agent, states, actions, context=3)
+    assert error.shape == (len(states) - 3, 4) and (error >= 0).all()
+    lines = dreamer_probes.drift_report(states, error, at=5)
+    assert len(lines) == 4 and lines[2].strip().startswith("theta:") and "error at 5 steps" in lines[0]
+    ax = dreamer_plots.plot_open_loop_error(error, horizon=5, title="t")
+    assert len(ax.get_lines()) == 5 and ax.get_xscale() == "log"  # 4 state numbers and the horizon
+
+
+def test_drift_report_names_the_first_step_the_error_passes_the_spread():
+    states = np.array([[0.0, 0, 0, 0], [2.0, 0, 0, 0]] * 5)  # x has std 1, the others 0
+    error = np.zeros((10, 4))
+    error[3:, 0] = 1.5
+    lines = dreamer_probes.drift_report(states, error)
+    assert "after 4 dreamed steps" in lines[0] and "after 4 dreamed steps" not in lines[2]
+
+
+# --- Dreamer next to World Models (dreamer_comparison) -------------------------------------------------------
+
+def _run(gamma, curve_means, final=(500.0, 0.0)):
+    return {"config": {"gamma": gamma, "seed": 0}, "final": {"mean": final[0], "std": final[1], "episodes": 100},
+            "real_steps": 50_000, "train_seconds": 3060.0, "train_cpu_seconds": 1020.0,
+            "parameters": {"world model": 100_000, "actor": 10_000, "critic": 9_081, "total (trained)": 119_081},
+            "curve": [{"step": 2500 * (i + 1), "mean": m, "std": 0.0} for i, m in enumerate(curve_means)]}
+
+
+OVER_SEEDS = {"fixed_variant": "iterative_head", "failure_variant": "random_head", "budget": 50_000, "curves": {},
+              "rows": [{"name": "random_head", "steps": 10_000,
+                        "real": {"mean": 262.7, "std": 137.5, "min": 126.0, "max": 500.0, "n": 5},
+                        "dream": {"mean": 500.0}},
+                       {"name": "dqn", "steps": 50_000, "real": {"mean": 436.3, "std": 127.4, "min": 181, "max": 500,
+                                                                 "n": 5}, "dream": None}]}
+
+
+def test_results_table_has_a_row_per_run_and_per_world_models_agent():
+    runs = {"Dreamer (γ = 0.997)": _run(0.997, [100, 480, 444, 500])}
+    table = dreamer_comparison.results_table(runs, OVER_SEEDS, sizes={"DQN": 67_586})
+    lines = table.splitlines()
+    assert lines[0].startswith("| agent | real score (final)") and len(lines) == 2 + 1 + 2
+    assert lines[2] == "| Dreamer (γ = 0.997) | 500.0 ± 0.0 | 50,000 | 51 min | 17 min | 119,081 |"
+    assert lines[3].startswith("| World Models, random data (5 seeds") and "262.7 ± 137.5 (126–500)" in lines[3]
+    assert lines[3].endswith("| 10,000 | - | - | - |") and lines[4].endswith("| 67,586 |")
+    assert dreamer_comparison.results_table(runs).count("\n") == 3  # without the table over seeds: Dreamer only
+
+
+def test_first_solved_and_the_design_table():
+    runs = {"a": _run(0.997, [100, 480, 444, 500]), "b": _run(0.99, [100, 200])}
+    assert dreamer_comparison.first_solved(runs) == [
+        "a: first at 475+ after 5,000 real steps; lowest evaluation after that 444 (at 7,500 steps)"]
+    results = {**_run(0.997, [500]), "config": {**dataclasses.asdict(dreamer.DreamerConfig())}}
+    table = dreamer_comparison.design_table(results, OVER_SEEDS, dream_score=390.4, real_score=499.1)
+    rows = table.splitlines()
+    assert len(rows) == 2 + 9 and rows[0].startswith("| | World Models | Dreamer |")
+    assert "8 x 8 one-hot" in table and "actor 10,000 parameters" in table
+    assert "Dreamer: dream 390 vs real 499; World Models on random data: dream 500 vs real 263" in table
+
+
+def test_curves_over_seeds_fall_back_to_the_single_run():
+    runs = {"Dreamer": _run(0.997, [100, 500])}
+    single = {"seed": 3, "curves": {"wm_iterative": [{"steps": 1000, "mean": 50.0, "std": 1.0}],
+                                    "dqn": [{"steps": 1000, "mean": 20.0, "std": 1.0}]}}
+    curves = dreamer_comparison.curves_over_seeds(runs, {"curves": {"dqn": {"x": [1], "mean": [1]}}}, single)
+    assert list(curves) == ["Dreamer", "World Models, iterative loop (one run)", "DQN (model-free)"]
+    assert curves["DQN (model-free)"] == {"x": [1], "mean": [1]}
 
 
 # --- the notebook's checkers ----------------------------------------------------------------------------

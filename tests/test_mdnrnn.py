@@ -8,7 +8,6 @@ from wmcourse import checkpoint, cli, dream, latents, mdnrnn, mdnrnn_training
 from wmcourse.errors import CourseError, MissingArtefactError, ShapeError
 from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
 
-
 SMALL = MDNRNNConfig(z_size=4, action_size=2, hidden=32, K=3, lr=1e-2, batch_size=16, seq_len=16,
                      predict_reward=True, predict_done=True)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import checkers, checkpoint, evaluate, latents, mdnrnn, paper, probes, shipped, tau_sweep, vae, widgets
+from wmcourse import checkers, checkpoint, latents, mdnrnn, paper, probes, shipped, tau_sweep, vae, widgets
 from wmcourse.errors import MissingArtefactError, ShapeError
 from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
 

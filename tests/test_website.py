@@ -75,7 +75,7 @@ def _fake_course(root: Path, docs: tuple[str, ...]) -> None:
     (root / "README.md").write_text("# Course\n\nOverview.\n\n## Slides\n\nNot on the home page.\n")
 
 
-@pytest.mark.parametrize("docs", [(), ("glossary",), ("glossary", "references")])
+@pytest.mark.parametrize("docs", [(), ("glossary",), ("glossary", "references"), ("glossary", "references", "architecture")])
 def test_the_source_tree_links_every_notebook_and_the_docs_that_exist(tmp_path, docs):
     _fake_course(tmp_path / "course", docs)
     layout = site_build.Layout(tmp_path / "build")
@@ -88,7 +88,7 @@ def test_the_source_tree_links_every_notebook_and_the_docs_that_exist(tmp_path, 
     assert (layout.src / include).resolve() == (tmp_path / "course" / "README.md")  # included, not copied
     assert ':end-before: "## Slides"' in index
     assert "notebooks/00_a\nnotebooks/01_b" in index
-    for name in ("glossary", "references"):
+    for name in ("glossary", "references", "architecture"):
         assert (f"docs/{name}" in index) == (name in docs)
         assert (layout.src / "docs" / f"{name}.md").exists() == (name in docs)
 

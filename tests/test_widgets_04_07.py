@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from wmcourse import animate, cartpole, dreamer, evolve, plots, vae, widgets  # noqa: E402
+from wmcourse import animate, cartpole, dreamer, dreamer_probes, evolve, plots, vae, widgets  # noqa: E402
 from wmcourse.errors import ShapeError  # noqa: E402
 from wmcourse.rssm import RSSMConfig  # noqa: E402
 
@@ -80,7 +80,7 @@ def test_open_loop_horizon_slider():
     states, actions = rng.standard_normal((41, 4)).astype(np.float32) * 0.05, rng.integers(0, 2, 40)
     view = widgets.OpenLoopHorizon(agent, states, actions, context=5)
     np.testing.assert_allclose(np.abs(view.dreamed - view.real),
-                               dreamer.open_loop_error(agent, states, actions, context=5), rtol=1e-6)
+                               dreamer_probes.open_loop_error(agent, states, actions, context=5), rtol=1e-6)
     assert view.horizon.value == 15
     view.horizon.value = 30
     assert len(view.figure.axes[0].get_lines()[0].get_xdata()) == 30

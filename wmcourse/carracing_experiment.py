@@ -30,8 +30,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import agent, artefacts, controller, dream, evaluate, evolve, latents, mdnrnn, mdnrnn_training, probes, rollouts
-from . import shipped, tau_sweep, vae, vae_training
+from . import (
+    agent,
+    artefacts,
+    controller,
+    dream,
+    evaluate,
+    evolve,
+    latents,
+    mdnrnn,
+    mdnrnn_training,
+    probes,
+    rollouts,
+    shipped,
+    tau_sweep,
+    vae,
+    vae_training,
+)
 from .checkpoint import atomic_write_text, check_same_config, count_parameters
 
 ENV_ID = "CarRacing-v3"

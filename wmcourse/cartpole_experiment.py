@@ -30,8 +30,8 @@ from tqdm.auto import tqdm
 from . import cartpole as cp
 from . import controller, dqn, dream, evolve
 from .checkpoint import atomic_write_text
-from .over_seeds import curve_spread, format_spread, spread
 from .evaluate import evaluate
+from .over_seeds import curve_spread, format_spread, spread
 
 COMMAND = "python -m wmcourse cartpole --out data/cartpole_results.json"
 RESULTS_NAME = "cartpole_results.json"

@@ -48,8 +48,6 @@ def _cmd_bench(args: argparse.Namespace) -> None:
     from .dream import dream_steps_per_second
 
     if args.drive:
-        import torch
-
         print(f"drive-the-dream frames per second (step + decode + PNG), torch threads {args.threads}:")
         for name, rate in benchmark.drive_rates(args.steps, args.threads).items():
             print(f"  {name}: {rate:,.0f} frames/s")

@@ -14,7 +14,7 @@ import shlex
 from dataclasses import fields
 from pathlib import Path
 
-from . import dreamer
+from . import dreamer, dreamer_training
 from .dreamer import DreamerConfig
 
 OUT = "runs/dreamer/dreamer_cartpole.json"
@@ -34,13 +34,14 @@ def command(config: DreamerConfig, out: str | Path, run_dir: str | Path | None =
                      f"--out {shlex.quote(str(out))}"] + ([f"--run-dir {shlex.quote(str(run_dir))}"] if run_dir else []))
 
 
-def run(config: DreamerConfig = DreamerConfig(), out: str | Path = OUT, run_dir: str | Path | None = None,
+def run(config: DreamerConfig | None = None, out: str | Path = OUT, run_dir: str | Path | None = None,
         resume: bool = True, log=print) -> tuple[dict, list[Path]]:
     """Train (or resume) the agent for config.steps real steps; write the results to `out` and the agent beside
-    it. Returns (results, the paths written)."""
+    it. Returns (results, the paths written). config None: DreamerConfig's defaults (the shipped run)."""
+    config = config or DreamerConfig()
     folder = run_dir or default_run_dir(config)
     log(f"Dreamer on {config.env_id} for {config.steps:,} real steps; parameters "
         f"{dreamer.Dreamer(config).parameter_counts()}; checkpoints in {folder} (rerun the same command to resume)")
-    results = dreamer.train(config, folder, resume=resume, log=log)
-    paths = dreamer.write_results(results, out, folder, command(config, out, run_dir))
+    results = dreamer_training.train(config, folder, resume=resume, log=log)
+    paths = dreamer_training.write_results(results, out, folder, command(config, out, run_dir))
     return results, paths

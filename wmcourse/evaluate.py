@@ -60,6 +60,22 @@ class EvalResult:
         return f"{self.mean:.1f} +- {self.std:.1f} over {len(self.returns)} episodes ({self.steps} real steps)"
 
 
+def random_policy_frames(env_id: str = "CarRacing-v3", at=(0, 50, 100, 150), seed: int = 0) -> dict[int, np.ndarray]:
+    """The raw observations of one episode of RandomPolicy at the steps `at` (notebook 00's CarRacing frames)."""
+    from .envs import make_env
+
+    env = make_env(env_id)
+    policy = RandomPolicy(env.action_space, seed=seed)
+    obs, _ = env.reset(seed=seed)
+    frames = {}
+    for t in range(max(at) + 1):
+        if t in at:
+            frames[t] = obs
+        obs, *_ = env.step(policy.act(obs[None])[0])
+    env.close()
+    return frames
+
+
 def evaluate(env_id: str, policy: Policy | None, episodes: int, seed: int = 0, num_envs: int = 1,
              progress: bool = True) -> EvalResult:
     """Run `episodes` full episodes of `policy` (None: random) in `num_envs` parallel copies of the real env.

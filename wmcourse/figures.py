@@ -133,15 +133,7 @@ def vmc() -> plt.Figure:
 def carracing_frames() -> plt.Figure:
     from . import envs, evaluate
 
-    env = envs.make_env("CarRacing-v3")
-    policy = evaluate.RandomPolicy(env.action_space, seed=SEED)
-    obs, _ = env.reset(seed=SEED)
-    raw = {}
-    for t in range(151):
-        if t in (0, 50, 100, 150):
-            raw[t] = obs
-        obs, *_ = env.step(policy.act(obs[None])[0])
-    env.close()
+    raw = evaluate.random_policy_frames("CarRacing-v3", at=(0, 50, 100, 150), seed=SEED)
     small = envs.preprocess_frames(np.stack(list(raw.values())))
     return plots.frame_grid([list(raw.values()), list(small)], ["raw\n96×96", "what V sees\n64×64"],
                             [f"step {t}" for t in raw], size=2.0,
@@ -513,17 +505,8 @@ def cartpole_two_scores() -> plt.Figure:
     dream = dream_returns(world, params, config, 100)
     real = evaluate.evaluate(cartpole.ENV_ID, cartpole.WorldModelPolicy(model, params, features), 100,
                              seed=100_000, num_envs=10, progress=False)
-    fig, ax = plt.subplots(figsize=(8, 3))
-    ax.hist(dream, bins=np.linspace(0, 500, 26), alpha=0.6, color="#7c3aed",
-            label=f"dream: {dream.mean():.1f} ± {dream.std():.1f} ({len(dream)} dreams)")
-    ax.hist(real.returns, bins=np.linspace(0, 500, 26), alpha=0.6, color="#16a34a",
-            label=f"reality: {real.mean:.1f} ± {real.std:.1f} ({len(real.returns)} episodes)")
-    ax.set_xlabel("score (steps the pole stays up; the cap is 500)")
-    ax.set_ylabel("episodes")
-    ax.set_title("the failure agent (random data, learned done head): dream vs reality")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return plots.dream_real_histogram(dream, real.returns, "the failure agent (random data, learned done head): "
+                                      "dream vs reality").figure
 
 
 @_figure("06_coverage", "3a. What random data covers, and what it does not")
@@ -560,16 +543,10 @@ def cartpole_horizon_errors() -> plt.Figure:
     states, actions, _ = _failure_episode()
     onehot = torch.nn.functional.one_hot(torch.as_tensor(actions), 2).float()
     horizon = min(30, len(actions) - 1)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.4))
-    for ax, which, name in ((axes[0], "failure", "M trained on random data"),
-                            (axes[1], "fixed", "M after the iterative loop")):
-        model = _cartpole_agent(which)[0]
-        errors = probes.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
-        plots.horizon_error_plot(errors, ax=ax, title=name)
-        ax.set_yscale("log")
-        ax.set_ylabel("squared error per dimension\n(in std units of M's data)")
-    fig.tight_layout()
-    return fig
+    errors = {name: probes.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
+              for name, model in (("M trained on random data", _cartpole_agent("failure")[0]),
+                                  ("M after the iterative loop", _cartpole_agent("fixed")[0]))}
+    return plots.horizon_errors_side_by_side(errors)
 
 
 @_figure("06_done_along", "3c. The done signal is missing or weak")
@@ -627,7 +604,6 @@ def cartpole_learning_curves() -> plt.Figure:
     """The World Model's loop and DQN against real steps: over seeds where data/cartpole_seeds.json has them,
     else the earlier single run (data/cartpole_results.json), labelled one run."""
     from . import cartpole_experiment, cartpole_plots
-
     from .over_seeds import curve_spread
 
     summary, results = cartpole_experiment.load_over_seeds(), _cartpole_results()
@@ -673,9 +649,9 @@ def cartpole_rounds() -> plt.Figure:
 
 @_figure("07_side_by_side", "1. The two architectures, side by side")
 def side_by_side() -> plt.Figure:
-    from . import dreamer
+    from . import dreamer_plots
 
-    dreamer.draw_side_by_side()
+    dreamer_plots.draw_side_by_side()
     fig = plt.gcf()
     fig.tight_layout()
     return fig
@@ -690,9 +666,9 @@ def symlog() -> plt.Figure:
 def lambda_returns() -> plt.Figure:
     """The notebook's made-up 15-step dream: every step pays 1, the pole falls after step 10, and the critic is a
     noisy, over-optimistic guesser (about 40 everywhere); the targets R_t for several lambda."""
-    from . import dreamer
+    from . import dreamer_plots
 
-    return dreamer.plot_lambda_targets(SEED)
+    return dreamer_plots.plot_lambda_targets(SEED)
 
 
 # --- writing them ----------------------------------------------------------------------------------------

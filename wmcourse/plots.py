@@ -31,7 +31,7 @@ def draw_vmc(ax: plt.Axes | None = None, z_size: int = 32, hidden_size: int = 25
     ax.axis("off")
     _box(ax, (0.1, 1.3), 1.5, 1.0, "world", "frame x_t\n96x96x3", "#e5e7eb")
     _box(ax, (2.3, 1.3), 1.8, 1.0, "V  (VAE)", f"x_t -> z_t\n{z_size} numbers", "#dbeafe")
-    _box(ax, (4.9, 2.3), 2.1, 1.0, "M  (MDN-RNN)", f"[z_t, a_t, h_t] -> h_t+1\nP(z_t+1): 5 Gaussians/dim", "#fde68a")
+    _box(ax, (4.9, 2.3), 2.1, 1.0, "M  (MDN-RNN)", "[z_t, a_t, h_t] -> h_t+1\nP(z_t+1): 5 Gaussians/dim", "#fde68a")
     _box(ax, (4.9, 0.3), 2.1, 1.0, "C  (linear)", f"a_t = tanh(W[z_t, h_t] + b)\n{actions * (z_size + hidden_size) + actions} parameters", "#bbf7d0")
     _box(ax, (8.1, 1.3), 1.6, 1.0, "action", f"a_t\n{actions} numbers", "#e5e7eb")
     _arrow(ax, (1.6, 1.8), (2.3, 1.8), "see")
@@ -71,6 +71,17 @@ def return_histogram(returns: np.ndarray, title: str, ax: plt.Axes | None = None
     ax.set_ylabel("episodes")
     ax.set_title(title)
     ax.legend()
+    return ax
+
+
+def step_rate_bars(rates: dict[str, float], ax: plt.Axes | None = None) -> plt.Axes:
+    """Steps per second of each world (notebook 00: a real CarRacing step against a batched dream step), as
+    horizontal bars on a log axis."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 2.4))
+    ax.barh(list(rates), list(rates.values()), color=["#9ca3af", "#60a5fa"][: len(rates)] or None)
+    ax.set_xscale("log")
+    ax.set_xlabel("steps per second on this machine (log scale)")
     return ax
 
 
@@ -299,6 +310,39 @@ def horizon_error_plot(errors: dict[str, np.ndarray], ax: plt.Axes | None = None
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    return ax
+
+
+def horizon_errors_side_by_side(errors_by_title: dict[str, dict[str, np.ndarray]],
+                                ylabel: str = "squared error per dimension\n(in std units of M's data)") -> plt.Figure:
+    """One horizon_error_plot per model, side by side on log axes (notebook 06: the M trained on random data
+    next to the M after the iterative loop), each titled by its key."""
+    fig, axes = plt.subplots(1, len(errors_by_title), figsize=(6 * len(errors_by_title), 3.4), squeeze=False)
+    for ax, (title, errors) in zip(axes[0], errors_by_title.items()):
+        horizon_error_plot(errors, ax=ax, title=title)
+        ax.set_yscale("log")
+        ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def dream_real_histogram(dream: np.ndarray, real: np.ndarray, title: str = "", cap: float = 500.0,
+                         ax: plt.Axes | None = None) -> plt.Axes:
+    """Scores of one controller in its dream and in reality, as two overlaid histograms with their mean ± std
+    (notebook 06: the failure agent; CartPole's cap is 500)."""
+    dream, real = np.asarray(dream), np.asarray(real)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3))
+    bins = np.linspace(0, cap, 26)
+    ax.hist(dream, bins=bins, alpha=0.6, color="#7c3aed",
+            label=f"dream: {dream.mean():.1f} ± {dream.std():.1f} ({len(dream)} dreams)")
+    ax.hist(real, bins=bins, alpha=0.6, color="#16a34a",
+            label=f"reality: {real.mean():.1f} ± {real.std():.1f} ({len(real)} episodes)")
+    ax.set_xlabel(f"score (steps the pole stays up; the cap is {cap:.0f})")
+    ax.set_ylabel("episodes")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
     return ax
 
 
@@ -532,6 +576,35 @@ def reward_gap_at(real: dict, t: int, v_view: np.ndarray, window: int = 25) -> p
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def dream_real_rounds(rounds: dict[int, tuple[float, dict]], ax: plt.Axes | None = None) -> plt.Axes:
+    """Each round of the iterative loop (notebook 05): its controller's dream score (population mean in the last
+    generation) above its real score (an evaluation dict with "mean" and "std"), as horizontal bars."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 1.2 + 0.9 * len(rounds)))
+    labels = [f"round {i}: {world}" for i in rounds for world in ("dream", "real")]
+    values = [v for dream_mean, ev in rounds.values() for v in (dream_mean, ev["mean"])]
+    errors = [e for _, ev in rounds.values() for e in (0, ev["std"])]
+    ax.barh(labels, values, xerr=errors, color=["#c4b5fd", "#86efac"] * len(rounds), ec="k", capsize=3)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("score (dream: population mean in the last generation; real: mean ± std over episodes)")
+    ax.invert_yaxis()
+    return ax
+
+
+def predicted_done_plot(predicted_done: np.ndarray, threshold: float = 0.5, ax: plt.Axes | None = None) -> plt.Axes:
+    """M's probability that the game ends now, read along a real episode (notebook 08); a dream ends above
+    `threshold`."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 2.6))
+    ax.plot(predicted_done, lw=1)
+    ax.axhline(threshold, color="#b91c1c", ls="--", lw=1, label=f"a dream ends above {threshold:g}")
+    ax.set_xlabel("real step")
+    ax.set_ylabel("M's P(done)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    return ax
 
 
 def symlog_figure() -> plt.Figure:

@@ -22,7 +22,6 @@ from .latents import EncodedEpisodes
 from .mdnrnn import MDNRNN, MDNRNNOutput, State
 from .vae import ConvVAE, encode_frames, kl_divergence
 
-
 # --- V -----------------------------------------------------------------------------------------------------
 
 @torch.no_grad()

@@ -218,8 +218,8 @@ def evolve_real(start: np.ndarray, config: controller.ControllerConfig, vae: str
                 log.write(json.dumps({"candidate": c, "episode": e, "return": total, "steps": steps}) + "\n")
                 log.flush()
                 new_steps += steps
-                bar.set_postfix(episodes=f"{len(finished) + 1}/{candidates.shape[0] * settings.rollouts}")
-                finished[c, e] = (total, steps)
+                bar.set_postfix(episodes=f"{len(finished) + 1}/{candidates.shape[0] * settings.rollouts}")  # noqa: B023
+                finished[c, e] = (total, steps)  # noqa: B023 - write is called within this generation only
 
             result = score_population(candidates, track_seeds(settings.seed, generation, settings.rollouts), vae,
                                       mdnrnn, config, backend, settings.max_steps, dict(finished), write)

@@ -43,7 +43,6 @@ from torch.distributions import OneHotCategorical
 from .errors import ShapeError
 from .mdn import sample_component
 
-
 # --- symlog ----------------------------------------------------------------------------------------------
 
 def symlog(x: Tensor) -> Tensor:

@@ -30,8 +30,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import agent, artefacts, checkpoint, controller, evaluate, evolve, latents, mdnrnn, mdnrnn_training, rollouts
-from . import dream, vae, vae_training
+from . import (
+    agent,
+    artefacts,
+    checkpoint,
+    controller,
+    dream,
+    evaluate,
+    evolve,
+    latents,
+    mdnrnn,
+    mdnrnn_training,
+    rollouts,
+    vae,
+    vae_training,
+)
 from .checkpoint import atomic_write_text
 from .envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
 

@@ -17,7 +17,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-
 from . import agent, controller, dream, evaluate, evolve, latents, mdnrnn, vae
 from .checkpoint import atomic_write_text
 from .dream import dream_score  # noqa: F401  (notebooks 05 and 08 call tau_sweep.dream_score; one function, in dream.py)

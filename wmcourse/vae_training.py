@@ -22,6 +22,7 @@ from .errors import CourseError, ShapeError
 from .runtime import pick_device, torch_threads
 from .vae import ConvVAE, VAEConfig, build_vae, elbo_loss, frame_kl, read_checkpoint, save_vae
 
+
 def _epoch_batches(frames_source: np.ndarray | str | Path, batch_size: int, seed: int) -> Iterator[np.ndarray]:
     """One shuffled pass over the frames (an in-memory uint8 array, or a rollout folder read shard by shard)."""
     if isinstance(frames_source, np.ndarray):
@@ -46,7 +47,7 @@ def _batches_per_epoch(frames_source: np.ndarray | str | Path, batch_size: int) 
     return -(-count_frames(frames_source) // batch_size)
 
 
-def train_vae(frames_source: np.ndarray | str | Path, config: VAEConfig = VAEConfig(),
+def train_vae(frames_source: np.ndarray | str | Path, config: VAEConfig | None = None,
               out_path: str | Path | None = None, epochs: int = 1, steps: int | None = None, seed: int = 0,
               device: str = "auto", checkpoint_every: int = 500, threads: int | None = None,
               progress: bool = True) -> dict[str, list[float]]:
@@ -57,7 +58,9 @@ def train_vae(frames_source: np.ndarray | str | Path, config: VAEConfig = VAECon
     Runs `steps` optimizer steps if given, else `epochs` passes. With out_path, a checkpoint (weights,
     optimizer, step, noise generator, history) is written every `checkpoint_every` steps and at the end,
     and a run that finds one there continues from it: the result is the same as an uninterrupted run.
+    config None: VAEConfig's defaults (the paper's).
     """
+    config = config or VAEConfig()
     dev = pick_device(device)
     per_epoch = _batches_per_epoch(frames_source, config.batch_size)
     total = steps if steps is not None else epochs * per_epoch

@@ -14,6 +14,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import imageio.v3 as iio
 import ipywidgets as W
@@ -23,6 +24,9 @@ from IPython.display import clear_output, display
 
 from . import checkpoint, plots, runtime
 from . import vae as _vae
+
+if TYPE_CHECKING:
+    import torch
 
 # --- every callback goes through one guard --------------------------------------------------------------
 
@@ -642,7 +646,7 @@ class SurvivalExplorer(_FigureControl):
 
 class LambdaReturns(_FigureControl):
     """Notebook 07: lambda and gamma sliders on the lambda-return targets of the made-up dream
-    (wmcourse.dreamer.plot_lambda_targets): lambda = 0 and 1 stay drawn for reference."""
+    (wmcourse.dreamer_plots.plot_lambda_targets): lambda = 0 and 1 stay drawn for reference."""
 
     def __init__(self, lam: float = 0.95, gamma: float = 0.99, seed: int = 0):
         self.seed = seed
@@ -652,23 +656,23 @@ class LambdaReturns(_FigureControl):
         self._build([self.lam, self.gamma])
 
     def figure_now(self) -> plt.Figure:
-        from . import dreamer
+        from . import dreamer_plots
 
         lams = sorted({0.0, round(self.lam.value, 3), 1.0})
-        return dreamer.plot_lambda_targets(self.seed, gamma=self.gamma.value, lams=lams)
+        return dreamer_plots.plot_lambda_targets(self.seed, gamma=self.gamma.value, lams=lams)
 
 
 class OpenLoopHorizon(_FigureControl):
-    """Notebook 07: a horizon slider over the RSSM's open-loop dream of a real episode (wmcourse.dreamer.
+    """Notebook 07: a horizon slider over the RSSM's open-loop dream of a real episode (wmcourse.dreamer_probes.
     open_loop_states): the error of each state up to H steps after the last real observation, and the real
     pole beside the dreamed one at step H."""
 
     def __init__(self, agent, states: np.ndarray, actions: np.ndarray, context: int = 5, seed: int = 0,
                  imagination: int = 15):
-        from . import dreamer
+        from . import dreamer_probes
 
         self.real = np.asarray(states, np.float32)[context:]
-        self.dreamed = dreamer.open_loop_states(agent, states, actions, context, seed)
+        self.dreamed = dreamer_probes.open_loop_states(agent, states, actions, context, seed)
         self.imagination = imagination
         self.horizon = _slider(W.IntSlider, "steps dreamed H", value=min(imagination, len(self.real)), min=1,
                                max=len(self.real), width="520px")
