@@ -25,7 +25,7 @@ from .dream import dream_score  # noqa: F401  (notebooks 05 and 08 call tau_swee
 @dataclass(frozen=True)
 class TauSweepConfig:
     taus: tuple[float, ...] = (0.5, 1.0, 1.15, 1.3)
-    generations: int = 15
+    generations: int = 40
     population: int = 32
     rollouts: int = 8           # dreams per candidate while evolving
     dream_episodes: int = 256   # dreams that score the final controller
