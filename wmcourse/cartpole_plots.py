@@ -120,23 +120,6 @@ def survival_maps(theta: np.ndarray, theta_dot: np.ndarray, real: np.ndarray, dr
     return fig
 
 
-def results_plot(rows: Sequence[Mapping], ax: plt.Axes | None = None, episodes: int = 100) -> plt.Axes:
-    """Dream score and real score of every row of the table, with the real steps each used."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 0.55 * len(rows) + 1))
-    y = np.arange(len(rows))[::-1]
-    dream = [r["dream_mean"] if r["dream_mean"] is not None else 0 for r in rows]
-    ax.barh(y + 0.2, dream, 0.4, color="#c4b5fd", ec="#4c1d95", label="score in the dream")
-    ax.barh(y - 0.2, [r["real_mean"] for r in rows], 0.4, xerr=[r["real_std"] for r in rows], capsize=2,
-            color="#86efac", ec="#14532d", label=f"score in reality ({episodes} episodes)")
-    ax.set_yticks(y, [f"{r['label']}\n{r['steps']:,} real steps" for r in rows], fontsize=7)
-    ax.axvline(MAX_STEPS, color="#b91c1c", ls="--", lw=1, label=f"the cap ({MAX_STEPS})")
-    ax.set_xlabel("score (steps the pole stays up)")
-    ax.legend(fontsize=7, loc="lower right")
-    ax.grid(axis="x", alpha=0.3)
-    return ax
-
-
 def learning_curves_plot(curves: Mapping[str, Sequence[Mapping]], budget: int | None = None,
                          ax: plt.Axes | None = None) -> plt.Axes:
     """Real score against the real environment steps used so far, one line per learner."""
