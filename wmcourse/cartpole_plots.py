@@ -196,17 +196,16 @@ def results_over_seeds_plot(rows: Sequence[Mapping], ax: plt.Axes | None = None)
 
 def curves_over_seeds_plot(curves: Mapping[str, Mapping], budget: int | None = None,
                            ax: plt.Axes | None = None) -> plt.Axes:
-    """Learning curves over seeds (over_seeds.curve_spread, x "steps" or "step"): the mean across seeds as a
+    """Learning curves over seeds (over_seeds.curve_spread): the mean across seeds as a
     line, the band from the lowest to the highest seed shaded, each seed a thin line."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.6))
     for (label, c), color, marker in zip(curves.items(), COLORS[1:], "osd^v"):
-        steps = c["steps"] if "steps" in c else c["step"]
         for values in c["per_seed"].values():
-            ax.plot(steps, values, color=color, lw=0.6, alpha=0.45)
-        ax.plot(steps, c["mean"], marker=marker, ms=4, color=color,
+            ax.plot(c["steps"], values, color=color, lw=0.6, alpha=0.45)
+        ax.plot(c["steps"], c["mean"], marker=marker, ms=4, color=color,
                 label=f"{label} (mean of {len(c['per_seed'])} seeds; band: min to max)")
-        ax.fill_between(steps, c["min"], c["max"], color=color, alpha=0.12)
+        ax.fill_between(c["steps"], c["min"], c["max"], color=color, alpha=0.12)
     ax.axhline(MAX_STEPS, color="#b91c1c", ls="--", lw=1, label="the cap")
     if budget is not None:
         ax.axvline(budget, color="#6b7280", ls=":", lw=1, label="the budget")
