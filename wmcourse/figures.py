@@ -349,11 +349,7 @@ def vizdoom_tau() -> plt.Figure:
 @_figure("03_tau_sweep", "5. Measured τ sweep on CarRacing")
 def tau_sweep() -> plt.Figure:
     from . import paper
-
-    try:
-        from .tau_sweep import TAU_SWEEP_COMMAND, load_tau_sweep
-    except ImportError:  # before the tau sweep had its own module
-        from .evaluate import TAU_SWEEP_COMMAND, load_tau_sweep
+    from .tau_sweep import TAU_SWEEP_COMMAND, load_tau_sweep
 
     sweep = load_tau_sweep()
     if sweep is None:
