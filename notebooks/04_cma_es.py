@@ -184,20 +184,8 @@ plt.show()
 # bookkeeping (ask + tell, with a dummy score) at several sizes, 64 candidates a generation.
 
 # %%
-def cma_overhead_seconds(n: int, generations: int) -> float:
-    """Seconds per generation of cma's own work (sampling and updating), with a trivial score."""
-    import cma
-
-    es = cma.CMAEvolutionStrategy(np.zeros(n), 0.1, {"popsize": 64, "seed": 1, "verbose": -9})
-    start = time.perf_counter()
-    for _ in range(generations):
-        x = es.ask()
-        es.tell(x, [float(np.sum(np.square(xi))) for xi in x])
-    return (time.perf_counter() - start) / generations
-
-
 sizes = [10, 100, 867] if FAST else [10, 100, 867, 2000]
-overhead = {n: cma_overhead_seconds(n, 5 if FAST else 20) for n in sizes}
+overhead = {n: evolve.cma_overhead_seconds(n, 5 if FAST else 20) for n in sizes}
 for n, s in overhead.items():
     print(f"n = {n:>5,} parameters: {s * 1000:7.1f} ms per generation, covariance {n * n:>10,} numbers")
 print("the paper's C: 867 parameters. A million parameters would need a covariance of 10^12 numbers.")

@@ -246,14 +246,12 @@ plt.show()
 # the cart leaving, read by each done head:
 
 # %%
-ends = [i for i in range(len(iterative_data)) if iterative_data.episode(i)[2][-1]
-        and abs(iterative_data.episode(i)[0][-1, 0]) > cartpole.X_LIMIT]
-example = ends[0] if ends else int(np.argmax(iterative_data.dones[np.cumsum(iterative_data.lengths) - 1]))
+example, left_track = cartpole.ending_example(iterative_data)
 s_ep, a_ep, d_ep = iterative_data.episode(example)
 heads = {name: cartpole.done_along(model, s_ep, a_ep) for name, model in
          (("done head, random data", failure_m), ("done head, iterative data", fixed_m)) if model.m.done_head is not None}
 cartpole_plots.done_along_plot(s_ep, heads, bool(d_ep[-1]), title=f"iterative-data episode {example}: "
-                               f"{'the cart left the track' if ends else 'an ending'} at step {len(a_ep)}")
+                               f"{'the cart left the track' if left_track else 'an ending'} at step {len(a_ep)}")
 plt.show()
 held_out = cartpole.collect_episodes(fixed_policy := cartpole.WorldModelPolicy(fixed_m, fixed_c, fixed_features),
                             2000 if FAST else 6000, seed=SEED + 2, epsilon=0.3)
@@ -274,9 +272,7 @@ for name, model in (("random data", failure_m), ("iterative data", fixed_m)):
 
 # %%
 n = 13 if FAST else 25
-thetas, theta_dots = np.linspace(-0.25, 0.25, n), np.linspace(-2.0, 2.0, n)
-grid = np.zeros((n * n, 4), np.float32)
-grid[:, 2], grid[:, 3] = np.meshgrid(thetas, theta_dots)[0].ravel(), np.meshgrid(thetas, theta_dots)[1].ravel()
+thetas, theta_dots, grid = cartpole.survival_grid(n)
 real_steps, dream_steps = cartpole.survival(failure_m, failure_c, failure_features, grid, horizon=100, seed=SEED)
 cartpole_plots.survival_maps(thetas, theta_dots, real_steps, dream_steps, horizon=100)
 plt.show()
@@ -340,8 +336,6 @@ checkers.episode_end.check(episode_end)
 # - **DQN**: model-free, learning only from real steps, with rl-baselines3-zoo's tuned CartPole settings.
 
 # %%
-from wmcourse.over_seeds import curve_spread
-
 over_seeds = experiment.load_over_seeds()
 print("made by:", over_seeds["command"])
 display(Markdown(experiment.format_seeds_table(over_seeds)))
@@ -352,11 +346,8 @@ if one_seed:  # rows not run over seeds yet: shown from the earlier single run, 
                      + experiment.format_table({"rows": one_seed})))
 fig, axes = plt.subplots(1, 2, figsize=(15, 0.5 * len(over_seeds["rows"]) + 2.5), gridspec_kw={"width_ratios": [1.3, 1]})
 cartpole_plots.results_over_seeds_plot(over_seeds["rows"], ax=axes[0])
-curve_names = {"wm_iterative": "World Model, iterative loop", "dqn": "DQN"}
-curves = {label: over_seeds["curves"][key] for key, label in curve_names.items() if key in over_seeds["curves"]}
-curves.update({f"{label} (one run, seed {results['seed']})": curve_spread([results["curves"][key]], [results["seed"]])
-               for key, label in curve_names.items() if key not in over_seeds["curves"]})
-cartpole_plots.curves_over_seeds_plot(curves, budget=over_seeds["budget"], ax=axes[1])
+cartpole_plots.curves_over_seeds_plot(experiment.learning_curves(over_seeds, results), budget=over_seeds["budget"],
+                                      ax=axes[1])
 axes[1].set_title(f"real score (each seed: mean of {over_seeds['config']['eval_episodes']} episodes) vs real steps")
 plt.tight_layout()
 plt.show()

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -423,7 +425,7 @@ short = dreamer.DreamerConfig(steps=300 if FAST else 800, prefill=100 if FAST el
 with tempfile.TemporaryDirectory() as run_dir:  # checkpoints of this short run are thrown away afterwards
     short_run = dreamer_training.train(short, run_dir, resume=False)
 for point in short_run["curve"]:
-    print(f"after {point['step']:5d} real steps: real score {point['mean']:6.1f} +- {point['std']:.1f}")
+    print(f"after {point['steps']:5d} real steps: real score {point['mean']:6.1f} +- {point['std']:.1f}")
 print(f"{short_run['updates']} updates in {short_run['train_seconds']:.0f} s; final {short_run['final']['mean']:.1f}")
 
 # %% [markdown]
@@ -436,7 +438,7 @@ print(f"{short_run['updates']} updates in {short_run['train_seconds']:.0f} s; fi
 # separate evaluation episodes, against the number of real environment steps used for training so far.
 
 # %%
-results = dreamer_training.load_results()
+results = dreamer_training.load_dreamer_results()
 world_models = dreamer_comparison.load_world_models_results()
 runs = dreamer_comparison.dreamer_runs(results)  # the shipped run, and the same agent with γ = 0.99 if shipped
 over_seeds = cartpole_experiment.load_over_seeds()  # World Models and DQN: notebook 06's table, run with 5 seeds
@@ -452,7 +454,7 @@ plt.show()
 
 # %%
 final, counts = results["final"], results["parameters"]
-reached = next((p["step"] for p in results["curve"] if p["mean"] >= 475), None)
+reached = next((p["steps"] for p in results["curve"] if p["mean"] >= 475), None)
 print(f"Dreamer: {final['mean']:.1f} +- {final['std']:.1f} over {final['episodes']} real episodes after "
       f"{results['real_steps']:,} real steps; first evaluation at 475 or more after "
       f"{f'{reached:,}' if reached is not None else 'no'} real steps")
@@ -485,7 +487,7 @@ for line in dreamer_comparison.first_solved(runs):
 # The shipped agent, played live in the real game now (a check that the file is what the table says):
 
 # %%
-shipped = dreamer_training.load_agent(artefacts.require(dreamer_training.AGENT_NAME, dreamer_training.COMMAND))
+shipped = dreamer_training.load_agent()  # data/dreamer_cartpole.pt, checked against the manifest
 live = evaluate.evaluate("CartPole-v1", dreamer.DreamerPolicy(shipped, seed=SEED), episodes=5 if FAST else 20,
                          seed=3_000_000, num_envs=5 if FAST else 20, progress=False)
 print("shipped Dreamer agent, real CartPole-v1:", live)

@@ -160,6 +160,37 @@ def test_fast_experiment_writes_every_artefact(tmp_path):
     assert "| setup |" in ce.format_table(ce.load_cartpole_results(tmp_path))
 
 
+def test_ending_example_prefers_the_cart_leaving_the_track(random_data):
+    index, left = cp.ending_example(random_data)
+    states, _, dones = random_data.episode(index)
+    assert dones[-1]
+    assert left == (abs(states[-1, 0]) > cp.X_LIMIT)
+    if not left:  # random pushes: the pole falls near the middle; no episode before it left the track either
+        assert all(abs(random_data.episode(i)[0][-1, 0]) <= cp.X_LIMIT for i in range(len(random_data))
+                   if random_data.episode(i)[2][-1])
+
+
+def test_survival_grid_matches_the_maps_layout():
+    thetas, theta_dots, starts = cp.survival_grid(5, theta=0.2, theta_dot=1.0)
+    assert starts.shape == (25, 4) and starts.dtype == np.float32
+    np.testing.assert_allclose(thetas, np.linspace(-0.2, 0.2, 5))
+    assert not starts[:, :2].any()  # the cart at rest in the middle
+    grid = starts.reshape(len(theta_dots), len(thetas), 4)  # as survival_maps reshapes: rows theta_dot, columns theta
+    np.testing.assert_allclose(grid[:, 0, 3], theta_dots, rtol=1e-6)
+    np.testing.assert_allclose(grid[0, :, 2], thetas, rtol=1e-6)
+
+
+def test_learning_curves_take_seeds_first_then_the_single_run():
+    one_run = {"seed": 3, "curves": {"wm_iterative": [{"steps": 10, "mean": 5.0, "std": 1.0}],
+                                     "dqn": [{"steps": 10, "mean": 7.0, "std": 1.0}]}}
+    summary = {"curves": {"dqn": {"steps": [10], "per_seed": {"0": [8.0]}, "mean": [8.0], "std": [0.0],
+                                  "min": [8.0], "max": [8.0]}}}
+    curves = ce.learning_curves(summary, one_run)
+    assert list(curves) == ["DQN", "World Model, iterative loop (one run, seed 3)"]
+    assert curves["DQN"] is summary["curves"]["dqn"]
+    assert curves["World Model, iterative loop (one run, seed 3)"]["per_seed"] == {"3": [5.0]}
+
+
 def test_episode_end_checker():
     assert checkers.episode_end.problem(cp.done_rule) is None
     assert "radians" in checkers.episode_end.problem(lambda s: (abs(s[:, 0]) > 2.4) | (abs(s[:, 2]) > 12))

@@ -10,7 +10,7 @@ import torch
 
 from wmcourse import checkers, dreamer, dreamer_comparison, dreamer_plots, dreamer_probes, dreamer_training
 from wmcourse.cli import build_parser
-from wmcourse.errors import CourseError, MissingArtefactError, ShapeError
+from wmcourse.errors import CorruptArtefactError, CourseError, MissingArtefactError, ShapeError
 from wmcourse.rssm import RSSMConfig
 
 
@@ -134,7 +134,7 @@ def test_agent_checkpoint_round_trip_in_float16(tmp_path):
 def test_tiny_training_run_writes_a_curve_and_resumes(tmp_path):
     config = tiny_config()
     results = dreamer_training.train(config, tmp_path / "run", resume=False, progress=False)
-    assert [p["step"] for p in results["curve"]] == [120, 240]
+    assert [p["steps"] for p in results["curve"]] == [120, 240]
     assert results["real_steps"] == 240 and results["updates"] == (240 - 80) // 20 + 1
     assert results["final"]["episodes"] == 3 and len(results["final"]["returns"]) == 3
     assert results["parameters"]["total (trained)"] == sum(
@@ -144,17 +144,41 @@ def test_tiny_training_run_writes_a_curve_and_resumes(tmp_path):
     with pytest.raises(CourseError, match="other settings"):
         dreamer_training.train(tiny_config(seed=1), tmp_path / "run", resume=True, progress=False)
     paths = dreamer_training.write_results(results, tmp_path / "out" / "r.json", tmp_path / "run", "test")
-    loaded = dreamer_training.load_results(paths[0])
+    loaded = dreamer_training.load_dreamer_results(paths[0])
     assert loaded["command"] == "test" and loaded["curve"] == results["curve"]
     assert dreamer_training.load_agent(paths[1]).config == config
 
 
-def test_load_results_names_the_command_when_missing(tmp_path):
+def test_load_dreamer_results_names_the_command_when_missing(tmp_path):
     with pytest.raises(MissingArtefactError, match="python -m wmcourse dreamer"):
-        dreamer_training.load_results(tmp_path / "nothing.json")
+        dreamer_training.load_dreamer_results(tmp_path / "nothing.json")
     (tmp_path / "bad.json").write_text(json.dumps({"format": "other"}))
     with pytest.raises(ShapeError, match="not a Dreamer results file"):
-        dreamer_training.load_results(tmp_path / "bad.json")
+        dreamer_training.load_dreamer_results(tmp_path / "bad.json")
+
+
+def test_shipped_results_are_checked_and_their_old_step_points_read_as_steps(tmp_path, monkeypatch):
+    from wmcourse import artefacts
+
+    monkeypatch.setenv("WMCOURSE_DATA", str(tmp_path))
+    old = {"format": dreamer_training.FORMAT, "config": {"seed": 0, "gamma": 0.99},
+           "curve": [{"step": 2500, "mean": 183.9, "std": 34.7, "train_mean": 25.7}]}  # as data/ ships it
+    path = tmp_path / dreamer_training.GAMMA_099_NAME
+    path.write_text(json.dumps(old))
+    artefacts.record(path, dreamer_training.GAMMA_099_COMMAND, 0, {})
+    assert dreamer_training.load_dreamer_results(path)["curve"] == [
+        {"steps": 2500, "mean": 183.9, "std": 34.7, "train_mean": 25.7}]
+    runs = dreamer_comparison.dreamer_runs({"config": {"gamma": 0.997, "seed": 0}})  # finds the γ = 0.99 run in data/
+    assert runs["Dreamer (γ = 0.99)"]["curve"][0]["steps"] == 2500
+    curves = dreamer_comparison.curves_over_seeds({"Dreamer (γ = 0.99)": runs["Dreamer (γ = 0.99)"]}, {"curves": {}})
+    assert curves["Dreamer (γ = 0.99)"]["steps"] == [2500]
+    path.write_text(json.dumps({**old, "final": 1}))  # altered after the manifest recorded it
+    with pytest.raises(CorruptArtefactError, match="gamma 0.99"):
+        dreamer_training.load_dreamer_results(path)
+    with pytest.raises(MissingArtefactError, match="--out data/dreamer_cartpole.json"):
+        dreamer_training.load_dreamer_results()  # the default: data/dreamer_cartpole.json, not shipped here
+    with pytest.raises(MissingArtefactError, match="--out data/dreamer_cartpole.json"):
+        dreamer_training.load_agent()
 
 
 def test_cli_has_the_dreamer_command():
@@ -202,7 +226,7 @@ def _run(gamma, curve_means, final=(500.0, 0.0)):
     return {"config": {"gamma": gamma, "seed": 0}, "final": {"mean": final[0], "std": final[1], "episodes": 100},
             "real_steps": 50_000, "train_seconds": 3060.0, "train_cpu_seconds": 1020.0,
             "parameters": {"world model": 100_000, "actor": 10_000, "critic": 9_081, "total (trained)": 119_081},
-            "curve": [{"step": 2500 * (i + 1), "mean": m, "std": 0.0} for i, m in enumerate(curve_means)]}
+            "curve": [{"steps": 2500 * (i + 1), "mean": m, "std": 0.0} for i, m in enumerate(curve_means)]}
 
 
 OVER_SEEDS = {"fixed_variant": "iterative_head", "failure_variant": "random_head", "budget": 50_000, "curves": {},

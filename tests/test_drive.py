@@ -142,6 +142,32 @@ def test_cartpole_dream_keeps_going_after_reality_ends():
     assert abs(driver.real[2]) > cartpole.THETA_LIMIT      # the real physics kept running: the pole kept falling
 
 
+def test_one_tau_switch_for_both_drivers():
+    assert drive.CarDriver.tau is drive.DreamDriver.tau and drive.CartPoleDriver.tau is drive.DreamDriver.tau
+    replays = []
+
+    class Toy(drive.DreamDriver):
+        def __init__(self, dreaming):
+            self._tau, self.dreaming = 1.0, dreaming
+
+        def _dreaming(self):
+            return self.dreaming
+
+        def _replay(self):
+            replays.append(self._tau)
+
+    toy = Toy(dreaming=True)
+    toy.tau = 2
+    assert toy.tau == 2.0 and isinstance(toy.tau, float) and replays == [2.0]
+    away = Toy(dreaming=False)                                  # e.g. CarDriver in the real game: no dream to redo
+    away.tau = 0.5
+    assert away.tau == 0.5 and replays == [2.0]
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="tau must be positive"):
+            toy.tau = bad
+    assert toy.tau == 2.0
+
+
 def test_cartpole_tau_replays_and_c_drives():
     model = tiny_cartpole()
     starts = np.zeros((2, 4), np.float32)

@@ -53,3 +53,13 @@ def test_simple_es_with_a_fixed_step_stalls_where_cma_does_not():
     assert all(a >= b for a, b in zip(simple, simple[1:]))  # best-so-far never rises
     assert simple[-1] < simple[0]
     assert adaptive < simple[-1] / 10  # the adaptive step and shape get far closer to the optimum
+
+
+def test_cma_overhead_is_a_positive_time_per_generation(monkeypatch):
+    from wmcourse import evolve as ev
+
+    clock = iter([10.0, 12.0])  # two calls of perf_counter: 2 s over 4 generations
+    monkeypatch.setattr(ev.time, "perf_counter", lambda: next(clock))
+    assert ev.cma_overhead_seconds(5, 4, population=6) == pytest.approx(0.5)
+    monkeypatch.undo()
+    assert 0 < ev.cma_overhead_seconds(20, 2, population=8) < 5

@@ -44,7 +44,7 @@ def two_seeds(tmp_path_factory):
 
 def test_rows_run_cheap_ones_first_for_every_seed():
     assert ce.row_order() == ["random", "random_head", "random_rule", "random_all", "dqn", "iterative_head",
-                              "iterative_rule", "iterative_tau"]
+                              "iterative_rule", "iterative_tau", "iterative_long"]
     assert ce.row_order(FAST) == ["random", "random_head", "dqn", "iterative_head"]
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import checkers, checkpoint, latents, mdnrnn, paper, probes, shipped, tau_sweep, vae, widgets
-from wmcourse.errors import MissingArtefactError, ShapeError
+from wmcourse import artefacts, checkers, checkpoint, latents, mdnrnn, paper, probes, shipped, tau_sweep, vae, widgets
+from wmcourse.errors import CorruptArtefactError, MissingArtefactError, ShapeError
 from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
 
 SMALL = MDNRNNConfig(z_size=4, action_size=3, hidden=16, K=3, predict_reward=True, predict_done=True)
@@ -182,6 +182,12 @@ def test_tau_sweep_loader(tmp_path):
     assert [r["tau"] for r in sweep["rows"]] == sorted(paper.VIZDOOM_TAU_TABLE)
     (tmp_path / tau_sweep.TAU_SWEEP_NAME).write_text(json.dumps({"rows": [{"tau": 1.0}]}))
     with pytest.raises(ShapeError, match="tau-sweep"):
+        tau_sweep.load_tau_sweep(tmp_path)
+    (tmp_path / tau_sweep.TAU_SWEEP_NAME).write_text(json.dumps({"env": "CarRacing-v3", "rows": rows}))
+    artefacts.record(tmp_path / tau_sweep.TAU_SWEEP_NAME, tau_sweep.TAU_SWEEP_COMMAND, 0, {}, folder=tmp_path)
+    assert len(tau_sweep.load_tau_sweep(tmp_path)["rows"]) == len(rows)
+    (tmp_path / tau_sweep.TAU_SWEEP_NAME).write_text(json.dumps({"env": "CarRacing-v3", "rows": rows[:1]}))
+    with pytest.raises(CorruptArtefactError, match="tau-sweep"):  # altered after the manifest recorded it
         tau_sweep.load_tau_sweep(tmp_path)
 
 

@@ -31,8 +31,6 @@ def test_decode_code_and_traversal_frames():
     assert sweep.shape == (5, 64, 64, 3)
     np.testing.assert_array_equal(sweep[2], frame)  # value 0 leaves the code as it was
     assert not np.array_equal(sweep[0], sweep[-1])
-    moved = widgets.with_dimension(z, 1, 2.0)
-    assert moved[1] == 2.0 and z[1] == 0.0  # a copy
 
 
 def test_moving_a_slider_changes_the_decoded_frame(frames):

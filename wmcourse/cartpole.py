@@ -478,6 +478,16 @@ def done_along(model: StateWorldModel, states: np.ndarray, actions: np.ndarray) 
     return torch.sigmoid(out.done_logit[0]).numpy()
 
 
+def ending_example(episodes: Episodes) -> tuple[int, bool]:
+    """The episode to read the done heads along (notebook 06, section 3c): the first one that ended with the cart
+    leaving the track, else the first that ended at all. Returns (its index, whether the cart left the track)."""
+    ends = [i for i in range(len(episodes)) if episodes.episode(i)[2][-1]
+            and abs(episodes.episode(i)[0][-1, 0]) > X_LIMIT]
+    if ends:
+        return ends[0], True
+    return int(np.argmax(episodes.dones[np.cumsum(episodes.lengths) - 1])), False
+
+
 def done_detection(model: StateWorldModel, episodes: Episodes) -> dict[str, float]:
     """How well the done head reads real episodes: the share of real endings it flags (P > 0.5 on the final
     step of a terminated episode) and its false alarms (P > 0.5 on any other step)."""
@@ -491,6 +501,17 @@ def done_detection(model: StateWorldModel, episodes: Episodes) -> dict[str, floa
         others += int((~dones).sum())
     return {"endings_caught": float(np.mean(caught)) if caught else float("nan"),
             "false_alarms": alarms / max(others, 1), "endings": len(caught)}
+
+
+def survival_grid(n: int = 25, theta: float = 0.25, theta_dot: float = 2.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start states for `survival`: an n x n grid of pole angles in [-theta, theta] and angular velocities in
+    [-theta_dot, theta_dot], the cart at rest in the middle. Returns (thetas (n,), theta_dots (n,), starts (n * n, 4)),
+    the starts in the row order survival_maps reshapes to (theta_dot, theta)."""
+    thetas, theta_dots = np.linspace(-theta, theta, n), np.linspace(-theta_dot, theta_dot, n)
+    starts = np.zeros((n * n, 4), np.float32)
+    mesh = np.meshgrid(thetas, theta_dots)
+    starts[:, 2], starts[:, 3] = mesh[0].ravel(), mesh[1].ravel()
+    return thetas, theta_dots, starts
 
 
 def survival(model: StateWorldModel, params: np.ndarray, features: str, starts: np.ndarray, horizon: int = 100,

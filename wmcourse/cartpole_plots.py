@@ -120,23 +120,6 @@ def survival_maps(theta: np.ndarray, theta_dot: np.ndarray, real: np.ndarray, dr
     return fig
 
 
-def results_plot(rows: Sequence[Mapping], ax: plt.Axes | None = None, episodes: int = 100) -> plt.Axes:
-    """Dream score and real score of every row of the table, with the real steps each used."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 0.55 * len(rows) + 1))
-    y = np.arange(len(rows))[::-1]
-    dream = [r["dream_mean"] if r["dream_mean"] is not None else 0 for r in rows]
-    ax.barh(y + 0.2, dream, 0.4, color="#c4b5fd", ec="#4c1d95", label="score in the dream")
-    ax.barh(y - 0.2, [r["real_mean"] for r in rows], 0.4, xerr=[r["real_std"] for r in rows], capsize=2,
-            color="#86efac", ec="#14532d", label=f"score in reality ({episodes} episodes)")
-    ax.set_yticks(y, [f"{r['label']}\n{r['steps']:,} real steps" for r in rows], fontsize=7)
-    ax.axvline(MAX_STEPS, color="#b91c1c", ls="--", lw=1, label=f"the cap ({MAX_STEPS})")
-    ax.set_xlabel("score (steps the pole stays up)")
-    ax.legend(fontsize=7, loc="lower right")
-    ax.grid(axis="x", alpha=0.3)
-    return ax
-
-
 def learning_curves_plot(curves: Mapping[str, Sequence[Mapping]], budget: int | None = None,
                          ax: plt.Axes | None = None) -> plt.Axes:
     """Real score against the real environment steps used so far, one line per learner."""
@@ -213,17 +196,16 @@ def results_over_seeds_plot(rows: Sequence[Mapping], ax: plt.Axes | None = None)
 
 def curves_over_seeds_plot(curves: Mapping[str, Mapping], budget: int | None = None,
                            ax: plt.Axes | None = None) -> plt.Axes:
-    """Learning curves over seeds (over_seeds.curve_spread, x "steps" or "step"): the mean across seeds as a
+    """Learning curves over seeds (over_seeds.curve_spread): the mean across seeds as a
     line, the band from the lowest to the highest seed shaded, each seed a thin line."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.6))
     for (label, c), color, marker in zip(curves.items(), COLORS[1:], "osd^v"):
-        steps = c["steps"] if "steps" in c else c["step"]
         for values in c["per_seed"].values():
-            ax.plot(steps, values, color=color, lw=0.6, alpha=0.45)
-        ax.plot(steps, c["mean"], marker=marker, ms=4, color=color,
+            ax.plot(c["steps"], values, color=color, lw=0.6, alpha=0.45)
+        ax.plot(c["steps"], c["mean"], marker=marker, ms=4, color=color,
                 label=f"{label} (mean of {len(c['per_seed'])} seeds; band: min to max)")
-        ax.fill_between(steps, c["min"], c["max"], color=color, alpha=0.12)
+        ax.fill_between(c["steps"], c["min"], c["max"], color=color, alpha=0.12)
     ax.axhline(MAX_STEPS, color="#b91c1c", ls="--", lw=1, label="the cap")
     if budget is not None:
         ax.axvline(budget, color="#6b7280", ls=":", lw=1, label="the budget")

@@ -40,7 +40,7 @@ def dreamer_runs(results: dict[str, Any], folder: str | Path | None = None) -> d
     runs = {f"Dreamer (γ = {results['config']['gamma']})": results}
     shorter = Path(folder or data_dir()) / dreamer_training.GAMMA_099_NAME
     if shorter.exists():
-        other = dreamer_training.load_results(shorter)
+        other = dreamer_training.load_dreamer_results(shorter)
         runs[f"Dreamer (γ = {other['config']['gamma']})"] = other
     return runs
 
@@ -52,7 +52,7 @@ def curves_over_seeds(runs: dict[str, dict], over_seeds: dict[str, Any],
     over seeds yet, their single run in `world_models` (data/cartpole_results.json), labelled "(one run)"."""
     from .over_seeds import curve_spread
 
-    curves = {name: curve_spread([r["curve"]], [r["config"]["seed"]], x="step") for name, r in runs.items()}
+    curves = {name: curve_spread([r["curve"]], [r["config"]["seed"]]) for name, r in runs.items()}
     for key, label in (("wm_iterative", "World Models, iterative loop"), ("dqn", "DQN (model-free)")):
         if key in over_seeds["curves"]:
             curves[label] = over_seeds["curves"][key]
@@ -113,8 +113,8 @@ def first_solved(runs: dict[str, dict], solved: float = SOLVED) -> list[str]:
         first = next((i for i, p in enumerate(r["curve"]) if p["mean"] >= solved), None)
         if first is not None:
             low = min(r["curve"][first:], key=lambda p: p["mean"])
-            lines.append(f"{name}: first at {solved:.0f}+ after {r['curve'][first]['step']:,} real steps; lowest "
-                         f"evaluation after that {low['mean']:.0f} (at {low['step']:,} steps)")
+            lines.append(f"{name}: first at {solved:.0f}+ after {r['curve'][first]['steps']:,} real steps; lowest "
+                         f"evaluation after that {low['mean']:.0f} (at {low['steps']:,} steps)")
     return lines
 
 

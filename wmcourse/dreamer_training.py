@@ -37,6 +37,9 @@ COMMAND = "python -m wmcourse dreamer --env CartPole-v1 --steps 50000 --out data
 GAMMA_099_NAME = "dreamer_cartpole_gamma099.json"
 GAMMA_099_COMMAND = ("python -m wmcourse dreamer --env CartPole-v1 --steps 50000 --gamma 0.99 "
                      "--out data/dreamer_cartpole_gamma099.json")
+GAMMA_099_AGENT_NAME = "dreamer_cartpole_gamma099.pt"
+_COMMANDS = {RESULTS_NAME: COMMAND, AGENT_NAME: COMMAND, GAMMA_099_NAME: GAMMA_099_COMMAND,
+             GAMMA_099_AGENT_NAME: GAMMA_099_COMMAND}
 RUN_FORMAT = "wmcourse.dreamer-run/1"  # the resumable checkpoint of a run in progress (run_dir/checkpoint.pt)
 
 
@@ -92,9 +95,21 @@ def save_agent(agent: Dreamer, path: str | Path, half: bool = False, **extra: An
     return save_torch(path, FORMAT, agent.config, agent=weights, **extra)
 
 
-def load_agent(path: str | Path) -> Dreamer:
-    """A Dreamer agent saved by save_agent, in float32 and eval mode."""
-    ckpt = load_torch(path, FORMAT, COMMAND)
+def _shipped_path(path: str | Path | None, default: str) -> Path:
+    """`path` (default data/`default`); a file in data/ is checked against the manifest first (artefacts.require:
+    a missing or altered file stops with the command that makes it), a file elsewhere is taken as given."""
+    from .artefacts import data_dir, require
+
+    path = Path(path) if path else data_dir() / default
+    if path.parent.resolve() == data_dir().resolve():
+        return require(path.name, _COMMANDS.get(path.name, COMMAND))
+    return path
+
+
+def load_agent(path: str | Path | None = None) -> Dreamer:
+    """A Dreamer agent saved by save_agent (default the shipped data/dreamer_cartpole.pt), in float32 and eval
+    mode."""
+    ckpt = load_torch(_shipped_path(path, AGENT_NAME), FORMAT, COMMAND)
     agent = Dreamer(DreamerConfig.from_dict(ckpt["config"]))
     agent.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["agent"].items()})
     return agent.eval()
@@ -138,6 +153,7 @@ def train(config: DreamerConfig, run_dir: str | Path, resume: bool = True, progr
         generator.set_state(ckpt["generator"])
         torch.set_rng_state(ckpt["torch_rng"])
         state = ckpt["state"]
+        state["curve"] = steps_points(state["curve"])  # a run begun before the curve's x was "steps"
     env = make_env(c.env_id)
     policy = DreamerPolicy(agent, "sample")
     policy.generator = generator
@@ -174,7 +190,7 @@ def train(config: DreamerConfig, run_dir: str | Path, resume: bool = True, progr
             result = _evaluate(agent, c, c.eval_episodes, seed=1_000_000 + step)
             agent.train()
             recent = [r for s, r in state["episodes"] if s > step - c.eval_every]
-            state["curve"].append({"step": step, "mean": result.mean, "std": result.std,
+            state["curve"].append({"steps": step, "mean": result.mean, "std": result.std,
                                    "train_mean": float(np.mean(recent)) if recent else None,
                                    "seconds": round(time.perf_counter() - wall0, 1)})
             state["seconds"], state["cpu_seconds"] = time.perf_counter() - wall0, time.process_time() - cpu0
@@ -217,16 +233,23 @@ def results_dict(agent: Dreamer, state: dict, final: evaluation.EvalResult, seco
     }
 
 
-def load_results(path: str | Path | None = None) -> dict[str, Any]:
-    """The results of a training run (default data/dreamer_cartpole.json), or an error naming the command."""
-    from .artefacts import require
+def steps_points(curve: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Learning-curve points with their real steps under "steps", the key of every learning curve in the course
+    (cartpole_experiment, dqn, over_seeds.curve_spread); points written as {"step", ...} by earlier runs (the
+    shipped data/dreamer_cartpole*.json) are converted, the other keys kept in their order."""
+    return [{("steps" if k == "step" else k): v for k, v in p.items()} for p in curve]
 
-    path = Path(path) if path else require(RESULTS_NAME, COMMAND)
+
+def load_dreamer_results(path: str | Path | None = None) -> dict[str, Any]:
+    """The results of a training run (default data/dreamer_cartpole.json; a file in data/ is checked against the
+    manifest), its curve's points as {"steps", "mean", "std", ...}, or an error naming the command."""
+    path = _shipped_path(path, RESULTS_NAME)
     if not path.exists():
         raise MissingArtefactError(f"No Dreamer results at {path}: make them with\n    {COMMAND}")
     results = json.loads(path.read_text())
     if results.get("format") != FORMAT or not results.get("curve"):
         raise ShapeError(f"{path} is not a Dreamer results file (format {FORMAT}). Remake it with\n    {COMMAND}")
+    results["curve"] = steps_points(results["curve"])
     return results
 
 
@@ -245,7 +268,7 @@ def write_results(results: dict[str, Any], out: str | Path, run_dir: str | Path,
                    "final_episodes": results["final"]["episodes"], "real_steps": results["real_steps"],
                    "train_seconds": results["train_seconds"], "train_cpu_seconds": results["train_cpu_seconds"],
                    "parameters": results["parameters"]["total (trained)"],
-                   "curve": [[p["step"], round(p["mean"], 1)] for p in results["curve"]]}
+                   "curve": [[p["steps"], round(p["mean"], 1)] for p in results["curve"]]}
         seed = results["config"]["seed"]
         record(out, command, seed, figures)
         record(agent_path, command, seed, {"final_mean": figures["final_mean"], "parameters": figures["parameters"]},

@@ -63,7 +63,35 @@ def _strip(frames: list[np.ndarray], gap: int = 2) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
-class CarDriver:
+class DreamDriver:
+    """What both drivers share: the temperature switch. Setting `tau` (positive) dreams the moves since the last
+    reset again at the new temperature, with the same dice (the subclass's _replay), while the driver is in the
+    dream (_dreaming). A subclass sets self._tau in its __init__."""
+
+    _tau: float
+
+    @property
+    def tau(self) -> float:
+        """The temperature M samples the dream at (wmcourse.mdn.sample)."""
+        return self._tau
+
+    @tau.setter
+    def tau(self, value: float) -> None:
+        """A new temperature: the dream since the last reset is dreamed again at it (same moves, same dice)."""
+        if not value > 0:
+            raise ValueError(f"tau must be positive, got {value}.")
+        self._tau = float(value)
+        if self._dreaming():
+            self._replay()
+
+    def _dreaming(self) -> bool:
+        return True
+
+    def _replay(self) -> None:
+        raise NotImplementedError
+
+
+class CarDriver(DreamDriver):
     """The learner's seat in CarRacing: in M's dream (world "dream") or in the real game (world "real").
 
     vae, mdnrnn: the shipped V and M (M needs its reward and done heads). start_frames: real preprocessed frames
@@ -99,18 +127,8 @@ class CarDriver:
 
     # --- switches ---------------------------------------------------------------------------------------------
 
-    @property
-    def tau(self) -> float:
-        return self._tau
-
-    @tau.setter
-    def tau(self, value: float) -> None:
-        """A new temperature: the dream since the last reset is dreamed again at it (same moves, same dice)."""
-        if not value > 0:
-            raise ValueError(f"tau must be positive, got {value}.")
-        self._tau = float(value)
-        if self.world == "dream":
-            self._replay()
+    def _dreaming(self) -> bool:
+        return self.world == "dream"  # in the real game a new tau waits for the next dream
 
     def set_world(self, world: str) -> None:
         """Switch between M's dream and the real game; either starts afresh."""
@@ -242,7 +260,7 @@ class CarDriver:
             self._advance(self._c_action() if action is None else action)
 
 
-class CartPoleDriver:
+class CartPoleDriver(DreamDriver):
     """Push CartPole in M's dream and in the real physics at once, from the same real start state.
 
     model: a CartPole World Model (wmcourse.cartpole.StateWorldModel, with a done head); start_states (N, 4):
@@ -270,18 +288,6 @@ class CartPoleDriver:
         self._physics = gym.make(cartpole.ENV_ID).unwrapped  # its step is the real physics; its state is set each step
         self._physics.reset(seed=seed)
         self.reset()
-
-    @property
-    def tau(self) -> float:
-        return self._tau
-
-    @tau.setter
-    def tau(self, value: float) -> None:
-        """A new temperature: the dream since the last reset is dreamed again at it (same pushes, same dice)."""
-        if not value > 0:
-            raise ValueError(f"tau must be positive, got {value}.")
-        self._tau = float(value)
-        self._replay()
 
     def set_autopilot(self, on: bool) -> None:
         if on and self.params is None:

@@ -349,11 +349,7 @@ def vizdoom_tau() -> plt.Figure:
 @_figure("03_tau_sweep", "5. Measured τ sweep on CarRacing")
 def tau_sweep() -> plt.Figure:
     from . import paper
-
-    try:
-        from .tau_sweep import TAU_SWEEP_COMMAND, load_tau_sweep
-    except ImportError:  # before the tau sweep had its own module
-        from .evaluate import TAU_SWEEP_COMMAND, load_tau_sweep
+    from .tau_sweep import TAU_SWEEP_COMMAND, load_tau_sweep
 
     sweep = load_tau_sweep()
     if sweep is None:
@@ -554,15 +550,14 @@ def cartpole_done_along() -> plt.Figure:
     from . import cartpole, cartpole_plots
 
     failure_m, fixed_m, data = _cartpole_agent("failure")[0], _cartpole_agent("fixed")[0], _cartpole_agent("fixed")[3]
-    ends = [i for i in range(len(data)) if data.episode(i)[2][-1] and abs(data.episode(i)[0][-1, 0]) > cartpole.X_LIMIT]
-    example = ends[0] if ends else int(np.argmax(data.dones[np.cumsum(data.lengths) - 1]))
+    example, left_track = cartpole.ending_example(data)
     states, actions, dones = data.episode(example)
     heads = {name: cartpole.done_along(model, states, actions) for name, model in
              (("done head, random data", failure_m), ("done head, iterative data", fixed_m))
              if model.m.done_head is not None}
     return cartpole_plots.done_along_plot(states, heads, bool(dones[-1]),
                                           title=f"iterative-data episode {example}: "
-                                                f"{'the cart left the track' if ends else 'an ending'} at step {len(actions)}")
+                                                f"{'the cart left the track' if left_track else 'an ending'} at step {len(actions)}")
 
 
 @_figure("06_survival", "3d. Sensitivity near the failure boundary")
@@ -570,11 +565,7 @@ def cartpole_survival() -> plt.Figure:
     from . import cartpole, cartpole_plots
 
     model, params, features, _ = _cartpole_agent("failure")
-    n = 25
-    thetas, theta_dots = np.linspace(-0.25, 0.25, n), np.linspace(-2.0, 2.0, n)
-    grid = np.zeros((n * n, 4), np.float32)
-    mesh = np.meshgrid(thetas, theta_dots)
-    grid[:, 2], grid[:, 3] = mesh[0].ravel(), mesh[1].ravel()
+    thetas, theta_dots, grid = cartpole.survival_grid(25)
     real, dreamed = cartpole.survival(model, params, features, grid, horizon=100, seed=SEED)
     return cartpole_plots.survival_maps(thetas, theta_dots, real, dreamed, horizon=100)
 
@@ -604,13 +595,9 @@ def cartpole_learning_curves() -> plt.Figure:
     """The World Model's loop and DQN against real steps: over seeds where data/cartpole_seeds.json has them,
     else the earlier single run (data/cartpole_results.json), labelled one run."""
     from . import cartpole_experiment, cartpole_plots
-    from .over_seeds import curve_spread
 
-    summary, results = cartpole_experiment.load_over_seeds(), _cartpole_results()
-    names = {"wm_iterative": "World Model, iterative loop", "dqn": "DQN"}
-    curves = {label: summary["curves"][key] for key, label in names.items() if key in summary["curves"]}
-    curves.update({f"{label} (one run, seed {results['seed']})": curve_spread([results["curves"][key]], [results["seed"]])
-                   for key, label in names.items() if key not in summary["curves"]})
+    summary = cartpole_experiment.load_over_seeds()
+    curves = cartpole_experiment.learning_curves(summary, _cartpole_results())
     ax = cartpole_plots.curves_over_seeds_plot(curves, budget=summary["budget"])
     ax.set_title(f"real score (each seed: mean of {summary['config']['eval_episodes']} episodes) vs real steps",
                  fontsize=10)

@@ -23,16 +23,17 @@ def spread(values: list[float], seeds: list[int]) -> dict:
             "std": float(v.std()), "min": float(v.min()), "max": float(v.max()), "n": len(v)}
 
 
-def curve_spread(curves: list[list[dict]], seeds: list[int], x: str = "steps", y: str = "mean") -> dict:
-    """Learning curves (one list of {x: ..., y: ...} points per seed, the same x values in each) ->
+def curve_spread(curves: list[list[dict]], seeds: list[int], y: str = "mean") -> dict:
+    """Learning curves (one list of {"steps": ..., y: ...} points per seed, measured at the same real steps in
+    each; every learning curve in the course puts its real steps under "steps") ->
     {"steps": [...], "per_seed": {seed: [...]}, "mean": [...], "std": [...], "min": [...], "max": [...]}."""
     if len(curves) != len(seeds) or not curves:
         raise ValueError(f"Need one curve per seed, got {len(curves)} curves for seeds {seeds}.")
-    xs = [[p[x] for p in c] for c in curves]
+    xs = [[p["steps"] for p in c] for c in curves]
     if any(row != xs[0] for row in xs):
-        raise ValueError(f"The curves are measured at different {x!r} values: {xs}.")
+        raise ValueError(f"The curves are measured at different 'steps' values: {xs}.")
     ys = np.asarray([[p[y] for p in c] for c in curves], dtype=float)
-    return {x: xs[0], "per_seed": {str(s): row.tolist() for s, row in zip(seeds, ys)},
+    return {"steps": xs[0], "per_seed": {str(s): row.tolist() for s, row in zip(seeds, ys)},
             "mean": ys.mean(axis=0).tolist(), "std": ys.std(axis=0).tolist(),
             "min": ys.min(axis=0).tolist(), "max": ys.max(axis=0).tolist()}
 

@@ -77,9 +77,9 @@ def _entries() -> list[Shipped]:
         *(Shipped(f"cartpole_seeds/seed{s}.json", f"python -m wmcourse cartpole --seeds {s} --rows-only",
                   cartpole + "load_over_seeds") for s in range(5)),  # each seed's rows, summed up in cartpole_seeds.json
         Shipped("cartpole_search_spread.json", _SEARCH_SPREAD, cartpole + "load_search_spread"),
-        Shipped("dreamer_cartpole.json", _DREAMER, "wmcourse.dreamer_training.load_results"),
+        Shipped("dreamer_cartpole.json", _DREAMER, "wmcourse.dreamer_training.load_dreamer_results"),
         Shipped("dreamer_cartpole.pt", _DREAMER, "wmcourse.dreamer_training.load_agent"),
-        Shipped("dreamer_cartpole_gamma099.json", _DREAMER_099, "wmcourse.dreamer_training.load_results"),
+        Shipped("dreamer_cartpole_gamma099.json", _DREAMER_099, "wmcourse.dreamer_training.load_dreamer_results"),
         Shipped("dreamer_cartpole_gamma099.pt", _DREAMER_099, "wmcourse.dreamer_training.load_agent"),
         Shipped("takecover_results.json", _TAKECOVER, takecover + "load_shipped_results"),
         *(Shipped(name, _TAKECOVER, takecover + "load_shipped_models")

@@ -89,12 +89,13 @@ def load_tau_sweep(folder: str | Path | None = None) -> dict | None:
 
     Format: {"env": ..., "rows": [{"tau", "dream_mean", "dream_std", "real_mean", "real_std", ...}, ...], ...}.
     """
-    from .artefacts import data_dir
+    from .artefacts import data_dir, require
     from .errors import ShapeError
 
-    path = Path(folder or data_dir()) / TAU_SWEEP_NAME
-    if not path.exists():
+    folder = Path(folder or data_dir())
+    if not (folder / TAU_SWEEP_NAME).exists():
         return None
+    path = require(TAU_SWEEP_NAME, TAU_SWEEP_COMMAND, folder)  # checked against the manifest before it is read
     sweep = json.loads(path.read_text())
     rows = sweep.get("rows") if isinstance(sweep, dict) else None
     if not rows or any(not all(k in row for k in TAU_SWEEP_KEYS) for row in rows):

@@ -59,13 +59,6 @@ def decode_code(model: _vae.ConvVAE, z: np.ndarray) -> np.ndarray:
     return _vae.decode_latents(model, np.asarray(z, np.float32).reshape(1, -1))[0]
 
 
-def with_dimension(z: np.ndarray, dim: int, value: float) -> np.ndarray:
-    """A copy of the code z with dimension `dim` set to `value`."""
-    z = np.array(z, np.float32, copy=True)
-    z[dim] = value
-    return z
-
-
 def traversal_frames(model: _vae.ConvVAE, z: np.ndarray, dim: int, values: np.ndarray) -> np.ndarray:
     """Decode z with dimension `dim` swept over `values`, the others held: uint8 (len(values), 64, 64, 3)."""
     codes = np.repeat(np.asarray(z, np.float32).reshape(1, -1), len(values), axis=0)
