@@ -248,6 +248,25 @@ def test_results_table_has_a_row_per_run_and_per_world_models_agent():
     assert dreamer_comparison.results_table(runs).count("\n") == 3  # without the table over seeds: Dreamer only
 
 
+def test_the_default_dreamer_over_its_seeds_gets_one_row_and_one_band():
+    runs = {"Dreamer (γ = 0.997)": _run(0.997, [100, 500])}
+    seed_runs = {0: _run(0.997, [100, 500]), 1: _run(0.997, [200, 400], final=(480.0, 5.0)),
+                 2: {**_run(0.997, [300, 450], final=(490.0, 1.0)), "train_seconds": 1080.0}}
+    table = dreamer_comparison.results_table(runs, sizes={}, seed_runs=seed_runs).splitlines()
+    assert table[3] == ("| Dreamer (γ = 0.997) (3 seeds: mean ± std across seeds, lowest–highest) | 490.0 ± 8.2 "
+                        "(480–500) | 50,000 | 18–51 min | 17–17 min | 119,081 |")
+    curves = dreamer_comparison.curves_over_seeds(runs, {"curves": {}}, seed_runs=seed_runs)
+    assert curves["Dreamer (γ = 0.997)"]["mean"] == [200.0, 450.0]
+    assert curves["Dreamer (γ = 0.997)"]["per_seed"]["1"] == [200.0, 400.0]
+
+
+def test_the_shipped_seed_runs_are_the_default_settings_with_another_seed():
+    seed_runs = dreamer_comparison.dreamer_seed_runs()
+    assert sorted(seed_runs) == [0, 1, 2]
+    settings = [{k: v for k, v in r["config"].items() if k != "seed"} for r in seed_runs.values()]
+    assert all(s == settings[0] for s in settings) and [r["config"]["seed"] for r in seed_runs.values()] == [0, 1, 2]
+
+
 def test_first_solved_and_the_design_table():
     runs = {"a": _run(0.997, [100, 480, 444, 500]), "b": _run(0.99, [100, 200])}
     assert dreamer_comparison.first_solved(runs) == [

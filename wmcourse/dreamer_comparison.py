@@ -45,14 +45,37 @@ def dreamer_runs(results: dict[str, Any], folder: str | Path | None = None) -> d
     return runs
 
 
+SEEDS = (0, 1, 2)  # the shipped default run is seed 0; the same command with --seed 1 and --seed 2 repeats it
+
+
+def seed_results_name(seed: int) -> str:
+    """data/ name of the default Dreamer run (gamma 0.997) with this training seed."""
+    return dreamer_training.RESULTS_NAME if seed == 0 else f"dreamer_cartpole_seed{seed}.json"
+
+
+def dreamer_seed_runs(folder: str | Path | None = None) -> dict[int, dict[str, Any]]:
+    """The shipped runs of the default Dreamer by training seed (those of SEEDS that are in data/), each checked
+    against the manifest; the command that makes each is in its "command"."""
+    from .artefacts import data_dir
+
+    folder = Path(folder or data_dir())
+    return {seed: dreamer_training.load_dreamer_results(folder / seed_results_name(seed)) for seed in SEEDS
+            if (folder / seed_results_name(seed)).exists()}
+
+
 def curves_over_seeds(runs: dict[str, dict], over_seeds: dict[str, Any],
-                      world_models: dict[str, Any] | None = None) -> dict[str, dict]:
-    """The learning curves of notebook 07's plot, for cartpole_plots.curves_over_seeds_plot: each Dreamer run (one
-    seed each), then World Models' iterative loop and DQN over notebook 06's seeds, or, where those were not run
-    over seeds yet, their single run in `world_models` (data/cartpole_results.json), labelled "(one run)"."""
+                      world_models: dict[str, Any] | None = None,
+                      seed_runs: dict[int, dict[str, Any]] | None = None) -> dict[str, dict]:
+    """The learning curves of notebook 07's plot, for cartpole_plots.curves_over_seeds_plot: each Dreamer run
+    (the first over every seed in `seed_runs`, dreamer_seed_runs; the others one seed each), then World Models'
+    iterative loop and DQN over notebook 06's seeds, or, where those were not run over seeds yet, their single
+    run in `world_models` (data/cartpole_results.json), labelled "(one run)"."""
     from .over_seeds import curve_spread
 
     curves = {name: curve_spread([r["curve"]], [r["config"]["seed"]]) for name, r in runs.items()}
+    if seed_runs:
+        first = next(iter(runs))
+        curves[first] = curve_spread([r["curve"] for r in seed_runs.values()], list(seed_runs))
     for key, label in (("wm_iterative", "World Models, iterative loop"), ("dqn", "DQN (model-free)")):
         if key in over_seeds["curves"]:
             curves[label] = over_seeds["curves"][key]
@@ -85,17 +108,30 @@ def _world_models_rows(over_seeds: dict[str, Any]) -> dict[str, dict]:
 
 
 def results_table(runs: dict[str, dict], over_seeds: dict[str, Any] | None = None,
-                  sizes: dict[str, int] | None = None) -> str:
+                  sizes: dict[str, int] | None = None, seed_runs: dict[int, dict[str, Any]] | None = None) -> str:
     """Notebook 07's measured table, as Markdown: one row per Dreamer run (final real score mean ± std over its
-    final episodes, real steps, wall and CPU time, trained parameters), then, given the table over seeds
-    (data/cartpole_seeds.json), the World Models agents and DQN (mean ± std across seeds, lowest–highest
-    seed) with their parameters from `sizes` (world_models_sizes; "-" where unknown)."""
+    final episodes, real steps, wall and CPU time, trained parameters), the first Dreamer again over the training
+    seeds in `seed_runs` (mean ± std across seeds of each seed's final score, lowest–highest seed; times as a
+    range), then, given the table over seeds (data/cartpole_seeds.json), the World Models agents and DQN (mean ±
+    std across seeds, lowest–highest seed) with their parameters from `sizes` (world_models_sizes; "-" where
+    unknown)."""
+    from .over_seeds import spread
+
     table = ("| agent | real score (final) | real steps | wall time | CPU time | parameters |\n"
              "|---|---:|---:|---:|---:|---:|\n")
     for name, r in runs.items():
         table += (f"| {name} | {r['final']['mean']:.1f} ± {r['final']['std']:.1f} | {r['real_steps']:,} | "
                   f"{r['train_seconds'] / 60:.0f} min | {r['train_cpu_seconds'] / 60:.0f} min | "
                   f"{r['parameters']['total (trained)']:,} |\n")
+    if seed_runs and len(seed_runs) > 1:
+        name, first = next(iter(runs.items()))
+        real = spread([r["final"]["mean"] for r in seed_runs.values()], list(seed_runs))
+        wall = [r["train_seconds"] / 60 for r in seed_runs.values()]
+        cpu = [r["train_cpu_seconds"] / 60 for r in seed_runs.values()]
+        table += (f"| {name} ({real['n']} seeds: mean ± std across seeds, lowest–highest) | "
+                  f"{real['mean']:.1f} ± {real['std']:.1f} ({real['min']:.0f}–{real['max']:.0f}) | "
+                  f"{first['real_steps']:,} | {min(wall):.0f}–{max(wall):.0f} min | {min(cpu):.0f}–{max(cpu):.0f} min | "
+                  f"{first['parameters']['total (trained)']:,} |\n")
     sizes = sizes or {}
     for label, row in (_world_models_rows(over_seeds) if over_seeds is not None else {}).items():
         real, size = row["real"], f"{sizes[label]:,}" if label in sizes else "-"

@@ -79,6 +79,10 @@ def _entries() -> list[Shipped]:
         Shipped("cartpole_search_spread.json", _SEARCH_SPREAD, cartpole + "load_search_spread"),
         Shipped("dreamer_cartpole.json", _DREAMER, "wmcourse.dreamer_training.load_dreamer_results"),
         Shipped("dreamer_cartpole.pt", _DREAMER, "wmcourse.dreamer_training.load_agent"),
+        *(Shipped(f"dreamer_cartpole_seed{seed}.{ext}", _DREAMER.replace("--out data/dreamer_cartpole.json",
+                                                                          f"--seed {seed} --out data/dreamer_cartpole_seed{seed}.json"),
+                  "wmcourse.dreamer_training." + loader)
+          for seed in (1, 2) for ext, loader in (("json", "load_dreamer_results"), ("pt", "load_agent"))),
         Shipped("dreamer_cartpole_gamma099.json", _DREAMER_099, "wmcourse.dreamer_training.load_dreamer_results"),
         Shipped("dreamer_cartpole_gamma099.pt", _DREAMER_099, "wmcourse.dreamer_training.load_agent"),
         Shipped("takecover_results.json", _TAKECOVER, takecover + "load_shipped_results"),
