@@ -285,8 +285,10 @@ else:
     for row in sweep["rows"]:
         print(f"tau = {row['tau']:<5g} dream {row['dream_mean']:>7.1f} ± {row['dream_std']:<6.1f} "
               f"real {row['real_mean']:>7.1f} ± {row['real_std']:.1f}")
-    plots.tau_table_plot(sweep["rows"], f"Measured here: {sweep.get('env', 'CarRacing-v3')}, controller evolved in "
-                         "the dream", solved=paper.CARRACING_SOLVED)
+    if sweep.get("random"):
+        print(f"random policy (the same real tracks): {sweep['random']['real_mean']:.1f} ± "
+              f"{sweep['random']['real_std']:.1f}")
+    tau_sweep.sweep_plot(sweep)
     plt.show()
 
 # %% [markdown]

@@ -258,13 +258,16 @@ if sweep is None:
     axes[1].set_axis_off()
     print("No measured sweep in data/ yet; make it with:\n    " + tau_sweep.TAU_SWEEP_COMMAND)
 else:
-    plots.tau_table_plot(sweep["rows"], "measured here: CarRacing-v3, trained in the dream", ax=axes[1])
+    tau_sweep.sweep_plot(sweep, solved=False, ax=axes[1])
     settings = sweep["config"]
     print(f"settings: {settings['generations']} generations x {settings['population']} candidates x "
           f"{settings['rollouts']} dreams; real score over {settings['real_episodes']} episodes")
     for row in sweep["rows"]:
         print(f"tau = {row['tau']:<4g} dream {row['dream_mean']:7.1f} ± {row['dream_std']:<6.1f} "
               f"real {row['real_mean']:7.1f} ± {row['real_std']:.1f}")
+    if sweep.get("random"):
+        print(f"random policy, the same {settings['real_episodes']} real tracks: {sweep['random']['real_mean']:.1f} "
+              f"± {sweep['random']['real_std']:.1f}")
 plt.show()
 
 # %% [markdown]

@@ -134,3 +134,14 @@ def test_search_spread_reruns_only_the_search_and_its_own_seed_reproduces_the_ta
     assert [r["search_seed"] for r in rows] == [1, 2]
     assert rows[0]["dream_mean"] == pytest.approx(table["dream_mean"])
     assert rows[0]["real_mean"] == pytest.approx(table["real_mean"])
+
+
+def test_a_variant_with_longer_search_dreams_keeps_its_own_round_0_on_disk(tmp_path):
+    base = FAST.variants[0]
+    longer = ce.replace(base, name="long", search_steps=300)
+    cache = ce.DiskRound0Cache(tmp_path)
+    ce.run_variant(longer, FAST, cache, progress=False)
+    assert (longer.round0_key(), FAST.seed) in cache and (base.round0_key(), FAST.seed) not in cache
+    assert [p.name for p in (tmp_path / f"seed{FAST.seed}").glob("*.json")] == [
+        ce.DiskRound0Cache(tmp_path)._stem((longer.round0_key(), FAST.seed)).name + ".json"]
+    assert "_search300" in next((tmp_path / f"seed{FAST.seed}").glob("*.json")).name

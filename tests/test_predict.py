@@ -191,6 +191,11 @@ def test_tau_sweep_loader(tmp_path):
         tau_sweep.load_tau_sweep(tmp_path)
 
 
+def test_tau_sweep_random_band():
+    assert tau_sweep.random_band({"rows": []}) is None
+    assert tau_sweep.random_band({"random": {"real_mean": -81.234, "real_std": 5.06}}) == (-81.2, 5.1)
+
+
 def test_mdn_head_outputs_checker():
     assert checkers.mdn_head_outputs.problem(480) is None
     assert "three numbers" in checkers.mdn_head_outputs.problem(160)

@@ -297,9 +297,10 @@ class DiskRound0Cache:
         self.folder = Path(folder)
 
     def _stem(self, key: tuple) -> Path:
-        (done_head, features, tau, first_steps, train_steps), seed = key
+        (done_head, features, tau, first_steps, train_steps, *search), seed = key
         return self.folder / f"seed{seed}" / (f"round0_{'head' if done_head else 'rule'}_{features.replace('+', '_')}"
-                                              f"_tau{tau:g}_{first_steps}_{train_steps}")
+                                              f"_tau{tau:g}_{first_steps}_{train_steps}"
+                                              + "".join(f"_search{s}" for s in search))
 
     def __contains__(self, key: tuple) -> bool:
         return self._stem(key).with_suffix(".json").exists()

@@ -348,14 +348,12 @@ def vizdoom_tau() -> plt.Figure:
 
 @_figure("03_tau_sweep", "5. Measured τ sweep on CarRacing")
 def tau_sweep() -> plt.Figure:
-    from . import paper
-    from .tau_sweep import TAU_SWEEP_COMMAND, load_tau_sweep
+    from .tau_sweep import TAU_SWEEP_COMMAND, load_tau_sweep, sweep_plot
 
     sweep = load_tau_sweep()
     if sweep is None:
         raise MissingArtefactError(f"data/tau_sweep.json does not exist yet; make it with:\n    {TAU_SWEEP_COMMAND}")
-    ax = plots.tau_table_plot(sweep["rows"], f"Measured here: {sweep.get('env', 'CarRacing-v3')}, controller "
-                              "evolved in the dream", solved=paper.CARRACING_SOLVED)
+    ax = sweep_plot(sweep)
     ax.figure.tight_layout()
     return ax.figure
 

@@ -103,3 +103,20 @@ def load_tau_sweep(folder: str | Path | None = None) -> dict | None:
                          f"Remake it with:\n    {TAU_SWEEP_COMMAND}")
     sweep["rows"] = sorted(rows, key=lambda row: row["tau"])
     return sweep
+
+
+def random_band(sweep: dict) -> tuple[float, float] | None:
+    """(mean, std) of the random policy on the sweep's real tracks, for plots.tau_table_plot's band; None for a
+    sweep made before the random policy was part of it."""
+    random = sweep.get("random")
+    return (round(random["real_mean"], 1), round(random["real_std"], 1)) if random else None
+
+
+def sweep_plot(sweep: dict, solved: bool = True, ax=None):
+    """The measured sweep as grouped bars (dream and real score per tau) over the random policy's band, as in
+    notebooks 03 and 05 and deck 03; solved draws CarRacing's 900 line."""
+    from . import paper, plots
+
+    return plots.tau_table_plot(sweep["rows"], f"Measured here: {sweep.get('env', 'CarRacing-v3')}, controller "
+                                "evolved in the dream", solved=paper.CARRACING_SOLVED if solved else None,
+                                random=random_band(sweep), ax=ax)
