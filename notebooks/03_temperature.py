@@ -270,10 +270,10 @@ print(f"random policy (real): measured {measured['random']['real_mean']:.0f} ± 
 # %% [markdown]
 # ## 5. Measured τ sweep on CarRacing
 #
-# **This section is filled in once the controller has been evolved in the dream (notebook 05).** The sweep
-# evolves a controller inside M's dream at several temperatures and scores each one both in the dream and
-# in real CarRacing, as the paper did for VizDoom. The numbers come from `data/tau_sweep.json`; until that
-# file exists this section says how to make it and shows no numbers.
+# The paper's experiment, on CarRacing: at each temperature a controller is evolved inside M's dream (CMA-ES,
+# 32 candidates × 8 dreams, 40 generations), then scored in 256 fresh dreams at the same τ and in 20 real
+# episodes (track seeds 1000 to 1019), beside a random policy on the same 20 tracks (the grey band). The
+# numbers come from `data/tau_sweep.json`, made by the command printed below; notebook 05 explains the gap.
 
 # %%
 sweep = tau_sweep.load_tau_sweep()
@@ -282,6 +282,7 @@ if sweep is None:
     print("It is made, after notebook 05's dream training, by:")
     print("    " + tau_sweep.TAU_SWEEP_COMMAND)
 else:
+    print("made by:", tau_sweep.TAU_SWEEP_COMMAND)
     for row in sweep["rows"]:
         print(f"tau = {row['tau']:<5g} dream {row['dream_mean']:>7.1f} ± {row['dream_std']:<6.1f} "
               f"real {row['real_mean']:>7.1f} ± {row['real_std']:.1f}")
