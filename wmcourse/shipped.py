@@ -38,6 +38,8 @@ _DREAMER = "python -m wmcourse dreamer --env CartPole-v1 --steps 50000 --out dat
 _DREAMER_099 = ("python -m wmcourse dreamer --env CartPole-v1 --steps 50000 --gamma 0.99 "
                 "--out data/dreamer_cartpole_gamma099.json")
 _TAKECOVER = "python -m wmcourse takecover --out runs/TakeCover --ship data"
+_TAU_SWEEP = ("python -m wmcourse tau-sweep --vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing.pt "
+              "--encoded data/carracing_heldout_encoded.npz --out data/tau_sweep.json")  # tau_sweep.TAU_SWEEP_COMMAND
 _SEARCH_SPREAD = ("python scripts/cartpole_search_spread.py --out data/cartpole_search_spread.json --seeds 0 3 "
                   "--search-seeds 1 2")
 
@@ -67,7 +69,7 @@ def _entries() -> list[Shipped]:
         *(Shipped(controller_name(i), MAKE_CONTROLLER, here + "load_shipped_controller") for i in (0, 1, 2)),
         *(Shipped(controller_name(i, "_eval.json"), MAKE_CONTROLLER, here + "load_shipped_evaluation")
           for i in (0, 1, 2)),
-        Shipped("tau_sweep.json", MAKE_CONTROLLER, "wmcourse.tau_sweep.load_tau_sweep"),  # step: tau-sweep
+        Shipped("tau_sweep.json", _TAU_SWEEP, "wmcourse.tau_sweep.load_tau_sweep"),
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
           for data in ("random", "iterative") for kind, ext in (("wm", "pt"), ("c", "npz"), ("data", "npz"))),
