@@ -117,7 +117,9 @@ def test_make_lab_without_a_display_prints_a_working_address_and_stops_on_ctrl_c
     # -o: do not reinstall (make test has just installed everything); the recipe is the README's `make lab`
     make = subprocess.Popen(["make", "--no-print-directory", "-o", ".venv/.installed", "lab",
                              f"LAB_ARGS=--port {port}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            # as when started from a script in the background, which ignores Ctrl+C
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     output = []
     try:
         deadline = time.monotonic() + 150  # the launcher's message ends with how to stop it

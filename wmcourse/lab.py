@@ -209,7 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # the server runs in its own session (so Ctrl+C does not reach it and ask to confirm): stop it ourselves
+    # the server runs in its own session (so Ctrl+C does not reach it and ask to confirm): stop it ourselves.
+    # SIGINT too: a launcher started in the background of a script inherits Ctrl+C as ignored, and would leave
+    # JupyterLab running
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     try:
