@@ -12,6 +12,7 @@ these functions, so every checkpoint has the same guarantees:
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 from dataclasses import asdict, is_dataclass
@@ -49,12 +50,9 @@ def atomic_pickle(path: str | Path, obj: object) -> Path:
 
 def save_torch(path: str | Path, fmt: str, config: Any, **payload: Any) -> Path:
     """torch.save({"format": fmt, "config": config-as-dict, **payload}) to `path`, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    torch.save({"format": fmt, "config": asdict(config) if is_dataclass(config) else config, **payload}, tmp)
-    os.replace(tmp, path)
-    return path
+    buffer = io.BytesIO()
+    torch.save({"format": fmt, "config": asdict(config) if is_dataclass(config) else config, **payload}, buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_torch(path: str | Path, fmt: str, remake: str, device: torch.device | str = "cpu", kind: str = "") -> dict:

@@ -128,17 +128,20 @@ def results_table(runs: dict[str, dict], over_seeds: dict[str, Any] | None = Non
         real = spread([r["final"]["mean"] for r in seed_runs.values()], list(seed_runs))
         wall = [r["train_seconds"] / 60 for r in seed_runs.values()]
         cpu = [r["train_cpu_seconds"] / 60 for r in seed_runs.values()]
-        table += (f"| {name} ({real['n']} seeds: mean ± std across seeds, lowest–highest) | "
-                  f"{real['mean']:.1f} ± {real['std']:.1f} ({real['min']:.0f}–{real['max']:.0f}) | "
-                  f"{first['real_steps']:,} | {min(wall):.0f}–{max(wall):.0f} min | {min(cpu):.0f}–{max(cpu):.0f} min | "
-                  f"{first['parameters']['total (trained)']:,} |\n")
+        table += (f"{_over_seeds_cells(name, real)}{first['real_steps']:,} | {min(wall):.0f}–{max(wall):.0f} min | "
+                  f"{min(cpu):.0f}–{max(cpu):.0f} min | {first['parameters']['total (trained)']:,} |\n")
     sizes = sizes or {}
     for label, row in (_world_models_rows(over_seeds) if over_seeds is not None else {}).items():
         real, size = row["real"], f"{sizes[label]:,}" if label in sizes else "-"
-        table += (f"| {label} ({real['n']} seeds: mean ± std across seeds, lowest–highest) | "
-                  f"{real['mean']:.1f} ± {real['std']:.1f} ({real['min']:.0f}–{real['max']:.0f}) | "
-                  f"{row['steps']:,} | - | - | {size} |\n")
+        table += f"{_over_seeds_cells(label, real)}{row['steps']:,} | - | - | {size} |\n"
     return table
+
+
+def _over_seeds_cells(label: str, real: dict) -> str:
+    """The first two cells of a row over seeds: the label with the seed count, then mean ± std across seeds
+    and the lowest–highest seed (`real` is an over_seeds.spread)."""
+    return (f"| {label} ({real['n']} seeds: mean ± std across seeds, lowest–highest) | "
+            f"{real['mean']:.1f} ± {real['std']:.1f} ({real['min']:.0f}–{real['max']:.0f}) | ")
 
 
 def first_solved(runs: dict[str, dict], solved: float = SOLVED) -> list[str]:

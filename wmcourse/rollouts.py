@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .backend import Backend, LocalBackend
+from .checkpoint import atomic_write_bytes
 from .envs import FRAME_SIZE, SUPPORTED_ENVS, check_env_id, make_vector_env, preprocess_frames
 from .errors import CourseError, MissingArtefactError, ShapeError
 from .evaluate import Policy, RandomPolicy
@@ -260,11 +260,7 @@ def pack_shard(episodes: list[Episode], meta: dict) -> bytes:
 
 def write_shard(path: Path, packed: bytes) -> None:
     """Write a packed shard atomically (a half-written shard never looks finished)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")  # not *.npz: never mistaken for a finished shard
-    tmp.write_bytes(packed)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, packed)  # its temporary file is not *.npz: never mistaken for a finished shard
 
 
 def save_shard(path: Path, episodes: list[Episode], meta: dict) -> None:
