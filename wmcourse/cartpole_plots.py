@@ -130,14 +130,7 @@ def learning_curves_plot(curves: Mapping[str, Sequence[Mapping]], budget: int | 
         mean, std = np.array([p["mean"] for p in curve]), np.array([p["std"] for p in curve])
         ax.plot(steps, mean, marker=marker, color=color, label=label)
         ax.fill_between(steps, mean - std, mean + std, color=color, alpha=0.12)
-    ax.axhline(MAX_STEPS, color="#b91c1c", ls="--", lw=1, label="the cap")
-    if budget is not None:
-        ax.axvline(budget, color="#6b7280", ls=":", lw=1, label="the budget")
-    ax.set_xlabel("real environment steps used")
-    ax.set_ylabel("real score")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return ax
+    return _real_score_axes(ax, budget, legend_size=8)
 
 
 def cartpole_image(state, height: int = 90, width: int = 180, ended: bool = False) -> np.ndarray:
@@ -206,11 +199,16 @@ def curves_over_seeds_plot(curves: Mapping[str, Mapping], budget: int | None = N
         ax.plot(c["steps"], c["mean"], marker=marker, ms=4, color=color,
                 label=f"{label} (mean of {len(c['per_seed'])} seeds; band: min to max)")
         ax.fill_between(c["steps"], c["min"], c["max"], color=color, alpha=0.12)
+    return _real_score_axes(ax, budget, legend_size=7)
+
+
+def _real_score_axes(ax: plt.Axes, budget: int | None, legend_size: int) -> plt.Axes:
+    """The frame of a real-score-vs-real-steps plot: the task's cap, the budget, labels, legend and grid."""
     ax.axhline(MAX_STEPS, color="#b91c1c", ls="--", lw=1, label="the cap")
     if budget is not None:
         ax.axvline(budget, color="#6b7280", ls=":", lw=1, label="the budget")
     ax.set_xlabel("real environment steps used")
     ax.set_ylabel("real score")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=legend_size)
     ax.grid(alpha=0.3)
     return ax
