@@ -63,6 +63,40 @@ def jupyter_lab(tmp_path):
         assert server.process.poll() is not None, "jupyter-lab is still running"
 
 
+@pytest.fixture()
+def drag_slider():
+    """drag(page, slider, fraction): drag an ipywidgets slider's handle to `fraction` of its track with the mouse,
+    as a learner would (the value is sent when the mouse is released), and return its readout's new text. On a
+    cold, busy machine the output can still grow while the mouse moves and the drag miss the handle, so a drag
+    that moved nothing is tried again (a learner would too), at most three times."""
+
+    def drag(page, slider, fraction: float) -> str:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        readout = slider.locator(".widget-readout")
+        before = readout.text_content()
+        for attempt in range(3):
+            page.evaluate("(el) => el.scrollIntoView({block: 'center'})", slider.element_handle())
+            page.wait_for_timeout(500 + 1000 * attempt)  # let the pictures below settle
+            track = slider.locator(".noUi-target").bounding_box()
+            grab = slider.locator(".noUi-handle").bounding_box()
+            y = grab["y"] + grab["height"] / 2
+            page.mouse.move(grab["x"] + grab["width"] / 2, y)
+            page.mouse.down()
+            page.mouse.move(track["x"] + track["width"] * fraction, y, steps=10)
+            page.mouse.up()
+            try:
+                page.wait_for_function("([el, old]) => el.textContent !== old",
+                                       arg=[readout.element_handle(), before], timeout=20_000)
+                return readout.text_content()
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    return drag
+
+
 @pytest.fixture(scope="session")
 def tiny_world_model(tmp_path_factory):
     """A tiny untrained V (z = 4) and M (hidden 8) on disk, and the config of a controller on [z, h]:

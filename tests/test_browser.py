@@ -62,7 +62,7 @@ _DREAM_IMAGE_HASH = """async (box) => {
 
 
 @pytest.mark.timeout(420)
-def test_notebook_runs_in_jupyterlab_and_the_tau_slider_redraws_the_dream(jupyter_lab, tmp_path):
+def test_notebook_runs_in_jupyterlab_and_the_tau_slider_redraws_the_dream(jupyter_lab, drag_slider, tmp_path):
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
@@ -99,27 +99,7 @@ def test_notebook_runs_in_jupyterlab_and_the_tau_slider_redraws_the_dream(jupyte
             readout = slider.locator(".widget-readout")
             before_value, before_image = readout.text_content(), box.evaluate(_DREAM_IMAGE_HASH)
 
-            # drag the handle to 85% of the track, as a learner would (the value is sent when the mouse is released);
-            # on a cold, busy machine the output area can still grow while the mouse moves and the drag miss the
-            # handle, so a drag that moved nothing is tried again (a learner would too), at most three times
-            for attempt in range(3):
-                page.evaluate("(el) => el.scrollIntoView({block: 'center'})", slider.element_handle())
-                page.wait_for_timeout(500 + 1000 * attempt)  # let the pictures below settle
-                track = slider.locator(".noUi-target").bounding_box()
-                grab = slider.locator(".noUi-handle").bounding_box()
-                y = grab["y"] + grab["height"] / 2
-                page.mouse.move(grab["x"] + grab["width"] / 2, y)
-                page.mouse.down()
-                page.mouse.move(track["x"] + track["width"] * 0.85, y, steps=10)
-                page.mouse.up()
-                try:
-                    page.wait_for_function("([el, old]) => el.textContent !== old",
-                                           arg=[readout.element_handle(), before_value], timeout=20_000)
-                    break
-                except sync_api.TimeoutError:
-                    if attempt == 2:
-                        raise
-            after_value = readout.text_content()
+            after_value = drag_slider(page, slider, 0.85)
             deadline = time.monotonic() + 60  # the kernel re-samples the dream, then the new picture arrives
             after_image = before_image
             while after_image == before_image and time.monotonic() < deadline:

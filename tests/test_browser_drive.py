@@ -60,7 +60,7 @@ def _wait_for(page, condition, what: str, timeout: float = 60.0):
 
 
 @pytest.mark.timeout(480)
-def test_drive_the_dream_with_the_arrow_keys_in_jupyterlab(jupyter_lab, tmp_path):
+def test_drive_the_dream_with_the_arrow_keys_in_jupyterlab(jupyter_lab, drag_slider, tmp_path):
     if not browser.CHROMIUM.exists():
         browser._unavailable(f"{browser.CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
@@ -109,15 +109,7 @@ def test_drive_the_dream_with_the_arrow_keys_in_jupyterlab(jupyter_lab, tmp_path
             slider = box.locator(".widget-slider", has_text="temperature tau").first
             readout = slider.locator(".widget-readout")
             before_tau = readout.text_content()
-            track = slider.locator(".noUi-target").bounding_box()
-            grab = slider.locator(".noUi-handle").bounding_box()
-            y = grab["y"] + grab["height"] / 2
-            page.mouse.move(grab["x"] + grab["width"] / 2, y)
-            page.mouse.down()
-            page.mouse.move(track["x"] + track["width"] * 0.9, y, steps=10)
-            page.mouse.up()
-            page.wait_for_function("([el, old]) => el.textContent !== old", arg=[readout.element_handle(), before_tau])
-            after_tau = readout.text_content()
+            after_tau = drag_slider(page, slider, 0.9)
             _wait_for(page, lambda: picture.evaluate(_IMAGE_HASH) != after_keys, "a new dream after moving tau")
             assert float(after_tau) > float(before_tau) and _status(box)["step"] == driven["step"]
             assert _status(box)["tau"] == pytest.approx(float(after_tau), abs=0.01)
