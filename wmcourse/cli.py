@@ -318,8 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=A.positive_int, default=100, help="the paper used 10,000")
     p.add_argument("--out", type=A.folder, default=None, help="default runs/ENV/rollouts; rerun the same command to resume")
     p.add_argument("--num-envs", type=A.positive_int, default=2, help="environment copies stepped together")
-    p.add_argument("--policy", default="auto", choices=["auto", "random", "walk", "pilot", "mix"],
-                   help="auto: walk for CarRacing, random for CartPole; mix: pilot and walk shards alternate (see wmcourse.rollouts)")
+    p.add_argument("--policy", default="auto", choices=["auto", "random", "walk", "hold", "pilot", "mix"],
+                   help="auto: walk for CarRacing, random for CartPole, hold for Take Cover; mix: pilot and walk shards alternate (see wmcourse.rollouts)")
     p.add_argument("--seed", type=A.seed, default=0)
     p.add_argument("--max-steps", type=A.positive_int, default=None, help="cut episodes at this length (quick tests)")
     p.add_argument("--episodes-per-shard", type=A.positive_int, default=None)
@@ -440,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task", choices=["carracing"])
     p.add_argument("--runs", type=A.folder, default="runs/CarRacing-v3", help="where everything is written; rerun to resume")
     A.add_config_options(p, CarRacingConfig(), types={"round_noise": A.non_negative_float},
-                         choices={"policy": ["random", "walk", "pilot", "mix"]})
+                         choices={"policy": ["random", "walk", "hold", "pilot", "mix"]})
     p.add_argument("--stop-after", default=None, choices=STAGES, help="stop after this stage (the rounds come last)")
     p.set_defaults(run=_cmd_pipeline)
 
@@ -449,11 +449,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("takecover", help="the paper's own dream: VizDoom Take Cover, V, M, C evolved in the dream at each "
                                          "temperature, scored in 100 real episodes (resumable)")
     p.add_argument("--out", type=A.folder, default="runs/TakeCover", help="where everything is written; rerun to resume")
-    A.add_config_options(p, TakeCoverConfig(), types={"vae_from": A.archive(".pt")}, helps={
-        "episodes": "random rollouts to collect", "vae_steps": "V's optimizer steps in all (batches of 100 frames)",
+    A.add_config_options(p, TakeCoverConfig(), types={"vae_from": A.archive(".pt")},
+                         choices={"policy": ["hold", "random", "walk"]}, helps={
+        "episodes": "random rollouts to collect", "policy": "hold: a random action held 1-10 steps (the paper's); "
+                    "random: a new one every step", "vae_steps": "V's optimizer steps in all (batches of 100 frames)",
         "vae_from": "continue this V checkpoint (an earlier run's vae_z64.pt) rather than train V afresh; its steps "
                     "count in --vae-steps", "taus": "temperatures to evolve, in this order",
-        "workers": "temperatures evolved at once, one process each"})
+        "workers": "shards collected, and temperatures evolved, at once (one process each)"})
     p.add_argument("--ship", type=A.folder, default=None, help="afterwards copy the small results into this folder (data) with manifest entries")
     p.add_argument("--ship-only", action="store_true", help="only ship a finished run")
     p.set_defaults(run=_cmd_takecover)

@@ -44,14 +44,14 @@ from tqdm.auto import tqdm
 
 from .backend import Backend, LocalBackend
 from .checkpoint import atomic_write_bytes
-from .envs import FRAME_SIZE, SUPPORTED_ENVS, check_env_id, make_vector_env, preprocess_frames
+from .envs import FRAME_SIZE, SUPPORTED_ENVS, TAKE_COVER, check_env_id, make_vector_env, preprocess_frames, thirds
 from .errors import CourseError, MissingArtefactError, ShapeError
 from .evaluate import Policy, RandomPolicy
 
 PIXEL_ENVS = ("CarRacing-v3", "VizdoomTakeCover-v1")
-POLICIES = ("auto", "random", "walk", "pilot", "mix")
+POLICIES = ("auto", "random", "walk", "hold", "pilot", "mix")
 MIX = ("pilot", "walk")  # "mix": shards alternate, road-following data and off-road recovery
-DEFAULT_POLICY = {"CarRacing-v3": "walk", "CartPole-v1": "random", "VizdoomTakeCover-v1": "random"}
+DEFAULT_POLICY = {"CarRacing-v3": "walk", "CartPole-v1": "random", "VizdoomTakeCover-v1": "hold"}
 DEFAULT_EPISODES_PER_SHARD = {"CarRacing-v3": 10, "CartPole-v1": 200, "VizdoomTakeCover-v1": 50}
 SHARD_PATTERN = "shard_*.npz"
 INFO_NAME = "collection.json"
@@ -109,6 +109,43 @@ class WalkPolicy:
             self.x[done] = self._fresh(int(np.sum(done)))
 
 
+class HoldPolicy:
+    """The paper's Doom data policy: a uniformly random action, held for a random 1 to `longest` steps.
+
+        k ~ U{1, ..., longest},  a ~ U(action space),  then a is played k times before the next draw
+
+    Held actions carry the agent across the room and to its walls; a fresh action every step only jitters
+    in place, so a world model trained on such data never sees what happens beside a wall. With `snap`
+    (Take Cover: `envs.thirds`) the action is stored as the game reads it, so M learns from what was done.
+    """
+
+    def __init__(self, action_space: gym.Space, seed: int = 0, longest: int = 10,
+                 snap: Callable[[np.ndarray], np.ndarray] | None = None):
+        if longest < 1:
+            raise ValueError(f"longest must be at least 1 step, got {longest}.")
+        self.uniform = RandomPolicy(action_space, seed)
+        self.rng = np.random.default_rng([seed, 1])
+        self.longest, self.snap = longest, snap
+        self.action: np.ndarray | None = None
+        self.left = np.zeros(0, np.int64)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        n = len(obs)
+        if self.action is None or len(self.action) != n:
+            self.action, self.left = self.uniform.act(obs), np.zeros(n, np.int64)
+        fresh = self.left <= 0
+        if fresh.any():
+            drawn = self.uniform.act(obs)
+            self.action[fresh] = drawn[fresh] if self.snap is None else self.snap(drawn[fresh])
+            self.left[fresh] = self.rng.integers(1, self.longest + 1, size=int(fresh.sum()))
+        self.left -= 1
+        return self.action.copy()
+
+    def reset(self, done: np.ndarray) -> None:
+        if self.action is not None and np.any(done):
+            self.left[np.asarray(done, bool)] = 0
+
+
 class PilotPolicy:
     """A noisy lane follower for CarRacing: steer towards the grey road pixels on a row ahead of the car.
 
@@ -144,13 +181,16 @@ class PilotPolicy:
 
 
 def make_policy(name: str, env_id: str, action_space: gym.Space, seed: int = 0) -> Policy:
-    """A data-collection policy by name: 'random' (uniform), 'walk' (smooth), 'pilot' (CarRacing only), 'auto'."""
+    """A data-collection policy by name: 'random' (uniform), 'walk' (smooth), 'hold' (uniform, held 1-10 steps),
+    'pilot' (CarRacing only), 'auto' (the environment's default)."""
     if name == "auto":
         name = DEFAULT_POLICY[check_env_id(env_id)]
     if name == "random":
         return RandomPolicy(action_space, seed)
     if name == "walk":
         return WalkPolicy(action_space, seed, **(WalkPolicy.CARRACING if env_id == "CarRacing-v3" else {}))
+    if name == "hold":
+        return HoldPolicy(action_space, seed, snap=thirds if env_id == TAKE_COVER else None)
     if name == "pilot":
         return PilotPolicy(action_space, seed)
     raise CourseError(f"Unknown policy {name!r}: choose one of {', '.join(POLICIES)}.")

@@ -45,6 +45,7 @@ from . import (
     vae,
     vae_training,
 )
+from .backend import LocalBackend
 from .checkpoint import atomic_write_text
 from .envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
 
@@ -57,12 +58,13 @@ SHIP_COMMAND = "python -m wmcourse takecover --out runs/TakeCover --ship data"
 class TakeCoverConfig:
     """The shipped run's settings. Where they differ from the paper's, the paper's value is in the comment."""
 
-    episodes: int = 1000            # random rollouts (paper: 10,000)
-    episodes_per_shard: int = 50
-    vae_steps: int = 1000           # batches of 100 frames: 100,000 frames, under half an epoch here (paper: 1 epoch)
+    episodes: int = 3000            # random rollouts (paper: 10,000)
+    policy: str = "hold"            # the paper's: a random action held for 1-10 steps ("random": a new one every step)
+    episodes_per_shard: int = 20    # a shard's raw 240x320 screens are held in memory until it is packed
+    vae_steps: int = 3000           # batches of 100 frames: 300,000 frames (paper: 1 epoch of its 2 million)
     z_size: int = 64
     hidden: int = 512
-    mdnrnn_epochs: int = 20         # paper: 20
+    mdnrnn_epochs: int = 12         # paper: 20
     mdnrnn_seq_len: int = 256       # windows of 256 steps (random episodes are 60-700 steps long)
     mdnrnn_batch: int = 25          # paper: 100; with a tenth of its data, 4x more optimizer steps (800 in all)
     taus: tuple[float, ...] = (1.15, 0.1, 1.0, 1.3, 0.5)  # the paper's table, most telling first
@@ -76,7 +78,7 @@ class TakeCoverConfig:
     eval_seed: int = 1_000_000      # real evaluation seeds, far from the collection's
     num_envs: int = 2
     threads: int = 1                # on a shared 2-core machine one thread ran the VAE 10x faster than two
-    workers: int = 3                # temperatures evolved and scored at once, one process each
+    workers: int = 2                # shards collected, and temperatures evolved and scored, at once (one process each)
     seed: int = 0
     vae_from: str = ""              # a V checkpoint (with its training state) to continue from, e.g. an earlier run's
                                     # vae_z64.pt: copied into --out first, so vae_steps counts its steps too
@@ -97,11 +99,11 @@ def mdnrnn_config(c: TakeCoverConfig) -> mdnrnn.MDNRNNConfig:
                                batch_size=c.mdnrnn_batch, predict_done=True, predict_reward=False)
 
 
-MODEL_KEYS = ("episodes", "episodes_per_shard", "vae_steps", "vae_from", "z_size", "hidden", "mdnrnn_epochs", "mdnrnn_seq_len",
+MODEL_KEYS = ("episodes", "policy", "episodes_per_shard", "vae_steps", "vae_from", "z_size", "hidden", "mdnrnn_epochs", "mdnrnn_seq_len",
               "mdnrnn_batch", "seed")  # what V and M depend on; the rest matters only to C and its scores
 
 
-CLI_KEYS = ("episodes", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs", "taus",
+CLI_KEYS = ("episodes", "policy", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs", "taus",
             "workers")  # the settings most often changed: first on a recorded command line, in this order
 
 
@@ -159,8 +161,8 @@ def run(out: str | Path = "runs/TakeCover", config: TakeCoverConfig = TakeCoverC
     c = config
 
     _stage(results, p["results"], "collect", lambda: rollouts.collect(
-        TAKE_COVER, c.episodes, p["rollouts"], num_envs=1, policy="random", seed=c.seed,
-        episodes_per_shard=c.episodes_per_shard))
+        TAKE_COVER, c.episodes, p["rollouts"], num_envs=1, policy=c.policy, seed=c.seed,
+        episodes_per_shard=c.episodes_per_shard, backend=LocalBackend(c.workers)))
     _stage(results, p["results"], "train-vae", lambda: _train_vae(p, c))
     _stage(results, p["results"], "encode", lambda: latents.encode_rollouts(vae.load_vae(p["vae"]), p["rollouts"],
                                                                             p["encoded"]))
