@@ -136,6 +136,31 @@ def test_sticky_discrete_actions():
     assert 0.02 < (np.diff(actions, axis=0) != 0).mean() < 0.1  # switches about (1 - rho) / 2 of the time
 
 
+def test_hold_policy_holds_each_draw_for_one_to_ten_steps():
+    space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    hold = rollouts.make_policy("hold", "CarRacing-v3", space, seed=0)  # no snapping outside Take Cover
+    actions = np.stack([hold.act(np.zeros((16, 1))) for _ in range(2000)])[..., 0]  # (steps, copies)
+    assert np.all(np.abs(actions) <= 1) and len(np.unique(actions)) > 1000  # continuous draws, uniform in the box
+    runs = [len(run) for copy in actions.T for run in np.split(copy, np.flatnonzero(np.diff(copy)) + 1)]
+    assert max(runs) <= 10 and 4.5 < np.mean(runs[1:-1]) < 6.5  # holds of 1..10 steps, 5.5 on average
+    done = np.zeros(16, bool)
+    done[3] = True
+    before = hold.act(np.zeros((16, 1)))
+    hold.reset(done)
+    after = hold.act(np.zeros((16, 1)))
+    assert after[3] != before[3]  # a finished episode's copy draws afresh
+
+
+def test_take_cover_hold_policy_stores_what_the_game_reads():
+    space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    hold = rollouts.make_policy("hold", "VizdoomTakeCover-v1", space, seed=0)
+    actions = np.stack([hold.act(np.zeros((8, 1))) for _ in range(3000)])
+    values, counts = np.unique(actions, return_counts=True)
+    assert values.tolist() == [-1.0, 0.0, 1.0] and counts.min() > 0.28 * counts.sum()  # left, stay, right a third each
+    with pytest.raises(ValueError, match="at least 1"):
+        rollouts.HoldPolicy(space, longest=0)
+
+
 def test_unknown_policy_is_refused():
     with pytest.raises(CourseError, match="walk"):
         rollouts.make_policy("greedy", "CartPole-v1", gym.spaces.Discrete(2))

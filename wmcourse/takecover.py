@@ -65,7 +65,7 @@ class TakeCoverConfig:
     z_size: int = 64
     hidden: int = 512
     mdnrnn_epochs: int = 12         # paper: 20
-    mdnrnn_seq_len: int = 256       # windows of 256 steps (random episodes are 60-700 steps long)
+    mdnrnn_seq_len: int = 512       # windows of 512 steps (paper: 500), so M learns long dreams
     mdnrnn_batch: int = 25          # paper: 100; with a tenth of its data, 4x more optimizer steps (800 in all)
     taus: tuple[float, ...] = (1.15, 0.1, 1.0, 1.3, 0.5)  # the paper's table, most telling first
     population: int = 16            # paper: 64
