@@ -240,14 +240,15 @@ def evolve_controller(mdnrnn_path: str | Path, encoded: str | Path, out: str | P
 
 def eval_agent(controller_path: str | Path, vae_path: str | Path, mdnrnn_path: str | Path, episodes: int,
                seed: int = 1000, num_envs: int = 2, out: str | Path | None = None, env_id: str = ENV_ID) -> dict:
-    """The controller with its V and M in the real game: {"controller", "mean", "std", "episodes", "returns"}
-    (written to `out` as JSON when given)."""
+    """The controller with its V and M in the real game: {"controller", "mean", "std", "episodes", "returns",
+    "real_steps", "seconds"} (written to `out` as JSON when given); real_steps and seconds go in a run ledger."""
     params, config, _ = controller.load_controller(controller_path)
     wm = agent.WorldModelAgent(vae.load_vae(vae_path), mdnrnn.load_mdnrnn(mdnrnn_path), params, config)
     result = evaluate.evaluate(env_id, wm, episodes, seed=seed, num_envs=num_envs)
     print(f"{controller_path} in real {env_id}: {result}")
     scores = {"controller": str(controller_path), "mean": result.mean, "std": result.std,
-              "episodes": len(result.returns), "returns": result.returns.round(2).tolist()}
+              "episodes": len(result.returns), "returns": result.returns.round(2).tolist(),
+              "real_steps": result.steps, "seconds": round(result.seconds, 1)}
     if out is not None:
         atomic_write_text(out, json.dumps(scores) + "\n")
     return scores

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -140,10 +141,30 @@ def _cmd_evolve(args: argparse.Namespace) -> None:
 
 
 def _cmd_eval_agent(args: argparse.Namespace) -> None:
+    import time
+
+    from . import ledger
     from .carracing_experiment import eval_agent
 
-    print(json.dumps(eval_agent(args.controller, args.vae, args.mdnrnn, args.episodes, seed=args.seed,
-                                num_envs=args.num_envs, env_id=args.env)))
+    if (args.ledger is None) != (args.row is None):
+        raise CourseError("--ledger and --row go together: pass both to count this evaluation's real steps in a "
+                          "run ledger (for example --ledger data/carracing_ledger.json --row 1), or neither.")
+    if args.ledger:  # before the episodes, so a rerun by mistake stops before it spends them
+        ledger.check_new(args.ledger, args.row, "evaluation", args.command_line)
+    start = time.perf_counter()
+    scores = eval_agent(args.controller, args.vae, args.mdnrnn, args.episodes, seed=args.seed,
+                        num_envs=args.num_envs, env_id=args.env)
+    print(json.dumps(scores))
+    if args.ledger:
+        seeds = ledger.reset_seeds(args.seed, args.num_envs, args.episodes)
+        ledger.add(args.ledger, ledger.Entry(
+            row=args.row, stage="evaluation", real_steps=scores["real_steps"], exact=True,
+            wall_seconds=round(time.perf_counter() - start, 1), machine=ledger.machine(), command=args.command_line,
+            what=f"{args.controller} scored on {scores['episodes']} real {args.env} episodes: the first tracks of "
+                 f"{len(seeds)} environment(s) reset with seed(s) {', '.join(map(str, seeds))}.",
+            result={"mean": scores["mean"], "std": scores["std"], "episodes": scores["episodes"],
+                    "reset_seeds": seeds, "num_envs": len(seeds), "returns": scores["returns"]}))
+        print(f"counted {scores['real_steps']:,} real evaluation steps for row {args.row} in {args.ledger}")
 
 
 def _cmd_evolve_real(args: argparse.Namespace) -> None:
@@ -403,6 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=A.positive_int, default=100)
     p.add_argument("--num-envs", type=A.positive_int, default=2)
     p.add_argument("--seed", type=A.seed, default=1000, help="track seeds: keep them apart from the training data's")
+    p.add_argument("--ledger", type=A.output_file, default=None,
+                   help="count the real steps in this run ledger (wmcourse.ledger), for example data/carracing_ledger.json")
+    p.add_argument("--row", type=A.positive_int, default=None, help="with --ledger: the row they count for (issue 12: 1-3)")
     p.set_defaults(run=_cmd_eval_agent)
 
     from .real_es import RealESConfig
@@ -506,6 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; a bad argument or a course error is one line on stderr and exit status 2."""
     try:
         args = build_parser().parse_args(argv)
+        args.command_line = "python -m wmcourse " + shlex.join(sys.argv[1:] if argv is None else argv)  # for a ledger
     except SystemExit as exc:  # --help (0) or a bad argument (2), already printed
         return exc.code if isinstance(exc.code, int) else 2
     try:

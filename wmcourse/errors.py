@@ -19,3 +19,7 @@ class MissingArtefactError(CourseError, FileNotFoundError):
 
 class CorruptArtefactError(CourseError, OSError):
     """A file in data/ that is there but not as recorded (truncated or altered); the message says how to restore it."""
+
+
+class LedgerError(CourseError, ValueError):
+    """A run-ledger entry that is not valid (an unknown stage, a negative count), or one the ledger already has."""

@@ -40,6 +40,7 @@ _DREAMER_099 = ("python -m wmcourse dreamer --env CartPole-v1 --steps 50000 --ga
 _TAKECOVER = "python -m wmcourse takecover --out runs/TakeCover --ship data"
 _TAU_SWEEP = ("python -m wmcourse tau-sweep --vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing.pt "
               "--encoded data/carracing_heldout_encoded.npz --out data/tau_sweep.json")  # tau_sweep.TAU_SWEEP_COMMAND
+_LEDGER = "python scripts/carracing_ledger.py"  # ledger.MAKE_LEDGER (its arguments: in the manifest)
 _SEARCH_SPREAD = ("python scripts/cartpole_search_spread.py --out data/cartpole_search_spread.json --seeds 0 3 "
                   "--search-seeds 1 2")
 
@@ -70,6 +71,7 @@ def _entries() -> list[Shipped]:
         *(Shipped(controller_name(i, "_eval.json"), MAKE_CONTROLLER, here + "load_shipped_evaluation")
           for i in (0, 1, 2)),
         Shipped("tau_sweep.json", _TAU_SWEEP, "wmcourse.tau_sweep.load_tau_sweep"),
+        Shipped("carracing_ledger.json", _LEDGER, "wmcourse.ledger.load"),  # real steps by row and stage (issue 12)
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
           for data in ("random", "iterative") for kind, ext in (("wm", "pt"), ("c", "npz"), ("data", "npz"))),

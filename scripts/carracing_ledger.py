@@ -1,0 +1,147 @@
+"""Write the first entries of the CarRacing run ledger (data/carracing_ledger.json, issue 12): row 1, the
+shipped round-2 controller evolved only in the dream. Every real step its making spent, by stage:
+
+    data        the 64 episodes V and M trained on, the 4 held-out episodes that scored V, and the 32
+                episodes each iterative round collected (exact: the manifest's frame counts; one frame a step)
+    selection   the real scores of the three controllers (20 episodes each, eval-agent) that picked round 2's
+                as the shipped one, and each round's quick score (10 episodes): their step counts were not
+                recorded, so each is an upper bound (1,000 steps an episode)
+    evaluation  the 100 held-out tracks: the JSON that `python -m wmcourse eval-agent` printed (--evaluation)
+
+    python scripts/carracing_ledger.py --evaluation EVAL_STDOUT --wall-seconds S [--user-seconds S] [--out PATH]
+
+The figures are read from data/manifest.json; the ledger is recorded there too (when --out is in data/). The
+evaluation was run as `HELDOUT_COMMAND > EVAL_STDOUT` under `time` (19 min on one core): its wall and user times.
+A later evaluation adds its own entry: python -m wmcourse eval-agent ... --ledger data/carracing_ledger.json --row N
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+from wmcourse import artefacts, ledger
+from wmcourse.carracing_experiment import EVOLVE_COMMAND, REFERENCE_STEPS, TRAIN_COMMAND, CarRacingConfig
+
+ROW = 1
+EPISODE_STEPS = 1000  # CarRacing-v3 truncates an episode at 1,000 steps: the bound of an unrecorded episode
+HELDOUT_COMMAND = ("python -m wmcourse eval-agent --controller data/controller_carracing_iter2.npz "
+                   "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_iter2.pt --episodes 100 "
+                   "--num-envs 1 --seed 5000000")
+HELDOUT_SEED = 5_000_000
+NOT_RECORDED = "not recorded"
+
+
+def _frames(text: str) -> int:
+    """63598 from the manifest's "4 shards, 63,598 frames"."""
+    return int(re.search(r"([\d,]+) frames", text).group(1).replace(",", ""))
+
+
+def data_entries(manifest: dict) -> list[ledger.Entry]:
+    """The real episodes collected for V and M: the first 64 (V and M trained on them), the 4 held-out ones
+    (they scored V), and each iterative round's 32 (M retrained on them)."""
+    vae = manifest["vae_carracing_z32.pt"]["training_data"]
+    shards = int(vae["rollouts"].split()[0])
+    first = ledger.Entry(
+        row=ROW, stage="data", real_steps=_frames(vae["rollouts"]), exact=True, wall_seconds=None,
+        machine=NOT_RECORDED,
+        command=f"{TRAIN_COMMAND}  (step: python -m wmcourse collect --episodes {shards * vae['episodes_per_shard']} "
+                f"--policy {vae['policy']} --seed {vae['seed']})",
+        what=f"The {shards * vae['episodes_per_shard']} real episodes V and M trained on ({vae['rollouts']}; "
+             "one stored frame a step, so the count is exact).",
+        result={"episodes": shards * vae["episodes_per_shard"], "policy": vae["policy"]})
+    heldout = manifest["carracing_heldout/shard_00000.npz"]
+    held = ledger.Entry(
+        row=ROW, stage="data", real_steps=int(heldout["figures"]["frames"]), exact=True, wall_seconds=None,
+        machine=NOT_RECORDED, command=f"{TRAIN_COMMAND}  (step: {heldout['command']})",
+        what="The 4 held-out real episodes (data/carracing_heldout) that scored every V; they trained nothing but "
+             "the same run collected them, so they count.",
+        result={"episodes": 4})
+    rounds = []
+    for r in (1, 2):
+        m = manifest[f"mdnrnn_carracing_iter{r}.pt"]
+        rounds.append(ledger.Entry(
+            row=ROW, stage="data", real_steps=int(m["figures"]["real_steps_collected"]), exact=True,
+            wall_seconds=None, machine=NOT_RECORDED, command=m["command"],
+            what=f"Round {r} of iterative training: {m['figures']['new_episodes']} real episodes driven by the "
+                 f"previous controller with noise {m['figures']['noise']}; M retrained on all the data.",
+            result={"episodes": m["figures"]["new_episodes"]}))
+    return [first, held, *rounds]
+
+
+def selection_entries(manifest: dict) -> list[ledger.Entry]:
+    """The real episodes whose scores were looked at while making the controller; their steps were not
+    recorded, so each entry is an upper bound of 1,000 steps an episode."""
+    config = CarRacingConfig()
+    scored = {i: manifest[name]["figures"] for i, name in
+              enumerate(("controller_carracing.npz", "controller_carracing_iter1.npz", "controller_carracing_iter2.npz"))}
+    episodes = sum(f["real_episodes"] for f in scored.values())
+    seeds = ledger.reset_seeds(config.eval_seed, config.num_envs, config.eval_episodes)
+    final = ledger.Entry(
+        row=ROW, stage="selection", real_steps=episodes * EPISODE_STEPS, exact=False, wall_seconds=None,
+        machine=NOT_RECORDED, command=f"{EVOLVE_COMMAND}  (step: python -m wmcourse eval-agent --episodes "
+                                      f"{config.eval_episodes} --seed {config.eval_seed})",
+        what=f"Each round's controller (rounds 0, 1, 2) scored on {config.eval_episodes} real episodes; these scores "
+             "made round 2's the shipped one. Steps not recorded: an upper bound of 1,000 an episode. Tracks: the "
+             f"first ones of {len(seeds)} environments reset with seeds {seeds[0]} and {seeds[-1]} (not seeds "
+             "1000-1019: only an environment's first track comes from its seed). Not counted: the "
+             f"{REFERENCE_STEPS}-step reference drive (seed 1000) that shipping replays for a test, and the tau "
+             "sweep's real episodes, which scored controllers that no round started from.",
+        result={"episodes": episodes, "reset_seeds": seeds, "num_envs": len(seeds),
+                "means": [f["real_mean"] for f in scored.values()], "stds": [f["real_std"] for f in scored.values()]})
+    quick = ledger.Entry(
+        row=ROW, stage="selection", real_steps=config.rounds * config.round_eval_episodes * EPISODE_STEPS, exact=False,
+        wall_seconds=None, machine=NOT_RECORDED,
+        command=f"{EVOLVE_COMMAND}  (step: python scripts/iterate_carracing.py runs/CarRacing-v3 N, its quick score)",
+        what=f"Each iterative round's own quick real score ({config.round_eval_episodes} episodes, the same first "
+             "tracks, written to iteration_iterN.json), assuming the pipeline's default settings (the manifest "
+             "records none other). Steps not recorded: an upper bound of 1,000 an episode.",
+        result={"episodes": config.rounds * config.round_eval_episodes, "reset_seeds": seeds, "num_envs": len(seeds)})
+    return [final, quick]
+
+
+def evaluation_entry(stdout: Path, wall_seconds: float, user_seconds: float | None) -> ledger.Entry:
+    """The 100 held-out tracks, from what `eval-agent` printed: its summary line (with the real steps, which
+    its JSON lacked before it recorded them) and its JSON line."""
+    lines = stdout.read_text().splitlines()
+    scores = json.loads(lines[-1])
+    steps = scores.get("real_steps") or int(re.search(r"\((\d+) real steps\)", stdout.read_text()).group(1))
+    seeds = ledger.reset_seeds(HELDOUT_SEED, 1, scores["episodes"])
+    return ledger.Entry(
+        row=ROW, stage="evaluation", real_steps=steps, exact=True, wall_seconds=wall_seconds, machine=ledger.machine(),
+        command=HELDOUT_COMMAND,
+        what=f"The shipped round-2 controller on {scores['episodes']} held-out real tracks: the first "
+             f"{scores['episodes']} tracks of one environment reset with seed {seeds[0]} (its next tracks come from "
+             "that seed's random stream), far from the collection, selection and real CMA-ES seeds.",
+        result={"mean": scores["mean"], "std": scores["std"], "episodes": scores["episodes"], "reset_seeds": seeds,
+                "num_envs": 1, "user_cpu_seconds": user_seconds, "returns": scores["returns"]})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--evaluation", type=Path, required=True, help="the stdout of the held-out eval-agent run")
+    parser.add_argument("--wall-seconds", type=float, required=True, help="its wall time")
+    parser.add_argument("--user-seconds", type=float, default=None, help="its user CPU time")
+    parser.add_argument("--out", type=Path, default=artefacts.data_dir() / ledger.LEDGER_NAME,
+                        help="the ledger (it must not hold these entries yet: an entry is never counted twice)")
+    args = parser.parse_args()
+    manifest = artefacts.load_manifest()
+    for entry in [*data_entries(manifest), *selection_entries(manifest),
+                  evaluation_entry(args.evaluation, args.wall_seconds, args.user_seconds)]:
+        ledger.add(args.out, entry)
+    entries = ledger.load(args.out)
+    print(ledger.format_table(entries))
+    if args.out.resolve().is_relative_to(artefacts.data_dir().resolve()):
+        counts, exact = ledger.steps_by_row_and_stage(entries), ledger.exact_by_row(entries)
+        command = (f"python scripts/carracing_ledger.py --evaluation {args.evaluation} --wall-seconds "
+                   f"{args.wall_seconds:g}" + (f" --user-seconds {args.user_seconds:g}" if args.user_seconds else ""))
+        artefacts.record(args.out, command, seed=None,
+                         figures={f"row {row}": {**c, "exact": exact[row]} for row, c in counts.items()},
+                         evaluation_command=f"{HELDOUT_COMMAND} > {args.evaluation}  (timed with `time`)")
+        print(f"recorded {args.out} in the manifest")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""The run ledger of real environment steps (wmcourse.ledger) and the shipped CarRacing one (issue 12)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wmcourse import artefacts, ledger, shipped
+from wmcourse.cli import main
+from wmcourse.errors import CourseError, LedgerError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _entry(**changes) -> ledger.Entry:
+    base = dict(row=1, stage="data", real_steps=1000, exact=True, wall_seconds=12.5, machine="test machine",
+                command="python -m wmcourse collect --episodes 1", what="one real episode", result={"episodes": 1})
+    return ledger.Entry(**{**base, **changes})
+
+
+def test_add_writes_atomically_and_load_returns_the_same_entries(tmp_path):
+    path = tmp_path / "sub" / "ledger.json"
+    first = _entry()
+    second = _entry(stage="evaluation", real_steps=2500, exact=False, wall_seconds=None,
+                    command="python -m wmcourse eval-agent", result={"mean": 1.5, "reset_seeds": [7]})
+    ledger.add(path, first)
+    ledger.add(path, second)
+    assert ledger.load(path) == [first, second]
+    assert [e["stage"] for e in json.loads(path.read_text())["entries"]] == ["data", "evaluation"]
+    assert not list(path.parent.glob("*.partial")), "the temporary file of the atomic write was left behind"
+
+
+def test_the_same_row_stage_and_command_is_refused(tmp_path):
+    path = tmp_path / "ledger.json"
+    ledger.add(path, _entry())
+    before = path.read_bytes()
+    with pytest.raises(LedgerError, match="already counts"):
+        ledger.add(path, _entry(real_steps=5))  # other figures, same command: still the same steps
+    assert path.read_bytes() == before
+    ledger.add(path, _entry(row=2))  # another row is another count
+    ledger.add(path, _entry(stage="selection"))
+    assert len(ledger.load(path)) == 3
+
+
+@pytest.mark.parametrize("changes, words", [
+    (dict(stage="training"), "data, selection, refinement, evaluation"),
+    (dict(real_steps=-1), "0 or more"),
+    (dict(real_steps=1.5), "whole number"),
+    (dict(row=0), "row is 1 or more"),
+    (dict(wall_seconds=-3.0), "wall time"),
+    (dict(command=" "), "command"),
+])
+def test_a_bad_entry_is_refused_with_what_was_expected(changes, words):
+    with pytest.raises(LedgerError, match=words) as info:
+        _entry(**changes)
+    assert isinstance(info.value, CourseError) and isinstance(info.value, ValueError)
+
+
+def test_a_file_that_is_not_a_ledger_is_named(tmp_path):
+    path = tmp_path / "x.json"
+    path.write_text('{"rows": []}')
+    with pytest.raises(LedgerError, match="not a run ledger"):
+        ledger.load(path)
+    with pytest.raises(CourseError, match="No run ledger"):
+        ledger.load(tmp_path / "missing.json")
+
+
+def test_steps_by_row_and_stage_sums_each_row_and_stage():
+    entries = [_entry(real_steps=100), _entry(real_steps=50, command="b"), _entry(stage="selection", real_steps=7),
+               _entry(row=3, stage="refinement", real_steps=1000), _entry(row=3, stage="evaluation", real_steps=9)]
+    table = ledger.steps_by_row_and_stage(entries)
+    assert table == {1: {"data": 150, "selection": 7, "refinement": 0, "evaluation": 0, "total": 157},
+                     3: {"data": 0, "selection": 0, "refinement": 1000, "evaluation": 9, "total": 1009}}
+    assert ledger.exact_by_row([*entries, replace(entries[0], exact=False)]) == {1: False, 3: True}
+    assert "<=" in ledger.format_table([replace(entries[0], exact=False)])
+
+
+def test_machine_is_one_line_with_the_cores():
+    text = ledger.machine()
+    assert "\n" not in text and "cores" in text
+
+
+def test_reset_seeds_are_one_per_environment_copy():
+    assert ledger.reset_seeds(1000, 2, 20) == [1000, 1001]
+    assert ledger.reset_seeds(5_000_000, 4, 3) == [5_000_000, 5_000_001, 5_000_002]  # evaluate: min(num_envs, episodes)
+
+
+# --- eval-agent --ledger ------------------------------------------------------------------------------------
+
+def test_eval_agent_refuses_a_counted_command_before_playing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    path = tmp_path / "ledger.json"
+    argv = ["eval-agent", "--controller", "no/such.npz", "--episodes", "1", "--ledger", str(path), "--row", "2"]
+    ledger.add(path, _entry(row=2, stage="evaluation", command="python -m wmcourse " + " ".join(argv)))
+    assert main(argv) == 2
+    assert "already counts" in capsys.readouterr().err  # not "No controller": the episodes were never started
+
+
+def test_eval_agent_ledger_needs_a_row(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["eval-agent", "--ledger", str(tmp_path / "l.json")]) == 2
+    assert "--ledger and --row go together" in capsys.readouterr().err
+
+
+# --- the shipped CarRacing ledger ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shipped_ledger() -> list[ledger.Entry]:
+    path = artefacts.require(ledger.LEDGER_NAME, ledger.MAKE_LEDGER)  # checked against the manifest
+    return ledger.load(path)
+
+
+def test_the_shipped_ledger_is_in_the_catalogue():
+    assert ledger.LEDGER_NAME in {entry.name for entry in shipped.CATALOGUE}
+
+
+def test_the_shipped_evaluation_is_100_held_out_tracks_and_its_mean_is_its_returns_mean(shipped_ledger):
+    (evaluation,) = [e for e in shipped_ledger if e.row == 1 and e.stage == "evaluation"]
+    r = evaluation.result
+    assert r["episodes"] == len(r["returns"]) == 100
+    assert r["reset_seeds"] == [5_000_000] and r["num_envs"] == 1
+    assert r["mean"] == pytest.approx(np.mean(r["returns"]), abs=0.01)  # returns are rounded to 0.01
+    assert r["std"] == pytest.approx(np.std(r["returns"]), abs=0.01)
+    assert evaluation.exact and 100 <= evaluation.real_steps <= 100 * 1000
+    assert "--seed 5000000" in evaluation.command and "--episodes 100" in evaluation.command
+
+
+def test_no_evaluation_seed_was_used_for_selection(shipped_ledger):
+    """The held-out tracks come from seeds that neither the selection episodes nor the range 1000-1019 used."""
+    held_out = {s for e in shipped_ledger if e.stage == "evaluation" for s in e.result["reset_seeds"]}
+    selection = {s for e in shipped_ledger if e.stage == "selection" for s in e.result["reset_seeds"]}
+    assert held_out and selection
+    assert not held_out & selection
+    assert not held_out & set(range(1000, 1020))
+
+
+def test_the_shipped_row_1_counts_every_stage(shipped_ledger):
+    """Row 1 (dream only): the data of V, M and both rounds is exact, the selection an upper bound, and the
+    totals are those the manifest recorded."""
+    counts = ledger.steps_by_row_and_stage(shipped_ledger)
+    manifest = artefacts.load_manifest()
+    rounds = sum(manifest[f"mdnrnn_carracing_iter{r}.pt"]["figures"]["real_steps_collected"] for r in (1, 2))
+    assert counts[1]["data"] == 63_598 + manifest["carracing_heldout/shard_00000.npz"]["figures"]["frames"] + rounds
+    assert counts[1]["refinement"] == 0
+    assert all(not e.exact for e in shipped_ledger if e.stage == "selection")
+    assert all(e.exact for e in shipped_ledger if e.stage in ("data", "evaluation"))
+    recorded = manifest[ledger.LEDGER_NAME]["figures"]["row 1"]
+    assert {k: recorded[k] for k in counts[1]} == counts[1]
