@@ -174,6 +174,20 @@ print(f"best real score: tau = {best['tau']:g}, {best['real_mean']:.0f} ± {best
 print("dream score minus real score, by tau: " + ", ".join(f"{t:g}: {g:+.0f}" for t, g in gaps.items()))
 
 # %% [markdown]
+# One row is one search. The same V and M were searched again at τ = 1.15 with other CMA-ES seeds (the
+# command's `--controller-seeds`), and each controller scored on the same 100 real episodes: how much of the
+# row is the luck of one search?
+
+# %%
+searches = [row for row in results["rows"] if row["tau"] == 1.15] + results["controller_seeds"]
+for row in searches:
+    print(f"tau = 1.15, CMA-ES seed {row.get('controller_seed', settings['seed'])}: dream {row['dream_mean']:5.0f}, "
+          f"real {row['real_mean']:4.0f} ± {row['real_std']:.0f} over {row['real_episodes']} episodes")
+real_means = np.array([row["real_mean"] for row in searches])
+print(f"across {len(searches)} searches: real {real_means.mean():.0f} ± {real_means.std():.0f} "
+      f"(one V and M: the data, V and M were trained once)")
+
+# %% [markdown]
 # How dangerous is M's dream? Three policies that see nothing (always left, always stay, always right) die
 # about as soon in the dream as in the game if the dream is as dangerous as the game. Measured now:
 

@@ -112,6 +112,8 @@ CASES = [
     (["takecover", "--episodes", "0"], "at least 1"),
     (["takecover", "--real-episodes", "-5"], "at least 1"),
     (["takecover", "--out", TEXT], "folder"),
+    (["takecover", "--controller-seeds", "-1"], "seed"),
+    (["takecover", "--policy", "greedy"], "invalid choice"),
 ]
 
 

@@ -1,5 +1,8 @@
 """VizDoom Take Cover (notebook 08): the thirds action, the survival dream, the done-head windows, the real env."""
 
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -236,3 +239,27 @@ def test_the_recorded_command_reruns_the_same_settings():
     assert takecover.command("runs/TakeCover2", c) == ("python -m wmcourse takecover --out runs/TakeCover2 "
                                                        "--vae-steps 4000 --vae-from runs/TakeCover/vae_z64.pt "
                                                        "--taus 1.15 1")
+
+
+def test_controller_seeds_need_a_trained_m_and_new_seeds(tmp_path):
+    from wmcourse import takecover
+
+    assert takecover.controller_path(tmp_path, 1.15).name == "controller_tau1.15.npz"
+    assert takecover.controller_path(tmp_path, 1.15, 2).name == "controller_tau1.15_seed2.npz"
+    with pytest.raises(ValueError, match="no trained M"):
+        takecover.run_controller_seeds(tmp_path, (1, 2))
+    (tmp_path / "results.json").write_text(json.dumps({"config": json.loads(json.dumps(
+        dataclasses.asdict(takecover.TakeCoverConfig()))), "stages": {"train-mdnrnn": {"seconds": 1.0, "done": True}}}))
+    with pytest.raises(ValueError, match="table's own controller"):
+        takecover.run_controller_seeds(tmp_path, (0, 1))
+
+
+def test_resuming_keeps_the_controller_seeds_and_the_total_time(tmp_path):
+    from wmcourse import takecover
+
+    config = takecover.TakeCoverConfig()
+    saved = {"config": json.loads(json.dumps(dataclasses.asdict(config))), "stages": {}, "total_seconds": 12.5,
+             "controller_seeds": [{"tau": 1.15, "controller_seed": 1}]}
+    (tmp_path / "results.json").write_text(json.dumps(saved))
+    loaded = takecover._load_results(tmp_path / "results.json", config)
+    assert loaded["total_seconds"] == 12.5 and loaded["controller_seeds"] == saved["controller_seeds"]

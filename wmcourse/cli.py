@@ -271,6 +271,8 @@ def _cmd_takecover(args: argparse.Namespace) -> None:
                   f"real {row['real_mean']:.0f} +- {row['real_std']:.0f} over {row['real_episodes']} episodes")
         print(f"random policy: real {results['random']['real_mean']:.0f} +- {results['random']['real_std']:.0f}; "
               f"total {results['total_seconds'] / 60:.1f} min")
+        if args.controller_seeds:
+            takecover.run_controller_seeds(args.out, tuple(args.controller_seeds), 1.15, config)
     if args.ship:
         shipped = takecover.ship(args.out, args.ship)
         print(f"shipped {len(shipped)} files into {args.ship}")
@@ -482,6 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
         "workers": "shards collected, and temperatures evolved, at once (one process each)"})
     p.add_argument("--ship", type=A.folder, default=None, help="afterwards copy the small results into this folder (data) with manifest entries")
     p.add_argument("--ship-only", action="store_true", help="only ship a finished run")
+    p.add_argument("--controller-seeds", type=A.seed, nargs="+", default=None,
+                   help="afterwards evolve more tau = 1.15 controllers from the same V and M, one per CMA-ES seed "
+                        "(not the run's --seed), each scored like a table row")
     p.set_defaults(run=_cmd_takecover)
 
     p = sub.add_parser("figures", help="draw the slides' figures (PNG) from the shipped artefacts, as the notebooks do")

@@ -89,8 +89,10 @@ def _paths(out: Path) -> dict[str, Path]:
             "mdnrnn": out / "mdnrnn.pt", "results": out / "results.json"}
 
 
-def controller_path(out: Path, tau: float) -> Path:
-    return Path(out) / f"controller_tau{tau:g}.npz"
+def controller_path(out: Path, tau: float, controller_seed: int | None = None) -> Path:
+    """Where the controller evolved at tau lies; another controller_seed (CMA-ES's and its dreams') has its own."""
+    seed = "" if controller_seed is None else f"_seed{controller_seed}"
+    return Path(out) / f"controller_tau{tau:g}{seed}.npz"
 
 
 def mdnrnn_config(c: TakeCoverConfig) -> mdnrnn.MDNRNNConfig:
@@ -129,7 +131,8 @@ def _load_results(path: Path, config: TakeCoverConfig) -> dict:
     if any(k in MODEL_KEYS for k in changed) or (changed and controllers_made):
         raise ValueError(f"{path} was made with other settings ({', '.join(changed)} differ): delete it or use "
                          "another --out.")
-    kept = {k: results[k] for k in ("controllers_wall_seconds", "notes") if k in results}
+    kept = {k: results[k] for k in ("controllers_wall_seconds", "total_seconds", "notes", "controller_seeds")
+            if k in results}
     return {"env": TAKE_COVER, "command": command(path.parent, config), "config": settings, "stages": results.get("stages", {}),
             "rows": results.get("rows", []), "random": results.get("random"), **kept}
 
@@ -190,6 +193,30 @@ def run(out: str | Path = "runs/TakeCover", config: TakeCoverConfig = TakeCoverC
     return results
 
 
+def run_controller_seeds(out: str | Path, seeds: tuple[int, ...], tau: float = 1.15,
+                         config: TakeCoverConfig = TakeCoverConfig()) -> dict:
+    """More controllers at tau from the finished run's V and M, one per CMA-ES seed, each scored like a table row
+    (dreams and the same real episodes): how much of a row's real score is the luck of one search. Resumable;
+    the rows are kept in results.json under "controller_seeds" (the table's own controller is seed config.seed)."""
+    out = Path(out)
+    path = _paths(out)["results"]
+    results = _load_results(path, config)
+    if not any(name == "train-mdnrnn" and stage["done"] for name, stage in results["stages"].items()):
+        raise ValueError(f"{out} has no trained M yet: run `{command(out, config)}` first.")
+    if config.seed in seeds:
+        raise ValueError(f"seed {config.seed} is the table's own controller; give other seeds.")
+    rows = results.setdefault("controller_seeds", [])
+    todo = [s for s in seeds if not any(r["tau"] == tau and r["controller_seed"] == s for r in rows)]
+    for row in _map(_tau_row, [(str(out), tau, config, s) for s in todo], config.workers):
+        rows.append(row)
+        _save(path, results)
+        print(f"tau {tau:g}, controller seed {row['controller_seed']}: dream {row['dream_mean']:.0f} +- "
+              f"{row['dream_std']:.0f}, real {row['real_mean']:.0f} +- {row['real_std']:.0f}", flush=True)
+    rows.sort(key=lambda r: (r["tau"], r["controller_seed"]))
+    _save(path, results)
+    return results
+
+
 def _train_vae(p: dict[str, Path], c: TakeCoverConfig) -> None:
     """Train V for c.vae_steps steps in all; with c.vae_from, continue that checkpoint (its steps count) rather than
     start afresh. train_vae resumes from whatever checkpoint lies at p["vae"], with its optimizer and noise state."""
@@ -213,17 +240,20 @@ def _map(function, arguments: list[tuple], workers: int):
             yield future.result()
 
 
-def _tau_row(out: str, tau: float, c: TakeCoverConfig) -> dict:
-    """Evolve C in the dream at tau (resumable), then score it in new dreams and in real episodes: one table row."""
+def _tau_row(out: str, tau: float, c: TakeCoverConfig, controller_seed: int | None = None) -> dict:
+    """Evolve C in the dream at tau (resumable), then score it in new dreams and in real episodes: one table row.
+    controller_seed: evolve another C from the same V and M (CMA-ES and its dreams seeded anew)."""
     torch.set_num_threads(c.threads)
     out = Path(out)
     p = _paths(out)
     model, v = mdnrnn.load_mdnrnn(p["mdnrnn"]), vae.load_vae(p["vae"])
     starts = agent.start_latents(latents.load_encoded(p["encoded"]))
     start = time.perf_counter()
-    _evolve(model, starts, tau, out, c)
+    _evolve(model, starts, tau, out, c, controller_seed)
     row = {"tau": tau, "evolve_seconds": round(time.perf_counter() - start, 1)}
-    params, cc, details = controller.load_controller(controller_path(out, tau))
+    if controller_seed is not None:
+        row["controller_seed"] = controller_seed
+    params, cc, details = controller.load_controller(controller_path(out, tau, controller_seed))
     start = time.perf_counter()
     dreams = dream.dream_score(model, starts, params, cc, tau, c.dream_episodes, c.max_steps, seed=c.seed + 1)
     row.update(dream_mean=float(dreams.mean()), dream_std=float(dreams.std()), dream_episodes=len(dreams),
@@ -239,10 +269,11 @@ def _real_row(result: evaluate.EvalResult) -> dict:
             "real_returns": result.returns.round(1).tolist(), "real_seconds": round(result.seconds, 1)}
 
 
-def _evolve(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float, out: Path, c: TakeCoverConfig) -> None:
+def _evolve(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float, out: Path, c: TakeCoverConfig,
+            controller_seed: int | None = None) -> None:
     settings = evolve.EvolveConfig(population=c.population, rollouts=c.rollouts, sigma_init=c.sigma_init,
-                                   generations=c.generations, seed=c.seed)
-    path = controller_path(out, tau)
+                                   generations=c.generations, seed=c.seed if controller_seed is None else controller_seed)
+    path = controller_path(out, tau, controller_seed)
     world, cc = dream.controller_dream(model, starts, tau, c.max_steps, seed=settings.seed, squash="thirds",
                                        include_cell=True)
     result = evolve.evolve_in_dream(world, cc, settings, checkpoint=str(path) + ".es.pkl")
