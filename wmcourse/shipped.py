@@ -40,6 +40,10 @@ _DREAMER_099 = ("python -m wmcourse dreamer --env CartPole-v1 --steps 50000 --ga
 _TAKECOVER = "python -m wmcourse takecover --out runs/TakeCover --ship data"
 _TAU_SWEEP = ("python -m wmcourse tau-sweep --vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing.pt "
               "--encoded data/carracing_heldout_encoded.npz --out data/tau_sweep.json")  # tau_sweep.TAU_SWEEP_COMMAND
+ROW2_CONTROLLER = "controller_carracing_row2.npz"  # issue 12's row 2: the round-2 controller refined in reality
+_ROW2 = ("python -m wmcourse evolve-real --controller data/controller_carracing_iter2.npz --vae data/vae_carracing_z32.pt "
+         "--mdnrnn data/mdnrnn_carracing_iter2.pt --out runs/cr_real/row2.npz --population 12 --rollouts 2 "
+         "--sigma-init 0.05 --generations 13 --seed 7")
 _LEDGER = "python scripts/carracing_ledger.py"  # ledger.MAKE_LEDGER (its arguments: in the manifest)
 _SEARCH_SPREAD = ("python scripts/cartpole_search_spread.py --out data/cartpole_search_spread.json --seeds 0 3 "
                   "--search-seeds 1 2")
@@ -71,6 +75,7 @@ def _entries() -> list[Shipped]:
         *(Shipped(controller_name(i, "_eval.json"), MAKE_CONTROLLER, here + "load_shipped_evaluation")
           for i in (0, 1, 2)),
         Shipped("tau_sweep.json", _TAU_SWEEP, "wmcourse.tau_sweep.load_tau_sweep"),
+        Shipped(ROW2_CONTROLLER, _ROW2, here + "load_row2_controller"),
         Shipped("carracing_ledger.json", _LEDGER, "wmcourse.ledger.load"),  # real steps by row and stage (issue 12)
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
@@ -232,6 +237,12 @@ def load_shipped_controller(iteration: int = 0) -> tuple[np.ndarray, ControllerC
     iteration 0 was evolved in the dream of M trained on scripted-policy data; iteration 1 after one round of
     collecting real episodes with it and retraining M (scripts/iterate_carracing.py)."""
     return load_controller(artefacts.require(controller_name(iteration), MAKE_CONTROLLER))
+
+
+def load_row2_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
+    """Issue 12's row 2: the round-2 dream controller refined by CMA-ES in the real game (13 generations of
+    12 candidates x 2 real tracks, 311,579 real steps); it reads the round-2 M (mdnrnn_carracing_iter2.pt)."""
+    return load_controller(artefacts.require(ROW2_CONTROLLER, _ROW2))
 
 
 def load_shipped_evaluation(iteration: int = 0) -> dict:
