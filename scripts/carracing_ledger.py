@@ -108,15 +108,12 @@ def evaluation_entry(stdout: Path, wall_seconds: float, user_seconds: float | No
     lines = stdout.read_text().splitlines()
     scores = json.loads(lines[-1])
     steps = scores.get("real_steps") or int(re.search(r"\((\d+) real steps\)", stdout.read_text()).group(1))
-    seeds = ledger.reset_seeds(HELDOUT_SEED, 1, scores["episodes"])
-    return ledger.Entry(
-        row=ROW, stage="evaluation", real_steps=steps, exact=True, wall_seconds=wall_seconds, machine=ledger.machine(),
-        command=HELDOUT_COMMAND,
+    return ledger.evaluation_entry(
+        ROW, {**scores, "real_steps": steps}, HELDOUT_SEED, 1, HELDOUT_COMMAND, wall_seconds,
         what=f"The shipped round-2 controller on {scores['episodes']} held-out real tracks: the first "
-             f"{scores['episodes']} tracks of one environment reset with seed {seeds[0]} (its next tracks come from "
-             "that seed's random stream), far from the collection, selection and real CMA-ES seeds.",
-        result={"mean": scores["mean"], "std": scores["std"], "episodes": scores["episodes"], "reset_seeds": seeds,
-                "num_envs": 1, "user_cpu_seconds": user_seconds, "returns": scores["returns"]})
+             f"{scores['episodes']} tracks of one environment reset with seed {HELDOUT_SEED} (its next tracks come "
+             "from that seed's random stream), far from the collection, selection and real CMA-ES seeds.",
+        user_cpu_seconds=user_seconds)
 
 
 def main() -> None:

@@ -150,3 +150,14 @@ def test_the_shipped_row_1_counts_every_stage(shipped_ledger):
     assert all(e.exact for e in shipped_ledger if e.stage in ("data", "evaluation"))
     recorded = manifest[ledger.LEDGER_NAME]["figures"]["row 1"]
     assert {k: recorded[k] for k in counts[1]} == counts[1]
+
+
+def test_an_evaluation_entry_counts_the_steps_and_names_the_reset_seeds():
+    scores = {"controller": "c.npz", "mean": 500.0, "std": 10.0, "episodes": 3, "returns": [490.0, 500.0, 510.0],
+              "real_steps": 2_950}
+    entry = ledger.evaluation_entry(2, scores, 1000, 2, "python -m wmcourse eval-agent ...", 12.5,
+                                    user_cpu_seconds=11.0)
+    assert (entry.row, entry.stage, entry.real_steps, entry.exact, entry.wall_seconds) == (2, "evaluation", 2_950, True, 12.5)
+    assert entry.result["reset_seeds"] == [1000, 1001] and entry.result["num_envs"] == 2
+    assert entry.result["user_cpu_seconds"] == 11.0 and entry.result["returns"] == scores["returns"]
+    assert "seed(s) 1000, 1001" in entry.what and "CarRacing-v3" in entry.what

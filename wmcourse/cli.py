@@ -156,14 +156,8 @@ def _cmd_eval_agent(args: argparse.Namespace) -> None:
                         num_envs=args.num_envs, env_id=args.env)
     print(json.dumps(scores))
     if args.ledger:
-        seeds = ledger.reset_seeds(args.seed, args.num_envs, args.episodes)
-        ledger.add(args.ledger, ledger.Entry(
-            row=args.row, stage="evaluation", real_steps=scores["real_steps"], exact=True,
-            wall_seconds=round(time.perf_counter() - start, 1), machine=ledger.machine(), command=args.command_line,
-            what=f"{args.controller} scored on {scores['episodes']} real {args.env} episodes: the first tracks of "
-                 f"{len(seeds)} environment(s) reset with seed(s) {', '.join(map(str, seeds))}.",
-            result={"mean": scores["mean"], "std": scores["std"], "episodes": scores["episodes"],
-                    "reset_seeds": seeds, "num_envs": len(seeds), "returns": scores["returns"]}))
+        ledger.add(args.ledger, ledger.evaluation_entry(args.row, scores, args.seed, args.num_envs, args.command_line,
+                                                        round(time.perf_counter() - start, 1), env_id=args.env))
         print(f"counted {scores['real_steps']:,} real evaluation steps for row {args.row} in {args.ledger}")
 
 

@@ -105,6 +105,21 @@ def reset_seeds(seed: int, num_envs: int, episodes: int) -> list[int]:
     return list(range(seed, seed + min(num_envs, episodes)))
 
 
+def evaluation_entry(row: int, scores: dict[str, Any], seed: int, num_envs: int, command: str,
+                     wall_seconds: float | None, what: str | None = None, env_id: str = "CarRacing-v3",
+                     **details: Any) -> Entry:
+    """The "evaluation" entry of a real score: `scores` as `carracing_experiment.eval_agent` returns it (mean, std,
+    episodes, returns, real_steps), played by `num_envs` environments reset from `seed` on this machine.
+    `details` join the result (e.g. user_cpu_seconds); `what` defaults to a sentence naming the reset seeds."""
+    seeds = reset_seeds(seed, num_envs, scores["episodes"])
+    what = what or (f"{scores['controller']} scored on {scores['episodes']} real {env_id} episodes: the first tracks of "
+                    f"{len(seeds)} environment(s) reset with seed(s) {', '.join(map(str, seeds))}.")
+    return Entry(row=row, stage="evaluation", real_steps=scores["real_steps"], exact=True, wall_seconds=wall_seconds,
+                 machine=machine(), command=command, what=what,
+                 result={"mean": scores["mean"], "std": scores["std"], "episodes": scores["episodes"],
+                         "reset_seeds": seeds, "num_envs": len(seeds), **details, "returns": scores["returns"]})
+
+
 # --- reading and writing --------------------------------------------------------------------------------
 
 def _read(path: Path) -> list[Entry]:
