@@ -42,7 +42,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import agent, artefacts, checkers, mdn, paper, plots, shipped, tau_sweep, vae
+from wmcourse import agent, artefacts, checkers, ledger, mdn, paper, plots, shipped, tau_sweep, vae
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: shorter drives, fewer dreams, same code
@@ -212,6 +212,19 @@ plots.dream_real_rounds(rounds)
 plt.show()
 for iteration, (dream_mean, ev) in rounds.items():
     print(f"round {iteration}: dream {dream_mean:6.1f}   real {ev['mean']:6.1f} ± {ev['std']:.1f} over {ev['episodes']} episodes")
+
+# %% [markdown]
+# Twenty episodes cannot pin down a controller whose returns range from near 0 to 900. The run ledger
+# (`data/carracing_ledger.json`) holds the round-2 controller's score on 100 held-out tracks (row 1: trained
+# only in dreams), and the same controller after the paper's own recipe, CMA-ES in the real car (row 2), with
+# every real step each row spent, by stage:
+
+# %%
+entries = ledger.load(artefacts.data_dir() / ledger.LEDGER_NAME)
+for e in entries:
+    if e.stage == "evaluation":
+        print(f"row {e.row}: {e.result['mean']:.1f} ± {e.result['std']:.1f} over {e.result['episodes']} held-out tracks")
+print(ledger.format_table(entries))
 
 # %% [markdown]
 # The last round's controller, in the real car, from the same track as before:
