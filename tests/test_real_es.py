@@ -1,6 +1,7 @@
 """CMA-ES in the real environment: episodes scored by their own seeds, every finished one kept, runs resumed."""
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -109,3 +110,15 @@ def test_evolve_real_command_writes_the_controller_and_every_real_step(tiny_worl
     assert loaded == config and params.shape == (config.n_params,) and details["history"] == results["history"]
     printed = capsys.readouterr().out
     assert "40 real steps in" in printed and "real steps per CPU-second (local backend, 1 worker(s))" in printed
+
+
+def test_from_scratch_takes_only_the_controllers_shape(tiny_world_model, tmp_path):
+    vae, mdnrnn, config = tiny_world_model
+    start = controller.save_controller(tmp_path / "start.npz", np.ones(config.n_params), config)
+    out = tmp_path / "control.npz"
+    assert main(["evolve-real", "--controller", str(start), "--from-scratch", "--vae", str(vae), "--mdnrnn", str(mdnrnn),
+                 "--out", str(out), "--generations", "1", "--population", "2", "--rollouts", "1",
+                 "--max-steps", "5"]) == 0
+    state = pickle.loads((tmp_path / "control.real_es" / "state.pkl").read_bytes())
+    assert state["identity"]["start"] == [0.0] * config.n_params  # the search began at zeros, not at the ones
+    assert json.loads(out.with_suffix(".json").read_text())["start"] == f"zeros shaped like {start}"

@@ -166,20 +166,25 @@ def _cmd_evolve_real(args: argparse.Namespace) -> None:
     from dataclasses import asdict
     from pathlib import Path
 
+    import numpy as np
+
     from . import controller, real_es
 
     start, config, _ = controller.load_controller(args.controller)
+    if args.from_scratch:  # the control run (issue 12, row 3): only the controller's shape is taken
+        start = np.zeros_like(start)
+    origin = f"zeros shaped like {args.controller}" if args.from_scratch else args.controller
     settings = A.config_from_args(real_es.RealESConfig(), args)
     run_dir = Path(args.out).with_suffix(".real_es")
-    print(f"CMA-ES in real {real_es.ENV_ID} from {args.controller}: population {args.population} x {args.rollouts} "
+    print(f"CMA-ES in real {real_es.ENV_ID} from {origin}: population {args.population} x {args.rollouts} "
           f"real episodes a generation, {args.backend} backend; run kept in {run_dir} (rerun the command to resume)")
     chosen = _backend(args)
     cpu = time.process_time()
     mean, history = real_es.evolve_real(start, config, args.vae, args.mdnrnn, run_dir, settings, chosen)
     cpu = time.process_time() - cpu
-    controller.save_controller(args.out, mean, config, history=history, start=args.controller, vae=args.vae,
+    controller.save_controller(args.out, mean, config, history=history, start=origin, vae=args.vae,
                                mdnrnn=args.mdnrnn, settings=asdict(settings))
-    results = {"controller": args.out, "start": args.controller, "vae": args.vae, "mdnrnn": args.mdnrnn,
+    results = {"controller": args.out, "start": origin, "vae": args.vae, "mdnrnn": args.mdnrnn,
                "backend": args.backend, "settings": asdict(settings), "history": history,
                "total_real_steps": history[-1]["total_real_steps"] if history else 0}
     Path(args.out).with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
@@ -430,6 +435,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evolve-real", help="CMA-ES with every candidate scored in the REAL environment, from a starting "
                                            "controller (the paper's recipe; resumable; --backend ray for a cluster)")
     p.add_argument("--controller", type=A.archive(".npz"), default="data/controller_carracing_iter2.npz", help="where the search starts")
+    p.add_argument("--from-scratch", action="store_true",
+                   help="start from zeros (the paper's start) and take only the shape of --controller")
     p.add_argument("--vae", type=A.archive(".pt"), default="data/vae_carracing_z32.pt")
     p.add_argument("--mdnrnn", type=A.archive(".pt"), default="data/mdnrnn_carracing_iter2.pt")
     p.add_argument("--out", type=A.output_file, default="runs/CarRacing-v3/controller_real.npz",
