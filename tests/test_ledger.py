@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wmcourse import artefacts, ledger, shipped
+from wmcourse import artefacts, controller, ledger, shipped
 from wmcourse.cli import main
 from wmcourse.errors import CourseError, LedgerError
 
@@ -161,3 +161,40 @@ def test_an_evaluation_entry_counts_the_steps_and_names_the_reset_seeds():
     assert entry.result["reset_seeds"] == [1000, 1001] and entry.result["num_envs"] == 2
     assert entry.result["user_cpu_seconds"] == 11.0 and entry.result["returns"] == scores["returns"]
     assert "seed(s) 1000, 1001" in entry.what and "CarRacing-v3" in entry.what
+
+
+def test_a_refinement_entry_counts_every_generation_and_their_summed_time():
+    history = [{"generation": 1, "mean": 100.0, "real_steps": 24_000, "total_real_steps": 24_000, "seconds": 200.0},
+               {"generation": 2, "mean": 250.04, "real_steps": 23_500, "total_real_steps": 47_500, "seconds": 210.5}]
+    entry = ledger.refinement_entry(3, history, "zeros shaped like c.npz", "python -m wmcourse evolve-real ...")
+    assert (entry.row, entry.stage, entry.real_steps, entry.exact, entry.wall_seconds) == (3, "refinement", 47_500, True, 410.5)
+    assert entry.result == {"generations": 2, "last_population_mean": 250.0, "start": "zeros shaped like c.npz"}
+    with pytest.raises(LedgerError, match="at least one finished generation"):
+        ledger.refinement_entry(3, [], "c.npz", "python -m wmcourse evolve-real ...")
+
+
+def test_restated_entries_count_the_same_steps_for_another_row():
+    entries = [_entry(), _entry(stage="selection", real_steps=500, command="select"), _entry(row=2, real_steps=7)]
+    again = ledger.restated(entries, 1, 3, ("data",))
+    assert again == [replace(entries[0], row=3)]
+    assert ledger.steps_by_row_and_stage([*entries, *again])[3]["total"] == 1000
+    assert ledger.steps_before_refinement(entries, 1) == 1500
+    with pytest.raises(LedgerError, match="no data entries"):
+        ledger.restated(entries, 5, 3, ("data",))
+    with pytest.raises(LedgerError, match="Unknown ledger stage"):
+        ledger.restated(entries, 1, 3, ("training",))
+
+
+def test_evolve_real_counts_its_refinement_steps_once(tiny_world_model, tmp_path, capsys):
+    vae, mdnrnn, config = tiny_world_model
+    start = controller.save_controller(tmp_path / "start.npz", np.zeros(config.n_params), config)
+    path = tmp_path / "ledger.json"
+    argv = ["evolve-real", "--controller", str(start), "--vae", str(vae), "--mdnrnn", str(mdnrnn), "--out",
+            str(tmp_path / "c.npz"), "--generations", "2", "--population", "2", "--rollouts", "1", "--max-steps", "5",
+            "--ledger", str(path), "--row", "3"]
+    assert main(argv) == 0
+    (entry,) = ledger.load(path)
+    assert (entry.row, entry.stage, entry.real_steps, entry.exact) == (3, "refinement", 2 * 2 * 5, True)
+    assert entry.result["generations"] == 2 and entry.command == "python -m wmcourse " + " ".join(argv)
+    assert main(argv) == 2  # the same command again would count its steps twice
+    assert "already counts" in capsys.readouterr().err and len(ledger.load(path)) == 1

@@ -140,17 +140,25 @@ def _cmd_evolve(args: argparse.Namespace) -> None:
                       A.config_from_args(EvolveConfig(), args))
 
 
+def _check_ledger_arguments(args: argparse.Namespace, stage: str) -> None:
+    """--ledger and --row come together, and this command's steps are not counted yet: checked before the
+    episodes, so a rerun by mistake stops before it spends them."""
+    from . import ledger
+
+    if (args.ledger is None) != (args.row is None):
+        raise CourseError(f"--ledger and --row go together: pass both to count this run's {stage} steps in a "
+                          "run ledger (for example --ledger data/carracing_ledger.json --row 1), or neither.")
+    if args.ledger:
+        ledger.check_new(args.ledger, args.row, stage, args.command_line)
+
+
 def _cmd_eval_agent(args: argparse.Namespace) -> None:
     import time
 
     from . import ledger
     from .carracing_experiment import eval_agent
 
-    if (args.ledger is None) != (args.row is None):
-        raise CourseError("--ledger and --row go together: pass both to count this evaluation's real steps in a "
-                          "run ledger (for example --ledger data/carracing_ledger.json --row 1), or neither.")
-    if args.ledger:  # before the episodes, so a rerun by mistake stops before it spends them
-        ledger.check_new(args.ledger, args.row, "evaluation", args.command_line)
+    _check_ledger_arguments(args, "evaluation")
     start = time.perf_counter()
     scores = eval_agent(args.controller, args.vae, args.mdnrnn, args.episodes, seed=args.seed,
                         num_envs=args.num_envs, env_id=args.env)
@@ -168,8 +176,9 @@ def _cmd_evolve_real(args: argparse.Namespace) -> None:
 
     import numpy as np
 
-    from . import controller, real_es
+    from . import controller, ledger, real_es
 
+    _check_ledger_arguments(args, "refinement")
     start, config, _ = controller.load_controller(args.controller)
     if args.from_scratch:  # the control run (issue 12, row 3): only the controller's shape is taken
         start = np.zeros_like(start)
@@ -194,6 +203,15 @@ def _cmd_evolve_real(args: argparse.Namespace) -> None:
           f"best {last['best']:.1f}, mean {last['mean']:.1f}; {last['total_real_steps']:,} real steps in all")
     if measured:
         _print_rate(args, sum(h["real_steps"] for h in measured), sum(h["seconds"] for h in measured), cpu)
+    if args.ledger:
+        ledger.add(args.ledger, ledger.refinement_entry(args.row, history, origin, args.command_line))
+        print(f"counted {last['total_real_steps']:,} real refinement steps for row {args.row} in {args.ledger}")
+
+
+def _add_ledger_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ledger", type=A.output_file, default=None,
+                   help="count the real steps in this run ledger (wmcourse.ledger), for example data/carracing_ledger.json")
+    p.add_argument("--row", type=A.positive_int, default=None, help="with --ledger: the row they count for (issue 12: 1-3)")
 
 
 def _cmd_tau_sweep(args: argparse.Namespace) -> None:
@@ -425,9 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=A.positive_int, default=100)
     p.add_argument("--num-envs", type=A.positive_int, default=2)
     p.add_argument("--seed", type=A.seed, default=1000, help="track seeds: keep them apart from the training data's")
-    p.add_argument("--ledger", type=A.output_file, default=None,
-                   help="count the real steps in this run ledger (wmcourse.ledger), for example data/carracing_ledger.json")
-    p.add_argument("--row", type=A.positive_int, default=None, help="with --ledger: the row they count for (issue 12: 1-3)")
+    _add_ledger_arguments(p)
     p.set_defaults(run=_cmd_eval_agent)
 
     from .real_es import RealESConfig
@@ -445,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     A.add_config_options(p, RealESConfig(), helps={"generations": "the paper: about 1,800",
                                                    "rollouts": "real episodes per candidate, every generation"})
     _add_backend_arguments(p)
+    _add_ledger_arguments(p)
     p.set_defaults(run=_cmd_evolve_real)
 
     from .tau_sweep import TauSweepConfig

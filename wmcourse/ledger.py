@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,32 @@ def evaluation_entry(row: int, scores: dict[str, Any], seed: int, num_envs: int,
                          "reset_seeds": seeds, "num_envs": len(seeds), **details, "returns": scores["returns"]})
 
 
+def refinement_entry(row: int, history: list[dict[str, Any]], start: str, command: str) -> Entry:
+    """The "refinement" entry of a CMA-ES run scored in the real environment (`real_es.evolve_real`'s history:
+    one dict a generation with its real steps and seconds); its wall time is the generations' own, summed
+    over every resumption of the run."""
+    if not history:
+        raise LedgerError("A refinement entry needs at least one finished generation; run more --generations.")
+    return Entry(row=row, stage="refinement", real_steps=history[-1]["total_real_steps"], exact=True,
+                 wall_seconds=round(sum(h["seconds"] for h in history), 1), machine=machine(), command=command,
+                 what=f"CMA-ES in the real environment from {start}: {len(history)} generations, every candidate "
+                      "scored on real tracks; these steps changed the controller's weights.",
+                 result={"generations": len(history), "last_population_mean": round(history[-1]["mean"], 1),
+                         "start": start})
+
+
+def restated(entries: list[Entry], from_row: int, to_row: int, stages: tuple[str, ...]) -> list[Entry]:
+    """`from_row`'s entries of `stages`, counted again for `to_row`: for steps two rows both stand on (row 3's
+    controller reads the same V and M as row 1's, so the data that trained them is its data too)."""
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        raise LedgerError(f"Unknown ledger stage(s) {', '.join(sorted(unknown))}: expected some of {', '.join(STAGES)}.")
+    chosen = [replace(e, row=to_row) for e in entries if e.row == from_row and e.stage in stages]
+    if not chosen:
+        raise LedgerError(f"Row {from_row} has no {'/'.join(stages)} entries to restate for row {to_row}.")
+    return chosen
+
+
 # --- reading and writing --------------------------------------------------------------------------------
 
 def _read(path: Path) -> list[Entry]:
@@ -180,6 +206,12 @@ def exact_by_row(entries: list[Entry]) -> dict[int, bool]:
     for e in entries:
         exact[e.row] = exact.get(e.row, True) and e.exact
     return exact
+
+
+def steps_before_refinement(entries: list[Entry], row: int) -> int:
+    """The real steps a row spent before its controller met real CMA-ES: its data and selection stages."""
+    counts = steps_by_row_and_stage(entries)[row]
+    return counts["data"] + counts["selection"]
 
 
 def format_table(entries: list[Entry]) -> str:
