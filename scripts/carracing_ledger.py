@@ -34,18 +34,13 @@ HELDOUT_SEED = 5_000_000
 NOT_RECORDED = "not recorded"
 
 
-def _frames(text: str) -> int:
-    """63598 from the manifest's "4 shards, 63,598 frames"."""
-    return int(re.search(r"([\d,]+) frames", text).group(1).replace(",", ""))
-
-
 def data_entries(manifest: dict) -> list[ledger.Entry]:
     """The real episodes collected for V and M: the first 64 (V and M trained on them), the 4 held-out ones
     (they scored V), and each iterative round's 32 (M retrained on them)."""
     vae = manifest["vae_carracing_z32.pt"]["training_data"]
     shards = int(vae["rollouts"].split()[0])
     first = ledger.Entry(
-        row=ROW, stage="data", real_steps=_frames(vae["rollouts"]), exact=True, wall_seconds=None,
+        row=ROW, stage="data", real_steps=artefacts.frames_in(vae["rollouts"]), exact=True, wall_seconds=None,
         machine=NOT_RECORDED,
         command=f"{TRAIN_COMMAND}  (step: python -m wmcourse collect --episodes {shards * vae['episodes_per_shard']} "
                 f"--policy {vae['policy']} --seed {vae['seed']})",

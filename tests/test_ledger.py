@@ -198,3 +198,15 @@ def test_evolve_real_counts_its_refinement_steps_once(tiny_world_model, tmp_path
     assert entry.result["generations"] == 2 and entry.command == "python -m wmcourse " + " ".join(argv)
     assert main(argv) == 2  # the same command again would count its steps twice
     assert "already counts" in capsys.readouterr().err and len(ledger.load(path)) == 1
+
+
+def test_a_refinement_curve_starts_after_the_rows_data_and_selection_and_ends_in_its_evaluation():
+    entries = [_entry(row=2, real_steps=1000), _entry(row=2, stage="selection", real_steps=300, command="select"),
+               _entry(row=2, stage="refinement", real_steps=50, command="refine"),
+               _entry(row=2, stage="evaluation", real_steps=9999, command="eval", result={"mean": 80.0, "std": 5.0})]
+    history = [{"mean": 10.0, "total_real_steps": 20}, {"mean": 30.0, "total_real_steps": 50}]
+    curve = ledger.refinement_curve(entries, 2, history, "2: refined")
+    assert curve.steps == [1320, 1350] and curve.scores == [10.0, 30.0]
+    assert curve.held_out == (1350, 80.0, 5.0)  # the evaluation's own steps bought nothing: not on the x axis
+    with pytest.raises(LedgerError, match="0 evaluation entries"):
+        ledger.held_out_point(entries[:3], 2)

@@ -10,6 +10,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,14 @@ def require(name: str, make_command: str, folder: Path | None = None) -> Path:
     if entry:
         check_intact(path, entry, command)
     return path
+
+
+def frames_in(description: str) -> int:
+    """63598 from a manifest's description of rollouts, "4 shards, 63,598 frames" (one frame a real step)."""
+    found = re.search(r"([\d,]+) frames", description)
+    if found is None:
+        raise CorruptArtefactError(f"Expected a count of frames (\"4 shards, 63,598 frames\") in {description!r}.")
+    return int(found.group(1).replace(",", ""))
 
 
 def check_intact(path: Path, entry: dict[str, Any], command: str) -> None:

@@ -214,6 +214,35 @@ def steps_before_refinement(entries: list[Entry], row: int) -> int:
     return counts["data"] + counts["selection"]
 
 
+@dataclass(frozen=True)
+class StepCurve:
+    """A row's real score against the real steps it had spent by then (data, selection, refinement; never
+    the evaluation's), ending in its final controller's score on the held-out tracks."""
+
+    row: int
+    label: str
+    steps: list[int]
+    scores: list[float]
+    held_out: tuple[int, float, float]  # (real steps spent, mean, std) of the held-out evaluation
+
+
+def held_out_point(entries: list[Entry], row: int) -> tuple[int, float, float]:
+    """(the real steps `row` spent before its evaluation, the evaluation's mean, its std)."""
+    evaluations = [e for e in entries if e.row == row and e.stage == "evaluation"]
+    if len(evaluations) != 1:
+        raise LedgerError(f"Row {row} has {len(evaluations)} evaluation entries; a curve ends in exactly one.")
+    counts = steps_by_row_and_stage(entries)[row]
+    return (counts["total"] - counts["evaluation"], evaluations[0].result["mean"], evaluations[0].result["std"])
+
+
+def refinement_curve(entries: list[Entry], row: int, history: list[dict[str, Any]], label: str) -> StepCurve:
+    """A real CMA-ES run as a curve: each generation's population mean at the row's steps before refinement
+    plus the run's steps so far (`history` as `real_es.evolve_real` returns it)."""
+    before = steps_before_refinement(entries, row)
+    return StepCurve(row, label, [before + h["total_real_steps"] for h in history], [h["mean"] for h in history],
+                     held_out_point(entries, row))
+
+
 def format_table(entries: list[Entry]) -> str:
     """The real steps by row and stage as text; an upper bound is marked "<=". """
     table, exact = steps_by_row_and_stage(entries), exact_by_row(entries)

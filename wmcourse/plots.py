@@ -593,6 +593,27 @@ def dream_real_rounds(rounds: dict[int, tuple[float, dict]], ax: plt.Axes | None
     return ax
 
 
+def real_step_curves(curves: Sequence, target: float = 900.0, ax: plt.Axes | None = None) -> plt.Axes:
+    """Real score against the real steps spent (`ledger.StepCurve`s): each row's line of measurements and, as a
+    star with its std, its final controller on the held-out tracks; a dashed line at the issue's target."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.6))
+    colours = ["#7c3aed", "#16a34a", "#ea580c", "#0284c7"]
+    for curve, colour in zip(curves, colours):
+        ax.plot(curve.steps, curve.scores, "o-", color=colour, ms=4, lw=1.4, alpha=0.8, label=f"row {curve.label}")
+        steps, mean, std = curve.held_out
+        ax.errorbar([steps], [mean], yerr=[std], fmt="*", ms=16, color=colour, mec="k", capsize=4)
+    ax.axhline(target, color="k", ls="--", lw=1)
+    ax.text(ax.get_xlim()[0], target, f" target {target:g}", va="bottom", fontsize=9)
+    ax.set_xlabel("real CarRacing steps spent (data + selection + refinement)")
+    ax.set_ylabel("real score")
+    ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:,.0f}k")
+    ax.set_title("lines: a round's 20 episodes or a generation's population mean; stars: 100 held-out tracks ± std",
+                 fontsize=9)
+    ax.legend(loc="lower right", fontsize=9)
+    return ax
+
+
 def predicted_done_plot(predicted_done: np.ndarray, threshold: float = 0.5, ax: plt.Axes | None = None) -> plt.Axes:
     """M's probability that the game ends now, read along a real episode (notebook 08); a dream ends above
     `threshold`."""
