@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -263,3 +264,40 @@ def test_resuming_keeps_the_controller_seeds_and_the_total_time(tmp_path):
     (tmp_path / "results.json").write_text(json.dumps(saved))
     loaded = takecover._load_results(tmp_path / "results.json", config)
     assert loaded["total_seconds"] == 12.5 and loaded["controller_seeds"] == saved["controller_seeds"]
+
+
+def _finished_run(out: Path, seed: int, real_means: dict[float, float], lengths=(300, 200)) -> Path:
+    (out / "rollouts").mkdir(parents=True)
+    np.savez(out / "rollouts" / "shard_00000.npz", lengths=np.array(lengths))
+    rows = [{"tau": tau, "dream_mean": 1000.0, "dream_std": 9.0, "real_mean": mean, "real_std": 50.0,
+             "real_episodes": 100, "real_returns": [mean] * 100, "evolve_seconds": 1.0} for tau, mean in real_means.items()]
+    (out / "results.json").write_text(json.dumps({
+        "command": f"python -m wmcourse takecover --out {out} --seed {seed}", "config": {"seed": seed}, "rows": rows,
+        "random": {"real_mean": 210.0}, "total_seconds": 60.0}))
+    return out
+
+
+def test_training_seed_summary_spreads_each_shared_tau_over_the_seeds(tmp_path):
+    from wmcourse import takecover
+
+    runs = [_finished_run(tmp_path / "a", 0, {0.1: 300.0, 1.15: 800.0, 1.3: 760.0}),
+            _finished_run(tmp_path / "b", 1, {1.15: 700.0, 0.1: 200.0})]
+    summary = takecover.training_seed_summary(runs)
+    assert summary["seeds"] == [0, 1] and [r["frames"] for r in summary["runs"]] == [500, 500]
+    assert set(summary["across_seeds"]) == {"0.1", "1.15"}  # 1.3 was measured by one seed only
+    row = summary["across_seeds"]["1.15"]
+    assert row["real_means"] == [800.0, 700.0] and row["mean"] == 750.0 and row["std"] == 50.0 and row["solved"] == 1
+
+
+def test_training_seed_summary_refuses_unfinished_or_repeated_runs(tmp_path):
+    from wmcourse import takecover
+
+    done = _finished_run(tmp_path / "a", 0, {1.15: 800.0})
+    with pytest.raises(ValueError, match="does not exist"):
+        takecover.training_seed_summary([done, tmp_path / "missing"])
+    with pytest.raises(ValueError, match="share a training seed"):
+        takecover.training_seed_summary([done, _finished_run(tmp_path / "b", 0, {1.15: 700.0})])
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "results.json").write_text(json.dumps({"command": "x", "rows": []}))
+    with pytest.raises(ValueError, match="has not finished"):
+        takecover.training_seed_summary([tmp_path / "c"])

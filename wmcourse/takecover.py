@@ -362,6 +362,46 @@ def shipped_agent(tau: float = 1.15) -> agent.WorldModelAgent:
     return agent.WorldModelAgent(v, m, params, config)
 
 
+# --- training seeds: does the table survive a new V, M and C? ---------------------------------------------------
+
+SEEDS_NAME = "takecover_training_seeds.json"
+SEEDS_COMMAND = "python scripts/takecover_training_seeds.py runs/TakeCover runs/TakeCover_seed1 runs/TakeCover_seed2"
+
+
+def training_seed_summary(outs: list[str | Path]) -> dict:
+    """The finished runs in `outs`, one per training seed (new data, V, M and C each), side by side: every run's
+    rows (dream and real, with the real returns), its random policy and wall time, and for each tau that every
+    run measured the mean and std over seeds of the 100-episode real means."""
+    runs = []
+    for out in outs:
+        path = _paths(Path(out))["results"]
+        if not path.exists():
+            raise ValueError(f"{path} does not exist: finish that run first ({COMMAND} --seed N --out {out}).")
+        results = json.loads(path.read_text())
+        if not results.get("rows") or "total_seconds" not in results:
+            raise ValueError(f"{out} has not finished: rerun `{results.get('command', COMMAND)}` to resume it.")
+        runs.append({"seed": results["config"]["seed"], "command": results["command"],
+                     "total_seconds": results["total_seconds"], "frames": rollouts.count_frames(Path(out) / "rollouts"),
+                     "random_real_mean": results["random"]["real_mean"],
+                     "rows": [{k: row[k] for k in ("tau", "dream_mean", "dream_std", "real_mean", "real_std",
+                                                   "real_episodes", "real_returns")} for row in results["rows"]]})
+    seeds = [run["seed"] for run in runs]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"two runs share a training seed ({seeds}): each run must be trained from its own seed.")
+    shared = sorted(set.intersection(*({row["tau"] for row in run["rows"]} for run in runs)))
+    across = {}
+    for tau in shared:
+        means = [row["real_mean"] for run in runs for row in run["rows"] if row["tau"] == tau]
+        across[f"{tau:g}"] = {"real_means": means, "mean": float(np.mean(means)), "std": float(np.std(means)),
+                              "solved": sum(m > SOLVED for m in means)}
+    return {"env": TAKE_COVER, "seeds": seeds, "runs": runs, "across_seeds": across}
+
+
+def load_training_seeds() -> dict:
+    """The shipped summary of the Take Cover runs over training seeds (data/takecover_training_seeds.json)."""
+    return json.loads(artefacts.require(SEEDS_NAME, SEEDS_COMMAND).read_text())
+
+
 # --- fixed policies: how hard is the dream compared with the game? -----------------------------------------------
 
 class ConstantPolicy:

@@ -1,0 +1,39 @@
+"""Ship the Take Cover runs over training seeds side by side (data/takecover_training_seeds.json, issue 14).
+
+Each run is the whole pipeline from its own seed: new random rollouts, V, M and the controllers.
+
+    python -m wmcourse takecover --out runs/TakeCover                                   # seed 0, every tau
+    python -m wmcourse takecover --out runs/TakeCover_seed1 --seed 1 --taus 1.15 0.1  # the solved and the cheating tau
+    python -m wmcourse takecover --out runs/TakeCover_seed2 --seed 2 --taus 1.15 0.1
+    python scripts/takecover_training_seeds.py runs/TakeCover runs/TakeCover_seed1 runs/TakeCover_seed2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from wmcourse import artefacts, takecover
+from wmcourse.checkpoint import atomic_write_text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="finished `python -m wmcourse takecover` output folders")
+    parser.add_argument("--out", type=Path, default=artefacts.data_dir() / takecover.SEEDS_NAME)
+    args = parser.parse_args()
+    summary = takecover.training_seed_summary(args.runs)
+    atomic_write_text(args.out, json.dumps(summary, indent=1) + "\n")
+    for tau, row in summary["across_seeds"].items():
+        print(f"tau {tau}: real {row['mean']:.1f} +- {row['std']:.1f} over training seeds {summary['seeds']} "
+              f"({', '.join(f'{m:.1f}' for m in row['real_means'])}); above 750 on {row['solved']} of {len(row['real_means'])}")
+    if args.out.resolve().is_relative_to(artefacts.data_dir().resolve()):
+        artefacts.record(args.out, "python scripts/takecover_training_seeds.py " + " ".join(map(str, args.runs)),
+                         seed=None, figures={f"tau {tau}": {"mean": round(r["mean"], 1), "std": round(r["std"], 1)}
+                                             for tau, r in summary["across_seeds"].items()})
+        print(f"recorded {args.out} in the manifest")
+
+
+if __name__ == "__main__":
+    main()
