@@ -12,7 +12,11 @@ shipped round-2 controller evolved only in the dream. Every real step its making
 
 The figures are read from data/manifest.json; the ledger is recorded there too (when --out is in data/). The
 evaluation was run as `HELDOUT_COMMAND > EVAL_STDOUT` under `time` (19 min on one core): its wall and user times.
-A later evaluation adds its own entry: python -m wmcourse eval-agent ... --ledger data/carracing_ledger.json --row N
+A later evaluation adds its own entry: python -m wmcourse eval-agent ... --ledger data/carracing_ledger.json --row N;
+a real CMA-ES run its refinement: python -m wmcourse evolve-real ... --ledger data/carracing_ledger.json --row N.
+Steps two rows both stand on are restated for the second (row 3's controller reads row 1's V and M):
+
+    python scripts/carracing_ledger.py --restate 1 3 data
 """
 
 from __future__ import annotations
@@ -113,26 +117,52 @@ def evaluation_entry(stdout: Path, wall_seconds: float, user_seconds: float | No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--evaluation", type=Path, required=True, help="the stdout of the held-out eval-agent run")
-    parser.add_argument("--wall-seconds", type=float, required=True, help="its wall time")
+    parser.add_argument("--evaluation", type=Path, help="the stdout of the held-out eval-agent run")
+    parser.add_argument("--wall-seconds", type=float, help="its wall time")
     parser.add_argument("--user-seconds", type=float, default=None, help="its user CPU time")
+    parser.add_argument("--restate", nargs="+", metavar=("FROM_ROW TO_ROW", "STAGE"),
+                        help="instead: count FROM_ROW's entries of these stages again for TO_ROW")
+    parser.add_argument("--record", action="store_true",
+                        help="instead: only record the ledger in the manifest (after eval-agent or evolve-real "
+                             "--ledger added to it)")
     parser.add_argument("--out", type=Path, default=artefacts.data_dir() / ledger.LEDGER_NAME,
                         help="the ledger (it must not hold these entries yet: an entry is never counted twice)")
     args = parser.parse_args()
-    manifest = artefacts.load_manifest()
-    for entry in [*data_entries(manifest), *selection_entries(manifest),
-                  evaluation_entry(args.evaluation, args.wall_seconds, args.user_seconds)]:
+    new: list[ledger.Entry] = []  # --record adds nothing
+    command = ""
+    if args.restate:
+        if len(args.restate) < 3 or not all(word.isdigit() for word in args.restate[:2]):
+            parser.error("--restate takes FROM_ROW TO_ROW STAGE..., for example --restate 1 3 data")
+        new = ledger.restated(ledger.load(args.out), int(args.restate[0]), int(args.restate[1]),
+                              tuple(args.restate[2:]))
+        command = "python scripts/carracing_ledger.py --restate " + " ".join(args.restate)
+    elif args.record:
+        pass
+    elif args.evaluation is None or args.wall_seconds is None:
+        parser.error("pass --evaluation and --wall-seconds (the first entries), or --restate")
+    else:
+        new = [*data_entries(artefacts.load_manifest()), *selection_entries(artefacts.load_manifest()),
+               evaluation_entry(args.evaluation, args.wall_seconds, args.user_seconds)]
+        command = (f"python scripts/carracing_ledger.py --evaluation {args.evaluation} --wall-seconds "
+                   f"{args.wall_seconds:g}" + (f" --user-seconds {args.user_seconds:g}" if args.user_seconds else ""))
+    for entry in new:
         ledger.add(args.out, entry)
     entries = ledger.load(args.out)
     print(ledger.format_table(entries))
     if args.out.resolve().is_relative_to(artefacts.data_dir().resolve()):
-        counts, exact = ledger.steps_by_row_and_stage(entries), ledger.exact_by_row(entries)
-        command = (f"python scripts/carracing_ledger.py --evaluation {args.evaluation} --wall-seconds "
-                   f"{args.wall_seconds:g}" + (f" --user-seconds {args.user_seconds:g}" if args.user_seconds else ""))
-        artefacts.record(args.out, command, seed=None,
-                         figures={f"row {row}": {**c, "exact": exact[row]} for row, c in counts.items()},
-                         evaluation_command=f"{HELDOUT_COMMAND} > {args.evaluation}  (timed with `time`)")
+        record_in_manifest(args.out, entries, command)
         print(f"recorded {args.out} in the manifest")
+
+
+def record_in_manifest(path: Path, entries: list[ledger.Entry], command: str) -> None:
+    """Record the ledger's hash and totals by row and stage. The manifest keeps the command that began it and
+    its notes; every later entry names its own command in the ledger."""
+    old = artefacts.load_manifest().get(path.name, {})
+    counts, exact = ledger.steps_by_row_and_stage(entries), ledger.exact_by_row(entries)
+    kept = {k: v for k, v in old.items() if k not in ("sha256", "bytes", "command", "seed", "date", "figures")}
+    kept["later_entries"] = "each names its own command (eval-agent --ledger, evolve-real --ledger, --restate)"
+    artefacts.record(path, old.get("command", command), seed=None,
+                     figures={f"row {row}": {**c, "exact": exact[row]} for row, c in counts.items()}, **kept)
 
 
 if __name__ == "__main__":
