@@ -210,3 +210,21 @@ def test_a_refinement_curve_starts_after_the_rows_data_and_selection_and_ends_in
     assert curve.held_out == (1350, 80.0, 5.0)  # the evaluation's own steps bought nothing: not on the x axis
     with pytest.raises(LedgerError, match="0 evaluation entries"):
         ledger.held_out_point(entries[:3], 2)
+
+
+def test_the_control_row_stands_on_row_1s_data_and_spends_row_2s_refinement_budget(shipped_ledger):
+    counts = ledger.steps_by_row_and_stage(shipped_ledger)
+    assert counts[3]["data"] == counts[1]["data"] and counts[3]["selection"] == 0
+    one_generation = 12 * 2 * 1000  # population 12 x 2 tracks x at most 1,000 steps
+    assert abs(counts[3]["refinement"] - counts[2]["refinement"]) < one_generation
+    recorded = artefacts.load_manifest()[ledger.LEDGER_NAME]["figures"]
+    assert all({k: recorded[f"row {row}"][k] for k in c} == c for row, c in counts.items())
+
+
+def test_the_shipped_curves_end_where_the_ledger_says(shipped_ledger):
+    counts = ledger.steps_by_row_and_stage(shipped_ledger)
+    for curve in shipped.carracing_step_curves():
+        steps, mean, _ = curve.held_out
+        assert steps == counts[curve.row]["total"] - counts[curve.row]["evaluation"]
+        assert curve.steps == sorted(curve.steps) and curve.steps[-1] <= steps
+    assert [c.row for c in shipped.carracing_step_curves()] == [1, 2, 3]

@@ -457,6 +457,13 @@ def reward_gap() -> plt.Figure:
     return plots.reward_gap_figure(real, dream)
 
 
+@_figure("05_real_step_curves", "4. The paper's fix, one round: let reality correct the dream")
+def real_step_curves() -> plt.Figure:
+    from . import shipped
+
+    return _as_figure(plots.real_step_curves(shipped.carracing_step_curves()))
+
+
 # --- notebook 06 ------------------------------------------------------------------------------------------
 
 @functools.cache

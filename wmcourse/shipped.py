@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import artefacts
+from . import artefacts, ledger
 from .controller import ControllerConfig, load_controller
 from .latents import EncodedEpisodes, load_encoded
 from .mdnrnn import MDNRNN, load_mdnrnn, read_checkpoint
@@ -44,6 +44,10 @@ ROW2_CONTROLLER = "controller_carracing_row2.npz"  # issue 12's row 2: the round
 _ROW2 = ("python -m wmcourse evolve-real --controller data/controller_carracing_iter2.npz --vae data/vae_carracing_z32.pt "
          "--mdnrnn data/mdnrnn_carracing_iter2.pt --out runs/cr_real/row2.npz --population 12 --rollouts 2 "
          "--sigma-init 0.05 --generations 13 --seed 7")
+ROW3_CONTROLLER = "controller_carracing_row3.npz"  # issue 12's row 3: real CMA-ES from zeros, row 2's budget
+_ROW3 = ("python -m wmcourse evolve-real --controller data/controller_carracing_iter2.npz --from-scratch "
+         "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_iter2.pt --out runs/cr_real/row3.npz "
+         "--population 12 --rollouts 2 --sigma-init 0.1 --generations 13 --seed 7")
 _LEDGER = "python scripts/carracing_ledger.py"  # ledger.MAKE_LEDGER (its arguments: in the manifest)
 _SEARCH_SPREAD = ("python scripts/cartpole_search_spread.py --out data/cartpole_search_spread.json --seeds 0 3 "
                   "--search-seeds 1 2")
@@ -76,6 +80,7 @@ def _entries() -> list[Shipped]:
           for i in (0, 1, 2)),
         Shipped("tau_sweep.json", _TAU_SWEEP, "wmcourse.tau_sweep.load_tau_sweep"),
         Shipped(ROW2_CONTROLLER, _ROW2, here + "load_row2_controller"),
+        Shipped(ROW3_CONTROLLER, _ROW3, here + "load_row3_controller"),
         Shipped("carracing_ledger.json", _LEDGER, "wmcourse.ledger.load"),  # real steps by row and stage (issue 12)
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
@@ -243,6 +248,31 @@ def load_row2_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
     """Issue 12's row 2: the round-2 dream controller refined by CMA-ES in the real game (13 generations of
     12 candidates x 2 real tracks, 311,579 real steps); it reads the round-2 M (mdnrnn_carracing_iter2.pt)."""
     return load_controller(artefacts.require(ROW2_CONTROLLER, _ROW2))
+
+
+def load_row3_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
+    """Issue 12's row 3, the control: CMA-ES in the real game from zeros (the paper's start) with row 2's
+    settings and real-step budget; it reads the same V and round-2 M as rows 1 and 2."""
+    return load_controller(artefacts.require(ROW3_CONTROLLER, _ROW3))
+
+
+def carracing_step_curves() -> list[ledger.StepCurve]:
+    """Issue 12's three rows as real score against the real steps spent (data, selection, refinement):
+    row 1 by its iterative rounds (each round's 20-episode score after the data it had), rows 2 and 3 by
+    their CMA-ES generations (the population's mean on that generation's tracks); each ends in its score on
+    the 100 held-out tracks of the run ledger."""
+    entries = ledger.load(artefacts.require(ledger.LEDGER_NAME, ledger.MAKE_LEDGER))
+    manifest = artefacts.load_manifest()
+    first = manifest["vae_carracing_z32.pt"]["training_data"]["rollouts"]
+    steps = [artefacts.frames_in(first) + int(manifest[f"{HELDOUT}/shard_00000.npz"]["figures"]["frames"])]
+    for iteration in controller_iterations()[1:]:
+        steps.append(steps[-1] + int(manifest[mdnrnn_name(iteration)]["figures"]["real_steps_collected"]))
+    rounds = ledger.StepCurve(1, "1: dream only (iterative rounds)", steps,
+                              [load_shipped_evaluation(i)["mean"] for i in controller_iterations()],
+                              ledger.held_out_point(entries, 1))
+    return [rounds,
+            ledger.refinement_curve(entries, 2, load_row2_controller()[2]["history"], "2: dream, then real CMA-ES"),
+            ledger.refinement_curve(entries, 3, load_row3_controller()[2]["history"], "3: real CMA-ES from zeros")]
 
 
 def load_shipped_evaluation(iteration: int = 0) -> dict:
