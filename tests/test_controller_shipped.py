@@ -63,3 +63,13 @@ def test_shipped_evaluation_is_recorded_with_its_command(iteration):
     assert reference["episodes"] == len(reference["returns"]) >= 20
     assert np.isclose(np.mean(reference["returns"]), reference["mean"], atol=0.01)
     assert "evolve" in entry["command"] or "iterate" in entry["command"]
+
+
+def test_row2_controller_refined_in_reality_outdrives_the_dream_only_one_on_a_real_track():
+    """Issue 12's row 2 (the round-2 controller after real CMA-ES, 772 on 100 held-out tracks) against the
+    round-2 controller it started from (530), on the reference track and steps of the round-2 evaluation."""
+    dream_only, ref = _real_drive(2)
+    params, config, _ = shipped.load_row2_controller()
+    wm = agent.WorldModelAgent(shipped.load_shipped_vae(), shipped.load_shipped_mdnrnn(iteration=2), params, config)
+    refined = agent.drive_real(wm, ref["seed"], ref["steps"])
+    assert refined["rewards"].sum() > dream_only["rewards"].sum() + 20, (refined["rewards"].sum(), dream_only["rewards"].sum())
