@@ -733,6 +733,13 @@ def take_cover_tau_table() -> plt.Figure:
     return plots.take_cover_tau_figure(takecover.load_shipped_results(), solved=takecover.SOLVED)
 
 
+@_figure("08_training_seeds", "3. The measured temperature table")
+def take_cover_training_seeds() -> plt.Figure:
+    from . import takecover
+
+    return plots.take_cover_seeds_figure(takecover.load_training_seeds(), solved=takecover.SOLVED)
+
+
 def _take_cover_drive(tau: float, steps: int = 400) -> tuple[dict, dict, np.ndarray]:
     """A real Take Cover episode of the controller evolved at tau, its dream at tau from the same first
     frame, and the dream's decoded frames."""
