@@ -205,12 +205,14 @@ for tau, row in over_seeds["across_seeds"].items():
           f"above {takecover.SOLVED:.0f} for {row['solved']} of them")
 
 # %% [markdown]
-# **The seeds change the story.** Training seed 0, the shipped run, transfers at τ = 1.15. Training seed 1,
-# with the same command and settings, does not: its controller scored 2,047 steps in the dream and 183 in
-# the game, no better than random. Its M repeated the first run's flaw, the one described below. In seed
-# 1's dream a policy that always runs right lives 2,078 steps, against 173 in reality. The cheating at
-# τ = 0.1 is the one result every seed shares. So the shipped table is one draw: whether M's dream is honest
-# enough to transfer depends on the training run as well as on τ. The paper reported a single run too.
+# **The seeds change the story.** Training seed 0, the shipped run, transfers at τ = 1.15. Training seeds 1
+# and 2, with the same command and settings, do not: their controllers scored about 2,000 steps in the dream
+# and 183 and 188 in the game, no better than random. Their M repeated the first run's flaw, the one
+# described below, each at one wall. In seed 1's dream a policy that always runs right lives 2,078 steps; in
+# seed 2's, one that always runs left lives 1,953; in the game both die within 200. The cheating at
+# τ = 0.1 is the one result every seed shares. So the shipped table is one draw in three: whether M's
+# dream is honest enough to transfer depends on the training run as well as on τ. The paper reported a
+# single run too.
 
 # %% [markdown]
 # How dangerous is M's dream? Three policies that see nothing (always left, always stay, always right) die
