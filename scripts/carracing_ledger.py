@@ -130,6 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     new: list[ledger.Entry] = []  # --record adds nothing
     command = ""
+    details: dict[str, str] = {}
     if args.restate:
         if len(args.restate) < 3 or not all(word.isdigit() for word in args.restate[:2]):
             parser.error("--restate takes FROM_ROW TO_ROW STAGE..., for example --restate 1 3 data")
@@ -141,26 +142,29 @@ def main() -> None:
     elif args.evaluation is None or args.wall_seconds is None:
         parser.error("pass --evaluation and --wall-seconds (the first entries), or --restate")
     else:
-        new = [*data_entries(artefacts.load_manifest()), *selection_entries(artefacts.load_manifest()),
+        manifest = artefacts.load_manifest()
+        new = [*data_entries(manifest), *selection_entries(manifest),
                evaluation_entry(args.evaluation, args.wall_seconds, args.user_seconds)]
         command = (f"python scripts/carracing_ledger.py --evaluation {args.evaluation} --wall-seconds "
                    f"{args.wall_seconds:g}" + (f" --user-seconds {args.user_seconds:g}" if args.user_seconds else ""))
+        details["evaluation_command"] = f"{HELDOUT_COMMAND} > {args.evaluation}  (timed with `time`)"
     for entry in new:
         ledger.add(args.out, entry)
     entries = ledger.load(args.out)
     print(ledger.format_table(entries))
     if args.out.resolve().is_relative_to(artefacts.data_dir().resolve()):
-        record_in_manifest(args.out, entries, command)
+        record_in_manifest(args.out, entries, command, **details)
         print(f"recorded {args.out} in the manifest")
 
 
-def record_in_manifest(path: Path, entries: list[ledger.Entry], command: str) -> None:
+def record_in_manifest(path: Path, entries: list[ledger.Entry], command: str, **details: str) -> None:
     """Record the ledger's hash and totals by row and stage. The manifest keeps the command that began it and
-    its notes; every later entry names its own command in the ledger."""
+    its notes (`details` join them); every later entry names its own command in the ledger."""
     old = artefacts.load_manifest().get(path.name, {})
     counts, exact = ledger.steps_by_row_and_stage(entries), ledger.exact_by_row(entries)
     kept = {k: v for k, v in old.items() if k not in ("sha256", "bytes", "command", "seed", "date", "figures")}
-    kept["later_entries"] = "each names its own command (eval-agent --ledger, evolve-real --ledger, --restate)"
+    kept.update(details, later_entries="each names its own command (eval-agent --ledger, evolve-real --ledger, "
+                                       "--restate)")
     artefacts.record(path, old.get("command", command), seed=None,
                      figures={f"row {row}": {**c, "exact": exact[row]} for row, c in counts.items()}, **kept)
 
