@@ -12,6 +12,8 @@ instead of M's prediction. It follows evaluate.Policy, so evaluate.evaluate scor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -119,13 +121,16 @@ class NoisyPolicy:
     """Another policy's actions plus Gaussian noise, clipped to the action space: for collecting new data
     around what the current controller does (the paper's iterative training), not only exactly on it."""
 
-    def __init__(self, policy, low: np.ndarray, high: np.ndarray, noise: float = 0.1, seed: int = 0):
-        self.policy, self.low, self.high, self.noise = policy, low, high, noise
+    def __init__(self, policy, low: np.ndarray, high: np.ndarray, noise: float = 0.1, seed: int = 0,
+                 snap: Callable[[np.ndarray], np.ndarray] | None = None):
+        self.policy, self.low, self.high, self.noise, self.snap = policy, low, high, noise, snap
         self.rng = np.random.default_rng(seed)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
+        """With `snap` (Take Cover: `envs.thirds`) the noisy action is stored as the game reads it."""
         actions = self.policy.act(obs)
-        return np.clip(actions + self.noise * self.rng.standard_normal(actions.shape), self.low, self.high).astype(np.float32)
+        noisy = np.clip(actions + self.noise * self.rng.standard_normal(actions.shape), self.low, self.high)
+        return (noisy if self.snap is None else self.snap(noisy)).astype(np.float32)
 
     def reset(self, done: np.ndarray) -> None:
         self.policy.reset(done)

@@ -286,6 +286,9 @@ def _cmd_takecover(args: argparse.Namespace) -> None:
         for row in results["rows"]:
             print(f"tau {row['tau']:g}: dream {row['dream_mean']:.0f} +- {row['dream_std']:.0f}, "
                   f"real {row['real_mean']:.0f} +- {row['real_std']:.0f} over {row['real_episodes']} episodes")
+        for row in results.get("rounds", []):
+            print(f"round {row['round']} (+{row['real_steps_collected']:,} real steps): tau {row['tau']:g}: dream "
+                  f"{row['dream_mean']:.0f} +- {row['dream_std']:.0f}, real {row['real_mean']:.0f} +- {row['real_std']:.0f}")
         print(f"random policy: real {results['random']['real_mean']:.0f} +- {results['random']['real_std']:.0f}; "
               f"total {results['total_seconds'] / 60:.1f} min")
         if args.controller_seeds:
@@ -499,7 +502,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "random: a new one every step", "vae_steps": "V's optimizer steps in all (batches of 100 frames)",
         "vae_from": "continue this V checkpoint (an earlier run's vae_z64.pt) rather than train V afresh; its steps "
                     "count in --vae-steps", "taus": "temperatures to evolve, in this order",
-        "workers": "shards collected, and temperatures evolved, at once (one process each)"})
+        "workers": "shards collected, and temperatures evolved, at once (one process each)",
+        "rounds": "rounds of the paper's iterative training after the table: collect real episodes with the last "
+                  "controller (plus noise), train M on, evolve a new controller at --round-tau (more rounds may be "
+                  "added to a finished run)", "round_episodes": "real episodes each round collects",
+        "round_noise": "std of the noise on the controller's action while a round collects",
+        "round_epochs": "epochs each round trains M on (on all data so far)"})
     p.add_argument("--ship", type=A.folder, default=None, help="afterwards copy the small results into this folder (data) with manifest entries")
     p.add_argument("--ship-only", action="store_true", help="only ship a finished run")
     p.add_argument("--controller-seeds", type=A.seed, nargs="+", default=None,

@@ -214,6 +214,11 @@ def load_encoded(path: str | Path) -> EncodedEpisodes:
                 raise ShapeError(f"{f} lacks the arrays {missing}: encoded episodes need {list(_KEYS)} "
                                  "(see wmcourse.latents).")
             parts.append(EncodedEpisodes(**{k: torch.from_numpy(npz[k]) for k in _KEYS}))
+    return join_encoded(parts)
+
+
+def join_encoded(parts: list[EncodedEpisodes]) -> EncodedEpisodes:
+    """One set of episodes from several (e.g. the random rollouts and an iterative round's), in the given order."""
     if len(parts) == 1:
         return parts[0]
     return EncodedEpisodes(**{k: torch.cat([getattr(p, k) for p in parts]) for k in _KEYS})

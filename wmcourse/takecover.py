@@ -47,7 +47,7 @@ from . import (
 )
 from .backend import LocalBackend
 from .checkpoint import atomic_write_text
-from .envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
+from .envs import TAKE_COVER, TAKE_COVER_MAX_STEPS, thirds
 
 SOLVED = 750.0  # the task's threshold: mean survival over 100 real episodes
 COMMAND = "python -m wmcourse takecover --out runs/TakeCover"
@@ -82,6 +82,12 @@ class TakeCoverConfig:
     seed: int = 0
     vae_from: str = ""              # a V checkpoint (with its training state) to continue from, e.g. an earlier run's
                                     # vae_z64.pt: copied into --out first, so vae_steps counts its steps too
+    rounds: int = 0                 # rounds of the paper's iterative training after the table (0: none; the paper
+                                    # proposes them for harder tasks, it did not need them here)
+    round_tau: float = 1.15         # the temperature of every round's dream
+    round_episodes: int = 600       # real episodes a round collects with the last controller (plus noise)
+    round_noise: float = 0.3        # std of the Gaussian noise added to its action before it is read in thirds
+    round_epochs: int = 4           # epochs a round trains M on, continuing the last M, on all data so far
 
 
 def _paths(out: Path) -> dict[str, Path]:
@@ -89,10 +95,20 @@ def _paths(out: Path) -> dict[str, Path]:
             "mdnrnn": out / "mdnrnn.pt", "results": out / "results.json"}
 
 
-def controller_path(out: Path, tau: float, controller_seed: int | None = None) -> Path:
-    """Where the controller evolved at tau lies; another controller_seed (CMA-ES's and its dreams') has its own."""
+def _round_name(round_: int) -> str:
+    return "" if round_ == 0 else f"_round{round_}"
+
+
+def mdnrnn_path(out: Path, round_: int = 0) -> Path:
+    """M trained on the random rollouts (round 0), or after `round_` rounds of iterative training."""
+    return Path(out) / f"mdnrnn{_round_name(round_)}.pt"
+
+
+def controller_path(out: Path, tau: float, controller_seed: int | None = None, round_: int = 0) -> Path:
+    """Where the controller evolved at tau lies; another controller_seed (CMA-ES's and its dreams') has its own,
+    and so has the controller of each round of iterative training."""
     seed = "" if controller_seed is None else f"_seed{controller_seed}"
-    return Path(out) / f"controller_tau{tau:g}{seed}.npz"
+    return Path(out) / f"controller_tau{tau:g}{seed}{_round_name(round_)}.npz"
 
 
 def mdnrnn_config(c: TakeCoverConfig) -> mdnrnn.MDNRNNConfig:
@@ -103,6 +119,10 @@ def mdnrnn_config(c: TakeCoverConfig) -> mdnrnn.MDNRNNConfig:
 
 MODEL_KEYS = ("episodes", "policy", "episodes_per_shard", "vae_steps", "vae_from", "z_size", "hidden", "mdnrnn_epochs", "mdnrnn_seq_len",
               "mdnrnn_batch", "seed")  # what V and M depend on; the rest matters only to C and its scores
+
+
+ROUND_KEYS = ("rounds", "round_tau", "round_episodes", "round_noise", "round_epochs")  # only rounds depend on these,
+# and a run may be given more rounds later
 
 
 CLI_KEYS = ("episodes", "policy", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs", "taus",
@@ -125,13 +145,18 @@ def _load_results(path: Path, config: TakeCoverConfig) -> dict:
     """The results so far; settings may change only where no finished stage depends on them."""
     results = json.loads(path.read_text()) if path.exists() else {}
     settings = json.loads(json.dumps(asdict(config)))
-    old = results.get("config", settings)
-    changed = [k for k in settings if old.get(k) != settings[k]]
+    defaults = json.loads(json.dumps(asdict(TakeCoverConfig())))  # a run from before a setting existed had its default
+    old = {**defaults, **results.get("config", settings)}
+    changed = [k for k in settings if old[k] != settings[k] and k not in ROUND_KEYS]
+    if any(old[k] != settings[k] for k in ("round_tau", "round_episodes", "round_noise", "round_epochs")) and \
+            results.get("rounds"):
+        raise ValueError(f"{path} has rounds of iterative training made with other round settings: keep them, or "
+                         "use another --out.")
     controllers_made = any(k.startswith("evolve") for k in results.get("stages", {}))
     if any(k in MODEL_KEYS for k in changed) or (changed and controllers_made):
         raise ValueError(f"{path} was made with other settings ({', '.join(changed)} differ): delete it or use "
                          "another --out.")
-    kept = {k: results[k] for k in ("controllers_wall_seconds", "total_seconds", "notes", "controller_seeds")
+    kept = {k: results[k] for k in ("controllers_wall_seconds", "total_seconds", "notes", "controller_seeds", "rounds")
             if k in results}
     return {"env": TAKE_COVER, "command": command(path.parent, config), "config": settings, "stages": results.get("stages", {}),
             "rows": results.get("rows", []), "random": results.get("random"), **kept}
@@ -156,6 +181,9 @@ def _stage(results: dict, path: Path, name: str, work) -> None:
 
 def run(out: str | Path = "runs/TakeCover", config: TakeCoverConfig = TakeCoverConfig()) -> dict:
     """Every stage, resumably; returns the results (also written to out/results.json)."""
+    if config.rounds and config.round_tau not in config.taus:
+        raise ValueError(f"The rounds start from the controller at round_tau = {config.round_tau:g}, which is not among "
+                         f"--taus {' '.join(f'{t:g}' for t in config.taus)}: add it to --taus or change --round-tau.")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     p = _paths(out)
@@ -187,6 +215,8 @@ def run(out: str | Path = "runs/TakeCover", config: TakeCoverConfig = TakeCoverC
         results["controllers_wall_seconds"] = round(results.get("controllers_wall_seconds", 0.0)
                                                     + time.perf_counter() - start, 1)
     results["rows"].sort(key=lambda row: c.taus.index(row["tau"]) if row["tau"] in c.taus else len(c.taus))
+    for round_ in range(1, c.rounds + 1):
+        _iterate(out, round_, c, results)
     sequential = [s["seconds"] for name, s in results["stages"].items() if not name.startswith("evolve")]
     results["total_seconds"] = round(sum(sequential) + results.get("controllers_wall_seconds", 0.0), 1)
     _save(p["results"], results)
@@ -240,20 +270,22 @@ def _map(function, arguments: list[tuple], workers: int):
             yield future.result()
 
 
-def _tau_row(out: str, tau: float, c: TakeCoverConfig, controller_seed: int | None = None) -> dict:
+def _tau_row(out: str, tau: float, c: TakeCoverConfig, controller_seed: int | None = None, round_: int = 0) -> dict:
     """Evolve C in the dream at tau (resumable), then score it in new dreams and in real episodes: one table row.
-    controller_seed: evolve another C from the same V and M (CMA-ES and its dreams seeded anew)."""
+    controller_seed: evolve another C from the same V and M (CMA-ES and its dreams seeded anew).
+    round_: in the dream of M after that many rounds of iterative training (dreams still start from real
+    first frames of the random rollouts)."""
     torch.set_num_threads(c.threads)
     out = Path(out)
     p = _paths(out)
-    model, v = mdnrnn.load_mdnrnn(p["mdnrnn"]), vae.load_vae(p["vae"])
+    model, v = mdnrnn.load_mdnrnn(mdnrnn_path(out, round_)), vae.load_vae(p["vae"])
     starts = agent.start_latents(latents.load_encoded(p["encoded"]))
     start = time.perf_counter()
-    _evolve(model, starts, tau, out, c, controller_seed)
+    _evolve(model, starts, tau, controller_path(out, tau, controller_seed, round_), c, controller_seed)
     row = {"tau": tau, "evolve_seconds": round(time.perf_counter() - start, 1)}
     if controller_seed is not None:
         row["controller_seed"] = controller_seed
-    params, cc, details = controller.load_controller(controller_path(out, tau, controller_seed))
+    params, cc, details = controller.load_controller(controller_path(out, tau, controller_seed, round_))
     start = time.perf_counter()
     dreams = dream.dream_score(model, starts, params, cc, tau, c.dream_episodes, c.max_steps, seed=c.seed + 1)
     row.update(dream_mean=float(dreams.mean()), dream_std=float(dreams.std()), dream_episodes=len(dreams),
@@ -264,16 +296,58 @@ def _tau_row(out: str, tau: float, c: TakeCoverConfig, controller_seed: int | No
     return row
 
 
+def _iterate(out: Path, round_: int, c: TakeCoverConfig, results: dict) -> None:
+    """One round of the paper's iterative training, each stage resumable: play the last round's controller (its
+    action plus noise, read in thirds) for c.round_episodes real episodes, encode them with V, train M on to
+    c.round_epochs more epochs on all the data so far (the random rollouts and every round's), then evolve a
+    new controller in that M's dream at c.round_tau and score it like a table row."""
+    p, here = _paths(out), f"round {round_}"
+    new_rollouts, new_encoded = out / f"rollouts{_round_name(round_)}", out / f"encoded{_round_name(round_)}"
+    previous_m, m_path = mdnrnn_path(out, round_ - 1), mdnrnn_path(out, round_)
+
+    def collect() -> None:
+        v, m = vae.load_vae(p["vae"]), mdnrnn.load_mdnrnn(previous_m)
+        params, cc, _ = controller.load_controller(controller_path(out, c.round_tau, round_=round_ - 1))
+        policy = agent.NoisyPolicy(agent.WorldModelAgent(v, m, params, cc), np.array([-1.0]), np.array([1.0]),
+                                   c.round_noise, seed=10_000 * round_ + c.seed, snap=thirds)
+        rollouts.collect(TAKE_COVER, c.round_episodes, new_rollouts, num_envs=c.num_envs, policy=policy,
+                         seed=10_000 * round_ + c.seed, episodes_per_shard=c.episodes_per_shard)
+
+    def train_m() -> None:
+        if not m_path.exists():  # continue the last M: its weights, optimizer and history
+            shutil.copyfile(previous_m, m_path)
+        epochs = len(torch.load(previous_m, map_location="cpu", weights_only=True)["history"]) + c.round_epochs
+        folders = [p["encoded"], *(out / f"encoded{_round_name(r)}" for r in range(1, round_ + 1))]
+        mdnrnn_training.train_mdnrnn(latents.join_encoded([latents.load_encoded(f) for f in folders]),
+                                     mdnrnn_config(c), m_path, epochs=epochs, seed=c.seed, device="cpu")
+
+    if any(row["round"] == round_ for row in results.get("rounds", [])):
+        return
+    _stage(results, p["results"], f"{here} collect", collect)
+    _stage(results, p["results"], f"{here} encode", lambda: latents.encode_rollouts(vae.load_vae(p["vae"]),
+                                                                                   new_rollouts, new_encoded))
+    _stage(results, p["results"], f"{here} train-mdnrnn", train_m)
+    print(f"== {here} controller at tau {c.round_tau:g}", flush=True)
+    start = time.perf_counter()
+    row = {"round": round_, "episodes": c.round_episodes, "noise": c.round_noise,
+           "real_steps_collected": rollouts.count_frames(new_rollouts),
+           **_tau_row(str(out), c.round_tau, c, round_=round_)}
+    results["stages"][f"{here} controller"] = {"seconds": round(time.perf_counter() - start, 1), "done": True}
+    results.setdefault("rounds", []).append(row)
+    _save(p["results"], results)
+    print(f"{here}: {row['real_steps_collected']:,} new real steps; tau {row['tau']:g}: dream {row['dream_mean']:.0f} "
+          f"+- {row['dream_std']:.0f}, real {row['real_mean']:.0f} +- {row['real_std']:.0f}", flush=True)
+
+
 def _real_row(result: evaluate.EvalResult) -> dict:
     return {"real_mean": result.mean, "real_std": result.std, "real_episodes": len(result.returns),
             "real_returns": result.returns.round(1).tolist(), "real_seconds": round(result.seconds, 1)}
 
 
-def _evolve(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float, out: Path, c: TakeCoverConfig,
+def _evolve(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float, path: Path, c: TakeCoverConfig,
             controller_seed: int | None = None) -> None:
     settings = evolve.EvolveConfig(population=c.population, rollouts=c.rollouts, sigma_init=c.sigma_init,
                                    generations=c.generations, seed=c.seed if controller_seed is None else controller_seed)
-    path = controller_path(out, tau, controller_seed)
     world, cc = dream.controller_dream(model, starts, tau, c.max_steps, seed=settings.seed, squash="thirds",
                                        include_cell=True)
     result = evolve.evolve_in_dream(world, cc, settings, checkpoint=str(path) + ".es.pkl")
