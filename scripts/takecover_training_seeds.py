@@ -5,7 +5,10 @@ Each run is the whole pipeline from its own seed: new random rollouts, V, M and 
     python -m wmcourse takecover --out runs/TakeCover                                   # seed 0, every tau
     python -m wmcourse takecover --out runs/TakeCover_seed1 --seed 1 --taus 1.15 0.1  # the solved and the cheating tau
     python -m wmcourse takecover --out runs/TakeCover_seed2 --seed 2 --taus 1.15 0.1
-    python scripts/takecover_training_seeds.py runs/TakeCover runs/TakeCover_seed1 runs/TakeCover_seed2
+    python scripts/takecover_training_seeds.py runs/TakeCover runs/TakeCover_seed1 runs/TakeCover_seed2 --fixed-policies
+
+A run given `--rounds 1` afterwards (the same command plus `--rounds 1`) adds a round of the paper's iterative
+training at tau 1.15; the summary puts each round beside the tables when every run has it.
 """
 
 from __future__ import annotations
@@ -22,16 +25,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=Path, help="finished `python -m wmcourse takecover` output folders")
     parser.add_argument("--out", type=Path, default=artefacts.data_dir() / takecover.SEEDS_NAME)
+    parser.add_argument("--fixed-policies", action="store_true",
+                        help="also measure how long the policies that see nothing live in each M's dream and in the "
+                             "game (takecover.fixed_policy_rounds: about a minute per M)")
     args = parser.parse_args()
     summary = takecover.training_seed_summary(args.runs)
+    if args.fixed_policies:
+        for run, out in zip(summary["runs"], args.runs):
+            run["fixed_policies"] = takecover.fixed_policy_rounds(out)
+            for entry in run["fixed_policies"]:
+                print(f"training seed {run['seed']}, M of round {entry['round']}: " + "; ".join(
+                    f"{r['policy']} dream {r['dream_mean']:.0f}, real {r['real_mean']:.0f}" for r in entry["rows"]))
     atomic_write_text(args.out, json.dumps(summary, indent=1) + "\n")
-    for tau, row in summary["across_seeds"].items():
-        print(f"tau {tau}: real {row['mean']:.1f} +- {row['std']:.1f} over training seeds {summary['seeds']} "
+    named = {**{f"tau {tau}": row for tau, row in summary["across_seeds"].items()},
+             **{f"round {r}": row for r, row in summary["rounds_across_seeds"].items()}}
+    for name, row in named.items():
+        print(f"{name}: real {row['mean']:.1f} +- {row['std']:.1f} over training seeds {summary['seeds']} "
               f"({', '.join(f'{m:.1f}' for m in row['real_means'])}); above 750 on {row['solved']} of {len(row['real_means'])}")
     if args.out.resolve().is_relative_to(artefacts.data_dir().resolve()):
-        artefacts.record(args.out, "python scripts/takecover_training_seeds.py " + " ".join(map(str, args.runs)),
-                         seed=None, figures={f"tau {tau}": {"mean": round(r["mean"], 1), "std": round(r["std"], 1)}
-                                             for tau, r in summary["across_seeds"].items()})
+        flags = " --fixed-policies" if args.fixed_policies else ""
+        artefacts.record(args.out, "python scripts/takecover_training_seeds.py " + " ".join(map(str, args.runs)) + flags,
+                         seed=None, figures={name: {"mean": round(r["mean"], 1), "std": round(r["std"], 1)}
+                                             for name, r in named.items()})
         print(f"recorded {args.out} in the manifest")
 
 

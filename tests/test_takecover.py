@@ -266,14 +266,20 @@ def test_resuming_keeps_the_controller_seeds_and_the_total_time(tmp_path):
     assert loaded["total_seconds"] == 12.5 and loaded["controller_seeds"] == saved["controller_seeds"]
 
 
-def _finished_run(out: Path, seed: int, real_means: dict[float, float], lengths=(300, 200)) -> Path:
+def _finished_run(out: Path, seed: int, real_means: dict[float, float], lengths=(300, 200),
+                  rounds: tuple[float, ...] = ()) -> Path:
     (out / "rollouts").mkdir(parents=True)
     np.savez(out / "rollouts" / "shard_00000.npz", lengths=np.array(lengths))
-    rows = [{"tau": tau, "dream_mean": 1000.0, "dream_std": 9.0, "real_mean": mean, "real_std": 50.0,
-             "real_episodes": 100, "real_returns": [mean] * 100, "evolve_seconds": 1.0} for tau, mean in real_means.items()]
+
+    def row(tau, mean):
+        return {"tau": tau, "dream_mean": 1000.0, "dream_std": 9.0, "real_mean": mean, "real_std": 50.0,
+                "real_episodes": 100, "real_returns": [mean] * 100, "evolve_seconds": 1.0}
+
     (out / "results.json").write_text(json.dumps({
-        "command": f"python -m wmcourse takecover --out {out} --seed {seed}", "config": {"seed": seed}, "rows": rows,
-        "random": {"real_mean": 210.0}, "total_seconds": 60.0}))
+        "command": f"python -m wmcourse takecover --out {out} --seed {seed}", "config": {"seed": seed},
+        "rows": [row(tau, mean) for tau, mean in real_means.items()], "random": {"real_mean": 210.0},
+        "rounds": [{"round": r + 1, "real_steps_collected": 1000, **row(1.15, mean)} for r, mean in enumerate(rounds)],
+        "total_seconds": 60.0}))
     return out
 
 
@@ -287,6 +293,21 @@ def test_training_seed_summary_spreads_each_shared_tau_over_the_seeds(tmp_path):
     assert set(summary["across_seeds"]) == {"0.1", "1.15"}  # 1.3 was measured by one seed only
     row = summary["across_seeds"]["1.15"]
     assert row["real_means"] == [800.0, 700.0] and row["mean"] == 750.0 and row["std"] == 50.0 and row["solved"] == 1
+    assert summary["rounds_across_seeds"] == {}  # neither run has a round of iterative training
+
+
+def test_training_seed_summary_spreads_the_rounds_every_seed_ran(tmp_path):
+    from wmcourse import plots, takecover
+
+    runs = [_finished_run(tmp_path / "a", 0, {1.15: 800.0}, rounds=(900.0, 1000.0)),
+            _finished_run(tmp_path / "b", 1, {1.15: 200.0}, rounds=(700.0,))]
+    summary = takecover.training_seed_summary(runs)
+    assert list(summary["rounds_across_seeds"]) == ["1"]  # round 2 was run by seed 0 only
+    after = summary["rounds_across_seeds"]["1"]
+    assert after["real_means"] == [900.0, 700.0] and after["mean"] == 800.0 and after["solved"] == 1
+    assert [r["real_steps_collected"] for r in summary["runs"][0]["rounds"]] == [1000, 1000]
+    fig = plots.take_cover_seeds_figure(summary)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["τ = 1.15", "τ = 1.15\nafter round 1"]
 
 
 def test_training_seed_summary_refuses_unfinished_or_repeated_runs(tmp_path):
@@ -301,3 +322,38 @@ def test_training_seed_summary_refuses_unfinished_or_repeated_runs(tmp_path):
     (tmp_path / "c" / "results.json").write_text(json.dumps({"command": "x", "rows": []}))
     with pytest.raises(ValueError, match="has not finished"):
         takecover.training_seed_summary([tmp_path / "c"])
+
+
+# --- the paper's iterative training: rounds after the table ------------------------------------------------------
+
+def test_a_round_plays_the_last_controller_and_trains_m_on_all_the_data(tmp_path):
+    """The whole pipeline at toy size in the real game, then one round: its data are the controller's own
+    episodes with actions read in thirds, its M continues the first M for round_epochs more epochs on the old
+    and new episodes, and its controller is scored like a table row. Resuming does nothing again."""
+    from wmcourse import rollouts, takecover
+
+    config = takecover.TakeCoverConfig(episodes=4, episodes_per_shard=2, vae_steps=2, z_size=8, hidden=16,
+                                       mdnrnn_epochs=1, taus=(1.15,), population=4, rollouts=1, generations=1,
+                                       max_steps=50, dream_episodes=2, real_episodes=2, workers=1,
+                                       rounds=1, round_episodes=2, round_epochs=2)
+    with pytest.raises(ValueError, match="round_tau = 1.15, which is not among"):
+        takecover.run(tmp_path, dataclasses.replace(config, taus=(1.0,)))
+    results = takecover.run(tmp_path, config)
+    (row,) = results["rounds"]
+    assert row["round"] == 1 and row["tau"] == 1.15 and row["real_episodes"] == 2
+    played = rollouts.load_episodes(tmp_path / "rollouts_round1")
+    assert len(played) == 2 and row["real_steps_collected"] == sum(len(e.reward) for e in played)
+    actions = np.concatenate([e.action for e in played])
+    assert set(np.unique(actions)) <= {-1.0, 0.0, 1.0}
+    first = torch.load(tmp_path / "mdnrnn.pt", weights_only=True)["history"]
+    after = torch.load(tmp_path / "mdnrnn_round1.pt", weights_only=True)["history"]
+    assert len(first) == 1 and len(after) == 3 and after[0] == first[0]  # continued, not retrained
+    assert takecover.controller_path(tmp_path, 1.15, round_=1).exists()
+    assert {"round 1 collect", "round 1 encode", "round 1 train-mdnrnn", "round 1 controller"} <= set(results["stages"])
+    fixed = takecover.fixed_policy_rounds(tmp_path, dreams=2, real_episodes=1)
+    assert [entry["round"] for entry in fixed] == [0, 1]
+    assert [row["policy"] for row in fixed[1]["rows"]] == ["always left", "always stay", "always right"]
+    again = takecover.run(tmp_path, config)
+    assert again["rounds"] == results["rounds"]
+    with pytest.raises(ValueError, match="other round settings"):
+        takecover.run(tmp_path, dataclasses.replace(config, round_episodes=3))

@@ -39,7 +39,7 @@ _DREAMER_099 = ("python -m wmcourse dreamer --env CartPole-v1 --steps 50000 --ga
                 "--out data/dreamer_cartpole_gamma099.json")
 _TAKECOVER = "python -m wmcourse takecover --out runs/TakeCover --ship data"
 _TAKECOVER_SEEDS = ("python scripts/takecover_training_seeds.py runs/TakeCover runs/TakeCover_seed1 "
-                    "runs/TakeCover_seed2")  # takecover.SEEDS_COMMAND
+                    "runs/TakeCover_seed2 --fixed-policies")  # takecover.SEEDS_COMMAND
 _TAU_SWEEP = ("python -m wmcourse tau-sweep --vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing.pt "
               "--encoded data/carracing_heldout_encoded.npz --out data/tau_sweep.json")  # tau_sweep.TAU_SWEEP_COMMAND
 ROW2_CONTROLLER = "controller_carracing_row2.npz"  # issue 12's row 2: the round-2 controller refined in reality

@@ -439,13 +439,15 @@ def shipped_agent(tau: float = 1.15) -> agent.WorldModelAgent:
 # --- training seeds: does the table survive a new V, M and C? ---------------------------------------------------
 
 SEEDS_NAME = "takecover_training_seeds.json"
-SEEDS_COMMAND = "python scripts/takecover_training_seeds.py runs/TakeCover runs/TakeCover_seed1 runs/TakeCover_seed2"
+SEEDS_COMMAND = ("python scripts/takecover_training_seeds.py runs/TakeCover runs/TakeCover_seed1 runs/TakeCover_seed2 "
+                 "--fixed-policies")
 
 
 def training_seed_summary(outs: list[str | Path]) -> dict:
     """The finished runs in `outs`, one per training seed (new data, V, M and C each), side by side: every run's
-    rows (dream and real, with the real returns), its random policy and wall time, and for each tau that every
-    run measured the mean and std over seeds of the 100-episode real means."""
+    rows (dream and real, with the real returns), its rounds of iterative training, its random policy and wall
+    time; and, for each tau (and each round) that every run measured, the mean and std over seeds of the
+    100-episode real means."""
     runs = []
     for out in outs:
         path = _paths(Path(out))["results"]
@@ -454,21 +456,28 @@ def training_seed_summary(outs: list[str | Path]) -> dict:
         results = json.loads(path.read_text())
         if not results.get("rows") or "total_seconds" not in results:
             raise ValueError(f"{out} has not finished: rerun `{results.get('command', COMMAND)}` to resume it.")
+        keys = ("tau", "dream_mean", "dream_std", "real_mean", "real_std", "real_episodes", "real_returns")
         runs.append({"seed": results["config"]["seed"], "command": results["command"],
                      "total_seconds": results["total_seconds"], "frames": rollouts.count_frames(Path(out) / "rollouts"),
                      "random_real_mean": results["random"]["real_mean"],
-                     "rows": [{k: row[k] for k in ("tau", "dream_mean", "dream_std", "real_mean", "real_std",
-                                                   "real_episodes", "real_returns")} for row in results["rows"]]})
+                     "rows": [{k: row[k] for k in keys} for row in results["rows"]],
+                     "rounds": [{k: row[k] for k in ("round", "real_steps_collected", *keys)}
+                                for row in results.get("rounds", [])]})
     seeds = [run["seed"] for run in runs]
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"two runs share a training seed ({seeds}): each run must be trained from its own seed.")
+
+    def spread(means: list[float]) -> dict:
+        return {"real_means": means, "mean": float(np.mean(means)), "std": float(np.std(means)),
+                "solved": sum(m > SOLVED for m in means)}
+
     shared = sorted(set.intersection(*({row["tau"] for row in run["rows"]} for run in runs)))
-    across = {}
-    for tau in shared:
-        means = [row["real_mean"] for run in runs for row in run["rows"] if row["tau"] == tau]
-        across[f"{tau:g}"] = {"real_means": means, "mean": float(np.mean(means)), "std": float(np.std(means)),
-                              "solved": sum(m > SOLVED for m in means)}
-    return {"env": TAKE_COVER, "seeds": seeds, "runs": runs, "across_seeds": across}
+    across = {f"{tau:g}": spread([row["real_mean"] for run in runs for row in run["rows"] if row["tau"] == tau])
+              for tau in shared}
+    rounds = sorted(set.intersection(*({row["round"] for row in run["rounds"]} for run in runs)))
+    after = {str(r): spread([row["real_mean"] for run in runs for row in run["rounds"] if row["round"] == r])
+             for r in rounds}
+    return {"env": TAKE_COVER, "seeds": seeds, "runs": runs, "across_seeds": across, "rounds_across_seeds": after}
 
 
 def load_training_seeds() -> dict:
@@ -513,3 +522,16 @@ def fixed_policy_survival(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float
         rows.append({"policy": name, "dream_mean": float(lived.mean()), "dream_std": float(lived.std()),
                      "real_mean": real.mean, "real_std": real.std})
     return rows
+
+
+def fixed_policy_rounds(out: str | Path, tau: float = 1.15, dreams: int = 32, real_episodes: int = 10,
+                        start_latents: int = 64) -> list[dict]:
+    """fixed_policy_survival for a finished run's first M and the M of each of its rounds of iterative training
+    (dreams from the first `start_latents` real first frames of its random rollouts): did a round take away the
+    walls the dream made safe?"""
+    out = Path(out)
+    results = json.loads(_paths(out)["results"].read_text())
+    starts = agent.start_latents(latents.load_encoded(_paths(out)["encoded"]))[:start_latents]
+    rounds = [0, *(row["round"] for row in results.get("rounds", []))]
+    return [{"round": r, "tau": tau, "rows": fixed_policy_survival(mdnrnn.load_mdnrnn(mdnrnn_path(out, r)), starts,
+                                                                   tau, dreams, real_episodes)} for r in rounds]
