@@ -190,7 +190,8 @@ print(f"across {len(searches)} searches: real {real_means.mean():.0f} ± {real_m
 # %% [markdown]
 # A search is one source of luck; the training run is another. The whole pipeline was run twice more from
 # other seeds: new random episodes, a new V, a new M and new controllers, at τ = 1.15 and at the cheating
-# τ = 0.1 (the script that gathers them is `scripts/takecover_training_seeds.py`):
+# τ = 0.1 (the script that gathers them is `scripts/takecover_training_seeds.py`). The bars on the right are
+# the rounds of iterative training described below the printout:
 
 # %%
 over_seeds = takecover.load_training_seeds()
@@ -210,6 +211,10 @@ named = {**{f"tau = {tau}": row for tau, row in over_seeds["across_seeds"].items
 for name, row in named.items():
     print(f"{name}: real {row['mean']:.0f} ± {row['std']:.0f} across {len(row['real_means'])} training seeds; "
           f"above {takecover.SOLVED:.0f} for {row['solved']} of them")
+for run in over_seeds["runs"]:
+    for entry in run.get("fixed_policies", []):
+        print(f"training seed {run['seed']}, M of round {entry['round']}, policies that see nothing (dream / game): "
+              + "; ".join(f"{r['policy']} {r['dream_mean']:.0f} / {r['real_mean']:.0f}" for r in entry["rows"]))
 
 # %% [markdown]
 # **The seeds change the story.** Training seed 0, the shipped run, transfers at τ = 1.15. Training seeds 1
@@ -220,6 +225,34 @@ for name, row in named.items():
 # τ = 0.1 is the one result every seed shares. So the shipped table is one draw in three: whether M's
 # dream is honest enough to transfer depends on the training run as well as on τ. The paper reported a
 # single run too.
+#
+# **The paper's remedy: iterate.** For a world model that has not seen enough, the paper gives an iterative
+# training procedure: play the current controller in the real environment, add what it saw to M's data, train
+# M on, evolve the controller again in the new dream, and go back to the real environment if the task is not
+# solved yet. The paper did not need it for Take Cover; seeds 1 and 2 do. Their controllers run to the wall
+# their dream makes safe, and their own real episodes are the data that shows M the fireballs there.
+#
+# A round (`--rounds N` on the same command; its settings were fixed before any round was scored):
+# - collect 600 real episodes of the last τ = 1.15 controller, with Gaussian noise of std 0.3 on its action
+#   before the action is read in thirds;
+# - train M 4 more epochs, on the random episodes and every round's together;
+# - evolve a new controller at τ = 1.15 in the new dream, and score it on the table's 100 real episodes.
+#
+# C still learns only in the dream: no real score chooses a controller. What the rounds did (measured with
+# `scripts/takecover_training_seeds.py --fixed-policies`, its numbers printed below):
+# - **Round 1 took the safe walls away.** In seed 1's new dream "always right" lives 115 steps (it was
+#   2,078); in seed 2's, "always left" lives 187 (it was 1,953). The game gives 173 and 188. But the new
+#   controllers scored only 303 and 273 in the game. Seed 1's still scored 1,624 in its dream: it had found
+#   another weakness, one no constant policy shows.
+# - **Round 2 closed the gap.** Seeds 1 and 2 scored 851 ± 413 and 771 ± 451, above 750, after 193,377 and
+#   164,151 more real steps. Their data, at about 1.25 million frames each, is still below the paper's 10,000
+#   random episodes (about 2 million).
+# - **Seed 0**, solved without a round, kept its score after one: 783 ± 445 (it was 759).
+#
+# Read this with care. Seeds 1 and 2 got a second round because their first was scored below 750, on the
+# same 100 episodes that report it: the paper's "repeat until solved", but a choice made on the evaluation
+# episodes. Every round's score is shown, not only the last one. Over the three seeds after one round:
+# 453 ± 234, one of three above 750.
 
 # %% [markdown]
 # How dangerous is M's dream? Three policies that see nothing (always left, always stay, always right) die

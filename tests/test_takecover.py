@@ -307,7 +307,10 @@ def test_training_seed_summary_spreads_the_rounds_every_seed_ran(tmp_path):
     assert after["real_means"] == [900.0, 700.0] and after["mean"] == 800.0 and after["solved"] == 1
     assert [r["real_steps_collected"] for r in summary["runs"][0]["rounds"]] == [1000, 1000]
     fig = plots.take_cover_seeds_figure(summary)
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["τ = 1.15", "τ = 1.15\nafter round 1"]
+    labels = ["τ = 1.15", "τ = 1.15\nafter round 1", "τ = 1.15\nafter round 2"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == labels
+    heights = [[bar.get_height() for bar in bars] for bars in fig.axes[0].containers if hasattr(bars, "patches")]
+    assert heights == [[800.0, 900.0, 1000.0], [200.0, 700.0]]  # seed 1 ran no round 2: no bar there
 
 
 def test_training_seed_summary_refuses_unfinished_or_repeated_runs(tmp_path):

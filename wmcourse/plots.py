@@ -700,10 +700,11 @@ def take_cover_tau_figure(measured: dict, solved: float = 750.0) -> plt.Figure:
 
 def take_cover_seeds_figure(summary: dict, solved: float = 750.0) -> plt.Figure:
     """Each training seed's real score (100 episodes, mean ± std) at every tau all seeds measured, and after
-    every round of iterative training all seeds ran, beside its dream score: does the temperature table's story
-    survive new data, a new V, M and C? (`summary` as `takecover.training_seed_summary` returns it.)"""
+    each round of iterative training it ran, beside its dream score: does the temperature table's story survive
+    new data, a new V, M and C, and what do the rounds change? (`summary` as `takecover.training_seed_summary`
+    returns it.)"""
     taus = [float(t) for t in summary["across_seeds"]]
-    rounds = [int(r) for r in summary.get("rounds_across_seeds", {})]
+    rounds = sorted({row["round"]: row["tau"] for run in summary["runs"] for row in run.get("rounds", [])}.items())
     columns = len(taus) + len(rounds)
     fig, ax = plt.subplots(figsize=(10, 3.8))
     width = 0.8 / len(summary["runs"])
@@ -711,18 +712,18 @@ def take_cover_seeds_figure(summary: dict, solved: float = 750.0) -> plt.Figure:
     for i, (run, colour) in enumerate(zip(summary["runs"], colours)):
         by_tau = {row["tau"]: row for row in run["rows"]}
         by_round = {row["round"]: row for row in run.get("rounds", [])}
-        rows = [by_tau[t] for t in taus] + [by_round[r] for r in rounds]
-        x = np.arange(columns) + (i - (len(summary["runs"]) - 1) / 2) * width
-        ax.bar(x, [row["real_mean"] for row in rows], width * 0.9, yerr=[row["real_std"] for row in rows],
+        cells = [(k, by_tau[t]) for k, t in enumerate(taus)]  # a round this seed did not run has no bar
+        cells += [(len(taus) + k, by_round[r]) for k, (r, _) in enumerate(rounds) if r in by_round]
+        x = np.array([k for k, _ in cells]) + (i - (len(summary["runs"]) - 1) / 2) * width
+        ax.bar(x, [row["real_mean"] for _, row in cells], width * 0.9, yerr=[row["real_std"] for _, row in cells],
                color=colour, ec="k", capsize=3, label=f"training seed {run['seed']}: real")
-        ax.plot(x, [row["dream_mean"] for row in rows], "v", color=colour, mec="k", ms=9)
+        ax.plot(x, [row["dream_mean"] for _, row in cells], "v", color=colour, mec="k", ms=9)
     ax.plot([], [], "v", color="w", mec="k", ms=9, label="its dream score")
     random = np.mean([run["random_real_mean"] for run in summary["runs"]])
     ax.axhline(solved, color="k", ls="--", lw=1, label=f"solved ({solved:g})")
     ax.axhline(random, color="#6b7280", ls=":", lw=1.2, label=f"random policy ({random:.0f})")
-    round_tau = [row["tau"] for row in summary["runs"][0].get("rounds", [])]
     ax.set_xticks(np.arange(columns), [f"τ = {t:g}" for t in taus]
-                  + [f"τ = {round_tau[r - 1]:g}\nafter round {r}" for r in rounds])
+                  + [f"τ = {tau:g}\nafter round {r}" for r, tau in rounds])
     if rounds:
         ax.axvline(len(taus) - 0.5, color="#9ca3af", lw=1)
     ax.set_ylabel("steps survived")
