@@ -251,8 +251,13 @@ for run in over_seeds["runs"]:
 #
 # Read this with care. Seeds 1 and 2 got a second round because their first was scored below 750, on the
 # same 100 episodes that report it: the paper's "repeat until solved", but a choice made on the evaluation
-# episodes. Every round's score is shown, not only the last one. Over the three seeds after one round:
-# 453 ± 234, one of three above 750.
+# episodes. So each seed's last controller was scored again on 100 fresh episodes that nothing else used
+# (`eval-agent --seed 2000000`, in the README): seed 0 after round 1: 820 ± 445; seeds 1 and 2 after round 2:
+# 798 ± 420 and 667 ± 403. Across the three seeds: **762 ± 67, two of three above 750**, where the same
+# command without rounds gave 377 ± 270 and one of three. Seed 2 fell from 771 to 667 on the fresh episodes
+# (each 100-episode mean is uncertain by about ± 40): the reason to score a choice on episodes it was not
+# made on.
+# Over the three seeds after one round (the table's episodes): 453 ± 234, one of three above 750.
 
 # %% [markdown]
 # How dangerous is M's dream? Three policies that see nothing (always left, always stay, always right) die
