@@ -7,8 +7,9 @@ Each run is the whole pipeline from its own seed: new random rollouts, V, M and 
     python -m wmcourse takecover --out runs/TakeCover_seed2 --seed 2 --taus 1.15 0.1
     python scripts/takecover_training_seeds.py runs/TakeCover runs/TakeCover_seed1 runs/TakeCover_seed2 --fixed-policies
 
-A run given `--rounds 1` afterwards (the same command plus `--rounds 1`) adds a round of the paper's iterative
-training at tau 1.15; the summary puts each round beside the tables when every run has it.
+The same command plus `--rounds N` adds rounds of the paper's iterative training at tau 1.15 to a finished run
+(seed 0 ran one, seeds 1 and 2 two). The summary keeps every run's rounds, and spreads over the seeds each round
+that every run has.
 """
 
 from __future__ import annotations
