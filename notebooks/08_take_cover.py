@@ -205,10 +205,7 @@ for run in over_seeds["runs"]:
     for r in run["rounds"]:
         print(f"training seed {run['seed']}, after round {r['round']} (+{r['real_steps_collected']:,} real steps): "
               f"tau {r['tau']:g} dream {r['dream_mean']:.0f}, real {r['real_mean']:.0f} ± {r['real_std']:.0f}")
-named = {**{f"tau = {tau}": row for tau, row in over_seeds["across_seeds"].items()},
-         **{f"tau = {over_seeds['runs'][0]['rounds'][int(r) - 1]['tau']:g} after round {r}": row
-            for r, row in over_seeds["rounds_across_seeds"].items()}}
-for name, row in named.items():
+for name, row in takecover.spreads_by_name(over_seeds).items():  # "round 1": tau 1.15 after one round
     print(f"{name}: real {row['mean']:.0f} ± {row['std']:.0f} across {len(row['real_means'])} training seeds; "
           f"above {takecover.SOLVED:.0f} for {row['solved']} of them")
 for run in over_seeds["runs"]:

@@ -38,8 +38,7 @@ def main() -> None:
                 print(f"training seed {run['seed']}, M of round {entry['round']}: " + "; ".join(
                     f"{r['policy']} dream {r['dream_mean']:.0f}, real {r['real_mean']:.0f}" for r in entry["rows"]))
     atomic_write_text(args.out, json.dumps(summary, indent=1) + "\n")
-    named = {**{f"tau {tau}": row for tau, row in summary["across_seeds"].items()},
-             **{f"round {r}": row for r, row in summary["rounds_across_seeds"].items()}}
+    named = takecover.spreads_by_name(summary)
     for name, row in named.items():
         print(f"{name}: real {row['mean']:.1f} +- {row['std']:.1f} over training seeds {summary['seeds']} "
               f"({', '.join(f'{m:.1f}' for m in row['real_means'])}); above 750 on {row['solved']} of {len(row['real_means'])}")

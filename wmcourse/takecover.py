@@ -99,6 +99,11 @@ def _round_name(round_: int) -> str:
     return "" if round_ == 0 else f"_round{round_}"
 
 
+def encoded_path(out: Path, round_: int = 0) -> Path:
+    """The encoded random rollouts (round 0), or the episodes that round `round_` of iterative training collected."""
+    return Path(out) / f"encoded{_round_name(round_)}"
+
+
 def mdnrnn_path(out: Path, round_: int = 0) -> Path:
     """M trained on the random rollouts (round 0), or after `round_` rounds of iterative training."""
     return Path(out) / f"mdnrnn{_round_name(round_)}.pt"
@@ -121,8 +126,8 @@ MODEL_KEYS = ("episodes", "policy", "episodes_per_shard", "vae_steps", "vae_from
               "mdnrnn_batch", "seed")  # what V and M depend on; the rest matters only to C and its scores
 
 
-ROUND_KEYS = ("rounds", "round_tau", "round_episodes", "round_noise", "round_epochs")  # only rounds depend on these,
-# and a run may be given more rounds later
+ROUND_SETTINGS = ("round_tau", "round_episodes", "round_noise", "round_epochs")  # what every round is made with
+ROUND_KEYS = ("rounds", *ROUND_SETTINGS)  # only rounds depend on these, and a run may be given more rounds later
 
 
 CLI_KEYS = ("episodes", "policy", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs", "taus",
@@ -148,8 +153,7 @@ def _load_results(path: Path, config: TakeCoverConfig) -> dict:
     defaults = json.loads(json.dumps(asdict(TakeCoverConfig())))  # a run from before a setting existed had its default
     old = {**defaults, **results.get("config", settings)}
     changed = [k for k in settings if old[k] != settings[k] and k not in ROUND_KEYS]
-    if any(old[k] != settings[k] for k in ("round_tau", "round_episodes", "round_noise", "round_epochs")) and \
-            results.get("rounds"):
+    if any(old[k] != settings[k] for k in ROUND_SETTINGS) and results.get("rounds"):
         raise ValueError(f"{path} has rounds of iterative training made with other round settings: keep them, or "
                          "use another --out.")
     controllers_made = any(k.startswith("evolve") for k in results.get("stages", {}))
@@ -302,30 +306,31 @@ def _iterate(out: Path, round_: int, c: TakeCoverConfig, results: dict) -> None:
     c.round_epochs more epochs on all the data so far (the random rollouts and every round's), then evolve a
     new controller in that M's dream at c.round_tau and score it like a table row."""
     p, here = _paths(out), f"round {round_}"
-    new_rollouts, new_encoded = out / f"rollouts{_round_name(round_)}", out / f"encoded{_round_name(round_)}"
+    new_rollouts = out / f"rollouts{_round_name(round_)}"
+    seed = 10_000 * round_ + c.seed  # the round's real episodes and noise, apart from the random rollouts' seeds
     previous_m, m_path = mdnrnn_path(out, round_ - 1), mdnrnn_path(out, round_)
 
     def collect() -> None:
         v, m = vae.load_vae(p["vae"]), mdnrnn.load_mdnrnn(previous_m)
         params, cc, _ = controller.load_controller(controller_path(out, c.round_tau, round_=round_ - 1))
         policy = agent.NoisyPolicy(agent.WorldModelAgent(v, m, params, cc), np.array([-1.0]), np.array([1.0]),
-                                   c.round_noise, seed=10_000 * round_ + c.seed, snap=thirds)
+                                   c.round_noise, seed=seed, snap=thirds)
         rollouts.collect(TAKE_COVER, c.round_episodes, new_rollouts, num_envs=c.num_envs, policy=policy,
-                         seed=10_000 * round_ + c.seed, episodes_per_shard=c.episodes_per_shard)
+                         seed=seed, episodes_per_shard=c.episodes_per_shard)
 
     def train_m() -> None:
         if not m_path.exists():  # continue the last M: its weights, optimizer and history
             shutil.copyfile(previous_m, m_path)
         epochs = len(torch.load(previous_m, map_location="cpu", weights_only=True)["history"]) + c.round_epochs
-        folders = [p["encoded"], *(out / f"encoded{_round_name(r)}" for r in range(1, round_ + 1))]
-        mdnrnn_training.train_mdnrnn(latents.join_encoded([latents.load_encoded(f) for f in folders]),
+        every_round = [latents.load_encoded(encoded_path(out, r)) for r in range(round_ + 1)]
+        mdnrnn_training.train_mdnrnn(latents.join_encoded(every_round),
                                      mdnrnn_config(c), m_path, epochs=epochs, seed=c.seed, device="cpu")
 
     if any(row["round"] == round_ for row in results.get("rounds", [])):
         return
     _stage(results, p["results"], f"{here} collect", collect)
     _stage(results, p["results"], f"{here} encode", lambda: latents.encode_rollouts(vae.load_vae(p["vae"]),
-                                                                                   new_rollouts, new_encoded))
+                                                                                   new_rollouts, encoded_path(out, round_)))
     _stage(results, p["results"], f"{here} train-mdnrnn", train_m)
     print(f"== {here} controller at tau {c.round_tau:g}", flush=True)
     start = time.perf_counter()
@@ -480,6 +485,13 @@ def training_seed_summary(outs: list[str | Path]) -> dict:
     return {"env": TAKE_COVER, "seeds": seeds, "runs": runs, "across_seeds": across, "rounds_across_seeds": after}
 
 
+def spreads_by_name(summary: dict) -> dict[str, dict]:
+    """The summary's spreads over training seeds by name: "tau 1.15" for a table row every seed measured, "round 1"
+    for a round of iterative training every seed ran."""
+    return {**{f"tau {tau}": row for tau, row in summary["across_seeds"].items()},
+            **{f"round {r}": row for r, row in summary["rounds_across_seeds"].items()}}
+
+
 def load_training_seeds() -> dict:
     """The shipped summary of the Take Cover runs over training seeds (data/takecover_training_seeds.json)."""
     return json.loads(artefacts.require(SEEDS_NAME, SEEDS_COMMAND).read_text())
@@ -529,9 +541,9 @@ def fixed_policy_rounds(out: str | Path, tau: float = 1.15, dreams: int = 32, re
     """fixed_policy_survival for a finished run's first M and the M of each of its rounds of iterative training
     (dreams from the first `start_latents` real first frames of its random rollouts): did a round take away the
     walls the dream made safe?"""
-    out = Path(out)
-    results = json.loads(_paths(out)["results"].read_text())
-    starts = agent.start_latents(latents.load_encoded(_paths(out)["encoded"]))[:start_latents]
+    p = _paths(Path(out))
+    results = json.loads(p["results"].read_text())
+    starts = agent.start_latents(latents.load_encoded(p["encoded"]))[:start_latents]
     rounds = [0, *(row["round"] for row in results.get("rounds", []))]
     return [{"round": r, "tau": tau, "rows": fixed_policy_survival(mdnrnn.load_mdnrnn(mdnrnn_path(out, r)), starts,
                                                                    tau, dreams, real_episodes)} for r in rounds]
