@@ -259,7 +259,8 @@ print(f"random policy (real): measured {measured['random']['real_mean']:.0f} ± 
 # three transfers (759 steps) and two do not (183 and 188), because whether M's dream can be cheated
 # depends on the training run as well as on τ. The paper's iterative training (play the controller for real,
 # train M on what it saw, evolve again in the new dream) mended both: after two rounds they scored 798 and 667
-# on fresh episodes, up from 183 and 188.
+# on fresh episodes, up from 183 and 188. The same two rounds broke the seed that had worked (172 on fresh
+# episodes), so iterating is not yet a reliable cure.
 #
 # The lesson generalises: **a dream score is not a real score.** The gap between them measures how much the
 # controller exploits the model. Notebook 05 measures that gap for CarRacing.
