@@ -7,9 +7,10 @@ Each run is the whole pipeline from its own seed: new random rollouts, V, M and 
     python -m wmcourse takecover --out runs/TakeCover_seed2 --seed 2 --taus 1.15 0.1
     python scripts/takecover_training_seeds.py runs/TakeCover runs/TakeCover_seed1 runs/TakeCover_seed2 --fixed-policies
 
-The same command plus `--rounds N` adds rounds of the paper's iterative training at tau 1.15 to a finished run
-(seed 0 ran one, seeds 1 and 2 two). The summary keeps every run's rounds, and spreads over the seeds each round
-that every run has.
+The same command plus `--rounds N` adds rounds of the paper's iterative training at tau 1.15 to a finished run,
+and `--select 50` keeps the round whose controller lives longest over 50 held-out real episodes and scores it on
+100 fresh ones (takecover.select_round). The summary keeps every run's rounds and choice, and spreads over the
+seeds each round that every run has, and the kept rounds' fresh scores.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ def main() -> None:
             for entry in run["fixed_policies"]:
                 print(f"training seed {run['seed']}, M of round {entry['round']}: " + "; ".join(
                     f"{r['policy']} dream {r['dream_mean']:.0f}, real {r['real_mean']:.0f}" for r in entry["rows"]))
+    for run in summary["runs"]:
+        if "selection" in run:
+            s = run["selection"]
+            print(f"training seed {run['seed']}: validation " + ", ".join(
+                f"round {r['round']} {r['real_mean']:.1f}" for r in s["validation"]) + f"; kept round {s['chosen_round']}: "
+                f"{takecover.chosen_test(s)['real_mean']:.1f} on {s['test_episodes']} fresh episodes")
     atomic_write_text(args.out, json.dumps(summary, indent=1) + "\n")
     named = takecover.spreads_by_name(summary)
     for name, row in named.items():

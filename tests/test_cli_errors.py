@@ -113,6 +113,7 @@ CASES = [
     (["takecover", "--real-episodes", "-5"], "at least 1"),
     (["takecover", "--out", TEXT], "folder"),
     (["takecover", "--controller-seeds", "-1"], "seed"),
+    (["takecover", "--select", "0"], "at least 1"),
     (["takecover", "--policy", "greedy"], "invalid choice"),
 ]
 

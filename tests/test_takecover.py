@@ -232,6 +232,17 @@ def test_cli_takecover_takes_the_second_runs_settings(monkeypatch):
     assert (c.vae_from, c.vae_steps, c.mdnrnn_epochs, c.taus, c.workers) == ("a.pt", 4000, 30, (1.15, 1.0), 2)
 
 
+def test_cli_takecover_select_chooses_after_the_run(monkeypatch, capsys):
+    from wmcourse import cli, takecover
+
+    monkeypatch.setattr(takecover, "run", lambda out, config: {"rows": [], "random": {"real_mean": 0.0, "real_std": 0.0},
+                                                               "total_seconds": 0.0})
+    chosen = {"chosen_round": 2, "tests": [{"round": 2, "real_mean": 812.0, "real_std": 400.0, "real_episodes": 100}]}
+    monkeypatch.setattr(takecover, "select_round", lambda out, episodes: chosen if episodes == 50 else None)
+    cli.main(["takecover", "--out", "x", "--rounds", "2", "--select", "50"])
+    assert "round 2; on 100 fresh episodes: real 812 +- 400" in capsys.readouterr().out
+
+
 def test_the_recorded_command_reruns_the_same_settings():
     from wmcourse import takecover
 
@@ -360,3 +371,78 @@ def test_a_round_plays_the_last_controller_and_trains_m_on_all_the_data(tmp_path
     assert again["rounds"] == results["rounds"]
     with pytest.raises(ValueError, match="other round settings"):
         takecover.run(tmp_path, dataclasses.replace(config, round_episodes=3))
+    selection = takecover.select_round(tmp_path, validation_episodes=1)  # in the real game
+    assert [row["round"] for row in selection["validation"]] == [0, 1]
+    assert all(row["real_episodes"] == 1 and row["seed"] == takecover.VALIDATION_SEED for row in selection["validation"])
+    test = takecover.chosen_test(selection)
+    assert test["real_episodes"] == config.real_episodes and test["seed"] == takecover.TEST_SEED
+
+
+def test_select_round_keeps_the_best_on_validation_and_scores_it_on_fresh_episodes(tmp_path, monkeypatch):
+    """The choice is made on the validation episodes only, the test episodes are played by the chosen controller
+    alone, nothing is played twice, and a round added later is validated and may change the choice."""
+    from wmcourse import takecover
+
+    out = _finished_run(tmp_path / "a", 0, {1.15: 800.0}, rounds=(900.0, 500.0))
+    results = json.loads((out / "results.json").read_text())
+    results["config"]["workers"] = 1  # play in this process, where the fake game below is in place
+    (out / "results.json").write_text(json.dumps(results))
+    validation = {0: 300.0, 1: 700.0, 2: 600.0, 3: 650.0}
+    played = []
+
+    def fake_play(out_, round_, c, episodes, seed):
+        played.append((round_, seed, episodes))
+        mean = validation[round_] if seed == takecover.VALIDATION_SEED else 10_000.0 + round_
+        return {"round": round_, "seed": seed, "real_mean": mean, "real_std": 1.0, "real_episodes": episodes}
+
+    monkeypatch.setattr(takecover, "_play_round", fake_play)
+    with pytest.raises(ValueError, match="at least 1"):
+        takecover.select_round(out, 0)
+    selection = takecover.select_round(out, 5)
+    assert selection["rounds"] == [0, 1, 2] and selection["chosen_round"] == 1
+    assert takecover.chosen_test(selection)["real_mean"] == 10_001.0  # the test score, not the validation winner's
+    assert played == [(0, takecover.VALIDATION_SEED, 5), (1, takecover.VALIDATION_SEED, 5),
+                      (2, takecover.VALIDATION_SEED, 5), (1, takecover.TEST_SEED, 100)]
+    assert takecover.select_round(out, 5) == selection and len(played) == 4  # resumed: nothing played again
+    with pytest.raises(ValueError, match="other settings"):
+        takecover.select_round(out, 10)
+    results["rounds"].append({**results["rounds"][0], "round": 3})
+    (out / "results.json").write_text(json.dumps(results))
+    again = takecover.select_round(out, 5)
+    assert again["rounds"] == [0, 1, 2, 3] and again["chosen_round"] == 1 and len(played) == 5  # round 3 validated only
+    validation[3] = 750.0
+    (out / takecover.SELECTION_NAME).unlink()
+    assert takecover.select_round(out, 5)["chosen_round"] == 3
+
+
+def test_select_round_needs_a_finished_run(tmp_path):
+    from wmcourse import takecover
+
+    with pytest.raises(ValueError, match="no finished takecover run"):
+        takecover.select_round(tmp_path)
+
+
+def test_training_seed_summary_spreads_the_chosen_rounds_test_scores(tmp_path):
+    from wmcourse import plots, takecover
+
+    runs = [_finished_run(tmp_path / "a", 0, {1.15: 800.0}, rounds=(900.0,)),
+            _finished_run(tmp_path / "b", 1, {1.15: 200.0}, rounds=(700.0,))]
+    assert takecover.training_seed_summary(runs)["chosen_across_seeds"] == {}  # no selection made yet
+
+    def select(out, rounds, chosen, test_mean):
+        tests = [{"round": chosen, "real_mean": test_mean, "real_std": 5.0}, {"round": 9, "real_mean": 5000.0}]
+        (out / takecover.SELECTION_NAME).write_text(json.dumps({"rounds": rounds, "chosen_round": chosen, "tau": 1.15,
+                                                                "validation_episodes": 50, "tests": tests}))
+
+    select(runs[0], [0, 1], 0, 780.0)
+    select(runs[1], [0, 1], 1, 640.0)
+    summary = takecover.training_seed_summary(runs)
+    chosen = takecover.spreads_by_name(summary)["chosen round"]
+    assert chosen["real_means"] == [780.0, 640.0] and chosen["mean"] == 710.0 and chosen["solved"] == 1
+    fig = plots.take_cover_seeds_figure(summary)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][-1] == "kept round,\nfresh episodes"
+    heights = [[bar.get_height() for bar in bars] for bars in fig.axes[0].containers if hasattr(bars, "patches")]
+    assert heights == [[800.0, 900.0, 780.0], [200.0, 700.0, 640.0]]
+    select(runs[1], [0], 0, 640.0)  # chosen before round 1 existed
+    with pytest.raises(ValueError, match="--select 50` to choose again"):
+        takecover.training_seed_summary(runs)

@@ -293,6 +293,11 @@ def _cmd_takecover(args: argparse.Namespace) -> None:
               f"total {results['total_seconds'] / 60:.1f} min")
         if args.controller_seeds:
             takecover.run_controller_seeds(args.out, tuple(args.controller_seeds), 1.15, config)
+        if args.select:
+            selection = takecover.select_round(args.out, args.select)
+            test = takecover.chosen_test(selection)
+            print(f"chosen on {args.select} validation episodes: round {selection['chosen_round']}; on "
+                  f"{test['real_episodes']} fresh episodes: real {test['real_mean']:.0f} +- {test['real_std']:.0f}")
     if args.ship:
         shipped = takecover.ship(args.out, args.ship)
         print(f"shipped {len(shipped)} files into {args.ship}")
@@ -513,6 +518,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--controller-seeds", type=A.seed, nargs="+", default=None,
                    help="afterwards evolve more tau = 1.15 controllers from the same V and M, one per CMA-ES seed "
                         "(not the run's --seed), each scored like a table row")
+    p.add_argument("--select", type=A.positive_int, default=None, metavar="EPISODES",
+                   help="afterwards keep the round (0: the table's) whose tau = round_tau controller lives longest over "
+                        "EPISODES held-out real episodes, and score it on real_episodes fresh ones")
     p.set_defaults(run=_cmd_takecover)
 
     p = sub.add_parser("figures", help="draw the slides' figures (PNG) from the shipped artefacts, as the notebooks do")

@@ -703,9 +703,12 @@ def take_cover_seeds_figure(summary: dict, solved: float = 750.0) -> plt.Figure:
     each round of iterative training it ran, beside its dream score: does the temperature table's story survive
     new data, a new V, M and C, and what do the rounds change? (`summary` as `takecover.training_seed_summary`
     returns it.)"""
+    from .takecover import chosen_test
+
     taus = [float(t) for t in summary["across_seeds"]]
     rounds = sorted({row["round"]: row["tau"] for run in summary["runs"] for row in run.get("rounds", [])}.items())
-    columns = len(taus) + len(rounds)
+    chosen = bool(summary.get("chosen_across_seeds"))  # every seed kept a round on held-out episodes (select_round)
+    columns = len(taus) + len(rounds) + chosen
     fig, ax = plt.subplots(figsize=(10, 3.8))
     width = 0.8 / len(summary["runs"])
     colours = ["#0284c7", "#16a34a", "#ea580c", "#7c3aed"]
@@ -714,6 +717,11 @@ def take_cover_seeds_figure(summary: dict, solved: float = 750.0) -> plt.Figure:
         by_round = {row["round"]: row for row in run.get("rounds", [])}
         cells = [(k, by_tau[t]) for k, t in enumerate(taus)]  # a round this seed did not run has no bar
         cells += [(len(taus) + k, by_round[r]) for k, (r, _) in enumerate(rounds) if r in by_round]
+        if chosen:  # the kept round's controller on fresh episodes, with that round's dream score
+            selection = run["selection"]
+            made = by_round.get(selection["chosen_round"]) or by_tau[selection["tau"]]
+            test = chosen_test(selection)
+            cells.append((columns - 1, {**made, "real_mean": test["real_mean"], "real_std": test["real_std"]}))
         x = np.array([k for k, _ in cells]) + (i - (len(summary["runs"]) - 1) / 2) * width
         ax.bar(x, [row["real_mean"] for _, row in cells], width * 0.9, yerr=[row["real_std"] for _, row in cells],
                color=colour, ec="k", capsize=3, label=f"training seed {run['seed']}: real")
@@ -723,9 +731,11 @@ def take_cover_seeds_figure(summary: dict, solved: float = 750.0) -> plt.Figure:
     ax.axhline(solved, color="k", ls="--", lw=1, label=f"solved ({solved:g})")
     ax.axhline(random, color="#6b7280", ls=":", lw=1.2, label=f"random policy ({random:.0f})")
     ax.set_xticks(np.arange(columns), [f"τ = {t:g}" for t in taus]
-                  + [f"τ = {tau:g}\nafter round {r}" for r, tau in rounds])
+                  + [f"τ = {tau:g}\nafter round {r}" for r, tau in rounds] + ["kept round,\nfresh episodes"] * chosen)
     if rounds:
         ax.axvline(len(taus) - 0.5, color="#9ca3af", lw=1)
+    if chosen:
+        ax.axvline(columns - 1.5, color="#9ca3af", lw=1)
     ax.set_ylabel("steps survived")
     ax.set_title("Take Cover over training seeds: each a new dataset, V, M and C", fontsize=10)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))

@@ -344,6 +344,64 @@ def _iterate(out: Path, round_: int, c: TakeCoverConfig, results: dict) -> None:
           f"+- {row['dream_std']:.0f}, real {row['real_mean']:.0f} +- {row['real_std']:.0f}", flush=True)
 
 
+# --- when to stop iterating: a look at held-out reality ----------------------------------------------------------
+
+VALIDATION_SEED = 4_000_000  # held-out real episodes that choose among the rounds' controllers
+TEST_SEED = 2_000_000        # fresh real episodes that score the chosen one; nothing else plays them
+SELECTION_NAME = "selection.json"
+
+
+def select_round(out: str | Path, validation_episodes: int = 50) -> dict:
+    """The paper iterates "until solved", and telling when is itself a look at reality. Make that look on episodes
+    kept for it: every round's controller (round 0: the table's at round_tau) plays `validation_episodes` real
+    episodes from VALIDATION_SEED, the best mean is kept, and the kept one plays the run's real_episodes fresh
+    episodes from TEST_SEED. The test score is the claim; the validation winner's own score is the maximum of
+    noisy means, biased up. Resumable (out/selection.json); a run given more rounds later is chosen among again."""
+    out = Path(out)
+    results = json.loads(_paths(out)["results"].read_text()) if _paths(out)["results"].exists() else {}
+    if "total_seconds" not in results:
+        raise ValueError(f"{out} has no finished takecover run: run `{results.get('command', COMMAND)}` first.")
+    if validation_episodes < 1:
+        raise ValueError(f"validation_episodes must be at least 1, got {validation_episodes}.")
+    settings = {**asdict(TakeCoverConfig()), **results["config"]}  # a run from before a setting existed had its default
+    c = TakeCoverConfig(**{**settings, "taus": tuple(settings["taus"])})
+    path = out / SELECTION_NAME
+    settings = {"tau": c.round_tau, "validation_seed": VALIDATION_SEED, "validation_episodes": validation_episodes,
+                "test_seed": TEST_SEED, "test_episodes": c.real_episodes}
+    selection = json.loads(path.read_text()) if path.exists() else {**settings, "validation": [], "tests": []}
+    if any(selection[k] != v for k, v in settings.items()):
+        raise ValueError(f"{path} was chosen with other settings ({settings}): delete it or keep its settings.")
+    rounds = [0, *(row["round"] for row in results.get("rounds", []))]
+    todo = [r for r in rounds if not any(row["round"] == r for row in selection["validation"])]
+    for row in _map(_play_round, [(str(out), r, c, validation_episodes, VALIDATION_SEED) for r in todo], c.workers):
+        selection["validation"].append(row)
+        selection["validation"].sort(key=lambda row: row["round"])
+        atomic_write_text(path, json.dumps(selection, indent=1) + "\n")
+        print(f"round {row['round']}: validation {row['real_mean']:.0f} +- {row['real_std']:.0f}", flush=True)
+    chosen = max(selection["validation"], key=lambda row: row["real_mean"])["round"]
+    if not any(row["round"] == chosen for row in selection["tests"]):
+        selection["tests"].append(_play_round(str(out), chosen, c, c.real_episodes, TEST_SEED))
+    selection.update(rounds=rounds, chosen_round=chosen)
+    atomic_write_text(path, json.dumps(selection, indent=1) + "\n")
+    return selection
+
+
+def chosen_test(selection: dict) -> dict:
+    """The fresh-episode score of the round that selection chose."""
+    return next(row for row in selection["tests"] if row["round"] == selection["chosen_round"])
+
+
+def _play_round(out: str, round_: int, c: TakeCoverConfig, episodes: int, seed: int) -> dict:
+    """The controller of round `round_` (with that round's M), played for `episodes` real episodes from `seed`."""
+    torch.set_num_threads(c.threads)
+    out = Path(out)
+    params, cc, _ = controller.load_controller(controller_path(out, c.round_tau, round_=round_))
+    policy = agent.WorldModelAgent(vae.load_vae(_paths(out)["vae"]), mdnrnn.load_mdnrnn(mdnrnn_path(out, round_)),
+                                   params, cc)
+    real = evaluate.evaluate(TAKE_COVER, policy, episodes, seed=seed, num_envs=c.num_envs, progress=False)
+    return {"round": round_, "seed": seed, **_real_row(real)}
+
+
 def _real_row(result: evaluate.EvalResult) -> dict:
     return {"real_mean": result.mean, "real_std": result.std, "real_episodes": len(result.returns),
             "real_returns": result.returns.round(1).tolist(), "real_seconds": round(result.seconds, 1)}
@@ -467,7 +525,8 @@ def training_seed_summary(outs: list[str | Path]) -> dict:
                      "random_real_mean": results["random"]["real_mean"],
                      "rows": [{k: row[k] for k in keys} for row in results["rows"]],
                      "rounds": [{k: row[k] for k in ("round", "real_steps_collected", *keys)}
-                                for row in results.get("rounds", [])]})
+                                for row in results.get("rounds", [])],
+                     **_selection_summary(Path(out), results)})
     seeds = [run["seed"] for run in runs]
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"two runs share a training seed ({seeds}): each run must be trained from its own seed.")
@@ -482,14 +541,32 @@ def training_seed_summary(outs: list[str | Path]) -> dict:
     rounds = sorted(set.intersection(*({row["round"] for row in run["rounds"]} for run in runs)))
     after = {str(r): spread([row["real_mean"] for run in runs for row in run["rounds"] if row["round"] == r])
              for r in rounds}
-    return {"env": TAKE_COVER, "seeds": seeds, "runs": runs, "across_seeds": across, "rounds_across_seeds": after}
+    chosen = ({"chosen": spread([chosen_test(run["selection"])["real_mean"] for run in runs])}
+              if all("selection" in run for run in runs) else {})
+    return {"env": TAKE_COVER, "seeds": seeds, "runs": runs, "across_seeds": across, "rounds_across_seeds": after,
+            "chosen_across_seeds": chosen}
+
+
+def _selection_summary(out: Path, results: dict) -> dict:
+    """{"selection": the run's choice among its rounds}, or {} if none was made; refused if rounds came after it."""
+    path = out / SELECTION_NAME
+    if not path.exists():
+        return {}
+    selection = json.loads(path.read_text())
+    rounds = [0, *(row["round"] for row in results.get("rounds", []))]
+    if selection.get("rounds") != rounds:
+        raise ValueError(f"{path} chose among rounds {selection.get('rounds')}, but {out} has rounds {rounds}: rerun "
+                         f"`{results['command']} --select {selection['validation_episodes']}` to choose again.")
+    return {"selection": selection}
 
 
 def spreads_by_name(summary: dict) -> dict[str, dict]:
     """The summary's spreads over training seeds by name: "tau 1.15" for a table row every seed measured, "round 1"
-    for a round of iterative training every seed ran."""
+    for a round of iterative training every seed ran, "chosen round" for the fresh-episode scores of the rounds that
+    select_round kept (when every seed has one)."""
     return {**{f"tau {tau}": row for tau, row in summary["across_seeds"].items()},
-            **{f"round {r}": row for r, row in summary["rounds_across_seeds"].items()}}
+            **{f"round {r}": row for r, row in summary["rounds_across_seeds"].items()},
+            **({"chosen round": summary["chosen_across_seeds"]["chosen"]} if summary.get("chosen_across_seeds") else {})}
 
 
 def load_training_seeds() -> dict:
