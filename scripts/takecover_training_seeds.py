@@ -40,10 +40,7 @@ def main() -> None:
                     f"{r['policy']} dream {r['dream_mean']:.0f}, real {r['real_mean']:.0f}" for r in entry["rows"]))
     for run in summary["runs"]:
         if "selection" in run:
-            s = run["selection"]
-            print(f"training seed {run['seed']}: validation " + ", ".join(
-                f"round {r['round']} {r['real_mean']:.1f}" for r in s["validation"]) + f"; kept round {s['chosen_round']}: "
-                f"{takecover.chosen_test(s)['real_mean']:.1f} on {s['test_episodes']} fresh episodes")
+            print(takecover.describe_selection(run["seed"], run["selection"]))
     atomic_write_text(args.out, json.dumps(summary, indent=1) + "\n")
     named = takecover.spreads_by_name(summary)
     for name, row in named.items():

@@ -401,6 +401,8 @@ def test_select_round_keeps_the_best_on_validation_and_scores_it_on_fresh_episod
     selection = takecover.select_round(out, 5)
     assert selection["rounds"] == [0, 1, 2] and selection["chosen_round"] == 1
     assert takecover.chosen_test(selection)["real_mean"] == 10_001.0  # the test score, not the validation winner's
+    assert takecover.describe_selection(0, selection).endswith(
+        "round 0 300, round 1 700, round 2 600; kept round 1: 10001.0 ± 1.0 on 100 fresh episodes")
     assert played == [(0, takecover.VALIDATION_SEED, 5), (1, takecover.VALIDATION_SEED, 5),
                       (2, takecover.VALIDATION_SEED, 5), (1, takecover.TEST_SEED, 100)]
     assert takecover.select_round(out, 5) == selection and len(played) == 4  # resumed: nothing played again

@@ -363,8 +363,8 @@ def select_round(out: str | Path, validation_episodes: int = 50) -> dict:
         raise ValueError(f"{out} has no finished takecover run: run `{results.get('command', COMMAND)}` first.")
     if validation_episodes < 1:
         raise ValueError(f"validation_episodes must be at least 1, got {validation_episodes}.")
-    settings = {**asdict(TakeCoverConfig()), **results["config"]}  # a run from before a setting existed had its default
-    c = TakeCoverConfig(**{**settings, "taus": tuple(settings["taus"])})
+    saved = {**asdict(TakeCoverConfig()), **results["config"]}  # a run from before a setting existed had its default
+    c = TakeCoverConfig(**{**saved, "taus": tuple(saved["taus"])})
     path = out / SELECTION_NAME
     settings = {"tau": c.round_tau, "validation_seed": VALIDATION_SEED, "validation_episodes": validation_episodes,
                 "test_seed": TEST_SEED, "test_episodes": c.real_episodes}
@@ -389,6 +389,15 @@ def select_round(out: str | Path, validation_episodes: int = 50) -> dict:
 def chosen_test(selection: dict) -> dict:
     """The fresh-episode score of the round that selection chose."""
     return next(row for row in selection["tests"] if row["round"] == selection["chosen_round"])
+
+
+def describe_selection(seed: int, selection: dict) -> str:
+    """One line: each round's validation mean, the round kept and its score on the fresh episodes."""
+    test = chosen_test(selection)
+    return (f"training seed {seed}: on {selection['validation_episodes']} held-out episodes " + ", ".join(
+        f"round {row['round']} {row['real_mean']:.0f}" for row in selection["validation"])
+        + f"; kept round {selection['chosen_round']}: {test['real_mean']:.1f} ± {test['real_std']:.1f} "
+        f"on {test['real_episodes']} fresh episodes")
 
 
 def _play_round(out: str, round_: int, c: TakeCoverConfig, episodes: int, seed: int) -> dict:
