@@ -371,7 +371,7 @@ def select_round(out: str | Path, validation_episodes: int = 50) -> dict:
     selection = json.loads(path.read_text()) if path.exists() else {**settings, "validation": [], "tests": []}
     if any(selection[k] != v for k, v in settings.items()):
         raise ValueError(f"{path} was chosen with other settings ({settings}): delete it or keep its settings.")
-    rounds = [0, *(row["round"] for row in results.get("rounds", []))]
+    rounds = _round_numbers(results)
     todo = [r for r in rounds if not any(row["round"] == r for row in selection["validation"])]
     for row in _map(_play_round, [(str(out), r, c, validation_episodes, VALIDATION_SEED) for r in todo], c.workers):
         selection["validation"].append(row)
@@ -384,6 +384,11 @@ def select_round(out: str | Path, validation_episodes: int = 50) -> dict:
     selection.update(rounds=rounds, chosen_round=chosen)
     atomic_write_text(path, json.dumps(selection, indent=1) + "\n")
     return selection
+
+
+def _round_numbers(results: dict) -> list[int]:
+    """0 (the table) and every finished round of iterative training in a run's results."""
+    return [0, *(row["round"] for row in results.get("rounds", []))]
 
 
 def chosen_test(selection: dict) -> dict:
@@ -562,7 +567,7 @@ def _selection_summary(out: Path, results: dict) -> dict:
     if not path.exists():
         return {}
     selection = json.loads(path.read_text())
-    rounds = [0, *(row["round"] for row in results.get("rounds", []))]
+    rounds = _round_numbers(results)
     if selection.get("rounds") != rounds:
         raise ValueError(f"{path} chose among rounds {selection.get('rounds')}, but {out} has rounds {rounds}: rerun "
                          f"`{results['command']} --select {selection['validation_episodes']}` to choose again.")
@@ -630,6 +635,6 @@ def fixed_policy_rounds(out: str | Path, tau: float = 1.15, dreams: int = 32, re
     p = _paths(Path(out))
     results = json.loads(p["results"].read_text())
     starts = agent.start_latents(latents.load_encoded(p["encoded"]))[:start_latents]
-    rounds = [0, *(row["round"] for row in results.get("rounds", []))]
+    rounds = _round_numbers(results)
     return [{"round": r, "tau": tau, "rows": fixed_policy_survival(mdnrnn.load_mdnrnn(mdnrnn_path(out, r)), starts,
                                                                    tau, dreams, real_episodes)} for r in rounds]
