@@ -235,8 +235,8 @@ for run in over_seeds["runs"]:
 # - train M 4 more epochs, on the random episodes and every round's together;
 # - evolve a new controller at τ = 1.15 in the new dream, and score it on the table's 100 real episodes.
 #
-# C still learns only in the dream: no real score chooses a controller. What the rounds did (measured with
-# `scripts/takecover_training_seeds.py --fixed-policies`, its numbers printed below):
+# C still learns only in the dream: within a round, no real score chooses a controller. What the rounds did
+# (measured with `scripts/takecover_training_seeds.py --fixed-policies`, its numbers printed below):
 # - **Round 1 took the safe walls away.** In seed 1's new dream "always right" lives 115 steps (it was
 #   2,078); in seed 2's, "always left" lives 187 (it was 1,953). The game gives 173 and 188. But the new
 #   controllers scored only 303 and 273 in the game. Seed 1's still scored 1,624 in its dream: it had found
