@@ -150,8 +150,7 @@ def _load_results(path: Path, config: TakeCoverConfig) -> dict:
     """The results so far; settings may change only where no finished stage depends on them."""
     results = json.loads(path.read_text()) if path.exists() else {}
     settings = json.loads(json.dumps(asdict(config)))
-    defaults = json.loads(json.dumps(asdict(TakeCoverConfig())))  # a run from before a setting existed had its default
-    old = {**defaults, **results.get("config", settings)}
+    old = _saved_settings(results, settings)
     changed = [k for k in settings if old[k] != settings[k] and k not in ROUND_KEYS]
     if any(old[k] != settings[k] for k in ROUND_SETTINGS) and results.get("rounds"):
         raise ValueError(f"{path} has rounds of iterative training made with other round settings: keep them, or "
@@ -164,6 +163,13 @@ def _load_results(path: Path, config: TakeCoverConfig) -> dict:
             if k in results}
     return {"env": TAKE_COVER, "command": command(path.parent, config), "config": settings, "stages": results.get("stages", {}),
             "rows": results.get("rows", []), "random": results.get("random"), **kept}
+
+
+def _saved_settings(results: dict, fallback: dict | None = None) -> dict:
+    """A run's recorded settings as JSON values (fallback where none is recorded); a run from before a setting
+    existed had its default."""
+    defaults = json.loads(json.dumps(asdict(TakeCoverConfig())))
+    return {**defaults, **results.get("config", fallback or {})}
 
 
 def _save(path: Path, results: dict) -> None:
@@ -358,12 +364,13 @@ def select_round(out: str | Path, validation_episodes: int = 50) -> dict:
     episodes from TEST_SEED. The test score is the claim; the validation winner's own score is the maximum of
     noisy means, biased up. Resumable (out/selection.json); a run given more rounds later is chosen among again."""
     out = Path(out)
-    results = json.loads(_paths(out)["results"].read_text()) if _paths(out)["results"].exists() else {}
+    results_path = _paths(out)["results"]
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
     if "total_seconds" not in results:
         raise ValueError(f"{out} has no finished takecover run: run `{results.get('command', COMMAND)}` first.")
     if validation_episodes < 1:
         raise ValueError(f"validation_episodes must be at least 1, got {validation_episodes}.")
-    saved = {**asdict(TakeCoverConfig()), **results["config"]}  # a run from before a setting existed had its default
+    saved = _saved_settings(results)
     c = TakeCoverConfig(**{**saved, "taus": tuple(saved["taus"])})
     path = out / SELECTION_NAME
     settings = {"tau": c.round_tau, "validation_seed": VALIDATION_SEED, "validation_episodes": validation_episodes,
@@ -555,7 +562,7 @@ def training_seed_summary(outs: list[str | Path]) -> dict:
     rounds = sorted(set.intersection(*({row["round"] for row in run["rounds"]} for run in runs)))
     after = {str(r): spread([row["real_mean"] for run in runs for row in run["rounds"] if row["round"] == r])
              for r in rounds}
-    chosen = ({"chosen": spread([chosen_test(run["selection"])["real_mean"] for run in runs])}
+    chosen = (spread([chosen_test(run["selection"])["real_mean"] for run in runs])
               if all("selection" in run for run in runs) else {})
     return {"env": TAKE_COVER, "seeds": seeds, "runs": runs, "across_seeds": across, "rounds_across_seeds": after,
             "chosen_across_seeds": chosen}
@@ -580,7 +587,7 @@ def spreads_by_name(summary: dict) -> dict[str, dict]:
     select_round kept (when every seed has one)."""
     return {**{f"tau {tau}": row for tau, row in summary["across_seeds"].items()},
             **{f"round {r}": row for r, row in summary["rounds_across_seeds"].items()},
-            **({"chosen round": summary["chosen_across_seeds"]["chosen"]} if summary.get("chosen_across_seeds") else {})}
+            **({"chosen round": summary["chosen_across_seeds"]} if summary.get("chosen_across_seeds") else {})}
 
 
 def load_training_seeds() -> dict:
