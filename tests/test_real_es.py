@@ -86,7 +86,8 @@ def test_an_interrupted_run_resumes_mid_generation_and_loses_no_episode(tiny_wor
     np.testing.assert_array_equal(mean, uninterrupted[0])
     assert _without_timing(history) == _without_timing(uninterrupted[1])
     assert history[-1]["total_real_steps"] == 2 * TINY.population * TINY.rollouts * TINY.max_steps
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.pkl"]  # finished generations leave no files
+    # finished generations leave only their search means
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mean_00001.npy", "mean_00002.npy", "state.pkl"]
 
 
 def test_a_run_with_other_settings_is_refused(tiny_world_model, tmp_path):
@@ -122,3 +123,13 @@ def test_from_scratch_takes_only_the_controllers_shape(tiny_world_model, tmp_pat
     state = pickle.loads((tmp_path / "control.real_es" / "state.pkl").read_bytes())
     assert state["identity"]["start"] == [0.0] * config.n_params  # the search began at zeros, not at the ones
     assert json.loads(out.with_suffix(".json").read_text())["start"] == f"zeros shaped like {start}"
+
+
+def test_every_generations_search_mean_is_kept(uninterrupted, tiny_world_model, tmp_path):
+    vae, mdnrnn, config = tiny_world_model
+    mean, history = real_es.evolve_real(np.zeros(config.n_params), config, vae, mdnrnn, tmp_path, TINY,
+                                        progress=False)
+    means = real_es.generation_means(tmp_path)
+    assert sorted(means) == [1, 2] == [h["generation"] for h in history]
+    np.testing.assert_allclose(means[2], mean)
+    assert not np.allclose(means[1], means[2])  # the search moved between generations

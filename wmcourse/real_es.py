@@ -12,6 +12,8 @@ so they are compared on equal roads. Each episode is a work item that carries it
 backend (wmcourse.backend): this machine's processes, or Ray tasks on a cluster; the scores do not depend on
 which. Resumable: a generation's candidates are written before they are scored, every finished episode is
 appended to that generation's score file, and a restarted run scores only the episodes still missing.
+Each generation's search mean is kept (`mean_NNNNN.npy`, after generation NNNNN), so the generation to keep
+can be chosen afterwards on held-out tracks (`generation_means`).
 """
 
 from __future__ import annotations
@@ -170,6 +172,11 @@ def _read_scores(path: Path) -> dict[tuple[int, int], tuple[float, int]]:
     return finished
 
 
+def generation_means(run_dir: str | Path) -> dict[int, np.ndarray]:
+    """{generation: the search mean after it} for every generation of a run that kept its means."""
+    return {int(p.stem.split("_")[1]): np.load(p) for p in sorted(Path(run_dir).glob("mean_*.npy"))}
+
+
 def evolve_real(start: np.ndarray, config: controller.ControllerConfig, vae: str, mdnrnn: str, run_dir: str | Path,
                 settings: RealESConfig = RealESConfig(), backend: Backend | None = None,
                 progress: bool = True) -> tuple[np.ndarray, list[dict]]:
@@ -233,6 +240,7 @@ def evolve_real(start: np.ndarray, config: controller.ControllerConfig, vae: str
                         "seconds": round(seconds, 2),
                         "real_steps_per_s": round(new_steps / seconds, 1) if new_steps and seconds > 0 else None})
         state = {"identity": identity, "es": es, "history": history}
+        np.save(run_dir / f"mean_{generation + 1:05d}.npy", np.asarray(es.mean))
         atomic_pickle(state_path, state)
         gen_path.unlink()
         scores_path.unlink()
