@@ -38,7 +38,7 @@
 #    actions that score well. Practice there is cheap: no physics engine, no rendering, no wear and tear.
 # 3. Finally we take the policy found in the simulator back to the real game. If the model is good enough,
 #    it works there too; if it is not, the policy may have learned to exploit the model's mistakes
-#    (notebooks 05 and 06 show both).
+#    (notebooks 06 and 07 show both).
 
 # %%
 import matplotlib.pyplot as plt
@@ -119,7 +119,7 @@ plt.show()
 # Push a cart left or right to keep a pole upright. The observation is four numbers (cart position and
 # velocity, pole angle and angular velocity); each step upright earns 1; an episode ends when the pole
 # tips past 12° or the cart leaves the track, and is cut at **500** steps (the best possible score).
-# Notebook 06 shows that a World Model can fail here, and how to fix it.
+# Notebook 07 shows that a World Model can fail here, and how to fix it.
 
 # %%
 cartpole = envs.make_env("CartPole-v1", render_mode="rgb_array")
@@ -199,7 +199,7 @@ plt.show()
 # Because a controller trained only in a dream is only as good as the dream. The paper evolved its CarRacing
 # controller in the real game (with V and M as its eyes and memory) and scored 906 ± 21; it trained *inside*
 # the dream only for VizDoom Take Cover. Training CarRacing fully in the dream, on a CPU, is something this
-# course measures for itself (notebook 05).
+# course measures for itself (notebook 06).
 # </details>
 
 # %% [markdown]

@@ -203,7 +203,7 @@ print("torch's own rsample() is the same trick:", Normal(mu, sigma).rsample().re
 # Yes: the score-function (REINFORCE) estimator, $\nabla_\phi \mathbb{E}_q[f(z)] = \mathbb{E}_q[f(z)\, \nabla_\phi \log q_\phi(z)]$,
 # works even for discrete $z$, but its variance is so high that it needs many samples or clever baselines. The
 # reparameterisation trick uses the gradient of $f$ itself, which for a continuous $z$ is far less noisy. (Dreamer,
-# notebook 07, uses discrete codes and a third way: straight-through gradients.)
+# notebook 08, uses discrete codes and a third way: straight-through gradients.)
 # </details>
 
 # %% [markdown]
@@ -331,7 +331,7 @@ plt.show()
 # random driver rarely reaches. This is the lesson of the whole course in miniature: **a model knows only
 # what its data covers.** V rebuilds road and grass well because both drivers showed it plenty of them; a
 # frame that neither driver produced (a spin at high speed, the car far off the track) is one V has never
-# been asked to rebuild. Notebooks 05 and 06 measure what that costs when a controller goes where the data
+# been asked to rebuild. Notebooks 06 and 07 measure what that costs when a controller goes where the data
 # did not.
 
 # %%

@@ -209,13 +209,13 @@ print(f"wmcourse.mdn.mdn_nll: {ours:.6f}   torch.distributions: {library:.6f}")
 # **reward head** and a **done head**. **No model in the paper had a reward head**: the paper's CarRacing M
 # predicted $z$ only (the controller alone saw rewards); its VizDoom M predicted $z$ and whether the agent
 # died (done), and the dream's reward there was simply the time survived. The course adds a reward head so that a CarRacing controller can be evolved entirely
-# inside the dream (notebooks 04 and 05), an experiment the paper did not run.
+# inside the dream (notebooks 04 and 06), an experiment the paper did not run.
 #
 # **What M was trained on.** The same 64 real episodes as V (notebook 01), not the paper's 10,000 random
 # rollouts: shards that alternate a scripted lane follower and a smooth random walk. M can only learn the
 # dynamics those two drivers showed it: the road ahead while following it, the grass after leaving it. How the
 # car behaves under *another* driver's habits (a controller that brakes late, or spins) is not in the data.
-# That is **coverage**, and it decides what a controller trained in M's dream can trust (notebook 05).
+# That is **coverage**, and it decides what a controller trained in M's dream can trust (notebook 06).
 
 # %%
 M = shipped.load_shipped_mdnrnn()

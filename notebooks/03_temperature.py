@@ -220,7 +220,7 @@ print(f"real episode: jumpiness {real_step:.3f}")
 # time steps counts as solved). The paper trained its controller **entirely inside M's dream**, at several
 # temperatures, then scored it both in the dream and in the real game.
 # **Left: measured by this course** (`python -m wmcourse takecover`, the same experiment on a smaller budget:
-# 3,000 random episodes, not 10,000; notebook 08 runs through it). **Right: the paper's numbers** (`wmcourse.paper.VIZDOOM_TAU_TABLE`).
+# 3,000 random episodes, not 10,000; notebook 05 runs through it). **Right: the paper's numbers** (`wmcourse.paper.VIZDOOM_TAU_TABLE`).
 
 # %%
 from wmcourse import takecover
@@ -253,7 +253,7 @@ print(f"random policy (real): measured {measured['random']['real_mean']:.0f} ± 
 # The measured table (left) shows the same shape, on one training run with a smaller budget: at τ = 0.1 and
 # 0.5 a near-perfect dream and a real score close to the random policy's; at τ = 1.0, 1.15 and 1.3 a
 # controller that never saw a real frame while it was searched survives several times longer than random in
-# the real game, at or above 750. The cells above print the exact numbers; notebook 08 reads them with
+# the real game, at or above 750. The cells above print the exact numbers; notebook 05 reads them with
 # their noise, and shows what the data had to look like before M's dream became this honest. It also runs
 # the whole pipeline from two more training seeds, and there the story changes: at τ = 1.15 one seed of
 # three transfers (759 steps) and two do not (183 and 188), because whether M's dream can be cheated
@@ -265,7 +265,7 @@ print(f"random policy (real): measured {measured['random']['real_mean']:.0f} ± 
 # across the three seeds on fresh episodes.
 #
 # The lesson generalises: **a dream score is not a real score.** The gap between them measures how much the
-# controller exploits the model. Notebook 05 measures that gap for CarRacing.
+# controller exploits the model. Notebook 06 measures that gap for CarRacing.
 #
 # <details><summary><b>Question:</b> why would a controller trained at τ = 1.15 score *higher* in reality than in the dream? (click)</summary>
 #
@@ -287,13 +287,13 @@ print(f"random policy (real): measured {measured['random']['real_mean']:.0f} ± 
 # The paper's experiment, on CarRacing: at each temperature a controller is evolved inside M's dream (CMA-ES,
 # 32 candidates × 8 dreams, 40 generations), then scored in 256 fresh dreams at the same τ and in 20 real
 # episodes (track seeds 1000 to 1019), beside a random policy on the same 20 tracks (the grey band). The
-# numbers come from `data/tau_sweep.json`, made by the command printed below; notebook 05 explains the gap.
+# numbers come from `data/tau_sweep.json`, made by the command printed below; notebook 06 explains the gap.
 
 # %%
 sweep = tau_sweep.load_tau_sweep()
 if sweep is None:
     print("No measured tau sweep yet: data/tau_sweep.json does not exist.")
-    print("It is made, after notebook 05's dream training, by:")
+    print("It is made, after notebook 06's dream training, by:")
     print("    " + tau_sweep.TAU_SWEEP_COMMAND)
 else:
     print("made by:", tau_sweep.TAU_SWEEP_COMMAND)

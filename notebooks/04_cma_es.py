@@ -238,7 +238,7 @@ plt.show()
 
 # %% [markdown]
 # Notice what this curve is: the score **in the dream**. Whether the same controller can drive the real car
-# is a different question, and notebook 05 measures it.
+# is a different question, and notebook 06 measures it.
 #
 # <details><summary><b>Question:</b> the population mean rises for many generations. Name two reasons the
 # dream score could rise without the real driving getting better. (click)</summary>
@@ -246,7 +246,7 @@ plt.show()
 # (1) M's reward head may pay for things that earn nothing in reality (a state M wrongly thinks is on new
 # track); CMA-ES finds whatever M pays for. (2) The controller may steer the dream into states M never saw
 # in its training data, where its predictions are arbitrary and can be kind. Both are "exploiting the
-# model", the paper's "cheating" in VizDoom. Notebook 05 measures how much of the dream score survives.
+# model", the paper's "cheating" in VizDoom. Notebook 06 measures how much of the dream score survives.
 # </details>
 
 # %% [markdown]
@@ -267,4 +267,5 @@ plt.show()
 # | fitness | $F(x) = \frac{1}{16} \sum_{j=1}^{16} R_j(x)$, the mean return of 16 dreams |
 # | Rosenbrock | $f(x, y) = (1 - x)^2 + 100 (y - x^2)^2$, minimum $(1, 1)$ |
 #
-# **Next:** notebook 05 puts the evolved controller in the real car and in the dream side by side.
+# **Next:** notebook 05 evolves a controller entirely inside M's dream of the paper's own game, VizDoom Take Cover,
+# and plays it in the real game: where training in the dream works, and why the temperature decides it.

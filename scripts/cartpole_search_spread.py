@@ -1,4 +1,4 @@
-"""Notebook 06: how much of the CartPole table's spread across seeds comes from the controller search.
+"""Notebook 07: how much of the CartPole table's spread across seeds comes from the controller search.
 
 For the failure row (random data, learned done head) of the given seeds, M and its data are kept (the round 0
 that `python -m wmcourse cartpole --seeds ...` cached in runs/cartpole/seedN/) and C is evolved again with

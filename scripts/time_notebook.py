@@ -1,7 +1,7 @@
 """Run one notebook top to bottom (in full mode unless WMCOURSE_FAST=1 is set) and print each code cell's wall
 time with the section it belongs to, then the total. Nothing is written back to the notebook.
 
-    python scripts/time_notebook.py notebooks/07_dreamer.ipynb
+    python scripts/time_notebook.py notebooks/08_dreamer.ipynb
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Drive the dream in a real browser, as a learner would: JupyterLab, headless Chromium, notebook 05.
+"""Drive the dream in a real browser, as a learner would: JupyterLab, headless Chromium, notebook 06.
 
 The test starts JupyterLab as `make lab` does (the `jupyter_lab` fixture of tests/conftest.py) on a copy of
-notebook 05, drives it with tests/test_browser.py's browser settings, runs every cell from the Run menu, then, in the drive-the-dream widget: puts the mouse over the picture and
+notebook 06, drives it with tests/test_browser.py's browser settings, runs every cell from the Run menu, then, in the drive-the-dream widget: puts the mouse over the picture and
 presses the up arrow (keyboard events through ipyevents), checks that the dreamed frame and the score changed;
 drags the tau slider and checks that the dream changed; presses reset and checks that the drive starts again;
 then runs the widget's clock with the up arrow held for a few seconds and records the frame rate the browser
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import test_browser as browser  # its Chromium, flags and page scripts
 
-NOTEBOOK = "05_dream_vs_real.ipynb"
+NOTEBOOK = "06_dream_vs_real.ipynb"
 SCREENSHOT_ENV = "WMCOURSE_DRIVE_SCREENSHOT"
 CLOCK_SECONDS = 4.0
 

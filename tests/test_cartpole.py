@@ -1,4 +1,4 @@
-"""The CartPole World Model of notebook 06: data, M, its done head, the dream, the loop, the shipped results."""
+"""The CartPole World Model of notebook 07: data, M, its done head, the dream, the loop, the shipped results."""
 
 import gymnasium as gym
 import numpy as np

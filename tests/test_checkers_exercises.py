@@ -1,4 +1,4 @@
-"""The exercises added for notebooks 04, 05 and 07: each checker accepts the right answer and names the
+"""The exercises added for notebooks 04, 06 and 08: each checker accepts the right answer and names the
 typical wrong ones, without giving the expected value away."""
 
 import math

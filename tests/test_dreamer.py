@@ -1,5 +1,5 @@
 """The Dreamer agent: lambda-returns against hand-computed numbers, imagination, the replay buffer, the
-policy in the real environment, checkpoints, a tiny training run with resume, and the notebook-07 checkers."""
+policy in the real environment, checkpoints, a tiny training run with resume, and the notebook-08 checkers."""
 
 import dataclasses
 import json

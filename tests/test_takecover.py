@@ -1,4 +1,4 @@
-"""VizDoom Take Cover (notebook 08): the thirds action, the survival dream, the done-head windows, the real env."""
+"""VizDoom Take Cover (notebook 05): the thirds action, the survival dream, the done-head windows, the real env."""
 
 import dataclasses
 import json

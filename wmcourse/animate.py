@@ -2,8 +2,8 @@
 
 The paper's interactive article ("World Models", Ha & Schmidhuber 2018) opens with its agent driving inside its
 dream. These are the course's own: the shipped controller in real CarRacing, V's view of it and a dream from the
-same start, in step (notebook 05); the CartPole World Model balancing in its dream while it fails in reality
-(notebook 06); CMA-ES's search distribution generation by generation (notebook 04).
+same start, in step (notebook 06); the CartPole World Model balancing in its dream while it fails in reality
+(notebook 07); CMA-ES's search distribution generation by generation (notebook 04).
 
 An `Animation` is just its frames (T, H, W, 3) uint8, a caption per frame and the panels' titles. In a notebook
 it shows itself as a small JavaScript player (play, pause, a frame slider; the frames embedded as PNG, scaled up
@@ -129,7 +129,7 @@ def _running(values: np.ndarray, n: int) -> np.ndarray:
     return total[np.minimum(np.arange(n), len(total) - 1)]
 
 
-# --- notebook 05: the controller in the real car, V's view and the dream --------------------------------------
+# --- notebook 06: the controller in the real car, V's view and the dream --------------------------------------
 
 def drive_animation(real: Mapping[str, np.ndarray], dream: Mapping[str, np.ndarray], decode: Callable,
                     every: int = 2, steps: int | None = None, fps: int = FPS) -> Animation:
@@ -150,7 +150,7 @@ def drive_animation(real: Mapping[str, np.ndarray], dream: Mapping[str, np.ndarr
     return side_by_side(panels, captions, fps=fps)
 
 
-# --- notebook 06: CartPole balanced in the dream, failing in reality ----------------------------------------
+# --- notebook 07: CartPole balanced in the dream, failing in reality ----------------------------------------
 
 def cartpole_animation(real_states: np.ndarray, dream_states: np.ndarray, every: int = 2, steps: int | None = None,
                        fps: int = FPS) -> Animation:

@@ -61,7 +61,7 @@ def _drive_rate(driver, steps: int, keys: tuple[str, ...], scale: int) -> float:
 
 def drive_rates(steps: int = 200, threads: int | None = 1) -> dict[str, float]:
     """drive_frames_per_second for the shipped CarRacing V and M (dream, then the real game) and the shipped
-    CartPole World Model, as notebooks 05 and 06 drive them."""
+    CartPole World Model, as notebooks 06 and 07 drive them."""
     from . import cartpole_experiment, drive, shipped
 
     car = drive.CarDriver(shipped.load_shipped_vae(), shipped.load_shipped_mdnrnn(), shipped.pick_heldout_frames(8))

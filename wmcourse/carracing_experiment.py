@@ -5,7 +5,7 @@
     -> score every V on the held-out frames             (notebook 01's table, ship/vae_eval.jsonl)
     -> encode every episode with the paper's V -> train M (MDN-RNN with reward and done heads)
     -> evolve C with CMA-ES in M's dream -> score it in the real game
-    -> the temperature sweep (notebook 03 and 05)
+    -> the temperature sweep (notebook 03 and 06)
     -> rounds of the paper's iterative training: drive the last C (plus noise) for new real episodes, train M
        on all the data, evolve a new C in the new dream, score it in the real game
 

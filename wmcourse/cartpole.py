@@ -479,7 +479,7 @@ def done_along(model: StateWorldModel, states: np.ndarray, actions: np.ndarray) 
 
 
 def ending_example(episodes: Episodes) -> tuple[int, bool]:
-    """The episode to read the done heads along (notebook 06, section 3c): the first one that ended with the cart
+    """The episode to read the done heads along (notebook 07, section 3c): the first one that ended with the cart
     leaving the track, else the first that ended at all. Returns (its index, whether the cart left the track)."""
     ends = [i for i in range(len(episodes)) if episodes.episode(i)[2][-1]
             and abs(episodes.episode(i)[0][-1, 0]) > X_LIMIT]

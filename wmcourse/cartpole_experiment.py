@@ -504,11 +504,11 @@ def load_search_spread(folder: str | Path | None = None) -> dict:
     return json.loads(require(SEARCH_NAME, SEARCH_COMMAND, Path(folder) if folder else None).read_text())
 
 
-CURVE_LABELS = {"wm_iterative": "World Model, iterative loop", "dqn": "DQN"}  # notebook 06's learning curves
+CURVE_LABELS = {"wm_iterative": "World Model, iterative loop", "dqn": "DQN"}  # notebook 07's learning curves
 
 
 def learning_curves(summary: dict, results: dict) -> dict[str, dict]:
-    """Notebook 06's learning curves, for cartpole_plots.curves_over_seeds_plot: the World Model's iterative loop
+    """Notebook 07's learning curves, for cartpole_plots.curves_over_seeds_plot: the World Model's iterative loop
     and DQN over seeds where the table over seeds (`summary`, load_over_seeds) has them, then, for those not run
     over seeds yet, the earlier single run (`results`, load_cartpole_results), labelled "(one run, seed N)"."""
     curves = {label: summary["curves"][key] for key, label in CURVE_LABELS.items() if key in summary["curves"]}

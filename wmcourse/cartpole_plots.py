@@ -1,4 +1,4 @@
-"""Pictures for notebook 06: the CartPole World Model, where its data reaches, where its dream parts from
+"""Pictures for notebook 07: the CartPole World Model, where its data reaches, where its dream parts from
 reality, and the measured table of fixes. Each function draws on its own figure (or on the axes given)."""
 
 from __future__ import annotations

@@ -591,7 +591,7 @@ simple_es = Exercise(
 )
 
 
-# --- notebook 05 -------------------------------------------------------------------------------------
+# --- notebook 06 -------------------------------------------------------------------------------------
 
 def _dream_step_case(seed: int = 5):
     """M's mixture for a batch of dream steps: (log_pi, mu, log_sigma), each (64, 6, 5) = dreams x dims x K."""
@@ -733,7 +733,7 @@ dream_sample = Exercise(
 )
 
 
-# --- notebook 07 (Dreamer) ---------------------------------------------------------------------------
+# --- notebook 08 (Dreamer) ---------------------------------------------------------------------------
 
 def _straight_through_case():
     """A one-hot draw and the probabilities it was drawn from, (6, 4, 5) = batch x groups x classes, float32."""
@@ -1017,7 +1017,7 @@ lambda_by_hand = Exercise(
 )
 
 
-# --- notebook 06 (CartPole) ------------------------------------------------------------------------
+# --- notebook 07 (CartPole) ------------------------------------------------------------------------
 
 def _episode_end_cases():
     """States (N, 4) around CartPole's end rule: inside, outside on each side, exactly on the limits, and
@@ -1083,7 +1083,7 @@ episode_end = Exercise(
 )
 
 
-# --- notebook 08 -------------------------------------------------------------------------------------
+# --- notebook 05 -------------------------------------------------------------------------------------
 
 def _judge_take_cover_parameters(answer: Any) -> str | None:
     if not _is_number(answer):

@@ -356,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dream-batch", type=A.positive_int, default=1024, help="dreams stepped together (a CMA-ES population x rollouts)")
     p.add_argument("--dream-steps", type=A.positive_int, default=100)
     p.add_argument("--drive", action="store_true", help="instead: the frame rate of driving the dream yourself "
-                                                        "(notebooks 05 and 06), with the shipped models")
+                                                        "(notebooks 06 and 07), with the shipped models")
     p.add_argument("--threads", type=A.positive_int, default=1, help="torch threads for --drive (1: as the widget runs)")
     p.add_argument("--seed", type=A.seed, default=0)
     p.set_defaults(run=_cmd_bench)
@@ -533,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import dreamer_experiment
     from .dreamer import DreamerConfig
 
-    p = sub.add_parser("dreamer", help="train the minimal Dreamer agent (notebook 07) and write its learning curve")
+    p = sub.add_parser("dreamer", help="train the minimal Dreamer agent (notebook 08) and write its learning curve")
     p.add_argument("--env", type=_env_id, default="CartPole-v1", choices=["CartPole-v1"],
                    help="the minimal Dreamer reads state vectors: CartPole-v1 only")
     p.add_argument("--out", type=A.output_file, default=dreamer_experiment.OUT,
@@ -549,7 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cartpole_experiment import ExperimentConfig
 
-    p = sub.add_parser("cartpole", help="notebook 06: the CartPole World Model that fails on random data, its fixes, "
+    p = sub.add_parser("cartpole", help="notebook 07: the CartPole World Model that fails on random data, its fixes, "
                                         "and DQN on the same real budget (the measured table)")
     p.add_argument("--out", type=A.output_file, default="data/cartpole_results.json", help="the table; checkpoints are written beside it")
     A.add_config_options(p, ExperimentConfig(), only=("seed",))

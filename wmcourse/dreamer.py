@@ -21,8 +21,8 @@ Every term is weighted by the imagined probability that the episode is still run
 
 This module is the model and its losses: to change the actor or the critic, read this file. The rest of Dreamer
 lives beside it: wmcourse.dreamer_training (replay buffer, the loop above with resume, checkpoints and results
-files), wmcourse.dreamer_probes (the dream measured against reality), wmcourse.dreamer_plots (notebook 07's
-pictures) and wmcourse.dreamer_comparison (Dreamer next to World Models: notebook 07's tables).
+files), wmcourse.dreamer_probes (the dream measured against reality), wmcourse.dreamer_plots (notebook 08's
+pictures) and wmcourse.dreamer_comparison (Dreamer next to World Models: notebook 08's tables).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class DreamerConfig:
     seq_len: int = 32             # their length
     horizon: int = 15             # imagination horizon (DreamerV3: 15)
     imagine_starts: int = 256     # posterior states the dream starts from, drawn from the batch (DreamerV3: all)
-    gamma: float = 0.997          # DreamerV3's (an effective horizon of 333 steps; see notebook 07 for 0.99)
+    gamma: float = 0.997          # DreamerV3's (an effective horizon of 333 steps; see notebook 08 for 0.99)
     lam: float = 0.95             # DreamerV3: 0.95
     model_lr: float = 6e-4
     actor_lr: float = 2e-4

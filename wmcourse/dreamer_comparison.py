@@ -1,5 +1,5 @@
-"""Dreamer next to World Models on CartPole-v1 (notebook 07, sections 8 and 10): the shipped Dreamer runs, the
-World Models side read from notebook 06's artefacts, and the tables that set them side by side.
+"""Dreamer next to World Models on CartPole-v1 (notebook 08, sections 8 and 10): the shipped Dreamer runs, the
+World Models side read from notebook 07's artefacts, and the tables that set them side by side.
 
 The World Models side is written by wmcourse.cartpole_experiment: data/cartpole_results.json (one run, made by
 cartpole_experiment.COMMAND) and data/cartpole_seeds.json (5 seeds, cartpole_experiment.load_over_seeds).
@@ -17,13 +17,13 @@ from . import dreamer_training
 from .checkpoint import count_parameters
 
 SOLVED = 475  # CartPole-v1 counts as solved at an average of 475 (of at most 500)
-# the over-seeds rows worth setting beside Dreamer, by their label in notebook 07
+# the over-seeds rows worth setting beside Dreamer, by their label in notebook 08
 WORLD_MODELS_LABELS = {"World Models, iterative loop": "fixed_variant", "World Models, random data": "failure_variant",
                        "DQN": None}
 
 
 def load_world_models_results(folder: str | Path | None = None) -> dict[str, Any] | None:
-    """data/cartpole_results.json (the World Models agent and DQN on CartPole, notebook 06), or None while it
+    """data/cartpole_results.json (the World Models agent and DQN on CartPole, notebook 07), or None while it
     has not been made (cartpole_experiment.COMMAND makes it)."""
     from . import cartpole_experiment
     from .artefacts import data_dir
@@ -66,9 +66,9 @@ def dreamer_seed_runs(folder: str | Path | None = None) -> dict[int, dict[str, A
 def curves_over_seeds(runs: dict[str, dict], over_seeds: dict[str, Any],
                       world_models: dict[str, Any] | None = None,
                       seed_runs: dict[int, dict[str, Any]] | None = None) -> dict[str, dict]:
-    """The learning curves of notebook 07's plot, for cartpole_plots.curves_over_seeds_plot: each Dreamer run
+    """The learning curves of notebook 08's plot, for cartpole_plots.curves_over_seeds_plot: each Dreamer run
     (the first over every seed in `seed_runs`, dreamer_seed_runs; the others one seed each), then World Models'
-    iterative loop and DQN over notebook 06's seeds, or, where those were not run over seeds yet, their single
+    iterative loop and DQN over notebook 07's seeds, or, where those were not run over seeds yet, their single
     run in `world_models` (data/cartpole_results.json), labelled "(one run)"."""
     from .over_seeds import curve_spread
 
@@ -109,7 +109,7 @@ def _world_models_rows(over_seeds: dict[str, Any]) -> dict[str, dict]:
 
 def results_table(runs: dict[str, dict], over_seeds: dict[str, Any] | None = None,
                   sizes: dict[str, int] | None = None, seed_runs: dict[int, dict[str, Any]] | None = None) -> str:
-    """Notebook 07's measured table, as Markdown: one row per Dreamer run (final real score mean ± std over its
+    """Notebook 08's measured table, as Markdown: one row per Dreamer run (final real score mean ± std over its
     final episodes, real steps, wall and CPU time, trained parameters), the first Dreamer again over the training
     seeds in `seed_runs` (mean ± std across seeds of each seed's final score, lowest–highest seed; times as a
     range), then, given the table over seeds (data/cartpole_seeds.json), the World Models agents and DQN (mean ±
@@ -158,7 +158,7 @@ def first_solved(runs: dict[str, dict], solved: float = SOLVED) -> list[str]:
 
 
 def design_table(results: dict[str, Any], over_seeds: dict[str, Any], dream_score: float, real_score: float) -> str:
-    """Notebook 07's section 10 as Markdown: one row per design difference between World Models and Dreamer,
+    """Notebook 08's section 10 as Markdown: one row per design difference between World Models and Dreamer,
     what it fixes, and what the course measured (the shipped Dreamer `results`, the World Models rows over
     seeds, and the shipped agent's mean score in its dream and in reality, from section 9)."""
     from .dreamer import DreamerConfig
@@ -177,7 +177,7 @@ def design_table(results: dict[str, Any], over_seeds: dict[str, Any], dream_scor
               if wm_dream is not None else "")
     rows = [
         ("training", "stage by stage, data from a random policy", "a loop: act, fit the model, dream, repeat",
-         "data from a policy that stops improving is a fixed view of the world (notebook 06)",
+         "data from a policy that stops improving is a fixed view of the world (notebook 07)",
          f"Dreamer: {final['mean']:.0f} ± {final['std']:.0f} after {results['real_steps']:,} real steps; "
          f"World Models: {wm_text}"),
         ("state", "z from V (frame alone) + LSTM h", "[h, z], z inferred from h and x together",

@@ -1,4 +1,4 @@
-"""The Dreamer experiment (notebook 07): train the minimal Dreamer agent from nothing, resumably, and write its
+"""The Dreamer experiment (notebook 08): train the minimal Dreamer agent from nothing, resumably, and write its
 learning curve and the trained agent.
 
     python -m wmcourse dreamer --env CartPole-v1 --steps 50000 --out data/dreamer_cartpole.json

@@ -1,4 +1,4 @@
-"""Notebook 07's pictures (and its slides', through wmcourse.figures): World Models and Dreamer side by side,
+"""Notebook 08's pictures (and its slides', through wmcourse.figures): World Models and Dreamer side by side,
 the lambda-return targets of a made-up dream, and the open-loop drift of Dreamer's dream from a real episode.
 """
 
@@ -81,7 +81,7 @@ def draw_side_by_side(axes=None, groups: int = 8, classes: int = 8, horizon: int
 
 def plot_lambda_targets(seed: int = 0, horizon: int = 15, fall: int = 10, ax=None, gamma: float = 0.99,
                         lams=(0.0, 0.5, 0.95, 1.0)):
-    """Notebook 07's made-up dream: every step pays 1, the pole falls after step `fall`, and the critic is a
+    """Notebook 08's made-up dream: every step pays 1, the pole falls after step `fall`, and the critic is a
     noisy, over-optimistic guesser (about 40 everywhere); the targets R_t for each lambda in `lams` (discount
     gamma), against the true discounted number of steps left. Returns the figure."""
     import matplotlib.pyplot as plt
@@ -127,7 +127,7 @@ def plot_open_loop_error(error: np.ndarray, horizon: int = 15, title: str = "", 
 
 def plot_free_bits(dyn_scale: float = 0.5, rep_scale: float = 0.1, free: float = 1.0, ax=None):
     """The balanced KL loss against the KL, with free bits (flat below `free` nats) and without: below one nat
-    there is no gradient, so the posterior is not squeezed into saying nothing (notebook 07, section 4)."""
+    there is no gradient, so the posterior is not squeezed into saying nothing (notebook 08, section 4)."""
     import matplotlib.pyplot as plt
 
     kl_values = torch.linspace(0, 3 * free, 121)

@@ -1,4 +1,4 @@
-"""Dreamer's dream measured against reality (notebook 07, section 9): the score the actor gets entirely inside
+"""Dreamer's dream measured against reality (notebook 08, section 9): the score the actor gets entirely inside
 the world model, how far a dream fed the real actions drifts from the real states, and one real episode to
 compare with. Each takes a trained agent (wmcourse.dreamer.Dreamer; the shipped one: dreamer_training.load_agent).
 """

@@ -5,7 +5,7 @@
 
 Each figure is named after its notebook ("01_reconstructions.png" comes from notebook 01) and is made by a
 plain function of this module that returns a matplotlib figure, or a wmcourse.animate.Animation, written as
-an animated GIF ("05_drive.gif": the notebook's own animation). The slides in slides/ show these files, so a
+an animated GIF ("06_drive.gif": the notebook's own animation). The slides in slides/ show these files, so a
 deck never carries a picture pasted by hand: remake the artefacts in data/ and the decks follow.
 
 Every figure here is quick: it loads shipped artefacts (data/), runs a real environment for a few hundred
@@ -396,11 +396,11 @@ def shipped_evolution() -> plt.Figure:
     return ax.figure
 
 
-# --- notebook 05 ------------------------------------------------------------------------------------------
+# --- notebook 06 ------------------------------------------------------------------------------------------
 
 @functools.cache
 def _two_drives(steps: int = 160):
-    """Notebook 05's two drives of the shipped controller: in the real car, and in a dream from the same frame."""
+    """Notebook 06's two drives of the shipped controller: in the real car, and in a dream from the same frame."""
     import torch
 
     from . import agent, shipped
@@ -417,7 +417,7 @@ def _two_drives(steps: int = 160):
 CARRACING_SCORE = "score (CarRacing reward: +1000/N per tile, -0.1 per frame)"
 
 
-@_figure("05_two_scores", "1. Two scores for one controller")
+@_figure("06_two_scores", "1. Two scores for one controller")
 def two_scores() -> plt.Figure:
     from . import paper, shipped
 
@@ -428,7 +428,7 @@ def two_scores() -> plt.Figure:
             "paper: evolved in REAL env": paper.CARRACING_TABLE["full World Model (z, h)"][0]}
     return plots.score_bars(bars, paper.CARRACING_SOLVED, CARRACING_SCORE).figure
 
-@_figure("05_two_worlds", "2. The same controller in the real car and in the dream")
+@_figure("06_two_worlds", "2. The same controller in the real car and in the dream")
 def two_worlds() -> plt.Figure:
     from . import vae
 
@@ -440,7 +440,7 @@ def two_worlds() -> plt.Figure:
                             suptitle="one controller, two worlds")
 
 
-@_figure("05_drive", "2. The same controller in the real car and in the dream")
+@_figure("06_drive", "2. The same controller in the real car and in the dream")
 def drive():
     """The notebook's animation: real car, V's view and the dream, in step (a GIF)."""
     import functools as ft
@@ -451,24 +451,24 @@ def drive():
     return animate.drive_animation(real, dream, ft.partial(vae.decode_latents, _vae()), every=2)
 
 
-@_figure("05_reward_gap", "3. Where the dream pays and reality does not")
+@_figure("06_reward_gap", "3. Where the dream pays and reality does not")
 def reward_gap() -> plt.Figure:
     _, _, real, dream = _two_drives()
     return plots.reward_gap_figure(real, dream)
 
 
-@_figure("05_real_step_curves", "4. The paper's fix, one round: let reality correct the dream")
+@_figure("06_real_step_curves", "4. The paper's fix, one round: let reality correct the dream")
 def real_step_curves() -> plt.Figure:
     from . import shipped
 
     return _as_figure(plots.real_step_curves(shipped.carracing_step_curves()))
 
 
-# --- notebook 06 ------------------------------------------------------------------------------------------
+# --- notebook 07 ------------------------------------------------------------------------------------------
 
 @functools.cache
 def _cartpole_agent(which: str):
-    """The shipped "failure" (random data) or "fixed" (iterative loop) agent of notebook 06: (M, C, features, data)."""
+    """The shipped "failure" (random data) or "fixed" (iterative loop) agent of notebook 07: (M, C, features, data)."""
     from . import cartpole_experiment
 
     return cartpole_experiment.load_shipped(which)
@@ -476,14 +476,14 @@ def _cartpole_agent(which: str):
 
 @functools.cache
 def _failure_runs():
-    """Notebook 06's 3,000 real steps of the failure controller (section 2), the states that section 3 studies."""
+    """Notebook 07's 3,000 real steps of the failure controller (section 2), the states that section 3 studies."""
     from . import cartpole
 
     model, params, features, _ = _cartpole_agent("failure")
     return cartpole.collect_episodes(cartpole.WorldModelPolicy(model, params, features), 3000, seed=SEED + 1)
 
 
-@_figure("06_dream_vs_real", "2. The failure, measured")
+@_figure("07_dream_vs_real", "2. The failure, measured")
 def cartpole_dream_vs_real():
     """The notebook's animation: the failure controller from one real start, in reality and in its dream (a GIF)."""
     from . import animate, cartpole
@@ -494,7 +494,7 @@ def cartpole_dream_vs_real():
     return animate.cartpole_animation(real, dream, every=3, steps=300)
 
 
-@_figure("06_two_scores", "2. The failure, measured")
+@_figure("07_two_scores", "2. The failure, measured")
 def cartpole_two_scores() -> plt.Figure:
     """The notebook's histogram: the failure controller's score in 100 dreams and over 100 real episodes."""
     from . import cartpole, evaluate
@@ -510,7 +510,7 @@ def cartpole_two_scores() -> plt.Figure:
                                       "dream vs reality").figure
 
 
-@_figure("06_coverage", "3a. What random data covers, and what it does not")
+@_figure("07_coverage", "3a. What random data covers, and what it does not")
 def cartpole_coverage() -> plt.Figure:
     from . import cartpole_plots
 
@@ -524,7 +524,7 @@ def _failure_episode():
     return runs.episode(int(np.argmax(runs.lengths[:-10])))
 
 
-@_figure("06_trajectory", "3b. Errors compound over the horizon")
+@_figure("07_trajectory", "3b. Errors compound over the horizon")
 def cartpole_trajectory() -> plt.Figure:
     from . import cartpole, cartpole_plots
 
@@ -535,7 +535,7 @@ def cartpole_trajectory() -> plt.Figure:
                                           title="the failure M: same actions, reality vs dream")
 
 
-@_figure("06_horizon_errors", "3b. Errors compound over the horizon")
+@_figure("07_horizon_errors", "3b. Errors compound over the horizon")
 def cartpole_horizon_errors() -> plt.Figure:
     import torch
 
@@ -550,7 +550,7 @@ def cartpole_horizon_errors() -> plt.Figure:
     return plots.horizon_errors_side_by_side(errors)
 
 
-@_figure("06_done_along", "3c. The done signal is missing or weak")
+@_figure("07_done_along", "3c. The done signal is missing or weak")
 def cartpole_done_along() -> plt.Figure:
     from . import cartpole, cartpole_plots
 
@@ -565,7 +565,7 @@ def cartpole_done_along() -> plt.Figure:
                                                 f"{'the cart left the track' if left_track else 'an ending'} at step {len(actions)}")
 
 
-@_figure("06_survival", "3d. Sensitivity near the failure boundary")
+@_figure("07_survival", "3d. Sensitivity near the failure boundary")
 def cartpole_survival() -> plt.Figure:
     from . import cartpole, cartpole_plots
 
@@ -575,7 +575,7 @@ def cartpole_survival() -> plt.Figure:
     return cartpole_plots.survival_maps(thetas, theta_dots, real, dreamed, horizon=100)
 
 
-@_figure("06_results", "4. The fixes, measured")
+@_figure("07_results", "4. The fixes, measured")
 def cartpole_results() -> plt.Figure:
     """The table over seeds (data/cartpole_seeds.json) as bars: mean dream and real score of every row across
     seeds, the std across seeds, and each seed's real score."""
@@ -595,7 +595,7 @@ def _cartpole_results() -> dict:
     return cartpole_experiment.load_cartpole_results()
 
 
-@_figure("06_learning_curves", "4. The fixes, measured")
+@_figure("07_learning_curves", "4. The fixes, measured")
 def cartpole_learning_curves() -> plt.Figure:
     """The World Model's loop and DQN against real steps: over seeds where data/cartpole_seeds.json has them,
     else the earlier single run (data/cartpole_results.json), labelled one run."""
@@ -610,7 +610,7 @@ def cartpole_learning_curves() -> plt.Figure:
     return ax.figure
 
 
-@_figure("06_rounds", "4. The fixes, measured")
+@_figure("07_rounds", "4. The fixes, measured")
 def cartpole_rounds() -> plt.Figure:
     """Every round of every iterative loop, scored in reality (dream range in the title): over seeds once the
     loops are in data/cartpole_seeds.json, else the earlier single run, labelled one seed."""
@@ -637,9 +637,9 @@ def cartpole_rounds() -> plt.Figure:
     return ax.figure
 
 
-# --- notebook 07 ------------------------------------------------------------------------------------------
+# --- notebook 08 ------------------------------------------------------------------------------------------
 
-@_figure("07_side_by_side", "1. The two architectures, side by side")
+@_figure("08_side_by_side", "1. The two architectures, side by side")
 def side_by_side() -> plt.Figure:
     from . import dreamer_plots
 
@@ -649,12 +649,12 @@ def side_by_side() -> plt.Figure:
     return fig
 
 
-@_figure("07_symlog", "5. symlog: one scale for every reward")
+@_figure("08_symlog", "5. symlog: one scale for every reward")
 def symlog() -> plt.Figure:
     return plots.symlog_figure()
 
 
-@_figure("07_lambda_returns", "6. Learning in imagination: λ-returns")
+@_figure("08_lambda_returns", "6. Learning in imagination: λ-returns")
 def lambda_returns() -> plt.Figure:
     """The notebook's made-up 15-step dream: every step pays 1, the pole falls after step 10, and the critic is a
     noisy, over-optimistic guesser (about 40 everywhere); the targets R_t for several lambda."""
@@ -724,16 +724,16 @@ def _write(out: Path, specs: list[FigureSpec], dpi: int, log, report: dict[str, 
                 log(f"wrote   {path}  ({time.perf_counter() - start:.1f} s)")
 
 
-# --- notebook 08 ------------------------------------------------------------------------------------------
+# --- notebook 05 ------------------------------------------------------------------------------------------
 
-@_figure("08_tau_table", "3. The measured temperature table")
+@_figure("05_tau_table", "3. The measured temperature table")
 def take_cover_tau_table() -> plt.Figure:
     from . import takecover
 
     return plots.take_cover_tau_figure(takecover.load_shipped_results(), solved=takecover.SOLVED)
 
 
-@_figure("08_training_seeds", "3. The measured temperature table")
+@_figure("05_training_seeds", "3. The measured temperature table")
 def take_cover_training_seeds() -> plt.Figure:
     from . import takecover
 
@@ -756,7 +756,7 @@ def _take_cover_drive(tau: float, steps: int = 400) -> tuple[dict, dict, np.ndar
     return real, dream, vae.decode_latents(v, dream["z"])
 
 
-@_figure("08_dream_vs_real", "4. One controller, in its dream and in reality")
+@_figure("05_dream_vs_real", "4. One controller, in its dream and in reality")
 def take_cover_dream_vs_real() -> plt.Figure:
     from . import takecover, vae
 
@@ -768,7 +768,7 @@ def take_cover_dream_vs_real() -> plt.Figure:
                             ["real", "V's view", "dream\ntau 1.15"], [f"step {t}" for t in shown], size=1.4)
 
 
-@_figure("08_cheating", "5. Cheating at low temperature: the fireballs that never come")
+@_figure("05_cheating", "5. Cheating at low temperature: the fireballs that never come")
 def take_cover_cheating() -> plt.Figure:
     real, dream, decoded = _take_cover_drive(0.1)
     n = min(len(real["frames"]), len(decoded))

@@ -9,7 +9,7 @@
 Time indices: the controller reads h_t, the memory BEFORE it acts (a_t = C([z_t, h_t])); M then reads
 [z_t, a_t] and its new memory h_{t+1} predicts z_{t+1}. No model in the paper had a reward head: its CarRacing
 M predicted z only, its VizDoom M z and done. The course's CarRacing M adds a reward head so that a controller
-can be evolved entirely in the dream (notebooks 04 and 05).
+can be evolved entirely in the dream (notebooks 04 and 06).
 
 Parameter count. With z = 32, a = 3, hidden = 256, K = 5 and no reward or done head this model has
 423,392 parameters; the paper reports 422,368 for CarRacing. The difference, 1,024 = 4 gates x 256, is one

@@ -315,7 +315,7 @@ def horizon_error_plot(errors: dict[str, np.ndarray], ax: plt.Axes | None = None
 
 def horizon_errors_side_by_side(errors_by_title: dict[str, dict[str, np.ndarray]],
                                 ylabel: str = "squared error per dimension\n(in std units of M's data)") -> plt.Figure:
-    """One horizon_error_plot per model, side by side on log axes (notebook 06: the M trained on random data
+    """One horizon_error_plot per model, side by side on log axes (notebook 07: the M trained on random data
     next to the M after the iterative loop), each titled by its key."""
     fig, axes = plt.subplots(1, len(errors_by_title), figsize=(6 * len(errors_by_title), 3.4), squeeze=False)
     for ax, (title, errors) in zip(axes[0], errors_by_title.items()):
@@ -329,7 +329,7 @@ def horizon_errors_side_by_side(errors_by_title: dict[str, dict[str, np.ndarray]
 def dream_real_histogram(dream: np.ndarray, real: np.ndarray, title: str = "", cap: float = 500.0,
                          ax: plt.Axes | None = None) -> plt.Axes:
     """Scores of one controller in its dream and in reality, as two overlaid histograms with their mean ± std
-    (notebook 06: the failure agent; CartPole's cap is 500)."""
+    (notebook 07: the failure agent; CartPole's cap is 500)."""
     dream, real = np.asarray(dream), np.asarray(real)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3))
@@ -551,7 +551,7 @@ def reward_gap_figure(real: dict, dream: dict) -> plt.Figure:
 
 
 def reward_gap_at(real: dict, t: int, v_view: np.ndarray, window: int = 25) -> plt.Figure:
-    """Notebook 05's reward-gap scrubber: the real frame at step t of a real drive (wmcourse.agent.drive_real) and
+    """Notebook 06's reward-gap scrubber: the real frame at step t of a real drive (wmcourse.agent.drive_real) and
     V's view of it, beside the cumulative reward the game paid and the one M's reward head predicted along the
     same drive, step t marked; the title says what each paid over the `window` steps up to t."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), gridspec_kw={"width_ratios": [1, 1, 2.6]})
@@ -579,7 +579,7 @@ def reward_gap_at(real: dict, t: int, v_view: np.ndarray, window: int = 25) -> p
 
 
 def dream_real_rounds(rounds: dict[int, tuple[float, dict]], ax: plt.Axes | None = None) -> plt.Axes:
-    """Each round of the iterative loop (notebook 05): its controller's dream score (population mean in the last
+    """Each round of the iterative loop (notebook 06): its controller's dream score (population mean in the last
     generation) above its real score (an evaluation dict with "mean" and "std"), as horizontal bars."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 1.2 + 0.9 * len(rounds)))
@@ -615,7 +615,7 @@ def real_step_curves(curves: Sequence, target: float = 900.0, ax: plt.Axes | Non
 
 
 def predicted_done_plot(predicted_done: np.ndarray, threshold: float = 0.5, ax: plt.Axes | None = None) -> plt.Axes:
-    """M's probability that the game ends now, read along a real episode (notebook 08); a dream ends above
+    """M's probability that the game ends now, read along a real episode (notebook 05); a dream ends above
     `threshold`."""
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 2.6))

@@ -438,7 +438,7 @@ def _evolve(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float, path: Path, 
     controller.save_controller(path, result.best_params, cc, history=result.history, tau=tau)
 
 
-# --- shipping the results (data/) and loading them (notebook 08, tests) -----------------------------------
+# --- shipping the results (data/) and loading them (notebook 05, tests) -----------------------------------
 
 RESULTS_NAME = "takecover_results.json"
 VAE_NAME = "vae_takecover_z64.pt"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import agent, controller, dream, evaluate, evolve, latents, mdnrnn, vae
 from .checkpoint import atomic_write_text
-from .dream import dream_score  # noqa: F401  (notebooks 05 and 08 call tau_sweep.dream_score; one function, in dream.py)
+from .dream import dream_score  # noqa: F401  (notebooks 06 and 05 call tau_sweep.dream_score; one function, in dream.py)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | 
     return sweep
 
 
-# --- the shipped sweep (notebooks 03 and 05) ------------------------------------------------------------
+# --- the shipped sweep (notebooks 03 and 06) ------------------------------------------------------------
 
 TAU_SWEEP_NAME = "tau_sweep.json"
 TAU_SWEEP_COMMAND = ("python -m wmcourse tau-sweep --vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing.pt "
@@ -114,7 +114,7 @@ def random_band(sweep: dict) -> tuple[float, float] | None:
 
 def sweep_plot(sweep: dict, solved: bool = True, ax=None):
     """The measured sweep as grouped bars (dream and real score per tau) over the random policy's band, as in
-    notebooks 03 and 05 and deck 03; solved draws CarRacing's 900 line."""
+    notebooks 03 and 06 and deck 03; solved draws CarRacing's 900 line."""
     from . import paper, plots
 
     return plots.tau_table_plot(sweep["rows"], f"Measured here: {sweep.get('env', 'CarRacing-v3')}, controller "

@@ -352,7 +352,7 @@ class TauDream:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-# --- notebooks 03, 05 and 06: drive the dream yourself -------------------------------------------------------
+# --- notebooks 03, 06 and 07: drive the dream yourself -------------------------------------------------------
 
 _ARROWS = {"ArrowLeft": "◀", "ArrowRight": "▶", "ArrowUp": "▲ gas", "ArrowDown": "▼ brake"}
 
@@ -547,7 +547,7 @@ class DriveWidget:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-# --- one control per notebook 04-07 that teaches something ----------------------------------------------------
+# --- one control per notebook (04, 06-08) that teaches something ----------------------------------------------------
 
 class _FigureControl:
     """Controls above an Output area that shows a figure; every callback guarded. Subclasses define figure()."""
@@ -597,7 +597,7 @@ class CMAScrubber(_FigureControl):
 
 
 class RewardGapScrubber(_FigureControl):
-    """Notebook 05: a slider along a real drive (wmcourse.agent.drive_real): the frame there, V's view of it, and
+    """Notebook 06: a slider along a real drive (wmcourse.agent.drive_real): the frame there, V's view of it, and
     what the game paid against what M's reward head predicted, up to that step."""
 
     def __init__(self, real: dict, vae_model: _vae.ConvVAE, window: int = 25, start: int | None = None):
@@ -613,7 +613,7 @@ class RewardGapScrubber(_FigureControl):
 
 
 class SurvivalExplorer(_FigureControl):
-    """Notebook 06: the survival map of a CartPole controller, its dream half recomputed as the dream's
+    """Notebook 07: the survival map of a CartPole controller, its dream half recomputed as the dream's
     temperature tau and the done head's threshold move (reality's half stays: it has neither)."""
 
     def __init__(self, model, params: np.ndarray, features: str, thetas: np.ndarray, theta_dots: np.ndarray,
@@ -638,7 +638,7 @@ class SurvivalExplorer(_FigureControl):
 
 
 class LambdaReturns(_FigureControl):
-    """Notebook 07: lambda and gamma sliders on the lambda-return targets of the made-up dream
+    """Notebook 08: lambda and gamma sliders on the lambda-return targets of the made-up dream
     (wmcourse.dreamer_plots.plot_lambda_targets): lambda = 0 and 1 stay drawn for reference."""
 
     def __init__(self, lam: float = 0.95, gamma: float = 0.99, seed: int = 0):
@@ -656,7 +656,7 @@ class LambdaReturns(_FigureControl):
 
 
 class OpenLoopHorizon(_FigureControl):
-    """Notebook 07: a horizon slider over the RSSM's open-loop dream of a real episode (wmcourse.dreamer_probes.
+    """Notebook 08: a horizon slider over the RSSM's open-loop dream of a real episode (wmcourse.dreamer_probes.
     open_loop_states): the error of each state up to H steps after the last real observation, and the real
     pole beside the dreamed one at step H."""
 

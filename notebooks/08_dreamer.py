@@ -14,13 +14,13 @@
 # ---
 
 # %% [markdown]
-# # 07 · World Models next to Dreamer, measured on the same task
+# # 08 · World Models next to Dreamer, measured on the same task
 #
 # World Models (2018) showed that an agent can learn a model of its world and practise inside it. Five years
 # and four papers later, **Dreamer** (PlaNet 2019, DreamerV1 2020, V2 2021, V3 2023) turned that idea into an
 # agent that learns Atari, robot control and Minecraft with one set of settings. This notebook takes
 # Dreamer apart, builds a small one with the course's package, and measures it against the World Models agent
-# of notebook 06 **on the same task, CartPole-v1**: real score against real steps, wall time, parameters.
+# of notebook 07 **on the same task, CartPole-v1**: real score against real steps, wall time, parameters.
 #
 # In this notebook you will
 # 1. see the two architectures side by side, and what each Dreamer design choice fixes;
@@ -34,7 +34,7 @@
 # running, and the exercises (straight-through, balanced KL, two λ-return exercises). Sections 1 to 10 and the
 # self-check add up to one hour; section 11 is reading for afterwards. The computer's share is small: in full
 # mode the whole notebook ran in 27 to 47 seconds in three runs on the course's busy 2-core machine, 15 to 30 of
-# them the short Dreamer run of section 7 (`python scripts/time_notebook.py notebooks/07_dreamer.ipynb` prints
+# them the short Dreamer run of section 7 (`python scripts/time_notebook.py notebooks/08_dreamer.ipynb` prints
 # the time of each section; the shipped agent and the results are loaded from `data/`).
 # Terms are in the [glossary](../docs/glossary.md); the papers named here are in the
 # [reference list](../docs/references.md).
@@ -62,7 +62,7 @@
 # 1. World Models builds its agent like a production line: first collect data at random, then train the
 #    eyes (V), then the memory (M), then evolve a tiny driver (C) inside M's dream. Each stage is finished and
 #    frozen before the next begins, so if the random data never showed the pole nearly falling, M never learns
-#    what that looks like (notebook 06).
+#    what that looks like (notebook 07).
 # 2. Dreamer runs the same three jobs **at the same time, in a loop**: act in the real world a little, improve
 #    the model on everything seen so far, practise in the model a little, repeat. Better behaviour collects
 #    better data, which makes a better model.
@@ -88,7 +88,7 @@ from wmcourse.runtime import fast_mode
 FAST = fast_mode()  # True under `make test`: tiny runs and fewer episodes, the same code
 SEED = 0
 RETRAIN = False  # True: retrain the Dreamer agent from scratch instead of loading data/ (the shipped run: 17 min of CPU on one thread, 51 min of wall clock on a busy 2-core machine)
-RETRAIN_WORLD_MODELS = False  # True: also rerun notebook 06's experiment (the World Models agents and DQN)
+RETRAIN_WORLD_MODELS = False  # True: also rerun notebook 07's experiment (the World Models agents and DQN)
 config = dreamer.DreamerConfig()  # the defaults: the settings of the shipped agent
 torch.manual_seed(SEED)
 torch.set_num_threads(1)  # these networks are small: one thread is as fast, and leaves the machine free
@@ -441,7 +441,7 @@ print(f"{short_run['updates']} updates in {short_run['train_seconds']:.0f} s; fi
 results = dreamer_training.load_dreamer_results()
 world_models = dreamer_comparison.load_world_models_results()
 runs = dreamer_comparison.dreamer_runs(results)  # the shipped run, and the same agent with γ = 0.99 if shipped
-over_seeds = cartpole_experiment.load_over_seeds()  # World Models and DQN: notebook 06's table, run with 5 seeds
+over_seeds = cartpole_experiment.load_over_seeds()  # World Models and DQN: notebook 07's table, run with 5 seeds
 seed_runs = dreamer_comparison.dreamer_seed_runs()  # the default Dreamer (γ = 0.997), one run per training seed
 seed_curves = dreamer_comparison.curves_over_seeds(runs, over_seeds, world_models, seed_runs)
 random_score = evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, progress=False).mean
@@ -472,13 +472,13 @@ for line in dreamer_comparison.first_solved(runs):
     print(line)
 
 # %% [markdown]
-# The World Models agent and DQN are drawn over notebook 06's 5 seeds (`data/cartpole_seeds.json`): the
+# The World Models agent and DQN are drawn over notebook 07's 5 seeds (`data/cartpole_seeds.json`): the
 # thick line is the mean across seeds, each thin line one seed, the band runs from the lowest seed to the
 # highest. The default Dreamer (γ = 0.997) is drawn the same way over its 3 training seeds (seeds 0, 1 and 2,
 # the same command with `--seed`); the γ = 0.99 run is one seed, an example rather than a distribution.
 # Read the table's seed rows for the verdict on this budget: on every one of its 3 seeds the default Dreamer
 # ends at (or within a few steps of) the cap, and first reaches it after 12,500 to 20,000 real steps; DQN
-# reaches the cap on 4 seeds of 5; the World Models rows are notebook 06's, where the fix holds only with the
+# reaches the cap on 4 seeds of 5; the World Models rows are notebook 07's, where the fix holds only with the
 # changes measured there.
 #
 # Wall times are as each run recorded them on this course's 2-core machine, which was busy with other training
@@ -505,7 +505,7 @@ print("shipped Dreamer agent, real CartPole-v1:", live)
 # ## 9. Where Dreamer's dream and reality part
 # *About 4 minutes.*
 #
-# Notebook 06 found World Models' dream far too optimistic about CartPole. Does Dreamer's dream agree with
+# Notebook 07 found World Models' dream far too optimistic about CartPole. Does Dreamer's dream agree with
 # reality? Two measurements on the shipped agent: the score its actor gets **entirely inside the dream**
 # (the continue head decides when the pole falls) next to its real score, and how far a dream that is fed the
 # real actions drifts from the real states, step by step.
@@ -539,7 +539,7 @@ widgets.OpenLoopHorizon(shipped, states, actions, context=5, seed=SEED, imaginat
 # dream loses track (the printout: the step at which each number's error first exceeds its spread over the
 # whole real episode). Dreamer never asks the dream for more than 15 steps: the critic
 # covers the rest, and every update starts its dreams from states the posterior *observed*, so the drift never
-# gets the chance to build up. Compare the dream and real scores above with notebook 06, where the World Model
+# gets the chance to build up. Compare the dream and real scores above with notebook 07, where the World Model
 # trained on random data dreamed a far higher score than it got (section 10 sets the numbers side by side).
 #
 # ## 10. What each design choice fixes, with what we measured

@@ -1,4 +1,4 @@
-"""The controls of notebooks 04-07, on small models and made-up data (no artefacts needed): moving each control
+"""The controls of notebooks 04 and 06-08, on small models and made-up data (no artefacts needed): moving each control
 redraws what it should, and a callback that raises shows its traceback in the widget."""
 
 import matplotlib

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 06 · The CartPole failure case: reproduced, explained, fixed
+# # 07 · The CartPole failure case: reproduced, explained, fixed
 #
 # A World Model trained on data from a random policy can look excellent in its own dream and fail in
 # reality. The paper saw the risk itself: it proposes an iterative loop (collect data with the current
@@ -465,7 +465,7 @@ for r in experiment.run_variant(variant, tiny, progress=False):
 # Look at where the time goes: C never needs a real step to improve; it needs dream steps, which are cheap
 # and batched (a whole CMA-ES population at once). With a slow or costly real world (a robot, CarRacing at
 # about 100 steps/s) dream steps are the cheap resource and real steps the expensive one. On CartPole
-# both are cheap, so the comparison is about real steps, as in the table. Notebook 07 compares against a
+# both are cheap, so the comparison is about real steps, as in the table. Notebook 08 compares against a
 # Dreamer agent, which learns its policy in imagination *and* keeps its model up to date on the way.
 # </details>
 
@@ -490,4 +490,4 @@ for r in experiment.run_variant(variant, tiny, progress=False):
 # | iterative loop | collect with C → train M on all data → evolve C in M's dream → repeat |
 # | DQN target | $y = r + \gamma (1 - d) \max_{a'} Q_{\text{target}}(s', a')$, loss Huber$(Q(s, a) - y)$ |
 #
-# **Next:** notebook 07 builds a Dreamer-style agent and runs it on the same task and budget.
+# **Next:** notebook 08 builds a Dreamer-style agent and runs it on the same task and budget.

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 08 · The paper's own dream: VizDoom Take Cover
+# # 05 · The paper's own dream: VizDoom Take Cover
 #
 # The experiment that gave "World Models" (Ha & Schmidhuber, 2018) its title was not CarRacing. It was
 # VizDoom **Take Cover**: monsters at the far wall throw fireballs, the agent can only step left or right,
@@ -428,4 +428,5 @@ print(f"... and in reality (shipped, {row01['real_episodes']} episodes): {row01[
 # | M's done loss | $-[10\, d_t \log p_t + (1 - d_t) \log(1 - p_t)]$ |
 # | temperature | $\pi_k \propto \pi_k^{1/\tau}$, $\sigma \to \sigma \sqrt{\tau}$ |
 #
-# **Next:** notebook 06 shows a World Model failing on CartPole, and what fixes it.
+# **Next:** notebook 06 takes the same recipe to CarRacing, puts the dream's controller in the real car beside its
+# dream, and finds where the dream breaks and what mends it.

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 05 · Dream vs reality: does a controller trained in the dream drive the real car?
+# # 06 · Dream vs reality: does a controller trained in the dream drive the real car?
 #
 # Notebook 04 evolved a controller C entirely inside M's dream: it never saw a real frame while it learned.
 # Its score there rose steadily. This notebook takes the same controller, with the same V and M, into the
@@ -189,7 +189,7 @@ widgets.RewardGapScrubber(real, V, window=25)
 # M's reward head extrapolates, and nothing forces the extrapolation to be right. CMA-ES then prefers exactly
 # the controllers whose states M over-pays. That is the paper's "cheating", measured. Three things reduce it:
 # more and more varied data (the paper used 10,000 rollouts; this course 64), collecting new data with the
-# current controller and retraining M (the paper's iterative procedure; notebook 06 runs it on CartPole),
+# current controller and retraining M (the paper's iterative procedure; notebook 07 runs it on CartPole),
 # and a noisier dream (tau > 1), which the next section measures.
 # </details>
 
@@ -285,7 +285,7 @@ print(f"{len(real1['rewards'])} real steps: round 0 earned {real['rewards'][:len
 # the loop (its pendulum needed 20 rounds). Each round buys real data exactly where the controller's
 # beliefs matter. It is not a steady climb either: a third round run for this course fell back below the
 # random policy (the README's results table has the numbers and the command), as some rounds do on CartPole.
-# Notebook 06 runs the loop to the end there.
+# Notebook 07 runs the loop to the end there.
 # </details>
 
 # %% [markdown]
@@ -403,4 +403,4 @@ else:
 # | temperature | $\pi_k \propto \pi_k^{1/\tau}$, $\sigma \to \sigma \sqrt{\tau}$ |
 # | one dream step | $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$; $k = \#\{j : \sum_{i \le j} \pi_i(\tau) < u\}$, $u \sim U(0, 1)$; $z_{t+1} = \mu_k + \sigma_k \sqrt{\tau}\, \varepsilon$ |
 #
-# **Next:** notebook 06 reproduces a dream/real gap on CartPole, explains it, and closes it.
+# **Next:** notebook 07 reproduces a dream/real gap on CartPole, explains it, and closes it.
