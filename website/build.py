@@ -2,9 +2,9 @@
 
 Everything the site shows is generated here at build time from the course's own sources, never copied into this
 folder: the home page includes README.md's course overview, each notebook page is its jupytext `.py` source
-(notebooks/NN_name.py) executed by myst-nb, docs/glossary.md, docs/references.md and docs/architecture.md are added
-when they exist, and each notebook page links its English and Chinese Marp decks (slides/NN_name.html,
-NN_name.zh.html).
+(notebooks/NN_name.py) executed by myst-nb, docs/glossary.md, docs/references.md, docs/architecture.md and
+docs/results.md are added when they exist, and each notebook page links its English and Chinese Marp decks
+(slides/NN_name.html, NN_name.zh.html).
 
 The build folder, build/site/<mode>/ (mode: full or fast), holds
     src/       the Sphinx source tree, laid out anew at each build: a generated index.md, the notebooks'
@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 OVERVIEW_END = "## Slides"  # the home page shows README.md from its top down to this heading
-DOCS = ("glossary", "references", "architecture")  # docs/NAME.md, each added to the site when it exists
+DOCS = ("glossary", "references", "architecture", "results")  # docs/NAME.md, each added to the site when it exists
 
 
 @dataclass(frozen=True)

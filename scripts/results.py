@@ -1,0 +1,1371 @@
+"""Write docs/results.md, the course's results appendix, from the files in data/.
+
+    python scripts/results.py            # writes docs/results.md
+    python scripts/results.py --check    # exits 1, naming the command above, when docs/results.md is stale
+
+Every number on the page is read from data/manifest.json or from a result file in data/ (JSON; the controllers'
+.npz files for their search histories), or computed from them here (a mean over seeds, a sum of real steps, a
+standard error). Nothing here types a measured number: the prose around the numbers lives in this script as
+templates, and a claim whose words depend on the data (one score below another) is checked by `require`, which
+stops the build when new data no longer supports the sentence. Only the standard library and numpy are used,
+so the page can be rebuilt without the course's package.
+
+Spreads: "a ± b" is a mean and its population standard deviation (numpy's default, ddof = 0), as the course's
+own commands record them: over real episodes, over dreams, or, where the page says "across seeds", over the
+per-seed means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+PAGE = ROOT / "docs" / "results.md"
+COMMAND = "python scripts/results.py"
+NOT_RECORDED = "not recorded"
+
+
+class ClaimError(RuntimeError):
+    """The data no longer supports a sentence of the page: rewrite the template."""
+
+
+def require(condition: bool, what: str) -> None:
+    if not condition:
+        raise ClaimError(f"the data no longer supports the claim: {what}. Rewrite its template in {__file__}.")
+
+
+# ---------------------------------------------------------------------------------------------------- reading data
+
+
+def load_json(name: str):
+    return json.loads((DATA / name).read_text())
+
+
+def manifest() -> dict:
+    return load_json("manifest.json")["artefacts"]
+
+
+def npz_details(name: str) -> dict:
+    """The JSON details a controller .npz carries beside its weights (its search history)."""
+    with np.load(DATA / name, allow_pickle=False) as z:
+        return json.loads(str(z["details"]))
+
+
+def stats(values) -> tuple[float, float]:
+    """Mean and population standard deviation (ddof = 0), as the course's commands compute them."""
+    v = np.asarray(list(values), dtype=float)
+    return float(v.mean()), float(v.std())
+
+
+# ---------------------------------------------------------------------------------------------------- formatting
+
+
+def f1(x: float) -> str:
+    """A score: one decimal, thousands separated, no negative zero."""
+    return f"{x + 0.0:,.1f}"
+
+
+def pm(mean: float, std: float) -> str:
+    return f"{f1(mean)} ± {f1(std)}"
+
+
+def count(n: float) -> str:
+    return f"{int(round(n)):,}"
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:,.1f} min"
+
+
+def joined(items: list[str]) -> str:
+    """a, b and c."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------- the page model
+
+
+@dataclass
+class Result:
+    title: str  # a stable heading: notebooks may link it
+    claim: str  # what the result says, in plain sentences, numbers filled in from data/
+    sample: str  # how many episodes, dreams, tracks or seeds stand behind the spread
+    commands: list[str]
+    files: list[str]  # the files in data/ the numbers come from
+    machine: str = NOT_RECORDED
+    body: str = ""  # a small table, when one sentence cannot hold the numbers
+
+
+@dataclass
+class Section:
+    title: str  # a stable heading: notebooks say "see docs/results.md, section '<title>'"
+    notebook: str
+    intro: str
+    results: list[Result] = field(default_factory=list)
+
+
+def machines(entries: list[dict]) -> str:
+    """The machines the ledger entries name, or "not recorded"."""
+    named = sorted({e["machine"] for e in entries if e.get("machine") and e["machine"] != NOT_RECORDED})
+    return "; ".join(named) if named else NOT_RECORDED
+
+
+# ---------------------------------------------------------------------------------------------------- 00 motivation
+
+
+def motivation(m: dict) -> Section:
+    cart = load_json("cartpole_results.json")
+    seeds = load_json("cartpole_seeds.json")
+    sweep = load_json("tau_sweep.json")
+    cap = cart["config"]["controller"]["max_steps"]
+    random_row = next(r for r in cart["rows"] if r["name"] == "random")
+    random_seeds = next(r for r in seeds["rows"] if r["name"] == "random")["real"]
+    rand = sweep["random"]
+    returns = rand["real_returns"]
+    require(max(returns) < 0, "every random CarRacing episode scores below zero")
+    return Section(
+        "Motivation",
+        "00_motivation",
+        "The bar every learned controller must clear: a random policy. The cost of a real step against a "
+        "dream step is measured as the notebook runs and is not kept in data/.",
+        [
+            Result(
+                "Random policy on CartPole-v1",
+                f"A policy that pushes the cart left or right at random keeps the pole up for {f1(random_row['real_mean'])} "
+                f"steps on average, far below the episode's cap of {count(cap)} steps. Over {random_seeds['n']} seeds "
+                f"the mean barely moves ({pm(random_seeds['mean'], random_seeds['std'])} across seeds).",
+                f"{random_row['episodes']} real episodes (seed {cart['seed']}); the same over seeds "
+                f"{joined([str(s) for s in seeds['seeds']])}, {random_seeds['n']} means of {random_row['episodes']} episodes",
+                [cart["command"], seeds["command"]],
+                ["cartpole_results.json", "cartpole_seeds.json"],
+                body=table(
+                    ["run", "real score"],
+                    [
+                        [
+                            f"seed {cart['seed']}, {random_row['episodes']} episodes",
+                            pm(random_row["real_mean"], random_row["real_std"]),
+                        ],
+                        [
+                            f"{random_seeds['n']} seeds, across seeds (lowest–highest)",
+                            f"{pm(random_seeds['mean'], random_seeds['std'])} ({f1(random_seeds['min'])}–{f1(random_seeds['max'])})",
+                        ],
+                    ],
+                ),
+            ),
+            Result(
+                "Random policy on CarRacing-v3",
+                f"A random policy scores below zero on every track: {pm(rand['real_mean'], rand['real_std'])} over "
+                f"{len(returns)} real episodes (highest {f1(max(returns))}). Every CarRacing score on this page is read "
+                "against it.",
+                f"{len(returns)} real episodes, measured beside the τ sweep on the same tracks",
+                [m["tau_sweep.json"]["command"]],
+                ["tau_sweep.json"],
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- 01 VAE
+
+
+def vae_section(m: dict) -> Section:
+    rows = load_json("vae_results.json")
+    full = m["vae_carracing_z32.pt"]
+    held = m["carracing_heldout_encoded.npz"]["figures"]["episodes"]
+    paper = next(r for r in rows if r["vae"].endswith("vae_carracing_z32.pt"))
+    small = sorted((r for r in rows if "_small_z" in r["vae"]), key=lambda r: r["z_size"])
+    betas = sorted((r for r in rows if "vae_beta" in r["vae"]), key=lambda r: r["beta"])
+    frames = paper["frames"]
+    trained = full["training_data"]
+
+    worst = max(small, key=lambda r: r["mse_per_pixel"])
+    others = [r for r in small if r is not worst]
+    require(worst is small[0], "the smallest latent size reconstructs worst")
+    require(
+        all(a["kl_nats_per_frame"] < b["kl_nats_per_frame"] for a, b in zip(small, small[1:])),
+        "the KL grows with the latent size",
+    )
+    require(
+        all(
+            a["kl_nats_per_frame"] > b["kl_nats_per_frame"] and a["mse_per_pixel"] < b["mse_per_pixel"]
+            for a, b in zip(betas, betas[1:])
+        ),
+        "a larger beta gives less KL and more reconstruction error",
+    )
+    sample = f"{count(frames)} frames of {held} held-out episodes; one training run per model (seed {full['seed']}); no spread recorded"
+    return Section(
+        "VAE",
+        "01_vae",
+        "V, the variational autoencoder that turns a frame into a short code z.",
+        [
+            Result(
+                "The paper's VAE on held-out frames",
+                f"The paper's convolutional VAE with z = {paper['z_size']} ({count(paper['parameters'])} parameters) "
+                f"rebuilds frames of episodes it never saw with a mean squared error of {paper['mse_per_pixel']:.5f} per "
+                f"pixel value (pixels scaled to the unit interval), while its code carries "
+                f"{paper['kl_nats_per_frame']:.1f} nats per frame. Its training data: {trained['rollouts']} of real "
+                f"CarRacing-v3 (the '{trained['policy']}' data policy).",
+                sample,
+                [full["command"], m["vae_results.json"]["command"]],
+                ["vae_results.json", "manifest.json#vae_carracing_z32.pt"],
+            ),
+            Result(
+                "Latent size",
+                f"Half-width VAEs with z = {joined([str(r['z_size']) for r in small])}: the smallest code, "
+                f"z = {worst['z_size']}, rebuilds frames worst (MSE {worst['mse_per_pixel']:.5f}); the others are close "
+                f"({min(r['mse_per_pixel'] for r in others):.5f} to {max(r['mse_per_pixel'] for r in others):.5f}). "
+                "The information the code carries (KL) grows with its size.",
+                sample,
+                [m[Path(r["vae"]).name]["command"] for r in small] + [m["vae_results.json"]["command"]],
+                ["vae_results.json"],
+                body=table(
+                    ["z", "parameters", "MSE per pixel value", "KL, nats per frame"],
+                    [
+                        [
+                            r["z_size"],
+                            count(r["parameters"]),
+                            f"{r['mse_per_pixel']:.5f}",
+                            f"{r['kl_nats_per_frame']:.1f}",
+                        ]
+                        for r in small
+                    ],
+                ),
+            ),
+            Result(
+                "The β trade-off",
+                f"Raising β trades detail for a smaller code: from β = {betas[0]['beta']:g} to {betas[-1]['beta']:g} the "
+                f"KL falls from {betas[0]['kl_nats_per_frame']:.1f} to {betas[-1]['kl_nats_per_frame']:.1f} nats per "
+                f"frame and the error rises from {betas[0]['mse_per_pixel']:.5f} to {betas[-1]['mse_per_pixel']:.5f}. "
+                "These half-width VAEs were trained apart from the latent-size ones, with settings the file does not "
+                "record beyond β and size: compare them with each other, not with the table above.",
+                sample,
+                [m["vae_results.json"]["command"]],
+                ["vae_results.json"],
+                body=table(
+                    ["β", "parameters", "MSE per pixel value", "KL, nats per frame"],
+                    [
+                        [
+                            f"{r['beta']:g}",
+                            count(r["parameters"]),
+                            f"{r['mse_per_pixel']:.5f}",
+                            f"{r['kl_nats_per_frame']:.1f}",
+                        ]
+                        for r in betas
+                    ],
+                ),
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- 02 MDN
+
+
+def mdn_section(m: dict) -> Section:
+    entry = m["mdnrnn_carracing.pt"]
+    f = entry["figures"]
+    require(f["held_out_reward_mse"] > f["reward_mse"], "the reward head does worse on held-out episodes")
+    ratio = f["held_out_reward_mse"] / f["reward_mse"]
+    return Section(
+        "MDN-RNN",
+        "02_mdn",
+        "M, the recurrent network that predicts the next code as a mixture of Gaussians.",
+        [
+            Result(
+                "M's prediction error, training and held out",
+                f"After {count(f['epoch'])} epochs, M predicts the next latent code almost as well on held-out episodes "
+                f"as on its training data ({f['held_out_z_nll']:.4f} against {f['z_nll']:.4f} nats per dimension). Its "
+                f"reward head does not: its squared error is {ratio:.0f} times larger on held-out episodes "
+                f"({f['held_out_reward_mse']:.4f} against {f['reward_mse']:.4f}).",
+                f"the episodes the training run split off its own data ({entry['training_data']['rollouts']}); "
+                f"one training run (seed {entry['seed']}); no spread recorded",
+                [entry["command"]],
+                ["manifest.json#mdnrnn_carracing.pt"],
+                body=table(
+                    ["loss", f"training (epoch {count(f['epoch'])})", "held out"],
+                    [
+                        ["next-latent NLL, nats per dimension", f"{f['z_nll']:.4f}", f"{f['held_out_z_nll']:.4f}"],
+                        ["reward, mean squared error", f"{f['reward_mse']:.4f}", f"{f['held_out_reward_mse']:.4f}"],
+                        ["done, binary cross-entropy", f"{f['done_bce']:.4f}", f"{f['held_out_done_bce']:.4f}"],
+                    ],
+                ),
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- 03 temperature
+
+
+def temperature_section(m: dict) -> Section:
+    return Section(
+        "Temperature",
+        "03_temperature",
+        "Notebook 03 measures its dreams at several temperatures as it runs; no file in data/ holds those numbers. "
+        "The temperature sweeps that need a controller trained with CMA-ES are listed where CMA-ES is known: "
+        "the paper's temperature table in section 'Take Cover', and the CarRacing sweep in section "
+        "'CarRacing dream vs real'.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- 04 CMA-ES
+
+
+def cma_section(m: dict) -> Section:
+    entry = m["controller_carracing.npz"]
+    history = npz_details("controller_carracing.npz")["history"]
+    first, last = history[0], history[-1]
+    require(last["mean"] > first["mean"], "CMA-ES raised the population's mean dream score")
+    return Section(
+        "CMA-ES",
+        "04_cma_es",
+        "C, the linear controller, searched with CMA-ES inside M's dream.",
+        [
+            Result(
+                "CMA-ES in the dream, generation by generation",
+                f"CMA-ES raised the population's mean dream score from {f1(first['mean'])} in generation "
+                f"{first['generation']} to {f1(last['mean'])} in generation {last['generation']} (best candidate of the "
+                f"last generation: {f1(last['best'])}). This is the first controller of section 'CarRacing dream vs "
+                "real' (round 0); its real score is there.",
+                f"one search (seed {entry['seed']}), {len(history)} generations; each candidate's score is a mean over "
+                "dreams whose number the file does not record",
+                [entry["command"]],
+                ["controller_carracing.npz"],
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- 05 Take Cover
+
+
+def _row(rows: list[dict], tau: float) -> dict:
+    return next(r for r in rows if math.isclose(r["tau"], tau))
+
+
+def take_cover_section(m: dict) -> Section:
+    res = load_json("takecover_results.json")
+    seeds = load_json("takecover_training_seeds.json")
+    cfg = res["config"]
+    rand = res["random"]
+    rows = sorted(res["rows"], key=lambda r: r["tau"])
+    n_real = rows[0]["real_episodes"]
+    n_dream = rows[0]["dream_episodes"]
+    runs = {run["seed"]: run for run in seeds["runs"]}
+    ship_cmd = m["takecover_results.json"]["command"]
+    seeds_cmd = m["takecover_training_seeds.json"]["command"]
+    run_cmds = [runs[s]["command"] for s in sorted(runs)]
+
+    # the temperature table
+    low, high = rows[:2], rows[2:]
+    low_taus = joined([f"{r['tau']:g}" for r in low])
+    high_taus = joined([f"{r['tau']:g}" for r in high])
+    require(
+        min(r["dream_mean"] for r in low) > max(r["dream_mean"] for r in high)
+        and max(r["real_mean"] for r in low) < min(r["real_mean"] for r in high),
+        "the two lowest temperatures dream highest and score lowest in reality",
+    )
+    se = {r["tau"]: r["real_std"] / math.sqrt(r["real_episodes"]) for r in rows}
+    spread_high = max(r["real_mean"] for r in high) - min(r["real_mean"] for r in high)
+    require(spread_high < 2 * max(se[r["tau"]] for r in high), "the higher temperatures' order is within the noise")
+    frames = runs[res["config"]["seed"]]["frames"]
+
+    # the same V and M, searched again
+    across = seeds["across_seeds"]
+    key = {float(k): k for k in across}
+    cheat_tau, tau = min(key), max(key)  # the cheating temperature and the one the paper solved with
+    require(all(math.isclose(r["tau"], tau) for r in res["controller_seeds"]), "the searches again use the main tau")
+    tau_s, cheat_s = f"{tau:g}", f"{cheat_tau:g}"
+    main, low_all = across[key[tau]], across[key[cheat_tau]]
+    search = [_row(res["rows"], tau)] + sorted(res["controller_seeds"], key=lambda r: r["controller_seed"])
+    search_mean, search_std = stats(r["real_mean"] for r in search)
+    require(main["std"] > search_std, "the training seed spreads the score more than the search")
+
+    # training seeds
+    seed_rows = []
+    for s in sorted(runs):
+        a, b = _row(runs[s]["rows"], tau), _row(runs[s]["rows"], cheat_tau)
+        seed_rows.append(
+            [
+                f"{s}",
+                f1(a["dream_mean"]),
+                pm(a["real_mean"], a["real_std"]),
+                f1(b["dream_mean"]),
+                pm(b["real_mean"], b["real_std"]),
+                count(runs[s]["frames"]),
+            ]
+        )
+    seed_rows.append(
+        [
+            f"across {len(runs)} seeds",
+            "",
+            f"**{pm(main['mean'], main['std'])}**",
+            "",
+            pm(low_all["mean"], low_all["std"]),
+            "",
+        ]
+    )
+    cheat = [_row(runs[s]["rows"], cheat_tau) for s in sorted(runs)]
+    near_random = [
+        _row(runs[s]["rows"], tau)
+        for s in sorted(runs)
+        if _row(runs[s]["rows"], tau)["real_mean"] < rand["real_mean"] + rand["real_std"]
+    ]
+    require(len(near_random) >= 1, "some training seed's controller scores like the random policy")
+
+    # fixed policies
+    fixed_rows, most_generous = [], []
+    for s in sorted(runs):
+        by_round = {e["round"]: {r["policy"]: r for r in e["rows"]} for e in runs[s]["fixed_policies"]}
+        policies = list(by_round[0])
+        for p in policies:
+            fixed_rows.append(
+                [f"{s}", p]
+                + [pm(by_round[r][p]["dream_mean"], by_round[r][p]["dream_std"]) for r in sorted(by_round)]
+                + [pm(by_round[0][p]["real_mean"], by_round[0][p]["real_std"])]
+            )
+        best = max(policies, key=lambda p: by_round[0][p]["dream_mean"] / by_round[0][p]["real_mean"])
+        most_generous.append(
+            (s, best, by_round[0][best]["dream_mean"], by_round[0][best]["real_mean"], by_round[1][best]["dream_mean"])
+        )
+    fixed_rounds = sorted({e["round"] for run in runs.values() for e in run["fixed_policies"]})
+    lenient = [g for g in most_generous if g[2] > 5 * g[3]]
+    require(len(lenient) >= 1 and all(g[4] < g[2] for g in lenient), "one round takes the safe walls away")
+
+    # rounds of iterative training
+    round_rows = []
+    peaks = {}
+    for s in sorted(runs):
+        table_row = _row(runs[s]["rows"], tau)
+        scores = {0: table_row["real_mean"]}
+        round_rows.append(
+            [
+                f"{s}",
+                "0 (the table)",
+                "",
+                f1(table_row["dream_mean"]),
+                pm(table_row["real_mean"], table_row["real_std"]),
+            ]
+        )
+        for r in runs[s]["rounds"]:
+            scores[r["round"]] = r["real_mean"]
+            round_rows.append(
+                [
+                    f"{s}",
+                    f"{r['round']}",
+                    f"+{count(r['real_steps_collected'])}",
+                    f1(r["dream_mean"]),
+                    pm(r["real_mean"], r["real_std"]),
+                ]
+            )
+        peaks[s] = max(scores, key=scores.get)
+    ras = seeds["rounds_across_seeds"]
+    require(len(set(peaks.values())) > 1, "no round is best for every training seed")
+    peak_text = joined([f"seed {s} peaks at round {r}" for s, r in sorted(peaks.items())])
+    round_summary = [
+        [f"after round {k}", pm(v["mean"], v["std"]), f"{v['solved']} of {len(v['real_means'])}"]
+        for k, v in sorted(ras.items(), key=lambda kv: int(kv[0]))
+    ]
+    round_summary.insert(
+        0, ["no rounds (the table)", pm(main["mean"], main["std"]), f"{main['solved']} of {len(main['real_means'])}"]
+    )
+    require(
+        all(math.isclose(r["tau"], tau) for run in runs.values() for r in run["rounds"])
+        and all(math.isclose(e["tau"], tau) for run in runs.values() for e in run["fixed_policies"])
+        and all(math.isclose(run["selection"]["tau"], tau) for run in runs.values()),
+        "the rounds, the fixed policies and the selection use the main tau",
+    )
+
+    # when to stop: held-out episodes choose, fresh episodes score
+    sel_rows, biases = [], []
+    for s in sorted(runs):
+        sel = runs[s]["selection"]
+        val = {v["round"]: v for v in sel["validation"]}
+        test = sel["tests"][0]
+        require(
+            test["round"] == sel["chosen_round"] and sel["chosen_round"] == max(val, key=lambda r: val[r]["real_mean"]),
+            "the kept round is the one that lived longest on the held-out episodes",
+        )
+        sel_rows.append(
+            [f"{s}"]
+            + [f1(val[r]["real_mean"]) for r in sorted(val)]
+            + [f"{sel['chosen_round']}", pm(test["real_mean"], test["real_std"])]
+        )
+        biases.append(
+            (
+                val[sel["chosen_round"]]["real_mean"] - test["real_mean"],
+                s,
+                val[sel["chosen_round"]]["real_mean"],
+                test["real_mean"],
+            )
+        )
+    sel0 = runs[sorted(runs)[0]]["selection"]
+    chosen = seeds["chosen_across_seeds"]
+    drop = max(biases)
+    require(drop[0] > 0, "the kept controller's held-out score is biased up")
+    val_rounds = sorted(v["round"] for v in sel0["validation"])
+
+    return Section(
+        "Take Cover",
+        "05_take_cover",
+        "The paper's own dream: VizDoom Take Cover, with the controller trained only inside M's dream. "
+        "A score is the number of steps the agent survives.",
+        [
+            Result(
+                "Random policy in Take Cover",
+                f"A random policy survives {pm(rand['real_mean'], rand['real_std'])} steps in the real game.",
+                f"{rand['real_episodes']} real episodes, episode seeds from {count(cfg['eval_seed'])}",
+                [ship_cmd],
+                ["takecover_results.json"],
+            ),
+            Result(
+                "The temperature table",
+                f"Controllers trained only in the dream at the two lowest temperatures (τ = {low_taus}) "
+                f"score highest in the dream ({joined([f1(r['dream_mean']) for r in low])}) and lowest in the real game "
+                f"({joined([f1(r['real_mean']) for r in low])}, beside random's {f1(rand['real_mean'])}): the dream is "
+                f"too easy and they exploit it. At τ = {high_taus} they survive "
+                f"{f1(min(r['real_mean'] for r in high))} to {f1(max(r['real_mean'] for r in high))} steps in reality. "
+                f"The standard error of one of these {n_real}-episode means is about "
+                f"{f1(max(se[r['tau']] for r in high))} steps, so their order is within the noise. "
+                "This is one training run; the results below show how much another run differs.",
+                f"dream: {n_dream} new dreams per controller; real: {n_real} episodes per controller (seeds from "
+                f"{count(cfg['eval_seed'])}); one training run (seed {cfg['seed']})",
+                [ship_cmd],
+                ["takecover_results.json"],
+                body=table(
+                    ["τ", f"dream ({n_dream} dreams)", f"real ({n_real} episodes)", "standard error of the real mean"],
+                    [
+                        [
+                            f"{r['tau']:g}",
+                            pm(r["dream_mean"], r["dream_std"]),
+                            pm(r["real_mean"], r["real_std"]),
+                            f1(se[r["tau"]]),
+                        ]
+                        for r in rows
+                    ]
+                    + [["random policy", "", pm(rand["real_mean"], rand["real_std"]), ""]],
+                )
+                + f"\n\nSettings: {count(cfg['episodes'])} episodes of the '{cfg['policy']}' data policy "
+                f"({count(frames)} frames); V with z = {cfg['z_size']}, {count(cfg['vae_steps'])} training steps; "
+                f"M an LSTM of {cfg['hidden']} units, {cfg['mdnrnn_epochs']} epochs of {cfg['mdnrnn_seq_len']}-step "
+                f"windows in batches of {cfg['mdnrnn_batch']}; C searched with a population of {cfg['population']} "
+                f"× {cfg['rollouts']} dreams for {cfg['generations']} generations, dreams cut at "
+                f"{count(cfg['max_steps'])} steps.",
+            ),
+            Result(
+                "The same dream, searched again",
+                f"With V, M and their data kept, CMA-ES run again with other seeds gives τ = {tau_s} controllers that score "
+                f"{joined([f1(r['real_mean']) for r in search])} in reality: {pm(search_mean, search_std)} across the "
+                f"{len(search)} searches. The search adds little spread; the training run adds far more (next result).",
+                f"{n_real} real episodes per controller (the same episodes for all); CMA-ES seeds "
+                f"{joined([str(r.get('controller_seed', cfg['seed'])) for r in search])}; the spread across searches is "
+                f"computed on this page from the {len(search)} means; the file does not record the command of the "
+                "searches with other seeds",
+                [ship_cmd],
+                ["takecover_results.json"],
+                body=table(
+                    ["CMA-ES seed", f"dream ({n_dream} dreams)", f"real ({n_real} episodes)"],
+                    [
+                        [
+                            str(r.get("controller_seed", cfg["seed"])),
+                            pm(r["dream_mean"], r["dream_std"]),
+                            pm(r["real_mean"], r["real_std"]),
+                        ]
+                        for r in search
+                    ],
+                ),
+            ),
+            Result(
+                "Take Cover over training seeds",
+                f"Each training seed makes its own data, V, M and controllers with the same command. At τ = {tau_s} the "
+                f"controller counted as solved on {main['solved']} seed of {len(runs)}: "
+                f"{joined([f1(v) for v in main['real_means']])} steps, "
+                f"{pm(main['mean'], main['std'])} across seeds. Where it scored within one standard deviation of the "
+                f"random policy, it still dreamed {joined([f1(r['dream_mean']) for r in near_random])} steps. "
+                f"Every τ = {cheat_s} controller dreamed {f1(min(r['dream_mean'] for r in cheat))} to "
+                f"{f1(max(r['dream_mean'] for r in cheat))} steps and scored {f1(min(r['real_mean'] for r in cheat))} to "
+                f"{f1(max(r['real_mean'] for r in cheat))} in reality (random: {f1(rand['real_mean'])}). Whether τ = {tau_s} "
+                "transfers depends on the training run.",
+                f"{n_real} real episodes per controller; {len(runs)} training seeds; "
+                "the spread across seeds is over the per-seed means",
+                run_cmds + [seeds_cmd],
+                ["takecover_training_seeds.json"],
+                body=table(
+                    [
+                        "training seed",
+                        f"τ = {tau_s} dream",
+                        f"τ = {tau_s} real ({n_real} episodes)",
+                        f"τ = {cheat_s} dream",
+                        f"τ = {cheat_s} real ({n_real} episodes)",
+                        "frames of data",
+                    ],
+                    seed_rows,
+                ),
+            ),
+            Result(
+                "Policies that see nothing",
+                "How honest is each M's dream? Constant policies (always left, always stay, always right) live in the "
+                f"dream at τ = {tau_s} and in the game. "
+                + " ".join(
+                    f"In training seed {s}'s first M, '{p}' lives {f1(d)} steps in the dream against {f1(r)} in the game; "
+                    f"after one round of iterative training, {f1(d1)}."
+                    for s, p, d, r, d1 in lenient
+                )
+                + " The rounds (next result) take such safe walls away.",
+                "dream and real means ± standard deviation over a number of dreams and episodes the file does not "
+                "record; the real episodes are the same for every M",
+                [seeds_cmd],
+                ["takecover_training_seeds.json"],
+                body=table(
+                    ["training seed", "policy"] + [f"dream, M of round {r}" for r in fixed_rounds] + ["real"],
+                    fixed_rows,
+                ),
+            ),
+            Result(
+                "Rounds of iterative training",
+                f"The paper's iterative training, after the table: each round plays the last τ = {tau_s} controller in "
+                "the real game to collect more data, trains M further on all of it, and evolves a new controller in the new "
+                "dream (C still learns only in the dream). "
+                f"The best round differs by seed ({peak_text}), so no fixed number of rounds suits them all. After round{'s' if len(ras) > 1 else ''} {joined(sorted(ras, key=int))} the training seeds "
+                f"average {joined([f1(ras[k]['mean']) for k in sorted(ras, key=int)])}.",
+                f"{n_real} real episodes per controller; {len(runs)} training seeds; the spread "
+                "across seeds is over the per-seed means; 'solved' is the file's own count",
+                run_cmds + [seeds_cmd],
+                ["takecover_training_seeds.json"],
+                body=table(
+                    ["training seed", "round", "real steps collected", "dream", f"real ({n_real} episodes)"], round_rows
+                )
+                + "\n\n"
+                + table(["across seeds", "real", "solved"], round_summary),
+            ),
+            Result(
+                "When to stop iterating",
+                f"A look at reality with episodes of its own decides when to stop: every round's controller (rounds "
+                f"{joined([str(r) for r in val_rounds])}) plays {sel0['validation_episodes']} held-out episodes, the one "
+                f"that lives longest is kept, and only it plays {sel0['test_episodes']} fresh episodes. The kept "
+                f"controllers score {joined([f1(v) for v in chosen['real_means']])} on the fresh episodes: "
+                f"**{pm(chosen['mean'], chosen['std'])} across the {len(chosen['real_means'])} training seeds**, "
+                f"{chosen['solved']} of {len(chosen['real_means'])} counted as solved. The best of several noisy means "
+                f"is biased up, hence the fresh score: training seed {drop[1]}'s kept controller lived {f1(drop[2])} on "
+                f"the held-out episodes and {f1(drop[3])} on the fresh ones.",
+                f"held out: {sel0['validation_episodes']} real episodes per controller, seeds from "
+                f"{count(sel0['validation_seed'])}; fresh: {sel0['test_episodes']} real episodes, seeds from "
+                f"{count(sel0['test_seed'])}; {len(runs)} training seeds",
+                run_cmds + [seeds_cmd],
+                ["takecover_training_seeds.json"],
+                body=table(
+                    ["training seed"]
+                    + [f"held out, round {r}" for r in val_rounds]
+                    + ["kept round", f"fresh ({sel0['test_episodes']} episodes)"],
+                    sel_rows,
+                ),
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- 06 CarRacing
+
+LABELS = {1: "dream only", 2: "dream, then real CMA-ES", 3: "real CMA-ES from scratch"}
+
+
+def ledger_rows() -> dict[int, list[dict]]:
+    entries = load_json("carracing_ledger.json")["entries"]
+    rows: dict[int, list[dict]] = {}
+    for e in entries:
+        rows.setdefault(e["row"], []).append(e)
+    return rows
+
+
+def carracing_section(m: dict) -> Section:
+    rounds = []
+    for i, suffix in enumerate(["", "_iter1", "_iter2"]):
+        entry = m[f"controller_carracing{suffix}.npz"]
+        history = npz_details(f"controller_carracing{suffix}.npz")["history"]
+        ev = load_json(f"controller_carracing{suffix}_eval.json")
+        rounds.append((i, entry, history, ev))
+    sweep = load_json("tau_sweep.json")
+    rand = sweep["random"]
+    ledger = ledger_rows()
+    selection = next(e for e in ledger[1] if e["stage"] == "selection" and "means" in e["result"])
+    iters = [m["mdnrnn_carracing_iter1.pt"]["figures"], m["mdnrnn_carracing_iter2.pt"]["figures"]]
+
+    reals = [ev["mean"] for _, _, _, ev in rounds]
+    dreams = [h[-1]["mean"] for _, _, h, _ in rounds]
+    require(all(a < b for a, b in zip(reals, reals[1:])), "each round's real score is higher than the last")
+    require(reals[0] < rand["real_mean"], "round 0 scores below the random policy")
+    require(all(a >= b for a, b in zip(dreams, dreams[1:])), "the dream score does not rise over the rounds")
+
+    srows = sorted(sweep["rows"], key=lambda r: r["tau"])
+    require(all(r["real_mean"] < rand["real_mean"] for r in srows), "every tau's controller scores below random")
+    require(
+        all(a["dream_mean"] > b["dream_mean"] for a, b in zip(srows, srows[1:])), "the dream score falls as tau rises"
+    )
+    scfg = sweep["config"]
+
+    # the three controllers on 100 held-out tracks, with their real steps by stage
+    evals = {r: next(e for e in ledger[r] if e["stage"] == "evaluation") for r in LABELS}
+    stages = ["data", "selection", "refinement", "evaluation"]
+    step_rows, totals = [], {}
+    for r, label in LABELS.items():
+        cells = []
+        for stage in stages:
+            es = [e for e in ledger[r] if e["stage"] == stage]
+            n = sum(e["real_steps"] for e in es)
+            cells.append(("0" if not es else ("" if all(e["exact"] for e in es) else "at most ") + count(n)))
+        totals[r] = sum(e["real_steps"] for e in ledger[r])
+        exact = all(e["exact"] for e in ledger[r])
+        ev = evals[r]["result"]
+        step_rows.append(
+            [label, f"**{pm(ev['mean'], ev['std'])}**"] + cells + [("" if exact else "at most ") + count(totals[r])]
+        )
+    score = {r: evals[r]["result"]["mean"] for r in LABELS}
+    require(score[2] > score[1] > score[3], "dream then real beats dream only, which beats real from scratch")
+    refine = {r: sum(e["real_steps"] for e in ledger[r] if e["stage"] == "refinement") for r in (2, 3)}
+    require(abs(refine[2] - refine[3]) < 0.01 * refine[2], "both real CMA-ES runs spent the same real steps")
+    n_tracks = evals[1]["result"]["episodes"]
+    reset = evals[1]["result"]["reset_seeds"][0]
+
+    # real CMA-ES generation by generation
+    h2 = npz_details("controller_carracing_row2.npz")["history"]
+    d3 = npz_details("controller_carracing_row3.npz")
+    h3 = d3["history"]
+    st = d3["settings"]
+    gen_rows = [
+        [
+            str(a["generation"]),
+            f"{f1(a['mean'])} ({f1(a['best'])})",
+            f"{f1(b['mean'])} ({f1(b['best'])})",
+            count(a["total_real_steps"]),
+            count(b["total_real_steps"]),
+        ]
+        for a, b in zip(h2, h3)
+    ]
+    refinements = {r: next(e for e in ledger[r] if e["stage"] == "refinement") for r in (2, 3)}
+
+    return Section(
+        "CarRacing dream vs real",
+        "06_dream_vs_real",
+        "CarRacing: controllers trained in M's dream, scored in the real game, and the fixes. A score is "
+        "the game's return: points for the track's tiles, minus a little every frame.",
+        [
+            Result(
+                "Rounds of dream training",
+                f"Each round collects {iters[0]['new_episodes']} real episodes with the last controller (action noise "
+                f"{iters[0]['noise']:g}), trains M on all the data and evolves a new controller in the new dream. The "
+                f"real score rose from {f1(reals[0])} (round 0, below random's {f1(rand['real_mean'])}: that controller "
+                f"exploits M) to {joined([f1(x) for x in reals[1:]])}, while the population's mean dream score did not "
+                f"rise ({joined([f1(x) for x in dreams])}). Round {rounds[-1][0]}'s controller is the one called "
+                "'dream only' below.",
+                f"{rounds[0][3]['episodes']} real episodes per round, the same tracks for every round (the first tracks "
+                f"of {selection['result']['num_envs']} environments reset with seeds "
+                f"{joined([count(s) for s in selection['result']['reset_seeds']])}); one run",
+                [r[1]["command"] for r in rounds] + [m["controller_carracing_iter1_eval.json"]["command"]],
+                [f"controller_carracing{s}{x}" for s in ("", "_iter1", "_iter2") for x in (".npz", "_eval.json")]
+                + ["manifest.json#mdnrnn_carracing_iter1.pt", "manifest.json#mdnrnn_carracing_iter2.pt"],
+                body=table(
+                    [
+                        "round",
+                        "generations in the dream",
+                        "dream, population mean (best) in the last generation",
+                        f"real ({rounds[0][3]['episodes']} episodes)",
+                    ],
+                    [
+                        [str(i), str(len(h)), f"{f1(h[-1]['mean'])} ({f1(h[-1]['best'])})", pm(ev["mean"], ev["std"])]
+                        for i, _, h, ev in rounds
+                    ],
+                ),
+            ),
+            Result(
+                "The τ sweep",
+                f"One controller evolved in the round-0 dream at each temperature. Raising τ lowers the dream score "
+                f"({f1(srows[0]['dream_mean'])} at τ = {srows[0]['tau']:g}, {f1(srows[-1]['dream_mean'])} at "
+                f"τ = {srows[-1]['tau']:g}), but every controller scores below the random policy in reality "
+                f"({f1(min(r['real_mean'] for r in srows))} to {f1(max(r['real_mean'] for r in srows))} against "
+                f"{f1(rand['real_mean'])}): no temperature closes the gap with this M.",
+                f"dream: {scfg['dream_episodes']} new dreams per controller; real: {scfg['real_episodes']} episodes per "
+                f"controller, the same tracks for all; search: population {scfg['population']} × {scfg['rollouts']} "
+                f"dreams, {scfg['generations']} generations (seed {scfg['seed']})",
+                [m["tau_sweep.json"]["command"]],
+                ["tau_sweep.json"],
+                body=table(
+                    ["τ", f"dream ({scfg['dream_episodes']} dreams)", f"real ({scfg['real_episodes']} episodes)"],
+                    [
+                        [f"{r['tau']:g}", pm(r["dream_mean"], r["dream_std"]), pm(r["real_mean"], r["real_std"])]
+                        for r in srows
+                    ]
+                    + [["random policy", "", pm(rand["real_mean"], rand["real_std"])]],
+                ),
+            ),
+            Result(
+                "Three controllers on held-out tracks",
+                f"On the same {n_tracks} held-out tracks, 'dream, then real CMA-ES' scores {pm(score[2], evals[2]['result']['std'])}, "
+                f"'dream only' {pm(score[1], evals[1]['result']['std'])} and 'real CMA-ES from scratch' "
+                f"{pm(score[3], evals[3]['result']['std'])}. Both real CMA-ES runs spent about {count(refine[3])} real "
+                "steps; starting from the dream's controller was worth more than that whole budget spent from zeros. "
+                "How many more steps the search from scratch needs to catch up was not measured.",
+                f"{n_tracks} real tracks per controller: the first {n_tracks} after one environment reset with seed "
+                f"{count(reset)}, far from every seed used in training; one run per controller. Real steps by stage from "
+                f"the ledger; 'at most' marks stages whose steps were not recorded (counted as {count(st['max_steps'])} "
+                "steps, an episode's limit, per episode)",
+                [e["command"] for e in (evals[1], refinements[2], evals[2], refinements[3], evals[3])],
+                ["carracing_ledger.json"],
+                machine=machines([evals[1], refinements[2], evals[2], refinements[3], evals[3]]),
+                body=table(
+                    ["controller", f"real ({n_tracks} tracks)"]
+                    + [f"real steps: {s}" for s in stages]
+                    + ["real steps in all"],
+                    step_rows,
+                ),
+            ),
+            Result(
+                "Real CMA-ES, generation by generation",
+                f"Started from the 'dream only' controller, real CMA-ES's population mean began at {f1(h2[0]['mean'])} "
+                f"and ended at {f1(h2[-1]['mean'])} after {len(h2)} generations; started from zeros it began at "
+                f"{f1(h3[0]['mean'])} and ended at {f1(h3[-1]['mean'])}. Candidates are the search mean plus noise, so "
+                "these are not the scores of the kept controllers (those are in the result above).",
+                f"each candidate the mean of {st['rollouts']} real tracks, a population of {st['population']}; one run "
+                "each; best candidate in brackets",
+                [refinements[2]["command"], refinements[3]["command"]],
+                ["controller_carracing_row2.npz", "controller_carracing_row3.npz"],
+                machine=machines(list(refinements.values())),
+                body=table(
+                    [
+                        "generation",
+                        "from 'dream only': mean (best)",
+                        "from zeros: mean (best)",
+                        "real steps so far, from 'dream only'",
+                        "real steps so far, from zeros",
+                    ],
+                    gen_rows,
+                ),
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- 07 CartPole
+
+
+def cartpole_section(m: dict) -> Section:
+    one = load_json("cartpole_results.json")
+    over = load_json("cartpole_seeds.json")
+    spread = load_json("cartpole_search_spread.json")
+    cap = over["config"]["controller"]["max_steps"]
+    rows = {r["name"]: r for r in over["rows"]}
+    one_rows = {r["name"]: r for r in one["rows"]}
+    n_seeds = len(over["seeds"])
+    n_ep = over["config"]["eval_episodes"]
+    fail, fix = over["failure_variant"], over["fixed_variant"]
+
+    def at_cap(row):
+        return sum(v == cap for v in row["real"]["per_seed"].values())
+
+    wm = [r for r in over["rows"] if r["dream"] is not None]
+    require(
+        all(r["dream"]["min"] >= 0.99 * cap for r in wm), "every World Model variant dreams about the cap on every seed"
+    )
+    first_steps = rows[fail]["steps"]
+    more = rows["random_all"]["steps"] / first_steps
+
+    # the shipped single run
+    one_table = [
+        [
+            r["label"],
+            count(r["steps"]),
+            "" if r["dream_mean"] is None else pm(r["dream_mean"], r["dream_std"]),
+            pm(r["real_mean"], r["real_std"]),
+        ]
+        for r in one["rows"]
+    ]
+    require(
+        one_rows[fail]["real_mean"] < cap and one_rows[fail]["dream_mean"] == cap,
+        "the shipped failure dreams the cap and falls short in reality",
+    )
+
+    require(at_cap(rows[fix]) < n_seeds, "over seeds the shipped loop does not always reach the cap")
+
+    # over seeds
+    seed_table = []
+    for r in over["rows"]:
+        per = r["real"]["per_seed"]
+        seed_table.append(
+            [
+                r["label"],
+                count(r["steps"]),
+                f"**{pm(r['real']['mean'], r['real']['std'])}**",
+                ", ".join(f1(per[str(s)]) for s in r["seeds"]),
+                f"{at_cap(r)} of {r['real']['n']}",
+                "" if r["dream"] is None else f"{f1(r['dream']['min'])}–{f1(r['dream']['max'])}",
+            ]
+        )
+
+    # the loops, round by round
+    loops = [r for r in over["rows"] if len(r.get("rounds", ())) > 1]
+    steps = loops[0]["curve"]["steps"]
+    loop_table = [[r["label"]] + [pm(mu, sd) for mu, sd in zip(r["curve"]["mean"], r["curve"]["std"])] for r in loops]
+    paper_loop = rows[fix]
+    lows = [min(v) for v in paper_loop["curve"]["per_seed"].values()]
+    require(
+        all(max(v) == cap for v in paper_loop["curve"]["per_seed"].values()),
+        "every seed of the loop reaches the cap in some round",
+    )
+    require(all(rd["dream"]["min"] == cap for rd in paper_loop["rounds"]), "the loop's dream says the cap every round")
+
+    # DQN's curve
+    dqn = over["curves"]["dqn"]
+    worst = int(np.argmin(dqn["min"]))
+    falls = all(any(b < a for a, b in zip(v, v[1:])) for v in dqn["per_seed"].values())
+    require(falls, "every DQN seed's curve falls back at least once")
+    dqn_table = [
+        [count(s), pm(mu, sd), f"{f1(lo)}–{f1(hi)}"]
+        for s, mu, sd, lo, hi in zip(dqn["steps"], dqn["mean"], dqn["std"], dqn["min"], dqn["max"])
+    ]
+
+    # the search spread
+    sp_rows, sp_dreams = [], []
+    for seed, reruns in sorted(spread["runs"].items(), key=lambda kv: int(kv[0])):
+        own = rows[spread["variant"]]["real"]["per_seed"][seed]
+        sp_rows.append([seed, f1(own)] + [f"{f1(r['real_mean'])} (dream {f1(r['dream_mean'])})" for r in reruns])
+        sp_dreams += [r["dream_mean"] for r in reruns]
+    s0 = sorted(spread["runs"], key=int)[0]
+    search_ids = [r["search_seed"] for r in spread["runs"][s0]]
+
+    return Section(
+        "CartPole",
+        "07_cartpole_failure",
+        f"A World Model of CartPole that wins in its dream and fails in reality, and the fixes, against "
+        f"DQN on the same budget of {count(over['budget'])} real steps. A score is the number of steps the "
+        f"pole stays up, at most {count(cap)}.",
+        [
+            Result(
+                "The shipped agents of notebook 07",
+                f"In the run whose agents the notebook loads, the World Model trained on {count(first_steps)} random "
+                f"steps with a learned done head dreams {f1(one_rows[fail]['dream_mean'])} and scores "
+                f"{pm(one_rows[fail]['real_mean'], one_rows[fail]['real_std'])} in reality; the iterative loop with a done "
+                f"head ends at {f1(one_rows[fix]['real_mean'])}, and DQN at {f1(one_rows['dqn']['real_mean'])}. This is one "
+                f"seed: over {n_seeds} seeds (next result) the same failure variant scores "
+                f"{f1(rows[fail]['real']['per_seed'][str(one['seed'])])} on seed {one['seed']}, and the loop is far less "
+                "reliable.",
+                f"{one['config']['eval_episodes']} real episodes and {one['config']['dream_episodes']} dreams per agent; "
+                f"one training seed ({one['seed']})",
+                [one["command"]],
+                ["cartpole_results.json"],
+                body=table(
+                    [
+                        "agent",
+                        "real steps used",
+                        f"dream ({one['config']['dream_episodes']} dreams)",
+                        f"real ({one['config']['eval_episodes']} episodes)",
+                    ],
+                    one_table,
+                ),
+            ),
+            Result(
+                "CartPole over training seeds",
+                f"Over {n_seeds} training seeds the dream promises about the cap for every World Model variant "
+                f"({f1(min(r['dream']['min'] for r in wm))} to {f1(max(r['dream']['max'] for r in wm))}), and reality "
+                f"rarely keeps the promise. On {count(first_steps)} random steps with a learned done head: "
+                f"{pm(rows[fail]['real']['mean'], rows[fail]['real']['std'])} across seeds, the cap on {at_cap(rows[fail])} "
+                f"of {n_seeds}. Using {more:g} times as much random data does not close the gap "
+                f"({pm(rows['random_all']['real']['mean'], rows['random_all']['real']['std'])}); nor does the paper's "
+                f"iterative loop alone ({pm(rows[fix]['real']['mean'], rows[fix]['real']['std'])}, the cap on "
+                f"{at_cap(rows[fix])} of {n_seeds}). Searching C in longer dreams makes the loop reach the cap on "
+                f"{at_cap(rows['iterative_long'])} of {n_seeds}; DQN, on real steps alone, reaches it on {at_cap(rows['dqn'])} "
+                f"of {n_seeds}.",
+                f"each seed's score is the mean of {n_ep} real episodes; mean ± standard deviation across the "
+                f"{n_seeds} seeds ({joined([str(s) for s in over['seeds']])})",
+                [over["command"]] + [over["seed_commands"][str(s)] for s in over["seeds"]],
+                ["cartpole_seeds.json"] + [f"cartpole_seeds/seed{s}.json" for s in over["seeds"]],
+                body=table(
+                    [
+                        "variant",
+                        "real steps used",
+                        "real, across seeds",
+                        "real, per seed",
+                        "seeds at the cap",
+                        "dream, lowest–highest seed",
+                    ],
+                    seed_table,
+                ),
+            ),
+            Result(
+                "The loops, round by round",
+                f"No loop improves steadily from round to round. With the learned done head (the paper's loop) every "
+                f"seed reaches the cap in some round and falls to {f1(min(lows))}–{f1(max(lows))} in another, while its "
+                f"dream says {f1(cap)} in every round: the last round's controller is a draw from that lottery.",
+                f"each cell: mean ± standard deviation across {n_seeds} seeds of each seed's {n_ep}-episode mean",
+                [over["command"]],
+                ["cartpole_seeds.json"],
+                body=table(["loop"] + [f"{count(s)} steps" for s in steps], loop_table),
+            ),
+            Result(
+                "DQN's learning curve",
+                f"DQN learns only from real steps, and not steadily: every seed's score falls back at least once, and "
+                f"at {count(dqn['steps'][worst])} steps the training seeds score {f1(dqn['min'][worst])} to "
+                f"{f1(dqn['max'][worst])}. At the end {at_cap(rows['dqn'])} of {n_seeds} seeds are at the cap. The curve's "
+                "points are evaluations during training, on other episodes than the final score in 'CartPole over "
+                "training seeds', so its last point differs a little from that score.",
+                f"each point: mean ± standard deviation across {n_seeds} seeds of each seed's evaluation (lowest–highest "
+                "seed)",
+                [over["command"]],
+                ["cartpole_seeds.json"],
+                body=table(["real steps", "real, across seeds", "lowest–highest seed"], dqn_table),
+            ),
+            Result(
+                "The same M, searched again",
+                f"Keeping M and its data and only running CMA-ES again with other seeds ({joined([str(s) for s in search_ids])}) "
+                f"moves the failure variant's real score on seed {s0} from {f1(rows[spread['variant']]['real']['per_seed'][s0])} "
+                f"to {joined([f1(r['real_mean']) for r in spread['runs'][s0]])}, while every search dreams "
+                f"{f1(min(sp_dreams))} to {f1(max(sp_dreams))}: a dream where every controller reaches the cap cannot "
+                "rank them.",
+                f"{spread['runs'][s0][0]['episodes']} real episodes per controller; training seeds "
+                f"{joined(sorted(spread['runs'], key=int))}",
+                [spread["command"]],
+                ["cartpole_search_spread.json"],
+                body=table(
+                    ["training seed", "the over-seeds table's C"]
+                    + [f"CMA-ES seed {s}: real (dream)" for s in search_ids],
+                    sp_rows,
+                ),
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- 08 Dreamer
+
+
+def _first_at_best(curve: list[dict]) -> tuple[float, int, int]:
+    """The curve's best score, the first step that reached it, and the step from which it stayed there."""
+    key = "steps" if "steps" in curve[0] else "step"
+    means = [c["mean"] for c in curve]
+    best = max(means)
+    first = next(c[key] for c in curve if c["mean"] == best)
+    stay = len(curve) - 1
+    while stay > 0 and means[stay - 1] == best:
+        stay -= 1
+    return best, first, curve[stay][key]
+
+
+def dreamer_section(m: dict) -> Section:
+    names = ["dreamer_cartpole.json", "dreamer_cartpole_seed1.json", "dreamer_cartpole_seed2.json"]
+    runs = [load_json(n) for n in names]
+    g099 = load_json("dreamer_cartpole_gamma099.json")
+    require(len({r["config"]["gamma"] for r in runs}) == 1, "the three seeds share one discount")
+    finals = [r["final"]["mean"] for r in runs]
+    mean, std = stats(finals)
+    reach = [_first_at_best(r["curve"]) for r in runs]
+    params = runs[0]["parameters"]
+    rows = [
+        [
+            str(r["config"]["seed"]),
+            pm(r["final"]["mean"], r["final"]["std"]),
+            count(first),
+            count(stay),
+            minutes(r["train_seconds"]),
+            minutes(r["train_cpu_seconds"]),
+        ]
+        for r, (_, first, stay) in zip(runs, reach)
+    ]
+    rows.append([f"across {len(runs)} seeds", f"**{pm(mean, std)}**", "", "", "", ""])
+    gbest, gfirst, gstay = _first_at_best(g099["curve"])
+    base = runs[0]
+    bbest, bfirst, bstay = reach[0]
+    return Section(
+        "Dreamer",
+        "08_dreamer",
+        "A minimal Dreamer (an RSSM world model, an actor and a critic trained in imagination) on CartPole-v1.",
+        [
+            Result(
+                "Minimal Dreamer on CartPole",
+                f"A minimal Dreamer ({count(params['total (trained)'])} parameters: world model "
+                f"{count(params['world model'])}, actor {count(params['actor'])}, critic {count(params['critic'])}) ends at "
+                f"{joined([f1(x) for x in finals])} with {count(base['real_steps'])} real steps: {pm(mean, std)} across "
+                f"{len(runs)} training seeds. Each first reached its best evaluation between "
+                f"{count(min(x[1] for x in reach))} and {count(max(x[1] for x in reach))} real steps. Compare the World "
+                "Model agents and DQN on the same budget in section 'CartPole'.",
+                f"final score: {base['final']['episodes']} real episodes per seed; learning curve: an evaluation of "
+                f"{base['config']['eval_episodes']} episodes every {count(base['config']['eval_every'])} real steps; "
+                f"{len(runs)} training seeds; {base['torch_threads']} torch thread",
+                [r["command"] for r in runs],
+                names,
+                body=table(
+                    [
+                        "training seed",
+                        f"final real ({base['final']['episodes']} episodes)",
+                        "first at its best (real steps)",
+                        "at its best from (real steps)",
+                        "wall time",
+                        "CPU time",
+                    ],
+                    rows,
+                ),
+            ),
+            Result(
+                "Dreamer with a shorter discount",
+                f"With discount γ = {g099['config']['gamma']:g} instead of {base['config']['gamma']:g} (seed "
+                f"{g099['config']['seed']}, run on an earlier version of the code, as its manifest entry says), the same "
+                f"agent also ends at {pm(g099['final']['mean'], g099['final']['std'])}. It first reached {f1(gbest)} after "
+                f"{count(gfirst)} real steps and stayed there from {count(gstay)}; with γ = {base['config']['gamma']:g} the "
+                f"same seed first reached {f1(bbest)} after {count(bfirst)} and stayed from {count(bstay)}.",
+                f"final score: {g099['final']['episodes']} real episodes; learning curve: {g099['config']['eval_episodes']} "
+                f"episodes every {count(g099['config']['eval_every'])} real steps; one training seed",
+                [g099["command"]],
+                ["dreamer_cartpole_gamma099.json"],
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- benchmarks
+
+
+def performance_section(m: dict) -> Section:
+    tc = load_json("takecover_results.json")
+    seeds = load_json("takecover_training_seeds.json")
+    ledger = ledger_rows()
+    sweep = load_json("tau_sweep.json")
+    one = load_json("cartpole_results.json")
+    over = load_json("cartpole_seeds.json")
+    mdn = m["mdnrnn_carracing.pt"]
+
+    stage_rows = [[name, minutes(s["seconds"])] for name, s in tc["stages"].items()]
+    longest = max(tc["stages"], key=lambda k: tc["stages"][k]["seconds"])
+    hours = [run["total_seconds"] / 3600 for run in seeds["runs"]]
+    n_rounds = max(len(run["rounds"]) for run in seeds["runs"])
+    per_seed_hours = joined([f"seed {run['seed']}: {run['total_seconds'] / 3600:.1f} h" for run in seeds["runs"]])
+
+    refinements = [(r, next(e for e in ledger[r] if e["stage"] == "refinement")) for r in (2, 3)]
+    evals = [(r, next(e for e in ledger[r] if e["stage"] == "evaluation")) for r in LABELS]
+    hist = {
+        2: npz_details("controller_carracing_row2.npz")["history"],
+        3: npz_details("controller_carracing_row3.npz")["history"],
+    }
+    es_rows = []
+    for r, e in refinements:
+        rates = [h["real_steps_per_s"] for h in hist[r]]
+        es_rows.append(
+            [
+                LABELS[r],
+                count(e["real_steps"]),
+                minutes(e["wall_seconds"]),
+                f1(e["real_steps"] / e["wall_seconds"]),
+                f"{f1(min(rates))}–{f1(max(rates))} (median {f1(float(np.median(rates)))})",
+            ]
+        )
+    ev_rows = []
+    for r, e in evals:
+        cpu = e["result"].get("user_cpu_seconds")
+        ev_rows.append(
+            [
+                LABELS[r],
+                count(e["real_steps"]),
+                minutes(e["wall_seconds"]),
+                f1(e["real_steps"] / e["wall_seconds"]),
+                "" if cpu is None else minutes(cpu),
+            ]
+        )
+    sweep_rows = [[f"{r['tau']:g}", minutes(r["seconds"])] for r in sorted(sweep["rows"], key=lambda r: r["tau"])]
+    seed_secs = over["seconds"]
+    f = mdn["figures"]
+    frames = mdn["training_data"]["rollouts"]
+
+    return Section(
+        "Benchmarks and performance",
+        "",
+        "Wall times and throughputs that the shipped files record. The step rates that notebooks measure "
+        "as they run (the real environments, the batched dream, driving the dream yourself) are not kept "
+        "in data/ and are not listed here. Wall times on a shared machine say how much of the machine a "
+        "run got as much as how fast the code is.",
+        [
+            Result(
+                "Take Cover, stage by stage",
+                f"The Take Cover experiment behind the temperature table, from collecting the data to scoring "
+                f"{len(tc['rows'])} controllers, took {minutes(tc['total_seconds'])} in all; the longest stage was "
+                f"'{longest}' ({minutes(tc['stages'][longest]['seconds'])}).",
+                f"one run (seed {tc['config']['seed']}); {tc['config']['workers']} worker processes, "
+                f"{tc['config']['threads']} torch thread each",
+                [m["takecover_results.json"]["command"]],
+                ["takecover_results.json"],
+                body=table(["stage", "wall time"], stage_rows),
+            ),
+            Result(
+                "Take Cover with rounds",
+                f"A whole training seed with {n_rounds} rounds of iterative training and the held-out look took "
+                f"{hours[0] if len(hours) == 1 else min(hours):.1f} to {max(hours):.1f} hours of wall time "
+                f"({per_seed_hours}).",
+                f"{len(hours)} runs, one per training seed, run side by side",
+                [run["command"] for run in seeds["runs"]],
+                ["takecover_training_seeds.json"],
+            ),
+            Result(
+                "Real CMA-ES on CarRacing",
+                "Real CMA-ES spends nearly all of its time in the real game: the whole run's real steps per second of "
+                "wall time, and the spread of that rate over its generations.",
+                f"one run each; {len(hist[2])} generations",
+                [e["command"] for _, e in refinements],
+                ["carracing_ledger.json", "controller_carracing_row2.npz", "controller_carracing_row3.npz"],
+                machine=machines([e for _, e in refinements]),
+                body=table(
+                    ["run", "real steps", "wall time", "real steps per second", "per generation: lowest–highest"],
+                    es_rows,
+                ),
+            ),
+            Result(
+                "Scoring a CarRacing controller on held-out tracks",
+                "Scoring one controller (V, M and C together) on the held-out tracks, one environment at a time.",
+                "one run per controller",
+                [e["command"] for _, e in evals],
+                ["carracing_ledger.json"],
+                machine=machines([e for _, e in evals]),
+                body=table(
+                    ["controller", "real steps", "wall time", "real steps per second", "CPU time (user)"], ev_rows
+                ),
+            ),
+            Result(
+                "The CarRacing τ sweep, per temperature",
+                "Evolving one controller in the dream and scoring it in the real game took this long per temperature.",
+                f"one run; {sweep['config']['real_episodes']} real episodes per temperature, "
+                f"{sweep['config']['num_envs']} environments at once",
+                [m["tau_sweep.json"]["command"]],
+                ["tau_sweep.json"],
+                body=table(["τ", "wall time"], sweep_rows),
+            ),
+            Result(
+                "The CartPole tables",
+                f"The shipped single-seed table took {minutes(one['seconds'])}; one seed of the over-seeds sweep took "
+                f"{minutes(min(seed_secs.values()))} to {minutes(max(seed_secs.values()))}.",
+                f"one run, and {len(seed_secs)} seeds run side by side",
+                [one["command"], over["command"]],
+                ["cartpole_results.json", "cartpole_seeds.json"],
+            ),
+            Result(
+                "Training M on CarRacing",
+                f"One epoch of M's training over {frames} took {f['seconds']:.1f} s: {count(f['timesteps_per_s'])} "
+                "timesteps per second (the last epoch's record).",
+                "one training run",
+                [mdn["command"]],
+                ["manifest.json#mdnrnn_carracing.pt"],
+            ),
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- the page
+
+INTRO = """\
+# Results
+
+Every measured result of the course, by notebook in course order, then the benchmarks. Each result gives what it
+shows, its numbers with their spread, how many episodes, tracks or seeds stand behind them, the command that
+measures it, the machine it ran on where a file records one, and the file in `data/` it comes from
+(`data/manifest.json` lists each file with its sha256, the command that made it and its date).
+
+This page is generated from `data/` by `{command}`: do not edit it by hand. `{command} --check` fails when it is
+stale, and so does `tests/test_results_doc.py`.
+
+How to read a number: "a ± b" is a mean and its standard deviation (population, ddof = 0). Over episodes it
+says how much one episode varies; "across seeds" it is over the per-seed means, and says how much a whole
+training run varies. A standard error of a mean is the standard deviation divided by the square root of the
+number of episodes. Scores are read against the random policy of the same environment.
+
+This page lists {n} results in {sections} sections.
+"""
+
+
+def sections() -> list[Section]:
+    m = manifest()
+    return [
+        motivation(m),
+        vae_section(m),
+        mdn_section(m),
+        temperature_section(m),
+        cma_section(m),
+        take_cover_section(m),
+        carracing_section(m),
+        cartpole_section(m),
+        dreamer_section(m),
+        performance_section(m),
+    ]
+
+
+def render_result(r: Result, m: dict) -> str:
+    parts = [f"### {r.title}", "", r.claim, ""]
+    if r.body:
+        parts += [r.body, ""]
+    dated = []
+    for name in r.files:
+        # "manifest.json#NAME": figures the manifest records beside the file NAME
+        listed = name.split("#", 1)[1] if name.startswith("manifest.json#") else name
+        entry = m.get(listed)
+        if entry is None:
+            raise KeyError(f"data/{listed} is cited by '{r.title}' but data/manifest.json does not list it")
+        where = f"{code('data/manifest.json')}, the entry of {code(listed)}" if listed != name else code("data/" + name)
+        dated.append(f"{where} ({entry['date']})")
+    commands = r.commands if len(r.commands) == 1 else r.commands
+    parts.append(f"- **Sample:** {r.sample}.")
+    if len(commands) == 1:
+        parts.append(f"- **Command:** {code(commands[0])}")
+    else:
+        parts.append("- **Commands:**")
+        parts += [f"  - {code(c)}" for c in dict.fromkeys(commands)]
+    parts.append(f"- **Machine:** {r.machine}")
+    parts.append(f"- **Data:** {', '.join(dated)}")
+    return "\n".join(parts)
+
+
+def render() -> str:
+    m = manifest()
+    secs = sections()
+    n = sum(len(s.results) for s in secs)
+    out = [INTRO.format(command=COMMAND, n=n, sections=len(secs))]
+    for s in secs:
+        where = f"Notebook `notebooks/{s.notebook}.py`. " if s.notebook else ""
+        out.append(f"## {s.title}\n\n{where}{s.intro}\n")
+        for r in s.results:
+            out.append(render_result(r, m) + "\n")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when the page differs from what data/ gives")
+    parser.add_argument("--out", type=Path, default=PAGE, help="the page (default: docs/results.md)")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = args.out.read_text() if args.out.exists() else ""
+        if current != text:
+            print(f"{args.out} is stale: regenerate it with `{COMMAND}`", file=sys.stderr)
+            return 1
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
