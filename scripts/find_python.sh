@@ -1,7 +1,7 @@
 #!/bin/sh
 # Print the path of the first Python 3.11, 3.12 or 3.13 that can make a virtual environment: the one named in $1
 # (make PYTHON=...), else the first of python3.11, python3.12, python3.13, python3. Else say in one line how to get one.
-# 3.11 comes first: it is what CI runs; every pin in requirements.txt has wheels for 3.12 and 3.13 too (README).
+# 3.11 comes first: it is what CI runs; every pin in requirements.txt has wheels for 3.12 and 3.13 too (docs/install.md).
 candidates=${1:-python3.11 python3.12 python3.13 python3}
 found=""
 for py in $candidates; do

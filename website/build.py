@@ -2,8 +2,8 @@
 
 Everything the site shows is generated here at build time from the course's own sources, never copied into this
 folder: the home page includes README.md's course overview, each notebook page is its jupytext `.py` source
-(notebooks/NN_name.py) executed by myst-nb, docs/glossary.md, docs/references.md, docs/architecture.md and
-docs/results.md are added when they exist, and each notebook page links its English and Chinese Marp decks
+(notebooks/NN_name.py) executed by myst-nb, the pages of docs/ named in DOCS are added when they exist (with the
+pictures in docs/ they and the README show), and each notebook page links its English and Chinese Marp decks
 (slides/NN_name.html, NN_name.zh.html).
 
 The build folder, build/site/<mode>/ (mode: full or fast), holds
@@ -33,7 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 OVERVIEW_END = "## Slides"  # the home page shows README.md from its top down to this heading
-DOCS = ("glossary", "references", "architecture", "results")  # docs/NAME.md, each added to the site when it exists
+# docs/NAME.md, each added to the site when it exists, in this order in the navigation
+DOCS = ("primer", "glossary", "references", "results", "install", "performance", "cluster", "architecture")
+DOC_PICTURES = ("*.png", "*.gif")  # docs/ pictures, placed beside the pages (and the home page's README) that show them
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,9 @@ def prepare_sources(layout: Layout, root: Path = ROOT) -> dict[str, list[str]]:
     docs = [name for name in DOCS if (root / "docs" / f"{name}.md").is_file()]
     for name in docs:
         _place(root / "docs" / f"{name}.md", layout.src / "docs" / f"{name}.md")
+    for pattern in DOC_PICTURES:
+        for picture in sorted((root / "docs").glob(pattern)):
+            _place(picture, layout.src / "docs" / picture.name)
     (layout.src / "index.md").write_text(index_page(layout.src, root, notebooks, docs))
     return {"notebooks": [n.stem for n in notebooks], "docs": docs}
 

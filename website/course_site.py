@@ -2,6 +2,9 @@
 
 - Each notebook page gets a "Run this notebook" note under its title: the README's two commands, the mode its
   outputs were made in, and links to its English and Chinese decks (a missing deck fails the build).
+- The README, included in the home page, links each notebook as learners open it (notebooks/NN_name.ipynb); on
+  the site the page of a notebook is made from its jupytext source, so those links are pointed at
+  notebooks/NN_name.py as the README is read.
 - Each saved widget that holds a control (a slider, a switch, a button) gets a line under it saying that it
   responds in JupyterLab: on the site it shows the state it was saved in. A widget with no saved state fails the
   build, since the page would show nothing in its place.
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +172,18 @@ def poll_kernel_replies_in_slices() -> None:
     AsyncZMQSocketChannel.get_msg = _get_msg_in_slices
 
 
+NOTEBOOK_LINK = re.compile(r"\]\((notebooks/\d\d_\w+)\.ipynb([#)])")
+
+
+def notebook_links_to_pages(text: str) -> str:
+    """`](notebooks/NN_name.ipynb)` -> `](notebooks/NN_name.py)`: the site's page of that notebook."""
+    return NOTEBOOK_LINK.sub(r"](\1.py\2", text)
+
+
+def _include_read(app: Sphinx, relative_path: Path, parent_docname: str, content: list[str]) -> None:
+    content[0] = notebook_links_to_pages(content[0])
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     poll_kernel_replies_in_slices()
     build = Path(os.environ.get("WMCOURSE_SITE_BUILD", "build/site"))
@@ -175,4 +191,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("course_fast", os.environ.get("WMCOURSE_FAST", "0") not in ("", "0"), "env")
     app.add_transform(RunNote)
     app.add_post_transform(WidgetNote)
+    app.connect("include-read", _include_read)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
