@@ -105,7 +105,7 @@ plt.show()
 
 # %% [markdown]
 # The first 50 frames are the camera zooming in. The black strip at the bottom is the dashboard (speed, ABS
-# sensors, steering, gyroscope). The paper's code keeps only the top 84 rows and shrinks the result to
+# sensors, steering, gyroscope). The authors' code keeps only the top 84 rows and shrinks the result to
 # 64×64, which is what V sees:
 
 # %%
@@ -150,10 +150,21 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# A random driver loses points: it wastes the 0.1-per-frame budget while visiting few tiles. The paper's
-# full World Model scored **906 ± 21** over 100 random tracks (controller evolved in the real
-# environment); the model-free A3C baseline reached 591 to 652. On CartPole, a random policy keeps the
-# pole up for about 20 steps out of a possible 500.
+# A random driver scores below zero on most tracks: it pays 0.1 for every frame and visits few tiles. That
+# is the floor; the paper's full World Model scored **906 ± 21** over 100 random tracks, above the 900 that
+# counts as solved (the model-free A3C baseline reached 591 to 652). On CartPole a random policy keeps the
+# pole up for about 20 steps out of a possible 500: remember both numbers as the bars every later agent must
+# clear.
+#
+# <details><summary>How this was measured</summary>
+#
+# The cell above plays the episodes live on your machine: CartPole-v1 for 100 episodes from seed 0, four
+# copies of the environment at once; CarRacing-v3 for only 4 episodes (2 in fast mode), two at once, because
+# a real CarRacing episode takes several seconds here. Four tracks give a rough mean: one track differs from
+# the next by hundreds of points, so a claim about CarRacing needs about 100 tracks. The paper's numbers are
+# from its CarRacing table (mean ± standard deviation over 100 random tracks). Every result the course itself
+# measured, with its command, is in the [results appendix](../docs/results.md).
+# </details>
 
 # %% [markdown]
 # ## What does one real step cost?
@@ -196,10 +207,13 @@ plt.show()
 # %% [markdown]
 # <details><summary><b>Question:</b> if real steps are this expensive, why did the paper still evolve its CarRacing controller in the real environment? (click)</summary>
 #
-# Because a controller trained only in a dream is only as good as the dream. The paper evolved its CarRacing
-# controller in the real game (with V and M as its eyes and memory) and scored 906 ± 21; it trained *inside*
-# the dream only for VizDoom Take Cover. Training CarRacing fully in the dream, on a CPU, is something this
-# course measures for itself (notebook 06).
+# Because its CarRacing dream could not score a controller. The paper's CarRacing M predicted only the next
+# code $z$: it had no reward output and no done output, so a dream made of it could say neither how many
+# points a drive earned nor when it ended. The paper therefore evolved its CarRacing controller in the real
+# game (with V and M as its eyes and memory) and scored 906 ± 21; it trained *inside* the dream only for
+# VizDoom Take Cover, whose M also predicts when the agent dies (notebook 05). This course gives its own
+# CarRacing M a reward head and a done head (notebook 02), so that a CarRacing controller can be trained in
+# the dream too; notebook 06 measures what that gives.
 # </details>
 
 # %% [markdown]
@@ -211,11 +225,29 @@ controller_parameter_count = ...  # your answer: a whole number
 checkers.controller_parameters.check(controller_parameter_count)
 
 # %% [markdown]
+# <details><summary><b>Think further:</b> the paper also tried a controller that reads $z$ alone, without M's memory $h$. How many numbers would it have, and what do the two scores say about what $h$ is worth? (click)</summary>
+#
+# $3 \times 32 + 3 = 99$ numbers, against your count for $[z, h]$: almost all of C's numbers read $h$. In the
+# paper's CarRacing table the controller on $z$ alone scored 632 ± 251, and the full controller on $[z, h]$
+# 906 ± 21: the memory both raised the mean and made the score far steadier from track to track. A frame
+# shows where the car is; only a memory of the last frames says how fast it moves and where it is heading.
+# </details>
+
+# %% [markdown]
 # **2.** V turns a 64×64 colour frame into 32 numbers. By what factor does it compress (input numbers per latent number)?
 
 # %%
 compression = ...  # your answer
 checkers.compression_ratio.check(compression)
+
+# %% [markdown]
+# <details><summary><b>Think further:</b> suppose C read the 64×64 colour frame directly, with no V. How many numbers would C have, and why would that hurt the search that trains it? (click)</summary>
+#
+# $3 \times 12{,}288 + 3 = 36{,}867$ numbers, about 42 times more than with $[z, h]$. C is trained by an
+# evolution strategy that guesses whole controllers and keeps what works (notebook 04); the more numbers it
+# must guess, the more guesses it needs, and CMA-ES's own bookkeeping grows with the square of the count.
+# V's squeeze is what keeps C small enough to search without gradients.
+# </details>
 
 # %%
 # Stuck? Uncomment one of these:
@@ -225,17 +257,21 @@ checkers.compression_ratio.check(compression)
 # %% [markdown]
 # ## Self-check
 # - [ ] I can say what V, M and C each take in and give out.
-# - [ ] I know why the controller is kept tiny (867 numbers), and what trains it.
+# - [ ] I can count C's numbers from the sizes of $z$, $h$ and the actions, and I know why it is kept tiny and what trains it.
 # - [ ] I measured a random policy on both environments and know the scores that count as solved (900, 500).
 # - [ ] I know what a real step costs here, and why that makes a learned dream attractive.
-# - [ ] I know which of the paper's results were trained in the dream (VizDoom) and which were not (CarRacing).
+# - [ ] I know which of the paper's results were trained in the dream (VizDoom) and which were not (CarRacing),
+#       and why its CarRacing dream could not score a controller.
 #
 # ## Formulas used
 # | what | formula |
 # |---|---|
 # | world model (the paper's M) | $P(z_{t+1} \mid a_t, z_t, h_t)$, with $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$ |
-# | controller | paper's text: $a_t = W [z_t, h_t] + b$; its appendix and this course: bounded by tanh; $3 \times 288 + 3 = 867$ parameters |
+# | controller | paper's text: $a_t = W [z_t, h_t] + b$; its appendix and this course: bounded by tanh; $\lvert a \rvert \cdot (\lvert z \rvert + \lvert h \rvert) + \lvert a \rvert$ parameters |
 # | the paper's CMA-ES budget | $1800 \times 64 \times 16 \times 1000 \approx 1.8 \times 10^9$ real steps at most |
-# | compression | $64 \cdot 64 \cdot 3 / 32 = 384$ |
+# | compression | input numbers per latent number: $64 \cdot 64 \cdot 3 / \lvert z \rvert$ |
+#
+# **What to remember:** a World Model is V (compress), M (predict) and C (act); a dream step costs a small
+# fraction of a real one, and a dream is worth only what its model knows.
 #
 # **Next:** notebook 01 builds V, the variational autoencoder, and trains it on real CarRacing frames.

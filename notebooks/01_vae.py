@@ -107,11 +107,12 @@ print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_d
 #    pushing the ELBO up both makes frames likely *and* makes the encoder's guess closer to the true posterior.
 # 5. Let the decoder's output be a Gaussian around the painted frame, $p_\theta(x \mid z) = N(x;\, g_\theta(z),\, \sigma_x^2 I)$. Then
 #    $$\log p_\theta(x \mid z) = -\frac{\lVert x - g_\theta(z) \rVert^2}{2 \sigma_x^2} + \text{const},$$
-#    so maximising the ELBO is minimising the **squared error** plus a multiple of the KL. The paper's code
+#    so maximising the ELBO is minimising the **squared error** plus a multiple of the KL. The authors' code
 #    uses the summed squared error + KL, which is $\sigma_x^2 = 1/2$; any other $\sigma_x$ only changes the
 #    weight of the KL (multiply the loss by $2\sigma_x^2$). Call that weight **β** $= 2\sigma_x^2$:
 #    $$\mathcal{L}(x) = \mathbb{E}_{q_\phi(z \mid x)} \lVert x - g_\theta(z) \rVert^2 \;+\; \beta\, \mathrm{KL}\left(q_\phi(z \mid x) \,\|\, N(0, I)\right).$$
-#
+
+# %% [markdown]
 # <details><summary><b>Question:</b> the reconstruction term is an average over all codes the encoder might pick. How does training compute it? (click)</summary>
 #
 # It does not, exactly: it draws **one** sample $z$ per frame and uses $\lVert x - g(z) \rVert^2$ for that sample.
@@ -265,13 +266,13 @@ print("decoder: " + " -> ".join(shapes))
 # %% [markdown]
 # ### Free bits: 16 nats per frame that cost nothing
 #
-# ([Free bits](../docs/glossary.md#free-bits) in the glossary.) The paper's code does not use the KL as it is. It floors the **total** KL of each frame, summed over its 32
+# ([Free bits](../docs/glossary.md#free-bits) in the glossary.) The authors' code does not use the KL as it is. It floors the **total** KL of each frame, summed over its 32
 # dimensions, at `kl_tolerance` × `z_size` = 0.5 × 32 = **16 nats**:
 #
 # $$\mathcal{L} = \lVert x - g(z) \rVert^2 + \beta \max\left(\textstyle\sum_j \mathrm{KL}_j,\; 0.5 \cdot 32\right).$$
 #
 # The floor is on the sum, not on each dimension: one dimension may carry 5 nats and another none, and
-# nothing in the loss cares how the 16 nats are spread. (The 0.5 is only how the original code writes the
+# nothing in the loss cares how the 16 nats are spread. (The 0.5 is only how the authors' code writes the
 # floor, `kl_tolerance` times the number of dimensions.) Every shipped VAE that uses free bits was trained with
 # exactly this loss (`wmcourse.vae.elbo_loss`).
 #
@@ -296,8 +297,8 @@ print("gradient on mu from the KL term:", mu.grad.abs().max().item(), "(no pull 
 #
 # `wmcourse.vae_training.train_vae` is the training loop behind every shipped model: Adam, minibatches, the loss above,
 # a checkpoint you can resume. Here it trains a quarter-width VAE for a few steps on a few hundred frames, only
-# to see the loss fall, and throws it away. (The shipped models trained for several epochs on tens of thousands
-# of real frames; `data/manifest.json` says how, and the flag in the first cell retrains them.)
+# to see the loss fall, and throws it away. (The shipped models trained on tens of thousands of real frames;
+# the flag in the first cell retrains them.)
 
 # %%
 demo_steps = 30 if FAST else 80
@@ -318,21 +319,30 @@ plt.show()
 # %% [markdown]
 # ## The real thing: a VAE trained on CarRacing
 #
-# The shipped model is the paper's network, trained on real CarRacing frames (see `data/manifest.json` for
-# the command, the data and the measured figures). The frames below come from **held-out** episodes, collected
-# with another seed: the VAE never saw them. Top row: the frame; bottom row: $g(\mu(x))$, the decoding of the
-# centre of its cloud.
+# The shipped model is the paper's network, trained on real CarRacing frames. The frames below come from
+# **held-out** episodes: the VAE never saw them. Top row: the frame; bottom row: $g(\mu(x))$, the decoding of
+# the centre of its cloud.
 #
 # **What it was trained on, and why that matters.** Not the paper's data. The paper collected 10,000 rollouts
-# with a randomly initialised controller. The shipped V saw **64 episodes** (63,598 frames, 3 epochs), in
-# shards that alternate two scripted drivers: a noisy lane follower that steers towards the grey road ahead,
-# and a smooth random walk that often leaves the road for the grass (`wmcourse.rollouts`, policy `mix`). The
-# lane follower is not what the paper did; it is there so that V sees the road along whole tracks, which a
-# random driver rarely reaches. This is the lesson of the whole course in miniature: **a model knows only
-# what its data covers.** V rebuilds road and grass well because both drivers showed it plenty of them; a
-# frame that neither driver produced (a spin at high speed, the car far off the track) is one V has never
-# been asked to rebuild. Notebooks 06 and 07 measure what that costs when a controller goes where the data
-# did not.
+# with a randomly initialised controller. The shipped V saw **64 episodes** of two scripted drivers, taking
+# turns: a noisy lane follower that steers towards the grey road ahead, and a smooth random walk that often
+# leaves the road for the grass. The lane follower is not what the paper did; it is there so that V sees the
+# road along whole tracks, which a random driver rarely reaches. This is the lesson of the whole course in
+# miniature: **a model knows only what its data covers.** V rebuilds road and grass well because both drivers
+# showed it plenty of them; a frame that neither driver produced (a spin at high speed, the car far off the
+# track) is one V has never been asked to rebuild. Notebooks 06 and 07 measure what that costs when a
+# controller goes where the data did not.
+#
+# <details><summary>How this was measured</summary>
+#
+# Training data: 64 real CarRacing-v3 episodes (63,598 frames) collected with seed 0 in four shards of 16
+# episodes, the drivers alternating (`wmcourse.rollouts`, policy `mix`); V trained 3 epochs on them (the
+# paper's appendix trained V for 1 epoch on its 10,000 rollouts; the authors' code runs 10). Held-out data: 4
+# more episodes of the same drivers collected with seed 1 (4,000 frames, shipped in `data/carracing_heldout`);
+# the error and KL printed below are means over all 4,000. The commands, dates and measured figures of every
+# shipped model are in `data/manifest.json` (made by `bash scripts/train_carracing_models.sh`, the flag in the
+# first cell), and the course's measured results are collected in the [results appendix](../docs/results.md).
+# </details>
 
 # %%
 v = shipped.load_shipped_vae(z=32)
@@ -378,6 +388,14 @@ plt.show()
 # the same frames for the same number of steps, **without** free bits, with β = 0.25, 1, 4; each point is
 # measured on the held-out frames: how much the code carries (KL, nats per frame) against how well the frame
 # comes back (MSE per pixel value).
+#
+# <details><summary>How this was measured</summary>
+#
+# Three half-width VAEs (about 1.1 million parameters each), z = 32, each trained 1 epoch on the same 64
+# training episodes with seed 0, with the plain KL term (no floor) times β; each scored on the 4,000 held-out
+# frames. One run per β. Commands in `data/manifest.json`; results in the
+# [results appendix](../docs/results.md), section "VAE".
+# </details>
 
 # %%
 sweep = shipped.beta_sweep_results(results)
@@ -393,7 +411,7 @@ plt.show()
 #
 # <details><summary><b>Question:</b> which β would you want for World Models, and what does free bits do to this picture? (click)</summary>
 #
-# The paper uses β = 1 with the 16-nat floor. The controller can only steer by what $z$ keeps (where the road
+# The authors' code uses β = 1 with the 16-nat floor. The controller can only steer by what $z$ keeps (where the road
 # is, how it curves, where the car is), so β must not be so large that the road blurs away. But M has to model
 # and sample $z$, which is easier when the codes stay regular, close to the prior. Free bits splits the
 # difference: the first 16 nats per frame are free, so the codes always keep some information, and only beyond
@@ -461,6 +479,14 @@ traversal
 # Four smaller VAEs (half width, the same training) differ only in the size of $z$: 4, 8, 16 or 32 numbers.
 # Switch between them: each shows its reconstructions of the same held-out frames and its held-out error,
 # measured on every held-out frame.
+#
+# <details><summary>How this was measured</summary>
+#
+# Four half-width VAEs with free bits (β = 1, each frame's total KL floored at half a nat times the size of
+# $z$), each trained 2 epochs on the same 64 training episodes with seed 0, one run per size; each scored on the
+# 4,000 held-out frames. Commands in `data/manifest.json`; results in the
+# [results appendix](../docs/results.md), section "VAE".
+# </details>
 
 # %%
 small_results = shipped.latent_size_results(results)
@@ -495,11 +521,12 @@ for z, r in small_results.items():
 # - [ ] I know why a Gaussian decoder turns the reconstruction term into a squared error, and where β comes from.
 # - [ ] I can write the KL of $N(\mu, \sigma^2)$ from $N(0, 1)$ from memory, and know when it is zero.
 # - [ ] I can explain why `.sample()` blocks gradients and why $z = \mu + \sigma \epsilon$ does not.
-# - [ ] I know what free bits does (a 16-nat floor on each frame's *total* KL, not on each dimension) and why the paper used it.
+# - [ ] I know what free bits does (a 16-nat floor on each frame's *total* KL, not on each dimension) and why the authors' code uses it.
 # - [ ] I know that the KL bounds the information in the code from above, and what else it contains.
 # - [ ] I know what V was trained on here (64 episodes of two scripted drivers, not the paper's 10,000 rollouts) and why coverage matters.
 # - [ ] I have seen what β and the size of $z$ do to real reconstructions, measured on held-out frames.
-#
+
+# %% [markdown]
 # ## Formulas used
 # | what | formula |
 # |---|---|
@@ -511,5 +538,9 @@ for z, r in small_results.items():
 # | KL and information | $\mathbb{E}_x \mathrm{KL}(q(z \mid x) \,\|\, p(z)) = I(x; z) + \mathrm{KL}(q(z) \,\|\, p(z)) \ge I(x; z)$ |
 # | reparameterisation | $z = \mu + \sigma \odot \epsilon$, $\sigma = \exp(\tfrac{1}{2}\log\sigma^2)$, $\epsilon \sim N(0, I)$ |
 # | held-out error | MSE per pixel value $= \frac{1}{N \cdot 12288} \sum \lVert x - g(\mu(x)) \rVert^2$ |
+#
+# **What to remember:** V's loss is squared error plus β times a KL that keeps codes near $N(0, I)$; the
+# reparameterisation $z = \mu + \sigma\epsilon$ lets gradients through the sample; and V knows only the frames
+# its data showed it.
 #
 # **Next:** notebook 02 builds M, the mixture density network that predicts the next $z$.

@@ -200,34 +200,37 @@ print(f"wmcourse.mdn.mdn_nll: {ours:.6f}   torch.distributions: {library:.6f}")
 # - input: the code $z_t$ (32 numbers) and the action $a_t$ (steer, gas, brake): 35 numbers;
 # - an LSTM with 256 hidden units: the memory (this is what the controller C also reads);
 # - a linear **mixture head** from $h_{t+1}$ to a 5-way mixture for **each** of the 32 dimensions of
-#   $z_{t+1}$ (as in the paper's code, the dimensions are independent given the memory).
-#
-# The model shipped in `data/` was trained by the package's command line on encoded rollouts of real
-# CarRacing (`python -m wmcourse train-mdnrnn`, **100 epochs of 200-step windows**, batch 32, Adam at lr 1e-3,
-# each gradient element clipped to [-1, 1], a fresh $z = \mu + \sigma\varepsilon$ from V's stored $\mu,
-# \sigma$ for every batch; the paper: 20 epochs of whole 1,000-step episodes, batch 100). It also has a
-# **reward head** and a **done head**. **No model in the paper had a reward head**: the paper's CarRacing M
-# predicted $z$ only (the controller alone saw rewards); its VizDoom M predicted $z$ and whether the agent
-# died (done), and the dream's reward there was simply the time survived. The course adds a reward head so that a CarRacing controller can be evolved entirely
-# inside the dream (notebooks 04 and 06), an experiment the paper did not run.
+#   $z_{t+1}$ (as in the authors' code, the dimensions are independent given the memory).
+
+# %% [markdown]
+# The course's M also has a **reward head** and a **done head** (two more linear layers on $h_{t+1}$).
+# **No model in the paper had a reward head**: the paper's CarRacing M predicted $z$ only (the controller
+# alone saw rewards); its VizDoom M predicted $z$ and whether the agent died (done), and the dream's reward
+# there was simply the time survived. The course adds both heads so that a CarRacing controller can be evolved
+# entirely inside the dream (notebooks 04 and 06), an experiment the paper did not run.
 #
 # **What M was trained on.** The same 64 real episodes as V (notebook 01), not the paper's 10,000 random
-# rollouts: shards that alternate a scripted lane follower and a smooth random walk. M can only learn the
-# dynamics those two drivers showed it: the road ahead while following it, the grass after leaving it. How the
-# car behaves under *another* driver's habits (a controller that brakes late, or spins) is not in the data.
-# That is **coverage**, and it decides what a controller trained in M's dream can trust (notebook 06).
-
-# %%
-M = shipped.load_shipped_mdnrnn()
-print(M)
-parts = mdnrnn.parameter_breakdown(M)
-for name, count in parts.items():
-    print(f"{name:28s} {count:>9,}")
-print(f"{'total':28s} {checkpoint.count_parameters(M):>9,}")
+# rollouts: a scripted lane follower and a smooth random walk, taking turns. M can only learn the dynamics
+# those two drivers showed it: the road ahead while following it, the grass after leaving it. How the car
+# behaves under *another* driver's habits (a controller that brakes late, or spins) is not in the data. That
+# is **coverage**, and it decides what a controller trained in M's dream can trust (notebook 06).
+#
+# <details><summary>How this was measured</summary>
+#
+# The shipped M was trained by `python -m wmcourse train-mdnrnn --epochs 100 --seq-len 200 --batch-size 32
+# --predict-reward --predict-done` (a step of `bash scripts/train_carracing_models.sh`, seed 0) on the 64
+# training episodes encoded by the shipped V: 100 epochs of 200-step windows, batches of 32, Adam at lr 1e-3,
+# each gradient element clipped to [-1, 1], and a fresh $z = \mu + \sigma\varepsilon$ drawn from V's stored
+# $\mu, \sigma$ for every batch. The paper trained its M for 20 epochs on whole 1,000-step episodes of its
+# 10,000 rollouts; the authors' code used batches of 100. With 64 episodes, shorter windows and smaller batches
+# give about as many optimizer steps. The command, date and measured figures are recorded in
+# `data/manifest.json`; results in the [results appendix](../docs/results.md), section "MDN-RNN".
+# </details>
 
 # %% [markdown]
 # ### Exercise 2: how many numbers does the mixture head output at each step?
-# For $z$ of 32 numbers and 5 Gaussians per dimension.
+# For $z$ of 32 numbers and 5 Gaussians per dimension. Think about what one Gaussian *in a mixture* needs
+# before you count; the next cell prints M, so answer first.
 
 # %%
 mdn_head_outputs = ...  # your answer: a whole number
@@ -237,6 +240,17 @@ checkers.mdn_head_outputs.check(mdn_head_outputs)
 # Stuck? Uncomment one of these:
 # checkers.mdn_head_outputs.hint()
 # checkers.mdn_head_outputs.solution()
+
+# %% [markdown]
+# Now M itself, and where its parameters are (find your answer in the mixture head's size):
+
+# %%
+M = shipped.load_shipped_mdnrnn()
+print(M)
+parts = mdnrnn.parameter_breakdown(M)
+for name, count in parts.items():
+    print(f"{name:28s} {count:>9,}")
+print(f"{'total':28s} {checkpoint.count_parameters(M):>9,}")
 
 # %% [markdown]
 # ### 423,392 here, 422,368 in the paper: why?
@@ -261,9 +275,13 @@ print(f"difference:               {ours_count - tf_count:,} = one bias vector of
 #
 # <details><summary><b>Question:</b> each of the 32 dimensions gets its own 1-D mixture. What would it cost to predict all 32 jointly, each component a 32-D Gaussian with a full covariance? (click)</summary>
 #
-# Each component would need a 32 × 32 covariance matrix (528 free numbers, not 32 spreads), so about 16
-# times as many outputs, and sampling would need a matrix factorisation each step. Treating each dimension as
-# its own 1-D mixture is much cheaper; the LSTM's memory $h_t$ carries what links the dimensions over time.
+# Each of the 5 components would need a weight, a 32-number mean and a symmetric 32 × 32 covariance matrix
+# ($32 \cdot 33 / 2 = 528$ free numbers): $5 \times (1 + 32 + 528) = 2{,}805$ outputs instead of
+# $32 \times 5 \times 3 = 480$, about 5.8 times as many. The covariance must also stay positive definite
+# (usually by predicting a triangular factor), and sampling needs a matrix product each step. Treating each
+# dimension as its own 1-D mixture is cheaper and simpler; the LSTM's memory $h_t$ carries what links the
+# dimensions over time. (The two are not the same model: 32 separate 5-way mixtures can mix each dimension's
+# components freely, while a joint mixture ties all 32 dimensions to one component.)
 # </details>
 
 # %% [markdown]
@@ -282,12 +300,9 @@ if record["history"]:
     last = record["history"][-1]
     print(f"after epoch {last['epoch']}: training z NLL {last['z_nll']:.3f}, "
           f"held-out z NLL {last.get('held_out_z_nll', float('nan')):.3f} nats per dimension")
-if record["manifest"]:
-    print("recorded in data/manifest.json:", record["manifest"]["command"], "on", record["manifest"]["date"])
 
 # %% [markdown]
-# And measured now, on the held-out episodes shipped in `data/carracing_heldout` (recorded with another seed,
-# never seen in training), encoded by V:
+# And measured now, on the 4 held-out episodes (never seen in training), encoded by V:
 
 # %%
 measured = mdnrnn_training.evaluate_mdnrnn(M, heldout, seed=SEED)
@@ -302,7 +317,10 @@ for key in ("reward_mse", "done_bce"):
 
 # %% [markdown]
 # A density can exceed 1, so an NLL can be negative: it measures surprise relative to a spread of one unit.
-# What matters is the comparison: M, which has memory and sees the actions, against a model that has neither.
+# What matters is the comparison: M, which has memory and sees the actions, is about 0.4 nats per number less
+# surprised than a model that has neither, so it gives the real next code about 1.5 times the density, in each
+# of the 32 dimensions. Remember the direction, not the digits: memory and actions make the next code more
+# predictable.
 #
 # ## 4. M's predictions, seen through V
 #
@@ -346,6 +364,12 @@ for name in ("model", "copy_last", "mean_latent"):
     print(f"{name:12s}", " ".join(f"{e:.3f}" for e in errors[name]))
 
 # %% [markdown]
+# One step ahead, copying the last code is best (0.010 against M's 0.033): consecutive frames barely differ.
+# From three steps ahead M is better, and after 16 steps its error (0.225) is about half that of copying
+# (0.406) and still below that of always guessing the average code (0.243). M's guesses drift, but more slowly
+# than "nothing changes".
+
+# %% [markdown]
 # <details><summary><b>Question:</b> M's samples differ from each other and from the real frames. Is that a failure? (click)</summary>
 #
 # Not by itself. From a frame and an action the future is uncertain: what lies round the next bend is not in
@@ -372,7 +396,8 @@ for name in ("model", "copy_last", "mean_latent"):
 #       episodes of two scripted drivers), and why coverage limits what its dream can teach.
 # - [ ] I know what M's held-out NLL was measured against, and what its predicted frames look like a few
 #       steps ahead.
-#
+
+# %% [markdown]
 # ## Formulas used
 # | what | formula |
 # |---|---|
@@ -382,5 +407,9 @@ for name in ("model", "copy_last", "mean_latent"):
 # | logsumexp | $\log\sum_k e^{a_k} = m + \log\sum_k e^{a_k - m}$, $m = \max_k a_k$ |
 # | MDN-RNN | $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$, $p(z_{t+1}\mid z_t, a_t, h_t) = \prod_d \sum_k \pi_{dk}\mathcal{N}(\mu_{dk}, \sigma_{dk}^2)$, read from $h_{t+1}$ |
 # | parameters | $4 \cdot 256 (35 + 256) + 4 \cdot 256\,[+4 \cdot 256] + 256 \cdot 480 + 480 = 422{,}368\ [423{,}392]$ |
+#
+# **What to remember:** when the future has several branches, predict a mixture, not a mean; compute its NLL
+# with logsumexp; M is an LSTM whose mixture head, read from $h_{t+1}$, gives each of the 32 numbers of the next
+# code its own 5-way mixture, and it knows only what its data covered.
 #
 # **Next:** notebook 03 turns the knob that makes M's dreams tamer or wilder: the temperature $\tau$.

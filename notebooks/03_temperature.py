@@ -48,7 +48,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import artefacts, checkers, mdn, paper, plots, probes, shipped, tau_sweep, vae, widgets
+from wmcourse import artefacts, checkers, mdn, paper, plots, probes, shipped, vae, widgets
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer dreams, same code
@@ -214,30 +214,26 @@ for tau, step, var in zip(spread["tau"], spread["step"], spread["spread"]):
 print(f"real episode: jumpiness {real_step:.3f}")
 
 # %% [markdown]
+# Both numbers grow steadily with $\tau$. The real episode's jumpiness (1.37) lies between the dreams' at
+# $\tau = 1$ and $\tau = 1.25$: near $\tau = 1$, M's dream moves about as much as the real codes do. At
+# $\tau = 0.1$ the dream barely moves (about a tenth of the real episode's jumpiness): a frozen, too-calm world.
+# Remember that picture for the next section.
+
+# %% [markdown]
 # ## 4. Nightmares: the paper's VizDoom result
 #
 # In VizDoom *Take Cover* the agent must dodge fireballs; it survives longer the better it dodges (above 750
 # time steps counts as solved). The paper trained its controller **entirely inside M's dream**, at several
-# temperatures, then scored it both in the dream and in the real game.
-# **Left: measured by this course** (`python -m wmcourse takecover`, the same experiment on a smaller budget:
-# 3,000 random episodes, not 10,000; notebook 05 runs through it). **Right: the paper's numbers** (`wmcourse.paper.VIZDOOM_TAU_TABLE`).
+# temperatures, then scored it both in the dream and in the real game. Its table, as bars
+# (`wmcourse.paper.VIZDOOM_TAU_TABLE`; the grey band is a random policy in the real game):
 
 # %%
-from wmcourse import takecover
-
-measured = takecover.load_shipped_results()
-plots.take_cover_tau_figure(measured, solved=takecover.SOLVED)
+plots.tau_table_plot(paper.tau_rows(), "the paper (Ha & Schmidhuber 2018): VizDoom Take Cover, C trained in the dream",
+                     solved=paper.VIZDOOM_SOLVED, random=paper.VIZDOOM_RANDOM)
 plt.show()
-print(f"{'':10} {'measured: dream':>16} {'real':>12}   {'paper: dream':>13} {'real':>12}")
-for row in measured["rows"]:
-    dream_mean, dream_std, real_mean, real_std = paper.VIZDOOM_TAU_TABLE[row["tau"]]
-    print(f"tau = {row['tau']:<4g} {row['dream_mean']:>8.0f} ± {row['dream_std']:<5.0f} {row['real_mean']:>5.0f} ± "
-          f"{row['real_std']:<5.0f}   {dream_mean:>6.0f} ± {dream_std:<4.0f} {real_mean:>5.0f} ± {real_std:.0f}")
-print(f"random policy (real): measured {measured['random']['real_mean']:.0f} ± {measured['random']['real_std']:.0f}, "
-      f"paper {paper.VIZDOOM_RANDOM[0]} ± {paper.VIZDOOM_RANDOM[1]}")
 
 # %% [markdown]
-# Read the paper's table (right) from left to right, then find each point in the measured one (left):
+# Read the table from left to right:
 # - **τ = 0.1 and 0.5:** in the paper, dream scores close to the near-perfect 2,100 (an episode is capped at
 #   2,100 steps), real scores slightly *below* a random policy's (193 and 196 against 210). At $\tau = 0.1$
 #   the paper reports that the monsters in the dream *stop shooting* (a mode collapse): with the noise gone,
@@ -250,23 +246,12 @@ print(f"random policy (real): measured {measured['random']['real_mean']:.0f} ± 
 #   so what survives is real skill.
 # - **τ = 1.3:** harder still; both scores fall, but the controller still transfers.
 #
-# The measured table (left) shows the same shape, on one training run with a smaller budget: at τ = 0.1 and
-# 0.5 a near-perfect dream and a real score close to the random policy's; at τ = 1.0, 1.15 and 1.3 a
-# controller that never saw a real frame while it was searched survives several times longer than random in
-# the real game, at or above 750. The cells above print the exact numbers; notebook 05 reads them with
-# their noise, and shows what the data had to look like before M's dream became this honest. It also runs
-# the whole pipeline from two more training seeds, and there the story changes: at τ = 1.15 one seed of
-# three transfers (759 steps) and two do not (183 and 188), because whether M's dream can be cheated
-# depends on the training run as well as on τ. The paper's iterative training (play the controller for real,
-# train M on what it saw, evolve again in the new dream) mended both: after two rounds they scored 798 and 667
-# on fresh episodes, up from 183 and 188. The same two rounds broke the seed that had worked (172 on fresh
-# episodes), so a fixed number of rounds is not a cure. Stopping where held-out real episodes say the
-# controller is best, as the paper's "until solved" implies, kept a working round on every seed: 762 ± 67
-# across the three seeds on fresh episodes.
-#
 # The lesson generalises: **a dream score is not a real score.** The gap between them measures how much the
-# controller exploits the model. Notebook 06 measures that gap for CarRacing.
-#
+# controller exploits the model. The controllers here were searched with CMA-ES, which notebook 04 teaches;
+# notebook 05 then measures this very table with the course's own code, and notebook 06 measures a CarRacing
+# τ sweep of controllers evolved in the dream.
+
+# %% [markdown]
 # <details><summary><b>Question:</b> why would a controller trained at τ = 1.15 score *higher* in reality than in the dream? (click)</summary>
 #
 # Because the dream at 1.15 is harder than reality: more random fireballs, more wobble. A policy that
@@ -276,35 +261,11 @@ print(f"random policy (real): measured {measured['random']['real_mean']:.0f} ± 
 # <details><summary><b>Question:</b> the paper's CarRacing controller was evolved in the real game, not the dream. Would you expect a tau effect there too? (click)</summary>
 #
 # Only for a controller trained *in the dream*. In the paper's CarRacing experiment M's samples were never
-# used for training C (C saw the real game, with V and M as its eyes and memory), so $\tau$ did not matter.
-# Whether it matters for a CarRacing controller trained in the dream is an open question that this course
-# measures itself (below).
+# used for training C (C saw the real game, with V and M as its eyes and memory), so $\tau$ did not matter;
+# its CarRacing M had no reward or done output, so its dream could not have scored a controller anyway.
+# Whether $\tau$ matters for a CarRacing controller trained in the dream is a question this course measures
+# itself, in notebook 06.
 # </details>
-
-# %% [markdown]
-# ## 5. Measured τ sweep on CarRacing
-#
-# The paper's experiment, on CarRacing: at each temperature a controller is evolved inside M's dream (CMA-ES,
-# 32 candidates × 8 dreams, 40 generations), then scored in 256 fresh dreams at the same τ and in 20 real
-# episodes (track seeds 1000 to 1019), beside a random policy on the same 20 tracks (the grey band). The
-# numbers come from `data/tau_sweep.json`, made by the command printed below; notebook 06 explains the gap.
-
-# %%
-sweep = tau_sweep.load_tau_sweep()
-if sweep is None:
-    print("No measured tau sweep yet: data/tau_sweep.json does not exist.")
-    print("It is made, after notebook 06's dream training, by:")
-    print("    " + tau_sweep.TAU_SWEEP_COMMAND)
-else:
-    print("made by:", tau_sweep.TAU_SWEEP_COMMAND)
-    for row in sweep["rows"]:
-        print(f"tau = {row['tau']:<5g} dream {row['dream_mean']:>7.1f} ± {row['dream_std']:<6.1f} "
-              f"real {row['real_mean']:>7.1f} ± {row['real_std']:.1f}")
-    if sweep.get("random"):
-        print(f"random policy (the same real tracks): {sweep['random']['real_mean']:.1f} ± "
-              f"{sweep['random']['real_std']:.1f}")
-    tau_sweep.sweep_plot(sweep)
-    plt.show()
 
 # %% [markdown]
 # ## Self-check
@@ -314,7 +275,8 @@ else:
 #       reality (it exploits the model), using the paper's VizDoom table.
 # - [ ] I know why a slightly harder dream ($\tau$ a bit above 1) can transfer best.
 # - [ ] I know which numbers here are the paper's (VizDoom) and which are measured by this course.
-#
+
+# %% [markdown]
 # ## Formulas used
 # | what | formula |
 # |---|---|
@@ -322,6 +284,10 @@ else:
 # | tempered spreads | $\sigma_k(\tau) = \sigma_k\sqrt{\tau}$, i.e. $\log\sigma_k + \tfrac12\log\tau$ |
 # | one dream step | $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$; $k \sim \pi(\tau)$; $z_{t+1} = \mu_k + \sigma_k\sqrt{\tau}\,\varepsilon$ |
 # | jumpiness | $\frac{1}{T D}\sum_t \lVert z_{t+1} - z_t\rVert^2$ |
+#
+# **What to remember:** temperature divides the mixture's logits by $\tau$ and scales its spreads by
+# $\sqrt{\tau}$; a too-tame dream can be cheated, and in the paper a slightly harder dream than reality gave the
+# best real score.
 #
 # **Next:** notebook 04 introduces CMA-ES, the evolution strategy that trains the controller, first on toy
 # functions and then inside the dream.

@@ -222,23 +222,30 @@ plt.show()
 # %% [markdown]
 # ### The shipped controller's evolution
 #
-# The controller the course ships was evolved with the paper's population settings (population 64, 16
-# rollouts per candidate, $\sigma_0 = 0.1$, 1000-step episodes), but in the **dream**, for 27 generations, by
-# the command in its manifest entry, printed below. The paper's CarRacing controller was evolved in the real
-# environment for 1,800 generations (its appendix: 900.46 over 1,024 rollouts); notebook 00 measured what
-# that many real steps would cost here.
+# The controller the course ships was evolved the same way at the paper's population size, 64 candidates each
+# scored by 16 rollouts, but the rollouts were **dreams** of the shipped M, not real games. The paper's
+# CarRacing controller was evolved in the real environment for 1,800 generations (its appendix: 900.46 over
+# 1,024 rollouts); notebook 00 measured what that many real steps would cost here.
+#
+# <details><summary>How this was measured</summary>
+#
+# `bash scripts/evolve_carracing_controller.sh` (seed 0): CMA-ES with population 64, each candidate the mean
+# return of 16 dreams of 1,000 steps at τ = 1.0, started from real first frames, initial step size
+# $\sigma_0 = 0.1$ (the authors' code's), 27 generations. The dream's reward and end come from M's reward and
+# done heads (notebook 02). The command and its measured figures are recorded in `data/manifest.json`; the
+# course's CarRacing results are in the [results appendix](../docs/results.md), section "CarRacing".
+# </details>
 
 # %%
 params, shipped_config, details = shipped.load_shipped_controller()
-entry = artefacts.load_manifest().get(shipped.CONTROLLER_NAME, {})
-print("made by:", entry.get("command", shipped.MAKE_CONTROLLER))
 print(f"{shipped_config.n_params} parameters; evolved at tau = {details['tau']}")
 plots.evolution_curve(details["history"], "the shipped controller: its score in the dream, per generation")
 plt.show()
 
 # %% [markdown]
-# Notice what this curve is: the score **in the dream**. Whether the same controller can drive the real car
-# is a different question, and notebook 06 measures it.
+# The population's dream score rises over the generations, and the best candidate of the last generation
+# scores far above its mean. But notice what this curve is: the score **in the dream**. Whether the same
+# controller can drive the real car is a different question, and notebook 06 measures it.
 #
 # <details><summary><b>Question:</b> the population mean rises for many generations. Name two reasons the
 # dream score could rise without the real driving getting better. (click)</summary>
@@ -256,7 +263,8 @@ plt.show()
 # - [ ] I wrote a simple ES and saw why a fixed step size loses to an adaptive one.
 # - [ ] I know why CMA-ES is fine at 867 parameters and hopeless at millions.
 # - [ ] I know the score on the evolution curve is a dream score, not a real one.
-#
+
+# %% [markdown]
 # ## Formulas used
 # | what | formula |
 # |---|---|
@@ -266,6 +274,10 @@ plt.show()
 # | simple ES | $x_i = m + \sigma \epsilon_i$, $m \leftarrow \frac{1}{k} \sum_{\text{elite}} x_i$ ($\sigma$ fixed) |
 # | fitness | $F(x) = \frac{1}{16} \sum_{j=1}^{16} R_j(x)$, the mean return of 16 dreams |
 # | Rosenbrock | $f(x, y) = (1 - x)^2 + 100 (y - x^2)^2$, minimum $(1, 1)$ |
+#
+# **What to remember:** CMA-ES needs only a score, not a gradient; it adapts the mean, shape and size of its
+# search cloud; it suits C's few hundred numbers and would not scale to millions; and a rising dream score says
+# nothing yet about the real game.
 #
 # **Next:** notebook 05 evolves a controller entirely inside M's dream of the paper's own game, VizDoom Take Cover,
 # and plays it in the real game: where training in the dream works, and why the temperature decides it.
