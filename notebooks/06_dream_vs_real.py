@@ -26,8 +26,10 @@
 #
 # A word on the paper first, because it is often misread: the paper's CarRacing score of
 # **906 ± 21** came from a controller evolved in the **real** environment (V and M were its eyes and memory).
-# Its train-in-the-dream experiment was VizDoom. Training CarRacing entirely in the dream is something this
-# course measures for itself, on a laptop-sized budget.
+# Its train-in-the-dream experiment was VizDoom. The paper's CarRacing M predicted only the next code, with
+# no reward or done output, so its dream could not score a controller. The course's M adds a reward head and
+# a done head, and trains CarRacing's controller entirely in the dream: a question this course measures for
+# itself, on a laptop-sized budget.
 #
 # In this notebook you will
 # 1. put the dream score and the real score of one controller side by side;
