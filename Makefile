@@ -13,10 +13,10 @@ $(STAMP): requirements.txt pyproject.toml
 		&& $$py -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(BIN)/python -m wmcourse.lab --install-settings
+	$(BIN)/python -m wmcourse.cli.lab --install-settings
 	touch $(STAMP)
 
-# The optional cluster extra (Ray, wmcourse.backend), pinned in requirements-cluster.txt: tested by make test.
+# The optional cluster extra (Ray, wmcourse.real.backend), pinned in requirements-cluster.txt: tested by make test.
 CLUSTER_STAMP := $(VENV)/.installed-cluster
 
 $(CLUSTER_STAMP): requirements-cluster.txt $(STAMP)
@@ -45,7 +45,7 @@ install: $(STAMP) $(NODE_STAMP) browser
 # JupyterLab on notebook 00, as root too; without a display it prints the address and how to tunnel to it.
 # Options: make lab LAB_ARGS="--port 8890 --ip 0.0.0.0 --no-browser" (tests/test_lab.py runs this target).
 lab: $(STAMP)
-	$(BIN)/python -m wmcourse.lab $(LAB_ARGS)
+	$(BIN)/python -m wmcourse.cli.lab $(LAB_ARGS)
 
 # ruff first (pyproject.toml's [tool.ruff]: unused names, undefined names, likely bugs, import order), then pytest.
 test: install cluster

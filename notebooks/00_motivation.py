@@ -44,7 +44,10 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from wmcourse import benchmark, checkers, envs, evaluate, paper, plots
+from wmcourse.experiments import benchmark
+from wmcourse.lessons import checkers, plots
+from wmcourse.real import envs, evaluate
+from wmcourse import paper
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer episodes, same code
@@ -132,7 +135,7 @@ plt.show()
 
 # %% [markdown]
 # ## The bar to clear: a random policy, measured
-# Before building anything, measure what doing nothing clever scores. `wmcourse.evaluate.evaluate` plays
+# Before building anything, measure what doing nothing clever scores. `wmcourse.real.evaluate.evaluate` plays
 # full episodes in several copies of the environment at once (gymnasium's vector environments).
 
 # %%
@@ -193,7 +196,7 @@ print(f"The paper's CMA-ES run (its appendix), at most {paper_budget:,} real Car
 # MDN-RNN of the paper's size measures it honestly here (notebook 02 trains the real one).
 
 # %%
-from wmcourse import dream, mdnrnn
+from wmcourse.worldmodels import dream, mdnrnn
 
 paper_size_m = mdnrnn.MDNRNN(mdnrnn.MDNRNNConfig(predict_reward=True, predict_done=True))
 dream_rate = dream.dream_steps_per_second(paper_size_m, batch_size=1024, steps=20 if FAST else 100, seed=SEED)

@@ -40,7 +40,10 @@ import numpy as np
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from wmcourse import artefacts, checkers, checkpoint, plots, probes, shipped, vae, vae_training, widgets
+from wmcourse import artefacts, checkpoint
+from wmcourse.lessons import checkers, plots, widgets
+from wmcourse.worldmodels import probes, vae, train_vae as vae_training
+from wmcourse.shipped import catalogue as shipped
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: a shorter demo run, same code
@@ -274,7 +277,7 @@ print("decoder: " + " -> ".join(shapes))
 # The floor is on the sum, not on each dimension: one dimension may carry 5 nats and another none, and
 # nothing in the loss cares how the 16 nats are spread. (The 0.5 is only how the authors' code writes the
 # floor, `kl_tolerance` times the number of dimensions.) Every shipped VAE that uses free bits was trained with
-# exactly this loss (`wmcourse.vae.elbo_loss`).
+# exactly this loss (`wmcourse.worldmodels.vae.elbo_loss`).
 #
 # Below the floor the KL term is a constant, so its gradient is **zero**: the encoder may store up to 16 nats
 # (about 23 bits) per frame without paying anything. Why? Early in training the
@@ -295,7 +298,7 @@ print("gradient on mu from the KL term:", mu.grad.abs().max().item(), "(no pull 
 # %% [markdown]
 # ## Watch one learn (a tiny run)
 #
-# `wmcourse.vae_training.train_vae` is the training loop behind every shipped model: Adam, minibatches, the loss above,
+# `wmcourse.worldmodels.train_vae.train_vae` is the training loop behind every shipped model: Adam, minibatches, the loss above,
 # a checkpoint you can resume. Here it trains a quarter-width VAE for a few steps on a few hundred frames, only
 # to see the loss fall, and throws it away. (The shipped models trained on tens of thousands of real frames;
 # the flag in the first cell retrains them.)
@@ -336,7 +339,7 @@ plt.show()
 # <details><summary>How this was measured</summary>
 #
 # Training data: 64 real CarRacing-v3 episodes (63,598 frames) collected with seed 0 in four shards of 16
-# episodes, the drivers alternating (`wmcourse.rollouts`, policy `mix`); V trained 3 epochs on them (the
+# episodes, the drivers alternating (`wmcourse.real.rollouts`, policy `mix`); V trained 3 epochs on them (the
 # paper's appendix trained V for 1 epoch on its 10,000 rollouts; the authors' code runs 10). Held-out data: 4
 # more episodes of the same drivers collected with seed 1 (4,000 frames, shipped in `data/carracing_heldout`);
 # the error and KL printed below are means over all 4,000. The commands, dates and measured figures of every

@@ -50,7 +50,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import artefacts, checkers, checkpoint, mdn, mdnrnn, mdnrnn_training, plots, probes, shipped, vae, widgets
+from wmcourse import artefacts, checkpoint
+from wmcourse.lessons import checkers, plots, widgets
+from wmcourse.worldmodels import mdn, mdnrnn, train_mdnrnn as mdnrnn_training, probes, vae
+from wmcourse.shipped import catalogue as shipped
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: shorter toy fits, same code
@@ -177,7 +180,7 @@ checkers.mixture_nll.check(mixture_nll)
 # checkers.mixture_nll.solution()
 
 # %% [markdown]
-# The package's version is `wmcourse.mdn.mdn_nll`. Hand-written code should agree with the library that
+# The package's version is `wmcourse.worldmodels.mdn.mdn_nll`. Hand-written code should agree with the library that
 # does the same job: here, `torch.distributions.MixtureSameFamily`. Check on the toy MDN's own predictions:
 
 # %%
@@ -185,7 +188,7 @@ with torch.no_grad():
     log_pi, mu, log_sigma = mixture(x_test)
     ours = mdn.mdn_nll(log_pi, mu, log_sigma, y_test)
     library = -mdn.mixture_distribution(log_pi, mu, log_sigma).log_prob(y_test).mean()
-print(f"wmcourse.mdn.mdn_nll: {ours:.6f}   torch.distributions: {library:.6f}")
+print(f"wmcourse.worldmodels.mdn.mdn_nll: {ours:.6f}   torch.distributions: {library:.6f}")
 
 # %% [markdown]
 # ## 3. M, the MDN-RNN, for CarRacing

@@ -48,7 +48,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import artefacts, checkers, mdn, paper, plots, probes, shipped, vae, widgets
+from wmcourse import artefacts, paper
+from wmcourse.lessons import checkers, plots, widgets
+from wmcourse.worldmodels import mdn, probes, vae
+from wmcourse.shipped import catalogue as shipped
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer dreams, same code
@@ -125,7 +128,7 @@ checkers.tempered_mixture.check(tempered_mixture)
 # checkers.tempered_mixture.solution()
 
 # %% [markdown]
-# The package's version is `wmcourse.mdn.temperature`, and `wmcourse.mdn.sample` draws from the tempered
+# The package's version is `wmcourse.worldmodels.mdn.temperature`, and `wmcourse.worldmodels.mdn.sample` draws from the tempered
 # mixture: first a component $k \sim \pi(\tau)$, then $z = \mu_k + \sigma_k\sqrt{\tau}\,\varepsilon$. Check it
 # against `torch.distributions` by sampling: the sample variance should match the library's variance.
 
@@ -142,7 +145,7 @@ for tau in (0.3, 1.0, 2.0):
 # ## 2. Dreaming CarRacing at different temperatures
 #
 # Take a real held-out episode. Encode one frame with V, hand its code $z_0$ to M, and let M dream forward
-# under the actions that the driver really took (`wmcourse.dream.dream_sequence`):
+# under the actions that the driver really took (`wmcourse.worldmodels.dream.dream_sequence`):
 # $$h_{t+1} = \text{LSTM}([z_t, a_t], h_t), \qquad z_{t+1} \sim \sum_k \pi_k(\tau)\,\mathcal{N}\big(\mu_k, \sigma_k^2 \tau\big)\ \text{(per dimension, read from } h_{t+1}).$$
 # After the first frame M never sees the real world again. V's decoder turns the dream's codes into pictures.
 
@@ -187,10 +190,10 @@ widgets.TauDream(M, V, z0, dream_actions, real_frames, tau=1.0, every=every, fra
 # up is gas, down brakes), or the buttons. Each step, M reads your action, updates its memory and samples the next code at temperature
 # $\tau$; V decodes it; M's reward head keeps the score and its done head can end the dream. Move the $\tau$
 # slider: the drive you made is dreamed again with the same moves and the same dice, only $\tau$ changes.
-# Reset starts again from another real frame. Start the clock to drive continuously (`wmcourse.drive`).
+# Reset starts again from another real frame. Start the clock to drive continuously (`wmcourse.lessons.drive`).
 
 # %%
-from wmcourse import drive
+from wmcourse.lessons import drive
 
 widgets.DriveWidget(drive.CarDriver(V, M, shipped.pick_heldout_frames(8, seed=SEED), seed=SEED))
 

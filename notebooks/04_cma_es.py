@@ -41,7 +41,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import agent, artefacts, checkers, dream, evolve, plots, shipped
+from wmcourse.worldmodels import agent, dream, evolve
+from wmcourse import artefacts
+from wmcourse.lessons import checkers, plots
+from wmcourse.shipped import catalogue as shipped
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer generations, same code
@@ -109,11 +112,11 @@ print(f"after {len(trace)} generations ({8 * len(trace)} evaluations): best f = 
       f"mean = {np.round(trace[-1].mean, 4)}")
 
 # %% [markdown]
-# The same run in motion, one frame per generation (`wmcourse.animate`): watch the ellipse turn into the
+# The same run in motion, one frame per generation (`wmcourse.lessons.animate`): watch the ellipse turn into the
 # valley, stretch along it, and shrink at the end.
 
 # %%
-from wmcourse import animate, widgets
+from wmcourse.lessons import animate, widgets
 
 animate.cma_animation(trace[:30] if FAST else trace, evolve.rosenbrock)
 
@@ -199,7 +202,7 @@ print("the paper's C: 867 parameters. A million parameters would need a covarian
 # ## 4. The real thing: evolving C inside M's dream
 #
 # Each candidate is scored by the mean return of several dreams of the shipped MDN-RNN, started from the
-# latents of real CarRacing frames. The batched dream (`wmcourse.dream.BatchedDream`) steps **all**
+# latents of real CarRacing frames. The batched dream (`wmcourse.worldmodels.dream.BatchedDream`) steps **all**
 # population × rollouts dreams as one tensor: one LSTM step for all of them, one mixture sample, one
 # controller product (`torch.baddbmm` over the population). Here is a short run, small enough for a laptop.
 

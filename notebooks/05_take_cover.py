@@ -41,8 +41,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from wmcourse import agent, artefacts, checkers, checkpoint, paper, plots, takecover, tau_sweep, vae
-from wmcourse.envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
+from wmcourse.worldmodels import agent, vae
+from wmcourse import artefacts, checkpoint, paper
+from wmcourse.lessons import checkers, plots
+from wmcourse.experiments import takecover, tau_sweep
+from wmcourse.real.envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: shorter episodes, fewer dreams, same code

@@ -50,7 +50,11 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from wmcourse import agent, artefacts, checkers, ledger, mdn, paper, plots, shipped, tau_sweep, vae
+from wmcourse.worldmodels import agent, mdn, vae
+from wmcourse import artefacts, paper
+from wmcourse.lessons import checkers, plots
+from wmcourse.shipped import ledger, catalogue as shipped
+from wmcourse.experiments import tau_sweep
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: shorter drives, fewer dreams, same code
@@ -143,13 +147,13 @@ print(f"dream drive: steer {d[:, 0].mean():+.2f} on average, gas {d[:, 1].mean()
       f"{dream['rewards'].sum():.1f} reward in {len(d)} steps")
 
 # %% [markdown]
-# The same two drives in motion, in step (`wmcourse.animate`): the real car, V's view of it, and M's dream from
+# The same two drives in motion, in step (`wmcourse.lessons.animate`): the real car, V's view of it, and M's dream from
 # the same first frame, with what each world has paid so far. Press pause and drag the slider to compare.
 
 # %%
 import functools
 
-from wmcourse import animate, drive, widgets
+from wmcourse.lessons import animate, drive, widgets
 
 animate.drive_animation(real, dream, functools.partial(vae.decode_latents, V), every=2 if FAST else 4)
 
@@ -350,7 +354,7 @@ sweep = tau_sweep.load_tau_sweep()
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
 plots.tau_table_plot(paper.tau_rows(), "the paper: VizDoom Take Cover (not measured here)",
                      solved=paper.VIZDOOM_SOLVED, random=paper.VIZDOOM_RANDOM, ax=axes[0])
-tau_sweep.sweep_plot(sweep, solved=False, ax=axes[1])
+plots.tau_sweep_plot(sweep, solved=False, ax=axes[1])
 plt.show()
 for row in sweep["rows"]:
     print(f"tau = {row['tau']:<4g} dream {row['dream_mean']:7.1f} ± {row['dream_std']:<6.1f} "
@@ -388,7 +392,7 @@ print(f"random actions, same tracks:     real {sweep['random']['real_mean']:7.1f
 # 2. a **Gaussian** sample from that component, $z = \mu_k + \sigma_k \sqrt{\tau}\, \varepsilon$, $\varepsilon \sim N(0, 1)$.
 #
 # Write both with the package's recipe, so that the checker can compare your draws with
-# `wmcourse.mdn.sample_component` and `wmcourse.mdn.sample` on the same `torch.Generator`.
+# `wmcourse.worldmodels.mdn.sample_component` and `wmcourse.worldmodels.mdn.sample` on the same `torch.Generator`.
 # Shapes: `log_pi`, `mu`, `log_sigma` are `(dreams, D, K)`; return `(dreams, D)`.
 #
 # **1. The component**, by the inverse CDF: one uniform number $u$ per dream and dimension,

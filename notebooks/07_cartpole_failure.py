@@ -61,8 +61,11 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from wmcourse import artefacts, cartpole, cartpole_plots, checkers, checkpoint, dream, evaluate, plots, probes
-from wmcourse import cartpole_experiment as experiment
+from wmcourse import artefacts, checkpoint
+from wmcourse.worldmodels import cartpole, dream, probes
+from wmcourse.lessons import cartpole_plots, checkers, plots
+from wmcourse.real import evaluate
+from wmcourse.experiments import cartpole as experiment
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer episodes and a tinier live run, same code
@@ -94,7 +97,7 @@ print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_d
 # 500 steps; every step alive pays 1, so the score is the number of steps the pole stayed up (at most 500).
 #
 # - **V** has nothing to compress: $z_t = (s_t - \text{mean}) / \text{std}$, a normaliser fitted to the data.
-# - **M** is the paper's MDN-RNN (`wmcourse.mdnrnn`), small: $h_{t+1} = \text{LSTM}([z_t, \text{onehot}(a_t)], h_t)$,
+# - **M** is the paper's MDN-RNN (`wmcourse.worldmodels.mdnrnn`), small: $h_{t+1} = \text{LSTM}([z_t, \text{onehot}(a_t)], h_t)$,
 #   5 Gaussians per state dimension for $z_{t+1}$, and (optionally) a done head
 #   $P(\text{done}_t) = \sigma(w \cdot h_{t+1} + b)$ trained with done steps weighted ×10, as the authors' code
 #   does for Doom.
@@ -162,10 +165,10 @@ plt.show()
 
 # %% [markdown]
 # Watch one of those real episodes next to a dream of the same controller from the same real start
-# (`wmcourse.animate`; the picture turns red when that world's episode has ended):
+# (`wmcourse.lessons.animate`; the picture turns red when that world's episode has ended):
 
 # %%
-from wmcourse import animate, drive, widgets
+from wmcourse.lessons import animate, drive, widgets
 
 real_states = cartpole.play_real(failure_m, failure_c, failure_features, seed=100_000)
 dream_states, _ = cartpole.play_dream(failure_m, failure_c, real_states[0], failure_features, seed=SEED,

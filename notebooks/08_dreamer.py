@@ -169,7 +169,7 @@ plt.show()
 # $h_t = \mathrm{GRU}(h_{t-1}, [z_{t-1}, a_{t-1}])$ is $h_{t+1} = \mathrm{GRU}(h_t, [z_t, a_t])$ written one step
 # earlier, exactly as M's $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$ in notebook 02.
 #
-# The package's RSSM (`wmcourse.rssm`) is DreamerV3's, scaled down for CartPole's four numbers:
+# The package's RSSM (`wmcourse.dreamer.rssm`) is DreamerV3's, scaled down for CartPole's four numbers:
 
 # %%
 agent = dreamer.Dreamer(config)
@@ -410,7 +410,7 @@ plt.show()
 # true number of steps left, and to the targets?
 
 # %%
-from wmcourse import widgets
+from wmcourse.lessons import widgets
 
 widgets.LambdaReturns(lam=0.95, gamma=0.99, seed=SEED)
 
@@ -418,7 +418,7 @@ widgets.LambdaReturns(lam=0.95, gamma=0.99, seed=SEED)
 # ## 7. The Dreamer loop, run for real (a short run)
 # *About 3 minutes.*
 #
-# `wmcourse.dreamer_training.train` alternates the three jobs, as the Dreamer papers (V1 to V3) describe the loop:
+# `wmcourse.dreamer.train.train` alternates the three jobs, as the Dreamer papers (V1 to V3) describe the loop:
 #
 # ```
 # while real steps < budget:

@@ -26,8 +26,9 @@ import json
 import re
 from pathlib import Path
 
-from wmcourse import artefacts, ledger
-from wmcourse.carracing_experiment import EVOLVE_COMMAND, REFERENCE_STEPS, TRAIN_COMMAND, CarRacingConfig
+from wmcourse import artefacts
+from wmcourse.experiments.carracing import EVOLVE_COMMAND, REFERENCE_STEPS, TRAIN_COMMAND, CarRacingConfig
+from wmcourse.shipped import ledger
 
 ROW = 1
 EPISODE_STEPS = 1000  # CarRacing-v3 truncates an episode at 1,000 steps: the bound of an unrecorded episode

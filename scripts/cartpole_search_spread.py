@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from wmcourse import cartpole_experiment as ce
 from wmcourse.artefacts import data_dir, record
+from wmcourse.experiments import cartpole as ce
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -1,10 +1,10 @@
-"""One round of the paper's iterative training on CarRacing (wmcourse.carracing_experiment.iterate).
+"""One round of the paper's iterative training on CarRacing (wmcourse.experiments.carracing.iterate).
 
     python scripts/iterate_carracing.py [RUNS_DIR] [ROUND]     (default runs/CarRacing-v3, round 1)
 """
 
 import sys
 
-from wmcourse.carracing_experiment import iterate
+from wmcourse.experiments.carracing import iterate
 
 iterate(sys.argv[1] if len(sys.argv) > 1 else "runs/CarRacing-v3", int(sys.argv[2]) if len(sys.argv) > 2 else 1)

@@ -5,6 +5,6 @@
 
 import sys
 
-from wmcourse.carracing_experiment import ship_models
+from wmcourse.experiments.carracing import ship_models
 
 ship_models(sys.argv[1] if len(sys.argv) > 1 else "runs/CarRacing-v3")

@@ -19,8 +19,9 @@ import argparse
 import json
 from pathlib import Path
 
-from wmcourse import artefacts, takecover
+from wmcourse import artefacts
 from wmcourse.checkpoint import atomic_write_text
+from wmcourse.experiments import takecover
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ def one_thread():
 
 @pytest.fixture()
 def jupyter_lab(tmp_path):
-    """Start JupyterLab exactly as `make lab` does (wmcourse.lab.start_lab), on a copy of one notebook.
+    """Start JupyterLab exactly as `make lab` does (wmcourse.cli.lab.start_lab), on a copy of one notebook.
 
     Call it with a notebook's name; it returns the running `LabServer` (open `server.url()` in a browser: it logs
     in with the token and opens the notebook) and stops the server and its kernels after the test:
@@ -31,7 +31,7 @@ def jupyter_lab(tmp_path):
     The kernels run in fast mode with one thread; Jupyter's user folders are the test's own, so only the course's
     settings apply. The one addition to `make lab`'s command: window.jupyterapp, which browser tests drive.
     """
-    from wmcourse import lab
+    from wmcourse.cli import lab
 
     servers: list[tuple[lab.LabServer, IO]] = []
 
@@ -100,8 +100,8 @@ def drag_slider():
 @pytest.fixture(scope="session")
 def tiny_world_model(tmp_path_factory):
     """A tiny untrained V (z = 4) and M (hidden 8) on disk, and the config of a controller on [z, h]:
-    enough to drive real CarRacing episodes with the V+M+C agent in tests (wmcourse.real_es)."""
-    from wmcourse import controller, mdnrnn, vae
+    enough to drive real CarRacing episodes with the V+M+C agent in tests (wmcourse.worldmodels.real_es)."""
+    from wmcourse.worldmodels import controller, mdnrnn, vae
 
     folder = tmp_path_factory.mktemp("tiny_world_model")
     vae.save_vae(vae.build_vae(vae.VAEConfig(z_size=4, width=0.125), seed=0), folder / "vae.pt")

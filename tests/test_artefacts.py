@@ -71,7 +71,7 @@ def test_require_names_an_altered_file(tmp_path):
 def test_a_truncated_shipped_vae_gets_the_course_error_not_torchs(tmp_path, monkeypatch):
     import shutil
 
-    from wmcourse import shipped
+    from wmcourse.shipped import catalogue as shipped
 
     name = shipped.shipped_vae_name(z=4, small=True)
     shutil.copy(artefacts.data_dir() / artefacts.MANIFEST_NAME, tmp_path / artefacts.MANIFEST_NAME)

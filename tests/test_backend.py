@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from wmcourse import backend
 from wmcourse.errors import CourseError
+from wmcourse.real import backend
 
 
 def square(x: int) -> int:

@@ -1,6 +1,6 @@
 """The course in a real browser: JupyterLab, headless Chromium, a notebook run top to bottom, a slider moved.
 
-The test starts JupyterLab exactly as `make lab` does (wmcourse.lab.start_lab, through the `jupyter_lab` fixture
+The test starts JupyterLab exactly as `make lab` does (wmcourse.cli.lab.start_lab, through the `jupyter_lab` fixture
 of tests/conftest.py: as root too, with the course's own settings) serving a copy of notebook 03, opens it in
 Debian's Chromium driven by Playwright (no browser is downloaded), runs every cell, drags the temperature
 slider of the TauDream widget and checks that the dream picture it shows changed, and that no notification toast

@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import cartpole as cp
-from wmcourse import cartpole_experiment as ce
-from wmcourse import checkers, dream, evaluate
 from wmcourse.artefacts import data_dir
 from wmcourse.errors import ShapeError
+from wmcourse.experiments import cartpole as ce
+from wmcourse.lessons import checkers
+from wmcourse.real import evaluate
+from wmcourse.worldmodels import cartpole as cp
+from wmcourse.worldmodels import dream
 
 torch.set_num_threads(1)
 

@@ -1,4 +1,4 @@
-from wmcourse import checkers
+from wmcourse.lessons import checkers
 
 
 def test_not_attempted_is_reported():
@@ -32,7 +32,8 @@ def test_check_prints_and_returns(capsys):
 def test_simple_es_checker_accepts_the_package_version_and_names_mistakes():
     import numpy as np
 
-    from wmcourse import checkers, evolve
+    from wmcourse.lessons import checkers
+    from wmcourse.worldmodels import evolve
 
     assert checkers.simple_es.problem(evolve.simple_es) is None
 

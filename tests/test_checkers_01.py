@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import checkers, vae
+from wmcourse.lessons import checkers
+from wmcourse.worldmodels import vae
 
 # --- reparameterization -------------------------------------------------------------------------------------
 

@@ -6,7 +6,9 @@ import math
 import numpy as np
 import torch
 
-from wmcourse import checkers, evolve, mdn, rssm
+from wmcourse.dreamer import rssm
+from wmcourse.lessons import checkers
+from wmcourse.worldmodels import evolve, mdn
 
 # --- 04: one ES update, checked exactly ------------------------------------------------------------------
 
@@ -46,7 +48,7 @@ def test_simple_es_checker_names_unscaled_or_foreign_noise():
 
 
 def test_es_race_figure_takes_the_learners_es():
-    from wmcourse import plots
+    from wmcourse.lessons import plots
 
     calls = []
 

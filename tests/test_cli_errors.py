@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from wmcourse.cli import build_parser, main
+from wmcourse.cli.main import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "README.md"  # a file of the wrong kind: text where a checkpoint or a folder belongs

@@ -13,8 +13,9 @@ ray = pytest.importorskip("ray")
 
 from test_real_es import StopAfter  # noqa: E402  (the same interrupted backend)
 
-from wmcourse import real_es, rollouts  # noqa: E402
-from wmcourse.backend import LocalBackend, RayBackend  # noqa: E402
+from wmcourse.real import rollouts  # noqa: E402
+from wmcourse.real.backend import LocalBackend, RayBackend  # noqa: E402
+from wmcourse.worldmodels import real_es
 
 # Ray's workers cannot import this test file: send its functions to them by value.
 ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from wmcourse.controller import ControllerConfig, act, split_params, squash
 from wmcourse.errors import ShapeError
+from wmcourse.worldmodels.controller import ControllerConfig, act, split_params, squash
 
 
 def test_paper_parameter_count():

@@ -5,7 +5,11 @@ controller after the last round of iterative training beating a random policy on
 import numpy as np
 import pytest
 
-from wmcourse import agent, artefacts, envs, evaluate, shipped, tau_sweep
+from wmcourse import artefacts
+from wmcourse.experiments import tau_sweep
+from wmcourse.real import envs, evaluate
+from wmcourse.shipped import catalogue as shipped
+from wmcourse.worldmodels import agent
 
 ITERATIONS = shipped.controller_iterations()  # 0 and each round of iterative training shipped in data/
 

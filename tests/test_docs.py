@@ -28,7 +28,8 @@ def test_the_architecture_page_names_every_module():
     """docs/architecture.md has one line per module of the package (a new module must be placed in a layer)."""
     page = (DOCS / "architecture.md").read_text()
     assert "(docs/architecture.md)" in (ROOT / "README.md").read_text()
-    modules = sorted(p.name for p in (ROOT / "wmcourse").glob("*.py") if not p.name.startswith("__"))
+    modules = sorted(p.relative_to(ROOT / "wmcourse").as_posix() for p in (ROOT / "wmcourse").rglob("*.py")
+                     if not p.name.startswith("__"))
     missing = [m for m in modules if f"`{m}`" not in page]
     assert not missing, f"docs/architecture.md does not place {missing} in a layer"
 

@@ -5,8 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from wmcourse import dqn, evaluate
 from wmcourse.artefacts import data_dir
+from wmcourse.baselines import dqn
+from wmcourse.real import evaluate
 
 torch.set_num_threads(1)
 
@@ -47,7 +48,7 @@ def test_bad_budget_is_refused():
 
 @pytest.mark.skipif(not (data_dir() / "cartpole_dqn.pt").exists(), reason="run `python -m wmcourse cartpole` first")
 def test_shipped_dqn_scores_what_the_table_says():
-    from wmcourse import cartpole_experiment as ce
+    from wmcourse.experiments import cartpole as ce
 
     row = next(r for r in ce.load_cartpole_results()["rows"] if r["name"] == "dqn")
     result = evaluate.evaluate("CartPole-v1", dqn.GreedyPolicy(ce.load_shipped_dqn()), 10, seed=100_000, num_envs=10,

@@ -3,9 +3,9 @@ import pytest
 import torch
 from gymnasium.utils.env_checker import check_env
 
-from wmcourse import controller, dream
 from wmcourse.errors import ShapeError
-from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
+from wmcourse.worldmodels import controller, dream
+from wmcourse.worldmodels.mdnrnn import MDNRNN, MDNRNNConfig
 
 
 def _model(seed=0, **kw):
@@ -65,7 +65,7 @@ def test_dream_needs_reward_and_done_heads_and_right_shapes():
 
 
 def test_drive_dream_and_drive_real_agree_with_the_batched_dream_and_the_real_env():
-    from wmcourse import agent, vae
+    from wmcourse.worldmodels import agent, vae
 
     model = _model(seed=3)
     config = controller.ControllerConfig(input_size=model.config.z_size + model.config.hidden, action_size=3)

@@ -8,10 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import checkers, dreamer, dreamer_comparison, dreamer_plots, dreamer_probes, dreamer_training
-from wmcourse.cli import build_parser
+from wmcourse.cli.main import build_parser
+from wmcourse.dreamer import agent as dreamer
+from wmcourse.dreamer import probes as dreamer_probes
+from wmcourse.dreamer import train as dreamer_training
+from wmcourse.dreamer.rssm import RSSMConfig
 from wmcourse.errors import CorruptArtefactError, CourseError, MissingArtefactError, ShapeError
-from wmcourse.rssm import RSSMConfig
+from wmcourse.experiments import dreamer_comparison
+from wmcourse.lessons import checkers, dreamer_plots
 
 
 def tiny_config(**overrides):

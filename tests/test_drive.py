@@ -1,4 +1,4 @@
-"""Driving the dream (wmcourse.drive) and its widget, on small randomly initialised models: no artefacts needed.
+"""Driving the dream (wmcourse.lessons.drive) and its widget, on small randomly initialised models: no artefacts needed.
 
 The drivers are plain classes: a step changes the dreamed frame and M's score, reset starts again from a real
 frame, a new tau re-dreams the same moves, C can take the wheel. The widget's callbacks are called directly,
@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import benchmark, cartpole, controller, drive, vae, widgets
 from wmcourse.errors import ShapeError
-from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
+from wmcourse.lessons import drive, widgets
+from wmcourse.worldmodels import cartpole, controller, vae
+from wmcourse.worldmodels.mdnrnn import MDNRNN, MDNRNNConfig
 
 
 def tiny_world(done_bias: float = -20.0):
@@ -277,5 +278,5 @@ def test_existing_widgets_show_callback_errors():
 
 
 def test_the_frame_rate_benchmark_measures_the_widgets_work(car):
-    rate = benchmark.drive_frames_per_second(car, steps=10)
+    rate = drive.drive_frames_per_second(car, steps=10)
     assert 0 < rate < 1e5 and car.t >= 10

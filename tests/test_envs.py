@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import envs
 from wmcourse.errors import ShapeError, UnknownEnvironmentError
+from wmcourse.real import envs
 
 
 def test_unknown_env_id_names_the_supported_ones():

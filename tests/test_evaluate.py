@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from wmcourse import evaluate
+from wmcourse.real import evaluate
 
 
 class AlwaysLeft:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from wmcourse.evolve import EvolveConfig, evolve
+from wmcourse.worldmodels.evolve import EvolveConfig, evolve
 
 
 def sphere_score(x):  # maximise: best at x = 1
@@ -33,7 +33,7 @@ def test_checkpoint_of_other_settings_is_refused(tmp_path):
 
 
 def test_trace_cma_covariance_is_the_sampling_distribution_and_it_descends():
-    from wmcourse.evolve import rosenbrock, trace_cma
+    from wmcourse.worldmodels.evolve import rosenbrock, trace_cma
 
     trace = trace_cma(rosenbrock, np.array([-1.5, 2.0]), 0.5, population=200, generations=40)
     # the candidates of one generation are drawn from N(mean, covariance): their sample covariance agrees
@@ -45,7 +45,7 @@ def test_trace_cma_covariance_is_the_sampling_distribution_and_it_descends():
 
 
 def test_simple_es_with_a_fixed_step_stalls_where_cma_does_not():
-    from wmcourse.evolve import rosenbrock, simple_es, trace_cma
+    from wmcourse.worldmodels.evolve import rosenbrock, simple_es, trace_cma
 
     x0 = np.array([-1.5, 2.0])
     simple = simple_es(rosenbrock, x0, sigma=0.3, population=8, generations=60)
@@ -56,7 +56,7 @@ def test_simple_es_with_a_fixed_step_stalls_where_cma_does_not():
 
 
 def test_cma_overhead_is_a_positive_time_per_generation(monkeypatch):
-    from wmcourse import evolve as ev
+    from wmcourse.worldmodels import evolve as ev
 
     clock = iter([10.0, 12.0])  # two calls of perf_counter: 2 s over 4 generations
     monkeypatch.setattr(ev.time, "perf_counter", lambda: next(clock))

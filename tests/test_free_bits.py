@@ -3,7 +3,8 @@
 import numpy as np
 import torch
 
-from wmcourse import vae, vae_training
+from wmcourse.worldmodels import train_vae as vae_training
+from wmcourse.worldmodels import vae
 
 
 def test_the_floor_is_on_the_frame_total_not_on_each_dimension():

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from wmcourse import lab
+from wmcourse.cli import lab
 
 ROOT = Path(__file__).resolve().parent.parent
 NEEDS_LAB = pytest.mark.skipif(importlib.util.find_spec("jupyterlab") is None,
@@ -157,7 +157,7 @@ def test_with_a_display_the_browser_opens_notebook_00(tmp_path):
            **{name: str(tmp_path / name) for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR",
                                                       "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR")}}
     with open(tmp_path / "lab.log", "w") as log:
-        launcher = subprocess.Popen([sys.executable, "-m", "wmcourse.lab", "--port", str(port)], cwd=ROOT, env=env,
+        launcher = subprocess.Popen([sys.executable, "-m", "wmcourse.cli.lab", "--port", str(port)], cwd=ROOT, env=env,
                                     stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 150  # the browser opens as the server starts; the message once it answers

@@ -1,4 +1,4 @@
-"""The run ledger of real environment steps (wmcourse.ledger) and the shipped CarRacing one (issue 12)."""
+"""The run ledger of real environment steps (wmcourse.shipped.ledger) and the shipped CarRacing one (issue 12)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wmcourse import artefacts, controller, ledger, shipped
-from wmcourse.cli import main
+from wmcourse import artefacts
+from wmcourse.cli.main import main
 from wmcourse.errors import CourseError, LedgerError
+from wmcourse.shipped import catalogue as shipped
+from wmcourse.shipped import ledger
+from wmcourse.worldmodels import controller
 
 ROOT = Path(__file__).resolve().parent.parent
 

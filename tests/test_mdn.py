@@ -6,8 +6,9 @@ import math
 import pytest
 import torch
 
-from wmcourse import checkers, mdn
 from wmcourse.errors import ShapeError
+from wmcourse.lessons import checkers
+from wmcourse.worldmodels import mdn
 
 
 def random_mixture(shape=(4, 7, 3), K=5, seed=0, dtype=torch.float64):

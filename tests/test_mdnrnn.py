@@ -4,9 +4,12 @@ the encoded-data format, dreaming and the train-mdnrnn command."""
 import pytest
 import torch
 
-from wmcourse import checkpoint, cli, dream, latents, mdnrnn, mdnrnn_training
+from wmcourse import checkpoint
+from wmcourse.cli import main as cli
 from wmcourse.errors import CourseError, MissingArtefactError, ShapeError
-from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
+from wmcourse.worldmodels import dream, latents, mdnrnn
+from wmcourse.worldmodels import train_mdnrnn as mdnrnn_training
+from wmcourse.worldmodels.mdnrnn import MDNRNN, MDNRNNConfig
 
 SMALL = MDNRNNConfig(z_size=4, action_size=2, hidden=32, K=3, lr=1e-2, batch_size=16, seq_len=16,
                      predict_reward=True, predict_done=True)
@@ -205,7 +208,7 @@ def test_train_mdnrnn_command(data, tmp_path, capsys):
 
 
 def test_smooth_rewards_is_the_mean_of_the_next_k_within_each_episode():
-    from wmcourse.latents import EncodedEpisodes, smooth_rewards
+    from wmcourse.worldmodels.latents import EncodedEpisodes, smooth_rewards
 
     lengths = [3, 2]
     data = EncodedEpisodes.from_episodes([

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import cartpole_experiment as ce
-from wmcourse.over_seeds import curve_spread, format_spread, spread
+from wmcourse.experiments import cartpole as ce
+from wmcourse.experiments.over_seeds import curve_spread, format_spread, spread
 
 torch.set_num_threads(1)
 
@@ -111,7 +111,7 @@ def test_the_plots_show_every_seed(two_seeds):
     import matplotlib
 
     matplotlib.use("Agg")
-    from wmcourse import cartpole_plots
+    from wmcourse.lessons import cartpole_plots
 
     _, runs = two_seeds
     summary = ce.over_seeds(runs)

@@ -1,14 +1,14 @@
 import json
 
-from wmcourse import carracing_experiment as cr
-from wmcourse.cli import build_parser
+from wmcourse.cli.main import build_parser
+from wmcourse.experiments import carracing as cr
 
 
 def test_stages_in_order_and_the_command_line_takes_every_setting():
     assert cr.stage_names(cr.CarRacingConfig())[-2:] == ["round-1", "round-2"]
     assert cr.stage_names(cr.CarRacingConfig(rounds=0))[-1] == "tau-sweep"
     args = build_parser().parse_args(["pipeline", "carracing", "--generations", "5", "--sweep-taus", "1", "1.3"])
-    from wmcourse.arguments import config_from_args
+    from wmcourse.cli.arguments import config_from_args
 
     config = config_from_args(cr.CarRacingConfig(), args)
     assert config == cr.CarRacingConfig(generations=5, sweep_taus=(1.0, 1.3))

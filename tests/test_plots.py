@@ -1,4 +1,4 @@
-"""The drawing functions that a notebook cell and a slide figure (wmcourse.figures) share: each draws what its
+"""The drawing functions that a notebook cell and a slide figure (wmcourse.lessons.figures) share: each draws what its
 caller used to draw by hand."""
 
 import matplotlib
@@ -8,7 +8,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from wmcourse import dreamer_plots, evaluate, plots  # noqa: E402
+from wmcourse.lessons import dreamer_plots, plots
+from wmcourse.real import evaluate  # noqa: E402
 
 
 def teardown_function():

@@ -8,9 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import artefacts, checkers, checkpoint, latents, mdnrnn, paper, probes, shipped, tau_sweep, vae, widgets
+from wmcourse import artefacts, checkpoint, paper
 from wmcourse.errors import CorruptArtefactError, MissingArtefactError, ShapeError
-from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
+from wmcourse.experiments import tau_sweep
+from wmcourse.lessons import checkers, widgets
+from wmcourse.shipped import catalogue as shipped
+from wmcourse.worldmodels import latents, mdnrnn, probes, vae
+from wmcourse.worldmodels.mdnrnn import MDNRNN, MDNRNNConfig
 
 SMALL = MDNRNNConfig(z_size=4, action_size=3, hidden=16, K=3, predict_reward=True, predict_done=True)
 
@@ -138,7 +142,7 @@ def test_shipped_loaders_name_the_command(tmp_path, monkeypatch):
 
 
 def test_shipped_loaders_read_the_data_layout(tmp_path, monkeypatch, model):
-    from wmcourse import rollouts
+    from wmcourse.real import rollouts
 
     monkeypatch.setenv("WMCOURSE_DATA", str(tmp_path))
     history = [{"epoch": 1, "z_nll": 1.0, "held_out_z_nll": 1.1}]

@@ -6,10 +6,10 @@ import pickle
 import numpy as np
 import pytest
 
-from wmcourse import controller, real_es
-from wmcourse.backend import LocalBackend
-from wmcourse.cli import main
+from wmcourse.cli.main import main
 from wmcourse.errors import CourseError
+from wmcourse.real.backend import LocalBackend
+from wmcourse.worldmodels import controller, real_es
 
 TINY = real_es.RealESConfig(population=4, rollouts=2, sigma_init=1.0, generations=2, max_steps=20, seed=3)
 

@@ -2,9 +2,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from wmcourse import envs, rollouts
-from wmcourse.cli import main
+from wmcourse.cli.main import main
 from wmcourse.errors import CourseError, MissingArtefactError, ShapeError
+from wmcourse.real import envs, rollouts
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.distributions import OneHotCategorical, OneHotCategoricalStraightThrough
 
-from wmcourse import rssm
+from wmcourse.dreamer import rssm
 from wmcourse.errors import ShapeError
 
 

@@ -2,7 +2,8 @@
 
 import importlib
 
-from wmcourse import artefacts, shipped
+from wmcourse import artefacts
+from wmcourse.shipped import catalogue as shipped
 
 NOT_ARTEFACTS = {artefacts.MANIFEST_NAME, "README.md"}
 

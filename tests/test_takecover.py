@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse import controller, dream, envs, latents, mdnrnn_training
-from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig
+from wmcourse.real import envs
+from wmcourse.worldmodels import controller, dream, latents
+from wmcourse.worldmodels import train_mdnrnn as mdnrnn_training
+from wmcourse.worldmodels.mdnrnn import MDNRNN, MDNRNNConfig
 
 
 def _doom_m(seed=0, hidden=16, **kw):
@@ -85,7 +87,7 @@ def test_survival_returns_are_the_lengths_of_the_dreams():
     assert returns.shape == (2, 16)
     assert torch.all(returns == returns.round()) and returns.min() >= 1 and returns.max() <= 200
     assert len(set(returns.flatten().tolist())) > 3, "dreams should end at different steps"
-    from wmcourse import agent
+    from wmcourse.worldmodels import agent
 
     z0 = torch.randn(4)
     trip = agent.drive_dream(model, params[0].numpy(), config, z0, max_steps=200, seed=3)
@@ -148,7 +150,8 @@ def test_m_without_reward_head_trains_its_done_head():
 def test_shipped_low_temperature_controller_cheats_its_dream():
     """The paper's finding, on the shipped artefacts: the controller evolved at tau = 0.1 survives its own tame
     dream far longer than it survives the real game (measured here, a few dreams and real episodes)."""
-    from wmcourse import evaluate, takecover
+    from wmcourse.experiments import takecover
+    from wmcourse.real import evaluate
 
     v, m, starts = takecover.load_shipped_models()
     params, config, _ = takecover.load_shipped_controller(0.1)
@@ -161,7 +164,8 @@ def test_shipped_low_temperature_controller_cheats_its_dream():
 def test_shipped_controller_beats_a_random_policy_in_the_real_game():
     """The dream-trained tau = 1.15 controller, in the real Take Cover on episodes no stage of the run used, against
     a random policy on the same episodes: it must survive clearly longer (the run's 100 episodes: 759 against 215)."""
-    from wmcourse import evaluate, takecover
+    from wmcourse.experiments import takecover
+    from wmcourse.real import evaluate
 
     seed = 7_000_000  # the run collected from SeedSequence draws and scored from 1,000,000: far from both
     trained = evaluate.evaluate(envs.TAKE_COVER, takecover.shipped_agent(1.15), 8, seed=seed, num_envs=2,
@@ -171,13 +175,13 @@ def test_shipped_controller_beats_a_random_policy_in_the_real_game():
 
 
 def tau_sweep_dream(m, starts, params, config, tau, episodes):
-    from wmcourse import tau_sweep
+    from wmcourse.experiments import tau_sweep
 
     return tau_sweep.dream_score(m, starts, params, config, tau, episodes, envs.TAKE_COVER_MAX_STEPS, seed=0)
 
 
 def test_shipped_results_hold_the_papers_temperatures_and_a_random_baseline():
-    from wmcourse import takecover
+    from wmcourse.experiments import takecover
 
     results = takecover.load_shipped_results()
     assert sorted(row["tau"] for row in results["rows"]) == [0.1, 0.5, 1.0, 1.15, 1.3]
@@ -189,7 +193,7 @@ def test_shipped_results_hold_the_papers_temperatures_and_a_random_baseline():
 
 
 def test_animation_shows_every_sequence_until_the_longest_ends():
-    from wmcourse import plots
+    from wmcourse.lessons import plots
 
     short, long = np.zeros((10, 64, 64, 3), np.uint8), np.full((95, 64, 64, 3), 255, np.uint8)
     anim = plots.animate_side_by_side({"real": short, "dream": long}, max_frames=20)
@@ -204,7 +208,9 @@ def test_animation_shows_every_sequence_until_the_longest_ends():
 # --- a second run can continue an earlier run's V ---------------------------------------------------------
 
 def test_vae_from_continues_an_earlier_v_and_counts_its_steps(tmp_path):
-    from wmcourse import takecover, vae, vae_training
+    from wmcourse.experiments import takecover
+    from wmcourse.worldmodels import train_vae as vae_training
+    from wmcourse.worldmodels import vae
 
     frames = np.random.default_rng(0).integers(0, 256, (120, 64, 64, 3), dtype=np.uint8)
     first = tmp_path / "first" / "vae_z64.pt"
@@ -221,7 +227,8 @@ def test_vae_from_continues_an_earlier_v_and_counts_its_steps(tmp_path):
 
 
 def test_cli_takecover_takes_the_second_runs_settings(monkeypatch):
-    from wmcourse import cli, takecover
+    from wmcourse.cli import main as cli
+    from wmcourse.experiments import takecover
 
     seen = {}
     monkeypatch.setattr(takecover, "run", lambda out, config: seen.update(config=config) or
@@ -233,7 +240,8 @@ def test_cli_takecover_takes_the_second_runs_settings(monkeypatch):
 
 
 def test_cli_takecover_select_chooses_after_the_run(monkeypatch, capsys):
-    from wmcourse import cli, takecover
+    from wmcourse.cli import main as cli
+    from wmcourse.experiments import takecover
 
     monkeypatch.setattr(takecover, "run", lambda out, config: {"rows": [], "random": {"real_mean": 0.0, "real_std": 0.0},
                                                                "total_seconds": 0.0})
@@ -244,7 +252,7 @@ def test_cli_takecover_select_chooses_after_the_run(monkeypatch, capsys):
 
 
 def test_the_recorded_command_reruns_the_same_settings():
-    from wmcourse import takecover
+    from wmcourse.experiments import takecover
 
     assert takecover.command("runs/TakeCover") == takecover.COMMAND
     c = takecover.TakeCoverConfig(vae_steps=4000, vae_from="runs/TakeCover/vae_z64.pt", taus=(1.15, 1.0))
@@ -254,7 +262,7 @@ def test_the_recorded_command_reruns_the_same_settings():
 
 
 def test_controller_seeds_need_a_trained_m_and_new_seeds(tmp_path):
-    from wmcourse import takecover
+    from wmcourse.experiments import takecover
 
     assert takecover.controller_path(tmp_path, 1.15).name == "controller_tau1.15.npz"
     assert takecover.controller_path(tmp_path, 1.15, 2).name == "controller_tau1.15_seed2.npz"
@@ -267,7 +275,7 @@ def test_controller_seeds_need_a_trained_m_and_new_seeds(tmp_path):
 
 
 def test_resuming_keeps_the_controller_seeds_and_the_total_time(tmp_path):
-    from wmcourse import takecover
+    from wmcourse.experiments import takecover
 
     config = takecover.TakeCoverConfig()
     saved = {"config": json.loads(json.dumps(dataclasses.asdict(config))), "stages": {}, "total_seconds": 12.5,
@@ -295,7 +303,7 @@ def _finished_run(out: Path, seed: int, real_means: dict[float, float], lengths=
 
 
 def test_training_seed_summary_spreads_each_shared_tau_over_the_seeds(tmp_path):
-    from wmcourse import takecover
+    from wmcourse.experiments import takecover
 
     runs = [_finished_run(tmp_path / "a", 0, {0.1: 300.0, 1.15: 800.0, 1.3: 760.0}),
             _finished_run(tmp_path / "b", 1, {1.15: 700.0, 0.1: 200.0})]
@@ -308,7 +316,8 @@ def test_training_seed_summary_spreads_each_shared_tau_over_the_seeds(tmp_path):
 
 
 def test_training_seed_summary_spreads_the_rounds_every_seed_ran(tmp_path):
-    from wmcourse import plots, takecover
+    from wmcourse.experiments import takecover
+    from wmcourse.lessons import plots
 
     runs = [_finished_run(tmp_path / "a", 0, {1.15: 800.0}, rounds=(900.0, 1000.0)),
             _finished_run(tmp_path / "b", 1, {1.15: 200.0}, rounds=(700.0,))]
@@ -325,7 +334,7 @@ def test_training_seed_summary_spreads_the_rounds_every_seed_ran(tmp_path):
 
 
 def test_training_seed_summary_refuses_unfinished_or_repeated_runs(tmp_path):
-    from wmcourse import takecover
+    from wmcourse.experiments import takecover
 
     done = _finished_run(tmp_path / "a", 0, {1.15: 800.0})
     with pytest.raises(ValueError, match="does not exist"):
@@ -344,7 +353,8 @@ def test_a_round_plays_the_last_controller_and_trains_m_on_all_the_data(tmp_path
     """The whole pipeline at toy size in the real game, then one round: its data are the controller's own
     episodes with actions read in thirds, its M continues the first M for round_epochs more epochs on the old
     and new episodes, and its controller is scored like a table row. Resuming does nothing again."""
-    from wmcourse import rollouts, takecover
+    from wmcourse.experiments import takecover
+    from wmcourse.real import rollouts
 
     config = takecover.TakeCoverConfig(episodes=4, episodes_per_shard=2, vae_steps=2, z_size=8, hidden=16,
                                        mdnrnn_epochs=1, taus=(1.15,), population=4, rollouts=1, generations=1,
@@ -381,7 +391,7 @@ def test_a_round_plays_the_last_controller_and_trains_m_on_all_the_data(tmp_path
 def test_select_round_keeps_the_best_on_validation_and_scores_it_on_fresh_episodes(tmp_path, monkeypatch):
     """The choice is made on the validation episodes only, the test episodes are played by the chosen controller
     alone, nothing is played twice, and a round added later is validated and may change the choice."""
-    from wmcourse import takecover
+    from wmcourse.experiments import takecover
 
     out = _finished_run(tmp_path / "a", 0, {1.15: 800.0}, rounds=(900.0, 500.0))
     results = json.loads((out / "results.json").read_text())
@@ -418,14 +428,15 @@ def test_select_round_keeps_the_best_on_validation_and_scores_it_on_fresh_episod
 
 
 def test_select_round_needs_a_finished_run(tmp_path):
-    from wmcourse import takecover
+    from wmcourse.experiments import takecover
 
     with pytest.raises(ValueError, match="no finished takecover run"):
         takecover.select_round(tmp_path)
 
 
 def test_training_seed_summary_spreads_the_chosen_rounds_test_scores(tmp_path):
-    from wmcourse import plots, takecover
+    from wmcourse.experiments import takecover
+    from wmcourse.lessons import plots
 
     runs = [_finished_run(tmp_path / "a", 0, {1.15: 800.0}, rounds=(900.0,)),
             _finished_run(tmp_path / "b", 1, {1.15: 200.0}, rounds=(700.0,))]

@@ -3,9 +3,12 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from wmcourse import checkpoint, latents, probes, rollouts, vae, vae_training
-from wmcourse.cli import main
+from wmcourse import checkpoint
+from wmcourse.cli.main import main
 from wmcourse.errors import CourseError, MissingArtefactError, ShapeError
+from wmcourse.real import rollouts
+from wmcourse.worldmodels import latents, probes, vae
+from wmcourse.worldmodels import train_vae as vae_training
 
 TINY = vae.VAEConfig(width=0.125, batch_size=8, lr=1e-3)  # 4..32 channels: trains in milliseconds
 QUIET = dict(device="cpu", progress=False, threads=1)  # one thread: tiny models gain nothing from two

@@ -5,8 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from wmcourse import probes, rollouts, shipped, vae
 from wmcourse.errors import MissingArtefactError
+from wmcourse.real import rollouts
+from wmcourse.shipped import catalogue as shipped
+from wmcourse.worldmodels import probes, vae
 
 
 def results_table():

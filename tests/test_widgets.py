@@ -8,7 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from wmcourse import vae, widgets  # noqa: E402
+from wmcourse.lessons import animate, widgets  # noqa: E402
+from wmcourse.worldmodels import vae
 
 
 def tiny_vae(z_size: int, seed: int = 0) -> vae.ConvVAE:
@@ -85,5 +86,5 @@ def test_latent_size_figure_shows_originals_and_reconstructions(frames):
 def test_png_bytes_scales_up():
     import imageio.v3 as iio
 
-    image = iio.imread(widgets.png_bytes(np.zeros((64, 64, 3), np.uint8), scale=3))
+    image = iio.imread(animate.png_bytes(np.zeros((64, 64, 3), np.uint8), scale=3))
     assert image.shape == (192, 192, 3)

@@ -12,8 +12,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from wmcourse import checkers, mdn, paper, plots, vae, widgets  # noqa: E402
-from wmcourse.mdnrnn import MDNRNN, MDNRNNConfig  # noqa: E402
+from wmcourse import paper  # noqa: E402
+from wmcourse.lessons import checkers, plots, widgets
+from wmcourse.worldmodels import mdn, vae
+from wmcourse.worldmodels.mdnrnn import MDNRNN, MDNRNNConfig  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from wmcourse import animate, cartpole, dreamer, dreamer_probes, evolve, plots, vae, widgets  # noqa: E402
+from wmcourse.dreamer import agent as dreamer  # noqa: E402
+from wmcourse.dreamer import probes as dreamer_probes
+from wmcourse.dreamer.rssm import RSSMConfig  # noqa: E402
 from wmcourse.errors import ShapeError  # noqa: E402
-from wmcourse.rssm import RSSMConfig  # noqa: E402
+from wmcourse.lessons import animate, plots, widgets
+from wmcourse.worldmodels import cartpole, evolve, vae
 
 
 def test_cma_scrubber_moves_through_generations_and_reruns_for_a_new_population():

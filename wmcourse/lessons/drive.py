@@ -1,0 +1,443 @@
+"""Drive the dream yourself: a player's seat inside M's dream, and in the real game beside it.
+
+The paper's interactive article ("World Models", Ha & Schmidhuber 2018) lets the reader watch its agent play
+inside its dream and override it. Here the learner takes the wheel. Each step of CarRacing's dream:
+
+    a_t           the keys held (steer, gas, brake), or C's action on [z_t, h_t] when C drives
+    M             reads (z_t, a_t), updates its memory h, predicts r_t, P(done_t) and a mixture over z_{t+1}
+    z_{t+1}       ~ the mixture at temperature tau (wmcourse.worldmodels.mdn.sample), exactly as in wmcourse.worldmodels.dream
+    frame         V decodes z_{t+1}: the picture M imagines
+
+The score is the sum of M's reward head; the dream ends when M's done head says P(done) > 0.5. A dream starts
+from V's code of a real frame. Every random draw comes from a generator seeded at reset, and every action is
+recorded, so changing tau replays the same moves with the same dice at the new temperature: the dream you see
+is the one M would have dreamed at that tau (as notebook 03's slider, but while you drive).
+
+`CarDriver` also drives the real CarRacing-v3 (world "real"): the same keys, the real frame beside V's view of
+it, the real reward, with M reading along (and saying what it would have paid). `CartPoleDriver` steps
+CartPole's dream and the real physics in lockstep from the same start, under the same pushes, so a learner
+sees the dream keep the pole up after reality (or the task's own rule) has ended the episode.
+
+These are plain classes with no widgets, tested directly; wmcourse.lessons.widgets.DriveWidget is their view.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from ..errors import ShapeError
+from ..worldmodels import controller, mdn
+
+LEFT, RIGHT, UP, DOWN = "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"
+KEYS = (LEFT, RIGHT, UP, DOWN)
+BRAKE = 0.8  # how hard the down arrow brakes (full braking locks CarRacing's wheels)
+
+
+def car_action(keys: Iterable[str]) -> np.ndarray:
+    """The keys held -> CarRacing's action (steer in [-1, 1], gas in [0, 1], brake in [0, 1]), float32 (3,)."""
+    keys = set(keys)
+    steer = (RIGHT in keys) - (LEFT in keys)
+    return np.array([steer, float(UP in keys), BRAKE * (DOWN in keys)], np.float32)
+
+
+def cart_push(keys: Iterable[str], default: int | None = None) -> int | None:
+    """The keys held -> CartPole's action: 0 pushes left, 1 pushes right; `default` when neither (or both)."""
+    keys = set(keys)
+    if (LEFT in keys) == (RIGHT in keys):
+        return default
+    return 0 if LEFT in keys else 1
+
+
+def _strip(frames: list[np.ndarray], gap: int = 2) -> np.ndarray:
+    """Frames of one height side by side, white gaps between them."""
+    h = frames[0].shape[0]
+    parts = []
+    for i, frame in enumerate(frames):
+        if i:
+            parts.append(np.full((h, gap, 3), 255, np.uint8))
+        parts.append(np.asarray(frame, np.uint8))
+    return np.concatenate(parts, axis=1)
+
+
+class DreamDriver:
+    """What both drivers share: the temperature switch. Setting `tau` (positive) dreams the moves since the last
+    reset again at the new temperature, with the same dice (the subclass's _replay), while the driver is in the
+    dream (_dreaming). A subclass sets self._tau in its __init__."""
+
+    _tau: float
+
+    @property
+    def tau(self) -> float:
+        """The temperature M samples the dream at (wmcourse.worldmodels.mdn.sample)."""
+        return self._tau
+
+    @tau.setter
+    def tau(self, value: float) -> None:
+        """A new temperature: the dream since the last reset is dreamed again at it (same moves, same dice)."""
+        if not value > 0:
+            raise ValueError(f"tau must be positive, got {value}.")
+        self._tau = float(value)
+        if self._dreaming():
+            self._replay()
+
+    def _dreaming(self) -> bool:
+        return True
+
+    def _replay(self) -> None:
+        raise NotImplementedError
+
+
+class CarDriver(DreamDriver):
+    """The learner's seat in CarRacing: in M's dream (world "dream") or in the real game (world "real").
+
+    vae, mdnrnn: the shipped V and M (M needs its reward and done heads). start_frames: real preprocessed frames
+    (N, 64, 64, 3) uint8; each reset starts the dream from the next one. params, config: the controller C, for
+    the "C drives" switch (optional). The state after each step: t, score, reward, p_done, done, frame.
+    """
+
+    WORLDS = ("dream", "real")
+    ZOOM_STEPS = 50  # the real game opens with a zoom; the real world skips it (no action) at each reset
+
+    def __init__(self, vae, mdnrnn, start_frames: np.ndarray, params: np.ndarray | None = None,
+                 config: controller.ControllerConfig | None = None, tau: float = 1.0, seed: int = 0,
+                 track_seed: int = 1000, max_steps: int = 1000):
+        start_frames = np.asarray(start_frames)
+        if start_frames.ndim != 4 or start_frames.shape[1:] != (64, 64, 3) or start_frames.dtype != np.uint8:
+            raise ShapeError(f"Expected real start frames of shape (N, 64, 64, 3), uint8, got {start_frames.shape} "
+                             f"{start_frames.dtype}: preprocess raw frames with wmcourse.real.envs.preprocess_frames.")
+        c = mdnrnn.config
+        if not (c.predict_reward and c.predict_done):
+            raise ValueError("Driving the dream needs an M with reward and done heads (they keep the score and end "
+                             "the dream): train it with --predict-reward --predict-done, or use the shipped M.")
+        if params is not None and config is None:
+            raise ValueError("Give the controller's config with its params (wmcourse.shipped.catalogue.load_shipped_controller).")
+        self.vae, self.mdnrnn = vae.eval(), mdnrnn.eval()
+        self.start_frames, self.max_steps = start_frames, max_steps
+        self.params = None if params is None else torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
+        self.config = config
+        self.world, self.autopilot, self._tau = "dream", False, float(tau)
+        self.seed, self.track_seed = seed, track_seed
+        self.resets = 0
+        self._env = None
+        self.reset()
+
+    # --- switches ---------------------------------------------------------------------------------------------
+
+    def _dreaming(self) -> bool:
+        return self.world == "dream"  # in the real game a new tau waits for the next dream
+
+    def set_world(self, world: str) -> None:
+        """Switch between M's dream and the real game; either starts afresh."""
+        if world not in self.WORLDS:
+            raise ValueError(f"Unknown world {world!r}: expected one of {self.WORLDS}.")
+        self.world = world
+        self.reset()
+
+    def set_autopilot(self, on: bool) -> None:
+        """C drives (True) or the keys do (False)."""
+        if on and self.params is None:
+            raise ValueError("No controller was given to this driver: pass params and config to let C drive.")
+        self.autopilot = bool(on)
+
+    # --- the game ---------------------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def reset(self) -> np.ndarray:
+        """Start again from a real frame (the next start frame in the dream; the next track in the real game)."""
+        self.resets += 1
+        self.t, self.score, self.predicted_score, self.reward, self.p_done, self.done = 0, 0.0, 0.0, 0.0, 0.0, False
+        self.state = self.mdnrnn.initial_state(1)
+        self.actions: list[np.ndarray | None] = []  # None: C chose (recomputed on a replay)
+        if self.world == "dream":
+            self.start = self.start_frames[(self.resets - 1) % len(self.start_frames)]
+            self.generator = torch.Generator().manual_seed(self.seed + self.resets)
+            self.z = self._encode(self.start)
+            self.frame = self._decode(self.z)
+        else:
+            from ..real.envs import make_env, preprocess_frames
+
+            if self._env is None:
+                self._env = make_env("CarRacing-v3")
+            obs, _ = self._env.reset(seed=self.track_seed + self.resets - 1)
+            for _ in range(self.ZOOM_STEPS):
+                obs, *_ = self._env.step(np.zeros(3, np.float32))
+            self.real_frame = preprocess_frames(obs)
+            self.z = self._encode(self.real_frame)
+            self.frame, self.v_view = self.real_frame, self._decode(self.z)
+        return self.view()
+
+    def action(self, keys: Iterable[str] = ()) -> np.ndarray:
+        """What is done this step: C's action on [z, h] when C drives, else the keys' (car_action)."""
+        if self.autopilot:
+            return self._c_action()
+        return car_action(keys)
+
+    @torch.no_grad()
+    def step(self, keys: Iterable[str] = ()) -> np.ndarray:
+        """One step with the keys held (or C's action); returns the picture to show. A finished episode stays."""
+        if self.done:
+            return self.view()
+        action = None if self.autopilot else car_action(keys)
+        self.actions.append(action)
+        self._advance(self._c_action() if action is None else action)
+        return self.view()
+
+    def view(self) -> np.ndarray:
+        """The picture: the dreamed frame (decoded by V); in the real game, the real frame beside V's view of it."""
+        if self.world == "dream":
+            return self.frame
+        return _strip([self.real_frame, self.v_view])
+
+    def status(self) -> dict[str, float | int | bool | str]:
+        status = {"world": self.world, "step": self.t, "score": self.score, "reward": self.reward,
+                  "P(done)": self.p_done, "done": self.done, "tau": self.tau, "C drives": self.autopilot}
+        if self.world == "real":  # in the dream the score IS M's; in reality, M reads along and says what it would pay
+            status["M's score"] = self.predicted_score
+        return status
+
+    def close(self) -> None:
+        if self._env is not None:
+            self._env.close()
+            self._env = None
+
+    # --- inside -----------------------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def _encode(self, frame: np.ndarray) -> torch.Tensor:
+        from ..real.envs import frames_to_tensor
+
+        mu, _ = self.vae.encode(frames_to_tensor(np.asarray(frame)[None]))
+        return mu
+
+    @torch.no_grad()
+    def _decode(self, z: torch.Tensor) -> np.ndarray:
+        x = self.vae.decode(z)[0]
+        return (x.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+
+    def _c_action(self) -> np.ndarray:
+        if self.params is None:
+            raise ValueError("No controller was given to this driver: pass params and config to let C drive.")
+        features = torch.cat([self.z, self.state[0]], dim=-1).view(1, 1, -1)
+        return controller.act(self.params, features, self.config)[0, 0].numpy().astype(np.float32)
+
+    @torch.no_grad()
+    def _advance(self, action: np.ndarray) -> None:
+        a = torch.as_tensor(np.asarray(action, np.float32)).view(1, -1)
+        out, self.state = self.mdnrnn.step(self.z, a, self.state)
+        predicted = float(out.reward[0])
+        self.p_done = float(torch.sigmoid(out.done_logit[0]))
+        self.predicted_score += predicted
+        self.t += 1
+        if self.world == "dream":
+            self.z = mdn.sample(out.log_pi, out.mu, out.log_sigma, self._tau, self.generator)
+            self.reward, self.done = predicted, self.p_done > 0.5
+            self.frame = self._decode(self.z)
+        else:
+            from ..real.envs import preprocess_frames
+
+            obs, reward, terminated, truncated, _ = self._env.step(a[0].numpy())
+            self.real_frame = preprocess_frames(obs)
+            self.z = self._encode(self.real_frame)
+            self.reward, self.done = float(reward), bool(terminated or truncated)
+            self.frame, self.v_view = self.real_frame, self._decode(self.z)
+        self.score += self.reward
+        self.done = self.done or self.t >= self.max_steps
+
+    @torch.no_grad()
+    def _replay(self) -> None:
+        """Dream again from the same start with the same recorded moves and a generator seeded as at reset."""
+        moves = self.actions
+        self.resets -= 1
+        self.reset()
+        for action in moves:
+            if self.done:
+                break
+            self.actions.append(action)
+            self._advance(self._c_action() if action is None else action)
+
+
+class CartPoleDriver(DreamDriver):
+    """Push CartPole in M's dream and in the real physics at once, from the same real start state.
+
+    model: a CartPole World Model (wmcourse.worldmodels.cartpole.StateWorldModel, with a done head); start_states (N, 4):
+    real states to start from (each reset takes the next). Both worlds get the same push each step. The real
+    world ends by the task's rule (|x| > 2.4 or |theta| > 12 degrees) but its physics keeps running, so you see
+    the pole fall while the dream may keep it up; the dream ends when M's done head says P(done) > 0.5.
+    params, features: the controller C for the "C drives" switch (it acts on the dream's state, as it trained).
+    """
+
+    def __init__(self, model, start_states: np.ndarray, params: np.ndarray | None = None, features: str = "state",
+                 tau: float = 1.0, seed: int = 0, max_steps: int = 500):
+        from ..worldmodels import cartpole
+
+        start_states = np.asarray(start_states, np.float32)
+        if start_states.ndim != 2 or start_states.shape[1] != 4:
+            raise ShapeError(f"Expected real CartPole start states of shape (N, 4), got {start_states.shape}.")
+        if model.m.done_head is None:
+            raise ValueError("This M has no done head: drive a World Model trained with done_head=True "
+                             "(both shipped CartPole models have one).")
+        self.model, self.start_states, self.max_steps, self.seed = model.eval(), start_states, max_steps, seed
+        self.features = features
+        self.config = cartpole.ControllerSettings(features=features).controller_config(model.config.hidden)
+        self.params = None if params is None else torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
+        self.autopilot, self._tau, self.resets = False, float(tau), 0
+        self._physics = gym.make(cartpole.ENV_ID).unwrapped  # its step is the real physics; its state is set each step
+        self._physics.reset(seed=seed)
+        self.reset()
+
+    def set_autopilot(self, on: bool) -> None:
+        if on and self.params is None:
+            raise ValueError("No controller was given to this driver: pass params to let C drive.")
+        self.autopilot = bool(on)
+
+    @torch.no_grad()
+    def reset(self) -> np.ndarray:
+        """Start both worlds again from the next real start state."""
+        self.resets += 1
+        self.start = self.start_states[(self.resets - 1) % len(self.start_states)]
+        self.generator = torch.Generator().manual_seed(self.seed + self.resets)
+        self.real = self.start.astype(np.float64).copy()
+        self.z = self.model.encode(self.start[None])
+        self.dreamed = self.start.copy()
+        self.state = self.model.m.initial_state(1)
+        self.t, self.p_done = 0, 0.0
+        self.real_end: int | None = None      # the step at which the task's rule ended the real episode
+        self.dream_end: int | None = None     # the step at which M's done head ended the dream
+        self.rule_end: int | None = None      # the step at which the task's rule would end the DREAMED state
+        self.pushes: list[int | None] = []    # None: C chose (recomputed on a replay)
+        return self.view()
+
+    @property
+    def done(self) -> bool:
+        return self.dream_end is not None or self.t >= self.max_steps
+
+    @property
+    def score(self) -> int:
+        """The dream's score: steps until M's done head ended it (CartPole pays 1 a step)."""
+        return self.dream_end if self.dream_end is not None else self.t
+
+    @property
+    def real_score(self) -> int:
+        return self.real_end if self.real_end is not None else self.t
+
+    @torch.no_grad()
+    def step(self, keys: Iterable[str] = ()) -> np.ndarray:
+        """One push in both worlds: the keys' (left or right; a key must be held) or C's."""
+        if self.done:
+            return self.view()
+        push = None if self.autopilot else cart_push(keys)
+        if push is None and not self.autopilot:
+            return self.view()  # CartPole has no "no push": wait for a key
+        self.pushes.append(push)
+        self._advance(self._c_push() if push is None else push)
+        return self.view()
+
+    def view(self) -> np.ndarray:
+        """Reality (left, tinted red once the task's rule ended it) beside the dream (right)."""
+        from .cartpole_plots import cartpole_image
+
+        return _strip([cartpole_image(self.real, ended=self.real_end is not None),
+                       cartpole_image(self.dreamed, ended=self.dream_end is not None)], gap=4)
+
+    def status(self) -> dict[str, float | int | bool | str | None]:
+        return {"step": self.t, "score": self.score, "real score": self.real_score, "P(done)": self.p_done,
+                "done": self.done, "reality ended at": self.real_end, "rule on dreamed state at": self.rule_end,
+                "tau": self.tau, "C drives": self.autopilot}
+
+    def _c_push(self) -> int:
+        if self.params is None:
+            raise ValueError("No controller was given to this driver: pass params to let C drive.")
+        f = self.z if self.features == "state" else torch.cat([self.z, self.state[0]], dim=-1)
+        return int(controller.act(self.params, f.unsqueeze(0), self.config)[0, 0])
+
+    @torch.no_grad()
+    def _advance(self, push: int) -> None:
+        from ..worldmodels import cartpole
+
+        self.real = _cartpole_physics(self._physics, self.real, push)
+        onehot = torch.nn.functional.one_hot(torch.tensor([push]), 2).float()
+        out, self.state = self.model.m.step(self.z, onehot, self.state)
+        self.z = mdn.sample(out.log_pi, out.mu, out.log_sigma, self._tau, self.generator)
+        self.dreamed = self.model.decode(self.z)[0].numpy()
+        self.p_done = float(torch.sigmoid(out.done_logit[0]))
+        self.t += 1
+        if self.real_end is None and bool(cartpole.done_rule(self.real)):
+            self.real_end = self.t
+        if self.rule_end is None and bool(cartpole.done_rule(self.dreamed)):
+            self.rule_end = self.t
+        if self.dream_end is None and self.p_done > 0.5:
+            self.dream_end = self.t
+
+    def _replay(self) -> None:
+        pushes = self.pushes
+        self.resets -= 1
+        self.reset()
+        for push in pushes:
+            if self.done:
+                break
+            self.pushes.append(push)
+            self._advance(self._c_push() if push is None else push)
+
+
+def _cartpole_physics(env, state: np.ndarray, push: int) -> np.ndarray:
+    """One step of CartPole-v1's own physics (gymnasium's CartPoleEnv.step, Euler) from any state, on an
+    unwrapped env: it keeps running after the episode has ended, so a learner sees where the pole goes."""
+    env.state = np.asarray(state, np.float64)
+    env.steps_beyond_terminated = None  # we step past the end on purpose: no warning each time
+    env.step(int(push))
+    return np.asarray(env.state, np.float64).copy()
+
+
+# --- how fast the drive runs (python -m wmcourse bench --drive) ----------------------------------------
+
+def drive_frames_per_second(driver, steps: int = 200, keys: tuple[str, ...] = ("ArrowUp",), scale: int = 1,
+                            threads: int | None = 1) -> float:
+    """Frames a second of the drive-the-dream widget's work, without a browser: one step of the driver
+    (wmcourse.lessons.drive: M's step and sample, V's decode; or the real game), then the picture encoded as the PNG the
+    widget sends (wmcourse.lessons.animate.png_bytes; at its own size, the browser enlarges it), on `threads` torch threads as the widget runs it (None: torch's
+    own choice). A finished episode is reset (not counted)."""
+    from ..runtime import torch_threads
+
+    with torch_threads(threads):
+        return _drive_rate(driver, steps, keys, scale)
+
+
+def _drive_rate(driver, steps: int, keys: tuple[str, ...], scale: int) -> float:
+    from .animate import png_bytes
+
+    driver.reset()
+    for _ in range(5):  # warm-up: first calls allocate
+        png_bytes(driver.step(keys), scale)
+    done, start = 0, time.perf_counter()
+    while done < steps:
+        if driver.done:
+            paused = time.perf_counter()
+            driver.reset()
+            start += time.perf_counter() - paused
+        png_bytes(driver.step(keys), scale)
+        done += 1
+    return steps / (time.perf_counter() - start)
+
+
+def drive_rates(steps: int = 200, threads: int | None = 1) -> dict[str, float]:
+    """drive_frames_per_second for the shipped CarRacing V and M (dream, then the real game) and the shipped
+    CartPole World Model, as notebooks 06 and 07 drive them."""
+    from ..experiments import cartpole as cartpole_experiment
+    from ..shipped import catalogue as shipped
+
+    car = CarDriver(shipped.load_shipped_vae(), shipped.load_shipped_mdnrnn(), shipped.pick_heldout_frames(8))
+    rates = {"CarRacing dream (M steps, V decodes)": drive_frames_per_second(car, steps, threads=threads)}
+    car.set_world("real")
+    rates["real CarRacing (the game steps, V encodes and decodes)"] = drive_frames_per_second(car, steps,
+                                                                                            threads=threads)
+    car.close()
+    model, _, _, data = cartpole_experiment.load_shipped("failure")
+    pole = CartPoleDriver(model, data.first_states[:16])
+    rates["CartPole dream beside its real physics"] = drive_frames_per_second(pole, steps, ("ArrowLeft",),
+                                                                              threads=threads)
+    return rates

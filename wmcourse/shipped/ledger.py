@@ -1,0 +1,255 @@
+"""A run ledger of real environment steps: every real step an experiment spent, by row and by stage.
+
+A World Model's claim is sample efficiency, so a score means little without the real steps behind it. The
+ledger is a JSON file ({"entries": [...]}) with one entry per batch of real steps: which row of the comparison
+it belongs to (issue 12: 1 dream only, 2 dream then real CMA-ES, 3 real CMA-ES from scratch), its stage,
+the count (exact, or an upper bound where the run did not record it), the wall time, the machine, the
+command and what the steps bought. Stages:
+
+    data         episodes collected to train V and M
+    selection    real episodes whose scores picked a controller (a round, a temperature, a checkpoint)
+    refinement   real episodes that changed a controller's weights (CMA-ES scored in reality)
+    evaluation   the final score on held-out tracks
+
+Entries are only ever appended (atomically: a killed run leaves the previous file), and the same (row,
+stage, command) is refused twice, so rerunning a command cannot count its steps again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..checkpoint import atomic_write_text
+from ..errors import LedgerError, MissingArtefactError
+
+STAGES = ("data", "selection", "refinement", "evaluation")
+LEDGER_NAME = "carracing_ledger.json"  # the CarRacing ledger of issue 12, in data/
+MAKE_LEDGER = "python scripts/carracing_ledger.py"  # with the held-out run's stdout and times: see its docstring
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One batch of real environment steps: its row, stage, count and how it was spent."""
+
+    row: int  # the row of the comparison it counts for (issue 12: 1, 2 or 3)
+    stage: str  # one of STAGES
+    real_steps: int
+    exact: bool  # False: real_steps is an upper bound (the run did not record the exact count)
+    wall_seconds: float | None  # None where the run did not record it
+    machine: str
+    command: str
+    what: str  # a sentence: what these steps were, and why they count here
+    result: dict[str, Any] = field(default_factory=dict)  # e.g. mean, std, episodes, reset_seeds
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+
+def _check(entry: Entry) -> None:
+    """Raise LedgerError naming what was expected when an entry is not valid."""
+    if entry.stage not in STAGES:
+        raise LedgerError(f"Unknown ledger stage {entry.stage!r}: expected one of {', '.join(STAGES)}.")
+    for name in ("row", "real_steps"):
+        value = getattr(entry, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise LedgerError(f"A ledger entry's {name} is a whole number, got {value!r}.")
+    if entry.row < 1:
+        raise LedgerError(f"A ledger entry's row is 1 or more (the row of the comparison), got {entry.row}.")
+    if entry.real_steps < 0:
+        raise LedgerError(f"A ledger entry counts 0 or more real steps, got {entry.real_steps}.")
+    if entry.wall_seconds is not None and not entry.wall_seconds >= 0:
+        raise LedgerError(f"A ledger entry's wall time is 0 s or more (or None when unknown), got {entry.wall_seconds}.")
+    if not entry.command.strip() or not entry.what.strip():
+        raise LedgerError("A ledger entry names the command that spent the steps and what they were; one is empty.")
+
+
+def machine() -> str:
+    """This machine in one line, e.g. "Intel(R) Xeon(R) CPU @ 2.20GHz, 2 cores, 23 GiB, Linux": what a wall
+    time needs beside it to mean anything."""
+    parts = [_cpu_model(), f"{os.cpu_count() or 1} cores"]
+    memory = _memory_gib()
+    if memory is not None:
+        parts.append(f"{memory:.0f} GiB")
+    parts.append(platform.system() or platform.platform())
+    return ", ".join(parts)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def _memory_gib() -> float | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):  # not POSIX
+        return None
+
+
+def reset_seeds(seed: int, num_envs: int, episodes: int) -> list[int]:
+    """The seeds an evaluation's environments are reset with (`evaluate.evaluate` runs min(num_envs, episodes)
+    copies; copy i is reset once with seed + i).
+
+    Only each copy's first track comes from its seed: the next ones come from the copy's random stream, so
+    `--seed 1000 --num-envs 2` drives the tracks of the streams of seeds 1000 and 1001, not seeds 1000-1019."""
+    return list(range(seed, seed + min(num_envs, episodes)))
+
+
+def evaluation_entry(row: int, scores: dict[str, Any], seed: int, num_envs: int, command: str,
+                     wall_seconds: float | None, what: str | None = None, env_id: str = "CarRacing-v3",
+                     **details: Any) -> Entry:
+    """The "evaluation" entry of a real score: `scores` as `carracing_experiment.eval_agent` returns it (mean, std,
+    episodes, returns, real_steps), played by `num_envs` environments reset from `seed` on this machine.
+    `details` join the result (e.g. user_cpu_seconds); `what` defaults to a sentence naming the reset seeds."""
+    seeds = reset_seeds(seed, num_envs, scores["episodes"])
+    what = what or (f"{scores['controller']} scored on {scores['episodes']} real {env_id} episodes: the first tracks of "
+                    f"{len(seeds)} environment(s) reset with seed(s) {', '.join(map(str, seeds))}.")
+    return Entry(row=row, stage="evaluation", real_steps=scores["real_steps"], exact=True, wall_seconds=wall_seconds,
+                 machine=machine(), command=command, what=what,
+                 result={"mean": scores["mean"], "std": scores["std"], "episodes": scores["episodes"],
+                         "reset_seeds": seeds, "num_envs": len(seeds), **details, "returns": scores["returns"]})
+
+
+def refinement_entry(row: int, history: list[dict[str, Any]], start: str, command: str) -> Entry:
+    """The "refinement" entry of a CMA-ES run scored in the real environment (`real_es.evolve_real`'s history:
+    one dict a generation with its real steps and seconds); its wall time is the generations' own, summed
+    over every resumption of the run."""
+    if not history:
+        raise LedgerError("A refinement entry needs at least one finished generation; run more --generations.")
+    return Entry(row=row, stage="refinement", real_steps=history[-1]["total_real_steps"], exact=True,
+                 wall_seconds=round(sum(h["seconds"] for h in history), 1), machine=machine(), command=command,
+                 what=f"CMA-ES in the real environment from {start}: {len(history)} generations, every candidate "
+                      "scored on real tracks; these steps changed the controller's weights.",
+                 result={"generations": len(history), "last_population_mean": round(history[-1]["mean"], 1),
+                         "start": start})
+
+
+def restated(entries: list[Entry], from_row: int, to_row: int, stages: tuple[str, ...]) -> list[Entry]:
+    """`from_row`'s entries of `stages`, counted again for `to_row`: for steps two rows both stand on (row 3's
+    controller reads the same V and M as row 1's, so the data that trained them is its data too)."""
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        raise LedgerError(f"Unknown ledger stage(s) {', '.join(sorted(unknown))}: expected some of {', '.join(STAGES)}.")
+    chosen = [replace(e, row=to_row) for e in entries if e.row == from_row and e.stage in stages]
+    if not chosen:
+        raise LedgerError(f"Row {from_row} has no {'/'.join(stages)} entries to restate for row {to_row}.")
+    return chosen
+
+
+# --- reading and writing --------------------------------------------------------------------------------
+
+def _read(path: Path) -> list[Entry]:
+    """The entries of the ledger at `path` ([] when there is no file yet)."""
+    if not path.exists():
+        return []
+    try:
+        rows = json.loads(path.read_text())["entries"]
+        if not isinstance(rows, list):
+            raise TypeError('its "entries" is not a list')
+        return [Entry(**row) for row in rows]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise LedgerError(f"{path} is not a run ledger ({exc}): expected JSON {{\"entries\": [...]}} written by "
+                          f"wmcourse.shipped.ledger.add; restore it with `git checkout -- {path}` or pass another path.") from None
+
+
+def load(path: str | Path) -> list[Entry]:
+    """The entries of a ledger, in the order they were added."""
+    path = Path(path)
+    if not path.exists():
+        raise MissingArtefactError(f"No run ledger at {path}. The CarRacing one is made with:\n    {MAKE_LEDGER}")
+    return _read(path)
+
+
+def check_new(path: str | Path, row: int, stage: str, command: str) -> None:
+    """Raise LedgerError when the ledger already has an entry for (row, stage, command): call it before a
+    long run, so a command rerun by mistake stops before it spends the steps, not after."""
+    for old in _read(Path(path)):
+        if (old.row, old.stage, old.command) == (row, stage, command):
+            raise LedgerError(f"{path} already counts the {stage} steps of row {row} for `{command}`: "
+                              "counting them twice would overstate the budget; pass another --ledger or --row.")
+
+
+def add(path: str | Path, entry: Entry) -> list[Entry]:
+    """Append `entry` to the ledger at `path` (created if missing), atomically; returns all entries."""
+    path = Path(path)
+    check_new(path, entry.row, entry.stage, entry.command)
+    entries = [*_read(path), entry]
+    atomic_write_text(path, json.dumps({"entries": [asdict(e) for e in entries]}, indent=1) + "\n")
+    return entries
+
+
+# --- totals ---------------------------------------------------------------------------------------------
+
+def steps_by_row_and_stage(entries: list[Entry]) -> dict[int, dict[str, int]]:
+    """{row: {stage: real steps, ..., "total": real steps}}: stages with no entry are 0, rows in order."""
+    table: dict[int, dict[str, int]] = {}
+    for e in sorted(entries, key=lambda e: e.row):
+        counts = table.setdefault(e.row, {**dict.fromkeys(STAGES, 0), "total": 0})
+        counts[e.stage] += e.real_steps
+        counts["total"] += e.real_steps
+    return table
+
+
+def exact_by_row(entries: list[Entry]) -> dict[int, bool]:
+    """Whether each row's total is exact (False: some entry of it is an upper bound)."""
+    exact: dict[int, bool] = {}
+    for e in entries:
+        exact[e.row] = exact.get(e.row, True) and e.exact
+    return exact
+
+
+def steps_before_refinement(entries: list[Entry], row: int) -> int:
+    """The real steps a row spent before its controller met real CMA-ES: its data and selection stages."""
+    counts = steps_by_row_and_stage(entries)[row]
+    return counts["data"] + counts["selection"]
+
+
+@dataclass(frozen=True)
+class StepCurve:
+    """A row's real score against the real steps it had spent by then (data, selection, refinement; never
+    the evaluation's), ending in its final controller's score on the held-out tracks."""
+
+    row: int
+    label: str
+    steps: list[int]
+    scores: list[float]
+    held_out: tuple[int, float, float]  # (real steps spent, mean, std) of the held-out evaluation
+
+
+def held_out_point(entries: list[Entry], row: int) -> tuple[int, float, float]:
+    """(the real steps `row` spent before its evaluation, the evaluation's mean, its std)."""
+    evaluations = [e for e in entries if e.row == row and e.stage == "evaluation"]
+    if len(evaluations) != 1:
+        raise LedgerError(f"Row {row} has {len(evaluations)} evaluation entries; a curve ends in exactly one.")
+    counts = steps_by_row_and_stage(entries)[row]
+    return (counts["total"] - counts["evaluation"], evaluations[0].result["mean"], evaluations[0].result["std"])
+
+
+def refinement_curve(entries: list[Entry], row: int, history: list[dict[str, Any]], label: str) -> StepCurve:
+    """A real CMA-ES run as a curve: each generation's population mean at the row's steps before refinement
+    plus the run's steps so far (`history` as `real_es.evolve_real` returns it)."""
+    before = steps_before_refinement(entries, row)
+    return StepCurve(row, label, [before + h["total_real_steps"] for h in history], [h["mean"] for h in history],
+                     held_out_point(entries, row))
+
+
+def format_table(entries: list[Entry]) -> str:
+    """The real steps by row and stage as text; an upper bound is marked "<=". """
+    table, exact = steps_by_row_and_stage(entries), exact_by_row(entries)
+    bounds = {(e.row, e.stage) for e in entries if not e.exact}
+    lines = ["row  " + "  ".join(f"{s:>12s}" for s in (*STAGES, "total"))]
+    for row, counts in table.items():
+        cells = [("<=" if (row, s) in bounds else "") + f"{counts[s]:,}" for s in STAGES]
+        cells.append(("" if exact[row] else "<=") + f"{counts['total']:,}")
+        lines.append(f"{row:<4d} " + "  ".join(f"{c:>12s}" for c in cells))
+    return "\n".join(lines)
