@@ -2,7 +2,11 @@
 
 Static checks (always run): every deck has an English and a Chinese version with the same slides, every slide
 points to a section heading that exists in its notebook ("notebook 01 · cell “...”" in its footer) and has
-speaker notes.
+speaker notes. Each deck fits a lecture: its time is 2 minutes a slide plus the minutes of every exercise and demo
+a slide asks for ("Exercise, 8 minutes" / "练习，8 分钟" on the slide), it lies between 45 and 60 minutes, the title
+slide states it ("About 47 minutes" / "约 47 分钟"), and slides/README.md's table gives each deck's slide count and
+time as the decks do. No slide carries more than a slide can (about 60 words of visible text), and neither the
+slides nor their speaker notes carry provenance (commands, data paths, "row", "issue", "session", "the seeds").
 
 Build checks: `python -m wmcourse figures` draws the figures from the shipped artefacts, the pinned Marp CLI
 (node_modules/, `npm ci`) builds every deck to HTML with no warning, every image a deck uses exists; then
@@ -88,6 +92,58 @@ def _english(deck: Path) -> Path:
     return deck.with_name(deck.name.replace(".zh.md", ".md"))
 
 
+# --- time and size -------------------------------------------------------------------------------------------
+
+MINUTES_PER_SLIDE = 2
+LECTURE_MINUTES = (45, 60)
+TIMED = re.compile(r"(?:Exercise|Demo), (\d+) minutes?\b|(?:练习|演示)，(\d+) 分钟")
+STATED = re.compile(r"About (\d+) minutes\b|约 (\d+) 分钟")
+MAX_WORDS = 70            # visible words on an English slide (about 60 is the aim)
+MAX_HAN = 120             # visible Chinese characters on a Chinese slide
+PROVENANCE = re.compile(r"\brows?\b|\bissues?\b|\bsessions?\b|\bthe seeds\b|\bdata/|\bruns/|python -m|"
+                        r"\bscripts/|\.(?:json|npz|pt)\b|\bwmcourse\.|\bmanifest\b|\bledger\b|--[a-z]|"
+                        r"\bmeasured on[^.\n]{0,30}(?:machine|cores?|CPU)|\bseeds? (?:from|range)\b", re.I)
+
+
+def _visible(slide: str) -> str:
+    """What the audience sees: no HTML comments, tags or image links (code and math stay)."""
+    text = re.sub(r"<!--.*?-->", " ", slide, flags=re.S)
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", text)
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+def _prose(slide: str) -> str:
+    """The visible text a reader reads as words: without code blocks, inline code, math and table rules."""
+    text = re.sub(r"```.*?```", " ", _visible(slide), flags=re.S)
+    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`", " ", text, flags=re.S)
+    return re.sub(r"[#*|>_]|-{3,}|:?-{3,}:?", " ", text)
+
+
+def _timed_minutes(slide: str) -> int:
+    """Minutes of the exercises and demos the slide asks for, as it states them."""
+    return sum(int(a or b) for a, b in TIMED.findall(_visible(slide)))
+
+
+def _lecture_minutes(deck: Path) -> int:
+    slides = _slides(deck)
+    return MINUTES_PER_SLIDE * len(slides) + sum(_timed_minutes(s) for s in slides)
+
+
+def _stated_minutes(deck: Path) -> int | None:
+    match = STATED.search(_visible(_slides(deck)[0]))
+    return int(match.group(1) or match.group(2)) if match else None
+
+
+def _readme_table() -> dict[str, tuple[int, int]]:
+    """slides/README.md's table: {"00_motivation": (slides, minutes)} from rows "| `00_motivation.md`, ... | 14 | 46 min |"."""
+    rows = {}
+    for line in (SLIDES / "README.md").read_text().splitlines():
+        match = re.match(r"\|\s*`(\d\d_[a-z0-9_]+)\.md`.*\|\s*(\d+)\s*\|\s*(\d+) min\s*\|\s*$", line)
+        if match:
+            rows[match.group(1)] = (int(match.group(2)), int(match.group(3)))
+    return rows
+
+
 # --- the decks' source -------------------------------------------------------------------------------------
 
 def test_every_deck_comes_in_english_and_chinese_for_a_notebook():
@@ -123,6 +179,65 @@ def test_the_chinese_deck_follows_the_english_one_slide_by_slide(deck):
         f"{deck.name} and {english.name} do not point to the same notebook cells, slide by slide"
     assert sorted(set(IMAGE.findall(deck.read_text()))) == sorted(set(IMAGE.findall(english.read_text()))), \
         f"{deck.name} and {english.name} show different figures"
+
+
+@pytest.mark.parametrize("deck", DECKS, ids=[d.name for d in DECKS])
+def test_every_deck_states_an_honest_time_that_fits_a_lecture(deck):
+    minutes = _lecture_minutes(deck)
+    low, high = LECTURE_MINUTES
+    assert low <= minutes <= high, (f"{deck.name}: {len(_slides(deck))} slides x {MINUTES_PER_SLIDE} min + exercises "
+                                    f"and demos = {minutes} min, not a lecture of {low} to {high} minutes: trim or split it")
+    assert _stated_minutes(deck) == minutes, (f"{deck.name}: the title slide states {_stated_minutes(deck)} minutes, "
+                                              f"the slides, exercises and demos add up to {minutes}")
+
+
+@pytest.mark.parametrize("deck", [d for d in DECKS if d.name.endswith(".zh.md")],
+                         ids=[d.name for d in DECKS if d.name.endswith(".zh.md")])
+def test_the_chinese_deck_has_the_english_slides_exercises_and_demos(deck):
+    english = _english(deck)
+    assert len(_slides(deck)) == len(_slides(english)), f"{deck.name} and {english.name} differ in slide count"
+    assert [_timed_minutes(s) for s in _slides(deck)] == [_timed_minutes(s) for s in _slides(english)], \
+        f"{deck.name} and {english.name} ask for different exercise or demo minutes, slide by slide"
+
+
+def test_the_readme_table_gives_each_decks_slides_and_time_as_the_decks_do():
+    table = _readme_table()
+    english = {d.name[:-3]: d for d in DECKS if not d.name.endswith(".zh.md")}
+    assert set(table) == set(english), f"slides/README.md's table lists {sorted(table)}, the decks are {sorted(english)}"
+    for name, deck in english.items():
+        assert table[name] == (len(_slides(deck)), _lecture_minutes(deck)), (
+            f"slides/README.md gives {name} {table[name][0]} slides and {table[name][1]} min; the deck has "
+            f"{len(_slides(deck))} slides and {_lecture_minutes(deck)} min")
+
+
+@pytest.mark.parametrize("deck", DECKS, ids=[d.name for d in DECKS])
+def test_every_slide_carries_what_a_slide_can(deck):
+    for i, slide in enumerate(_slides(deck), 1):
+        prose = _prose(slide)
+        if deck.name.endswith(".zh.md"):
+            han = len(re.findall(r"[\u4e00-\u9fff]", prose))
+            assert han <= MAX_HAN, f"{deck.name}, slide {i}: {han} Chinese characters of visible text (at most {MAX_HAN})"
+        else:
+            words = len(re.findall(r"[A-Za-z0-9][\w'’.,:;()±−×/-]*", prose))
+            assert words <= MAX_WORDS, f"{deck.name}, slide {i}: {words} words of visible text (at most {MAX_WORDS})"
+
+
+@pytest.mark.parametrize("deck", DECKS, ids=[d.name for d in DECKS])
+def test_slides_and_speaker_notes_teach_rather_than_record_provenance(deck):
+    for i, slide in enumerate(_slides(deck), 1):
+        said = "\n".join(_notes(slide)) + "\n" + re.sub(r"```.*?```", " ", _visible(slide), flags=re.S)
+        found = PROVENANCE.findall(said)
+        assert not found, f"{deck.name}, slide {i}: provenance in the slide or its notes: {sorted(set(found))}"
+
+
+def test_the_time_and_size_checks_see_what_they_should():
+    slide = "# Ex\n\nSome text.\n\n<span>Exercise, 8 minutes</span>\n\n<!--\nDemo, 3 minutes is said, not shown.\n-->"
+    assert _timed_minutes(slide) == 8
+    assert _timed_minutes("<span>练习，5 分钟</span> <span>演示，4 分钟</span>") == 9
+    assert STATED.search("About 47 minutes") and STATED.search("约 47 分钟")
+    assert len(re.findall(r"[A-Za-z0-9][\w'’.,:;()±−×/-]*", _prose("# One two\n\n$a + b$ `code` three"))) == 3
+    assert PROVENANCE.search("made by python -m wmcourse cartpole") and PROVENANCE.search("row 2 of the table")
+    assert not PROVENANCE.search("a dream that throws fireballs; training seeds 1 and 2")
 
 
 def test_the_slide_parser_sees_a_missing_pointer_and_missing_notes():

@@ -1,0 +1,340 @@
+"""Notebook 07, the CartPole failure case: its exercises and checkers, its figures and controls, and the slide
+figures of its deck (drawn by the same functions the notebook calls).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+import functools
+import threading
+import time
+import traceback
+from collections import deque
+from typing import TYPE_CHECKING
+import ipywidgets as W
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import clear_output, display
+from .. import checkpoint, runtime
+from ..worldmodels import vae as _vae
+from . import plots
+from .animate import png_bytes
+from collections.abc import Sequence
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from . import animate
+from collections.abc import Callable, Sequence
+from pathlib import Path
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from ..errors import CourseError, MissingArtefactError  # noqa: E402
+from . import plots  # noqa: E402
+from .controls import _FigureControl, _slider
+from .exercise import Exercise
+from .plots import horizon_error_plot
+from .slides import SEED, _figure
+from .slides import slide
+
+
+def _episode_end_cases():
+    """States (N, 4) around CartPole's end rule: inside, outside on each side, exactly on the limits, and
+    ones where only the velocities are large (they never end an episode)."""
+    import numpy as np
+
+    from ..worldmodels.cartpole import THETA_LIMIT, X_LIMIT
+
+    rows = [[0, 0, 0, 0], [X_LIMIT, 0, 0, 0], [-X_LIMIT, 0, 0, 0], [X_LIMIT + 0.01, 0, 0, 0],
+            [-X_LIMIT - 0.01, 0, 0, 0], [0, 0, THETA_LIMIT, 0], [0, 0, -THETA_LIMIT, 0], [0, 0, THETA_LIMIT + 0.01, 0],
+            [0, 0, -THETA_LIMIT - 0.01, 0], [0, 3.0, 0, 0], [0, 0, 0, 3.0], [0, 0, 0.5, 0], [0, 0, 11.0, 0],
+            [1.0, -1.0, 0.1, -1.0], [-2.0, 0, -0.15, 0], [2.5, 0, 0.3, 0]]
+    rng = np.random.default_rng(6)
+    random_rows = rng.uniform([-3, -3, -0.4, -3], [3, 3, 0.4, 3], size=(48, 4))
+    return np.concatenate([np.array(rows, float), random_rows])  # float64: exactly on the limit stays exact
+
+
+def _judge_episode_end(f: Any) -> str | None:
+    import numpy as np
+
+    from ..worldmodels.cartpole import THETA_LIMIT, X_LIMIT, done_rule
+
+    if not callable(f):
+        return f"Expected a function episode_end(states) returning one True/False per state, got {type(f).__name__}."
+    states = _episode_end_cases()
+    out = f(states.copy())
+    if out is None:
+        return "Your function returns None: `return` the array of True/False, one per row of states."
+    got = np.asarray(out.numpy() if hasattr(out, "numpy") else out)
+    if got.shape != (len(states),):
+        return f"Return one True/False per state: expected shape ({len(states)},), got {got.shape}."
+    got = got.astype(bool)
+    want = np.asarray(done_rule(states))
+    if (got == want).all():
+        return None
+    x, theta = np.abs(states[:, 0]), np.abs(states[:, 2])
+    if (got == (x > X_LIMIT) | (theta > 12)).all():
+        return "The angle is in radians: 12 degrees is 12 * 2 * pi / 360 = 0.2095 rad."
+    if (got == (x > X_LIMIT)).all() or (got == (theta > THETA_LIMIT)).all():
+        return "There are two ways to lose: the pole falls past 12 degrees OR the cart leaves the track past 2.4."
+    if (got == (x >= X_LIMIT) | (theta >= THETA_LIMIT)).all():
+        return "Exactly on the limit is still alive: the episode ends only beyond it (use >, not >=)."
+    if (got == (states[:, 0] > X_LIMIT) | (states[:, 2] > THETA_LIMIT)).all():
+        return "Only one side is checked: the pole can fall left (negative theta) and the cart can leave left too."
+    if (got == (np.abs(states[:, 1]) > X_LIMIT) | (np.abs(states[:, 3]) > THETA_LIMIT)).all():
+        return "Columns 1 and 3 are velocities; the rule is about the position x (column 0) and the angle theta (column 2)."
+    wrong = int((got != want).sum())
+    return f"{wrong} of {len(states)} states are judged wrongly: check which columns you read and the two limits."
+
+
+episode_end = Exercise(
+    name="episode end",
+    judge=_judge_episode_end,
+    hint_text="states[:, 0] is the cart position x and states[:, 2] the pole angle theta (radians). An episode ends when "
+              "|x| > 2.4 or |theta| > 12 degrees; numpy's np.abs and | (elementwise or) do it for all rows at once.",
+    solution_text=(
+        "def episode_end(states):\n"
+        "    theta_limit = 12 * 2 * np.pi / 360\n"
+        "    return (np.abs(states[:, 0]) > 2.4) | (np.abs(states[:, 2]) > theta_limit)"
+    ),
+    praise="Correct: that is wmcourse.worldmodels.cartpole.done_rule, the judge that the dream without a done head applies to M's "
+           "predicted states. It is exact; what M feeds it is not.",
+)
+
+
+class SurvivalExplorer(_FigureControl):
+    """Notebook 07: the survival map of a CartPole controller, its dream half recomputed as the dream's
+    temperature tau and the done head's threshold move (reality's half stays: it has neither)."""
+
+    def __init__(self, model, params: np.ndarray, features: str, thetas: np.ndarray, theta_dots: np.ndarray,
+                 real_steps: np.ndarray, horizon: int = 100, seed: int = 0):
+        self.args = (model, params, features)
+        self.thetas, self.theta_dots, self.real_steps, self.horizon, self.seed = (thetas, theta_dots, real_steps,
+                                                                                  horizon, seed)
+        grid = np.zeros((len(thetas) * len(theta_dots), 4), np.float32)
+        grid[:, 2], grid[:, 3] = (m.ravel() for m in np.meshgrid(thetas, theta_dots))
+        self.starts = grid
+        self.tau = _slider(W.FloatSlider, "dream temperature tau", value=1.0, min=0.1, max=2.0, step=0.05)
+        self.threshold = _slider(W.FloatSlider, "done when P(done) >", value=0.5, min=0.05, max=0.95, step=0.05)
+        self._build([self.tau, self.threshold])
+
+    def figure_now(self) -> plt.Figure:
+        from ..worldmodels import cartpole
+        from . import cartpole_plots
+
+        self.dreamed = cartpole.dream_survival(*self.args, self.starts, self.horizon, self.tau.value, self.seed,
+                                               self.threshold.value)
+        return cartpole_plots.survival_maps(self.thetas, self.theta_dots, self.real_steps, self.dreamed,
+                                            self.horizon)
+
+
+def horizon_errors_side_by_side(errors_by_title: dict[str, dict[str, np.ndarray]],
+                                ylabel: str = "squared error per dimension\n(in std units of M's data)") -> plt.Figure:
+    """One horizon_error_plot per model, side by side on log axes (notebook 07: the M trained on random data
+    next to the M after the iterative loop), each titled by its key."""
+    fig, axes = plt.subplots(1, len(errors_by_title), figsize=(6 * len(errors_by_title), 3.4), squeeze=False)
+    for ax, (title, errors) in zip(axes[0], errors_by_title.items()):
+        horizon_error_plot(errors, ax=ax, title=title)
+        ax.set_yscale("log")
+        ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def dream_real_histogram(dream: np.ndarray, real: np.ndarray, title: str = "", cap: float = 500.0,
+                         ax: plt.Axes | None = None) -> plt.Axes:
+    """Scores of one controller in its dream and in reality, as two overlaid histograms with their mean ± std
+    (notebook 07: the failure agent; CartPole's cap is 500)."""
+    dream, real = np.asarray(dream), np.asarray(real)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3))
+    bins = np.linspace(0, cap, 26)
+    ax.hist(dream, bins=bins, alpha=0.6, color="#7c3aed",
+            label=f"dream: {dream.mean():.1f} ± {dream.std():.1f} ({len(dream)} dreams)")
+    ax.hist(real, bins=bins, alpha=0.6, color="#16a34a",
+            label=f"reality: {real.mean():.1f} ± {real.std():.1f} ({len(real)} episodes)")
+    ax.set_xlabel(f"score (steps the pole stays up; the cap is {cap:.0f})")
+    ax.set_ylabel("episodes")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax
+
+
+@functools.cache
+def _cartpole_agent(which: str):
+    """The shipped "failure" (random data) or "fixed" (iterative loop) agent of notebook 07: (M, C, features, data)."""
+    from ..experiments import cartpole as cartpole_experiment
+
+    return cartpole_experiment.load_shipped(which)
+
+
+@functools.cache
+def _failure_runs():
+    """Notebook 07's 3,000 real steps of the failure controller (section 2), the states that section 3 studies."""
+    from ..worldmodels import cartpole
+
+    model, params, features, _ = _cartpole_agent("failure")
+    return cartpole.collect_episodes(cartpole.WorldModelPolicy(model, params, features), 3000, seed=SEED + 1)
+
+
+@slide("07_dream_vs_real", "2. The failure, measured")
+def slide_cartpole_dream_vs_real():
+    """The notebook's animation: the failure controller from one real start, in reality and in its dream (a GIF)."""
+    from ..worldmodels import cartpole
+    from . import animate
+
+    model, params, features, _ = _cartpole_agent("failure")
+    real = cartpole.play_real(model, params, features, seed=100_000)
+    dream, _ = cartpole.play_dream(model, params, real[0], features, seed=SEED, max_steps=300)
+    return animate.cartpole_animation(real, dream, every=3, steps=300)
+
+
+@slide("07_two_scores", "2. The failure, measured")
+def slide_cartpole_two_scores() -> plt.Figure:
+    """The notebook's histogram: the failure controller's score in 100 dreams and over 100 real episodes."""
+    from ..real import evaluate
+    from ..worldmodels import cartpole
+    from ..worldmodels.dream import controller_returns as dream_returns
+
+    model, params, features, data = _cartpole_agent("failure")
+    world, config = cartpole.controller_dream(model, data.first_states, cartpole.ControllerSettings(features=features),
+                                              seed=SEED)
+    dream = dream_returns(world, params, config, 100)
+    real = evaluate.evaluate(cartpole.ENV_ID, cartpole.WorldModelPolicy(model, params, features), 100,
+                             seed=100_000, num_envs=10, progress=False)
+    return dream_real_histogram(dream, real.returns, "the failure agent (random data, learned done head): "
+                                      "dream vs reality").figure
+
+
+@slide("07_coverage", "3a. What random data covers, and what it does not")
+def slide_cartpole_coverage() -> plt.Figure:
+    from . import cartpole_plots
+
+    return cartpole_plots.coverage_plot({"random-policy data (M's training set)": _cartpole_agent("failure")[3].states,
+                                         "the failure controller, in reality": _failure_runs().states,
+                                         "iterative-loop data (the fix)": _cartpole_agent("fixed")[3].states})
+
+
+def _failure_episode():
+    runs = _failure_runs()
+    return runs.episode(int(np.argmax(runs.lengths[:-10])))
+
+
+@slide("07_trajectory", "3b. Errors compound over the horizon")
+def slide_cartpole_trajectory() -> plt.Figure:
+    from ..worldmodels import cartpole
+    from . import cartpole_plots
+
+    model = _cartpole_agent("failure")[0]
+    states, actions, _ = _failure_episode()
+    dreamed = cartpole.dream_along(model, states, actions, samples=8, seed=SEED)
+    return cartpole_plots.trajectory_plot(states, dreamed, cartpole.parting_step(states, dreamed, model),
+                                          title="the failure M: same actions, reality vs dream")
+
+
+@slide("07_horizon_errors", "3b. Errors compound over the horizon")
+def slide_cartpole_horizon_errors() -> plt.Figure:
+    import torch
+
+    from ..worldmodels import probes
+
+    states, actions, _ = _failure_episode()
+    onehot = torch.nn.functional.one_hot(torch.as_tensor(actions), 2).float()
+    horizon = min(30, len(actions) - 1)
+    errors = {name: probes.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
+              for name, model in (("M trained on random data", _cartpole_agent("failure")[0]),
+                                  ("M after the iterative loop", _cartpole_agent("fixed")[0]))}
+    return horizon_errors_side_by_side(errors)
+
+
+@slide("07_done_along", "3c. The done signal is missing or weak")
+def slide_cartpole_done_along() -> plt.Figure:
+    from ..worldmodels import cartpole
+    from . import cartpole_plots
+
+    failure_m, fixed_m, data = _cartpole_agent("failure")[0], _cartpole_agent("fixed")[0], _cartpole_agent("fixed")[3]
+    example, left_track = cartpole.ending_example(data)
+    states, actions, dones = data.episode(example)
+    heads = {name: cartpole.done_along(model, states, actions) for name, model in
+             (("done head, random data", failure_m), ("done head, iterative data", fixed_m))
+             if model.m.done_head is not None}
+    return cartpole_plots.done_along_plot(states, heads, bool(dones[-1]),
+                                          title=f"iterative-data episode {example}: "
+                                                f"{'the cart left the track' if left_track else 'an ending'} at step {len(actions)}")
+
+
+@slide("07_survival", "3d. Sensitivity near the failure boundary")
+def slide_cartpole_survival() -> plt.Figure:
+    from ..worldmodels import cartpole
+    from . import cartpole_plots
+
+    model, params, features, _ = _cartpole_agent("failure")
+    thetas, theta_dots, grid = cartpole.survival_grid(25)
+    real, dreamed = cartpole.survival(model, params, features, grid, horizon=100, seed=SEED)
+    return cartpole_plots.survival_maps(thetas, theta_dots, real, dreamed, horizon=100)
+
+
+@slide("07_results", "4. The fixes, measured")
+def slide_cartpole_results() -> plt.Figure:
+    """The table over seeds (data/cartpole_seeds.json) as bars: mean dream and real score of every row across
+    seeds, the std across seeds, and each seed's real score."""
+    from ..experiments import cartpole as cartpole_experiment
+    from . import cartpole_plots
+
+    summary = cartpole_experiment.load_over_seeds()
+    ax = cartpole_plots.results_over_seeds_plot(summary["rows"])
+    ax.figure.set_size_inches(9, 0.5 * len(summary["rows"]) + 1.2)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+@functools.cache
+def _cartpole_results() -> dict:
+    from ..experiments import cartpole as cartpole_experiment
+
+    return cartpole_experiment.load_cartpole_results()
+
+
+@slide("07_learning_curves", "4. The fixes, measured")
+def slide_cartpole_learning_curves() -> plt.Figure:
+    """The World Model's loop and DQN against real steps: over seeds where data/cartpole_seeds.json has them,
+    else the earlier single run (data/cartpole_results.json), labelled one run."""
+    from ..experiments import cartpole as cartpole_experiment
+    from . import cartpole_plots
+
+    summary = cartpole_experiment.load_over_seeds()
+    curves = cartpole_experiment.learning_curves(summary, _cartpole_results())
+    ax = cartpole_plots.curves_over_seeds_plot(curves, budget=summary["budget"])
+    ax.set_title(f"real score (each seed: mean of {summary['config']['eval_episodes']} episodes) vs real steps",
+                 fontsize=10)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+@slide("07_rounds", "4. The fixes, measured")
+def slide_cartpole_rounds() -> plt.Figure:
+    """Every round of every iterative loop, scored in reality (dream range in the title): over seeds once the
+    loops are in data/cartpole_seeds.json, else the earlier single run, labelled one seed."""
+    from ..experiments import cartpole as cartpole_experiment
+    from . import cartpole_plots
+
+    summary = cartpole_experiment.load_over_seeds()
+    rows = [row for row in summary["rows"] if len(row.get("rounds", ())) > 1]
+    if rows:
+        dreams = [v for row in rows for r in row["rounds"] for v in r["dream"]["per_seed"].values()]
+        ax = cartpole_plots.curves_over_seeds_plot({row["label"]: row["curve"] for row in rows}, budget=summary["budget"])
+        which = f"{len(summary['seeds'])} seeds"
+    else:
+        results = _cartpole_results()
+        loops = [row for row in results["rows"] if len(row.get("rounds", ())) > 1]
+        dreams = [r["dream_mean"] for row in loops for r in row["rounds"]]
+        ax = cartpole_plots.learning_curves_plot({row["label"]: [{"steps": r["steps"], "mean": r["real_mean"],
+                                                                  "std": r["real_std"]} for r in row["rounds"]]
+                                                  for row in loops}, budget=results["budget"])
+        which = f"one earlier run, seed {results['seed']}"
+    ax.set_title(f"every round of each iterative loop, real score ({which}); "
+                 f"in the dream every round scores {min(dreams):.0f} to {max(dreams):.0f}", fontsize=10)
+    ax.figure.set_size_inches(8, 3.6)
+    ax.figure.tight_layout()
+    return ax.figure
