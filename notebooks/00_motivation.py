@@ -25,6 +25,11 @@
 # 3. measure what one real step costs on *your* machine, the number that makes a dream worth having;
 # 4. see the agent of the paper, **V**ision, **M**emory, **C**ontroller, in one picture.
 #
+# **What you need.** Python and numpy, basic probability (a mean, a variance, a Gaussian) and gradient descent.
+# The course uses a few words from reinforcement learning (a *policy*, an *episode*, a *return*); the one-page
+# [primer](../docs/primer.md) explains them, and the [glossary](../docs/glossary.md) defines every term the course
+# uses, where you first meet it.
+#
 # Run the cells top to bottom (about a minute on a laptop CPU).
 
 # %% [markdown]
@@ -38,14 +43,14 @@
 #    actions that score well. Practice there is cheap: no physics engine, no rendering, no wear and tear.
 # 3. Finally we take the policy found in the simulator back to the real game. If the model is good enough,
 #    it works there too; if it is not, the policy may have learned to exploit the model's mistakes
-#    (notebooks 06 and 07 show both).
+#    (notebooks 05 to 07 show both).
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 
+from wmcourse.lessons import n00_motivation as lesson
 from wmcourse.experiments import benchmark
-from wmcourse.lessons import checkers, plots
 from wmcourse.real import envs, evaluate
 from wmcourse import paper
 from wmcourse.runtime import fast_mode
@@ -68,7 +73,7 @@ print("fast mode" if FAST else "full mode")
 # The paper's agent has exactly these three parts:
 
 # %%
-plots.draw_vmc()
+lesson.draw_vmc()
 plt.show()
 
 # %% [markdown]
@@ -103,7 +108,7 @@ plt.show()
 
 # %%
 raw_frames = evaluate.random_policy_frames("CarRacing-v3", at=(0, 50, 100, 150), seed=SEED)  # random driving
-plots.show_frames(list(raw_frames.values()), [f"step {t}" for t in raw_frames], suptitle="CarRacing-v3: raw 96×96 frames")
+lesson.show_frames(list(raw_frames.values()), [f"step {t}" for t in raw_frames], suptitle="CarRacing-v3: raw 96×96 frames")
 plt.show()
 
 # %% [markdown]
@@ -114,7 +119,7 @@ plt.show()
 # %%
 small = envs.preprocess_frames(np.stack(list(raw_frames.values())))
 print("raw:", raw_frames[150].shape, raw_frames[150].dtype, "-> preprocessed:", small.shape, small.dtype)
-plots.show_frames(list(small), [f"step {t}, 64×64" for t in raw_frames], suptitle="what V sees")
+lesson.show_frames(list(small), [f"step {t}, 64×64" for t in raw_frames], suptitle="what V sees")
 plt.show()
 
 # %% [markdown]
@@ -130,7 +135,7 @@ state, _ = cartpole.reset(seed=SEED)
 picture = cartpole.render()
 cartpole.close()
 print("state (x, x_dot, theta, theta_dot):", np.round(state, 3))
-plots.show_frames([picture], ["CartPole-v1, rendered"], size=4)
+lesson.show_frames([picture], ["CartPole-v1, rendered"], size=4)
 plt.show()
 
 # %% [markdown]
@@ -147,8 +152,8 @@ carracing_random = evaluate.evaluate("CarRacing-v3", None, episodes=carracing_ep
 print("CarRacing-v3, random policy:", carracing_random)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
-plots.return_histogram(cartpole_random.returns, "CartPole-v1, random policy", axes[0])
-plots.return_histogram(carracing_random.returns, "CarRacing-v3, random policy", axes[1])
+lesson.return_histogram(cartpole_random.returns, "CartPole-v1, random policy", axes[0])
+lesson.return_histogram(carracing_random.returns, "CarRacing-v3, random policy", axes[1])
 plt.tight_layout()
 plt.show()
 
@@ -203,7 +208,7 @@ dream_rate = dream.dream_steps_per_second(paper_size_m, batch_size=1024, steps=2
 print("dream, 1,024 dreams at once:", benchmark.format_rate(dream_rate))
 print(f"one real CarRacing step costs as much as {dream_rate / carracing_rate:,.0f} dream steps")
 
-plots.step_rate_bars({"real CarRacing": carracing_rate, "dream (batched)": dream_rate})
+lesson.step_rate_bars({"real CarRacing": carracing_rate, "dream (batched)": dream_rate})
 plt.tight_layout()
 plt.show()
 
@@ -225,7 +230,7 @@ plt.show()
 
 # %%
 controller_parameter_count = ...  # your answer: a whole number
-checkers.controller_parameters.check(controller_parameter_count)
+lesson.controller_parameters.check(controller_parameter_count)
 
 # %% [markdown]
 # <details><summary><b>Think further:</b> the paper also tried a controller that reads $z$ alone, without M's memory $h$. How many numbers would it have, and what do the two scores say about what $h$ is worth? (click)</summary>
@@ -241,7 +246,7 @@ checkers.controller_parameters.check(controller_parameter_count)
 
 # %%
 compression = ...  # your answer
-checkers.compression_ratio.check(compression)
+lesson.compression_ratio.check(compression)
 
 # %% [markdown]
 # <details><summary><b>Think further:</b> suppose C read the 64×64 colour frame directly, with no V. How many numbers would C have, and why would that hurt the search that trains it? (click)</summary>
@@ -254,8 +259,8 @@ checkers.compression_ratio.check(compression)
 
 # %%
 # Stuck? Uncomment one of these:
-# checkers.controller_parameters.hint()
-# checkers.compression_ratio.solution()
+# lesson.controller_parameters.hint()
+# lesson.compression_ratio.solution()
 
 # %% [markdown]
 # ## Self-check

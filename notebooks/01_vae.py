@@ -40,8 +40,8 @@ import numpy as np
 import torch
 from torch.distributions import Normal, kl_divergence
 
+from wmcourse.lessons import n01_vae as lesson
 from wmcourse import artefacts, checkpoint
-from wmcourse.lessons import checkers, plots, widgets
 from wmcourse.worldmodels import probes, vae, train_vae as vae_training
 from wmcourse.shipped import catalogue as shipped
 from wmcourse.runtime import fast_mode
@@ -220,7 +220,7 @@ def reparameterize(mu, logvar, eps):
     return ...  # your code: torch operations only
 
 
-checkers.reparameterization.check(reparameterize)
+lesson.reparameterization.check(reparameterize)
 
 # %% [markdown]
 # **2.** Write the KL of $N(\mu, \sigma^2)$ from $N(0, 1)$ for every latent dimension (or summed over the last axis).
@@ -231,12 +231,12 @@ def kl(mu, logvar):
     return ...  # your code
 
 
-checkers.kl_term.check(kl)
+lesson.kl_term.check(kl)
 
 # %%
 # Stuck? Uncomment one of these:
-# checkers.reparameterization.hint()
-# checkers.kl_term.solution()
+# lesson.reparameterization.hint()
+# lesson.kl_term.solution()
 
 # %% [markdown]
 # ## The paper's network
@@ -310,7 +310,7 @@ demo_config = vae.VAEConfig(width=0.25, batch_size=32, lr=1e-3)
 history = vae_training.train_vae(demo_frames, demo_config, steps=demo_steps, seed=SEED, device="cpu")
 print(f"{checkpoint.count_parameters(vae.ConvVAE(demo_config)):,} parameters; loss {history['loss'][0]:.0f} -> "
       f"{history['loss'][-1]:.0f} after {demo_steps} steps")
-plots.training_curve(history, f"A quarter-width VAE, {demo_steps} steps on {len(demo_frames)} frames")
+lesson.training_curve(history, f"A quarter-width VAE, {demo_steps} steps on {len(demo_frames)} frames")
 plt.show()
 
 # %% [markdown]
@@ -353,7 +353,7 @@ results = shipped.load_vae_results()
 paper = shipped.shipped_result(results, z=32)
 frames = shipped.pick_heldout_frames(n=8)
 reconstructions = vae.reconstruct(v, frames)
-plots.reconstruction_grid(frames, reconstructions, suptitle="Held-out CarRacing frames and their reconstructions (z = 32)")
+lesson.reconstruction_grid(frames, reconstructions, suptitle="Held-out CarRacing frames and their reconstructions (z = 32)")
 plt.show()
 print(f"{checkpoint.count_parameters(v):,} parameters; measured on {paper['frames']:,} held-out frames: "
       f"MSE {paper['mse_per_pixel']:.4f} per pixel value (in [0, 1] units), KL {paper['kl_nats_per_frame']:.1f} nats per frame")
@@ -368,7 +368,7 @@ print(f"{checkpoint.count_parameters(v):,} parameters; measured on {paper['frame
 
 # %%
 prior_codes = torch.randn(8, v.config.z_size, generator=torch.Generator().manual_seed(SEED))
-plots.show_frames(list(vae.decode_latents(v, prior_codes)), [f"z ~ N(0, I) #{i}" for i in range(8)], size=1.6,
+lesson.show_frames(list(vae.decode_latents(v, prior_codes)), [f"z ~ N(0, I) #{i}" for i in range(8)], size=1.6,
                   suptitle="Decoded random codes: what V imagines")
 plt.show()
 
@@ -404,7 +404,7 @@ plt.show()
 sweep = shipped.beta_sweep_results(results)
 for r in sweep:
     print(f"beta {r['beta']:>5g}: KL {r['kl_nats_per_frame']:7.2f} nats/frame   MSE {r['mse_per_pixel']:.5f}")
-plots.beta_tradeoff(sweep)
+lesson.beta_tradeoff(sweep)
 plt.show()
 
 # %% [markdown]
@@ -429,7 +429,7 @@ plt.show()
 
 # %%
 kl_dims = probes.kl_per_dimension(v, shipped.load_heldout_frames(max_frames=600 if FAST else 2000))
-plots.kl_per_dimension_bars(kl_dims)
+lesson.kl_per_dimension_bars(kl_dims)
 plt.show()
 active = np.argsort(-kl_dims)
 print(f"total: {kl_dims.sum():.1f} nats per frame (the free-bits floor, on this total: 0.5 x 32 = 16); "
@@ -454,7 +454,7 @@ print("dimensions by information, most first:", active[:10].tolist(), "...")
 # %%
 start_frame = frames[3]
 start_code = vae.encode_frames(v, start_frame[None])[0][0]
-widgets.traversal_figure(v, start_code, dims=active[:5].tolist(), values=np.linspace(-3, 3, 7), kl=kl_dims)
+lesson.traversal_figure(v, start_code, dims=active[:5].tolist(), values=np.linspace(-3, 3, 7), kl=kl_dims)
 plt.show()
 
 # %% [markdown]
@@ -463,7 +463,7 @@ plt.show()
 # "random code" draws $z \sim N(0, I)$: a frame the VAE imagines.
 
 # %%
-traversal = widgets.LatentTraversal(v, start_frame, kl=kl_dims)
+traversal = lesson.LatentTraversal(v, start_frame, kl=kl_dims)
 traversal
 
 # %% [markdown]
@@ -494,11 +494,11 @@ traversal
 # %%
 small_results = shipped.latent_size_results(results)
 small_models = {z: shipped.load_shipped_vae(z=z, small=True) for z in shipped.LATENT_SIZES}
-switch = widgets.LatentSizeSwitch(small_models, frames[:6], small_results)
+switch = lesson.LatentSizeSwitch(small_models, frames[:6], small_results)
 switch
 
 # %%
-plots.latent_size_errors(small_results)
+lesson.latent_size_errors(small_results)
 plt.show()
 for z, r in small_results.items():
     print(f"z = {z:2d}: MSE {r['mse_per_pixel']:.5f} per pixel value, KL {r['kl_nats_per_frame']:5.1f} nats per frame")

@@ -50,8 +50,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from wmcourse.lessons import n02_mdn as lesson
 from wmcourse import artefacts, checkpoint
-from wmcourse.lessons import checkers, plots, widgets
 from wmcourse.worldmodels import mdn, mdnrnn, train_mdnrnn as mdnrnn_training, probes, vae
 from wmcourse.shipped import catalogue as shipped
 from wmcourse.runtime import fast_mode
@@ -102,7 +102,7 @@ toy_nll = {"single": single.nll(x_test, y_test), "mixture": mixture.nll(x_test, 
 print(f"held-out NLL, one Gaussian: {toy_nll['single']:.3f} nats")
 print(f"held-out NLL, mixture of 5: {toy_nll['mixture']:.3f} nats")
 
-plots.toy_fits_figure(x_train, y_train, single, mixture, nll=toy_nll, x_slice=0.6)
+lesson.toy_fits_figure(x_train, y_train, single, mixture, nll=toy_nll, x_slice=0.6)
 plt.show()
 
 # %% [markdown]
@@ -172,12 +172,12 @@ def mixture_nll(log_pi, mu, log_sigma, target):
     ...  # your code: return -mean over all entries of logsumexp_k [log pi_k + log N(target; mu_k, sigma_k^2)]
 
 
-checkers.mixture_nll.check(mixture_nll)
+lesson.mixture_nll.check(mixture_nll)
 
 # %%
 # Stuck? Uncomment one of these:
-# checkers.mixture_nll.hint()
-# checkers.mixture_nll.solution()
+# lesson.mixture_nll.hint()
+# lesson.mixture_nll.solution()
 
 # %% [markdown]
 # The package's version is `wmcourse.worldmodels.mdn.mdn_nll`. Hand-written code should agree with the library that
@@ -237,12 +237,12 @@ print(f"wmcourse.worldmodels.mdn.mdn_nll: {ours:.6f}   torch.distributions: {lib
 
 # %%
 mdn_head_outputs = ...  # your answer: a whole number
-checkers.mdn_head_outputs.check(mdn_head_outputs)
+lesson.mdn_head_outputs.check(mdn_head_outputs)
 
 # %%
 # Stuck? Uncomment one of these:
-# checkers.mdn_head_outputs.hint()
-# checkers.mdn_head_outputs.solution()
+# lesson.mdn_head_outputs.hint()
+# lesson.mdn_head_outputs.solution()
 
 # %% [markdown]
 # Now M itself, and where its parameters are (find your answer in the mixture head's size):
@@ -298,7 +298,7 @@ record = shipped.shipped_training_record()
 heldout = shipped.load_shipped_heldout_encoded()
 baseline_nll = probes.marginal_gaussian_nll(heldout, seed=SEED)
 if record["history"]:
-    plots.mdnrnn_history_plot(record["history"], baseline=baseline_nll)
+    lesson.mdnrnn_history_plot(record["history"], baseline=baseline_nll)
     plt.show()
     last = record["history"][-1]
     print(f"after epoch {last['epoch']}: training z NLL {last['z_nll']:.3f}, "
@@ -345,7 +345,7 @@ z_real, actions = torch.from_numpy(z_mu), torch.from_numpy(episode.action).float
 horizon = 8
 start = min(120, len(episode) - horizon)  # 120: well after the opening zoom
 print(f"episode of {len(episode)} steps; codes {tuple(z_real.shape)}; actions {tuple(actions.shape)}")
-widgets.prediction_figure(M, V, z_real, actions, frames, start=start, horizon=horizon, samples=2, seed=SEED)
+lesson.prediction_figure(M, V, z_real, actions, frames, start=start, horizon=horizon, samples=2, seed=SEED)
 plt.show()
 
 # %% [markdown]
@@ -353,7 +353,7 @@ plt.show()
 # to draw other samples:
 
 # %%
-widgets.PredictionExplorer(M, V, z_real, actions, frames, start=start, horizon=horizon)
+lesson.PredictionExplorer(M, V, z_real, actions, frames, start=start, horizon=horizon)
 
 # %% [markdown]
 # How fast do the guesses drift from the truth? Over every start step of the episode: the squared error
@@ -361,7 +361,7 @@ widgets.PredictionExplorer(M, V, z_real, actions, frames, start=start, horizon=h
 
 # %%
 errors = probes.horizon_errors(M, z_real, actions, horizon=horizon * 2, mode="likeliest")
-plots.horizon_error_plot(errors)
+lesson.horizon_error_plot(errors)
 plt.show()
 for name in ("model", "copy_last", "mean_latent"):
     print(f"{name:12s}", " ".join(f"{e:.3f}" for e in errors[name]))

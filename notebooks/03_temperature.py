@@ -48,8 +48,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from wmcourse.lessons import n03_temperature as lesson
 from wmcourse import artefacts, paper
-from wmcourse.lessons import checkers, plots, widgets
 from wmcourse.worldmodels import mdn, probes, vae
 from wmcourse.shipped import catalogue as shipped
 from wmcourse.runtime import fast_mode
@@ -84,7 +84,7 @@ if RETRAIN:
 log_pi = torch.log(torch.tensor([0.6, 0.3, 0.1]))
 mu = torch.tensor([-1.0, 0.8, 2.5])
 log_sigma = torch.log(torch.tensor([0.35, 0.3, 0.4]))
-plots.tempered_mixture_figure(log_pi, mu, log_sigma, taus=(0.3, 1.0, 1.5, 2.0))
+lesson.tempered_mixture_figure(log_pi, mu, log_sigma, taus=(0.3, 1.0, 1.5, 2.0))
 plt.show()
 for tau in (0.3, 1.0, 1.5, 2.0):
     lp, ls = mdn.temperature(log_pi, log_sigma, tau)
@@ -107,7 +107,7 @@ for tau in (0.3, 1.0, 1.5, 2.0):
 
 # %%
 tempered_weight = ...  # your answer: a number between 0 and 1
-checkers.tempered_weight.check(tempered_weight)
+lesson.tempered_weight.check(tempered_weight)
 
 # %% [markdown]
 # ### Exercise 2: write the temperature
@@ -119,13 +119,13 @@ def tempered_mixture(log_pi, log_sigma, tau):
     ...  # your code: return new_log_pi, new_log_sigma
 
 
-checkers.tempered_mixture.check(tempered_mixture)
+lesson.tempered_mixture.check(tempered_mixture)
 
 # %%
 # Stuck? Uncomment one of these:
-# checkers.tempered_weight.hint()
-# checkers.tempered_mixture.hint()
-# checkers.tempered_mixture.solution()
+# lesson.tempered_weight.hint()
+# lesson.tempered_mixture.hint()
+# lesson.tempered_mixture.solution()
 
 # %% [markdown]
 # The package's version is `wmcourse.worldmodels.mdn.temperature`, and `wmcourse.worldmodels.mdn.sample` draws from the tempered
@@ -162,7 +162,7 @@ z0 = torch.from_numpy(z_start[0])
 dream_actions = torch.from_numpy(episode.action[start:start + span]).float()
 real_frames = episode.obs[start:start + span + 1]
 print(f"dream from step {start} of a {len(episode)}-step held-out episode, {span} steps under the real actions")
-widgets.dream_grid_figure(M, V, z0, dream_actions, real_frames, taus=(0.3, 1.0, 1.5, 2.0), seed=SEED,
+lesson.dream_grid_figure(M, V, z0, dream_actions, real_frames, taus=(0.3, 1.0, 1.5, 2.0), seed=SEED,
                           every=every, frames=n_frames)
 plt.show()
 
@@ -171,7 +171,7 @@ plt.show()
 # yourself. Each move re-samples the dream and decodes it (the seed picks another dream at the same $\tau$):
 
 # %%
-widgets.TauDream(M, V, z0, dream_actions, real_frames, tau=1.0, every=every, frames=n_frames)
+lesson.TauDream(M, V, z0, dream_actions, real_frames, tau=1.0, every=every, frames=n_frames)
 
 # %% [markdown]
 # <details><summary><b>Question:</b> at low τ the dream looks calm and smooth. Why is that not automatically good? (click)</summary>
@@ -193,9 +193,8 @@ widgets.TauDream(M, V, z0, dream_actions, real_frames, tau=1.0, every=every, fra
 # Reset starts again from another real frame. Start the clock to drive continuously (`wmcourse.lessons.drive`).
 
 # %%
-from wmcourse.lessons import drive
 
-widgets.DriveWidget(drive.CarDriver(V, M, shipped.pick_heldout_frames(8, seed=SEED), seed=SEED))
+lesson.DriveWidget(lesson.CarDriver(V, M, shipped.pick_heldout_frames(8, seed=SEED), seed=SEED))
 
 # %% [markdown]
 # ## 3. Measured: how wild are the dreams?
@@ -210,7 +209,7 @@ taus = [0.1, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
 spread = probes.dream_spread(M, z0, dream_actions, taus, dreams=16 if FAST else 64, seed=SEED)
 real_mu, real_logvar = vae.encode_frames(V, episode.obs[start:start + span + 1])
 real_step = probes.sampled_step_size(torch.from_numpy(real_mu), torch.from_numpy(real_logvar), seed=SEED)
-plots.dream_spread_plot(spread, real_step=real_step)
+lesson.dream_spread_plot(spread, real_step=real_step)
 plt.show()
 for tau, step, var in zip(spread["tau"], spread["step"], spread["spread"]):
     print(f"tau = {tau:<5g} jumpiness {step:.3f}   divergence {var:.3f}")
@@ -231,7 +230,7 @@ print(f"real episode: jumpiness {real_step:.3f}")
 # (`wmcourse.paper.VIZDOOM_TAU_TABLE`; the grey band is a random policy in the real game):
 
 # %%
-plots.tau_table_plot(paper.tau_rows(), "the paper (Ha & Schmidhuber 2018): VizDoom Take Cover, C trained in the dream",
+lesson.tau_table_plot(paper.tau_rows(), "the paper (Ha & Schmidhuber 2018): VizDoom Take Cover, C trained in the dream",
                      solved=paper.VIZDOOM_SOLVED, random=paper.VIZDOOM_RANDOM)
 plt.show()
 

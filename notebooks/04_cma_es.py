@@ -41,9 +41,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from wmcourse.lessons import n04_cma_es as lesson
 from wmcourse.worldmodels import agent, dream, evolve
 from wmcourse import artefacts
-from wmcourse.lessons import checkers, plots
 from wmcourse.shipped import catalogue as shipped
 from wmcourse.runtime import fast_mode
 
@@ -106,7 +106,7 @@ print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_d
 # %%
 trace = evolve.trace_cma(evolve.rosenbrock, x0=np.array([-1.5, 2.5]), sigma0=0.4, population=8, generations=80,
                          seed=SEED)
-plots.cma_search_figure(trace, evolve.rosenbrock, generations=[0, 4, 10, 20, 35, 60], box=((-2, 2), (-1, 3)))
+lesson.cma_search_figure(trace, evolve.rosenbrock, generations=[0, 4, 10, 20, 35, 60], box=((-2, 2), (-1, 3)))
 plt.show()
 print(f"after {len(trace)} generations ({8 * len(trace)} evaluations): best f = {trace[-1].best:.2e}, "
       f"mean = {np.round(trace[-1].mean, 4)}")
@@ -116,9 +116,8 @@ print(f"after {len(trace)} generations ({8 * len(trace)} evaluations): best f = 
 # valley, stretch along it, and shrink at the end.
 
 # %%
-from wmcourse.lessons import animate, widgets
 
-animate.cma_animation(trace[:30] if FAST else trace, evolve.rosenbrock)
+lesson.cma_animation(trace[:30] if FAST else trace, evolve.rosenbrock)
 
 # %% [markdown]
 # Now scrub through the run yourself. The left panel is one generation; the right one the whole run: the best
@@ -127,7 +126,7 @@ animate.cma_animation(trace[:30] if FAST else trace, evolve.rosenbrock)
 # generations? Fewer evaluations?
 
 # %%
-widgets.CMAScrubber(evolve.rosenbrock, x0=np.array([-1.5, 2.5]), sigma0=0.4, generations=40 if FAST else 80,
+lesson.CMAScrubber(evolve.rosenbrock, x0=np.array([-1.5, 2.5]), sigma0=0.4, generations=40 if FAST else 80,
                     seed=SEED)
 
 # %% [markdown]
@@ -157,18 +156,18 @@ def my_simple_es(objective, x0, sigma, population, elite, generations, seed):
     return curve
 
 
-checkers.simple_es.check(my_simple_es)
-# checkers.simple_es.hint()
-# checkers.simple_es.solution()
+lesson.simple_es.check(my_simple_es)
+# lesson.simple_es.hint()
+# lesson.simple_es.solution()
 
 # %% [markdown]
 # Now race **your** ES against CMA-ES on the banana valley, same start, same 8 candidates a generation.
 # (Until your ES passes the checker, the cell races the package's `evolve.simple_es`, the same algorithm.)
 
 # %%
-race_es = my_simple_es if checkers.simple_es.problem(my_simple_es) is None else None
+race_es = my_simple_es if lesson.simple_es.problem(my_simple_es) is None else None
 print("racing", "your my_simple_es" if race_es else "the package's evolve.simple_es (yours is not finished yet)")
-plots.es_race_figure(x0=np.array([-1.5, 2.5]), seed=SEED, es=race_es)
+lesson.es_race_figure(x0=np.array([-1.5, 2.5]), seed=SEED, es=race_es)
 plt.show()
 
 # %% [markdown]
@@ -219,7 +218,7 @@ seconds = time.perf_counter() - start
 steps = settings.population * settings.rollouts * max_steps * settings.generations
 print(f"{settings.generations} generations of {settings.population} candidates x {settings.rollouts} dreams x "
       f"{max_steps} steps: at most {steps:,} dream steps in {seconds:.1f} s ({steps / seconds:,.0f} steps/s)")
-plots.evolution_curve(demo.history, f"a short evolution in the dream ({max_steps}-step dreams)")
+lesson.evolution_curve(demo.history, f"a short evolution in the dream ({max_steps}-step dreams)")
 plt.show()
 
 # %% [markdown]
@@ -242,7 +241,7 @@ plt.show()
 # %%
 params, shipped_config, details = shipped.load_shipped_controller()
 print(f"{shipped_config.n_params} parameters; evolved at tau = {details['tau']}")
-plots.evolution_curve(details["history"], "the shipped controller: its score in the dream, per generation")
+lesson.evolution_curve(details["history"], "the shipped controller: its score in the dream, per generation")
 plt.show()
 
 # %% [markdown]

@@ -41,9 +41,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from wmcourse.lessons import n05_take_cover as lesson
 from wmcourse.worldmodels import agent, vae
 from wmcourse import artefacts, checkpoint, paper
-from wmcourse.lessons import checkers, plots
 from wmcourse.experiments import takecover, tau_sweep
 from wmcourse.real.envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
 from wmcourse.runtime import fast_mode
@@ -95,7 +95,7 @@ print(f"random policy, measured: {random_row['real_mean']:.0f} ± {random_row['r
       f"over {random_row['real_episodes']} real episodes")
 print(f"random policy, the paper: {paper.VIZDOOM_RANDOM[0]} ± {paper.VIZDOOM_RANDOM[1]}")
 returns = np.asarray(random_row["real_returns"])
-plots.return_histogram(returns, "random policy in the real Take Cover: steps survived")
+lesson.return_histogram(returns, "random policy in the real Take Cover: steps survived")
 plt.show()
 
 # %% [markdown]
@@ -136,9 +136,9 @@ print(f"M: {checkpoint.count_parameters(M):,} parameters (the paper: 1,678,785);
 
 # %%
 answer = ...  # your number
-checkers.take_cover_parameters.check(answer)
-# checkers.take_cover_parameters.hint()
-# checkers.take_cover_parameters.solution()
+lesson.take_cover_parameters.check(answer)
+# lesson.take_cover_parameters.hint()
+# lesson.take_cover_parameters.solution()
 
 # %% [markdown]
 # <details><summary><b>Think further:</b> CarRacing's controller reads only [z, h]; this one also reads the LSTM's cell c. What might c carry that h does not, in a game where one fireball ends everything? (click)</summary>
@@ -162,9 +162,9 @@ def to_action(o):
     ...  # your code
 
 
-checkers.thirds_action.check(to_action)
-# checkers.thirds_action.hint()
-# checkers.thirds_action.solution()
+lesson.thirds_action.check(to_action)
+# lesson.thirds_action.hint()
+# lesson.thirds_action.solution()
 
 # %% [markdown]
 # V only sees what it was trained on. Here is a real episode played by the controller evolved at τ = 1.15,
@@ -176,7 +176,7 @@ real_steps = 300 if FAST else TAKE_COVER_MAX_STEPS
 wm = agent.WorldModelAgent(V, M, params, c_config)
 real = agent.drive_real(wm, seed=settings["eval_seed"], max_steps=real_steps, env_id=TAKE_COVER)
 shown = np.linspace(0, len(real["frames"]) - 1, 8).astype(int)
-plots.frame_grid([real["frames"][shown], vae.decode_latents(V, real["z"][shown])], ["real", "V's view"],
+lesson.frame_grid([real["frames"][shown], vae.decode_latents(V, real["z"][shown])], ["real", "V's view"],
                  [f"step {t}" for t in shown], suptitle="one real episode, and V's reconstruction of it")
 plt.show()
 print(f"survived {len(real['rewards'])} steps" + (" (cut short in fast mode)" if FAST else ""))
@@ -189,7 +189,7 @@ print(f"survived {len(real['rewards'])} steps" + (" (cut short in fast mode)" if
 # Left: measured by this course. Right: the paper's numbers, as the paper reports them.
 
 # %%
-plots.take_cover_tau_figure(results, solved=takecover.SOLVED)
+lesson.take_cover_tau_figure(results, solved=takecover.SOLVED)
 plt.show()
 
 # %% [markdown]
@@ -241,7 +241,7 @@ print(f"across {len(searches)} searches: real {real_means.mean():.0f} ± {real_m
 
 # %%
 over_seeds = takecover.load_training_seeds()
-plots.take_cover_seeds_figure(over_seeds, solved=takecover.SOLVED)
+lesson.take_cover_seeds_figure(over_seeds, solved=takecover.SOLVED)
 plt.show()
 
 # %% [markdown]
@@ -405,7 +405,7 @@ dream = agent.drive_dream(M, params, c_config, torch.as_tensor(real["z"][0]), ta
                           max_steps=real_steps, seed=SEED)
 dream_frames = vae.decode_latents(V, dream["z"])
 print(f"real: survived {len(real['rewards'])} steps; dream at tau = {tau:g}: survived {len(dream['rewards'])} steps")
-anim = plots.animate_side_by_side({"real": real["frames"], f"dream, tau = {tau:g}": dream_frames},
+anim = lesson.animate_side_by_side({"real": real["frames"], f"dream, tau = {tau:g}": dream_frames},
                                   max_frames=40 if FAST else 150)
 anim
 
@@ -415,7 +415,7 @@ anim
 # fireball coming; if it fires long before, the dream kills C more eagerly than reality does.
 
 # %%
-plots.predicted_done_plot(real["predicted_done"])
+lesson.predicted_done_plot(real["predicted_done"])
 plt.show()
 
 # %% [markdown]
@@ -430,7 +430,7 @@ real01 = agent.drive_real(agent.WorldModelAgent(V, M, params01, c_config01), see
                           max_steps=real_steps, env_id=TAKE_COVER)
 dream01 = agent.drive_dream(M, params01, c_config01, torch.as_tensor(real01["z"][0]), tau=0.1,
                             max_steps=real_steps, seed=SEED)
-anim = plots.animate_side_by_side({"real": real01["frames"], "dream, tau = 0.1": vae.decode_latents(V, dream01["z"])},
+anim = lesson.animate_side_by_side({"real": real01["frames"], "dream, tau = 0.1": vae.decode_latents(V, dream01["z"])},
                                   max_frames=40 if FAST else 150)
 anim
 

@@ -50,9 +50,9 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
+from wmcourse.lessons import n06_dream_vs_real as lesson
 from wmcourse.worldmodels import agent, mdn, vae
 from wmcourse import artefacts, paper
-from wmcourse.lessons import checkers, plots
 from wmcourse.shipped import ledger, catalogue as shipped
 from wmcourse.experiments import tau_sweep
 from wmcourse.runtime import fast_mode
@@ -106,7 +106,7 @@ for label, score in [(f"dream, while evolving (generation {last['generation']}, 
 bars = {"dream (while evolving)": last["mean"], "real (this controller)": evaluation["mean"],
         "real (random actions)": random_policy["real_mean"],
         "paper: evolved in REAL env": paper.CARRACING_TABLE["full World Model (z, h)"][0]}
-plots.score_bars(bars, paper.CARRACING_SOLVED, "score (CarRacing reward: +1000/N per tile, -0.1 per frame)")
+lesson.score_bars(bars, paper.CARRACING_SOLVED, "score (CarRacing reward: +1000/N per tile, -0.1 per frame)")
 plt.show()
 
 # %% [markdown]
@@ -135,7 +135,7 @@ real = agent.drive_real(agent.WorldModelAgent(V, M, params, c_config), seed=eval
 dream = agent.drive_dream(M, params, c_config, torch.as_tensor(real["z"][0]), tau=details["tau"],
                           max_steps=drive_steps, seed=SEED)
 shown = np.linspace(0, min(len(real["frames"]), len(dream["z"])) - 1, 8).astype(int)
-plots.frame_grid([real["frames"][shown], vae.decode_latents(V, real["z"][shown]), vae.decode_latents(V, dream["z"][shown])],
+lesson.frame_grid([real["frames"][shown], vae.decode_latents(V, real["z"][shown]), vae.decode_latents(V, dream["z"][shown])],
                  ["real", "V's view\nof real", "dream"], [f"step {t}" for t in shown],
                  suptitle="one controller, two worlds")
 plt.show()
@@ -153,9 +153,8 @@ print(f"dream drive: steer {d[:, 0].mean():+.2f} on average, gas {d[:, 1].mean()
 # %%
 import functools
 
-from wmcourse.lessons import animate, drive, widgets
 
-animate.drive_animation(real, dream, functools.partial(vae.decode_latents, V), every=2 if FAST else 4)
+lesson.drive_animation(real, dream, functools.partial(vae.decode_latents, V), every=2 if FAST else 4)
 
 # %% [markdown]
 # ### Take the wheel
@@ -174,9 +173,9 @@ animate.drive_animation(real, dream, functools.partial(vae.decode_latents, V), e
 # Try to earn reward in the dream without following the road. Then try the same in the real game.
 
 # %%
-driver = drive.CarDriver(V, M, shipped.pick_heldout_frames(8, seed=SEED), params, c_config, tau=details["tau"],
+driver = lesson.CarDriver(V, M, shipped.pick_heldout_frames(8, seed=SEED), params, c_config, tau=details["tau"],
                          seed=SEED, track_seed=evaluation.get("seed", 1000))
-widgets.DriveWidget(driver)
+lesson.DriveWidget(driver)
 
 # %% [markdown]
 # ## 3. Where the dream pays and reality does not
@@ -187,7 +186,7 @@ widgets.DriveWidget(driver)
 # evolved in the dream has learned to go.
 
 # %%
-plots.reward_gap_figure(real, dream)
+lesson.reward_gap_figure(real, dream)
 plt.show()
 gap = real["predicted_rewards"].sum() - real["rewards"].sum()
 print(f"over these {len(real['rewards'])} real steps M predicted {real['predicted_rewards'].sum():.1f}, "
@@ -198,7 +197,7 @@ print(f"over these {len(real['rewards'])} real steps M predicted {real['predicte
 # said over the 25 steps before it. Find a stretch where M pays and the game does not: what is the car doing there?
 
 # %%
-widgets.RewardGapScrubber(real, V, window=25)
+lesson.RewardGapScrubber(real, V, window=25)
 
 # %% [markdown]
 # <details><summary><b>Question:</b> M was trained on 64 real episodes driven by scripted policies (a
@@ -242,7 +241,7 @@ rounds = {}
 for iteration in shipped.controller_iterations():
     _, _, d = shipped.load_shipped_controller(iteration)
     rounds[iteration] = (d["history"][-1]["mean"], shipped.load_shipped_evaluation(iteration))
-plots.dream_real_rounds(rounds)
+lesson.dream_real_rounds(rounds)
 plt.show()
 for iteration, (dream_mean, ev) in rounds.items():
     print(f"round {iteration}: dream {dream_mean:6.1f}   real {ev['mean']:6.1f} ± {ev['std']:.1f} over {ev['episodes']} episodes")
@@ -284,7 +283,7 @@ for iteration, (dream_mean, ev) in rounds.items():
 # %%
 SETUPS = {1: "dream only", 2: "dream, then real CMA-ES", 3: "real CMA-ES from scratch"}
 curves = shipped.carracing_step_curves()
-ax = plots.real_step_curves(curves)
+ax = lesson.real_step_curves(curves)
 ax.legend(ax.get_legend_handles_labels()[0], [SETUPS[c.row] for c in curves], loc="upper left",
           bbox_to_anchor=(0.0, 0.92), fontsize=9)
 plt.show()
@@ -311,7 +310,7 @@ M1 = shipped.load_shipped_mdnrnn(iteration=last_round)
 real1 = agent.drive_real(agent.WorldModelAgent(V, M1, params1, c_config1), seed=evaluation.get("seed", 1000),
                          max_steps=drive_steps)
 shown = np.linspace(0, len(real1["frames"]) - 1, 8).astype(int)
-plots.frame_grid([real["frames"][np.minimum(shown, len(real["frames"]) - 1)], real1["frames"][shown]],
+lesson.frame_grid([real["frames"][np.minimum(shown, len(real["frames"]) - 1)], real1["frames"][shown]],
                  ["round 0", f"round {last_round}"], [f"step {t}" for t in shown],
                  suptitle="the real car, before and after iterative training")
 plt.show()
@@ -352,9 +351,9 @@ print(f"{len(real1['rewards'])} real steps: round 0 earned {real['rewards'][:len
 # %%
 sweep = tau_sweep.load_tau_sweep()
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
-plots.tau_table_plot(paper.tau_rows(), "the paper: VizDoom Take Cover (not measured here)",
+lesson.tau_table_plot(paper.tau_rows(), "the paper: VizDoom Take Cover (not measured here)",
                      solved=paper.VIZDOOM_SOLVED, random=paper.VIZDOOM_RANDOM, ax=axes[0])
-plots.tau_sweep_plot(sweep, solved=False, ax=axes[1])
+lesson.tau_sweep_plot(sweep, solved=False, ax=axes[1])
 plt.show()
 for row in sweep["rows"]:
     print(f"tau = {row['tau']:<4g} dream {row['dream_mean']:7.1f} ± {row['dream_std']:<6.1f} "
@@ -403,7 +402,7 @@ def my_sample_component(log_pi, tau, generator):
     ...  # your code: pi = softmax(log_pi / tau); u; k = how many cumulative weights lie below u
 
 
-checkers.sample_component_exercise.check(my_sample_component)
+lesson.sample_component_exercise.check(my_sample_component)
 
 # %% [markdown]
 # **2. The Gaussian**: pick the chosen component's mean and spread in every dimension (`gather` on the last
@@ -414,12 +413,12 @@ def my_dream_sample(log_pi, mu, log_sigma, tau, generator):
     ...  # your code: k = my_sample_component(...); mu_k, sigma_k; z = mu_k + sigma_k * sqrt(tau) * eps
 
 
-checkers.dream_sample.check(my_dream_sample)
+lesson.dream_sample.check(my_dream_sample)
 
 # %%
 # Stuck? Uncomment one of these:
-# checkers.sample_component_exercise.hint()
-# checkers.dream_sample.solution()
+# lesson.sample_component_exercise.hint()
+# lesson.dream_sample.solution()
 
 # %% [markdown]
 # Once both pass, your step drives the shipped M: one step of a dream from each real starting code (the
@@ -429,7 +428,7 @@ checkers.dream_sample.check(my_dream_sample)
 with torch.no_grad():
     step_out, _ = M.step(starts, torch.zeros(len(starts), c_config.action_size))
 package_z = mdn.sample(step_out.log_pi, step_out.mu, step_out.log_sigma, details["tau"], torch.Generator().manual_seed(SEED))
-if checkers.dream_sample.problem(my_dream_sample) is None:
+if lesson.dream_sample.problem(my_dream_sample) is None:
     yours = my_dream_sample(step_out.log_pi, step_out.mu, step_out.log_sigma, details["tau"],
                             torch.Generator().manual_seed(SEED))
     print(f"largest difference between your z_(t+1) and the package's: {(yours - package_z).abs().max():.2e}")

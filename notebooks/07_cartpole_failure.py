@@ -61,9 +61,9 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
+from wmcourse.lessons import n07_cartpole_failure as lesson
 from wmcourse import artefacts, checkpoint
 from wmcourse.worldmodels import cartpole, dream, probes
-from wmcourse.lessons import cartpole_plots, checkers, plots
 from wmcourse.real import evaluate
 from wmcourse.experiments import cartpole as experiment
 from wmcourse.runtime import fast_mode
@@ -145,7 +145,7 @@ print(f"random policy:  {random_policy}")
 failure_runs = cartpole.collect_episodes(failure_policy, 3000, seed=SEED + 1)
 print("how its real episodes end:", cartpole.end_causes(failure_runs))
 
-plots.dream_real_histogram(dream_returns, real.returns, "the failure agent (random data, learned done head): "
+lesson.dream_real_histogram(dream_returns, real.returns, "the failure agent (random data, learned done head): "
                            "dream vs reality")
 plt.show()
 
@@ -168,14 +168,13 @@ plt.show()
 # (`wmcourse.lessons.animate`; the picture turns red when that world's episode has ended):
 
 # %%
-from wmcourse.lessons import animate, drive, widgets
 
 real_states = cartpole.play_real(failure_m, failure_c, failure_features, seed=100_000)
 dream_states, _ = cartpole.play_dream(failure_m, failure_c, real_states[0], failure_features, seed=SEED,
                                       max_steps=150 if FAST else 300)
 print(f"reality: {len(real_states) - 1} steps; the dream: {len(dream_states) - 1} steps "
       f"(cut at {150 if FAST else 300})")
-animate.cartpole_animation(real_states, dream_states, every=3, steps=150 if FAST else 300)
+lesson.cartpole_animation(real_states, dream_states, every=3, steps=150 if FAST else 300)
 
 # %% [markdown]
 # ### Push the pole yourself, in the dream and in reality at once
@@ -188,7 +187,7 @@ animate.cartpole_animation(real_states, dream_states, every=3, steps=150 if FAST
 # another temperature. How far past reality's end can you keep the dream going?
 
 # %%
-widgets.DriveWidget(drive.CartPoleDriver(failure_m, random_data.first_states[:32], failure_c, failure_features,
+lesson.DriveWidget(lesson.CartPoleDriver(failure_m, random_data.first_states[:32], failure_c, failure_features,
                                          seed=SEED), scale=2, interval_ms=120)
 
 # %% [markdown]
@@ -199,7 +198,7 @@ widgets.DriveWidget(drive.CartPoleDriver(failure_m, random_data.first_states[:32
 
 # %%
 fixed_m, fixed_c, fixed_features, iterative_data = experiment.load_shipped("fixed")
-cartpole_plots.coverage_plot({"random-policy data (M's training set)": random_data.states,
+lesson.coverage_plot({"random-policy data (M's training set)": random_data.states,
                               "the failure controller, in reality": failure_runs.states,
                               "iterative-loop data (the fix)": iterative_data.states})
 plt.show()
@@ -232,7 +231,7 @@ print("longest random episode:", random_data.lengths.max(), "steps; the task ask
 states, actions, _ = failure_runs.episode(int(np.argmax(failure_runs.lengths[:-10])))
 dreamed = cartpole.dream_along(failure_m, states, actions, samples=8, seed=SEED)
 parting = cartpole.parting_step(states, dreamed, failure_m)
-cartpole_plots.trajectory_plot(states, dreamed, parting, title="the failure M: same actions, reality vs dream")
+lesson.trajectory_plot(states, dreamed, parting, title="the failure M: same actions, reality vs dream")
 plt.show()
 print(f"episode of {len(actions)} real steps; dream and reality part (by half a std in some dimension) at step {parting}")
 
@@ -248,7 +247,7 @@ onehot = torch.nn.functional.one_hot(torch.as_tensor(actions), 2).float()
 horizon = min(30, len(actions) - 1)
 errors = {name: probes.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
           for name, model in (("M trained on random data", failure_m), ("M after the iterative loop", fixed_m))}
-plots.horizon_errors_side_by_side(errors)
+lesson.horizon_errors_side_by_side(errors)
 plt.show()
 
 # %% [markdown]
@@ -268,7 +267,7 @@ example, left_track = cartpole.ending_example(iterative_data)
 s_ep, a_ep, d_ep = iterative_data.episode(example)
 heads = {name: cartpole.done_along(model, s_ep, a_ep) for name, model in
          (("done head, random data", failure_m), ("done head, iterative data", fixed_m)) if model.m.done_head is not None}
-cartpole_plots.done_along_plot(s_ep, heads, bool(d_ep[-1]), title=f"iterative-data episode {example}: "
+lesson.done_along_plot(s_ep, heads, bool(d_ep[-1]), title=f"iterative-data episode {example}: "
                                f"{'the cart left the track' if left_track else 'an ending'} at step {len(a_ep)}")
 plt.show()
 held_out = cartpole.collect_episodes(fixed_policy := cartpole.WorldModelPolicy(fixed_m, fixed_c, fixed_features),
@@ -292,7 +291,7 @@ for name, model in (("random data", failure_m), ("iterative data", fixed_m)):
 n = 13 if FAST else 25
 thetas, theta_dots, grid = cartpole.survival_grid(n)
 real_steps, dream_steps = cartpole.survival(failure_m, failure_c, failure_features, grid, horizon=100, seed=SEED)
-cartpole_plots.survival_maps(thetas, theta_dots, real_steps, dream_steps, horizon=100)
+lesson.survival_maps(thetas, theta_dots, real_steps, dream_steps, horizon=100)
 plt.show()
 
 # %% [markdown]
@@ -301,7 +300,7 @@ plt.show()
 # reality more often, and which one only moves the disagreement elsewhere?
 
 # %%
-widgets.SurvivalExplorer(failure_m, failure_c, failure_features, thetas, theta_dots, real_steps, horizon=100,
+lesson.SurvivalExplorer(failure_m, failure_c, failure_features, thetas, theta_dots, real_steps, horizon=100,
                          seed=SEED)
 
 # %% [markdown]
@@ -329,12 +328,12 @@ def episode_end(states):
     ...  # your code: |x| > 2.4 or |theta| > 12 degrees (in radians!)
 
 
-checkers.episode_end.check(episode_end)
+lesson.episode_end.check(episode_end)
 
 # %%
 # Stuck? Uncomment one of these:
-# checkers.episode_end.hint()
-# checkers.episode_end.solution()
+# lesson.episode_end.hint()
+# lesson.episode_end.solution()
 
 # %% [markdown]
 # ## 4. The fixes, measured
@@ -370,8 +369,8 @@ checkers.episode_end.check(episode_end)
 over_seeds = experiment.load_over_seeds()
 display(Markdown(experiment.format_seeds_table(over_seeds)))
 fig, axes = plt.subplots(1, 2, figsize=(15, 0.5 * len(over_seeds["rows"]) + 2.5), gridspec_kw={"width_ratios": [1.3, 1]})
-cartpole_plots.results_over_seeds_plot(over_seeds["rows"], ax=axes[0])
-cartpole_plots.curves_over_seeds_plot(experiment.learning_curves(over_seeds, results), budget=over_seeds["budget"],
+lesson.results_over_seeds_plot(over_seeds["rows"], ax=axes[0])
+lesson.curves_over_seeds_plot(experiment.learning_curves(over_seeds, results), budget=over_seeds["budget"],
                                       ax=axes[1])
 axes[1].set_title(f"real score (each seed: mean of {over_seeds['config']['eval_episodes']} episodes) vs real steps")
 plt.tight_layout()
@@ -396,7 +395,7 @@ plt.show()
 loops = [row for row in over_seeds["rows"] if len(row.get("rounds", ())) > 1]
 fig, axes = plt.subplots(2, 2, figsize=(13, 7), sharey=True)
 for row, ax in zip(loops, axes.flat):
-    cartpole_plots.curves_over_seeds_plot({"real score of each round": row["curve"]}, budget=over_seeds["budget"], ax=ax)
+    lesson.curves_over_seeds_plot({"real score of each round": row["curve"]}, budget=over_seeds["budget"], ax=ax)
     dreams = [v for r in row["rounds"] for v in r["dream"]["per_seed"].values()]
     ax.set_title(f"{row['label']}\n(in the dream every round: {min(dreams):.0f} to {max(dreams):.0f})", fontsize=9)
     if ax is not axes.flat[0]:

@@ -93,8 +93,11 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from wmcourse import (artefacts, cartpole_experiment, cartpole_plots, checkers, dreamer, dreamer_comparison,
-                      dreamer_plots, dreamer_probes, dreamer_training, envs, evaluate, plots, rssm)
+from wmcourse.lessons import n08_dreamer as lesson
+from wmcourse import artefacts
+from wmcourse.dreamer import agent as dreamer, probes as dreamer_probes, rssm, train as dreamer_training
+from wmcourse.experiments import cartpole as cartpole_experiment, dreamer_comparison
+from wmcourse.real import envs, evaluate
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: tiny runs and fewer episodes, the same code
@@ -127,7 +130,7 @@ if RETRAIN_WORLD_MODELS:
 # *About 5 minutes.*
 
 # %%
-dreamer_plots.draw_side_by_side(groups=config.rssm.groups, classes=config.rssm.classes, horizon=config.horizon)
+lesson.draw_side_by_side(groups=config.rssm.groups, classes=config.rssm.classes, horizon=config.horizon)
 plt.tight_layout()
 plt.show()
 
@@ -242,12 +245,12 @@ def my_straight_through(one_hot, probs):
     return ...  # your code: one line
 
 
-checkers.straight_through.check(my_straight_through)
+lesson.straight_through.check(my_straight_through)
 
 # %%
 # Stuck? Uncomment one of these:
-# checkers.straight_through.hint()
-# checkers.straight_through.solution()
+# lesson.straight_through.hint()
+# lesson.straight_through.solution()
 
 # %% [markdown]
 # ## 4. KL balancing and free bits
@@ -278,7 +281,7 @@ for name, scales in [("dynamics term only", dict(dyn_scale=1.0, rep_scale=0.0)),
 print("KL per state (nats):", terms.kl.numpy().round(1))
 
 # %%
-dreamer_plots.plot_free_bits()
+lesson.plot_free_bits()
 plt.tight_layout()
 plt.show()
 
@@ -293,12 +296,12 @@ def my_balanced_kl(post_logits, prior_logits):
     ...  # your code: two KL terms, each clipped below at 1 nat, each with one side detached
 
 
-checkers.balanced_kl.check(my_balanced_kl)
+lesson.balanced_kl.check(my_balanced_kl)
 
 # %%
 # Stuck? Uncomment one of these:
-# checkers.balanced_kl.hint()
-# checkers.balanced_kl.solution()
+# lesson.balanced_kl.hint()
+# lesson.balanced_kl.solution()
 
 # %% [markdown]
 # <details><summary><b>Question:</b> why make the <i>prior</i> the one that learns faster? (click)</summary>
@@ -325,7 +328,7 @@ x = torch.tensor([1.0, 100.0, 10_000.0, -100.0])
 print("x:        ", x.numpy())
 print("symlog(x):", rssm.symlog(x).numpy().round(2))
 print("symexp(symlog(x)):", rssm.symexp(rssm.symlog(x)).numpy().round(2))
-plots.symlog_figure()
+lesson.symlog_figure()
 plt.show()
 
 # %% [markdown]
@@ -360,7 +363,7 @@ plt.show()
 
 # %%
 R0_by_hand = ...  # your answer: a number
-checkers.lambda_by_hand.check(R0_by_hand)
+lesson.lambda_by_hand.check(R0_by_hand)
 
 # %% [markdown]
 # **Exercise 4.** Now write the recursion for any horizon. `rewards` and `continues` have shape `(H, ...)`,
@@ -372,19 +375,19 @@ def my_lambda_returns(rewards, values, continues, gamma, lam):
     return None
 
 
-checkers.lambda_returns_exercise.check(my_lambda_returns)
+lesson.lambda_returns_exercise.check(my_lambda_returns)
 
 # %%
 # Stuck? Uncomment one of these:
-# checkers.lambda_returns_exercise.hint()
-# checkers.lambda_returns_exercise.solution()
+# lesson.lambda_returns_exercise.hint()
+# lesson.lambda_returns_exercise.solution()
 
 # %% [markdown]
 # What λ does, on one made-up dream of 15 steps: every step pays 1, the episode ends after step 10, and the
 # critic is a noisy, over-optimistic guesser (it says about 40 everywhere, even at the end):
 
 # %%
-dreamer_plots.plot_lambda_targets(SEED)
+lesson.plot_lambda_targets(SEED)
 plt.show()
 
 # %% [markdown]
@@ -410,9 +413,8 @@ plt.show()
 # true number of steps left, and to the targets?
 
 # %%
-from wmcourse.lessons import widgets
 
-widgets.LambdaReturns(lam=0.95, gamma=0.99, seed=SEED)
+lesson.LambdaReturns(lam=0.95, gamma=0.99, seed=SEED)
 
 # %% [markdown]
 # ## 7. The Dreamer loop, run for real (a short run)
@@ -456,7 +458,7 @@ over_seeds = cartpole_experiment.load_over_seeds()  # World Models and DQN: note
 seed_runs = dreamer_comparison.dreamer_seed_runs()  # the default Dreamer (γ = 0.997), one run per training seed
 seed_curves = dreamer_comparison.curves_over_seeds(runs, over_seeds, world_models, seed_runs)
 random_score = evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, progress=False).mean
-ax = cartpole_plots.curves_over_seeds_plot(seed_curves, budget=over_seeds["budget"])
+ax = lesson.curves_over_seeds_plot(seed_curves, budget=over_seeds["budget"])
 ax.axhline(random_score, color="#6b7280", ls=":", lw=1, label=f"random policy ({random_score:.0f})")
 ax.legend(fontsize=7)
 ax.figure.set_size_inches(9, 4.4)
@@ -524,7 +526,7 @@ print(f"dream score {dreamed.mean():.1f} +- {dreamed.std():.1f} over {len(dreame
 
 states, actions, real_return = dreamer_probes.play_episode(shipped, seed=5)
 error = dreamer_probes.open_loop_error(shipped, states, actions, context=5, seed=SEED)
-dreamer_plots.plot_open_loop_error(error, config.horizon, title=f"one real episode ({real_return:.0f} steps), "
+lesson.plot_open_loop_error(error, config.horizon, title=f"one real episode ({real_return:.0f} steps), "
                                    "dreamed from step 5 with the real actions")
 plt.tight_layout()
 plt.show()
@@ -537,7 +539,7 @@ for line in dreamer_probes.drift_report(states, error, at=config.horizon):
 # real one, and how does that compare with the 15 steps Dreamer imagines?
 
 # %%
-widgets.OpenLoopHorizon(shipped, states, actions, context=5, seed=SEED, imagination=config.horizon)
+lesson.OpenLoopHorizon(shipped, states, actions, context=5, seed=SEED, imagination=config.horizon)
 
 # %% [markdown]
 # Dreamer's errors compound too: the error grows within the 15 steps it imagines, and the printout gives the

@@ -35,17 +35,24 @@ def jupyter_lab(tmp_path):
 
     servers: list[tuple[lab.LabServer, IO]] = []
 
-    def start(notebook: str, env: dict[str, str] | None = None) -> lab.LabServer:
+    def start(notebook: str, env: dict[str, str] | None = None, docs: tuple[str, ...] = ()) -> lab.LabServer:
         if importlib.util.find_spec("jupyterlab") is None:
             message = "JupyterLab is not installed: `make install`"
             pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
         work = tmp_path / f"lab{len(servers)}"
         work.mkdir()
-        shutil.copy(lab.NOTEBOOKS / notebook, work / notebook)  # the browser saves into the copy, never the source
+        start_file = notebook
+        if docs:  # the course's layout: notebooks/ beside docs/, so the notebook's ../docs/ links resolve
+            start_file = f"notebooks/{notebook}"
+            (work / "notebooks").mkdir()
+            (work / "docs").mkdir()
+            for name in docs:
+                shutil.copy(lab.ROOT / "docs" / name, work / "docs" / name)
+        shutil.copy(lab.NOTEBOOKS / notebook, work / start_file)  # the browser saves into the copy, never the source
         folders = {name: str(tmp_path / "jupyter" / name) for name in
                    ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR")}
         log = open(tmp_path / f"jupyter-lab{len(servers)}.log", "w")
-        server = lab.start_lab(work, notebook, port=0, log=log, extra_args=["--LabApp.expose_app_in_browser=True"],
+        server = lab.start_lab(work, start_file, port=0, log=log, extra_args=["--LabApp.expose_app_in_browser=True"],
                                env={"WMCOURSE_FAST": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                                     "OMP_NUM_THREADS": "1",  # small models: one thread beats two on busy cores
                                     **folders, **(env or {})})

@@ -123,3 +123,30 @@ def test_notebook_runs_in_jupyterlab_and_the_tau_slider_redraws_the_dream(jupyte
             browser.close()
     print(f"notebook {NOTEBOOK} in JupyterLab: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
           + f"; tau {before_value} -> {after_value}; dream image {before_image[:8]} -> {after_image[:8]}")
+
+
+@pytest.mark.timeout(240)
+def test_a_glossary_link_in_notebook_00_opens_the_glossary_in_jupyterlab(jupyter_lab):
+    """make lab serves the course's folder, so a notebook's ../docs/glossary.md link opens the glossary itself."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
+    server = jupyter_lab("00_motivation.ipynb", docs=("glossary.md",))
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(server.url())
+            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                                   "&& window.jupyterapp.shell.currentWidget.content", timeout=90_000)
+            link = page.locator(".jp-RenderedMarkdown a[href*='glossary.md']").first
+            link.scroll_into_view_if_needed()
+            link.click()
+            # JupyterLab opens the linked file in a new tab of its own (a document, not a 404 page)
+            page.wait_for_function("() => { const w = window.jupyterapp.shell.currentWidget; "
+                                   "return w && w.title && w.title.label === 'glossary.md'; }", timeout=60_000)
+            opened = page.evaluate("() => window.jupyterapp.shell.currentWidget.node.innerText")
+            assert "Glossary" in opened and "ELBO" in opened, opened[:500]
+        finally:
+            browser.close()

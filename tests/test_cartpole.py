@@ -8,7 +8,7 @@ import torch
 from wmcourse.artefacts import data_dir
 from wmcourse.errors import ShapeError
 from wmcourse.experiments import cartpole as ce
-from wmcourse.lessons import checkers
+from wmcourse.lessons import n07_cartpole_failure
 from wmcourse.real import evaluate
 from wmcourse.worldmodels import cartpole as cp
 from wmcourse.worldmodels import dream
@@ -194,11 +194,11 @@ def test_learning_curves_take_seeds_first_then_the_single_run():
 
 
 def test_episode_end_checker():
-    assert checkers.episode_end.problem(cp.done_rule) is None
-    assert "radians" in checkers.episode_end.problem(lambda s: (abs(s[:, 0]) > 2.4) | (abs(s[:, 2]) > 12))
-    assert "OR" in checkers.episode_end.problem(lambda s: abs(s[:, 2]) > cp.THETA_LIMIT)
-    assert ">=" in checkers.episode_end.problem(lambda s: (abs(s[:, 0]) >= 2.4) | (abs(s[:, 2]) >= cp.THETA_LIMIT))
-    assert "Not attempted" in checkers.episode_end.problem(...)
+    assert n07_cartpole_failure.episode_end.problem(cp.done_rule) is None
+    assert "radians" in n07_cartpole_failure.episode_end.problem(lambda s: (abs(s[:, 0]) > 2.4) | (abs(s[:, 2]) > 12))
+    assert "OR" in n07_cartpole_failure.episode_end.problem(lambda s: abs(s[:, 2]) > cp.THETA_LIMIT)
+    assert ">=" in n07_cartpole_failure.episode_end.problem(lambda s: (abs(s[:, 0]) >= 2.4) | (abs(s[:, 2]) >= cp.THETA_LIMIT))
+    assert "Not attempted" in n07_cartpole_failure.episode_end.problem(...)
 
 
 # --- the shipped artefacts -----------------------------------------------------------------------------

@@ -1,41 +1,40 @@
-from wmcourse.lessons import checkers
+from wmcourse.lessons import exercise, n00_motivation, n04_cma_es
 
 
 def test_not_attempted_is_reported():
-    assert "Not attempted" in checkers.controller_parameters.problem(...)
+    assert "Not attempted" in n00_motivation.controller_parameters.problem(...)
 
 
 def test_controller_parameters():
-    assert checkers.controller_parameters.problem(867) is None
-    assert "biases" in checkers.controller_parameters.problem(864)
-    assert "both z and h" in checkers.controller_parameters.problem(99)
-    assert "867" not in checkers.controller_parameters.problem(1000)  # never gives the answer away
+    assert n00_motivation.controller_parameters.problem(867) is None
+    assert "biases" in n00_motivation.controller_parameters.problem(864)
+    assert "both z and h" in n00_motivation.controller_parameters.problem(99)
+    assert "867" not in n00_motivation.controller_parameters.problem(1000)  # never gives the answer away
 
 
 def test_compression_ratio():
-    assert checkers.compression_ratio.problem(384) is None
-    assert "raw 96x96" in checkers.compression_ratio.problem(864)
-    assert "upside down" in checkers.compression_ratio.problem(32 / 12288)
+    assert n00_motivation.compression_ratio.problem(384) is None
+    assert "raw 96x96" in n00_motivation.compression_ratio.problem(864)
+    assert "upside down" in n00_motivation.compression_ratio.problem(32 / 12288)
 
 
 def test_a_crashing_answer_is_reported_not_raised():
-    ex = checkers.Exercise("x", judge=lambda f: f(), hint_text="", solution_text="")
+    ex = exercise.Exercise("x", judge=lambda f: f(), hint_text="", solution_text="")
     assert "ZeroDivisionError" in ex.problem(lambda: 1 / 0)
 
 
 def test_check_prints_and_returns(capsys):
-    assert checkers.controller_parameters.check(867) is True
-    assert checkers.controller_parameters.check(864) is False
+    assert n00_motivation.controller_parameters.check(867) is True
+    assert n00_motivation.controller_parameters.check(864) is False
     assert "Not yet" in capsys.readouterr().out
 
 
 def test_simple_es_checker_accepts_the_package_version_and_names_mistakes():
     import numpy as np
 
-    from wmcourse.lessons import checkers
     from wmcourse.worldmodels import evolve
 
-    assert checkers.simple_es.problem(evolve.simple_es) is None
+    assert n04_cma_es.simple_es.problem(evolve.simple_es) is None
 
     def maximises(objective, x0, sigma, population, elite, generations, seed):
         rng, mean, best, curve = np.random.default_rng(seed), np.asarray(x0, float), np.inf, []
@@ -56,6 +55,6 @@ def test_simple_es_checker_accepts_the_package_version_and_names_mistakes():
             curve.append(v.min())
         return curve
 
-    assert "LOWEST" in checkers.simple_es.problem(maximises)
-    assert "never go up" in checkers.simple_es.problem(last_not_best)
-    assert "Not attempted" in checkers.simple_es.problem(...)
+    assert "LOWEST" in n04_cma_es.simple_es.problem(maximises)
+    assert "never go up" in n04_cma_es.simple_es.problem(last_not_best)
+    assert "Not attempted" in n04_cma_es.simple_es.problem(...)

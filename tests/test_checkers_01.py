@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse.lessons import checkers
+from wmcourse.lessons import n01_vae
 from wmcourse.worldmodels import vae
 
 # --- reparameterization -------------------------------------------------------------------------------------
@@ -20,7 +20,7 @@ def right_reparameterize(mu, logvar, eps):
     lambda mu, logvar, eps: eps * torch.exp(logvar / 2) + mu,
 ])
 def test_reparameterization_right_answers_pass(answer):
-    assert checkers.reparameterization.problem(answer) is None
+    assert n01_vae.reparameterization.problem(answer) is None
 
 
 def test_reparameterization_agrees_with_the_package():
@@ -48,15 +48,15 @@ def test_reparameterization_agrees_with_the_package():
     (lambda mu, logvar, eps: mu - torch.exp(0.5 * logvar) * eps * 3, "term by term"),
 ])
 def test_reparameterization_mistakes_are_named(answer, sentence):
-    problem = checkers.reparameterization.problem(answer)
+    problem = n01_vae.reparameterization.problem(answer)
     assert problem is not None and sentence in problem, problem
 
 
 def test_reparameterization_not_attempted_and_not_a_function():
-    assert "Not attempted" in checkers.reparameterization.problem(...)
-    assert "Expected a function" in checkers.reparameterization.problem(3)
-    assert "Not attempted" in checkers.reparameterization.problem(lambda mu, logvar, eps: ...)
-    assert "Not attempted" in checkers.kl_term.problem(lambda mu, logvar: None)
+    assert "Not attempted" in n01_vae.reparameterization.problem(...)
+    assert "Expected a function" in n01_vae.reparameterization.problem(3)
+    assert "Not attempted" in n01_vae.reparameterization.problem(lambda mu, logvar, eps: ...)
+    assert "Not attempted" in n01_vae.kl_term.problem(lambda mu, logvar: None)
 
 
 # --- KL term ---------------------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def right_kl(mu, logvar):
     vae.kl_divergence,
 ])
 def test_kl_right_answers_pass(answer):
-    assert checkers.kl_term.problem(answer) is None
+    assert n01_vae.kl_term.problem(answer) is None
 
 
 @pytest.mark.parametrize("reduce", [lambda t: t, lambda t: t.sum(-1), lambda t: t.sum()], ids=["dim", "frame", "total"])
@@ -88,18 +88,18 @@ def test_kl_right_answers_pass(answer):
     (lambda mu, lv: -0.5 * (lv - mu ** 2 - lv.exp()), "constant 1"),
 ])
 def test_kl_mistakes_are_named(wrong, sentence, reduce):
-    problem = checkers.kl_term.problem(lambda mu, logvar: reduce(wrong(mu, logvar)))
+    problem = n01_vae.kl_term.problem(lambda mu, logvar: reduce(wrong(mu, logvar)))
     assert problem is not None and sentence in problem, problem
 
 
 def test_kl_other_mistakes():
-    assert "averaged over the latent dimensions" in checkers.kl_term.problem(lambda mu, lv: right_kl(mu, lv).mean(-1))
-    assert "got shape" in checkers.kl_term.problem(lambda mu, lv: right_kl(mu, lv)[:, :3])
-    assert "NaN" in checkers.kl_term.problem(lambda mu, lv: -0.5 * (1 + torch.log(lv) - mu ** 2 - lv.exp()))
-    assert "Not KL" in checkers.kl_term.problem(lambda mu, lv: mu ** 2)
+    assert "averaged over the latent dimensions" in n01_vae.kl_term.problem(lambda mu, lv: right_kl(mu, lv).mean(-1))
+    assert "got shape" in n01_vae.kl_term.problem(lambda mu, lv: right_kl(mu, lv)[:, :3])
+    assert "NaN" in n01_vae.kl_term.problem(lambda mu, lv: -0.5 * (1 + torch.log(lv) - mu ** 2 - lv.exp()))
+    assert "Not KL" in n01_vae.kl_term.problem(lambda mu, lv: mu ** 2)
 
 
 def test_failures_do_not_give_the_answer_away():
-    for problem in (checkers.kl_term.problem(lambda mu, lv: mu ** 2),
-                    checkers.reparameterization.problem(lambda mu, lv, eps: 2 * mu)):
+    for problem in (n01_vae.kl_term.problem(lambda mu, lv: mu ** 2),
+                    n01_vae.reparameterization.problem(lambda mu, lv, eps: 2 * mu)):
         assert "exp(logvar / 2)" not in problem.split(":")[0] and "def " not in problem

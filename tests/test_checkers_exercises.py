@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from wmcourse.dreamer import rssm
-from wmcourse.lessons import checkers
+from wmcourse.lessons import n04_cma_es, n06_dream_vs_real, n08_dreamer
 from wmcourse.worldmodels import evolve, mdn
 
 # --- 04: one ES update, checked exactly ------------------------------------------------------------------
@@ -27,28 +27,27 @@ def _es(update):
 
 
 def test_simple_es_checker_checks_the_first_update_exactly():
-    assert checkers.simple_es.problem(evolve.simple_es) is None
-    assert checkers.simple_es.problem(_es(lambda c, v, k: c[np.argsort(v)[:k]].mean(0))) is None
-    assert "ALL candidates" in checkers.simple_es.problem(_es(lambda c, v, k: c.mean(0)))
-    assert "single best" in checkers.simple_es.problem(_es(lambda c, v, k: c[np.argmin(v)]))
-    assert "LOWEST" in checkers.simple_es.problem(_es(lambda c, v, k: c[np.argsort(v)[-k:]].mean(0)))
-    assert "Off by one" in checkers.simple_es.problem(_es(lambda c, v, k: c[np.argsort(v)[:k + 1]].mean(0)))
+    assert n04_cma_es.simple_es.problem(evolve.simple_es) is None
+    assert n04_cma_es.simple_es.problem(_es(lambda c, v, k: c[np.argsort(v)[:k]].mean(0))) is None
+    assert "ALL candidates" in n04_cma_es.simple_es.problem(_es(lambda c, v, k: c.mean(0)))
+    assert "single best" in n04_cma_es.simple_es.problem(_es(lambda c, v, k: c[np.argmin(v)]))
+    assert "LOWEST" in n04_cma_es.simple_es.problem(_es(lambda c, v, k: c[np.argsort(v)[-k:]].mean(0)))
+    assert "Off by one" in n04_cma_es.simple_es.problem(_es(lambda c, v, k: c[np.argsort(v)[:k + 1]].mean(0)))
 
 
 def test_simple_es_checker_names_unscaled_or_foreign_noise():
     def unscaled(objective, x0, sigma, population, elite, generations, seed):
         return evolve.simple_es(objective, x0, 1.0, population, elite, generations, seed)
 
-    assert "not scaled" in checkers.simple_es.problem(unscaled)
+    assert "not scaled" in n04_cma_es.simple_es.problem(unscaled)
 
     def other_rng(objective, x0, sigma, population, elite, generations, seed):
         return evolve.simple_es(objective, x0, sigma, population, elite, generations, seed + 1)
 
-    assert "rng you are given" in checkers.simple_es.problem(other_rng)
+    assert "rng you are given" in n04_cma_es.simple_es.problem(other_rng)
 
 
 def test_es_race_figure_takes_the_learners_es():
-    from wmcourse.lessons import plots
 
     calls = []
 
@@ -56,14 +55,14 @@ def test_es_race_figure_takes_the_learners_es():
         calls.append(args)
         return evolve.simple_es(*args)
 
-    fig = plots.es_race_figure(np.array([-1.5, 2.5]), sigmas=(0.1,), generations=5, es=mine)
+    fig = n04_cma_es.es_race_figure(np.array([-1.5, 2.5]), sigmas=(0.1,), generations=5, es=mine)
     assert len(calls) == 1 and "your ES" in fig.axes[0].get_legend_handles_labels()[1][0]
 
 
 # --- 05: the dream step ----------------------------------------------------------------------------------
 
 def test_component_checker_accepts_the_package_and_names_mistakes():
-    ex = checkers.sample_component_exercise
+    ex = n06_dream_vs_real.sample_component_exercise
     assert ex.problem(lambda lp, tau, g: mdn.sample_component(lp, tau, g)) is None
     assert "temperature is missing" in ex.problem(lambda lp, tau, g: mdn.sample_component(lp, 1.0, g))
     assert "likeliest" in ex.problem(lambda lp, tau, g: lp.argmax(-1))
@@ -82,7 +81,7 @@ def _draw(scale):
 
 
 def test_dream_sample_checker_accepts_the_package_and_names_mistakes():
-    ex = checkers.dream_sample
+    ex = n06_dream_vs_real.dream_sample
     assert ex.problem(lambda *a: mdn.sample(*a)) is None
     assert ex.problem(_draw(math.sqrt)) is None
     assert "ignores tau" in ex.problem(_draw(lambda tau: 1.0))
@@ -131,7 +130,7 @@ def test_straight_through_average_over_samples_converges_to_the_biased_value():
 
 
 def test_balanced_kl_checker_tests_where_the_gradients_flow():
-    ex, kl = checkers.balanced_kl, rssm.categorical_kl
+    ex, kl = n08_dreamer.balanced_kl, rssm.categorical_kl
     assert ex.problem(lambda q, p: rssm.kl_balanced_loss(q, p).loss) is None
     assert ex.problem(lambda q, p: (0.5 * kl(q.detach(), p).clamp_min(1) + 0.1 * kl(q, p.detach()).clamp_min(1)).mean()) is None
     assert "both sides" in ex.problem(lambda q, p: (0.6 * kl(q, p).clamp_min(1)).mean())
@@ -143,5 +142,5 @@ def test_balanced_kl_checker_tests_where_the_gradients_flow():
     assert "Not attempted" in ex.problem(...)
     # a failure never reveals the expected value
     wrong = ex.problem(lambda q, p: (0.6 * kl(q, p).clamp_min(1)).mean())
-    value = float(rssm.kl_balanced_loss(*checkers._kl_case()).loss)
+    value = float(rssm.kl_balanced_loss(*n08_dreamer._kl_case()).loss)
     assert f"{value:.2f}" not in wrong

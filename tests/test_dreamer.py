@@ -15,7 +15,7 @@ from wmcourse.dreamer import train as dreamer_training
 from wmcourse.dreamer.rssm import RSSMConfig
 from wmcourse.errors import CorruptArtefactError, CourseError, MissingArtefactError, ShapeError
 from wmcourse.experiments import dreamer_comparison
-from wmcourse.lessons import checkers, dreamer_plots
+from wmcourse.lessons import n08_dreamer
 
 
 def tiny_config(**overrides):
@@ -39,7 +39,7 @@ def test_lambda_returns_match_a_hand_computed_example():
     # the notebook's exercise: r = (1, 1), v = (., 10, 20), gamma 0.9, lam 0.5 -> R_0 = 14.05
     out = dreamer.lambda_returns(torch.ones(2), torch.tensor([0.0, 10.0, 20.0]), torch.ones(2), gamma=0.9, lam=0.5)
     assert out[0].item() == pytest.approx(14.05)
-    assert checkers.lambda_by_hand.problem(14.05) is None and checkers.lambda_by_hand.problem(19.0) is not None
+    assert n08_dreamer.lambda_by_hand.problem(14.05) is None and n08_dreamer.lambda_by_hand.problem(19.0) is not None
 
 
 def test_lambda_zero_is_td_and_lambda_one_is_the_discounted_sum():
@@ -212,7 +212,7 @@ def test_probes_of_an_untrained_agent_have_the_right_shapes():
     assert error.shape == (len(states) - 3, 4) and (error >= 0).all()
     lines = dreamer_probes.drift_report(states, error, at=5)
     assert len(lines) == 4 and lines[2].strip().startswith("theta:") and "error at 5 steps" in lines[0]
-    ax = dreamer_plots.plot_open_loop_error(error, horizon=5, title="t")
+    ax = n08_dreamer.plot_open_loop_error(error, horizon=5, title="t")
     assert len(ax.get_lines()) == 5 and ax.get_xscale() == "log"  # 4 state numbers and the horizon
 
 
@@ -295,7 +295,7 @@ def test_curves_over_seeds_fall_back_to_the_single_run():
 # --- the notebook's checkers ----------------------------------------------------------------------------
 
 def test_straight_through_checker():
-    ex = checkers.straight_through
+    ex = n08_dreamer.straight_through
     assert ex.problem(lambda one_hot, probs: one_hot + (probs - probs.detach())) is None
     assert "gradient" in ex.problem(lambda one_hot, probs: one_hot)
     assert "one-hot" in ex.problem(lambda one_hot, probs: probs)
@@ -304,7 +304,7 @@ def test_straight_through_checker():
 
 
 def test_lambda_returns_checker_accepts_the_package_and_names_mistakes():
-    ex = checkers.lambda_returns_exercise
+    ex = n08_dreamer.lambda_returns_exercise
     assert ex.problem(dreamer.lambda_returns) is None
     assert "continues" in ex.problem(lambda r, v, c, g, l: dreamer.lambda_returns(r, v, torch.ones_like(c), g, l))
     assert "swapped" in ex.problem(lambda r, v, c, g, l: dreamer.lambda_returns(r, v, c, g, 1 - l))

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from wmcourse.errors import ShapeError
-from wmcourse.lessons import drive, widgets
+from wmcourse.lessons import controls, drive, n03_temperature
 from wmcourse.worldmodels import cartpole, controller, vae
 from wmcourse.worldmodels.mdnrnn import MDNRNN, MDNRNNConfig
 
@@ -192,7 +192,7 @@ def test_cartpole_tau_replays_and_c_drives():
 # --- the widget -------------------------------------------------------------------------------------------
 
 def test_widget_keys_tau_reset_and_autopilot(car):
-    view = widgets.DriveWidget(car)
+    view = controls.DriveWidget(car)
     image, status = view.image.value, view.status.value
     view.on_key({"event": "keydown", "key": drive.UP})
     assert car.t == 1 and view.image.value != image and view.status.value != status and view.held == {drive.UP}
@@ -215,7 +215,7 @@ def test_widget_keys_tau_reset_and_autopilot(car):
 
 
 def test_a_callback_that_raises_shows_its_traceback_in_the_widget(car):
-    view = widgets.DriveWidget(car)
+    view = controls.DriveWidget(car)
 
     def broken(keys=()):
         raise RuntimeError("the dream broke down")
@@ -232,7 +232,7 @@ def test_a_callback_that_raises_shows_its_traceback_in_the_widget(car):
 def test_the_clock_steps_in_the_kernel_until_stopped_and_stops_on_an_error(car):
     import time
 
-    view = widgets.DriveWidget(car, interval_ms=10)
+    view = controls.DriveWidget(car, interval_ms=10)
     view.on_key({"event": "keydown", "key": drive.UP})
     assert car.t == 1
     view.clock.value = True
@@ -259,15 +259,15 @@ def test_the_clock_steps_in_the_kernel_until_stopped_and_stops_on_an_error(car):
 
 
 def test_guarded_passes_results_through_and_shows_errors():
-    errors = widgets.error_area()
-    assert widgets.guarded(errors, lambda x: x + 1)(1) == 2 and errors.outputs == ()
-    assert widgets.guarded(errors, lambda: 1 / 0)() is None
+    errors = controls.error_area()
+    assert controls.guarded(errors, lambda x: x + 1)(1) == 2 and errors.outputs == ()
+    assert controls.guarded(errors, lambda: 1 / 0)() is None
     assert "ZeroDivisionError" in errors.outputs[0]["text"]
 
 
 def test_existing_widgets_show_callback_errors():
     v, m, frames, _, _ = tiny_world()
-    dream = widgets.TauDream(m, v, torch.zeros(4), torch.zeros(30, 3), frames, every=4, frames=3)
+    dream = n03_temperature.TauDream(m, v, torch.zeros(4), torch.zeros(30, 3), frames, every=4, frames=3)
 
     def broken():
         raise ValueError("no dream today")

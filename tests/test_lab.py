@@ -131,7 +131,7 @@ def test_make_lab_without_a_display_prints_a_working_address_and_stops_on_ctrl_c
         found = re.search(r"http://127\.0\.0\.1:\d+/lab/tree/\S+\?token=[0-9a-f]+", text)
         assert found, "make lab printed no address:\n" + text[-3000:]
         url = found.group(0)
-        assert url.startswith(f"http://127.0.0.1:{port}/lab/tree/00_motivation.ipynb?token="), url
+        assert url.startswith(f"http://127.0.0.1:{port}/lab/tree/notebooks/00_motivation.ipynb?token="), url
         assert "No display here" in text and f"ssh -N -L {port}:127.0.0.1:{port} " in text, text[-2000:]
         with urllib.request.urlopen(url, timeout=10) as response:
             assert response.status == 200
@@ -167,7 +167,7 @@ def test_with_a_display_the_browser_opens_notebook_00(tmp_path):
             assert (tmp_path / "opened").exists(), "no browser was opened:\n" + (tmp_path / "lab.log").read_text()
             # Jupyter opens a local page that forwards to the start page with the token
             page = Path((tmp_path / "opened").read_text().strip().removeprefix("file://")).read_text()
-            assert re.search(rf"http://127\.0\.0\.1:{port}/lab/tree/00_motivation\.ipynb\?token=[0-9a-f]+", page)
+            assert re.search(rf"http://127\.0\.0\.1:{port}/lab/tree/notebooks/00_motivation\.ipynb\?token=[0-9a-f]+", page)
         finally:
             launcher.send_signal(signal.SIGTERM)  # the launcher stops JupyterLab and its kernels
             launcher.wait(timeout=60)

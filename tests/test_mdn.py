@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from wmcourse.errors import ShapeError
-from wmcourse.lessons import checkers
+from wmcourse.lessons import n02_mdn
 from wmcourse.worldmodels import mdn
 
 
@@ -204,20 +204,20 @@ WRONG = {
 
 
 def test_mixture_nll_checker_accepts_the_right_answers():
-    assert checkers.mixture_nll.problem(right) is None
-    assert checkers.mixture_nll.problem(mdn.mdn_nll) is None
-    assert checkers.mixture_nll.problem(lambda *a: float(right(*a))) is None  # a float is fine too
+    assert n02_mdn.mixture_nll.problem(right) is None
+    assert n02_mdn.mixture_nll.problem(mdn.mdn_nll) is None
+    assert n02_mdn.mixture_nll.problem(lambda *a: float(right(*a))) is None  # a float is fine too
 
 
 @pytest.mark.parametrize("sentence", list(WRONG))
 def test_mixture_nll_checker_names_each_mistake(sentence):
-    problem = checkers.mixture_nll.problem(WRONG[sentence])
+    problem = n02_mdn.mixture_nll.problem(WRONG[sentence])
     assert problem is not None and sentence in problem
     assert ". " not in problem and len(problem) < 250  # one sentence, no dump of numbers
-    ordinary, _ = checkers._mixture_cases()
+    ordinary, _ = n02_mdn._mixture_cases()
     assert f"{float(mdn.mdn_nll(*ordinary)):.3}" not in problem  # the expected value is never given away
 
 
 def test_mixture_nll_checker_reports_non_functions_and_not_attempted():
-    assert "Not attempted" in checkers.mixture_nll.problem(...)
-    assert "Expected a function" in checkers.mixture_nll.problem(1.23)
+    assert "Not attempted" in n02_mdn.mixture_nll.problem(...)
+    assert "Expected a function" in n02_mdn.mixture_nll.problem(1.23)

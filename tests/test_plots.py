@@ -8,7 +8,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from wmcourse.lessons import dreamer_plots, plots
+from wmcourse.lessons import (
+    n00_motivation,
+    n05_take_cover,
+    n06_dream_vs_real,
+    n07_cartpole_failure,
+    n08_dreamer,
+)
 from wmcourse.real import evaluate  # noqa: E402
 
 
@@ -17,7 +23,7 @@ def teardown_function():
 
 
 def test_dream_real_histogram_labels_both_scores():
-    ax = plots.dream_real_histogram(np.array([500.0, 480.0]), np.array([20.0, 30.0, 40.0]), title="t")
+    ax = n07_cartpole_failure.dream_real_histogram(np.array([500.0, 480.0]), np.array([20.0, 30.0, 40.0]), title="t")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["dream: 490.0 ± 10.0 (2 dreams)", "reality: 30.0 ± 8.2 (3 episodes)"]
     assert ax.get_title() == "t" and "cap is 500" in ax.get_xlabel()
@@ -25,7 +31,7 @@ def test_dream_real_histogram_labels_both_scores():
 
 def test_horizon_errors_side_by_side_draws_one_log_panel_per_model():
     errors = {"steps_ahead": np.arange(1, 6), "model": np.linspace(0.1, 1, 5), "copy_last": np.ones(5)}
-    fig = plots.horizon_errors_side_by_side({"a": errors, "b": errors})
+    fig = n07_cartpole_failure.horizon_errors_side_by_side({"a": errors, "b": errors})
     assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
     assert all(ax.get_yscale() == "log" and len(ax.get_lines()) == 2 for ax in fig.axes)
 
@@ -47,29 +53,29 @@ def test_random_policy_frames_are_the_observations_at_the_asked_steps():
 
 
 def test_dreamer_pictures():
-    ax = dreamer_plots.plot_free_bits()
+    ax = n08_dreamer.plot_free_bits()
     flat = ax.get_lines()[0].get_ydata()
     assert np.allclose(flat[:40], 0.6) and len(ax.get_lines()) == 2  # flat below one nat: 0.5 + 0.1
-    fig = dreamer_plots.plot_lambda_targets(0)
+    fig = n08_dreamer.plot_lambda_targets(0)
     assert len(fig.axes[0].get_lines()) == 5  # four lambdas and the truth
-    left, right = dreamer_plots.draw_side_by_side()
+    left, right = n08_dreamer.draw_side_by_side()
     assert left.get_title() == "World Models (2018)" and right.get_title().startswith("Dreamer")
 
 
 def test_step_rate_bars_on_a_log_axis():
-    ax = plots.step_rate_bars({"real CarRacing": 180.0, "dream (batched)": 85_000.0})
+    ax = n00_motivation.step_rate_bars({"real CarRacing": 180.0, "dream (batched)": 85_000.0})
     assert ax.get_xscale() == "log" and [t.get_text() for t in ax.get_yticklabels()] == ["real CarRacing",
                                                                                          "dream (batched)"]
 
 
 def test_dream_real_rounds_has_a_dream_and_a_real_bar_per_round():
     rounds = {0: (900.0, {"mean": -50.0, "std": 20.0}), 1: (700.0, {"mean": 100.0, "std": 30.0})}
-    ax = plots.dream_real_rounds(rounds)
+    ax = n06_dream_vs_real.dream_real_rounds(rounds)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["round 0: dream", "round 0: real", "round 1: dream",
                                                             "round 1: real"]
     assert [p.get_width() for p in ax.patches] == [900.0, -50.0, 700.0, 100.0]
 
 
 def test_predicted_done_plot_marks_the_threshold():
-    ax = plots.predicted_done_plot(np.array([0.1, 0.2, 0.9]))
+    ax = n05_take_cover.predicted_done_plot(np.array([0.1, 0.2, 0.9]))
     assert ax.get_ylim() == (0, 1) and ax.get_legend().get_texts()[0].get_text() == "a dream ends above 0.5"

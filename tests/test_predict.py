@@ -11,7 +11,7 @@ import torch
 from wmcourse import artefacts, checkpoint, paper
 from wmcourse.errors import CorruptArtefactError, MissingArtefactError, ShapeError
 from wmcourse.experiments import tau_sweep
-from wmcourse.lessons import checkers, widgets
+from wmcourse.lessons import n02_mdn
 from wmcourse.shipped import catalogue as shipped
 from wmcourse.worldmodels import latents, mdnrnn, probes, vae
 from wmcourse.worldmodels.mdnrnn import MDNRNN, MDNRNNConfig
@@ -166,13 +166,13 @@ def test_prediction_rows_and_explorer(model, episode):
     z, a = episode
     small_vae = vae.build_vae(vae.VAEConfig(z_size=4, width=0.125), seed=0).eval()
     frames = np.random.default_rng(0).integers(0, 255, (31, 64, 64, 3), dtype=np.uint8)
-    rows = widgets.prediction_rows(model, small_vae, z, a, frames, start=4, horizon=5, samples=2, seed=0)
+    rows = n02_mdn.prediction_rows(model, small_vae, z, a, frames, start=4, horizon=5, samples=2, seed=0)
     assert list(rows) == ["real", "V's reconstruction", "M: likeliest", "M: sample 1", "M: sample 2"]
     assert all(r.shape == (5, 64, 64, 3) and r.dtype == np.uint8 for r in rows.values())
     assert np.array_equal(rows["real"], frames[5:10])
-    again = widgets.prediction_rows(model, small_vae, z, a, frames, start=4, horizon=5, samples=2, seed=0)
+    again = n02_mdn.prediction_rows(model, small_vae, z, a, frames, start=4, horizon=5, samples=2, seed=0)
     assert all(np.array_equal(rows[k], again[k]) for k in rows)
-    explorer = widgets.PredictionExplorer(model, small_vae, z, a, frames, start=4, horizon=5)
+    explorer = n02_mdn.PredictionExplorer(model, small_vae, z, a, frames, start=4, horizon=5)
     first = explorer.figure
     explorer.slider.value = 10
     assert explorer.figure is not first and "step t = 10" in explorer.figure.get_suptitle()
@@ -201,13 +201,13 @@ def test_tau_sweep_random_band():
 
 
 def test_mdn_head_outputs_checker():
-    assert checkers.mdn_head_outputs.problem(480) is None
-    assert "three numbers" in checkers.mdn_head_outputs.problem(160)
-    assert "weight" in checkers.mdn_head_outputs.problem(320)
-    assert "480" not in checkers.mdn_head_outputs.problem(7)
+    assert n02_mdn.mdn_head_outputs.problem(480) is None
+    assert "three numbers" in n02_mdn.mdn_head_outputs.problem(160)
+    assert "weight" in n02_mdn.mdn_head_outputs.problem(320)
+    assert "480" not in n02_mdn.mdn_head_outputs.problem(7)
 
 
 def test_mixture_nll_checker_reports_a_function_without_return():
     def not_done(log_pi, mu, log_sigma, target):
         ...
-    assert "returns None" in checkers.mixture_nll.problem(not_done)
+    assert "returns None" in n02_mdn.mixture_nll.problem(not_done)

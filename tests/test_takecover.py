@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from wmcourse.lessons import n05_take_cover
 from wmcourse.real import envs
 from wmcourse.worldmodels import controller, dream, latents
 from wmcourse.worldmodels import train_mdnrnn as mdnrnn_training
@@ -193,16 +194,15 @@ def test_shipped_results_hold_the_papers_temperatures_and_a_random_baseline():
 
 
 def test_animation_shows_every_sequence_until_the_longest_ends():
-    from wmcourse.lessons import plots
 
     short, long = np.zeros((10, 64, 64, 3), np.uint8), np.full((95, 64, 64, 3), 255, np.uint8)
-    anim = plots.animate_side_by_side({"real": short, "dream": long}, max_frames=20)
+    anim = n05_take_cover.animate_side_by_side({"real": short, "dream": long}, max_frames=20)
     drawn = len(anim)
     assert "maxcdn" not in anim._repr_html_() and "https://" not in anim._repr_html_()  # plays offline
     assert anim.captions[3] == "step 15; real over" and anim.captions[1] == "step 5"
     assert drawn == 19  # ceil(95 / 20) = 5 steps a frame: 19 frames cover all 95 steps
     with pytest.raises(ValueError, match=r"\(T, H, W, 3\)"):
-        plots.animate_side_by_side({"real": short[0]})
+        n05_take_cover.animate_side_by_side({"real": short[0]})
 
 
 # --- a second run can continue an earlier run's V ---------------------------------------------------------
@@ -317,7 +317,6 @@ def test_training_seed_summary_spreads_each_shared_tau_over_the_seeds(tmp_path):
 
 def test_training_seed_summary_spreads_the_rounds_every_seed_ran(tmp_path):
     from wmcourse.experiments import takecover
-    from wmcourse.lessons import plots
 
     runs = [_finished_run(tmp_path / "a", 0, {1.15: 800.0}, rounds=(900.0, 1000.0)),
             _finished_run(tmp_path / "b", 1, {1.15: 200.0}, rounds=(700.0,))]
@@ -326,7 +325,7 @@ def test_training_seed_summary_spreads_the_rounds_every_seed_ran(tmp_path):
     after = summary["rounds_across_seeds"]["1"]
     assert after["real_means"] == [900.0, 700.0] and after["mean"] == 800.0 and after["solved"] == 1
     assert [r["real_steps_collected"] for r in summary["runs"][0]["rounds"]] == [1000, 1000]
-    fig = plots.take_cover_seeds_figure(summary)
+    fig = n05_take_cover.take_cover_seeds_figure(summary)
     labels = ["τ = 1.15", "τ = 1.15\nafter round 1", "τ = 1.15\nafter round 2"]
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == labels
     heights = [[bar.get_height() for bar in bars] for bars in fig.axes[0].containers if hasattr(bars, "patches")]
@@ -436,7 +435,6 @@ def test_select_round_needs_a_finished_run(tmp_path):
 
 def test_training_seed_summary_spreads_the_chosen_rounds_test_scores(tmp_path):
     from wmcourse.experiments import takecover
-    from wmcourse.lessons import plots
 
     runs = [_finished_run(tmp_path / "a", 0, {1.15: 800.0}, rounds=(900.0,)),
             _finished_run(tmp_path / "b", 1, {1.15: 200.0}, rounds=(700.0,))]
@@ -452,7 +450,7 @@ def test_training_seed_summary_spreads_the_chosen_rounds_test_scores(tmp_path):
     summary = takecover.training_seed_summary(runs)
     chosen = takecover.spreads_by_name(summary)["chosen round"]
     assert chosen["real_means"] == [780.0, 640.0] and chosen["mean"] == 710.0 and chosen["solved"] == 1
-    fig = plots.take_cover_seeds_figure(summary)
+    fig = n05_take_cover.take_cover_seeds_figure(summary)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()][-1] == "kept round,\nfresh episodes"
     heights = [[bar.get_height() for bar in bars] for bars in fig.axes[0].containers if hasattr(bars, "patches")]
     assert heights == [[800.0, 900.0, 780.0], [200.0, 700.0, 640.0]]

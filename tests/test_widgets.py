@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from wmcourse.lessons import animate, widgets  # noqa: E402
+from wmcourse.lessons import animate, controls, n01_vae  # noqa: E402
 from wmcourse.worldmodels import vae
 
 
@@ -26,9 +26,9 @@ def frames():
 def test_decode_code_and_traversal_frames():
     model = tiny_vae(4)
     z = np.zeros(4, np.float32)
-    frame = widgets.decode_code(model, z)
+    frame = controls.decode_code(model, z)
     assert frame.shape == (64, 64, 3) and frame.dtype == np.uint8
-    sweep = widgets.traversal_frames(model, z, dim=1, values=np.linspace(-3, 3, 5))
+    sweep = n01_vae.traversal_frames(model, z, dim=1, values=np.linspace(-3, 3, 5))
     assert sweep.shape == (5, 64, 64, 3)
     np.testing.assert_array_equal(sweep[2], frame)  # value 0 leaves the code as it was
     assert not np.array_equal(sweep[0], sweep[-1])
@@ -37,7 +37,7 @@ def test_decode_code_and_traversal_frames():
 def test_moving_a_slider_changes_the_decoded_frame(frames):
     model = tiny_vae(8)
     kl = np.arange(8, dtype=np.float32)
-    traversal = widgets.LatentTraversal(model, frames[0], kl=kl)
+    traversal = n01_vae.LatentTraversal(model, frames[0], kl=kl)
     assert len(traversal.sliders) == 8
     assert traversal.order[0] == 7  # most informative dimension first
     mu, _ = vae.encode_frames(model, frames[:1])
@@ -47,15 +47,15 @@ def test_moving_a_slider_changes_the_decoded_frame(frames):
     assert traversal.code()[7] == traversal.sliders[0].value
     assert not np.array_equal(traversal.decoded, before)
     assert traversal.image.value != png_before
-    np.testing.assert_array_equal(traversal.decoded, widgets.decode_code(model, traversal.code()))
+    np.testing.assert_array_equal(traversal.decoded, controls.decode_code(model, traversal.code()))
 
 
 def test_set_code_decodes_once(frames, monkeypatch):
     model = tiny_vae(6)
-    traversal = widgets.LatentTraversal(model, frames[1])
+    traversal = n01_vae.LatentTraversal(model, frames[1])
     calls = []
-    original = widgets.decode_code
-    monkeypatch.setattr(widgets, "decode_code", lambda m, z: calls.append(1) or original(m, z))
+    original = controls.decode_code
+    monkeypatch.setattr(n01_vae, "decode_code", lambda m, z: calls.append(1) or original(m, z))
     traversal.set_code(np.full(6, 1.5))
     assert len(calls) == 1
     np.testing.assert_allclose(traversal.code(), 1.5)
@@ -64,7 +64,7 @@ def test_set_code_decodes_once(frames, monkeypatch):
 def test_switching_latent_size_changes_the_model(frames):
     models = {z: tiny_vae(z, seed=z) for z in (4, 8, 16)}
     results = {z: {"mse_per_pixel": 0.01 * z, "kl_nats_per_frame": float(z), "frames": 100} for z in models}
-    switch = widgets.LatentSizeSwitch(models, frames, results)
+    switch = n01_vae.LatentSizeSwitch(models, frames, results)
     assert switch.model is models[16]  # starts at the largest
     switch.buttons.value = 4
     assert switch.model is models[4]
@@ -76,7 +76,7 @@ def test_switching_latent_size_changes_the_model(frames):
 
 
 def test_latent_size_figure_shows_originals_and_reconstructions(frames):
-    fig = widgets.latent_size_figure(tiny_vae(4), frames)
+    fig = n01_vae.latent_size_figure(tiny_vae(4), frames)
     images = [ax.images[0].get_array() for ax in fig.axes if ax.images]
     assert len(images) == 2 * len(frames)
     np.testing.assert_array_equal(images[0], frames[0])

@@ -13,12 +13,12 @@ from wmcourse.dreamer import agent as dreamer  # noqa: E402
 from wmcourse.dreamer import probes as dreamer_probes
 from wmcourse.dreamer.rssm import RSSMConfig  # noqa: E402
 from wmcourse.errors import ShapeError  # noqa: E402
-from wmcourse.lessons import animate, plots, widgets
+from wmcourse.lessons import animate, n04_cma_es, n06_dream_vs_real, n07_cartpole_failure, n08_dreamer
 from wmcourse.worldmodels import cartpole, evolve, vae
 
 
 def test_cma_scrubber_moves_through_generations_and_reruns_for_a_new_population():
-    scrub = widgets.CMAScrubber(evolve.rosenbrock, np.array([-1.5, 2.5]), generations=12)
+    scrub = n04_cma_es.CMAScrubber(evolve.rosenbrock, np.array([-1.5, 2.5]), generations=12)
     assert len(scrub.trace) == 12 and len(scrub.trace[0].candidates) == 8
     first = scrub.figure
     scrub.generation.value = 10
@@ -37,7 +37,7 @@ def fake_drive(steps: int = 40):
 
 def test_reward_gap_scrubber_reports_the_gap_up_to_the_step():
     real = fake_drive()
-    scrub = widgets.RewardGapScrubber(real, vae.build_vae(vae.VAEConfig(z_size=4, width=0.125)), window=10)
+    scrub = n06_dream_vs_real.RewardGapScrubber(real, vae.build_vae(vae.VAEConfig(z_size=4, width=0.125)), window=10)
     assert scrub.step.value == 39
     scrub.step.value = 9                                  # steps 0-9: the game paid 2 x 3 - 8 x 0.1; M 5 more
     title = scrub.figure.axes[2].get_title()
@@ -54,7 +54,7 @@ def test_survival_explorer_recomputes_the_dream_only():
     config = cartpole.ControllerSettings().controller_config(8)
     thetas, dots = np.linspace(-0.2, 0.2, 4), np.linspace(-1, 1, 3)
     real = np.full(12, 30)
-    view = widgets.SurvivalExplorer(model, np.ones(config.n_params, np.float32), "state", thetas, dots, real,
+    view = n07_cartpole_failure.SurvivalExplorer(model, np.ones(config.n_params, np.float32), "state", thetas, dots, real,
                                     horizon=30)
     assert view.dreamed.shape == (12,) and np.array_equal(view.real_steps, real)
     view.threshold.value = 0.05                            # a done head this eager ends the dreams sooner
@@ -66,7 +66,7 @@ def test_survival_explorer_recomputes_the_dream_only():
 
 
 def test_lambda_sliders_redraw_the_targets():
-    view = widgets.LambdaReturns()
+    view = n08_dreamer.LambdaReturns()
     labels = [line.get_label() for line in view.figure.axes[0].get_lines()]
     assert "λ = 0.95" in labels and "λ = 0" in labels and "λ = 1" in labels
     view.lam.value = 0.5
@@ -81,7 +81,7 @@ def test_open_loop_horizon_slider():
     agent = dreamer.Dreamer(config).eval()
     rng = np.random.default_rng(0)
     states, actions = rng.standard_normal((41, 4)).astype(np.float32) * 0.05, rng.integers(0, 2, 40)
-    view = widgets.OpenLoopHorizon(agent, states, actions, context=5)
+    view = n08_dreamer.OpenLoopHorizon(agent, states, actions, context=5)
     np.testing.assert_allclose(np.abs(view.dreamed - view.real),
                                dreamer_probes.open_loop_error(agent, states, actions, context=5), rtol=1e-6)
     assert view.horizon.value == 15
@@ -90,7 +90,7 @@ def test_open_loop_horizon_slider():
 
 
 def test_a_figure_control_that_raises_shows_it():
-    view = widgets.LambdaReturns()
+    view = n08_dreamer.LambdaReturns()
 
     def broken():
         raise RuntimeError("no figure")
@@ -136,5 +136,5 @@ def test_cma_animation_one_frame_per_generation():
     trace = evolve.trace_cma(evolve.rosenbrock, np.array([-1.5, 2.5]), 0.4, generations=4)
     anim = animate.cma_animation(trace, evolve.rosenbrock)
     assert len(anim) == 4 and anim.captions[3].startswith("generation 3")
-    fig = plots.cma_scrubber_figure(trace, evolve.rosenbrock, 2)
+    fig = n04_cma_es.cma_scrubber_figure(trace, evolve.rosenbrock, 2)
     assert "generation 2" in fig.axes[0].get_title()

@@ -1,8 +1,8 @@
 """Start JupyterLab on the course: the one way `make lab` and the browser tests start it.
 
 `python -m wmcourse.cli.lab` (what `make lab` runs) installs the course's JupyterLab settings into this Python's
-environment (no news toast, no update check, no extension manager), starts JupyterLab on the notebooks, as root
-too, opens notebook 00 in a browser when there is a display, and otherwise prints the address with its token and
+environment (no news toast, no update check, no extension manager), starts JupyterLab on the course's folder
+(the notebooks and the docs they link, so a link to ../docs/glossary.md opens), as root too, opens notebook 00 in a browser when there is a display, and otherwise prints the address with its token and
 how to reach it from another computer (an SSH tunnel). Ctrl+C stops it and its kernels.
 
 Tests start it with `start_lab`, `wait_until_ready` and `stop_lab` (see the `jupyter_lab` fixture in tests/).
@@ -32,7 +32,8 @@ from ..errors import CourseError
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-START_NOTEBOOK = "00_motivation.ipynb"
+# JupyterLab serves the course's folder, not only notebooks/: the notebooks link ../docs/glossary.md and friends
+START_NOTEBOOK = "notebooks/00_motivation.ipynb"
 SETTINGS = Path(__file__).resolve().parent / "lab_settings"
 DEFAULT_PORT = 8888
 DEFAULT_IP = "127.0.0.1"
@@ -53,7 +54,7 @@ class LabServer:
     process: subprocess.Popen
     base_url: str  # http://IP:PORT
     token: str
-    start_path: str  # the page to open first, e.g. /lab/tree/00_motivation.ipynb
+    start_path: str  # the page to open first, e.g. /lab/tree/notebooks/00_motivation.ipynb
 
     def url(self, path: str | None = None) -> str:
         """The address of `path` (default: the start page) with the token that logs the browser in."""
@@ -106,7 +107,7 @@ def lab_command(root_dir: Path | str, port: int, ip: str = DEFAULT_IP, open_brow
             + (["--allow-root"] if is_root else []))
 
 
-def start_lab(root_dir: Path | str = NOTEBOOKS, start_file: str = START_NOTEBOOK, port: int = DEFAULT_PORT,
+def start_lab(root_dir: Path | str = ROOT, start_file: str = START_NOTEBOOK, port: int = DEFAULT_PORT,
               ip: str = DEFAULT_IP, open_browser: bool = False, env: Mapping[str, str] | None = None,
               extra_args: Sequence[str] = (), log: IO | None = None, token: str | None = None) -> LabServer:
     """Start JupyterLab serving `root_dir` in its own process session; return at once (see `wait_until_ready`).

@@ -21,7 +21,7 @@ Every term is weighted by the imagined probability that the episode is still run
 
 This module is the model and its losses: to change the actor or the critic, read this file. The rest of Dreamer
 lives beside it: wmcourse.dreamer.train (replay buffer, the loop above with resume, checkpoints and results
-files), wmcourse.dreamer.probes (the dream measured against reality), wmcourse.lessons.dreamer_plots (notebook 08's
+files), wmcourse.dreamer.probes (the dream measured against reality), wmcourse.lessons.n08_dreamer (notebook 08's
 pictures) and wmcourse.experiments.dreamer_comparison (Dreamer next to World Models: notebook 08's tables).
 """
 

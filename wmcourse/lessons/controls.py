@@ -10,14 +10,14 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import clear_output, display
-from .. import checkpoint, runtime
+
+from .. import runtime
 from ..worldmodels import vae as _vae
-from . import plots
 from .animate import png_bytes
 
 
@@ -46,7 +46,7 @@ def decode_code(model: _vae.ConvVAE, z: np.ndarray) -> np.ndarray:
     return _vae.decode_latents(model, np.asarray(z, np.float32).reshape(1, -1))[0]
 
 
-def _show_in(output: W.Output, figure: plt.Figure) -> plt.Figure:
+def show_in(output: W.Output, figure: plt.Figure) -> plt.Figure:
     """Replace what an Output area shows with a matplotlib figure (closed afterwards, so it is not drawn twice)."""
     with output:
         clear_output(wait=True)
@@ -55,7 +55,7 @@ def _show_in(output: W.Output, figure: plt.Figure) -> plt.Figure:
     return figure
 
 
-def _as_latents(z) -> "torch.Tensor":
+def as_latents(z):
     import torch
 
     return torch.as_tensor(np.asarray(z, np.float32))
@@ -71,7 +71,7 @@ def strip(frames: np.ndarray, gap: int = 2) -> np.ndarray:
     return out
 
 
-_ARROWS = {"ArrowLeft": "◀", "ArrowRight": "▶", "ArrowUp": "▲ gas", "ArrowDown": "▼ brake"}
+ARROWS = {"ArrowLeft": "◀", "ArrowRight": "▶", "ArrowUp": "▲ gas", "ArrowDown": "▼ brake"}
 
 
 def status_html(status: dict) -> str:
@@ -115,7 +115,7 @@ class DriveWidget:
         self.status = W.HTML()
         self.fps_label = W.HTML()
         keys = drive.KEYS if isinstance(driver, drive.CarDriver) else (drive.LEFT, drive.RIGHT)
-        labels = _ARROWS if isinstance(driver, drive.CarDriver) else {drive.LEFT: "◀ push left",
+        labels = ARROWS if isinstance(driver, drive.CarDriver) else {drive.LEFT: "◀ push left",
                                                                       drive.RIGHT: "push right ▶"}
         self.buttons = {}
         for key in keys:
@@ -165,7 +165,7 @@ class DriveWidget:
     def on_key(self, event: dict) -> None:
         """An ipyevents keyboard event: an arrow key held down steps once (clock stopped) and is remembered."""
         key, kind = event.get("key"), event.get("type") or event.get("event")
-        if key not in _ARROWS:
+        if key not in ARROWS:
             return
         if kind == "keydown":
             self.held.add(key)
@@ -264,7 +264,7 @@ class DriveWidget:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-class _FigureControl:
+class FigureControl:
     """Controls above an Output area that shows a figure; every callback guarded. Subclasses define figure()."""
 
     def _build(self, controls: list[W.Widget]) -> None:
@@ -276,12 +276,12 @@ class _FigureControl:
 
     def show(self) -> plt.Figure:
         self.figure = self.figure_now()
-        return _show_in(self.output, self.figure)
+        return show_in(self.output, self.figure)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-def _slider(kind, description: str, width: str = "360px", **kwargs):
+def slider(kind, description: str, width: str = "360px", **kwargs):
     return kind(description=description, continuous_update=False, style={"description_width": "initial"},
                 layout=W.Layout(width=width), **kwargs)

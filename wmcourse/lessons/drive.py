@@ -18,7 +18,7 @@ it, the real reward, with M reading along (and saying what it would have paid). 
 CartPole's dream and the real physics in lockstep from the same start, under the same pushes, so a learner
 sees the dream keep the pole up after reality (or the task's own rule) has ended the episode.
 
-These are plain classes with no widgets, tested directly; wmcourse.lessons.widgets.DriveWidget is their view.
+These are plain classes with no widgets, tested directly; wmcourse.lessons.controls.DriveWidget is their view.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
     python -m wmcourse figures --list                        (what there is, and which notebook cell it comes from)
 
 Each figure is named after its notebook ("01_reconstructions.png" comes from notebook 01) and is made by a
-plain function of this module that returns a matplotlib figure, or a wmcourse.lessons.animate.Animation, written as
+plain function of its notebook's lesson module (wmcourse/lessons/nNN_*.py, decorated `@slide`) that returns a matplotlib figure, or a wmcourse.lessons.animate.Animation, written as
 an animated GIF ("06_drive.gif": the notebook's own animation). The slides in slides/ show these files, so a
 deck never carries a picture pasted by hand: remake the artefacts in data/ and the decks follow.
 
@@ -16,18 +16,28 @@ skipped, not failed.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
 import matplotlib
+
 matplotlib.use("Agg")  # files only: no window, whatever MPLBACKEND says
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+
 from ..errors import CourseError, MissingArtefactError  # noqa: E402
-from . import plots  # noqa: E402
-from .slides import DPI, FIGURES, FigureSpec
+from . import (  # noqa: E402, F401  (each lesson registers the figures of its deck)
+    n00_motivation,
+    n01_vae,
+    n02_mdn,
+    n03_temperature,
+    n04_cma_es,
+    n05_take_cover,
+    n06_dream_vs_real,
+    n07_cartpole_failure,
+    n08_dreamer,
+)
+from .slides import DPI, FIGURES, FigureSpec  # noqa: E402
 
 
 def select(names: Sequence[str] | None = None) -> list[FigureSpec]:

@@ -5,26 +5,19 @@ figures of its deck (drawn by the same functions the notebook calls).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
-from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from . import animate
-import functools
-import time
-from collections.abc import Callable, Sequence
-from pathlib import Path
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from ..errors import CourseError, MissingArtefactError  # noqa: E402
-from . import plots  # noqa: E402
+
 from .exercise import Exercise, _is_number
-from .plots import frame_grid, return_histogram, show_frames
-from .slides import SEED, _as_figure, _figure
-from .slides import slide
+from .plots import frame_grid
+
+# what the notebook shows from the shared lessons modules (re-exported)
+from .plots import return_histogram as return_histogram
+from .plots import show_frames as show_frames
+from .slides import SEED, as_figure, slide
 
 
 def _judge_controller_parameters(answer: Any) -> str | None:
@@ -124,7 +117,7 @@ def step_rate_bars(rates: dict[str, float], ax: plt.Axes | None = None) -> plt.A
 
 @slide("00_vmc", "An analogy: learning to drift in an empty car park")
 def slide_vmc() -> plt.Figure:
-    return _as_figure(draw_vmc())
+    return as_figure(draw_vmc())
 
 
 @slide("00_carracing_frames", "CarRacing-v3: learning from pixels")

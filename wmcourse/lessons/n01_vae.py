@@ -4,38 +4,25 @@ figures of its deck (drawn by the same functions the notebook calls).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 import functools
-import threading
-import time
-import traceback
-from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import clear_output, display
-from .. import checkpoint, runtime
+
+from .. import checkpoint
+from ..errors import MissingArtefactError  # noqa: E402
 from ..worldmodels import vae as _vae
-from . import plots
 from .animate import png_bytes
-from collections.abc import Sequence
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from . import animate
-from collections.abc import Callable, Sequence
-from pathlib import Path
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from ..errors import CourseError, MissingArtefactError  # noqa: E402
-from . import plots  # noqa: E402
-from .controls import _show_in, decode_code, error_area, guarded
-from .exercise import Exercise, _FUNCTION_NOT_DONE
-from .plots import frame_grid, show_frames
-from .slides import SEED, _as_figure, _figure, _vae
-from .slides import slide
+from .controls import decode_code, error_area, guarded, show_in
+from .exercise import _FUNCTION_NOT_DONE, Exercise
+from .plots import frame_grid
+
+# what the notebook shows from the shared lessons modules (re-exported)
+from .plots import show_frames as show_frames
+from .slides import SEED, as_figure, shipped_vae, slide
 
 
 def _gaussian_case(seed: int = 2018, shape: tuple[int, int] = (6, 8)):
@@ -218,7 +205,7 @@ def traversal_figure(model: _vae.ConvVAE, z: np.ndarray, dims: list[int], values
                             suptitle="Latent traversal: one dimension j moves, the others stay put")
 
 
-def _labelled(title: str, image: W.Image) -> W.VBox:
+def labelled(title: str, image: W.Image) -> W.VBox:
     return W.VBox([W.HTML(f"<b>{title}</b>"), image], layout=W.Layout(align_items="center"))
 
 
@@ -258,7 +245,7 @@ class LatentTraversal:
         note = ("sliders sorted by the dimension's mean KL on held-out frames (in brackets, nats): "
                 "the last ones carry almost nothing" if kl is not None else "")
         self.widget = W.VBox([
-            W.HBox([_labelled("real held-out frame x", self.original), _labelled("decode(z), live", self.image)]),
+            W.HBox([labelled("real held-out frame x", self.original), labelled("decode(z), live", self.image)]),
             W.HBox([reset, prior]),
             W.HTML(f"<small>{note}</small>"),
             W.GridBox(self.sliders, layout=W.Layout(grid_template_columns=f"repeat({columns}, 240px)")),
@@ -324,7 +311,7 @@ class LatentSizeSwitch:
     def show(self, z: int) -> plt.Figure:
         self.model = self.models[z]
         self.figure = latent_size_figure(self.model, self.frames, self.results.get(z))
-        return _show_in(self.output, self.figure)
+        return show_in(self.output, self.figure)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -444,7 +431,7 @@ def slide_reconstructions() -> plt.Figure:
     from ..worldmodels import vae
 
     frames = _heldout_frames()
-    return reconstruction_grid(frames, vae.reconstruct(_vae(), frames),
+    return reconstruction_grid(frames, vae.reconstruct(shipped_vae(), frames),
                                      suptitle="Held-out CarRacing frames and their reconstructions (z = 32)")
 
 
@@ -454,7 +441,7 @@ def slide_prior_samples() -> plt.Figure:
 
     from ..worldmodels import vae
 
-    v = _vae()
+    v = shipped_vae()
     codes = torch.randn(8, v.config.z_size, generator=torch.Generator().manual_seed(SEED))
     return show_frames(list(vae.decode_latents(v, codes)), [f"z ~ N(0, I) #{i}" for i in range(8)], size=1.6,
                              suptitle="Decoded random codes: what V imagines")
@@ -468,7 +455,7 @@ def slide_beta_tradeoff() -> plt.Figure:
     if not sweep:
         raise MissingArtefactError("data/vae_results.json has no beta-sweep models; remake it with:\n    "
                                    + shipped.MAKE_MODELS)
-    return _as_figure(beta_tradeoff(sweep))
+    return as_figure(beta_tradeoff(sweep))
 
 
 @functools.cache
@@ -476,20 +463,19 @@ def _kl_per_dimension():
     from ..shipped import catalogue as shipped
     from ..worldmodels import probes
 
-    return probes.kl_per_dimension(_vae(), shipped.load_heldout_frames(max_frames=600))
+    return probes.kl_per_dimension(shipped_vae(), shipped.load_heldout_frames(max_frames=600))
 
 
 @slide("01_kl_per_dimension", "Inside the code: one slider per latent dimension")
 def slide_kl_per_dimension() -> plt.Figure:
-    return _as_figure(kl_per_dimension_bars(_kl_per_dimension()))
+    return as_figure(kl_per_dimension_bars(_kl_per_dimension()))
 
 
 @slide("01_traversal", "Inside the code: one slider per latent dimension")
 def slide_traversal() -> plt.Figure:
     from ..worldmodels import vae
-    from . import widgets
 
-    v, kl = _vae(), _kl_per_dimension()
+    v, kl = shipped_vae(), _kl_per_dimension()
     code = vae.encode_frames(v, _heldout_frames()[3][None])[0][0]
     return traversal_figure(v, code, dims=np.argsort(-kl)[:5].tolist(), values=np.linspace(-3, 3, 7), kl=kl)
 
@@ -516,4 +502,4 @@ def slide_latent_size_errors() -> plt.Figure:
     results = shipped.latent_size_results(_vae_results())
     if not results:
         raise MissingArtefactError("data/vae_results.json has no small VAEs; remake it with:\n    " + shipped.MAKE_MODELS)
-    return _as_figure(latent_size_errors(results))
+    return as_figure(latent_size_errors(results))

@@ -5,37 +5,22 @@ figures of its deck (drawn by the same functions the notebook calls).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
-import functools
-import threading
-import time
-import traceback
-from collections import deque
-from typing import TYPE_CHECKING
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import clear_output, display
-from .. import checkpoint, runtime
+
+from ..errors import MissingArtefactError  # noqa: E402
 from ..worldmodels import vae as _vae
-from . import plots
-from .animate import png_bytes
-from collections.abc import Sequence
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from . import animate
-from collections.abc import Callable, Sequence
-from pathlib import Path
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from ..errors import CourseError, MissingArtefactError  # noqa: E402
-from . import plots  # noqa: E402
-from .controls import _as_latents, _show_in, error_area, guarded
+from .controls import as_latents, error_area, guarded, show_in
 from .exercise import Exercise, _is_number
 from .plots import _mixture_density, frame_grid
-from .slides import SEED, _episode_codes, _figure, _mdnrnn, _vae
-from .slides import slide
+
+# what the notebook shows from the shared lessons modules (re-exported)
+from .plots import horizon_error_plot as horizon_error_plot
+from .slides import SEED, as_figure, episode_codes, shipped_mdnrnn, shipped_vae, slide
 
 
 def _mixture_cases():
@@ -184,7 +169,7 @@ def prediction_rows(mdnrnn_model, vae_model: _vae.ConvVAE, z, actions, frames: n
 
     from ..worldmodels import probes
 
-    z, actions = _as_latents(z), _as_latents(actions)
+    z, actions = as_latents(z), as_latents(actions)
     rows = {"real": np.asarray(frames[start + 1:start + horizon + 1]),
             "V's reconstruction": _vae.decode_latents(vae_model, z[start + 1:start + horizon + 1])}
     likeliest = probes.predict_ahead(mdnrnn_model, z, actions, start, horizon, mode="likeliest")[0]
@@ -229,7 +214,7 @@ class PredictionExplorer:
     def show(self) -> plt.Figure:
         self.figure = prediction_figure(*self.args, start=self.slider.value, horizon=self.horizon,
                                         samples=self.samples, seed=self.seed.value)
-        return _show_in(self.output, self.figure)
+        return show_in(self.output, self.figure)
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -345,10 +330,18 @@ def slide_mdnrnn_history() -> plt.Figure:
 
 @slide("02_predictions", "4. M's predictions, seen through V")
 def slide_predictions() -> plt.Figure:
-    from . import widgets
 
-    episode, frames, z, actions = _episode_codes()
+    episode, frames, z, actions = episode_codes()
     horizon = 8
     start = min(120, len(episode) - horizon)
-    return prediction_figure(_mdnrnn(), _vae(), z, actions, frames, start=start, horizon=horizon, samples=2,
+    return prediction_figure(shipped_mdnrnn(), shipped_vae(), z, actions, frames, start=start, horizon=horizon, samples=2,
                                      seed=SEED)
+
+
+@slide("02_horizon_errors", "4. M's predictions, seen through V")
+def slide_horizon_errors() -> plt.Figure:
+    from ..worldmodels import probes
+
+    _, _, z, actions = episode_codes()
+    errors = probes.horizon_errors(shipped_mdnrnn(), z, actions, horizon=16, mode="likeliest")
+    return as_figure(horizon_error_plot(errors))

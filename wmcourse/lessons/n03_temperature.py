@@ -4,38 +4,25 @@ figures of its deck (drawn by the same functions the notebook calls).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 import functools
-import threading
-import time
-import traceback
-from collections import deque
-from typing import TYPE_CHECKING
+import math
+from typing import Any
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import clear_output, display
-from .. import checkpoint, runtime
+
 from ..worldmodels import vae as _vae
-from . import plots
 from .animate import png_bytes
-from collections.abc import Sequence
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from . import animate
-from collections.abc import Callable, Sequence
-from pathlib import Path
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from ..errors import CourseError, MissingArtefactError  # noqa: E402
-from . import plots  # noqa: E402
-from .controls import _as_latents, error_area, guarded, strip
+
+# what the notebook shows from the shared lessons modules (re-exported)
+from .controls import DriveWidget as DriveWidget
+from .controls import as_latents, error_area, guarded, strip
+from .drive import CarDriver as CarDriver
 from .exercise import Exercise, _is_number
-from .plots import _mixture_density, frame_grid, take_cover_tau_figure
-from .slides import SEED, _episode_codes, _figure, _mdnrnn, _vae
-from .slides import slide
+from .plots import _mixture_density, frame_grid
+from .plots import tau_table_plot as tau_table_plot
+from .slides import SEED, episode_codes, shipped_mdnrnn, shipped_vae, slide
 
 
 def _tempered_cases():
@@ -135,11 +122,11 @@ def dream_frames(mdnrnn_model, vae_model: _vae.ConvVAE, z0, actions, tau: float,
     from ..worldmodels.dream import dream_sequence
 
     steps = every * (frames - 1)
-    actions = _as_latents(actions)
+    actions = as_latents(actions)
     if len(actions) < steps:
         raise ValueError(f"{frames} frames {every} steps apart need {steps} actions, got {len(actions)}.")
     g = torch.Generator().manual_seed(seed)
-    dream = dream_sequence(mdnrnn_model, _as_latents(z0), actions[:steps], tau=tau, generator=g)
+    dream = dream_sequence(mdnrnn_model, as_latents(z0), actions[:steps], tau=tau, generator=g)
     return _vae.decode_latents(vae_model, dream[::every])
 
 
@@ -255,11 +242,11 @@ def _dream_setup(n_frames: int = 8):
 
     from ..worldmodels import vae
 
-    episode, _, _, _ = _episode_codes()
+    episode, _, _, _ = episode_codes()
     every = min(8, len(episode) // n_frames)
     span = every * (n_frames - 1)
     start = min(100, len(episode) - span)
-    z_start, _ = vae.encode_frames(_vae(), episode.obs[start:start + 1])
+    z_start, _ = vae.encode_frames(shipped_vae(), episode.obs[start:start + 1])
     actions = torch.from_numpy(episode.action[start:start + span]).float()
     return episode, start, every, span, torch.from_numpy(z_start[0]), actions, episode.obs[start:start + span + 1]
 
@@ -276,10 +263,9 @@ def slide_tempered_mixture() -> plt.Figure:
 
 @slide("03_dream_grid", "2. Dreaming CarRacing at different temperatures")
 def slide_dream_grid() -> plt.Figure:
-    from . import widgets
 
     _, _, every, _, z0, actions, real = _dream_setup()
-    return dream_grid_figure(_mdnrnn(), _vae(), z0, actions, real, taus=(0.3, 1.0, 1.5, 2.0), seed=SEED,
+    return dream_grid_figure(shipped_mdnrnn(), shipped_vae(), z0, actions, real, taus=(0.3, 1.0, 1.5, 2.0), seed=SEED,
                                      every=every, frames=8)
 
 
@@ -291,27 +277,19 @@ def slide_dream_spread() -> plt.Figure:
 
     episode, start, _, span, z0, actions, _ = _dream_setup()
     taus = [0.1, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
-    spread = probes.dream_spread(_mdnrnn(), z0, actions, taus, dreams=64, seed=SEED)
-    mu, logvar = vae.encode_frames(_vae(), episode.obs[start:start + span + 1])
+    spread = probes.dream_spread(shipped_mdnrnn(), z0, actions, taus, dreams=64, seed=SEED)
+    mu, logvar = vae.encode_frames(shipped_vae(), episode.obs[start:start + span + 1])
     real_step = probes.sampled_step_size(torch.from_numpy(mu), torch.from_numpy(logvar), seed=SEED)
     return dream_spread_plot(spread, real_step=real_step)
 
 
 @slide("03_vizdoom_tau", "4. Nightmares: the paper's VizDoom result")
 def slide_vizdoom_tau() -> plt.Figure:
-    from ..experiments import takecover
+    """The paper's table alone: notebook 05 measures it (its deck shows the measured table beside it)."""
+    from .. import paper
 
-    return take_cover_tau_figure(takecover.load_shipped_results(), solved=takecover.SOLVED)
-
-
-@slide("03_tau_sweep", "5. Measured τ sweep on CarRacing")
-def slide_tau_sweep() -> plt.Figure:
-    from ..experiments.tau_sweep import TAU_SWEEP_COMMAND, load_tau_sweep
-    from .plots import tau_sweep_plot
-
-    sweep = load_tau_sweep()
-    if sweep is None:
-        raise MissingArtefactError(f"data/tau_sweep.json does not exist yet; make it with:\n    {TAU_SWEEP_COMMAND}")
-    ax = tau_sweep_plot(sweep)
-    ax.figure.tight_layout()
-    return ax.figure
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    tau_table_plot(paper.tau_rows(), "the paper: VizDoom Take Cover", solved=paper.VIZDOOM_SOLVED,
+                   random=paper.VIZDOOM_RANDOM, ax=ax)
+    fig.tight_layout()
+    return fig

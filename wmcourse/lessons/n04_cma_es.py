@@ -4,37 +4,20 @@ figures of its deck (drawn by the same functions the notebook calls).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
-import functools
-import threading
-import time
-import traceback
-from collections import deque
-from typing import TYPE_CHECKING
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import clear_output, display
-from .. import checkpoint, runtime
-from ..worldmodels import vae as _vae
-from . import plots
-from .animate import png_bytes
-from collections.abc import Sequence
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
 from . import animate
-from collections.abc import Callable, Sequence
-from pathlib import Path
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from ..errors import CourseError, MissingArtefactError  # noqa: E402
-from . import plots  # noqa: E402
-from .controls import _FigureControl, _slider
-from .exercise import Exercise, _FUNCTION_NOT_DONE
-from .slides import SEED, _figure
-from .slides import slide
+
+# what the notebook shows from the shared lessons modules (re-exported)
+from .animate import cma_animation as cma_animation
+from .controls import FigureControl, slider
+from .exercise import _FUNCTION_NOT_DONE, Exercise
+from .slides import SEED, slide
 
 
 def _es_update_mistakes(candidates, values, elite):
@@ -137,7 +120,7 @@ simple_es = Exercise(
 )
 
 
-class CMAScrubber(_FigureControl):
+class CMAScrubber(FigureControl):
     """Notebook 04: a generation slider over a CMA-ES run (its search distribution at that generation, beside
     the best value and the spread of the whole run) and a population-size slider that runs CMA-ES again."""
 
@@ -145,8 +128,8 @@ class CMAScrubber(_FigureControl):
                  seed: int = 0, box=((-2, 2), (-1, 3))):
         self.objective, self.x0, self.sigma0, self.seed, self.box = objective, np.asarray(x0), sigma0, seed, box
         self.generations = generations
-        self.generation = _slider(W.IntSlider, "generation", value=0, min=0, max=generations - 1)
-        self.population = _slider(W.IntSlider, "candidates a generation", value=population, min=4, max=32,
+        self.generation = slider(W.IntSlider, "generation", value=0, min=0, max=generations - 1)
+        self.population = slider(W.IntSlider, "candidates a generation", value=population, min=4, max=32,
                                   width="300px")
         self.trace, self.traced = [], None
         self._build([self.generation, self.population])

@@ -4,27 +4,22 @@ figures of its deck (drawn by the same functions the notebook calls).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
-from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from . import animate
-import functools
-import time
-from collections.abc import Callable, Sequence
-from pathlib import Path
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from ..errors import CourseError, MissingArtefactError  # noqa: E402
-from . import plots  # noqa: E402
+import torch
+
+from . import (
+    animate,  # noqa: E402
+)
 from .exercise import Exercise, _is_number
-from .plots import frame_grid, take_cover_tau_figure
-from .slides import SEED, _figure
-from .slides import slide
+
+# what the notebook shows from the shared lessons modules (re-exported)
+from .plots import frame_grid as frame_grid
+from .plots import return_histogram as return_histogram
+from .plots import take_cover_tau_figure as take_cover_tau_figure
+from .slides import SEED, slide
 
 
 def _judge_take_cover_parameters(answer: Any) -> str | None:
@@ -224,3 +219,270 @@ def slide_take_cover_cheating() -> plt.Figure:
     shown = np.linspace(0, n - 1, 8).astype(int)
     return frame_grid([real["frames"][shown], decoded[shown]], ["real", "dream\ntau 0.1"],
                             [f"step {t}" for t in shown], size=1.4)
+
+
+# --- the learner's dream rollout: checked on a made-up M whose every number the checker knows -----------------
+
+class ProbeM:
+    """A stand-in for Take Cover's M with M's interface (initial_state, step -> (out, state)) and a known answer.
+
+    Its memory counts steps: after t steps every entry of h is t and of c is 1000 i + 2t for dream i, so the
+    checker can tell which memory C was shown and which dream a row is (a rollout may drop finished dreams from
+    its batch). Its mixture is set by the test (log_pi, mu, log_sigma over (D, K)), and dream i ends after step
+    ends[i] (done logit `end_logit` there, -10 elsewhere). It records what it was given."""
+
+    def __init__(self, mixture: tuple, ends: torch.Tensor, end_logit: float = 10.0, z_size: int = 2,
+                 hidden: int = 3):
+        self.mixture, self.ends, self.end_logit = mixture, ends, end_logit
+        self.z_size, self.hidden = z_size, hidden
+        self.seen_z, self.seen_actions, self.seen_h = [], [], []
+
+    def initial_state(self, batch_size: int, device=None):
+        h = torch.zeros(batch_size, self.hidden)
+        return h, 1000.0 * torch.arange(batch_size, dtype=torch.float32).unsqueeze(1).expand(-1, self.hidden).clone()
+
+    def step(self, z, action, state=None):
+        from ..worldmodels.mdnrnn import MDNRNNOutput
+
+        z, action = torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(action, dtype=torch.float32)
+        h, c = state if state is not None else self.initial_state(len(z))
+        self.seen_z.append(z.detach().clone())
+        self.seen_actions.append(action.detach().clone())
+        self.seen_h.append(h.detach().clone())
+        dream = ((c[:, 0] - 2.0 * h[:, 0]) / 1000.0).round().long().clamp(0, len(self.ends) - 1)
+        h, c = h + 1.0, c + 2.0
+        batch = len(z)
+        log_pi, mu, log_sigma = (t.expand(batch, *t.shape).clone() for t in self.mixture)
+        done = torch.where(h[:, 0] >= self.ends[dream], torch.tensor(self.end_logit), torch.tensor(-10.0))
+        return MDNRNNOutput(log_pi, mu, log_sigma, None, done), (h, c)
+
+
+class ProbePolicy:
+    """C for the probe: records the features it is shown and answers a = tanh(sum of them) (one number)."""
+
+    def __init__(self):
+        self.seen, self.given = [], []
+
+    def __call__(self, features):
+        features = torch.as_tensor(features, dtype=torch.float32)
+        self.seen.append(features.detach().clone())
+        action = torch.tanh(features.sum(dim=-1, keepdim=True) * 0.01)
+        self.given.append(action.clone())
+        return action
+
+
+def _mixture(pi: list[float], mu: list[float], sigma: list[float], dims: int = 2) -> tuple:
+    """(log_pi, mu, log_sigma), each (dims, K): the same K-component mixture on every dimension."""
+    row = lambda values: torch.tensor(values, dtype=torch.float32).expand(dims, len(values)).clone()  # noqa: E731
+    return row([float(np.log(p)) for p in pi]), row(mu), row([float(np.log(s)) for s in sigma])
+
+
+def _scores(out: Any, batch: int) -> torch.Tensor | str:
+    if out is None:
+        return "Your function returns None: `return` the scores, one per dream."
+    try:
+        scores = torch.as_tensor(np.asarray(out.detach() if hasattr(out, "detach") else out, dtype=np.float32))
+    except (TypeError, ValueError):
+        return f"Return one score per dream (a tensor of shape ({batch},)), got {type(out).__name__}."
+    if scores.shape != (batch,):
+        return f"Return one score per dream: expected shape ({batch},), got {tuple(scores.shape)}."
+    return scores
+
+
+def _run(f, m, tau: float, max_steps: int, batch: int, seed: int = 0):
+    torch.manual_seed(seed)
+    policy = ProbePolicy()
+    z0 = torch.full((batch, m.z_size), 0.25)
+    return _scores(f(m, policy, z0, tau, max_steps), batch), policy
+
+
+def _judge_dream_rollout(f: Any) -> str | None:
+    if not callable(f):
+        return f"Expected a function dream_rollout(m, policy, z0, tau, max_steps), got {type(f).__name__}."
+    # 1. the order of a step, the features C reads, and when a dream ends
+    ends = torch.tensor([3.0, 5.0, 8.0, 2.0])
+    m = ProbeM(_mixture([1.0], [0.0], [0.1]), ends)
+    scores, policy = _run(f, m, 1.0, 20, len(ends))
+    if isinstance(scores, str):
+        return scores
+    if not policy.seen or not m.seen_z:
+        return "Your rollout must call policy(features) and m.step(z, action, state) each step."
+    if any(len(seen) != len(ends) for seen in policy.seen):
+        return ("Keep every dream in the batch until the last one ends (a mask says which still count): C's "
+                "population is matched to the rows of the batch by their position.")
+    first = policy.seen[0]
+    if first.shape[-1] != m.z_size + 2 * m.hidden:
+        return (f"Take Cover's C reads [z, h, c]: {m.z_size} + {m.hidden} + {m.hidden} numbers here, got "
+                f"{first.shape[-1]}. Concatenate z, M's h and M's cell c.")
+    later = policy.seen[2][0] if len(policy.seen) > 2 else None
+    if later is not None:
+        h_part, c_part = later[m.z_size:m.z_size + m.hidden], later[m.z_size + m.hidden:]  # dream 0, step 2
+        if torch.allclose(h_part, torch.full_like(h_part, 4.0)) and torch.allclose(c_part, torch.full_like(c_part, 2.0)):
+            return "The memory parts are in the wrong order: C reads [z, h, c], h before c."
+        if not torch.allclose(h_part, torch.full_like(h_part, 2.0)):
+            return ("C was shown a memory h that M had not updated with the last step: after each m.step, keep the "
+                    "new state it returns and give C that (h_t after t steps).")
+    if any(not torch.equal(a.reshape(given.shape), given) for a, given in zip(m.seen_actions, policy.given)):
+        return "Give M the action C chose this step: m.step(z, policy(features), state)."
+    if torch.allclose(scores, torch.full_like(scores, 20.0)):
+        return ("Your dreams never end: M's done head says when the game is over (end a dream where "
+                "sigmoid(out.done_logit) > 0.5), and a dream that has ended earns nothing more.")
+    if torch.allclose(scores, torch.full_like(scores, float(ends.max()))) or (scores > ends).any():
+        return ("A dream that has ended earned more: keep adding only while a dream is alive (a mask), since the "
+                "batch goes on stepping until its last dream ends.")
+    if torch.allclose(scores, torch.full_like(scores, float(ends.min()))):
+        return "You stopped every dream when the first one ended: each dream ends on its own step."
+    if torch.allclose(scores, ends - 1):
+        return "Count the step on which M ends the game too: a dream that ends after its 3rd step survived 3 steps."
+    if not torch.allclose(scores, ends):
+        return (f"Expected each dream to score the steps it survived, {ends.tolist()} here; got "
+                f"{[round(float(s), 2) for s in scores]}.")
+    # 2. the done head gives a logit, not a probability
+    m = ProbeM(_mixture([1.0], [0.0], [0.1]), torch.tensor([3.0, 4.0]), end_logit=0.3)
+    scores, _ = _run(f, m, 1.0, 12, 2)
+    if isinstance(scores, str):
+        return scores
+    if not torch.allclose(scores, torch.tensor([3.0, 4.0])):
+        return ("out.done_logit is a logit: the game ends where its probability sigmoid(logit) > 0.5 "
+                "(a logit above 0), not where the logit itself is above 0.5.")
+    # 3. the fed-back z is a sample of the tempered mixture, one component per dimension
+    n = 4000
+    never = torch.full((n,), 10.0**6)
+    m = ProbeM(_mixture([0.5, 0.5], [-5.0, 5.0], [1.0, 1.0]), never)
+    scores, _ = _run(f, m, 1.0, 2, n, seed=1)
+    if isinstance(scores, str):
+        return scores
+    if len(m.seen_z) < 2:
+        return "With no done, a dream runs max_steps steps: call m.step max_steps times."
+    z1 = m.seen_z[1]
+    if torch.allclose(z1, torch.zeros_like(z1), atol=1e-4) or torch.isin(z1, torch.tensor([-5.0, 5.0])).all():
+        return ("You fed back a mean, not a sample: the next z is drawn from M's mixture (a component, then "
+                "mu + sigma * noise), which is what makes the dream a dream.")
+    upper = (z1 > 0).float()
+    if abs(float(upper.mean()) - 0.5) > 0.05:
+        return "The next z should come from each component as often as its weight says; check how you pick k."
+    agreement = float((upper[:, 0] == upper[:, 1]).float().mean())
+    if agreement > 0.9:
+        return ("Each dimension of z has its own mixture in M: draw a component for every dimension, not one "
+                "for the whole z.")
+    spread = float((z1.abs() - 5.0).std())
+    if not 0.85 < spread < 1.15:
+        return f"Around its mean a component should spread by sigma = 1 at tau = 1; your samples spread by {spread:.2f}."
+    m = ProbeM(_mixture([1.0], [0.0], [1.0]), never)
+    scores, _ = _run(f, m, 4.0, 2, n, seed=2)
+    if isinstance(scores, str):
+        return scores
+    spread = float(m.seen_z[1].std())
+    if 0.85 < spread < 1.15:
+        return "You forgot the temperature on sigma: at temperature tau the noise is sigma * sqrt(tau)."
+    if 3.5 < spread < 4.5:
+        return "Sigma grows with the square root of tau (sigma * sqrt(tau)), not with tau itself."
+    if not 1.8 < spread < 2.2:
+        return f"At tau = 4 a component with sigma = 1 should spread by 2; your samples spread by {spread:.2f}."
+    m = ProbeM(_mixture([0.8, 0.2], [-5.0, 5.0], [0.1, 0.1]), never)
+    scores, _ = _run(f, m, 3.0, 2, n, seed=3)
+    if isinstance(scores, str):
+        return scores
+    share = float((m.seen_z[1] > 0).float().mean())
+    expected = 0.2 ** (1 / 3) / (0.8 ** (1 / 3) + 0.2 ** (1 / 3))
+    if abs(share - 0.2) < 0.03:
+        return "You forgot the temperature on the mixture weights: pi_k(tau) is proportional to pi_k^(1/tau)."
+    if share < 0.1:
+        return "The temperature goes the other way: divide the logits by tau (pi^(1/tau)), do not multiply."
+    if abs(share - expected) > 0.03:
+        return (f"At tau = 3 the rarer component (weight 0.2) should be drawn {expected:.0%} of the time; yours "
+                f"was drawn {share:.0%}.")
+    return None
+
+
+dream_rollout = Exercise(
+    name="the dream rollout",
+    judge=_judge_dream_rollout,
+    hint_text=("Each step: features = [z, h, c]; a = policy(features); out, (h, c) = m.step(z, a, (h, c)); "
+               "add 1 to the dreams still alive; end those where sigmoid(out.done_logit) > 0.5; then draw the next "
+               "z from the tempered mixture of out.log_pi, out.mu, out.log_sigma (notebook 03's temperature)."),
+    solution_text="""def dream_rollout(m, policy, z0, tau, max_steps):
+    h, c = m.initial_state(len(z0))
+    z, score = z0, torch.zeros(len(z0))
+    alive = torch.ones(len(z0), dtype=torch.bool)
+    for _ in range(max_steps):
+        action = policy(torch.cat([z, h, c], dim=-1))
+        out, (h, c) = m.step(z, action, (h, c))
+        score += alive.float()                                # one point for each dream still in the game
+        alive &= torch.sigmoid(out.done_logit) <= 0.5         # M says which games end here
+        if not alive.any():
+            break
+        log_pi = torch.log_softmax(out.log_pi / tau, dim=-1)  # pi^(1/tau), normalised
+        k = torch.distributions.Categorical(logits=log_pi).sample().unsqueeze(-1)  # one k per dimension
+        mu = out.mu.gather(-1, k).squeeze(-1)
+        sigma = out.log_sigma.gather(-1, k).squeeze(-1).exp() * tau ** 0.5
+        z = mu + sigma * torch.randn_like(mu)
+    return score""",
+    praise="Correct: that is the dream. C acts on what M imagines, M's sample is fed back, and M decides when "
+           "the game is over.",
+)
+
+
+# --- the learner's rollout at work: CMA-ES in the dream, then the real game ------------------------------------
+
+LEARNER_EPISODE_SEED = 7_000_000  # real episodes that score the learner's controller (no other result uses them)
+
+
+def population_policy(population, config, dreams: int):
+    """C for a whole CMA-ES population in one batch: rows [c * dreams, (c + 1) * dreams) belong to candidate c.
+
+    population (P, n) -> a policy(features (P * dreams, inputs)) -> actions (P * dreams, 1)."""
+    from ..errors import ShapeError
+    from ..worldmodels import controller
+
+    params = torch.as_tensor(np.asarray(population), dtype=torch.float32)
+
+    def policy(features):
+        features = torch.as_tensor(features, dtype=torch.float32)
+        if len(features) != len(params) * dreams:
+            raise ShapeError(f"Expected {len(params) * dreams} rows of features ({len(params)} candidates x {dreams} "
+                             f"dreams), got {len(features)}: keep every dream in the batch until the last one ends.")
+        actions = controller.act(params, features.view(len(params), dreams, -1), config)
+        return actions.reshape(len(features), -1).float()
+
+    return policy
+
+
+def evolve_with(rollout, m, starts: torch.Tensor, tau: float, population: int = 16, dreams: int = 4,
+                generations: int = 10, max_steps: int = 2100, sigma_init: float = 0.1, seed: int = 0):
+    """CMA-ES (the `cma` package) with every candidate scored by YOUR rollout: the mean of `dreams` dreams each.
+
+    Returns (the search mean after the last generation, the history: each generation's best, mean and worst)."""
+    import cma
+
+    from ..worldmodels import controller
+
+    config = controller.ControllerConfig(input_size=m.config.z_size + 2 * m.config.hidden, action_size=1,
+                                         squash="thirds")
+    es = cma.CMAEvolutionStrategy(np.zeros(config.n_params), sigma_init,
+                                  {"popsize": population, "seed": seed + 1, "verbose": -9})
+    generator = torch.Generator().manual_seed(seed)
+    history = []
+    for generation in range(generations):
+        candidates = np.asarray(es.ask())
+        z0 = starts[torch.randint(len(starts), (population * dreams,), generator=generator)]
+        torch.manual_seed(seed * 100_003 + generation)  # the rollout's own draws, repeatable
+        with torch.no_grad():
+            scores = torch.as_tensor(rollout(m, population_policy(candidates, config, dreams), z0, tau, max_steps))
+        fitness = scores.float().view(population, dreams).mean(dim=1).numpy()
+        es.tell(list(candidates), list(-fitness))
+        history.append({"generation": generation + 1, "best": float(fitness.max()), "mean": float(fitness.mean()),
+                        "worst": float(fitness.min())})
+    return np.asarray(es.mean, np.float32), config, history
+
+
+def real_survival(v, m, params, config, episodes: int, seed: int = LEARNER_EPISODE_SEED):
+    """Steps survived in the real Take Cover by V + M + this controller, and by a random policy, on the same
+    `episodes` episodes: (controller's returns, random's returns)."""
+    from ..real import evaluate
+    from ..real.envs import TAKE_COVER
+    from ..worldmodels.agent import WorldModelAgent
+
+    mine = evaluate.evaluate(TAKE_COVER, WorldModelAgent(v, m, params, config), episodes, seed=seed, progress=False)
+    random = evaluate.evaluate(TAKE_COVER, None, episodes, seed=seed, progress=False)
+    return mine.returns, random.returns

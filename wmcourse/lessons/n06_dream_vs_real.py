@@ -4,38 +4,28 @@ figures of its deck (drawn by the same functions the notebook calls).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 import functools
-import threading
-import time
-import traceback
-from collections import deque
-from typing import TYPE_CHECKING
+import math
+from collections.abc import Sequence
+from typing import Any
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import clear_output, display
-from .. import checkpoint, runtime
+
+from ..errors import MissingArtefactError
 from ..worldmodels import vae as _vae
-from . import plots
-from .animate import png_bytes
-from collections.abc import Sequence
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from . import animate
-from collections.abc import Callable, Sequence
-from pathlib import Path
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from ..errors import CourseError, MissingArtefactError  # noqa: E402
-from . import plots  # noqa: E402
-from .controls import _FigureControl, _slider, decode_code
-from .exercise import Exercise, _FUNCTION_NOT_DONE
-from .plots import frame_grid, tau_table_plot
-from .slides import SEED, _as_figure, _figure, _mdnrnn, _vae
-from .slides import slide
+
+# what the notebook shows from the shared lessons modules (re-exported)
+from .animate import drive_animation as drive_animation
+from .controls import DriveWidget as DriveWidget
+from .controls import FigureControl, decode_code, slider
+from .drive import CarDriver as CarDriver
+from .exercise import _FUNCTION_NOT_DONE, Exercise
+from .plots import frame_grid as frame_grid
+from .plots import tau_table_plot as tau_table_plot
+from .slides import SEED, as_figure, shipped_mdnrnn, shipped_vae, slide
 
 
 def _dream_step_case(seed: int = 5):
@@ -112,7 +102,6 @@ sample_component_exercise = Exercise(
 
 
 def _judge_dream_sample(f: Any) -> str | None:
-    import math
 
     import torch
 
@@ -178,14 +167,14 @@ dream_sample = Exercise(
 )
 
 
-class RewardGapScrubber(_FigureControl):
+class RewardGapScrubber(FigureControl):
     """Notebook 06: a slider along a real drive (wmcourse.worldmodels.agent.drive_real): the frame there, V's view of it, and
     what the game paid against what M's reward head predicted, up to that step."""
 
     def __init__(self, real: dict, vae_model: _vae.ConvVAE, window: int = 25, start: int | None = None):
         self.real, self.vae, self.window = real, vae_model, window
         last = len(real["rewards"]) - 1
-        self.step = _slider(W.IntSlider, "step of the real drive", value=last if start is None else start, min=0,
+        self.step = slider(W.IntSlider, "step of the real drive", value=last if start is None else start, min=0,
                             max=last, width="520px")
         self._build([self.step])
 
@@ -314,9 +303,9 @@ def _two_drives(steps: int = 160):
 
     params, config, details = shipped.load_shipped_controller()
     evaluation = shipped.load_shipped_evaluation()
-    real = agent.drive_real(agent.WorldModelAgent(_vae(), _mdnrnn(), params, config),
+    real = agent.drive_real(agent.WorldModelAgent(shipped_vae(), shipped_mdnrnn(), params, config),
                             seed=evaluation.get("seed", 1000), max_steps=steps)
-    dream = agent.drive_dream(_mdnrnn(), params, config, torch.as_tensor(real["z"][0]), tau=details["tau"],
+    dream = agent.drive_dream(shipped_mdnrnn(), params, config, torch.as_tensor(real["z"][0]), tau=details["tau"],
                               max_steps=steps, seed=SEED)
     return details, evaluation, real, dream
 
@@ -343,8 +332,8 @@ def slide_two_worlds() -> plt.Figure:
 
     _, _, real, dream = _two_drives()
     shown = np.linspace(0, min(len(real["frames"]), len(dream["z"])) - 1, 8).astype(int)
-    return frame_grid([real["frames"][shown], vae.decode_latents(_vae(), real["z"][shown]),
-                             vae.decode_latents(_vae(), dream["z"][shown])],
+    return frame_grid([real["frames"][shown], vae.decode_latents(shipped_vae(), real["z"][shown]),
+                             vae.decode_latents(shipped_vae(), dream["z"][shown])],
                             ["real", "V's view\nof real", "dream"], [f"step {t}" for t in shown],
                             suptitle="one controller, two worlds")
 
@@ -355,10 +344,9 @@ def slide_drive():
     import functools as ft
 
     from ..worldmodels import vae
-    from . import animate
 
     _, _, real, dream = _two_drives()
-    return animate.drive_animation(real, dream, ft.partial(vae.decode_latents, _vae()), every=2)
+    return animate.drive_animation(real, dream, ft.partial(vae.decode_latents, shipped_vae()), every=2)
 
 
 @slide("06_reward_gap", "3. Where the dream pays and reality does not")
@@ -371,4 +359,16 @@ def slide_reward_gap() -> plt.Figure:
 def slide_real_step_curves() -> plt.Figure:
     from ..shipped import catalogue as shipped
 
-    return _as_figure(real_step_curves(shipped.carracing_step_curves()))
+    return as_figure(real_step_curves(shipped.carracing_step_curves()))
+
+
+@slide("06_tau_sweep", "5. Temperature: the measured sweep next to the paper's VizDoom table")
+def slide_tau_sweep() -> plt.Figure:
+    from ..experiments.tau_sweep import TAU_SWEEP_COMMAND, load_tau_sweep
+
+    sweep = load_tau_sweep()
+    if sweep is None:
+        raise MissingArtefactError(f"data/tau_sweep.json does not exist yet; make it with:\n    {TAU_SWEEP_COMMAND}")
+    ax = tau_sweep_plot(sweep)
+    ax.figure.tight_layout()
+    return ax.figure

@@ -4,38 +4,29 @@ figures of its deck (drawn by the same functions the notebook calls).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 import functools
-import threading
-import time
-import traceback
-from collections import deque
-from typing import TYPE_CHECKING
+from typing import Any
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import clear_output, display
-from .. import checkpoint, runtime
-from ..worldmodels import vae as _vae
-from . import plots
-from .animate import png_bytes
-from collections.abc import Sequence
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
 from . import animate
-from collections.abc import Callable, Sequence
-from pathlib import Path
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from ..errors import CourseError, MissingArtefactError  # noqa: E402
-from . import plots  # noqa: E402
-from .controls import _FigureControl, _slider
+
+# what the notebook shows from the shared lessons modules (re-exported)
+from .animate import cartpole_animation as cartpole_animation
+from .cartpole_plots import coverage_plot as coverage_plot
+from .cartpole_plots import curves_over_seeds_plot as curves_over_seeds_plot
+from .cartpole_plots import done_along_plot as done_along_plot
+from .cartpole_plots import results_over_seeds_plot as results_over_seeds_plot
+from .cartpole_plots import survival_maps as survival_maps
+from .cartpole_plots import trajectory_plot as trajectory_plot
+from .controls import DriveWidget as DriveWidget
+from .controls import FigureControl, slider
+from .drive import CartPoleDriver as CartPoleDriver
 from .exercise import Exercise
 from .plots import horizon_error_plot
-from .slides import SEED, _figure
-from .slides import slide
+from .slides import SEED, slide
 
 
 def _episode_end_cases():
@@ -74,7 +65,7 @@ def _judge_episode_end(f: Any) -> str | None:
         return None
     x, theta = np.abs(states[:, 0]), np.abs(states[:, 2])
     if (got == (x > X_LIMIT) | (theta > 12)).all():
-        return "The angle is in radians: 12 degrees is 12 * 2 * pi / 360 = 0.2095 rad."
+        return "The angle is in radians: 12 degrees is 12 * 2 * pi / 360 = 0.2094 rad."
     if (got == (x > X_LIMIT)).all() or (got == (theta > THETA_LIMIT)).all():
         return "There are two ways to lose: the pole falls past 12 degrees OR the cart leaves the track past 2.4."
     if (got == (x >= X_LIMIT) | (theta >= THETA_LIMIT)).all():
@@ -102,7 +93,7 @@ episode_end = Exercise(
 )
 
 
-class SurvivalExplorer(_FigureControl):
+class SurvivalExplorer(FigureControl):
     """Notebook 07: the survival map of a CartPole controller, its dream half recomputed as the dream's
     temperature tau and the done head's threshold move (reality's half stays: it has neither)."""
 
@@ -114,8 +105,8 @@ class SurvivalExplorer(_FigureControl):
         grid = np.zeros((len(thetas) * len(theta_dots), 4), np.float32)
         grid[:, 2], grid[:, 3] = (m.ravel() for m in np.meshgrid(thetas, theta_dots))
         self.starts = grid
-        self.tau = _slider(W.FloatSlider, "dream temperature tau", value=1.0, min=0.1, max=2.0, step=0.05)
-        self.threshold = _slider(W.FloatSlider, "done when P(done) >", value=0.5, min=0.05, max=0.95, step=0.05)
+        self.tau = slider(W.FloatSlider, "dream temperature tau", value=1.0, min=0.1, max=2.0, step=0.05)
+        self.threshold = slider(W.FloatSlider, "done when P(done) >", value=0.5, min=0.05, max=0.95, step=0.05)
         self._build([self.tau, self.threshold])
 
     def figure_now(self) -> plt.Figure:
@@ -182,7 +173,6 @@ def _failure_runs():
 def slide_cartpole_dream_vs_real():
     """The notebook's animation: the failure controller from one real start, in reality and in its dream (a GIF)."""
     from ..worldmodels import cartpole
-    from . import animate
 
     model, params, features, _ = _cartpole_agent("failure")
     real = cartpole.play_real(model, params, features, seed=100_000)

@@ -5,38 +5,21 @@ figures of its deck (drawn by the same functions the notebook calls).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
-import functools
-import threading
-import time
-import traceback
-from collections import deque
-from typing import TYPE_CHECKING
+
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import clear_output, display
-from .. import checkpoint, runtime
-from ..worldmodels import vae as _vae
-from . import plots
-from .animate import png_bytes
-from collections.abc import Sequence
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from . import animate
-from collections.abc import Callable, Sequence
-from pathlib import Path
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from ..errors import CourseError, MissingArtefactError  # noqa: E402
-from . import plots  # noqa: E402
 import torch
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
 from ..dreamer.agent import lambda_returns
-from .controls import _FigureControl, _slider, strip
-from .exercise import Exercise, _FUNCTION_NOT_DONE, _is_number
-from .slides import SEED, _figure
-from .slides import slide
+
+# what the notebook shows from the shared lessons modules (re-exported)
+from .cartpole_plots import curves_over_seeds_plot as curves_over_seeds_plot
+from .controls import FigureControl, slider, strip
+from .exercise import _FUNCTION_NOT_DONE, Exercise, _is_number
+from .slides import SEED, slide
 
 
 def _straight_through_case():
@@ -321,25 +304,24 @@ lambda_by_hand = Exercise(
 )
 
 
-class LambdaReturns(_FigureControl):
+class LambdaReturns(FigureControl):
     """Notebook 08: lambda and gamma sliders on the lambda-return targets of the made-up dream
     (wmcourse.lessons.plot_lambda_targets): lambda = 0 and 1 stay drawn for reference."""
 
     def __init__(self, lam: float = 0.95, gamma: float = 0.99, seed: int = 0):
         self.seed = seed
-        self.lam = _slider(W.FloatSlider, "lambda", value=lam, min=0.0, max=1.0, step=0.05, width="300px")
-        self.gamma = _slider(W.FloatSlider, "gamma", value=gamma, min=0.8, max=1.0, step=0.005, width="300px",
+        self.lam = slider(W.FloatSlider, "lambda", value=lam, min=0.0, max=1.0, step=0.05, width="300px")
+        self.gamma = slider(W.FloatSlider, "gamma", value=gamma, min=0.8, max=1.0, step=0.005, width="300px",
                              readout_format=".3f")
         self._build([self.lam, self.gamma])
 
     def figure_now(self) -> plt.Figure:
-        from . import dreamer_plots
 
         lams = sorted({0.0, round(self.lam.value, 3), 1.0})
         return plot_lambda_targets(self.seed, gamma=self.gamma.value, lams=lams)
 
 
-class OpenLoopHorizon(_FigureControl):
+class OpenLoopHorizon(FigureControl):
     """Notebook 08: a horizon slider over the RSSM's open-loop dream of a real episode (wmcourse.dreamer.probes.
     open_loop_states): the error of each state up to H steps after the last real observation, and the real
     pole beside the dreamed one at step H."""
@@ -351,7 +333,7 @@ class OpenLoopHorizon(_FigureControl):
         self.real = np.asarray(states, np.float32)[context:]
         self.dreamed = dreamer_probes.open_loop_states(agent, states, actions, context, seed)
         self.imagination = imagination
-        self.horizon = _slider(W.IntSlider, "steps dreamed H", value=min(imagination, len(self.real)), min=1,
+        self.horizon = slider(W.IntSlider, "steps dreamed H", value=min(imagination, len(self.real)), min=1,
                                max=len(self.real), width="520px")
         self._build([self.horizon])
 
@@ -395,7 +377,6 @@ def symlog_figure() -> plt.Figure:
 
 @slide("08_side_by_side", "1. The two architectures, side by side")
 def slide_side_by_side() -> plt.Figure:
-    from . import dreamer_plots
 
     draw_side_by_side()
     fig = plt.gcf()
@@ -412,13 +393,11 @@ def slide_symlog() -> plt.Figure:
 def slide_lambda_returns() -> plt.Figure:
     """The notebook's made-up 15-step dream: every step pays 1, the pole falls after step 10, and the critic is a
     noisy, over-optimistic guesser (about 40 everywhere); the targets R_t for several lambda."""
-    from . import dreamer_plots
 
     return plot_lambda_targets(SEED)
 
 
 def _box(ax, x, y, w, h, title, body="", color="#e5e7eb"):
-    from matplotlib.patches import FancyBboxPatch
 
     ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.05", fc=color, ec="#333"))
     ax.text(x + w / 2, y + h * (0.66 if body else 0.5), title, ha="center", va="center", fontsize=10, weight="bold")
@@ -427,7 +406,6 @@ def _box(ax, x, y, w, h, title, body="", color="#e5e7eb"):
 
 
 def _arrow(ax, a, b, label="", rad=0.0, style="-|>", color="#333"):
-    from matplotlib.patches import FancyArrowPatch
 
     ax.add_patch(FancyArrowPatch(a, b, arrowstyle=style, mutation_scale=12, lw=1.2, color=color,
                                  connectionstyle=f"arc3,rad={rad}"))

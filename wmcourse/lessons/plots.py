@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from . import animate
 
 
 def show_frames(frames: Sequence[np.ndarray], titles: Sequence[str] | None = None, size: float = 2.0,

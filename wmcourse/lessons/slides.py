@@ -5,16 +5,11 @@
 from __future__ import annotations
 
 import functools
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from ..errors import CourseError, MissingArtefactError  # noqa: E402
-from . import plots  # noqa: E402
-from .plots import horizon_error_plot
-
 
 SEED = 0
 
@@ -36,7 +31,7 @@ class FigureSpec:
 FIGURES: dict[str, FigureSpec] = {}
 
 
-def _figure(name: str, cell: str, optional: bool = False):
+def slide(name: str, cell: str, optional: bool = False):
     def register(draw: Callable[[], plt.Figure]) -> Callable[[], plt.Figure]:
         FIGURES[name] = FigureSpec(name, name[:2], cell, draw, optional)
         return draw
@@ -44,27 +39,27 @@ def _figure(name: str, cell: str, optional: bool = False):
     return register
 
 
-def _as_figure(drawn) -> plt.Figure:
+def as_figure(drawn) -> plt.Figure:
     """Plot functions return a Figure or an Axes: the Figure either way."""
     return drawn if isinstance(drawn, plt.Figure) else drawn.figure
 
 
 @functools.cache
-def _vae():
+def shipped_vae():
     from ..shipped import catalogue as shipped
 
     return shipped.load_shipped_vae(z=32)
 
 
 @functools.cache
-def _mdnrnn():
+def shipped_mdnrnn():
     from ..shipped import catalogue as shipped
 
     return shipped.load_shipped_mdnrnn()
 
 
 @functools.cache
-def _episode_codes():
+def episode_codes():
     """Held-out episode 0: its frames (T + 1), V's codes of them and the actions, as notebook 02 prepares them."""
     import torch
 
@@ -73,14 +68,5 @@ def _episode_codes():
 
     episode = shipped.load_heldout_episode(0)
     frames = np.concatenate([episode.obs, episode.final_obs[None]])
-    z_mu, _ = vae.encode_frames(_vae(), frames)
+    z_mu, _ = vae.encode_frames(shipped_vae(), frames)
     return episode, frames, torch.from_numpy(z_mu), torch.from_numpy(episode.action).float()
-
-
-@slide("02_horizon_errors", "4. M's predictions, seen through V")
-def horizon_errors() -> plt.Figure:
-    from ..worldmodels import probes
-
-    _, _, z, actions = _episode_codes()
-    errors = probes.horizon_errors(_mdnrnn(), z, actions, horizon=16, mode="likeliest")
-    return _as_figure(horizon_error_plot(errors))

@@ -1,9 +1,10 @@
 """Environments and preprocessing: the real worlds that the course learns models of.
 
-CarRacing-v3 gives 96x96x3 frames; as in the paper's code we keep the top 84 rows (the dashboard below
+CarRacing-v3 gives 96x96x3 frames; as in the authors' code we keep the top 84 rows (the dashboard below
 is dropped) and resize to 64x64x3. CartPole-v1 gives a 4-number state (and a rendered frame on request).
-VizdoomTakeCover-v1 (the `vizdoom` package) gives 240x320x3 screens, resized whole to 64x64x3 as in the
-paper's Doom code. The course wraps it so that it looks like the paper's: the observation is the screen
+VizdoomTakeCover-v1 (the `vizdoom` package) gives 240x320x3 screens with no status bar drawn (its config sets
+render_hud false), resized whole to 64x64x3; the authors' Doom code cropped the screen before resizing. The
+paper's game ran at a harder skill level than vizdoom's default configuration, which the course uses. The course wraps it so that it looks like the paper's: the observation is the screen
 alone, the action is one number a in [-1, 1] read in thirds (a < -1/3: move left, a > 1/3: move right,
 else stay), and an episode is cut at 2,100 steps (the paper's limit; the game itself has none). The
 reward is +1 for every step survived.
@@ -116,7 +117,7 @@ def make_vector_env(env_id: str, num_envs: int, asynchronous: bool | None = None
 
 def preprocess_frames(frames: np.ndarray) -> np.ndarray:
     """Crop CarRacing frames to their top 84 rows and resize to 64x64 (bilinear): uint8 (..., 96, 96, 3) -> uint8 (..., 64, 64, 3).
-    Take Cover screens (..., 240, 320, 3) are resized whole, as the paper's Doom code did.
+    Take Cover screens (..., 240, 320, 3) are resized whole (the authors' Doom code cropped them first).
 
     One frame or a batch of any leading shape; the result stays uint8 so it stores compactly.
     """

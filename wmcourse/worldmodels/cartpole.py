@@ -39,7 +39,7 @@ from . import train_mdnrnn as mdnrnn_training
 ENV_ID = "CartPole-v1"
 STATE_NAMES = ("cart position x", "cart velocity x_dot", "pole angle theta", "pole angular velocity theta_dot")
 X_LIMIT = 2.4                               # |x| beyond this ends the episode
-THETA_LIMIT = 12 * 2 * math.pi / 360        # 0.2095 rad: |theta| beyond this ends the episode
+THETA_LIMIT = 12 * 2 * math.pi / 360        # 0.2094 rad: |theta| beyond this ends the episode
 MAX_STEPS = 500                             # CartPole-v1's time limit (a cut, not a done)
 FEATURES = ("state", "state+memory")
 FORMAT = "wmcourse.cartpole/1"

@@ -62,7 +62,7 @@ class MDNRNNConfig:
     seq_len: int = 1000           # steps per training window (the paper: whole 1000-step episodes)
     predict_reward: bool = False  # CarRacing: no (only the controller saw rewards)
     predict_done: bool = False    # Doom: yes
-    done_weight: float = 10.0     # weight of the done = 1 steps in the done loss (the paper's restart_factor)
+    done_weight: float = 10.0     # weight of the done = 1 steps in the done loss (the authors' code's restart_factor)
     reward_weight: float = 1.0
     reward_smoothing: int = 1     # reward target: the mean of the next k real rewards (1: the raw reward)
 
