@@ -99,6 +99,16 @@ plt.show()
 # </details>
 
 # %% [markdown]
+# The same three parts can play without the world. Give M the first code $z_0$ of a real frame, and from then
+# on let M's own *sample* of the next code stand in for V's code of the next real frame: C acts on that, M
+# imagines what follows, and its done head says when the game is over. That is the **dream**, the course's
+# title idea; notebook 04 evolves C inside it and notebook 05 writes it.
+
+# %%
+lesson.draw_dream_loop()
+plt.show()
+
+# %% [markdown]
 # ## The real worlds
 #
 # ### CarRacing-v3: learning from pixels

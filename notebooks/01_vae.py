@@ -124,6 +124,16 @@ print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_d
 # </details>
 
 # %% [markdown]
+# The bound in one picture (illustrative numbers): $\log p(x)$ is what we would like to maximise; the ELBO sits
+# below it by exactly $\mathrm{KL}(q(z|x)\,\|\,p(z|x))$, the distance from the encoder's guess to the true
+# posterior (the distribution over codes that Bayes' rule would give). Raising the ELBO either raises
+# $\log p(x)$ or closes that gap; it never overshoots.
+
+# %%
+lesson.draw_elbo_gap()
+plt.show()
+
+# %% [markdown]
 # ### The KL term in closed form
 #
 # Both distributions are Gaussian, so the KL needs no sampling. For one dimension, $q = N(\mu, \sigma^2)$ and
@@ -202,6 +212,15 @@ print(f"dL/dlogvar : torch {logvar.grad.item():+.4f}   chain rule dL/dz * eps * 
 print("torch's own rsample() is the same trick:", Normal(mu, sigma).rsample().requires_grad)
 
 # %% [markdown]
+# The same trick as a picture: on the left the random draw sits on the path from the loss back to the
+# encoder, and the gradient stops there; on the right the randomness $\epsilon$ enters from the side, as an
+# input with no parameters, and the path through $z = \mu + \sigma\epsilon$ is plain arithmetic.
+
+# %%
+lesson.draw_reparameterisation()
+plt.show()
+
+# %% [markdown]
 # <details><summary><b>Question:</b> is there any other way to get a gradient through a random sample? (click)</summary>
 #
 # Yes: the score-function (REINFORCE) estimator, $\nabla_\phi \mathbb{E}_q[f(z)] = \mathbb{E}_q[f(z)\, \nabla_\phi \log q_\phi(z)]$,
@@ -248,7 +267,8 @@ lesson.kl_term.check(kl)
 
 # %%
 model = vae.ConvVAE(vae.VAEConfig())  # the paper's CarRacing settings: z = 32
-print(model)
+lesson.draw_architecture(lesson.vae_layers(model.config.z_size), "V: the paper's convolutional VAE (z = 32)")
+plt.show()
 print(f"\nparameters: {checkpoint.count_parameters(model):,}  (the paper: 4,348,547)")
 
 x = torch.zeros(1, 3, 64, 64)

@@ -249,7 +249,9 @@ lesson.mdn_head_outputs.check(mdn_head_outputs)
 
 # %%
 M = shipped.load_shipped_mdnrnn()
-print(M)
+c = M.config
+lesson.draw_architecture(lesson.mdnrnn_layers(c.z_size, c.action_size, c.hidden, c.K), "M: the MDN-RNN for CarRacing")
+plt.show()
 parts = mdnrnn.parameter_breakdown(M)
 for name, count in parts.items():
     print(f"{name:28s} {count:>9,}")

@@ -182,6 +182,77 @@ plt.show()
 print(f"survived {len(real['rewards'])} steps" + (" (cut short in fast mode)" if FAST else ""))
 
 # %% [markdown]
+# ### Exercise 3: write the dream yourself
+#
+# The dream is the heart of the method: M stands in for the game, and C plays inside M's imagination. Write
+# the loop that plays `len(z0)` dreams at once, from the start codes `z0` (V's codes of real first frames).
+# Each step, for every dream:
+#
+# 1. C sees the features $[z, h, c]$ (the code, M's memory $h$ and its cell $c$) and picks an action:
+#    `action = policy(features)`.
+# 2. M reads $z_t$ and $a_t$ and updates its memory: `out, (h, c) = m.step(z, action, (h, c))`.
+# 3. Every dream still in the game earns one point: Take Cover's M has no reward head, so a dream's score is
+#    the number of steps it survived.
+# 4. M's done head ends a game where `torch.sigmoid(out.done_logit) > 0.5`. An ended dream earns nothing
+#    more; keep it in the batch anyway (a mask says which dreams still count), because C's population is
+#    matched to the rows of the batch by position.
+# 5. The next $z$ is a **sample** of M's mixture at temperature $\tau$ (notebook 03): for each dimension a
+#    component $k$ with weights $\pi^{1/\tau}$ (normalised), then $\mu_k + \sigma_k\sqrt{\tau}\,\varepsilon$.
+#    `out.log_pi`, `out.mu` and `out.log_sigma` have shape (dreams, 64, 5): five Gaussians per dimension.
+#
+# The checker runs your function on a made-up M whose every number it knows, so it can tell you which part is
+# off (and any correct way of writing it passes, `torch.distributions` included).
+
+# %%
+lesson.draw_dream_loop()
+plt.show()
+
+# %%
+def dream_rollout(m, policy, z0, tau, max_steps):
+    h, c = m.initial_state(len(z0))
+    z = z0
+    score = torch.zeros(len(z0))
+    alive = torch.ones(len(z0), dtype=torch.bool)
+    for _ in range(max_steps):
+        ...  # your code: one step of every dream (steps 1 to 5 above)
+    return score
+
+
+lesson.dream_rollout.check(dream_rollout)
+# lesson.dream_rollout.hint()
+# lesson.dream_rollout.solution()
+
+# %% [markdown]
+# Now your dream does real work. CMA-ES (notebook 04) proposes a population of controllers; your rollout
+# plays all of them at once, a few dreams each, at $\tau = 1.15$; a controller's fitness is its mean score.
+# Then the controller CMA-ES settles on plays the **real** game, on the same episodes as a random policy.
+# (Until your rollout passes the checker, the cell uses the course's, which is the solution.)
+
+# %%
+rollout = dream_rollout if lesson.dream_rollout.problem(dream_rollout) is None else lesson.reference_rollout
+print("evolving with", "your dream_rollout" if rollout is dream_rollout else "the course's rollout (yours is not finished)")
+search = lesson.LEARNER_SEARCH_FAST if FAST else lesson.LEARNER_SEARCH
+my_params, my_config, my_history = lesson.evolve_with(rollout, M, starts, tau=1.15, **search)
+mine, random_returns = lesson.real_survival(V, M, my_params, my_config, episodes=lesson.learner_episodes(FAST))
+lesson.learner_result_figure(my_history, mine, random_returns)
+plt.show()
+
+# %% [markdown]
+# Left: how long the population survives in the dream, generation by generation. Right: your controller in the
+# real game, beside a random policy on the same episodes. A controller that never saw the real game survives
+# longer in it than random play: what it learned about fireballs in M's dream carries over. A short search
+# like this one gets only part of the way; the full-size search below (population 64, 16 dreams each) is what
+# clears 750.
+#
+# <details><summary>How this was measured</summary>
+#
+# The search and the real episodes run right here, in this cell: CMA-ES from zeros with σ = 0.1, the settings
+# in `lesson.LEARNER_SEARCH` (`LEARNER_SEARCH_FAST` in fast mode), real episodes with seeds from 7,000,000,
+# which no other result of the course uses. The test suite checks that the course's rollout, with the fast
+# settings, survives longer in reality than random play on these episodes.
+# </details>
+
+# %% [markdown]
 # ## 3. The measured temperature table
 #
 # For each τ, one controller was evolved in M's dream at that temperature (CMA-ES, the whole population
@@ -319,6 +390,11 @@ for row in survival:
 #   a third round gave 652, 725 and 687, so seed 0 came back and seeds 1 and 2 fell back.
 #
 # No fixed number of rounds suits all three seeds. Across the seeds, for each number of rounds:
+
+# %%
+lesson.draw_iterative_training()
+plt.show()
+
 
 # %%
 for name, row in takecover.spreads_by_name(over_seeds).items():  # "round 1": tau 1.15 after one round

@@ -237,6 +237,11 @@ lesson.RewardGapScrubber(real, V, window=25)
 # </details>
 
 # %%
+lesson.draw_iterative_training(rounds=2)
+plt.show()
+
+
+# %%
 rounds = {}
 for iteration in shipped.controller_iterations():
     _, _, d = shipped.load_shipped_controller(iteration)

@@ -392,6 +392,11 @@ plt.show()
 # dream, every one of these rounds scores about 500.
 
 # %%
+lesson.draw_iterative_training(rounds=4)
+plt.show()
+
+
+# %%
 loops = [row for row in over_seeds["rows"] if len(row.get("rounds", ())) > 1]
 fig, axes = plt.subplots(2, 2, figsize=(13, 7), sharey=True)
 for row, ax in zip(loops, axes.flat):

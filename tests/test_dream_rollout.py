@@ -133,3 +133,17 @@ def test_answers_that_are_not_rollouts_are_told_what_is_expected():
     assert "Not attempted" in lesson.dream_rollout.problem(...)
     assert "shape" in lesson.dream_rollout.problem(lambda m, policy, z0, tau, n: torch.zeros(len(z0), 2))
     assert "every dream in the batch" in lesson.dream_rollout.problem(compacting_rollout)
+
+
+@pytest.mark.timeout(600)
+def test_a_controller_evolved_with_the_rollout_in_the_dream_outlives_random_play_in_the_real_game():
+    """Notebook 05's cell in fast mode: CMA-ES with the rollout (the solution) in the shipped M's dream, then the
+    real Take Cover on the notebook's episodes, beside random play on the same episodes."""
+    from wmcourse.experiments import takecover
+
+    v, m, starts = takecover.load_shipped_models()
+    params, config, history = lesson.evolve_with(lesson.reference_rollout, m, starts, tau=1.15,
+                                                 **lesson.LEARNER_SEARCH_FAST)
+    assert len(history) == lesson.LEARNER_SEARCH_FAST["generations"]
+    mine, random = lesson.real_survival(v, m, params, config, episodes=lesson.learner_episodes(fast=True))
+    assert mine.mean() > random.mean(), (mine, random)

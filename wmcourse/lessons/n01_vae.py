@@ -17,6 +17,10 @@ from ..errors import MissingArtefactError  # noqa: E402
 from ..worldmodels import vae as _vae
 from .animate import png_bytes
 from .controls import decode_code, error_area, guarded, show_in
+from .diagrams import draw_architecture as draw_architecture
+from .diagrams import draw_elbo_gap as draw_elbo_gap
+from .diagrams import draw_reparameterisation as draw_reparameterisation
+from .diagrams import vae_layers as vae_layers
 from .exercise import _FUNCTION_NOT_DONE, Exercise
 from .plots import frame_grid
 
@@ -503,3 +507,18 @@ def slide_latent_size_errors() -> plt.Figure:
     if not results:
         raise MissingArtefactError("data/vae_results.json has no small VAEs; remake it with:\n    " + shipped.MAKE_MODELS)
     return as_figure(latent_size_errors(results))
+
+
+@slide("01_reparameterisation", "Why sampling blocks gradients, and the reparameterisation trick")
+def slide_reparameterisation() -> plt.Figure:
+    return as_figure(draw_reparameterisation())
+
+
+@slide("01_elbo_gap", "The loss, derived in five short steps")
+def slide_elbo_gap() -> plt.Figure:
+    return as_figure(draw_elbo_gap())
+
+
+@slide("01_vae_architecture", "The paper's network")
+def slide_vae_architecture() -> plt.Figure:
+    return as_figure(draw_architecture(vae_layers(), "V: the paper's convolutional VAE (z = 32)"))

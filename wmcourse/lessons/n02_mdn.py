@@ -15,6 +15,8 @@ import numpy as np
 from ..errors import MissingArtefactError  # noqa: E402
 from ..worldmodels import vae as _vae
 from .controls import as_latents, error_area, guarded, show_in
+from .diagrams import draw_architecture as draw_architecture
+from .diagrams import mdnrnn_layers as mdnrnn_layers
 from .exercise import Exercise, _is_number
 from .plots import _mixture_density, frame_grid
 
@@ -345,3 +347,8 @@ def slide_horizon_errors() -> plt.Figure:
     _, _, z, actions = episode_codes()
     errors = probes.horizon_errors(shipped_mdnrnn(), z, actions, horizon=16, mode="likeliest")
     return as_figure(horizon_error_plot(errors))
+
+
+@slide("02_mdnrnn_architecture", "3. M, the MDN-RNN, for CarRacing")
+def slide_mdnrnn_architecture() -> plt.Figure:
+    return as_figure(draw_architecture(mdnrnn_layers(), "M: the MDN-RNN for CarRacing"))

@@ -16,6 +16,7 @@ from . import animate
 # what the notebook shows from the shared lessons modules (re-exported)
 from .animate import cma_animation as cma_animation
 from .controls import FigureControl, slider
+from .diagrams import draw_dream_loop as draw_dream_loop
 from .exercise import _FUNCTION_NOT_DONE, Exercise
 from .slides import SEED, slide
 

@@ -4,6 +4,7 @@ figures of its deck (drawn by the same functions the notebook calls).
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -13,13 +14,15 @@ import torch
 from . import (
     animate,  # noqa: E402
 )
+from .diagrams import draw_dream_loop as draw_dream_loop
+from .diagrams import draw_iterative_training as draw_iterative_training
 from .exercise import Exercise, _is_number
 
 # what the notebook shows from the shared lessons modules (re-exported)
 from .plots import frame_grid as frame_grid
 from .plots import return_histogram as return_histogram
 from .plots import take_cover_tau_figure as take_cover_tau_figure
-from .slides import SEED, slide
+from .slides import SEED, as_figure, slide
 
 
 def _judge_take_cover_parameters(answer: Any) -> str | None:
@@ -395,29 +398,34 @@ def _judge_dream_rollout(f: Any) -> str | None:
     return None
 
 
-dream_rollout = Exercise(
-    name="the dream rollout",
-    judge=_judge_dream_rollout,
-    hint_text=("Each step: features = [z, h, c]; a = policy(features); out, (h, c) = m.step(z, a, (h, c)); "
-               "add 1 to the dreams still alive; end those where sigmoid(out.done_logit) > 0.5; then draw the next "
-               "z from the tempered mixture of out.log_pi, out.mu, out.log_sigma (notebook 03's temperature)."),
-    solution_text="""def dream_rollout(m, policy, z0, tau, max_steps):
+
+def reference_rollout(m, policy, z0, tau, max_steps):
+    """Play len(z0) dreams of M at once from the start codes z0; return each dream's score (steps survived)."""
     h, c = m.initial_state(len(z0))
     z, score = z0, torch.zeros(len(z0))
     alive = torch.ones(len(z0), dtype=torch.bool)
     for _ in range(max_steps):
-        action = policy(torch.cat([z, h, c], dim=-1))
-        out, (h, c) = m.step(z, action, (h, c))
+        action = policy(torch.cat([z, h, c], dim=-1))        # C acts on what M imagines
+        out, (h, c) = m.step(z, action, (h, c))              # M reads z_t, a_t and updates its memory
         score += alive.float()                                # one point for each dream still in the game
-        alive &= torch.sigmoid(out.done_logit) <= 0.5         # M says which games end here
+        alive &= torch.sigmoid(out.done_logit) <= 0.5         # M's done head ends some games here
         if not alive.any():
             break
         log_pi = torch.log_softmax(out.log_pi / tau, dim=-1)  # pi^(1/tau), normalised
         k = torch.distributions.Categorical(logits=log_pi).sample().unsqueeze(-1)  # one k per dimension
         mu = out.mu.gather(-1, k).squeeze(-1)
         sigma = out.log_sigma.gather(-1, k).squeeze(-1).exp() * tau ** 0.5
-        z = mu + sigma * torch.randn_like(mu)
-    return score""",
+        z = mu + sigma * torch.randn_like(mu)                 # a sample, fed back: the dream goes on
+    return score
+
+
+dream_rollout = Exercise(
+    name="the dream rollout",
+    judge=_judge_dream_rollout,
+    hint_text=("Each step: features = [z, h, c]; a = policy(features); out, (h, c) = m.step(z, a, (h, c)); "
+               "add 1 to the dreams still alive; end those where sigmoid(out.done_logit) > 0.5; then draw the next "
+               "z from the tempered mixture of out.log_pi, out.mu, out.log_sigma (notebook 03's temperature)."),
+    solution_text=inspect.getsource(reference_rollout).replace("def reference_rollout", "def dream_rollout"),
     praise="Correct: that is the dream. C acts on what M imagines, M's sample is fed back, and M decides when "
            "the game is over.",
 )
@@ -486,3 +494,44 @@ def real_survival(v, m, params, config, episodes: int, seed: int = LEARNER_EPISO
     mine = evaluate.evaluate(TAKE_COVER, WorldModelAgent(v, m, params, config), episodes, seed=seed, progress=False)
     random = evaluate.evaluate(TAKE_COVER, None, episodes, seed=seed, progress=False)
     return mine.returns, random.returns
+
+
+# the notebook's own search with the learner's rollout: a few generations on a laptop, fewer in fast mode
+LEARNER_SEARCH = {"population": 16, "dreams": 4, "generations": 8, "max_steps": 600}
+LEARNER_SEARCH_FAST = {"population": 8, "dreams": 2, "generations": 4, "max_steps": 300}
+
+
+def learner_episodes(fast: bool) -> int:
+    """Real episodes that score the learner's controller (and random play beside it)."""
+    return 4 if fast else 12
+
+
+def learner_result_figure(history: list[dict], mine: np.ndarray, random: np.ndarray) -> plt.Figure:
+    """The learner's search in the dream (population mean and best per generation) and its controller in the
+    real game beside random play on the same episodes."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+    generations = [h["generation"] for h in history]
+    left.plot(generations, [h["mean"] for h in history], "o-", label="population mean")
+    left.plot(generations, [h["best"] for h in history], "s--", label="best candidate")
+    left.set(xlabel="generation", ylabel="steps survived in the dream", title="CMA-ES with your rollout")
+    left.legend()
+    names = ["random policy", "your controller"]
+    means = [float(np.mean(random)), float(np.mean(mine))]
+    stds = [float(np.std(random)), float(np.std(mine))]
+    right.bar(names, means, yerr=stds, color=["#9ca3af", "#2563eb"], capsize=6)
+    for i, values in enumerate([random, mine]):
+        right.plot(np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values)), values, "k.", alpha=0.5)
+    right.set(ylabel="steps survived in the real game",
+              title=f"the real game, {len(mine)} episodes: {means[1]:.0f} vs {means[0]:.0f}")
+    fig.tight_layout()
+    return fig
+
+
+@slide("05_dream_loop", "Exercise 3: write the dream yourself")
+def slide_dream_loop() -> plt.Figure:
+    return as_figure(draw_dream_loop())
+
+
+@slide("05_iterative_training", "The paper's remedy: iterate")
+def slide_iterative_training() -> plt.Figure:
+    return as_figure(draw_iterative_training())

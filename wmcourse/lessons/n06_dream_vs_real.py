@@ -21,6 +21,7 @@ from . import animate
 from .animate import drive_animation as drive_animation
 from .controls import DriveWidget as DriveWidget
 from .controls import FigureControl, decode_code, slider
+from .diagrams import draw_iterative_training as draw_iterative_training
 from .drive import CarDriver as CarDriver
 from .exercise import _FUNCTION_NOT_DONE, Exercise
 from .plots import frame_grid as frame_grid

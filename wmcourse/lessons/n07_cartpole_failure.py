@@ -23,6 +23,7 @@ from .cartpole_plots import survival_maps as survival_maps
 from .cartpole_plots import trajectory_plot as trajectory_plot
 from .controls import DriveWidget as DriveWidget
 from .controls import FigureControl, slider
+from .diagrams import draw_iterative_training as draw_iterative_training
 from .drive import CartPoleDriver as CartPoleDriver
 from .exercise import Exercise
 from .plots import horizon_error_plot
