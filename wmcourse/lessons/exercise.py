@@ -28,10 +28,11 @@ class Exercise:
         except Exception as exc:  # a learner's function that crashes is a mistake to report, not to raise
             return f"Your answer raised {type(exc).__name__}: {exc}"
 
-    def check(self, answer: Any) -> bool:
+    def check(self, answer: Any) -> None:
+        """Print whether the answer is right and, if not, what is wrong (returns nothing, so a notebook cell
+        that ends with it shows the sentence alone; `problem` gives the same verdict to code)."""
         problem = self.problem(answer)
         print(f"[{self.name}] " + (self.praise if problem is None else f"Not yet. {problem}"))
-        return problem is None
 
     def hint(self) -> None:
         print(f"[{self.name}] Hint: {self.hint_text}")
