@@ -131,16 +131,6 @@ print(f"M: {checkpoint.count_parameters(M):,} parameters (the paper: 1,678,785);
 # </details>
 
 # %% [markdown]
-# **Exercise 1.** How many numbers does Take Cover's controller have? It computes
-# $a = \text{thirds}(\tanh(w \cdot [z, h, c] + b))$ with z of 64 numbers and M's LSTM of 512 units.
-
-# %%
-answer = ...  # your number
-lesson.take_cover_parameters.check(answer)
-# lesson.take_cover_parameters.hint()
-# lesson.take_cover_parameters.solution()
-
-# %% [markdown]
 # <details><summary><b>Think further:</b> CarRacing's controller reads only [z, h]; this one also reads the LSTM's cell c. What might c carry that h does not, in a game where one fireball ends everything? (click)</summary>
 #
 # $h$ is the LSTM's output, squashed by tanh and gated; $c$ is its long-term store, which the gates can keep
@@ -154,7 +144,7 @@ params, c_config, details = takecover.load_shipped_controller(1.15)
 print(f"C: reads {c_config.input_size} numbers ([z, h, c]), {c_config.action_size} output, squash {c_config.squash!r}")
 
 # %% [markdown]
-# **Exercise 2.** Write C's action rule: raw outputs `o` (a numpy array) to actions -1 (left), 0 (stay),
+# **Exercise 1.** Write C's action rule: raw outputs `o` (a numpy array) to actions -1 (left), 0 (stay),
 # +1 (right), by thirds of $\tanh(o)$.
 
 # %%
@@ -182,7 +172,7 @@ plt.show()
 print(f"survived {len(real['rewards'])} steps" + (" (cut short in fast mode)" if FAST else ""))
 
 # %% [markdown]
-# ### Exercise 3: write the dream yourself
+# ### Exercise 2: write the dream yourself
 #
 # The dream is the heart of the method: M stands in for the game, and C plays inside M's imagination. Write
 # the loop that plays `len(z0)` dreams at once, from the start codes `z0` (V's codes of real first frames).
@@ -223,6 +213,21 @@ lesson.dream_rollout.check(dream_rollout)
 # lesson.dream_rollout.solution()
 
 # %% [markdown]
+# **Exercise 3.** CMA-ES needs one number per candidate. Your rollout plays the whole population at once,
+# `dreams` dreams per candidate, candidate by candidate: rows `c * dreams` to `c * dreams + dreams - 1` are
+# candidate `c`'s. Write `fitness(scores, population, dreams)`: each candidate's score, as the paper scored a
+# candidate by its rollouts (16 of them).
+
+# %%
+def fitness(scores, population, dreams):
+    ...  # your code: one number per candidate
+
+
+lesson.fitness_exercise.check(fitness)
+# lesson.fitness_exercise.hint()
+# lesson.fitness_exercise.solution()
+
+# %% [markdown]
 # Now your dream does real work. CMA-ES (notebook 04) proposes a population of controllers; your rollout
 # plays all of them at once, a few dreams each, at $\tau = 1.15$; a controller's fitness is its mean score.
 # Then the controller CMA-ES settles on plays the **real** game, on the same episodes as a random policy.
@@ -230,9 +235,11 @@ lesson.dream_rollout.check(dream_rollout)
 
 # %%
 rollout = dream_rollout if lesson.dream_rollout.problem(dream_rollout) is None else lesson.reference_rollout
-print("evolving with", "your dream_rollout" if rollout is dream_rollout else "the course's rollout (yours is not finished)")
+score_of = fitness if lesson.fitness_exercise.problem(fitness) is None else lesson.reference_fitness
+print("evolving with", "your dream_rollout" if rollout is dream_rollout else "the course's rollout (yours is not finished)",
+      "and", "your fitness" if score_of is fitness else "the course's fitness")
 search = lesson.LEARNER_SEARCH_FAST if FAST else lesson.LEARNER_SEARCH
-my_params, my_config, my_history = lesson.evolve_with(rollout, M, starts, tau=1.15, **search)
+my_params, my_config, my_history = lesson.evolve_with(rollout, M, starts, tau=1.15, fitness=score_of, **search)
 mine, random_returns = lesson.real_survival(V, M, my_params, my_config, episodes=lesson.learner_episodes(FAST))
 lesson.learner_result_figure(my_history, mine, random_returns)
 plt.show()

@@ -147,3 +147,20 @@ def test_a_controller_evolved_with_the_rollout_in_the_dream_outlives_random_play
     assert len(history) == lesson.LEARNER_SEARCH_FAST["generations"]
     mine, random = lesson.real_survival(v, m, params, config, episodes=lesson.learner_episodes(fast=True))
     assert mine.mean() > random.mean(), (mine, random)
+
+
+@pytest.mark.parametrize("correct", [lambda s, p, d: s.view(p, d).mean(dim=1),
+                                     lambda s, p, d: [float(s[i * d:(i + 1) * d].mean()) for i in range(p)]])
+def test_the_fitness_checker_accepts_any_average_per_candidate(correct):
+    assert lesson.fitness_exercise.problem(correct) is None
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda s, p, d: s.view(d, p).mean(dim=0), "mixed up"),
+    (lambda s, p, d: s.view(p, d).max(dim=1).values, "luck"),
+    (lambda s, p, d: s.view(p, d).sum(dim=1), "not their sum"),
+    (lambda s, p, d: s.view(p, d).median(dim=1).values, "median"),
+    (lambda s, p, d: s.mean(), "one number per candidate"),
+])
+def test_the_fitness_checker_names_each_mistake(wrong, words):
+    assert words in lesson.fitness_exercise.problem(wrong)

@@ -16,38 +16,13 @@ from . import (
 )
 from .diagrams import draw_dream_loop as draw_dream_loop
 from .diagrams import draw_iterative_training as draw_iterative_training
-from .exercise import Exercise, _is_number
+from .exercise import Exercise
 
 # what the notebook shows from the shared lessons modules (re-exported)
 from .plots import frame_grid as frame_grid
 from .plots import return_histogram as return_histogram
 from .plots import take_cover_tau_figure as take_cover_tau_figure
 from .slides import SEED, as_figure, slide
-
-
-def _judge_take_cover_parameters(answer: Any) -> str | None:
-    if not _is_number(answer):
-        return f"Expected a whole number of parameters, got {type(answer).__name__}."
-    if answer == 64 + 512 + 512:
-        return "You counted the weights but not the bias: the one output has one bias too (the paper writes 1,088)."
-    if answer == 64 + 512 + 1:
-        return "Doom's controller reads the LSTM's cell c as well as h: its input is [z, h, c]."
-    if answer == 3 * (64 + 512 + 512) + 3:
-        return "Take Cover's controller has ONE output, read in thirds (left, stay, right), not one output per action."
-    if answer == 32 + 256 + 1 or answer == 867:
-        return "Those are CarRacing's sizes: for Doom z has 64 numbers and the LSTM 512 units."
-    if answer != 64 + 512 + 512 + 1:
-        return "Count the inputs (len(z) + len(h) + len(c)) times the outputs, plus one bias per output."
-    return None
-
-
-take_cover_parameters = Exercise(
-    name="Take Cover controller parameters",
-    judge=_judge_take_cover_parameters,
-    hint_text="a = thirds(tanh(w . [z, h, c] + b)) with z of 64 numbers and an LSTM of 512 units (h and c each 512).",
-    solution_text="w has 64 + 512 + 512 = 1,088 numbers and b is 1 more: 1,089 (the paper writes 1,088).",
-    praise="Correct: 1,089 numbers decide when to dodge. The paper writes 1,088, the weights alone.",
-)
 
 
 def _judge_thirds_action(f: Any) -> str | None:
@@ -457,10 +432,13 @@ def population_policy(population, config, dreams: int):
 
 
 def evolve_with(rollout, m, starts: torch.Tensor, tau: float, population: int = 16, dreams: int = 4,
-                generations: int = 10, max_steps: int = 2100, sigma_init: float = 0.1, seed: int = 0):
+                generations: int = 10, max_steps: int = 2100, sigma_init: float = 0.1, seed: int = 0,
+                fitness=None):
     """CMA-ES (the `cma` package) with every candidate scored by YOUR rollout: the mean of `dreams` dreams each.
 
-    Returns (the search mean after the last generation, the history: each generation's best, mean and worst)."""
+    `fitness(scores, population, dreams)` turns the rollout's scores into one number per candidate (default:
+    reference_fitness, the mean). Returns (the search mean after the last generation, the controller's config,
+    the history: each generation's best, mean and worst fitness)."""
     import cma
 
     from ..worldmodels import controller
@@ -477,10 +455,11 @@ def evolve_with(rollout, m, starts: torch.Tensor, tau: float, population: int = 
         torch.manual_seed(seed * 100_003 + generation)  # the rollout's own draws, repeatable
         with torch.no_grad():
             scores = torch.as_tensor(rollout(m, population_policy(candidates, config, dreams), z0, tau, max_steps))
-        fitness = scores.float().view(population, dreams).mean(dim=1).numpy()
-        es.tell(list(candidates), list(-fitness))
-        history.append({"generation": generation + 1, "best": float(fitness.max()), "mean": float(fitness.mean()),
-                        "worst": float(fitness.min())})
+        values = np.asarray(torch.as_tensor((fitness or reference_fitness)(scores.float(), population, dreams)),
+                            dtype=np.float64)
+        es.tell(list(candidates), list(-values))
+        history.append({"generation": generation + 1, "best": float(values.max()), "mean": float(values.mean()),
+                        "worst": float(values.min())})
     return np.asarray(es.mean, np.float32), config, history
 
 
@@ -527,7 +506,7 @@ def learner_result_figure(history: list[dict], mine: np.ndarray, random: np.ndar
     return fig
 
 
-@slide("05_dream_loop", "Exercise 3: write the dream yourself")
+@slide("05_dream_loop", "Exercise 2: write the dream yourself")
 def slide_dream_loop() -> plt.Figure:
     return as_figure(draw_dream_loop())
 
@@ -535,3 +514,48 @@ def slide_dream_loop() -> plt.Figure:
 @slide("05_iterative_training", "The paper's remedy: iterate")
 def slide_iterative_training() -> plt.Figure:
     return as_figure(draw_iterative_training())
+
+
+# --- a candidate's fitness in the dream -------------------------------------------------------------------------
+
+def _judge_fitness(f: Any) -> str | None:
+    if not callable(f):
+        return f"Expected a function fitness(scores, population, dreams), got {type(f).__name__}."
+    population, dreams = 3, 4
+    # candidate c's dreams are rows c * dreams ... c * dreams + dreams - 1: 0-3 for c = 0, 4-7 for c = 1, ...
+    scores = torch.tensor([10.0, 30.0, 20.0, 20.0, 100.0, 0.0, 0.0, 0.0, 50.0, 50.0, 60.0, 40.0])
+    out = f(scores.clone(), population, dreams)
+    if out is None:
+        return "Your function returns None: `return` one fitness per candidate."
+    got = torch.as_tensor(np.asarray(out.detach() if hasattr(out, "detach") else out, dtype=np.float32)).reshape(-1)
+    if got.shape != (population,):
+        return f"Return one number per candidate: expected shape ({population},), got {tuple(got.shape)}."
+    by_row = scores.view(population, dreams)
+    if torch.allclose(got, by_row.mean(dim=1)):
+        return None
+    if torch.allclose(got, scores.view(dreams, population).mean(dim=0)):
+        return ("Your candidates are mixed up: rows c * dreams to c * dreams + dreams - 1 are candidate c's "
+                "dreams, so reshape to (population, dreams).")
+    if torch.allclose(got, by_row.max(dim=1).values):
+        return ("The best of a candidate's dreams rewards luck, not skill: a dream is noisy, and the paper scores a "
+                "candidate by its average over its rollouts.")
+    if torch.allclose(got, by_row.sum(dim=1)):
+        return "Report the average over the dreams, not their sum: the score of a candidate is per dream."
+    if torch.allclose(got, by_row.median(dim=1).values):
+        return "The paper averages a candidate's dreams: use the mean, not the median."
+    return "Expected each candidate's average score over its own dreams."
+
+
+def reference_fitness(scores: torch.Tensor, population: int, dreams: int) -> torch.Tensor:
+    """Each candidate's mean score over its own dreams (rows c * dreams ... c * dreams + dreams - 1)."""
+    return scores.view(population, dreams).mean(dim=1)
+
+
+fitness_exercise = Exercise(
+    name="fitness in the dream",
+    judge=_judge_fitness,
+    hint_text="scores has population * dreams entries, candidate by candidate: view it as (population, dreams).",
+    solution_text=inspect.getsource(reference_fitness).replace("def reference_fitness", "def fitness"),
+    praise="Correct: each candidate is judged by its average over its own dreams, as the paper averaged 16 "
+           "rollouts per candidate.",
+)
