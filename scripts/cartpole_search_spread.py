@@ -22,7 +22,7 @@ from wmcourse.experiments import cartpole_seeds
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=f"data/{ce.SEARCH_NAME}")
-    parser.add_argument("--run-dir", default=cartpole_seeds.RUN_DIR)
+    parser.add_argument("--run-dir", default=ce.RUN_DIR)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--search-seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     args = parser.parse_args()

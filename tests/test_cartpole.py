@@ -8,7 +8,6 @@ import torch
 from wmcourse.artefacts import data_dir
 from wmcourse.errors import ShapeError
 from wmcourse.experiments import cartpole as ce
-from wmcourse.experiments import cartpole_seeds as cs
 from wmcourse.experiments import recipe, runner
 from wmcourse.lessons import checkers
 from wmcourse.real import evaluate
@@ -190,7 +189,7 @@ def test_learning_curves_take_seeds_first_then_the_single_run():
                                      "dqn": [{"steps": 10, "mean": 7.0, "std": 1.0}]}}
     summary = {"curves": {"dqn": {"steps": [10], "per_seed": {"0": [8.0]}, "mean": [8.0], "std": [0.0],
                                   "min": [8.0], "max": [8.0]}}}
-    curves = cs.learning_curves(summary, one_run)
+    curves = ce.learning_curves(summary, one_run)
     assert list(curves) == ["DQN", "World Model, iterative loop (one run, seed 3)"]
     assert curves["DQN"] is summary["curves"]["dqn"]
     assert curves["World Model, iterative loop (one run, seed 3)"]["per_seed"] == {"3": [5.0]}

@@ -94,7 +94,7 @@ def test_the_table_over_seeds_aggregates_every_row_round_and_curve(two_seeds, tm
     assert summary["curves"]["wm_iterative"] == loop["curve"]
     dqn = summary["curves"]["dqn"]
     assert dqn["mean"] == pytest.approx(np.mean([[p["mean"] for p in r["rows"][3]["curve"]] for r in runs], axis=0))
-    table = cs.format_seeds_table(summary)
+    table = ce.format_seeds_table(summary)
     assert "seed 0 | seed 1" in table and table.count("\n") == len(summary["rows"]) + 1
 
 
@@ -104,7 +104,7 @@ def test_a_row_missing_for_a_seed_is_summarised_over_the_others(two_seeds):
     summary = cs.over_seeds(partial)
     loop = next(row for row in summary["rows"] if row["name"] == "iterative_head")
     assert loop["seeds"] == [0] and loop["real"]["n"] == 1
-    assert "| - |" in cs.format_seeds_table(summary)
+    assert "| - |" in ce.format_seeds_table(summary)
     with pytest.raises(ValueError, match="different settings"):
         cs.over_seeds([runs[0], {**runs[1], "rows": [{**runs[1]["rows"][1], "steps": 5}]}])
 

@@ -278,7 +278,7 @@ def cmd_cartpole(args: argparse.Namespace) -> None:
             return
         runs = cartpole_seeds.collect_runs(args.seeds, args.run_dir, config)
         summary = cartpole_seeds.write_over_seeds(runs, args.out, args.run_dir, record=not args.no_record)
-        print(cartpole_seeds.format_seeds_table(summary))
+        print(ce.format_seeds_table(summary))
         print(f"wrote {args.out}")
         return
     results = ce.run_experiment(config, out=args.out, record=not args.no_record)

@@ -239,8 +239,9 @@ def _evolve(p: dict[str, Path], c: CarRacingConfig) -> None:
 
 
 def _model(mdnrnn_path: str | Path, encoded: str | Path, vae_path: str | Path | None = None) -> recipe.MDNRNNModel:
+    m = mdnrnn.load_mdnrnn(mdnrnn_path)  # first: a missing M is the first thing to say
     starts = agent.start_latents(latents.load_encoded(encoded))
-    return recipe.MDNRNNModel(ENV_ID, mdnrnn.load_mdnrnn(mdnrnn_path), starts, vae.load_vae(vae_path) if vae_path else None)
+    return recipe.MDNRNNModel(ENV_ID, m, starts, vae.load_vae(vae_path) if vae_path else None)
 
 
 def evolve_controller(mdnrnn_path: str | Path, encoded: str | Path, out: str | Path, tau: float, max_steps: int,

@@ -33,6 +33,7 @@ from ..real.evaluate import evaluate
 from ..worldmodels import cartpole as cp
 from ..worldmodels import controller
 from . import recipe
+from .over_seeds import curve_spread, format_spread
 from .runner import Run, Stage
 
 COMMAND = "python -m wmcourse cartpole --out data/cartpole_results.json"
@@ -41,6 +42,8 @@ FAILURE_MODEL, FAILURE_CONTROLLER = "cartpole_wm_random.pt", "cartpole_c_random.
 FIXED_MODEL, FIXED_CONTROLLER = "cartpole_wm_iterative.pt", "cartpole_c_iterative.npz"
 RANDOM_DATA, ITERATIVE_DATA = "cartpole_data_random.npz", "cartpole_data_iterative.npz"
 DQN_WEIGHTS = "cartpole_dqn.pt"
+SEEDS_NAME = "cartpole_seeds.json"
+RUN_DIR = "runs/cartpole"  # where a sweep over seeds keeps each seed's rows (experiments.cartpole_seeds)
 
 
 @dataclass(frozen=True)
@@ -359,6 +362,47 @@ def _save_controller(path: Path, result: RoundResult, features: str) -> Path:
 def _features(results: dict, which: str) -> str:
     name = results[f"{which}_variant"]
     return next(row["variant"]["features"] for row in results["rows"] if row["name"] == name)
+
+
+# --- the table over seeds (experiments.cartpole_seeds runs it) ----------------------------------------
+
+def seeds_command(seeds: list[int], out: str | Path, run_dir: str | Path = RUN_DIR) -> str:
+    extra = "" if Path(run_dir) == Path(RUN_DIR) else f" --run-dir {run_dir}"
+    return f"python -m wmcourse cartpole --seeds {' '.join(map(str, seeds))}{extra} --out {out}"
+
+
+
+def load_over_seeds(folder: str | Path | None = None) -> dict:
+    """The table over seeds in data/cartpole_seeds.json (made by seeds_command)."""
+    from ..artefacts import require
+
+    path = require(SEEDS_NAME, seeds_command([0, 1, 2, 3, 4], f"data/{SEEDS_NAME}"), Path(folder) if folder else None)
+    return json.loads(path.read_text())
+
+
+CURVE_LABELS = {"wm_iterative": "World Model, iterative loop", "dqn": "DQN"}  # notebook 07's learning curves
+
+
+def learning_curves(summary: dict, results: dict) -> dict[str, dict]:
+    """Notebook 07's learning curves, for cartpole_plots.curves_over_seeds_plot: the World Model's iterative loop
+    and DQN over seeds where the table over seeds (`summary`, load_over_seeds) has them, then, for those not run
+    over seeds yet, the earlier single run (`results`, load_cartpole_results), labelled "(one run, seed N)"."""
+    curves = {label: summary["curves"][key] for key, label in CURVE_LABELS.items() if key in summary["curves"]}
+    curves.update({f"{label} (one run, seed {results['seed']})": curve_spread([results["curves"][key]], [results["seed"]])
+                   for key, label in CURVE_LABELS.items() if key not in summary["curves"]})
+    return curves
+
+
+def format_seeds_table(summary: dict) -> str:
+    """The table over seeds as Markdown: real score as mean ± std across seeds (min–max), then each seed's."""
+    seeds = summary["seeds"]
+    lines = ["| setup | real score over seeds: mean ± std (min–max) | " + " | ".join(f"seed {s}" for s in seeds)
+             + " | real steps used |", "|---|---:|" + "---:|" * len(seeds) + "---:|"]
+    for row in summary["rows"]:
+        per = " | ".join(f"{row['real']['per_seed'][str(s)]:.1f}" if str(s) in row["real"]["per_seed"] else "-"
+                         for s in seeds)
+        lines.append(f"| {row['label']} | {format_spread(row['real'])} | {per} | {row['steps']:,} |")
+    return "\n".join(lines)
 
 
 # --- loading the shipped results ---------------------------------------------------------------------

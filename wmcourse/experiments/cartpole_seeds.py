@@ -3,7 +3,8 @@
 A sweep over seeds runs each row of the table (experiments.cartpole: the random policy, each variant, DQN)
 for every seed, each row in its own file (run_dir/seedN/rows/NAME.json), so several processes can share one
 sweep and a stopped one resumes; variants of one seed that share their round 0 share it on disk
-(DiskRound0Cache). `over_seeds` sums the runs up: every row's real (and dream) score as a spread across seeds.
+(DiskRound0Cache). `over_seeds` sums the runs up: every row's real (and dream) score as a spread across seeds;
+`write_over_seeds` writes it (cartpole.load_over_seeds reads the shipped one).
 
     python -m wmcourse cartpole --seeds 0 1 2 3 4 --out data/cartpole_seeds.json
 """
@@ -25,18 +26,18 @@ from ..worldmodels import cartpole as cp
 from .cartpole import (
     FAILURE_VARIANT,
     FIXED_VARIANT,
+    RUN_DIR,
     ExperimentConfig,
     RoundResult,
     random_baseline,
     run_dqn,
     run_variant,
+    seeds_command,
     variant_row,
 )
-from .over_seeds import curve_spread, format_spread, spread
+from .over_seeds import curve_spread, spread
 
 DEFAULT = ExperimentConfig()
-SEEDS_NAME = "cartpole_seeds.json"
-RUN_DIR = "runs/cartpole"
 
 
 ROW_NAMES_FIRST = ("random", "random_head", "random_rule", "random_all", "dqn")  # cheap rows first: every seed
@@ -195,11 +196,6 @@ def over_seeds(runs: list[dict]) -> dict:
             "seconds": {str(r["seed"]): round(r["seconds"], 1) for r in runs}}
 
 
-def seeds_command(seeds: list[int], out: str | Path, run_dir: str | Path = RUN_DIR) -> str:
-    extra = "" if Path(run_dir) == Path(RUN_DIR) else f" --run-dir {run_dir}"
-    return f"python -m wmcourse cartpole --seeds {' '.join(map(str, seeds))}{extra} --out {out}"
-
-
 def write_over_seeds(runs: list[dict], out: str | Path, run_dir: str | Path = RUN_DIR, record: bool = True) -> dict:
     """Write over_seeds(runs) to `out` (JSON) and each seed's run beside it (out without .json/seedN.json);
     in data/, record them all in the manifest with their commands."""
@@ -224,36 +220,3 @@ def write_over_seeds(runs: list[dict], out: str | Path, run_dir: str | Path = RU
                           "real_min": row["real"]["min"], "real_max": row["real"]["max"]} for name, row in by_name.items()}
         record_artefact(out, summary["command"], None, {"seeds": summary["seeds"], **figures})
     return summary
-
-
-def load_over_seeds(folder: str | Path | None = None) -> dict:
-    """The table over seeds in data/cartpole_seeds.json (made by seeds_command)."""
-    from ..artefacts import require
-
-    path = require(SEEDS_NAME, seeds_command([0, 1, 2, 3, 4], f"data/{SEEDS_NAME}"), Path(folder) if folder else None)
-    return json.loads(path.read_text())
-
-
-CURVE_LABELS = {"wm_iterative": "World Model, iterative loop", "dqn": "DQN"}  # notebook 07's learning curves
-
-
-def learning_curves(summary: dict, results: dict) -> dict[str, dict]:
-    """Notebook 07's learning curves, for cartpole_plots.curves_over_seeds_plot: the World Model's iterative loop
-    and DQN over seeds where the table over seeds (`summary`, load_over_seeds) has them, then, for those not run
-    over seeds yet, the earlier single run (`results`, load_cartpole_results), labelled "(one run, seed N)"."""
-    curves = {label: summary["curves"][key] for key, label in CURVE_LABELS.items() if key in summary["curves"]}
-    curves.update({f"{label} (one run, seed {results['seed']})": curve_spread([results["curves"][key]], [results["seed"]])
-                   for key, label in CURVE_LABELS.items() if key not in summary["curves"]})
-    return curves
-
-
-def format_seeds_table(summary: dict) -> str:
-    """The table over seeds as Markdown: real score as mean ± std across seeds (min–max), then each seed's."""
-    seeds = summary["seeds"]
-    lines = ["| setup | real score over seeds: mean ± std (min–max) | " + " | ".join(f"seed {s}" for s in seeds)
-             + " | real steps used |", "|---|---:|" + "---:|" * len(seeds) + "---:|"]
-    for row in summary["rows"]:
-        per = " | ".join(f"{row['real']['per_seed'][str(s)]:.1f}" if str(s) in row["real"]["per_seed"] else "-"
-                         for s in seeds)
-        lines.append(f"| {row['label']} | {format_spread(row['real'])} | {per} | {row['steps']:,} |")
-    return "\n".join(lines)

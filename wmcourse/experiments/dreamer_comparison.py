@@ -2,7 +2,7 @@
 World Models side read from notebook 07's artefacts, and the tables that set them side by side.
 
 The World Models side is written by wmcourse.experiments.cartpole: data/cartpole_results.json (one run, made by
-cartpole_experiment.COMMAND) and data/cartpole_seeds.json (5 seeds, experiments.cartpole_seeds.load_over_seeds).
+cartpole_experiment.COMMAND) and data/cartpole_seeds.json (5 seeds, cartpole_experiment.load_over_seeds).
 """
 
 from __future__ import annotations

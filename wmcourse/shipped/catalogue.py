@@ -97,9 +97,9 @@ def _entries() -> list[Shipped]:
           for data in ("random", "iterative") for kind, ext in (("wm", "pt"), ("c", "npz"), ("data", "npz"))),
         Shipped("cartpole_dqn.pt", _CARTPOLE, cartpole + "load_shipped_dqn"),
         Shipped("cartpole_seeds.json", "python -m wmcourse cartpole --seeds 0 1 2 3 4 --out data/cartpole_seeds.json",
-                "wmcourse.experiments.cartpole_seeds.load_over_seeds"),
+                cartpole + "load_over_seeds"),
         *(Shipped(f"cartpole_seeds/seed{s}.json", f"python -m wmcourse cartpole --seeds {s} --rows-only",
-                  "wmcourse.experiments.cartpole_seeds.load_over_seeds") for s in range(5)),  # each seed's rows, summed up in cartpole_seeds.json
+                  cartpole + "load_over_seeds") for s in range(5)),  # each seed's rows, summed up in cartpole_seeds.json
         Shipped("cartpole_search_spread.json", _SEARCH_SPREAD, cartpole + "load_search_spread"),
         Shipped("dreamer_cartpole.json", _DREAMER, "wmcourse.dreamer.train.load_dreamer_results"),
         Shipped("dreamer_cartpole.pt", _DREAMER, "wmcourse.dreamer.train.load_agent"),
