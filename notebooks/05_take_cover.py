@@ -42,9 +42,9 @@ import numpy as np
 import torch
 
 from wmcourse.lessons import n05_take_cover as lesson
-from wmcourse.worldmodels import agent, vae
+from wmcourse.worldmodels import agent, dream, vae
 from wmcourse import artefacts, checkpoint, paper
-from wmcourse.experiments import takecover, tau_sweep
+from wmcourse.experiments import takecover
 from wmcourse.real.envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
 from wmcourse.runtime import fast_mode
 
@@ -484,10 +484,10 @@ print(f"the kept rounds on fresh episodes: {kept['mean']:.0f} ± {kept['std']:.0
 
 # %%
 tau = details["tau"]
-dream = agent.drive_dream(M, params, c_config, torch.as_tensor(real["z"][0]), tau=tau,
+in_dream = agent.drive_dream(M, params, c_config, torch.as_tensor(real["z"][0]), tau=tau,
                           max_steps=real_steps, seed=SEED)
-dream_frames = vae.decode_latents(V, dream["z"])
-print(f"real: survived {len(real['rewards'])} steps; dream at tau = {tau:g}: survived {len(dream['rewards'])} steps")
+dream_frames = vae.decode_latents(V, in_dream["z"])
+print(f"real: survived {len(real['rewards'])} steps; dream at tau = {tau:g}: survived {len(in_dream['rewards'])} steps")
 anim = lesson.animate_side_by_side({"real": real["frames"], f"dream, tau = {tau:g}": dream_frames},
                                   max_frames=40 if FAST else 150)
 anim
@@ -520,7 +520,7 @@ anim
 # %%
 dreams, dream_steps = (16, 300) if FAST else (64, TAKE_COVER_MAX_STEPS)
 for t in (0.1, 1.15):
-    lived = tau_sweep.dream_score(M, starts, params01, c_config01, t, dreams, dream_steps, seed=SEED)
+    lived = dream.dream_score(M, starts, params01, c_config01, t, dreams, dream_steps, seed=SEED)
     print(f"tau = 0.1 controller in dreams at tau = {t:<4g}: survives {lived.mean():6.0f} ± {lived.std():.0f} steps "
           f"({dreams} dreams of at most {dream_steps})")
 row01 = next(r for r in results["rows"] if r["tau"] == 0.1)

@@ -51,9 +51,9 @@ import torch
 from IPython.display import Markdown, display
 
 from wmcourse.lessons import n06_dream_vs_real as lesson
-from wmcourse.worldmodels import agent, mdn, vae
+from wmcourse.worldmodels import agent, dream, mdn, vae
 from wmcourse import artefacts, paper
-from wmcourse.shipped import ledger, catalogue as shipped
+from wmcourse.shipped import catalogue as shipped
 from wmcourse.experiments import tau_sweep
 from wmcourse.runtime import fast_mode
 
@@ -91,7 +91,7 @@ print("fast mode" if FAST else "full mode", f"| C: {c_config.n_params} parameter
 evaluation = shipped.load_shipped_evaluation()
 starts = agent.start_latents(shipped.load_shipped_heldout_encoded())
 dreams, dream_steps = (8, 200) if FAST else (32, 1000)
-in_dream = tau_sweep.dream_score(M, starts, params, c_config, details["tau"], dreams, dream_steps, seed=SEED)
+in_dream = dream.dream_score(M, starts, params, c_config, details["tau"], dreams, dream_steps, seed=SEED)
 last = details["history"][-1]
 random_policy = tau_sweep.load_tau_sweep()["random"]  # uniformly random actions, on the same 20 real tracks
 for label, score in [(f"dream, while evolving (generation {last['generation']}, population mean)", f"{last['mean']:7.1f}"),
@@ -225,14 +225,14 @@ lesson.RewardGapScrubber(real, V, window=25)
 #
 # <details><summary>How this was measured</summary>
 #
-# Each round (`scripts/iterate_carracing.py runs/CarRacing-v3 N`, called by
+# Each round (`scripts/carracing_round.py runs/CarRacing-v3 N`, called by
 # `bash scripts/evolve_carracing_controller.sh`) drives 32 real episodes with the previous round's
 # controller plus noise of 0.1 on its actions (32,000 real steps), trains M 30 more epochs on all the data,
 # and evolves a new controller in the new dream (CMA-ES, population 64, 8 dreams per candidate, 20
 # generations). Every round's controller is scored on 20 real episodes: the first tracks of 2 environments
 # reset with seeds 1000 and 1001 (`python -m wmcourse eval-agent --episodes 20 --seed 1000`), the same tracks
-# as the random policy of section 1. The files: `data/controller_carracing_iterN.npz`,
-# `data/controller_carracing_iterN_eval.json`, `data/mdnrnn_carracing_iterN.pt`. All numbers, with their
+# as the random policy of section 1. The files: `data/controller_carracing_roundN.npz`,
+# `data/controller_carracing_roundN_eval.json`, `data/mdnrnn_carracing_roundN.pt`. All numbers, with their
 # commands: [the results appendix](../docs/results.md), section "CarRacing".
 # </details>
 
@@ -243,13 +243,13 @@ plt.show()
 
 # %%
 rounds = {}
-for iteration in shipped.controller_iterations():
-    _, _, d = shipped.load_shipped_controller(iteration)
-    rounds[iteration] = (d["history"][-1]["mean"], shipped.load_shipped_evaluation(iteration))
+for round_ in shipped.shipped_rounds():
+    _, _, d = shipped.load_shipped_controller(round_)
+    rounds[round_] = (d["history"][-1]["mean"], shipped.load_shipped_evaluation(round_))
 lesson.dream_real_rounds(rounds)
 plt.show()
-for iteration, (dream_mean, ev) in rounds.items():
-    print(f"round {iteration}: dream {dream_mean:6.1f}   real {ev['mean']:6.1f} ± {ev['std']:.1f} over {ev['episodes']} episodes")
+for round_, (dream_mean, ev) in rounds.items():
+    print(f"round {round_}: dream {dream_mean:6.1f}   real {ev['mean']:6.1f} ± {ev['std']:.1f} over {ev['episodes']} episodes")
 
 # %% [markdown]
 # Round 0 lost to random actions in the real car. Two rounds later the controller earns a few hundred points
@@ -275,7 +275,7 @@ for iteration, (dream_mean, ev) in rounds.items():
 # 20-episode scores that chose the round; not recorded step by step, so counted as an upper bound of 1,000 an
 # episode), *refinement* (real CMA-ES) and *evaluation*. Both CMA-ES runs: 13 generations of 12 candidates,
 # each scored on 2 real tracks, seed 7; initial step size σ = 0.05 from the dream's controller, 0.1 from zeros
-# (`python -m wmcourse evolve-real --controller data/controller_carracing_iter2.npz ... --population 12
+# (`python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz ... --population 12
 # --rollouts 2 --generations 13 --seed 7`, with `--from-scratch` for the last setup). The held-out tracks:
 # the first 100 tracks of one environment reset with seed 5,000,000, used by nothing else
 # (`python -m wmcourse eval-agent ... --episodes 100 --num-envs 1 --seed 5000000`). Each setup is one run:
@@ -286,17 +286,10 @@ for iteration, (dream_mean, ev) in rounds.items():
 # </details>
 
 # %%
-SETUPS = {1: "dream only", 2: "dream, then real CMA-ES", 3: "real CMA-ES from scratch"}
 curves = shipped.carracing_step_curves()
-ax = lesson.real_step_curves(curves)
-ax.legend(ax.get_legend_handles_labels()[0], [SETUPS[c.row] for c in curves], loc="upper left",
-          bbox_to_anchor=(0.0, 0.92), fontsize=9)
+lesson.real_step_curves(curves)
 plt.show()
-spent = ledger.steps_by_row_and_stage(ledger.load(artefacts.data_dir() / ledger.LEDGER_NAME))
-display(Markdown("| setup | real score, 100 held-out tracks | real steps spent before them | of which real CMA-ES |\n"
-                 "|---|---:|---:|---:|\n" + "\n".join(
-                     f"| {SETUPS[c.row]} | {c.held_out[1]:.1f} ± {c.held_out[2]:.1f} | {c.held_out[0]:,} | "
-                     f"{spent[c.row]['refinement']:,} |" for c in curves)))
+display(Markdown(lesson.setups_table(curves)))
 
 # %% [markdown]
 # **What the dream saved.** With the same real CMA-ES budget, the search that started from the dream's
@@ -311,7 +304,7 @@ display(Markdown("| setup | real score, 100 held-out tracks | real steps spent b
 # %%
 last_round = max(rounds)
 params1, c_config1, _ = shipped.load_shipped_controller(last_round)
-M1 = shipped.load_shipped_mdnrnn(iteration=last_round)
+M1 = shipped.load_shipped_mdnrnn(round_=last_round)
 real1 = agent.drive_real(agent.WorldModelAgent(V, M1, params1, c_config1), seed=evaluation.get("seed", 1000),
                          max_steps=drive_steps)
 shown = np.linspace(0, len(real1["frames"]) - 1, 8).astype(int)

@@ -1,4 +1,4 @@
-"""Write the first entries of the CarRacing run ledger (data/carracing_ledger.json, issue 12): row 1, the
+"""Write the first entries of the CarRacing run ledger (data/carracing_ledger.json): the "dream only" setup, the
 shipped round-2 controller evolved only in the dream. Every real step its making spent, by stage:
 
     data        the 64 episodes V and M trained on, the 4 held-out episodes that scored V, and the 32
@@ -12,11 +12,12 @@ shipped round-2 controller evolved only in the dream. Every real step its making
 
 The figures are read from data/manifest.json; the ledger is recorded there too (when --out is in data/). The
 evaluation was run as `HELDOUT_COMMAND > EVAL_STDOUT` under `time` (19 min on one core): its wall and user times.
-A later evaluation adds its own entry: python -m wmcourse eval-agent ... --ledger data/carracing_ledger.json --row N;
-a real CMA-ES run its refinement: python -m wmcourse evolve-real ... --ledger data/carracing_ledger.json --row N.
-Steps two rows both stand on are restated for the second (row 3's controller reads row 1's V and M):
+A later evaluation adds its own entry: python -m wmcourse eval-agent ... --ledger data/carracing_ledger.json --setup S;
+a real CMA-ES run its refinement: python -m wmcourse evolve-real ... --ledger data/carracing_ledger.json --setup S.
+Steps two setups both stand on are restated for the second (the from-scratch controller reads the dream-only
+setup's V and M):
 
-    python scripts/carracing_ledger.py --restate 1 3 data
+    python scripts/carracing_ledger.py --restate dream-only from-scratch data
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ from pathlib import Path
 
 from wmcourse import artefacts
 from wmcourse.experiments.carracing import EVOLVE_COMMAND, REFERENCE_STEPS, TRAIN_COMMAND, CarRacingConfig
-from wmcourse.shipped import ledger
+from wmcourse.shipped import catalogue, ledger
 
-ROW = 1
+SETUP = ledger.DREAM_ONLY
 EPISODE_STEPS = 1000  # CarRacing-v3 truncates an episode at 1,000 steps: the bound of an unrecorded episode
-HELDOUT_COMMAND = ("python -m wmcourse eval-agent --controller data/controller_carracing_iter2.npz "
-                   "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_iter2.pt --episodes 100 "
+HELDOUT_COMMAND = ("python -m wmcourse eval-agent --controller data/controller_carracing_round2.npz "
+                   "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_round2.pt --episodes 100 "
                    "--num-envs 1 --seed 5000000")
 HELDOUT_SEED = 5_000_000
 NOT_RECORDED = "not recorded"
@@ -45,7 +46,7 @@ def data_entries(manifest: dict) -> list[ledger.Entry]:
     vae = manifest["vae_carracing_z32.pt"]["training_data"]
     shards = int(vae["rollouts"].split()[0])
     first = ledger.Entry(
-        row=ROW, stage="data", real_steps=artefacts.frames_in(vae["rollouts"]), exact=True, wall_seconds=None,
+        setup=SETUP, stage="data", real_steps=artefacts.frames_in(vae["rollouts"]), exact=True, wall_seconds=None,
         machine=NOT_RECORDED,
         command=f"{TRAIN_COMMAND}  (step: python -m wmcourse collect --episodes {shards * vae['episodes_per_shard']} "
                 f"--policy {vae['policy']} --seed {vae['seed']})",
@@ -54,16 +55,16 @@ def data_entries(manifest: dict) -> list[ledger.Entry]:
         result={"episodes": shards * vae["episodes_per_shard"], "policy": vae["policy"]})
     heldout = manifest["carracing_heldout/shard_00000.npz"]
     held = ledger.Entry(
-        row=ROW, stage="data", real_steps=int(heldout["figures"]["frames"]), exact=True, wall_seconds=None,
+        setup=SETUP, stage="data", real_steps=int(heldout["figures"]["frames"]), exact=True, wall_seconds=None,
         machine=NOT_RECORDED, command=f"{TRAIN_COMMAND}  (step: {heldout['command']})",
         what="The 4 held-out real episodes (data/carracing_heldout) that scored every V; they trained nothing but "
              "the same run collected them, so they count.",
         result={"episodes": 4})
     rounds = []
     for r in (1, 2):
-        m = manifest[f"mdnrnn_carracing_iter{r}.pt"]
+        m = manifest[catalogue.mdnrnn_name(r)]
         rounds.append(ledger.Entry(
-            row=ROW, stage="data", real_steps=int(m["figures"]["real_steps_collected"]), exact=True,
+            setup=SETUP, stage="data", real_steps=int(m["figures"]["real_steps_collected"]), exact=True,
             wall_seconds=None, machine=NOT_RECORDED, command=m["command"],
             what=f"Round {r} of iterative training: {m['figures']['new_episodes']} real episodes driven by the "
                  f"previous controller with noise {m['figures']['noise']}; M retrained on all the data.",
@@ -75,12 +76,11 @@ def selection_entries(manifest: dict) -> list[ledger.Entry]:
     """The real episodes whose scores were looked at while making the controller; their steps were not
     recorded, so each entry is an upper bound of 1,000 steps an episode."""
     config = CarRacingConfig()
-    scored = {i: manifest[name]["figures"] for i, name in
-              enumerate(("controller_carracing.npz", "controller_carracing_iter1.npz", "controller_carracing_iter2.npz"))}
+    scored = {r: manifest[catalogue.controller_name(r)]["figures"] for r in catalogue.ROUNDS}
     episodes = sum(f["real_episodes"] for f in scored.values())
     seeds = ledger.reset_seeds(config.eval_seed, config.num_envs, config.eval_episodes)
     final = ledger.Entry(
-        row=ROW, stage="selection", real_steps=episodes * EPISODE_STEPS, exact=False, wall_seconds=None,
+        setup=SETUP, stage="selection", real_steps=episodes * EPISODE_STEPS, exact=False, wall_seconds=None,
         machine=NOT_RECORDED, command=f"{EVOLVE_COMMAND}  (step: python -m wmcourse eval-agent --episodes "
                                       f"{config.eval_episodes} --seed {config.eval_seed})",
         what=f"Each round's controller (rounds 0, 1, 2) scored on {config.eval_episodes} real episodes; these scores "
@@ -92,13 +92,14 @@ def selection_entries(manifest: dict) -> list[ledger.Entry]:
         result={"episodes": episodes, "reset_seeds": seeds, "num_envs": len(seeds),
                 "means": [f["real_mean"] for f in scored.values()], "stds": [f["real_std"] for f in scored.values()]})
     quick = ledger.Entry(
-        row=ROW, stage="selection", real_steps=config.rounds * config.round_eval_episodes * EPISODE_STEPS, exact=False,
+        setup=SETUP, stage="selection", real_steps=config.rounds * config.round.eval_episodes * EPISODE_STEPS,
+        exact=False,
         wall_seconds=None, machine=NOT_RECORDED,
-        command=f"{EVOLVE_COMMAND}  (step: python scripts/iterate_carracing.py runs/CarRacing-v3 N, its quick score)",
-        what=f"Each iterative round's own quick real score ({config.round_eval_episodes} episodes, the same first "
-             "tracks, written to iteration_iterN.json), assuming the pipeline's default settings (the manifest "
+        command=f"{EVOLVE_COMMAND}  (step: python scripts/carracing_round.py runs/CarRacing-v3 N, its quick score)",
+        what=f"Each iterative round's own quick real score ({config.round.eval_episodes} episodes, the same first "
+             "tracks, written to quick_roundN.json), assuming the pipeline's default settings (the manifest "
              "records none other). Steps not recorded: an upper bound of 1,000 an episode.",
-        result={"episodes": config.rounds * config.round_eval_episodes, "reset_seeds": seeds, "num_envs": len(seeds)})
+        result={"episodes": config.rounds * config.round.eval_episodes, "reset_seeds": seeds, "num_envs": len(seeds)})
     return [final, quick]
 
 
@@ -109,7 +110,7 @@ def evaluation_entry(stdout: Path, wall_seconds: float, user_seconds: float | No
     scores = json.loads(lines[-1])
     steps = scores.get("real_steps") or int(re.search(r"\((\d+) real steps\)", stdout.read_text()).group(1))
     return ledger.evaluation_entry(
-        ROW, {**scores, "real_steps": steps}, HELDOUT_SEED, 1, HELDOUT_COMMAND, wall_seconds,
+        SETUP, {**scores, "real_steps": steps}, HELDOUT_SEED, 1, HELDOUT_COMMAND, wall_seconds,
         what=f"The shipped round-2 controller on {scores['episodes']} held-out real tracks: the first "
              f"{scores['episodes']} tracks of one environment reset with seed {HELDOUT_SEED} (its next tracks come "
              "from that seed's random stream), far from the collection, selection and real CMA-ES seeds.",
@@ -121,8 +122,8 @@ def main() -> None:
     parser.add_argument("--evaluation", type=Path, help="the stdout of the held-out eval-agent run")
     parser.add_argument("--wall-seconds", type=float, help="its wall time")
     parser.add_argument("--user-seconds", type=float, default=None, help="its user CPU time")
-    parser.add_argument("--restate", nargs="+", metavar=("FROM_ROW TO_ROW", "STAGE"),
-                        help="instead: count FROM_ROW's entries of these stages again for TO_ROW")
+    parser.add_argument("--restate", nargs="+", metavar=("FROM_SETUP TO_SETUP", "STAGE"),
+                        help="instead: count FROM_SETUP's entries of these stages again for TO_SETUP")
     parser.add_argument("--record", action="store_true",
                         help="instead: only record the ledger in the manifest (after eval-agent or evolve-real "
                              "--ledger added to it)")
@@ -133,10 +134,10 @@ def main() -> None:
     command = ""
     details: dict[str, str] = {}
     if args.restate:
-        if len(args.restate) < 3 or not all(word.isdigit() for word in args.restate[:2]):
-            parser.error("--restate takes FROM_ROW TO_ROW STAGE..., for example --restate 1 3 data")
-        new = ledger.restated(ledger.load(args.out), int(args.restate[0]), int(args.restate[1]),
-                              tuple(args.restate[2:]))
+        if len(args.restate) < 3:
+            parser.error("--restate takes FROM_SETUP TO_SETUP STAGE..., for example "
+                         "--restate dream-only from-scratch data")
+        new = ledger.restated(ledger.load(args.out), args.restate[0], args.restate[1], tuple(args.restate[2:]))
         command = "python scripts/carracing_ledger.py --restate " + " ".join(args.restate)
     elif args.record:
         pass
@@ -159,15 +160,15 @@ def main() -> None:
 
 
 def record_in_manifest(path: Path, entries: list[ledger.Entry], command: str, **details: str) -> None:
-    """Record the ledger's hash and totals by row and stage. The manifest keeps the command that began it and
+    """Record the ledger's hash and totals by setup and stage. The manifest keeps the command that began it and
     its notes (`details` join them); every later entry names its own command in the ledger."""
     old = artefacts.load_manifest().get(path.name, {})
-    counts, exact = ledger.steps_by_row_and_stage(entries), ledger.exact_by_row(entries)
+    counts, exact = ledger.steps_by_setup_and_stage(entries), ledger.exact_by_setup(entries)
     kept = {k: v for k, v in old.items() if k not in ("sha256", "bytes", "command", "seed", "date", "figures")}
     kept.update(details, later_entries="each names its own command (eval-agent --ledger, evolve-real --ledger, "
                                        "--restate)")
     artefacts.record(path, old.get("command", command), seed=None,
-                     figures={f"row {row}": {**c, "exact": exact[row]} for row, c in counts.items()}, **kept)
+                     figures={setup: {**c, "exact": exact[setup]} for setup, c in counts.items()}, **kept)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import torch
 
 from wmcourse.artefacts import data_dir, record
 from wmcourse.experiments import cartpole as ce
+from wmcourse.experiments import cartpole_seeds
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -35,7 +36,7 @@ if __name__ == "__main__":
     for seed in args.seeds:
         if str(seed) in results["runs"]:
             continue
-        cached = ce.DiskRound0Cache(args.run_dir)[(variant.round0_key(), seed)]
+        cached = cartpole_seeds.DiskRound0Cache(args.run_dir)[(variant.round0_key(), seed)]
         results["runs"][str(seed)] = ce.search_spread(cached.model, cached.data, variant, replace(config, seed=seed),
                                                       args.search_seeds)
         print(seed, results["runs"][str(seed)], flush=True)

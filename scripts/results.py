@@ -687,29 +687,31 @@ def take_cover_section(m: dict) -> Section:
 
 # ---------------------------------------------------------------------------------------------------- 06 CarRacing
 
-LABELS = {1: "dream only", 2: "dream, then real CMA-ES", 3: "real CMA-ES from scratch"}
+DREAM_ONLY, REFINED, FROM_SCRATCH = "dream-only", "refined", "from-scratch"  # the ledger's setups
+LABELS = {DREAM_ONLY: "dream only", REFINED: "dream, then real CMA-ES", FROM_SCRATCH: "real CMA-ES from scratch"}
+CONTROLLERS = [f"controller_carracing{s}" for s in ("", "_round1", "_round2")]  # rounds 0, 1, 2 of dream training
 
 
-def ledger_rows() -> dict[int, list[dict]]:
+def ledger_setups() -> dict[str, list[dict]]:
     entries = load_json("carracing_ledger.json")["entries"]
-    rows: dict[int, list[dict]] = {}
+    setups: dict[str, list[dict]] = {}
     for e in entries:
-        rows.setdefault(e["row"], []).append(e)
-    return rows
+        setups.setdefault(e["setup"], []).append(e)
+    return setups
 
 
 def carracing_section(m: dict) -> Section:
     rounds = []
-    for i, suffix in enumerate(["", "_iter1", "_iter2"]):
-        entry = m[f"controller_carracing{suffix}.npz"]
-        history = npz_details(f"controller_carracing{suffix}.npz")["history"]
-        ev = load_json(f"controller_carracing{suffix}_eval.json")
+    for i, name in enumerate(CONTROLLERS):
+        entry = m[f"{name}.npz"]
+        history = npz_details(f"{name}.npz")["history"]
+        ev = load_json(f"{name}_eval.json")
         rounds.append((i, entry, history, ev))
     sweep = load_json("tau_sweep.json")
     rand = sweep["random"]
-    ledger = ledger_rows()
-    selection = next(e for e in ledger[1] if e["stage"] == "selection" and "means" in e["result"])
-    iters = [m["mdnrnn_carracing_iter1.pt"]["figures"], m["mdnrnn_carracing_iter2.pt"]["figures"]]
+    ledger = ledger_setups()
+    selection = next(e for e in ledger[DREAM_ONLY] if e["stage"] == "selection" and "means" in e["result"])
+    retrained = [m["mdnrnn_carracing_round1.pt"]["figures"], m["mdnrnn_carracing_round2.pt"]["figures"]]
 
     reals = [ev["mean"] for _, _, _, ev in rounds]
     dreams = [h[-1]["mean"] for _, _, h, _ in rounds]
@@ -741,15 +743,17 @@ def carracing_section(m: dict) -> Section:
             [label, f"**{pm(ev['mean'], ev['std'])}**"] + cells + [("" if exact else "at most ") + count(totals[r])]
         )
     score = {r: evals[r]["result"]["mean"] for r in LABELS}
-    require(score[2] > score[1] > score[3], "dream then real beats dream only, which beats real from scratch")
-    refine = {r: sum(e["real_steps"] for e in ledger[r] if e["stage"] == "refinement") for r in (2, 3)}
-    require(abs(refine[2] - refine[3]) < 0.01 * refine[2], "both real CMA-ES runs spent the same real steps")
-    n_tracks = evals[1]["result"]["episodes"]
-    reset = evals[1]["result"]["reset_seeds"][0]
+    require(score[REFINED] > score[DREAM_ONLY] > score[FROM_SCRATCH],
+            "dream then real beats dream only, which beats real from scratch")
+    refine = {r: sum(e["real_steps"] for e in ledger[r] if e["stage"] == "refinement") for r in (REFINED, FROM_SCRATCH)}
+    require(abs(refine[REFINED] - refine[FROM_SCRATCH]) < 0.01 * refine[REFINED],
+            "both real CMA-ES runs spent the same real steps")
+    n_tracks = evals[DREAM_ONLY]["result"]["episodes"]
+    reset = evals[DREAM_ONLY]["result"]["reset_seeds"][0]
 
     # real CMA-ES generation by generation
-    h2 = npz_details("controller_carracing_row2.npz")["history"]
-    d3 = npz_details("controller_carracing_row3.npz")
+    h2 = npz_details("controller_carracing_refined.npz")["history"]
+    d3 = npz_details("controller_carracing_from_scratch.npz")
     h3 = d3["history"]
     st = d3["settings"]
     gen_rows = [
@@ -762,7 +766,7 @@ def carracing_section(m: dict) -> Section:
         ]
         for a, b in zip(h2, h3)
     ]
-    refinements = {r: next(e for e in ledger[r] if e["stage"] == "refinement") for r in (2, 3)}
+    refinements = {r: next(e for e in ledger[r] if e["stage"] == "refinement") for r in (REFINED, FROM_SCRATCH)}
 
     return Section(
         "CarRacing dream vs real",
@@ -772,8 +776,8 @@ def carracing_section(m: dict) -> Section:
         [
             Result(
                 "Rounds of dream training",
-                f"Each round collects {iters[0]['new_episodes']} real episodes with the last controller (action noise "
-                f"{iters[0]['noise']:g}), trains M on all the data and evolves a new controller in the new dream. The "
+                f"Each round collects {retrained[0]['new_episodes']} real episodes with the last controller (action noise "
+                f"{retrained[0]['noise']:g}), trains M on all the data and evolves a new controller in the new dream. The "
                 f"real score rose from {f1(reals[0])} (round 0, below random's {f1(rand['real_mean'])}: that controller "
                 f"exploits M) to {joined([f1(x) for x in reals[1:]])}, while the population's mean dream score did not "
                 f"rise ({joined([f1(x) for x in dreams])}). Round {rounds[-1][0]}'s controller is the one called "
@@ -781,9 +785,9 @@ def carracing_section(m: dict) -> Section:
                 f"{rounds[0][3]['episodes']} real episodes per round, the same tracks for every round (the first tracks "
                 f"of {selection['result']['num_envs']} environments reset with seeds "
                 f"{joined([count(s) for s in selection['result']['reset_seeds']])}); one run",
-                [r[1]["command"] for r in rounds] + [m["controller_carracing_iter1_eval.json"]["command"]],
-                [f"controller_carracing{s}{x}" for s in ("", "_iter1", "_iter2") for x in (".npz", "_eval.json")]
-                + ["manifest.json#mdnrnn_carracing_iter1.pt", "manifest.json#mdnrnn_carracing_iter2.pt"],
+                [r[1]["command"] for r in rounds] + [m["controller_carracing_round1_eval.json"]["command"]],
+                [f"{name}{x}" for name in CONTROLLERS for x in (".npz", "_eval.json")]
+                + ["manifest.json#mdnrnn_carracing_round1.pt", "manifest.json#mdnrnn_carracing_round2.pt"],
                 body=table(
                     [
                         "round",
@@ -820,18 +824,19 @@ def carracing_section(m: dict) -> Section:
             ),
             Result(
                 "Three controllers on held-out tracks",
-                f"On the same {n_tracks} held-out tracks, 'dream, then real CMA-ES' scores {pm(score[2], evals[2]['result']['std'])}, "
-                f"'dream only' {pm(score[1], evals[1]['result']['std'])} and 'real CMA-ES from scratch' "
-                f"{pm(score[3], evals[3]['result']['std'])}. Both real CMA-ES runs spent about {count(refine[3])} real "
+                f"On the same {n_tracks} held-out tracks, 'dream, then real CMA-ES' scores {pm(score[REFINED], evals[REFINED]['result']['std'])}, "
+                f"'dream only' {pm(score[DREAM_ONLY], evals[DREAM_ONLY]['result']['std'])} and 'real CMA-ES from scratch' "
+                f"{pm(score[FROM_SCRATCH], evals[FROM_SCRATCH]['result']['std'])}. Both real CMA-ES runs spent about {count(refine[FROM_SCRATCH])} real "
                 "steps; starting from the dream's controller was worth more than that whole budget spent from zeros. "
                 "How many more steps the search from scratch needs to catch up was not measured.",
                 f"{n_tracks} real tracks per controller: the first {n_tracks} after one environment reset with seed "
                 f"{count(reset)}, far from every seed used in training; one run per controller. Real steps by stage from "
                 f"the ledger; 'at most' marks stages whose steps were not recorded (counted as {count(st['max_steps'])} "
                 "steps, an episode's limit, per episode)",
-                [e["command"] for e in (evals[1], refinements[2], evals[2], refinements[3], evals[3])],
+                [e["command"] for e in (evals[DREAM_ONLY], refinements[REFINED], evals[REFINED], refinements[FROM_SCRATCH], evals[FROM_SCRATCH])],
                 ["carracing_ledger.json"],
-                machine=machines([evals[1], refinements[2], evals[2], refinements[3], evals[3]]),
+                machine=machines([evals[DREAM_ONLY], refinements[REFINED], evals[REFINED], refinements[FROM_SCRATCH],
+                                  evals[FROM_SCRATCH]]),
                 body=table(
                     ["controller", f"real ({n_tracks} tracks)"]
                     + [f"real steps: {s}" for s in stages]
@@ -847,8 +852,8 @@ def carracing_section(m: dict) -> Section:
                 "these are not the scores of the kept controllers (those are in the result above).",
                 f"each candidate the mean of {st['rollouts']} real tracks, a population of {st['population']}; one run "
                 "each; best candidate in brackets",
-                [refinements[2]["command"], refinements[3]["command"]],
-                ["controller_carracing_row2.npz", "controller_carracing_row3.npz"],
+                [refinements[REFINED]["command"], refinements[FROM_SCRATCH]["command"]],
+                ["controller_carracing_refined.npz", "controller_carracing_from_scratch.npz"],
                 machine=machines(list(refinements.values())),
                 body=table(
                     [
@@ -1145,7 +1150,7 @@ def dreamer_section(m: dict) -> Section:
 def performance_section(m: dict) -> Section:
     tc = load_json("takecover_results.json")
     seeds = load_json("takecover_training_seeds.json")
-    ledger = ledger_rows()
+    ledger = ledger_setups()
     sweep = load_json("tau_sweep.json")
     one = load_json("cartpole_results.json")
     over = load_json("cartpole_seeds.json")
@@ -1157,11 +1162,11 @@ def performance_section(m: dict) -> Section:
     n_rounds = max(len(run["rounds"]) for run in seeds["runs"])
     per_seed_hours = joined([f"seed {run['seed']}: {run['total_seconds'] / 3600:.1f} h" for run in seeds["runs"]])
 
-    refinements = [(r, next(e for e in ledger[r] if e["stage"] == "refinement")) for r in (2, 3)]
+    refinements = [(r, next(e for e in ledger[r] if e["stage"] == "refinement")) for r in (REFINED, FROM_SCRATCH)]
     evals = [(r, next(e for e in ledger[r] if e["stage"] == "evaluation")) for r in LABELS]
     hist = {
-        2: npz_details("controller_carracing_row2.npz")["history"],
-        3: npz_details("controller_carracing_row3.npz")["history"],
+        REFINED: npz_details("controller_carracing_refined.npz")["history"],
+        FROM_SCRATCH: npz_details("controller_carracing_from_scratch.npz")["history"],
     }
     es_rows = []
     for r, e in refinements:
@@ -1224,9 +1229,9 @@ def performance_section(m: dict) -> Section:
                 "Real CMA-ES on CarRacing",
                 "Real CMA-ES spends nearly all of its time in the real game: the whole run's real steps per second of "
                 "wall time, and the spread of that rate over its generations.",
-                f"one run each; {len(hist[2])} generations",
+                f"one run each; {len(hist[REFINED])} generations",
                 [e["command"] for _, e in refinements],
-                ["carracing_ledger.json", "controller_carracing_row2.npz", "controller_carracing_row3.npz"],
+                ["carracing_ledger.json", "controller_carracing_refined.npz", "controller_carracing_from_scratch.npz"],
                 machine=machines([e for _, e in refinements]),
                 body=table(
                     ["run", "real steps", "wall time", "real steps per second", "per generation: lowest–highest"],

@@ -1,4 +1,4 @@
-"""Ship the Take Cover runs over training seeds side by side (data/takecover_training_seeds.json, issue 14).
+"""Ship the Take Cover runs over training seeds side by side (data/takecover_training_seeds.json).
 
 Each run is the whole pipeline from its own seed: new random rollouts, V, M and the controllers.
 

@@ -8,6 +8,7 @@ import torch
 from wmcourse.artefacts import data_dir
 from wmcourse.errors import ShapeError
 from wmcourse.experiments import cartpole as ce
+from wmcourse.experiments import recipe, runner
 from wmcourse.lessons import n07_cartpole_failure
 from wmcourse.real import evaluate
 from wmcourse.worldmodels import cartpole as cp
@@ -111,13 +112,14 @@ def test_dream_runs_a_population_and_pays_one_a_step(random_data, trained):
 def test_a_longer_search_dream_changes_the_search_but_not_the_scoring_cap(random_data, trained):
     model, _ = trained
     settings = cp.ControllerSettings(features="state", population=6, rollouts=2, generations=2, max_steps=10)
-    short, short_returns = ce.evolve_and_dream_score(model, random_data.first_states, settings, 8, seed=0)
-    long, long_returns = ce.evolve_and_dream_score(model, random_data.first_states, settings, 8, seed=0,
-                                                   search_steps=200)
-    assert not np.allclose(short, long)  # the search saw other scores
-    assert short_returns.max() <= 10 and long_returns.max() <= 10  # C is still scored over the task's cap
-    again, _ = ce.evolve_and_dream_score(model, random_data.first_states, settings, 8, seed=0, search_steps=None)
-    np.testing.assert_array_equal(short, again)
+    dreams_only = recipe.Scoring(dream_episodes=8, dream_seed=0, real_episodes=0, real_seed=0)
+    short = ce.evolve_and_score(model, random_data.first_states, settings, dreams_only, seed=0)
+    long = ce.evolve_and_score(model, random_data.first_states, settings, dreams_only, seed=0, search_steps=200)
+    assert not np.allclose(short.params, long.params)  # the search saw other scores
+    assert short.dreams.max() <= 10 and long.dreams.max() <= 10  # C is still scored over the task's cap
+    assert short.real is None  # no real episodes asked for
+    again = ce.evolve_and_score(model, random_data.first_states, settings, dreams_only, seed=0, search_steps=None)
+    np.testing.assert_array_equal(short.params, again.params)
 
 
 def test_the_loop_covers_more_than_random_data(random_data):
@@ -154,7 +156,7 @@ def test_bad_inputs_say_what_was_expected(trained):
 
 def test_fast_experiment_writes_every_artefact(tmp_path):
     out = tmp_path / "cartpole_results.json"
-    results = ce.run_experiment(ce.fast_config(), out=out, progress=False)
+    results = ce.run_experiment(runner.overlay(ce.ExperimentConfig(), ce.OVERLAYS, "fast"), out=out, progress=False)
     assert [row["name"] for row in results["rows"]][0] == "random" and results["rows"][-1]["name"] == "dqn"
     assert all(row["steps"] <= results["budget"] for row in results["rows"])
     model, params, features, data = ce.load_shipped("fixed", tmp_path)

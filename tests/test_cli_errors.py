@@ -56,7 +56,7 @@ CASES = [
     (["eval-vae", "--vae", "DIR"], "is a folder"),
     (["eval-vae", "--vae", MDNRNN], "so it holds no VAE"),
     (["eval-vae", "--vae", "NPZ.pt"], "not a .pt file"),  # a zip, but numpy's
-    (["eval-vae", "--rollouts", MISSING_DIR], "collect"),
+    (["eval-vae", "--vae", VAE, "--rollouts", MISSING_DIR], "collect"),
     (["eval-vae", "--max-frames", "0"], "at least 1"),
     (["encode", "--vae", MISSING], "No VAE checkpoint"),
     (["encode", "--vae", TEXT], "not a .pt file"),
@@ -79,14 +79,19 @@ CASES = [
     (["eval-agent", "--controller", TEXT], "not a .npz file"),
     (["eval-agent", "--vae", CONTROLLER], "not a .pt file"),
     (["eval-agent", "--env", "Pong-v5"], "CarRacing-v3"),
-    (["eval-agent", "--controller", "data/cartpole_c_random.npz", "--vae", VAE, "--mdnrnn", MDNRNN], "controller reads"),
+    (["eval-agent", "--controller", "data/cartpole_c_random.npz", "--vae", VAE, "--mdnrnn", MDNRNN], "was not evolved"),
+    (["eval-agent", "--controller", CONTROLLER, "--vae", "data/vae_takecover_z64.pt", "--mdnrnn", MDNRNN],
+     "were not trained together"),
     (["eval-agent", "--episodes", "0"], "at least 1"),
-    (["eval-agent", "--row", "0", "--ledger", "ledger.json"], "at least 1"),
-    (["eval-agent", "--ledger", "DIR", "--row", "1"], "is a folder"),
-    (["eval-agent", "--ledger", TEXT, "--row", "1"], "not a run ledger"),
-    (["eval-agent", "--row", "1"], "--ledger and --row go together"),
+    (["eval-agent", "--setup", "second", "--ledger", "ledger.json"], "invalid choice"),
+    (["eval-agent", "--ledger", "DIR", "--setup", "refined"], "is a folder"),
+    (["eval-agent", "--ledger", TEXT, "--setup", "refined"], "not a run ledger"),
+    (["eval-agent", "--setup", "dream-only"], "--ledger and --setup go together"),
     (["evolve-real", "--controller", MISSING], "No controller"),
-    (["evolve-real", "--controller", "data/cartpole_c_random.npz", "--out", "DIR/c.npz"], "controller reads"),
+    (["evolve-real", "--controller", "data/cartpole_c_random.npz", "--vae", VAE, "--mdnrnn", MDNRNN, "--out", "DIR/c.npz"],
+     "was not evolved"),
+    (["evolve-real", "--controller", CONTROLLER, "--mdnrnn", "data/mdnrnn_takecover.pt", "--out", "DIR/c.npz"],
+     "were not trained together"),
     (["evolve-real", "--population", "1"], "at least 2"),
     (["evolve-real", "--workers", "0"], "at least 1"),
     (["evolve-real", "--backend", "dask"], "invalid choice"),
@@ -115,6 +120,7 @@ CASES = [
     (["takecover", "--controller-seeds", "-1"], "seed"),
     (["takecover", "--select", "0"], "at least 1"),
     (["takecover", "--policy", "greedy"], "invalid choice"),
+    (["takecover", "--out", "DIR", "--rounds", "1", "--taus", "0.5"], "round_tau"),
 ]
 
 
@@ -160,3 +166,31 @@ def test_each_command_fails_cleanly_as_a_real_process(tmp_path):
         assert done.returncode == 2, f"{command}: exit status {done.returncode}\n{done.stderr[-2000:]}"
         assert "Traceback" not in done.stdout + done.stderr, f"{command}:\n{done.stderr[-2000:]}"
         assert len(done.stderr.strip().splitlines()) == 1, f"{command}:\n{done.stderr}"
+
+
+# folders and modules whose raises are not CourseErrors yet (they belong to other parts of the package's work)
+NOT_YET_COURSE_ERRORS = {"wmcourse/runtime.py", "wmcourse/artefacts.py", "wmcourse/baselines/dqn.py", "wmcourse/real",
+                         "wmcourse/dreamer", "wmcourse/lessons"}
+
+
+def test_every_deliberate_raise_is_a_course_error():
+    """`python -m wmcourse` answers a CourseError with one line: so every error the package raises on purpose is
+    one (argparse's own errors and a user's Ctrl-C aside)."""
+    import ast
+    import inspect
+
+    from wmcourse import errors
+
+    course = {name for name, cls in inspect.getmembers(errors, inspect.isclass) if issubclass(cls, errors.CourseError)}
+    allowed = course | {"LabError", "_Error", "argparse.ArgumentTypeError", "KeyboardInterrupt", "NotImplementedError"}
+    found = []
+    for path in sorted((ROOT / "wmcourse").rglob("*.py")):
+        name = path.relative_to(ROOT).as_posix()
+        if any(name == skip or name.startswith(skip + "/") for skip in NOT_YET_COURSE_ERRORS):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                raised = ast.unparse(node.exc.func if isinstance(node.exc, ast.Call) else node.exc)
+                if raised not in allowed:
+                    found.append(f"{name}:{node.lineno} raises {raised}")
+    assert not found, found

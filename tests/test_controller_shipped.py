@@ -6,46 +6,45 @@ import numpy as np
 import pytest
 
 from wmcourse import artefacts
-from wmcourse.experiments import tau_sweep
 from wmcourse.real import envs, evaluate
 from wmcourse.shipped import catalogue as shipped
-from wmcourse.worldmodels import agent
+from wmcourse.worldmodels import agent, dream
 
-ITERATIONS = shipped.controller_iterations()  # 0 and each round of iterative training shipped in data/
-
-
-def _shipped(iteration):
-    params, config, details = shipped.load_shipped_controller(iteration)
-    return params, config, details, shipped.load_shipped_evaluation(iteration)
+ROUNDS = shipped.shipped_rounds()  # 0 and each round of iterative training shipped in data/
 
 
-@pytest.mark.parametrize("iteration", ITERATIONS)
-def test_shipped_controller_replays_its_reference_dreams(iteration):
-    params, config, _, reference = _shipped(iteration)
+def _shipped(round_):
+    params, config, details = shipped.load_shipped_controller(round_)
+    return params, config, details, shipped.load_shipped_evaluation(round_)
+
+
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_shipped_controller_replays_its_reference_dreams(round_):
+    params, config, _, reference = _shipped(round_)
     ref = reference["reference_dreams"]
     starts = agent.start_latents(shipped.load_shipped_heldout_encoded())
-    returns = tau_sweep.dream_score(shipped.load_shipped_mdnrnn(iteration=iteration), starts, params, config,
-                                    ref["tau"], ref["dreams"], ref["steps"], seed=ref["seed"])
+    returns = dream.dream_score(shipped.load_shipped_mdnrnn(round_=round_), starts, params, config,
+                                ref["tau"], ref["dreams"], ref["steps"], seed=ref["seed"])
     np.testing.assert_allclose(returns, ref["returns"], atol=0.05)
 
 
-def _real_drive(iteration):
-    params, config, _, reference = _shipped(iteration)
+def _real_drive(round_):
+    params, config, _, reference = _shipped(round_)
     ref = reference["reference_drive"]
-    wm = agent.WorldModelAgent(shipped.load_shipped_vae(), shipped.load_shipped_mdnrnn(iteration=iteration), params, config)
+    wm = agent.WorldModelAgent(shipped.load_shipped_vae(), shipped.load_shipped_mdnrnn(round_=round_), params, config)
     return agent.drive_real(wm, ref["seed"], ref["steps"]), ref
 
 
-@pytest.mark.parametrize("iteration", ITERATIONS)
-def test_shipped_controller_replays_its_reference_real_drive(iteration):
-    drive, ref = _real_drive(iteration)
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_shipped_controller_replays_its_reference_real_drive(round_):
+    drive, ref = _real_drive(round_)
     assert len(drive["rewards"]) == ref["steps"]
     assert abs(float(drive["rewards"].sum()) - ref["return"]) < 5.0
 
 
 def test_iterated_controller_beats_a_random_policy_on_a_real_track():
-    assert len(ITERATIONS) >= 2, "data/ should hold at least one round of iterative training"
-    drive, ref = _real_drive(ITERATIONS[-1])
+    assert len(ROUNDS) >= 2, "data/ should hold at least one round of iterative training"
+    drive, ref = _real_drive(ROUNDS[-1])
     env = envs.make_env("CarRacing-v3")
     env.reset(seed=ref["seed"])
     random_policy = evaluate.RandomPolicy(env.action_space, seed=0)
@@ -59,21 +58,21 @@ def test_iterated_controller_beats_a_random_policy_on_a_real_track():
     assert drive["rewards"].sum() > random_return + 50  # tiles are worth about 3.3 each: 15 more tiles at least
 
 
-@pytest.mark.parametrize("iteration", ITERATIONS)
-def test_shipped_evaluation_is_recorded_with_its_command(iteration):
-    *_, reference = _shipped(iteration)
-    entry = artefacts.load_manifest()[shipped.controller_name(iteration)]
+@pytest.mark.parametrize("round_", ROUNDS)
+def test_shipped_evaluation_is_recorded_with_its_command(round_):
+    *_, reference = _shipped(round_)
+    entry = artefacts.load_manifest()[shipped.controller_name(round_)]
     assert entry["figures"]["real_mean"] == round(reference["mean"], 1)
     assert reference["episodes"] == len(reference["returns"]) >= 20
     assert np.isclose(np.mean(reference["returns"]), reference["mean"], atol=0.01)
-    assert "evolve" in entry["command"] or "iterate" in entry["command"]
+    assert "evolve" in entry["command"] or "carracing_round" in entry["command"]
 
 
-def test_row2_controller_refined_in_reality_outdrives_the_dream_only_one_on_a_real_track():
-    """Issue 12's row 2 (the round-2 controller after real CMA-ES, 772 on 100 held-out tracks) against the
-    round-2 controller it started from (530), on the reference track and steps of the round-2 evaluation."""
+def test_the_refined_controller_outdrives_the_dream_only_one_on_a_real_track():
+    """"Dream, then real CMA-ES" (the round-2 controller after real CMA-ES, 772 on 100 held-out tracks) against
+    the round-2 controller it started from (530), on the reference track and steps of the round-2 evaluation."""
     dream_only, ref = _real_drive(2)
-    params, config, _ = shipped.load_row2_controller()
-    wm = agent.WorldModelAgent(shipped.load_shipped_vae(), shipped.load_shipped_mdnrnn(iteration=2), params, config)
+    params, config, _ = shipped.load_refined_controller()
+    wm = agent.WorldModelAgent(shipped.load_shipped_vae(), shipped.load_shipped_mdnrnn(round_=2), params, config)
     refined = agent.drive_real(wm, ref["seed"], ref["steps"])
     assert refined["rewards"].sum() > dream_only["rewards"].sum() + 20, (refined["rewards"].sum(), dream_only["rewards"].sum())

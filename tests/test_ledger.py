@@ -1,7 +1,8 @@
-"""The run ledger of real environment steps (wmcourse.shipped.ledger) and the shipped CarRacing one (issue 12)."""
+"""The run ledger of real environment steps (wmcourse.shipped.ledger) and the shipped CarRacing one."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _entry(**changes) -> ledger.Entry:
-    base = dict(row=1, stage="data", real_steps=1000, exact=True, wall_seconds=12.5, machine="test machine",
+    base = dict(setup="dream-only", stage="data", real_steps=1000, exact=True, wall_seconds=12.5, machine="test machine",
                 command="python -m wmcourse collect --episodes 1", what="one real episode", result={"episodes": 1})
     return ledger.Entry(**{**base, **changes})
 
@@ -37,14 +38,14 @@ def test_add_writes_atomically_and_load_returns_the_same_entries(tmp_path):
     assert not list(path.parent.glob("*.partial")), "the temporary file of the atomic write was left behind"
 
 
-def test_the_same_row_stage_and_command_is_refused(tmp_path):
+def test_the_same_setup_stage_and_command_is_refused(tmp_path):
     path = tmp_path / "ledger.json"
     ledger.add(path, _entry())
     before = path.read_bytes()
     with pytest.raises(LedgerError, match="already counts"):
         ledger.add(path, _entry(real_steps=5))  # other figures, same command: still the same steps
     assert path.read_bytes() == before
-    ledger.add(path, _entry(row=2))  # another row is another count
+    ledger.add(path, _entry(setup="refined"))  # another setup is another count
     ledger.add(path, _entry(stage="selection"))
     assert len(ledger.load(path)) == 3
 
@@ -53,7 +54,8 @@ def test_the_same_row_stage_and_command_is_refused(tmp_path):
     (dict(stage="training"), "data, selection, refinement, evaluation"),
     (dict(real_steps=-1), "0 or more"),
     (dict(real_steps=1.5), "whole number"),
-    (dict(row=0), "row is 1 or more"),
+    (dict(setup=""), "name of a setup"),
+    (dict(setup=3), "name of a setup"),
     (dict(wall_seconds=-3.0), "wall time"),
     (dict(command=" "), "command"),
 ])
@@ -72,13 +74,16 @@ def test_a_file_that_is_not_a_ledger_is_named(tmp_path):
         ledger.load(tmp_path / "missing.json")
 
 
-def test_steps_by_row_and_stage_sums_each_row_and_stage():
-    entries = [_entry(real_steps=100), _entry(real_steps=50, command="b"), _entry(stage="selection", real_steps=7),
-               _entry(row=3, stage="refinement", real_steps=1000), _entry(row=3, stage="evaluation", real_steps=9)]
-    table = ledger.steps_by_row_and_stage(entries)
-    assert table == {1: {"data": 150, "selection": 7, "refinement": 0, "evaluation": 0, "total": 157},
-                     3: {"data": 0, "selection": 0, "refinement": 1000, "evaluation": 9, "total": 1009}}
-    assert ledger.exact_by_row([*entries, replace(entries[0], exact=False)]) == {1: False, 3: True}
+def test_steps_by_setup_and_stage_sums_each_setup_and_stage():
+    entries = [_entry(setup="from-scratch", stage="refinement", real_steps=1000), _entry(real_steps=100),
+               _entry(real_steps=50, command="b"), _entry(stage="selection", real_steps=7),
+               _entry(setup="from-scratch", stage="evaluation", real_steps=9)]
+    table = ledger.steps_by_setup_and_stage(entries)
+    assert table == {"dream-only": {"data": 150, "selection": 7, "refinement": 0, "evaluation": 0, "total": 157},
+                     "from-scratch": {"data": 0, "selection": 0, "refinement": 1000, "evaluation": 9, "total": 1009}}
+    assert list(table) == ["dream-only", "from-scratch"]  # in the order of ledger.SETUPS
+    assert ledger.exact_by_setup([*entries, replace(entries[1], exact=False)]) == {"dream-only": False,
+                                                                                   "from-scratch": True}
     assert "<=" in ledger.format_table([replace(entries[0], exact=False)])
 
 
@@ -97,16 +102,16 @@ def test_reset_seeds_are_one_per_environment_copy():
 def test_eval_agent_refuses_a_counted_command_before_playing(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     path = tmp_path / "ledger.json"
-    argv = ["eval-agent", "--controller", "no/such.npz", "--episodes", "1", "--ledger", str(path), "--row", "2"]
-    ledger.add(path, _entry(row=2, stage="evaluation", command="python -m wmcourse " + " ".join(argv)))
+    argv = ["eval-agent", "--controller", "no/such.npz", "--episodes", "1", "--ledger", str(path), "--setup", "refined"]
+    ledger.add(path, _entry(setup="refined", stage="evaluation", command="python -m wmcourse " + " ".join(argv)))
     assert main(argv) == 2
     assert "already counts" in capsys.readouterr().err  # not "No controller": the episodes were never started
 
 
-def test_eval_agent_ledger_needs_a_row(tmp_path, capsys, monkeypatch):
+def test_eval_agent_ledger_needs_a_setup(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["eval-agent", "--ledger", str(tmp_path / "l.json")]) == 2
-    assert "--ledger and --row go together" in capsys.readouterr().err
+    assert "--ledger and --setup go together" in capsys.readouterr().err
 
 
 # --- the shipped CarRacing ledger ---------------------------------------------------------------------------
@@ -122,7 +127,7 @@ def test_the_shipped_ledger_is_in_the_catalogue():
 
 
 def test_the_shipped_evaluation_is_100_held_out_tracks_and_its_mean_is_its_returns_mean(shipped_ledger):
-    (evaluation,) = [e for e in shipped_ledger if e.row == 1 and e.stage == "evaluation"]
+    (evaluation,) = [e for e in shipped_ledger if e.setup == ledger.DREAM_ONLY and e.stage == "evaluation"]
     r = evaluation.result
     assert r["episodes"] == len(r["returns"]) == 100
     assert r["reset_seeds"] == [5_000_000] and r["num_envs"] == 1
@@ -141,26 +146,27 @@ def test_no_evaluation_seed_was_used_for_selection(shipped_ledger):
     assert not held_out & set(range(1000, 1020))
 
 
-def test_the_shipped_row_1_counts_every_stage(shipped_ledger):
-    """Row 1 (dream only): the data of V, M and both rounds is exact, the selection an upper bound, and the
-    totals are those the manifest recorded."""
-    counts = ledger.steps_by_row_and_stage(shipped_ledger)
+def test_the_shipped_dream_only_setup_counts_every_stage(shipped_ledger):
+    """Dream only: the data of V, M and both rounds is exact, the selection an upper bound, and the totals are
+    those the manifest recorded."""
+    counts = ledger.steps_by_setup_and_stage(shipped_ledger)[ledger.DREAM_ONLY]
     manifest = artefacts.load_manifest()
-    rounds = sum(manifest[f"mdnrnn_carracing_iter{r}.pt"]["figures"]["real_steps_collected"] for r in (1, 2))
-    assert counts[1]["data"] == 63_598 + manifest["carracing_heldout/shard_00000.npz"]["figures"]["frames"] + rounds
-    assert counts[1]["refinement"] == 0
+    rounds = sum(manifest[shipped.mdnrnn_name(r)]["figures"]["real_steps_collected"] for r in (1, 2))
+    assert counts["data"] == 63_598 + manifest["carracing_heldout/shard_00000.npz"]["figures"]["frames"] + rounds
+    assert counts["refinement"] == 0
     assert all(not e.exact for e in shipped_ledger if e.stage == "selection")
     assert all(e.exact for e in shipped_ledger if e.stage in ("data", "evaluation"))
-    recorded = manifest[ledger.LEDGER_NAME]["figures"]["row 1"]
-    assert {k: recorded[k] for k in counts[1]} == counts[1]
+    recorded = manifest[ledger.LEDGER_NAME]["figures"][ledger.DREAM_ONLY]
+    assert {k: recorded[k] for k in counts} == counts
 
 
 def test_an_evaluation_entry_counts_the_steps_and_names_the_reset_seeds():
     scores = {"controller": "c.npz", "mean": 500.0, "std": 10.0, "episodes": 3, "returns": [490.0, 500.0, 510.0],
               "real_steps": 2_950}
-    entry = ledger.evaluation_entry(2, scores, 1000, 2, "python -m wmcourse eval-agent ...", 12.5,
+    entry = ledger.evaluation_entry("refined", scores, 1000, 2, "python -m wmcourse eval-agent ...", 12.5,
                                     user_cpu_seconds=11.0)
-    assert (entry.row, entry.stage, entry.real_steps, entry.exact, entry.wall_seconds) == (2, "evaluation", 2_950, True, 12.5)
+    assert (entry.setup, entry.stage, entry.real_steps, entry.exact, entry.wall_seconds) == ("refined", "evaluation", 2_950,
+                                                                                             True, 12.5)
     assert entry.result["reset_seeds"] == [1000, 1001] and entry.result["num_envs"] == 2
     assert entry.result["user_cpu_seconds"] == 11.0 and entry.result["returns"] == scores["returns"]
     assert "seed(s) 1000, 1001" in entry.what and "CarRacing-v3" in entry.what
@@ -169,23 +175,32 @@ def test_an_evaluation_entry_counts_the_steps_and_names_the_reset_seeds():
 def test_a_refinement_entry_counts_every_generation_and_their_summed_time():
     history = [{"generation": 1, "mean": 100.0, "real_steps": 24_000, "total_real_steps": 24_000, "seconds": 200.0},
                {"generation": 2, "mean": 250.04, "real_steps": 23_500, "total_real_steps": 47_500, "seconds": 210.5}]
-    entry = ledger.refinement_entry(3, history, "zeros shaped like c.npz", "python -m wmcourse evolve-real ...")
-    assert (entry.row, entry.stage, entry.real_steps, entry.exact, entry.wall_seconds) == (3, "refinement", 47_500, True, 410.5)
+    entry = ledger.refinement_entry("from-scratch", history, "zeros shaped like c.npz", "python -m wmcourse evolve-real ...")
+    assert (entry.setup, entry.stage, entry.real_steps, entry.exact, entry.wall_seconds) == ("from-scratch", "refinement",
+                                                                                             47_500, True, 410.5)
     assert entry.result == {"generations": 2, "last_population_mean": 250.0, "start": "zeros shaped like c.npz"}
     with pytest.raises(LedgerError, match="at least one finished generation"):
-        ledger.refinement_entry(3, [], "c.npz", "python -m wmcourse evolve-real ...")
+        ledger.refinement_entry("from-scratch", [], "c.npz", "python -m wmcourse evolve-real ...")
 
 
-def test_restated_entries_count_the_same_steps_for_another_row():
-    entries = [_entry(), _entry(stage="selection", real_steps=500, command="select"), _entry(row=2, real_steps=7)]
-    again = ledger.restated(entries, 1, 3, ("data",))
-    assert again == [replace(entries[0], row=3)]
-    assert ledger.steps_by_row_and_stage([*entries, *again])[3]["total"] == 1000
-    assert ledger.steps_before_refinement(entries, 1) == 1500
+def test_restated_entries_count_the_same_steps_for_another_setup():
+    entries = [_entry(), _entry(stage="selection", real_steps=500, command="select"),
+               _entry(setup="refined", real_steps=7)]
+    again = ledger.restated(entries, "dream-only", "from-scratch", ("data",))
+    assert again == [replace(entries[0], setup="from-scratch")]
+    assert ledger.steps_by_setup_and_stage([*entries, *again])["from-scratch"]["total"] == 1000
+    assert ledger.steps_before_refinement(entries, "dream-only") == 1500
     with pytest.raises(LedgerError, match="no data entries"):
-        ledger.restated(entries, 5, 3, ("data",))
+        ledger.restated(entries, "nosuch", "from-scratch", ("data",))
     with pytest.raises(LedgerError, match="Unknown ledger stage"):
-        ledger.restated(entries, 1, 3, ("training",))
+        ledger.restated(entries, "dream-only", "from-scratch", ("training",))
+
+
+def test_a_ledger_that_numbered_its_setups_is_read_with_their_names(tmp_path):
+    path = tmp_path / "old.json"
+    old = {k: v for k, v in dataclasses.asdict(_entry()).items() if k != "setup"}
+    path.write_text(json.dumps({"entries": [{**old, "row": 1}, {**old, "row": 3, "command": "c"}]}))
+    assert [e.setup for e in ledger.load(path)] == ["dream-only", "from-scratch"]
 
 
 def test_evolve_real_counts_its_refinement_steps_once(tiny_world_model, tmp_path, capsys):
@@ -194,40 +209,44 @@ def test_evolve_real_counts_its_refinement_steps_once(tiny_world_model, tmp_path
     path = tmp_path / "ledger.json"
     argv = ["evolve-real", "--controller", str(start), "--vae", str(vae), "--mdnrnn", str(mdnrnn), "--out",
             str(tmp_path / "c.npz"), "--generations", "2", "--population", "2", "--rollouts", "1", "--max-steps", "5",
-            "--ledger", str(path), "--row", "3"]
+            "--ledger", str(path), "--setup", "from-scratch"]
     assert main(argv) == 0
     (entry,) = ledger.load(path)
-    assert (entry.row, entry.stage, entry.real_steps, entry.exact) == (3, "refinement", 2 * 2 * 5, True)
+    assert (entry.setup, entry.stage, entry.real_steps, entry.exact) == ("from-scratch", "refinement", 2 * 2 * 5, True)
     assert entry.result["generations"] == 2 and entry.command == "python -m wmcourse " + " ".join(argv)
     assert main(argv) == 2  # the same command again would count its steps twice
     assert "already counts" in capsys.readouterr().err and len(ledger.load(path)) == 1
 
 
-def test_a_refinement_curve_starts_after_the_rows_data_and_selection_and_ends_in_its_evaluation():
-    entries = [_entry(row=2, real_steps=1000), _entry(row=2, stage="selection", real_steps=300, command="select"),
-               _entry(row=2, stage="refinement", real_steps=50, command="refine"),
-               _entry(row=2, stage="evaluation", real_steps=9999, command="eval", result={"mean": 80.0, "std": 5.0})]
+def test_a_refinement_curve_starts_after_the_setups_data_and_selection_and_ends_in_its_evaluation():
+    refined = "refined"
+    entries = [_entry(setup=refined, real_steps=1000),
+               _entry(setup=refined, stage="selection", real_steps=300, command="select"),
+               _entry(setup=refined, stage="refinement", real_steps=50, command="refine"),
+               _entry(setup=refined, stage="evaluation", real_steps=9999, command="eval", result={"mean": 80.0, "std": 5.0})]
     history = [{"mean": 10.0, "total_real_steps": 20}, {"mean": 30.0, "total_real_steps": 50}]
-    curve = ledger.refinement_curve(entries, 2, history, "2: refined")
+    curve = ledger.refinement_curve(entries, refined, history, "dream, then real CMA-ES")
     assert curve.steps == [1320, 1350] and curve.scores == [10.0, 30.0]
     assert curve.held_out == (1350, 80.0, 5.0)  # the evaluation's own steps bought nothing: not on the x axis
     with pytest.raises(LedgerError, match="0 evaluation entries"):
-        ledger.held_out_point(entries[:3], 2)
+        ledger.held_out_point(entries[:3], refined)
 
 
-def test_the_control_row_stands_on_row_1s_data_and_spends_row_2s_refinement_budget(shipped_ledger):
-    counts = ledger.steps_by_row_and_stage(shipped_ledger)
-    assert counts[3]["data"] == counts[1]["data"] and counts[3]["selection"] == 0
+def test_the_control_stands_on_the_dream_only_data_and_spends_the_refined_budget(shipped_ledger):
+    counts = ledger.steps_by_setup_and_stage(shipped_ledger)
+    scratch, dream_only, refined = counts[ledger.FROM_SCRATCH], counts[ledger.DREAM_ONLY], counts[ledger.REFINED]
+    assert scratch["data"] == dream_only["data"] and scratch["selection"] == 0
     one_generation = 12 * 2 * 1000  # population 12 x 2 tracks x at most 1,000 steps
-    assert abs(counts[3]["refinement"] - counts[2]["refinement"]) < one_generation
+    assert abs(scratch["refinement"] - refined["refinement"]) < one_generation
     recorded = artefacts.load_manifest()[ledger.LEDGER_NAME]["figures"]
-    assert all({k: recorded[f"row {row}"][k] for k in c} == c for row, c in counts.items())
+    assert all({k: recorded[setup][k] for k in c} == c for setup, c in counts.items())
+    assert list(counts) == list(ledger.SETUPS)
 
 
 def test_the_shipped_curves_end_where_the_ledger_says(shipped_ledger):
-    counts = ledger.steps_by_row_and_stage(shipped_ledger)
+    counts = ledger.steps_by_setup_and_stage(shipped_ledger)
     for curve in shipped.carracing_step_curves():
         steps, mean, _ = curve.held_out
-        assert steps == counts[curve.row]["total"] - counts[curve.row]["evaluation"]
+        assert steps == counts[curve.setup]["total"] - counts[curve.setup]["evaluation"]
         assert curve.steps == sorted(curve.steps) and curve.steps[-1] <= steps
-    assert [c.row for c in shipped.carracing_step_curves()] == [1, 2, 3]
+    assert [c.setup for c in shipped.carracing_step_curves()] == list(ledger.SETUPS)

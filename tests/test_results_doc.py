@@ -138,7 +138,7 @@ def test_means_on_the_page_are_the_means_of_the_stored_returns(page):
     for row in sweep["rows"]:  # its returns are stored with one decimal
         assert shows(block(page, "The τ sweep"), row["real_returns"], tol=0.1), row["tau"]
     rounds = block(page, "Rounds of dream training")
-    for suffix in ("", "_iter1", "_iter2"):
+    for suffix in ("", "_round1", "_round2"):
         assert pm(load(f"controller_carracing{suffix}_eval.json")["returns"]) in rounds, suffix
     dreamer = block(page, "Minimal Dreamer on CartPole")
     for name in ("dreamer_cartpole.json", "dreamer_cartpole_seed1.json", "dreamer_cartpole_seed2.json"):
@@ -153,11 +153,12 @@ def test_the_three_carracing_controllers_carry_their_own_scores_and_steps(page):
         label: next(l for l in text.splitlines() if l.startswith(f"| {label} |"))
         for label in ("dream only", "dream, then real CMA-ES", "real CMA-ES from scratch")
     }
-    for row, label in ((1, "dream only"), (2, "dream, then real CMA-ES"), (3, "real CMA-ES from scratch")):
-        ev = next(e for e in entries if e["row"] == row and e["stage"] == "evaluation")["result"]
+    for setup, label in (("dream-only", "dream only"), ("refined", "dream, then real CMA-ES"),
+                         ("from-scratch", "real CMA-ES from scratch")):
+        ev = next(e for e in entries if e["setup"] == setup and e["stage"] == "evaluation")["result"]
         score = pm(ev["returns"]) if "returns" in ev else f"{ev['mean']:,.1f} ± {ev['std']:,.1f}"
         assert score in lines[label], label
-        total = sum(e["real_steps"] for e in entries if e["row"] == row)
+        total = sum(e["real_steps"] for e in entries if e["setup"] == setup)
         assert lines[label].rstrip(" |").endswith(f"{total:,}"), label
 
 

@@ -1,6 +1,5 @@
 """VizDoom Take Cover (notebook 05): the thirds action, the survival dream, the done-head windows, the real env."""
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -8,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from wmcourse.errors import CourseError
+from wmcourse.experiments import runner
 from wmcourse.lessons import n05_take_cover
 from wmcourse.real import envs
 from wmcourse.worldmodels import controller, dream, latents
@@ -176,9 +177,7 @@ def test_shipped_controller_beats_a_random_policy_in_the_real_game():
 
 
 def tau_sweep_dream(m, starts, params, config, tau, episodes):
-    from wmcourse.experiments import tau_sweep
-
-    return tau_sweep.dream_score(m, starts, params, config, tau, episodes, envs.TAKE_COVER_MAX_STEPS, seed=0)
+    return dream.dream_score(m, starts, params, config, tau, episodes, envs.TAKE_COVER_MAX_STEPS, seed=0)
 
 
 def test_shipped_results_hold_the_papers_temperatures_and_a_random_baseline():
@@ -268,8 +267,8 @@ def test_controller_seeds_need_a_trained_m_and_new_seeds(tmp_path):
     assert takecover.controller_path(tmp_path, 1.15, 2).name == "controller_tau1.15_seed2.npz"
     with pytest.raises(ValueError, match="no trained M"):
         takecover.run_controller_seeds(tmp_path, (1, 2))
-    (tmp_path / "results.json").write_text(json.dumps({"config": json.loads(json.dumps(
-        dataclasses.asdict(takecover.TakeCoverConfig()))), "stages": {"train-mdnrnn": {"seconds": 1.0, "done": True}}}))
+    (tmp_path / "results.json").write_text(json.dumps({"config": runner.as_json(takecover.TakeCoverConfig()),
+                                                       "stages": {"train-mdnrnn": {"seconds": 1.0, "done": True}}}))
     with pytest.raises(ValueError, match="table's own controller"):
         takecover.run_controller_seeds(tmp_path, (0, 1))
 
@@ -278,10 +277,10 @@ def test_resuming_keeps_the_controller_seeds_and_the_total_time(tmp_path):
     from wmcourse.experiments import takecover
 
     config = takecover.TakeCoverConfig()
-    saved = {"config": json.loads(json.dumps(dataclasses.asdict(config))), "stages": {}, "total_seconds": 12.5,
+    saved = {"config": runner.as_json(config), "stages": {}, "total_seconds": 12.5,
              "controller_seeds": [{"tau": 1.15, "controller_seed": 1}]}
     (tmp_path / "results.json").write_text(json.dumps(saved))
-    loaded = takecover._load_results(tmp_path / "results.json", config)
+    loaded = takecover._open(tmp_path, config)[0].state
     assert loaded["total_seconds"] == 12.5 and loaded["controller_seeds"] == saved["controller_seeds"]
 
 
@@ -355,12 +354,9 @@ def test_a_round_plays_the_last_controller_and_trains_m_on_all_the_data(tmp_path
     from wmcourse.experiments import takecover
     from wmcourse.real import rollouts
 
-    config = takecover.TakeCoverConfig(episodes=4, episodes_per_shard=2, vae_steps=2, z_size=8, hidden=16,
-                                       mdnrnn_epochs=1, taus=(1.15,), population=4, rollouts=1, generations=1,
-                                       max_steps=50, dream_episodes=2, real_episodes=2, workers=1,
-                                       rounds=1, round_episodes=2, round_epochs=2)
+    config = runner.override(runner.overlay(takecover.TakeCoverConfig(), takecover.OVERLAYS, "fast"), {"rounds": 1})
     with pytest.raises(ValueError, match="round_tau = 1.15, which is not among"):
-        takecover.run(tmp_path, dataclasses.replace(config, taus=(1.0,)))
+        takecover.run(tmp_path, runner.override(config, {"taus": (1.0,)}))
     results = takecover.run(tmp_path, config)
     (row,) = results["rounds"]
     assert row["round"] == 1 and row["tau"] == 1.15 and row["real_episodes"] == 2
@@ -378,13 +374,15 @@ def test_a_round_plays_the_last_controller_and_trains_m_on_all_the_data(tmp_path
     assert [row["policy"] for row in fixed[1]["rows"]] == ["always left", "always stay", "always right"]
     again = takecover.run(tmp_path, config)
     assert again["rounds"] == results["rounds"]
-    with pytest.raises(ValueError, match="other round settings"):
-        takecover.run(tmp_path, dataclasses.replace(config, round_episodes=3))
+    with pytest.raises(CourseError, match="round_episodes: 2 -> 3"):
+        takecover.run(tmp_path, runner.override(config, {"round_episodes": 3}))
     selection = takecover.select_round(tmp_path, validation_episodes=1)  # in the real game
     assert [row["round"] for row in selection["validation"]] == [0, 1]
     assert all(row["real_episodes"] == 1 and row["seed"] == takecover.VALIDATION_SEED for row in selection["validation"])
     test = takecover.chosen_test(selection)
     assert test["real_episodes"] == config.real_episodes and test["seed"] == takecover.TEST_SEED
+    more = takecover.run(tmp_path, runner.override(config, {"rounds": 2, "workers": 2}))  # rounds may be added later
+    assert [row["round"] for row in more["rounds"]] == [1, 2] and more["rows"] == results["rows"]
 
 
 def test_select_round_keeps_the_best_on_validation_and_scores_it_on_fresh_episodes(tmp_path, monkeypatch):
@@ -415,7 +413,7 @@ def test_select_round_keeps_the_best_on_validation_and_scores_it_on_fresh_episod
     assert played == [(0, takecover.VALIDATION_SEED, 5), (1, takecover.VALIDATION_SEED, 5),
                       (2, takecover.VALIDATION_SEED, 5), (1, takecover.TEST_SEED, 100)]
     assert takecover.select_round(out, 5) == selection and len(played) == 4  # resumed: nothing played again
-    with pytest.raises(ValueError, match="other settings"):
+    with pytest.raises(CourseError, match="validation_episodes: 5 -> 10"):
         takecover.select_round(out, 10)
     results["rounds"].append({**results["rounds"][0], "round": 3})
     (out / "results.json").write_text(json.dumps(results))

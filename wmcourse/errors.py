@@ -23,3 +23,15 @@ class CorruptArtefactError(CourseError, OSError):
 
 class LedgerError(CourseError, ValueError):
     """A run-ledger entry that is not valid (an unknown stage, a negative count), or one the ledger already has."""
+
+
+class SettingsError(CourseError, ValueError):
+    """Settings that do not fit together, or that differ from the ones a run folder or file was made with."""
+
+
+class RunStateError(CourseError, ValueError):
+    """A run folder that is not in the state a step needs: not finished yet, or made by another run."""
+
+
+class ModelMismatchError(ShapeError):
+    """A V, an M and a C that were not made together (their latent or memory sizes do not match)."""

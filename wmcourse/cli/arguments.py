@@ -15,6 +15,8 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..experiments import runner
+
 _Error = argparse.ArgumentTypeError
 
 
@@ -151,14 +153,14 @@ def output_file(text: str) -> str:
 
 # --- one option per setting of an experiment's config --------------------------------------------------
 
-def _field_type(f: dataclasses.Field) -> tuple[Callable[[str], object], bool]:
-    """The argparse type of a config field and whether it takes one or more values: by its name (a seed, a
-    population) and its annotation (int, float, str, int | None, tuple[...])."""
+def _field_type(f: dataclasses.Field, name: str) -> tuple[Callable[[str], object], bool]:
+    """The argparse type of a setting (its field `f`, its flat name `name`) and whether it takes one or more values:
+    by its name (a seed, a population) and its annotation (int, float, str, int | None, tuple[...])."""
     annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     many = annotation.startswith("tuple")
-    if f.name == "seed" or f.name.endswith("_seed"):
+    if name == "seed" or name.endswith("_seed"):
         return seed, many
-    if f.name == "population" or f.name.endswith("_population"):
+    if name == "population" or name.endswith("_population"):
         return population, many
     if "float" in annotation:
         return positive_float, many
@@ -170,26 +172,27 @@ def _field_type(f: dataclasses.Field) -> tuple[Callable[[str], object], bool]:
 def add_config_options(parser: argparse.ArgumentParser, config: object, only: tuple[str, ...] | None = None,
                        types: dict[str, Callable[[str], object]] | None = None,
                        helps: dict[str, str] | None = None, choices: dict[str, list] | None = None) -> None:
-    """Add one option per field of the dataclass instance `config`: --name-with-dashes, its value the default.
+    """Add one option per setting of the dataclass instance `config`: --name-with-dashes, its value the default
+    (shown in the help; the option itself defaults to None, so config_from_args changes only what was given).
 
-    The type comes from the field's name and annotation (see _field_type) unless `types` names one; a tuple
-    field takes one or more values. `only` keeps those fields; `choices` limits some to a list. A field's help
-    is `helps`' text or its metadata's (dataclasses.field(default=..., metadata={"help": ...})). An empty text
-    default is left unset (config_from_args keeps it)."""
+    A nested config (wmcourse.experiments.runner.section) gives one option per leaf setting, by its flat name
+    (--round-episodes for config.round.episodes). The type comes from the setting's name and annotation (see
+    _field_type) unless `types` names one; a tuple setting takes one or more values. `only` keeps those
+    settings; `choices` limits some to a list. A setting's help is `helps`' text or its metadata's
+    (dataclasses.field(default=..., metadata={"help": ...}))."""
     types, helps, choices = types or {}, helps or {}, choices or {}
-    for f in dataclasses.fields(config):
-        if only is not None and f.name not in only:
+    defaults = runner.flat(config)
+    for name, f in runner.setting_fields(config).items():
+        if only is not None and name not in only:
             continue
-        kind, many = _field_type(f)
-        default = getattr(config, f.name)
-        parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=types.get(f.name, kind),
-                            nargs="+" if many else None, choices=choices.get(f.name),
-                            default=list(default) if many else (None if default == "" else default),
-                            help=f"{helps.get(f.name) or f.metadata.get('help', '')} (default: {default!r})".strip())
+        kind, many = _field_type(f, name)
+        default = defaults[name]
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=types.get(name, kind),
+                            nargs="+" if many else None, choices=choices.get(name), default=None,
+                            help=f"{helps.get(name) or f.metadata.get('help', '')} (default: {default!r})".strip())
 
 
 def config_from_args(config: object, args: argparse.Namespace) -> object:
-    """`config` with every field that add_config_options put on the command line set from `args` (None: unset)."""
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(config)
-              if getattr(args, f.name, None) is not None}
-    return dataclasses.replace(config, **{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    """`config` with every setting that add_config_options put on the command line set from `args` (None: unset)."""
+    return runner.override(config, {name: getattr(args, name) for name in runner.setting_fields(config)
+                                    if getattr(args, name, None) is not None})

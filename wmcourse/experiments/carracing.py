@@ -6,38 +6,41 @@
     -> encode every episode with the paper's V -> train M (MDN-RNN with reward and done heads)
     -> evolve C with CMA-ES in M's dream -> score it in the real game
     -> the temperature sweep (notebook 03 and 06)
-    -> rounds of the paper's iterative training: drive the last C (plus noise) for new real episodes, train M
-       on all the data, evolve a new C in the new dream, score it in the real game
+    -> rounds of the paper's iterative training (recipe.one_round): drive the last C (plus noise) for new real
+       episodes, train M on all the data, evolve a new C in the new dream, score it in the real game
 
-Every stage calls the package's functions directly and is skipped once it has finished (the ones that train
-also resume from their own checkpoints), so running again after an interruption continues where it stopped:
+Every stage calls the package's functions directly and is skipped once it has finished (runner.Run; the ones
+that train also resume from their own checkpoints), so running again after an interruption continues where
+it stopped:
 
     python -m wmcourse pipeline carracing --runs runs/CarRacing-v3
 
-The report (report.json and report.md in the run folder) lists each stage's wall time and the real scores.
-`ship_models` and `ship_controllers` copy the results into data/ and record them in the manifest.
+`paths` names every file a stage writes in the run folder; the single-stage commands (`train-vae`, `encode`,
+`train-mdnrnn`, `evolve`, `eval-agent`, `tau-sweep`) take them, and this config's settings, as their defaults,
+so they chain without flags. The report (report.json and report.md in the run folder) lists each stage's wall
+time and the real scores. `ship_models` and `ship_controllers` copy the results into data/ and record them in
+the manifest.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .. import artefacts
-from ..checkpoint import atomic_write_text, check_same_config, count_parameters
-from ..real import evaluate, rollouts
+from ..checkpoint import atomic_write_text, count_parameters
+from ..real import rollouts
 from ..shipped import catalogue as shipped
 from ..worldmodels import agent, controller, dream, evolve, latents, mdnrnn, probes, vae
 from ..worldmodels import train_mdnrnn as mdnrnn_training
 from ..worldmodels import train_vae as vae_training
-from . import tau_sweep
+from . import recipe, tau_sweep
+from .runner import Run, Stage, section
 
 ENV_ID = "CarRacing-v3"
 RUNS = "runs/CarRacing-v3"
@@ -48,12 +51,25 @@ EVOLVE_COMMAND = "bash scripts/evolve_carracing_controller.sh"
 
 
 @dataclass(frozen=True)
+class SweepSettings:
+    taus: tuple[float, ...] = (0.5, 1.0, 1.3)  # (empty: no sweep)
+    search: recipe.Search = section(recipe.Search(population=32, rollouts=8, generations=15))
+    real_episodes: int = 6
+
+
+@dataclass(frozen=True)
+class CarRacingRound(recipe.RoundSettings):
+    search: recipe.Search = section(recipe.Search(population=64, rollouts=8, generations=20))
+    eval_episodes: int = 10             # the round's own quick real score (quick_roundN.json)
+
+
+@dataclass(frozen=True)
 class CarRacingConfig:
     """The settings data/ was made with, sized for a 2-core CPU; the paper's values are in the comments."""
 
     episodes: int = 64                  # real rollouts for V and M (paper: 10,000 random ones)
     episodes_per_shard: int = 16
-    num_envs: int = 2                   # environment copies stepped together while collecting
+    num_envs: int = 2                   # environment copies stepped together (collecting and scoring)
     policy: str = "mix"                 # pilot and walk shards alternate (see wmcourse.real.rollouts)
     max_steps: int | None = None        # cut collected episodes at this length (quick tests; None: the game's 1,000)
     heldout_episodes: int = 4           # held-out rollouts (seed + 1) that score every V
@@ -65,28 +81,28 @@ class CarRacingConfig:
     mdnrnn_epochs: int = 100            # paper: 20 epochs of 10,000 episodes; here about as many optimizer steps
     mdnrnn_seq_len: int = 200           # paper: whole 1,000-step episodes; with 64 episodes shorter windows
     mdnrnn_batch: int = 32              # paper: 100; smaller batches give enough optimizer steps per epoch
-    generations: int = 27               # CMA-ES in the dream (paper: 1,800 generations in the real game)
-    population: int = 64                # paper: 64
-    rollouts: int = 16                  # dreams per candidate (paper: 16 real rollouts)
+    # CMA-ES in the dream (paper: 1,800 generations of 64 candidates x 16 rollouts, in the real game)
+    search: recipe.Search = section(recipe.Search(population=64, rollouts=16, generations=27))
     tau: float = 1.0
     dream_steps: int = 1000             # a dream's length (CarRacing's own limit)
     eval_episodes: int = 20             # real episodes that score each controller (paper: 100)
     eval_seed: int = 1000               # real track seeds, kept apart from the training data's
-    sweep_taus: tuple[float, ...] = (0.5, 1.0, 1.3)  # the temperature sweep (empty: none)
-    sweep_generations: int = 15
-    sweep_population: int = 32
-    sweep_rollouts: int = 8
-    sweep_real_episodes: int = 6
+    sweep: SweepSettings = section(SweepSettings(), "sweep_")  # the temperature sweep
     rounds: int = 2                     # rounds of iterative training after the first controller (0: none)
-    round_episodes: int = 32            # real episodes driven by the last controller each round
-    round_noise: float = 0.1            # std of the Gaussian noise on its actions
-    round_epochs: int = 30              # more epochs of M on all the data each round
-    round_generations: int = 20
-    round_population: int = 64
-    round_rollouts: int = 8
-    round_eval_episodes: int = 10       # the round's own quick real score (iteration_iterN.json)
+    # each round: real episodes driven by the last controller, the noise on its actions, more epochs of M on
+    # all the data, CMA-ES in the new dream
+    round: CarRacingRound = section(CarRacingRound(episodes=32, noise=0.1, epochs=30), "round_")
     seed: int = 0
 
+
+OVERLAYS = {  # named changes to the defaults (runner.overlay): "fast" is every stage, shrunk to seconds
+    "fast": {"episodes": 2, "episodes_per_shard": 2, "max_steps": 30, "heldout_episodes": 1, "vae_epochs": 1,
+             "small_zs": (4,), "small_vae_epochs": 1, "betas": (1.0,), "beta_vae_epochs": 1, "mdnrnn_epochs": 1,
+             "generations": 2, "population": 4, "rollouts": 2, "dream_steps": 30, "eval_episodes": 1,
+             "sweep_taus": (1.0,), "sweep_generations": 1, "sweep_population": 4, "sweep_rollouts": 2,
+             "sweep_real_episodes": 1, "rounds": 1, "round_episodes": 2, "round_epochs": 1, "round_generations": 1,
+             "round_population": 4, "round_rollouts": 2, "round_eval_episodes": 1},
+}
 
 STAGES = ("collect", "collect-heldout", "train-vae", "train-small-vaes", "train-beta-vaes", "eval-vaes", "encode",
           "train-mdnrnn", "evolve", "eval-agent", "tau-sweep")  # then round-1, round-2, ...
@@ -96,27 +112,35 @@ def stage_names(config: CarRacingConfig = CarRacingConfig()) -> list[str]:
     return [*STAGES, *(f"round-{r}" for r in range(1, config.rounds + 1))]
 
 
-def paths(runs: str | Path) -> dict[str, Path]:
-    """Where each stage writes, inside the run folder (the names the shipped files were made under)."""
-    runs = Path(runs)
-    return {"rollouts": runs / "rollouts", "heldout": runs / "heldout", "vae": runs / "vae_z32.pt",
-            "ship": runs / "ship", "vae_eval": runs / "ship" / "vae_eval.jsonl", "encoded": runs / "encoded",
-            "heldout_encoded": runs / "heldout_encoded", "mdnrnn": runs / "mdnrnn.pt",
-            "controller": runs / "controller.npz", "controller_eval": runs / "controller_eval.json",
-            "tau_sweep": runs / "tau_sweep.json", "report": runs / "report.json"}
+def round_name(round_: int) -> str:
+    """The suffix of a round's files in the run folder: "" for the first M and C, "_round1", "_round2"..."""
+    return "" if round_ == 0 else f"_round{round_}"
+
+
+def paths(runs: str | Path = RUNS, round_: int = 0) -> dict[str, Path]:
+    """Where each stage writes, inside the run folder: the one declaration of these paths (the CLI's defaults).
+    With round_, M, C and the new episodes of that round of iterative training."""
+    runs, r = Path(runs), round_name(round_)
+    return {"rollouts": runs / f"rollouts{r}", "heldout": runs / "heldout", "vae": runs / "vae_z32.pt",
+            "ship": runs / "ship", "vae_eval": runs / "ship" / "vae_eval.jsonl", "encoded": runs / f"encoded{r}",
+            "all_encoded": runs / (f"encoded_all{r}" if round_ else "encoded"),
+            "heldout_encoded": runs / "heldout_encoded", "mdnrnn": runs / f"mdnrnn{r}.pt",
+            "controller": runs / f"controller{r}.npz", "controller_eval": runs / f"controller{r}_eval.json",
+            "quick": runs / f"quick{r}.json", "tau_sweep": runs / "tau_sweep.json", "report": runs / "report.json",
+            "real_es": runs / "controller_real.npz"}
 
 
 def run(runs: str | Path = RUNS, config: CarRacingConfig = CarRacingConfig(), stop_after: str | None = None) -> dict:
     """Run the stages in order (up to `stop_after`), skipping the finished ones; write and return the report."""
     runs = Path(runs)
     runs.mkdir(parents=True, exist_ok=True)
+    rename_old_round_files(runs)
     p, c = paths(runs), config
-    report = _load_report(p["report"], c)
-    work: dict[str, Callable[[], dict | None]] = {
+    work = {
         "collect": lambda: _collect(p["rollouts"], c.episodes, c.episodes_per_shard, c.num_envs, c.seed, c),
         "collect-heldout": lambda: _collect(p["heldout"], c.heldout_episodes, c.heldout_episodes,
                                             min(4, c.heldout_episodes), c.seed + 1, c),
-        "train-vae": lambda: _train_vae(p["rollouts"], runs / "vae_z32.pt", vae.VAEConfig(z_size=32), c.vae_epochs,
+        "train-vae": lambda: _train_vae(p["rollouts"], p["vae"], vae.VAEConfig(z_size=32), c.vae_epochs,
                                         c.seed, ship=p["ship"] / "vae_carracing_z32.pt"),
         "train-small-vaes": lambda: [_train_vae(p["rollouts"], runs / f"vae_small_z{z}.pt",
                                                 vae.VAEConfig(z_size=z, width=0.5), c.small_vae_epochs, c.seed,
@@ -128,54 +152,46 @@ def run(runs: str | Path = RUNS, config: CarRacingConfig = CarRacingConfig(), st
         "encode": lambda: [latents.encode_rollouts(vae.load_vae(p["vae"], device="auto"), p[src], p[dst])
                            for src, dst in (("rollouts", "encoded"), ("heldout", "heldout_encoded"))],
         "train-mdnrnn": lambda: _train_mdnrnn(p, c),
-        "evolve": lambda: evolve_controller(p["mdnrnn"], p["encoded"], p["controller"], c.tau, c.dream_steps,
-                                  evolve.EvolveConfig(population=c.population, rollouts=c.rollouts,
-                                                      generations=c.generations, seed=c.seed)),
+        "evolve": lambda: _evolve(p, c),
         "eval-agent": lambda: {"result": eval_agent(p["controller"], p["vae"], p["mdnrnn"], c.eval_episodes,
                                                     c.eval_seed, c.num_envs, p["controller_eval"])},
         "tau-sweep": lambda: _tau_sweep(p, c),
-        **{f"round-{r}": (lambda r=r: {"result": iterate(runs, r, c)}) for r in range(1, c.rounds + 1)},
+        **{f"round-{r}": (lambda r=r: {"result": run_round(runs, r, c)}) for r in range(1, c.rounds + 1)},
     }
-    for name in stage_names(c):
-        done = next((s for s in report["stages"] if s["stage"] == name), None)
-        if done is None:
-            print(f"== {name}", flush=True)
-            start = time.perf_counter()
-            extra = work[name]()
-            report["stages"].append({"stage": name, "seconds": round(time.perf_counter() - start, 1),
-                                     **(extra if isinstance(extra, dict) else {})})
-            write_report(runs, report)
-        if name == stop_after:
-            break
-    write_report(runs, report)
-    return report
+    stages = [Stage(name, work[name]) for name in stage_names(c)]
+    report = Run(p["report"], c, CarRacingConfig(), stages)
+    report.state["env"] = ENV_ID
+    report.run(stages, stop_after)
+    write_report(runs, report.state)
+    return report.state
 
 
-def _load_report(path: Path, config: CarRacingConfig) -> dict:
-    """The report so far; a run resumed with other settings stops (delete report.json to start the stages again)."""
-    wanted = json.loads(json.dumps(asdict(config)))
-    report = json.loads(path.read_text()) if path.exists() else {"config": wanted, "stages": []}
-    check_same_config(path, report["config"], wanted)
-    return {"env": ENV_ID, "config": wanted, "stages": report["stages"]}
+def rename_old_round_files(runs: Path) -> None:
+    """A run folder written before the rounds were called rounds: its files of round N (controller_iterN.npz,
+    mdnrnn_iterN.pt, encoded_all_iterN/encoded_iterN_*.npz, iteration_iterN.json...) get their round names."""
+    for path in sorted(runs.rglob("*_iter*"), key=lambda p: len(p.parts), reverse=True):  # files before folders
+        path.rename(path.with_name(path.name.replace("iteration_iter", "quick_round").replace("_iter", "_round")))
 
 
 def write_report(runs: Path, report: dict) -> None:
     atomic_write_text(runs / "report.json", json.dumps(report, indent=1) + "\n")
     lines = ["# World Models pipeline report: CarRacing", "", "| stage | wall time |", "|---|---|"]
-    lines += [f"| {s['stage']} | {s['seconds'] / 60:.1f} min |" for s in report["stages"]]
-    lines += ["", f"Total: {sum(s['seconds'] for s in report['stages']) / 60:.1f} min."]
-    for s in report["stages"]:
+    stages = report["stages"]
+    lines += [f"| {name} | {s['seconds'] / 60:.1f} min |" for name, s in stages.items()]
+    lines += ["", f"Total: {sum(s['seconds'] for s in stages.values()) / 60:.1f} min."]
+    for name, s in stages.items():
         if "result" in s:
             r = s["result"]
-            lines.append(f"{s['stage']}: real score of the dream-trained controller {r['mean']:.1f} +- {r['std']:.1f} "
+            lines.append(f"{name}: real score of the dream-trained controller {r['mean']:.1f} +- {r['std']:.1f} "
                          f"over {r['episodes']} episodes.")
     atomic_write_text(runs / "report.md", "\n".join(lines) + "\n")
 
 
 # --- the stages ------------------------------------------------------------------------------------------
 
-def _collect(out: Path, episodes: int, per_shard: int, num_envs: int, seed: int, c: CarRacingConfig) -> None:
-    rollouts.collect(ENV_ID, episodes, out, num_envs=num_envs, policy=c.policy, seed=seed,
+def _collect(out: Path, episodes: int, per_shard: int, num_envs: int, seed: int, c: CarRacingConfig,
+             policy: str | object | None = None) -> None:
+    rollouts.collect(ENV_ID, episodes, out, num_envs=num_envs, policy=policy or c.policy, seed=seed,
                      episodes_per_shard=per_shard, max_steps=c.max_steps)
     returns, lengths = rollouts.episode_returns(out)
     print(f"{len(returns)} episodes in {out}: {lengths.sum():,} steps, return {returns.mean():.1f} +- {returns.std():.1f}")
@@ -205,35 +221,52 @@ def _eval_vaes(runs: Path, p: dict[str, Path]) -> None:
     atomic_write_text(p["vae_eval"], "".join(line + "\n" for line in lines))
 
 
+def mdnrnn_config(c: CarRacingConfig = CarRacingConfig(), z_size: int = 32, action_size: int = 3
+                  ) -> mdnrnn.MDNRNNConfig:
+    """CarRacing's M: the paper's, with reward and done heads and the course's windows and batches."""
+    return mdnrnn.MDNRNNConfig(z_size=z_size, action_size=action_size, batch_size=c.mdnrnn_batch,
+                               seq_len=c.mdnrnn_seq_len, predict_reward=True, predict_done=True)
+
+
 def _train_mdnrnn(p: dict[str, Path], c: CarRacingConfig) -> None:
     data = latents.load_encoded(p["encoded"])
-    config = mdnrnn.MDNRNNConfig(z_size=data.z_size, action_size=data.action_size, batch_size=c.mdnrnn_batch,
-                                 seq_len=c.mdnrnn_seq_len, predict_reward=True, predict_done=True)
-    mdnrnn_training.train_mdnrnn(data, config, p["mdnrnn"], epochs=c.mdnrnn_epochs, seed=c.seed, device="auto")
+    mdnrnn_training.train_mdnrnn(data, mdnrnn_config(c, data.z_size, data.action_size), p["mdnrnn"],
+                                 epochs=c.mdnrnn_epochs, seed=c.seed, device="auto")
+
+
+def _evolve(p: dict[str, Path], c: CarRacingConfig) -> None:
+    evolve_controller(p["mdnrnn"], p["encoded"], p["controller"], c.tau, c.dream_steps, c.search.settings(c.seed))
+
+
+def _model(mdnrnn_path: str | Path, encoded: str | Path, vae_path: str | Path | None = None) -> recipe.MDNRNNModel:
+    m = mdnrnn.load_mdnrnn(mdnrnn_path)  # first: a missing M is the first thing to say
+    starts = agent.start_latents(latents.load_encoded(encoded))
+    return recipe.MDNRNNModel(ENV_ID, m, starts, vae.load_vae(vae_path) if vae_path else None)
 
 
 def evolve_controller(mdnrnn_path: str | Path, encoded: str | Path, out: str | Path, tau: float, max_steps: int,
-                      settings: evolve.EvolveConfig, **details) -> tuple[evolve.EvolveResult, controller.ControllerConfig]:
+                      settings: evolve.EvolveConfig, vae_path: str | Path | None = None,
+                      real: recipe.Scoring | None = None, **details) -> recipe.Scored:
     """C evolved with CMA-ES in the dream of the M at `mdnrnn_path` (at temperature tau, dreams of at most
-    max_steps), started from the real frames of `encoded`; resumable (out + ".es.pkl"), saved at `out`."""
-    model = mdnrnn.load_mdnrnn(mdnrnn_path)
-    starts = agent.start_latents(latents.load_encoded(encoded))
-    print(f"evolving the controller in the dream of {mdnrnn_path} (tau {tau}), {len(starts)} real start frames")
-    world, config = dream.controller_dream(model, starts, tau, max_steps, seed=settings.seed)
-    result = evolve.evolve_in_dream(world, config, settings, checkpoint=str(out) + ".es.pkl")
-    controller.save_controller(out, result.best_params, config, history=result.history, tau=tau,
-                               mdnrnn=str(mdnrnn_path), **details)
-    last = result.history[-1]
+    max_steps), started from the real frames of `encoded`; resumable (out + ".es.pkl"), saved at `out`.
+    With `real` (and the V at vae_path), also scored in reality (recipe.evolve_and_score)."""
+    model = _model(mdnrnn_path, encoded, vae_path)
+    print(f"evolving the controller in the dream of {mdnrnn_path} (tau {tau}), {len(model.starts)} real start frames")
+    scored = recipe.evolve_and_score(model, tau, max_steps, settings, real or recipe.Scoring(0, 0, 0, 0), save=out,
+                                     mdnrnn=str(mdnrnn_path), **details)
+    last = scored.history[-1]
     print(f"saved {out}: generation {last['generation']}, dream score best {last['best']:.1f}, mean {last['mean']:.1f}")
-    return result, config
+    return scored
 
 
 def eval_agent(controller_path: str | Path, vae_path: str | Path, mdnrnn_path: str | Path, episodes: int,
                seed: int = 1000, num_envs: int = 2, out: str | Path | None = None, env_id: str = ENV_ID) -> dict:
     """The controller with its V and M in the real game: {"controller", "mean", "std", "episodes", "returns",
-    "real_steps", "seconds"} (written to `out` as JSON when given); real_steps and seconds go in a run ledger."""
-    params, config, _ = controller.load_controller(controller_path)
-    wm = agent.WorldModelAgent(vae.load_vae(vae_path), mdnrnn.load_mdnrnn(mdnrnn_path), params, config)
+    "real_steps", "seconds"} (written to `out` as JSON when given); real_steps and seconds go in a run ledger.
+    A V, M and C that were not made together are refused first (agent.load_agent)."""
+    from ..real import evaluate
+
+    wm = agent.load_agent(controller_path, vae_path, mdnrnn_path)
     result = evaluate.evaluate(env_id, wm, episodes, seed=seed, num_envs=num_envs)
     print(f"{controller_path} in real {env_id}: {result}")
     scores = {"controller": str(controller_path), "mean": result.mean, "std": result.std,
@@ -244,65 +277,78 @@ def eval_agent(controller_path: str | Path, vae_path: str | Path, mdnrnn_path: s
     return scores
 
 
+def tau_sweep_config(c: CarRacingConfig = CarRacingConfig()) -> tau_sweep.TauSweepConfig:
+    """The tau sweep's settings inside this experiment (the `tau-sweep` command's defaults)."""
+    return tau_sweep.TauSweepConfig(taus=tuple(c.sweep.taus), search=c.sweep.search,
+                                    real_episodes=c.sweep.real_episodes, max_steps=c.dream_steps,
+                                    num_envs=c.num_envs, seed=c.seed, eval_seed=c.eval_seed)
+
+
 def _tau_sweep(p: dict[str, Path], c: CarRacingConfig) -> None:
-    if not c.sweep_taus:
-        return
-    config = tau_sweep.TauSweepConfig(taus=tuple(c.sweep_taus), generations=c.sweep_generations,
-                                      population=c.sweep_population, rollouts=c.sweep_rollouts,
-                                      real_episodes=c.sweep_real_episodes, max_steps=c.dream_steps,
-                                      num_envs=c.num_envs, seed=c.seed)
-    tau_sweep.run_tau_sweep(p["vae"], p["mdnrnn"], p["encoded"], p["tau_sweep"], config)
+    if c.sweep.taus:
+        tau_sweep.run_tau_sweep(p["vae"], p["mdnrnn"], p["encoded"], p["tau_sweep"], tau_sweep_config(c))
 
 
-def iterate(runs: str | Path, round_: int, c: CarRacingConfig = CarRacingConfig()) -> dict:
-    """One round of the paper's iterative training (each step skipped when its output exists): collect real
-    episodes with the last controller plus exploration noise, encode them, train M on old and new data together
-    (continuing the last M), evolve a new controller in the new dream, and score it in reality: a quick score
-    (iteration_iterN.json) and the controller's real evaluation (controller_iterN_eval.json, returned)."""
-    runs = Path(runs)
-    torch.set_num_threads(1)
-    previous, here = ("" if round_ == 1 else f"_iter{round_ - 1}"), f"_iter{round_}"
-    v = vae.load_vae(runs / "vae_z32.pt")
-    m_old = mdnrnn.load_mdnrnn(runs / f"mdnrnn{previous}.pt")
-    params, config, _ = controller.load_controller(runs / f"controller{previous}.npz")
+def run_round(runs: str | Path, round_: int, config: CarRacingConfig = CarRacingConfig()) -> dict:
+    """Round `round_` of the paper's iterative training in the run folder (recipe.one_round, each step skipped or
+    resumed from what it wrote): the new controller's real evaluation (controller_roundN_eval.json)."""
+    return recipe.one_round(_Rounds(Path(runs), config), round_)
 
-    new_rollouts = runs / f"rollouts{here}"
-    policy = agent.NoisyPolicy(agent.WorldModelAgent(v, m_old, params, config), np.array([-1, 0, 0]),
-                               np.array([1, 1, 1]), c.round_noise, seed=round_)
-    rollouts.collect(ENV_ID, c.round_episodes, new_rollouts, num_envs=2, policy=policy, seed=100 * round_,
-                     episodes_per_shard=16, max_steps=c.max_steps)
 
-    merged = runs / f"encoded_all{here}"
-    merged.mkdir(exist_ok=True)
-    latents.encode_rollouts(v, new_rollouts, runs / f"encoded{here}")
-    for folder in [runs / "encoded", *(runs / f"encoded_iter{r}" for r in range(1, round_ + 1))]:
-        for f in sorted(folder.glob("*.npz")):
-            target = merged / f"{folder.name}_{f.name}"
-            if not target.exists():
-                shutil.copy(f, target)
+@dataclass
+class _Rounds:
+    """CarRacing's steps of a round of the paper's iterative training (recipe.RoundTask), each skipped or resumed
+    from what it wrote: collect real episodes with the last controller plus exploration noise, encode them, train
+    M on old and new data together (continuing the last M), evolve a new controller in the new dream, and score
+    it in reality: a quick score (quick_roundN.json) and the controller's real evaluation
+    (controller_roundN_eval.json, the round's result)."""
 
-    m_path = runs / f"mdnrnn{here}.pt"
-    if not m_path.exists():  # continue from the previous M's checkpoint (weights and optimizer) on all the data
-        shutil.copy(runs / f"mdnrnn{previous}.pt", m_path)
-    done_epochs = len(torch.load(m_path, map_location="cpu", weights_only=True)["history"])
-    target_epochs = done_epochs if m_path.with_suffix(".done").exists() else done_epochs + c.round_epochs
-    m_new, _ = mdnrnn_training.train_mdnrnn(latents.load_encoded(merged), m_old.config, m_path, epochs=target_epochs)
-    m_path.with_suffix(".done").touch()
+    runs: Path
+    c: CarRacingConfig
 
-    settings = evolve.EvolveConfig(population=c.round_population, rollouts=c.round_rollouts,
-                                   generations=c.round_generations, seed=round_)
-    c_path = runs / f"controller{here}.npz"
-    result, c_config = evolve_controller(m_path, merged, c_path, 1.0, c.dream_steps, settings, round=round_)
-    real = evaluate.evaluate(ENV_ID, agent.WorldModelAgent(v, m_new, result.best_params, c_config),
-                             c.round_eval_episodes, seed=1000, num_envs=2)
-    report = {"round": round_, "new_episodes": c.round_episodes, "noise": c.round_noise, "real_steps_collected":
-              rollouts.count_frames(new_rollouts), "dream_mean_last_generation": result.history[-1]["mean"],
-              "real_mean": real.mean, "real_std": real.std, "real_episodes": c.round_eval_episodes,
-              "real_returns": real.returns.round(2).tolist()}
-    atomic_write_text(runs / f"iteration{here}.json", json.dumps(report, indent=1) + "\n")
-    print(json.dumps(report))
-    return eval_agent(c_path, runs / "vae_z32.pt", m_path, c.eval_episodes, c.eval_seed, 2,
-                      runs / f"controller{here}_eval.json")
+    def collect(self, round_: int) -> None:
+        torch.set_num_threads(1)
+        before, now = paths(self.runs, round_ - 1), paths(self.runs, round_)
+        policy = agent.NoisyPolicy(agent.load_agent(before["controller"], now["vae"], before["mdnrnn"]),
+                                   np.array([-1, 0, 0]), np.array([1, 1, 1]), self.c.round.noise, seed=round_)
+        _collect(now["rollouts"], self.c.round.episodes, self.c.episodes_per_shard, self.c.num_envs, 100 * round_,
+                 self.c, policy)
+
+    def encode(self, round_: int) -> None:
+        now = paths(self.runs, round_)
+        latents.encode_rollouts(vae.load_vae(now["vae"]), now["rollouts"], now["encoded"])
+        now["all_encoded"].mkdir(exist_ok=True)
+        for folder in [paths(self.runs, r)["encoded"] for r in range(round_ + 1)]:
+            for f in sorted(folder.glob("*.npz")):
+                target = now["all_encoded"] / f"{folder.name}_{f.name}"
+                if not target.exists():
+                    shutil.copy(f, target)
+
+    def retrain(self, round_: int) -> None:
+        before, now = paths(self.runs, round_ - 1), paths(self.runs, round_)
+        m_path = now["mdnrnn"]
+        if not m_path.exists():  # continue from the previous M's checkpoint (weights and optimizer) on all the data
+            shutil.copy(before["mdnrnn"], m_path)
+        done_epochs = len(torch.load(m_path, map_location="cpu", weights_only=True)["history"])
+        target_epochs = done_epochs if m_path.with_suffix(".done").exists() else done_epochs + self.c.round.epochs
+        config = mdnrnn.load_mdnrnn(before["mdnrnn"]).config
+        mdnrnn_training.train_mdnrnn(latents.load_encoded(now["all_encoded"]), config, m_path, epochs=target_epochs)
+        m_path.with_suffix(".done").touch()
+
+    def evolve(self, round_: int) -> dict:
+        now, c = paths(self.runs, round_), self.c
+        quick = recipe.Scoring(0, 0, c.round.eval_episodes, c.eval_seed, c.num_envs)
+        scored = evolve_controller(now["mdnrnn"], now["all_encoded"], now["controller"], c.tau, c.dream_steps,
+                                   c.round.search.settings(round_), now["vae"], quick, round=round_)
+        report = {"round": round_, "new_episodes": c.round.episodes, "noise": c.round.noise,
+                  "real_steps_collected": rollouts.count_frames(now["rollouts"]),
+                  "dream_mean_last_generation": scored.history[-1]["mean"], "real_mean": scored.real.mean,
+                  "real_std": scored.real.std, "real_episodes": c.round.eval_episodes,
+                  "real_returns": scored.real.returns.round(2).tolist()}
+        atomic_write_text(now["quick"], json.dumps(report, indent=1) + "\n")
+        print(json.dumps(report))
+        return eval_agent(now["controller"], now["vae"], now["mdnrnn"], c.eval_episodes, c.eval_seed, c.num_envs,
+                          now["controller_eval"])
 
 
 # --- shipping the results into data/ ---------------------------------------------------------------------
@@ -360,29 +406,28 @@ def ship_models(runs: str | Path = RUNS) -> None:
 REFERENCE_SEED, REFERENCE_STEPS = 1000, 300
 
 
-def ship_controller(runs: Path, iteration: int) -> None:
+def ship_controller(runs: Path, round_: int) -> None:
     """One controller, its real evaluation, and two references a test replays with the shipped files: one real
     drive and a few seeded dreams."""
-    data, tag = artefacts.data_dir(), "" if iteration == 0 else f"_iter{iteration}"
-    step = "python -m wmcourse evolve" if iteration == 0 else f"python scripts/iterate_carracing.py {runs} {iteration}"
-    if iteration:
-        m = mdnrnn.load_mdnrnn(runs / f"mdnrnn{tag}.pt")
-        m_target = mdnrnn.save_mdnrnn(m, data / f"mdnrnn_carracing{tag}.pt")
-        report = json.loads((runs / f"iteration{tag}.json").read_text())
-        artefacts.record(m_target, f"{EVOLVE_COMMAND}  (step: {step})", seed=iteration,
+    data, p = artefacts.data_dir(), paths(runs, round_)
+    step = "python -m wmcourse evolve" if round_ == 0 else f"python scripts/carracing_round.py {runs} {round_}"
+    if round_:
+        m_target = mdnrnn.save_mdnrnn(mdnrnn.load_mdnrnn(p["mdnrnn"]), data / shipped.mdnrnn_name(round_))
+        report = json.loads(p["quick"].read_text())
+        artefacts.record(m_target, f"{EVOLVE_COMMAND}  (step: {step})", seed=round_,
                          figures={k: report[k] for k in ("new_episodes", "noise", "real_steps_collected")})
-    params, config, details = controller.load_controller(runs / f"controller{tag}.npz")
-    real = json.loads((runs / f"controller{tag}_eval.json").read_text())
+    params, config, details = controller.load_controller(p["controller"])
+    real = json.loads(p["controller_eval"].read_text())
     last = details["history"][-1]
-    target = data / shipped.controller_name(iteration)
-    shutil.copy(runs / f"controller{tag}.npz", target)
-    artefacts.record(target, f"{EVOLVE_COMMAND}  (step: {step})", seed=iteration,
+    target = data / shipped.controller_name(round_)
+    shutil.copy(p["controller"], target)
+    artefacts.record(target, f"{EVOLVE_COMMAND}  (step: {step})", seed=round_,
                      figures={"generations": last["generation"], "dream_mean_last_generation": round(last["mean"], 1),
                               "dream_best_last_generation": round(last["best"], 1),
                               "real_mean": round(real["mean"], 1), "real_std": round(real["std"], 1),
                               "real_episodes": real["episodes"]},
                      measured_on="real CarRacing-v3, track seeds 1000 and up (python -m wmcourse eval-agent)")
-    m = shipped.load_shipped_mdnrnn(iteration=iteration)
+    m = shipped.load_shipped_mdnrnn(round_=round_)
     wm = agent.WorldModelAgent(shipped.load_shipped_vae(), m, params, config)
     real["reference_drive"] = {"seed": REFERENCE_SEED, "steps": REFERENCE_STEPS,
                                "return": float(agent.drive_real(wm, REFERENCE_SEED, REFERENCE_STEPS)["rewards"].sum())}
@@ -390,7 +435,7 @@ def ship_controller(runs: Path, iteration: int) -> None:
     real["reference_dreams"] = {"dreams": 8, "steps": REFERENCE_STEPS, "tau": details["tau"], "seed": 1, "returns": [
         round(float(r), 3) for r in dream.dream_score(m, starts, params, config, details["tau"], 8,
                                                       REFERENCE_STEPS, seed=1)]}
-    evaluation = data / shipped.controller_name(iteration, "_eval.json")
+    evaluation = data / shipped.controller_name(round_, "_eval.json")
     evaluation.write_text(json.dumps(real, indent=1) + "\n")
     artefacts.record(evaluation, f"{EVOLVE_COMMAND}  (step: python -m wmcourse eval-agent --episodes {real['episodes']})",
                      seed=1000, figures={"mean": round(real["mean"], 1), "std": round(real["std"], 1)})
@@ -400,11 +445,11 @@ def ship_controllers(runs: str | Path = RUNS) -> None:
     """Copy the controllers (the first, and each round's with its M), their real evaluations and the tau sweep
     into data/, and record them in the manifest with the command and the measured figures."""
     runs = Path(runs)
-    ship_controller(runs, 0)
-    iteration = 1
-    while (runs / f"controller_iter{iteration}_eval.json").exists():
-        ship_controller(runs, iteration)
-        iteration += 1
+    rename_old_round_files(runs)
+    round_ = 0
+    while paths(runs, round_)["controller_eval"].exists():
+        ship_controller(runs, round_)
+        round_ += 1
     sweep = runs / "tau_sweep.json"
     if sweep.exists():
         shipped = artefacts.data_dir() / tau_sweep.TAU_SWEEP_NAME

@@ -1,24 +1,23 @@
 """The CartPole experiment: a World Model that fails, measured, then fixed, next to DQN on the same budget.
 
-Every row of the table is one run from nothing, with its own real steps counted:
+Every row of the table (a `Variant`, the table of variants) is one run from nothing, with its own real steps
+counted; each of its rounds is one round of the World Models recipe (recipe.one_round):
 
     round 0   collect first_steps real steps with a uniformly random policy
-    each round r = 0 .. rounds - 1:
-              train M on all the real data so far (from scratch)
+    round r   collect round_steps more real steps with the last C (epsilon-random actions)
+    each round: train M on all the real data so far (from scratch)
               evolve C with CMA-ES inside M's dream only
               score C: in the dream (100 dreams) and in reality (episodes not counted in the budget)
-              if another round follows: collect round_steps more real steps with C (epsilon-random actions)
 
 rounds = 1 is the paper's recipe on random data; rounds > 1 is the paper's own remedy, the iterative loop.
 Real steps used = every real step that went into M's data (the scoring episodes are a measurement).
-`run_experiment` runs every variant and DQN, and writes the table, the learning curves and small
-checkpoints: `python -m wmcourse cartpole --out data/cartpole_results.json`.
+`run_experiment` runs every variant and DQN (the stages of a runner.Run), and writes the table, the learning
+curves and small checkpoints: `python -m wmcourse cartpole --out data/cartpole_results.json`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -29,10 +28,13 @@ from tqdm.auto import tqdm
 
 from ..baselines import dqn
 from ..checkpoint import atomic_write_text
+from ..errors import SettingsError
 from ..real.evaluate import evaluate
 from ..worldmodels import cartpole as cp
-from ..worldmodels import controller, dream, evolve
-from .over_seeds import curve_spread, format_spread, spread
+from ..worldmodels import controller
+from . import recipe
+from .over_seeds import curve_spread, format_spread
+from .runner import Run, Stage
 
 COMMAND = "python -m wmcourse cartpole --out data/cartpole_results.json"
 RESULTS_NAME = "cartpole_results.json"
@@ -41,7 +43,7 @@ FIXED_MODEL, FIXED_CONTROLLER = "cartpole_wm_iterative.pt", "cartpole_c_iterativ
 RANDOM_DATA, ITERATIVE_DATA = "cartpole_data_random.npz", "cartpole_data_iterative.npz"
 DQN_WEIGHTS = "cartpole_dqn.pt"
 SEEDS_NAME = "cartpole_seeds.json"
-RUN_DIR = "runs/cartpole"
+RUN_DIR = "runs/cartpole"  # where a sweep over seeds keeps each seed's rows (experiments.cartpole_seeds)
 
 
 @dataclass(frozen=True)
@@ -96,15 +98,13 @@ class ExperimentConfig:
     seed: int = 0
 
 
-def fast_config(seed: int = 0) -> ExperimentConfig:
-    """A tiny version of the experiment, the same code paths (for tests and WMCOURSE_FAST notebooks)."""
-    small = dict(first_steps=600, round_steps=400, train_steps=10)
-    variants = (replace(VARIANTS[1], **small), replace(VARIANTS[4], **small, rounds=2))
-    settings = cp.ControllerSettings(population=8, rollouts=2, generations=2, max_steps=100)
-    return ExperimentConfig(variants=variants, controller=settings,
-                            dqn=dqn.DQNConfig(steps=1500, learning_starts=500, train_freq=250, gradient_steps=4),
-                            budget=1500, eval_episodes=3, dream_episodes=4, dqn_eval_every=750,
-                            seed=seed)
+_SMALL = dict(first_steps=600, round_steps=400, train_steps=10)
+OVERLAYS = {  # named changes to the defaults (runner.overlay): "fast" is a tiny run of the same code paths
+    "fast": {"variants": (replace(VARIANTS[1], **_SMALL), replace(VARIANTS[4], **_SMALL, rounds=2)),
+             "controller": cp.ControllerSettings(population=8, rollouts=2, generations=2, max_steps=100),
+             "dqn": dqn.DQNConfig(steps=1500, learning_starts=500, train_freq=250, gradient_steps=4),
+             "budget": 1500, "eval_episodes": 3, "dream_episodes": 4, "dqn_eval_every": 750},
+}
 
 
 @dataclass
@@ -125,34 +125,79 @@ class RoundResult:
         return {k: v for k, v in asdict(self).items() if k not in ("model", "params", "data")}
 
 
-def evolve_and_dream_score(model: cp.StateWorldModel, start_states: np.ndarray, settings: cp.ControllerSettings,
-                           dreams: int, seed: int, search_steps: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Evolve C with CMA-ES entirely inside M's dream, then score it in `dreams` fresh dreams (a new dream
-    seeded alike): (C's parameters, its dream returns (dreams,)).
+@dataclass
+class CartPoleModel:
+    """M of CartPole as a world model of the recipe (recipe.WorldModel): its dream from real start states, with
+    the controller that reads `settings.features`, and that controller in the real game."""
+
+    model: cp.StateWorldModel
+    start_states: np.ndarray
+    settings: cp.ControllerSettings
+    env_id: str = cp.ENV_ID
+
+    def dream(self, tau: float, max_steps: int, seed: int) -> tuple[cp.CartPoleDream, controller.ControllerConfig]:
+        return cp.controller_dream(self.model, self.start_states, replace(self.settings, tau=tau, max_steps=max_steps),
+                                   seed)
+
+    def policy(self, params: np.ndarray, config: controller.ControllerConfig) -> cp.WorldModelPolicy:
+        return cp.WorldModelPolicy(self.model, params, self.settings.features)
+
+
+def evolve_and_score(model: cp.StateWorldModel, start_states: np.ndarray, settings: cp.ControllerSettings,
+                     scoring: recipe.Scoring, seed: int, search_steps: int | None = None) -> recipe.Scored:
+    """Evolve C with CMA-ES entirely inside M's dream (seeded by `seed`), then score it in fresh dreams and in
+    reality as `scoring` says (recipe.evolve_and_score).
 
     search_steps lets the dreams of the search run longer than the task's cap (settings.max_steps): at the cap
     every decent controller scores the same, so the search cannot rank them; longer dreams keep ranking them
-    by how long they stay up. The returned dream score is always over settings.max_steps."""
-    search = replace(settings, max_steps=search_steps) if search_steps else settings
-    world, c = cp.controller_dream(model, start_states, search, seed)
-    params = evolve.evolve_in_dream(world, c, cp.evolve_settings(settings, seed), progress=False).best_params
-    params = params.astype(np.float32)
-    world, _ = cp.controller_dream(model, start_states, settings, seed)
-    return params, dream.controller_returns(world, params, c, dreams)
+    by how long they stay up. The dream score is always over settings.max_steps."""
+    return recipe.evolve_and_score(CartPoleModel(model, start_states, settings), settings.tau, settings.max_steps,
+                                   cp.evolve_settings(settings, seed), scoring, search_steps=search_steps,
+                                   progress=False)
 
 
-def _score_round(r: int, data: cp.Episodes, variant: Variant, config: ExperimentConfig, seed: int,
-                 started: float) -> RoundResult:
-    """Train M on `data`, evolve C in its dream, score C in the dream and in reality."""
-    settings = replace(config.controller, features=variant.features, tau=variant.tau)
-    wm_config = cp.WorldModelConfig(done_head=variant.done_head, train_steps=variant.train_steps)
-    model, _ = cp.train_world_model(data, wm_config, seed=seed)
-    params, dreamed = evolve_and_dream_score(model, data.first_states, settings, config.dream_episodes, seed,
-                                             variant.search_steps)
-    real = evaluate(cp.ENV_ID, cp.WorldModelPolicy(model, params, variant.features), config.eval_episodes,
-                    seed=100_000 + seed, num_envs=10, progress=False)
-    return RoundResult(r, data.num_steps, float(dreamed.mean()), float(dreamed.std()), real.mean, real.std,
-                       config.eval_episodes, time.perf_counter() - started, model, params, data)
+def _scoring(config: ExperimentConfig, seed: int, real_seed: int | None = None) -> recipe.Scoring:
+    """The table's scoring: config.dream_episodes dreams from `seed`, config.eval_episodes real episodes on 10
+    copies reset from 100,000 + real_seed (the same as `seed` unless given)."""
+    return recipe.Scoring(config.dream_episodes, seed, config.eval_episodes,
+                          100_000 + (seed if real_seed is None else real_seed), 10)
+
+
+@dataclass
+class _Rounds:
+    """One variant's rounds (recipe.RoundTask): collect (round 0 with a random policy, later ones with the last
+    C and epsilon-random actions), train M from scratch on all the data, evolve and score a new C."""
+
+    variant: Variant
+    config: ExperimentConfig
+    results: list[RoundResult]
+    started: float
+
+    def collect(self, round_: int) -> None:
+        seed, v = self.config.seed, self.variant
+        if round_ == 0:
+            self.data = cp.collect_episodes(None, v.first_steps, seed=seed)
+            return
+        last = self.results[-1]
+        policy = cp.WorldModelPolicy(last.model, last.params, v.features)
+        more = cp.collect_episodes(policy, v.round_steps, seed=seed + 1000 * round_, epsilon=v.epsilon)
+        self.data = cp.Episodes.join([last.data, more])
+
+    def encode(self, round_: int) -> None:
+        """M reads CartPole's state itself: nothing to encode."""
+
+    def retrain(self, round_: int) -> None:
+        wm_config = cp.WorldModelConfig(done_head=self.variant.done_head, train_steps=self.variant.train_steps)
+        self.model, _ = cp.train_world_model(self.data, wm_config, seed=self.config.seed + round_)
+
+    def evolve(self, round_: int) -> RoundResult:
+        v, seed = self.variant, self.config.seed + round_
+        settings = replace(self.config.controller, features=v.features, tau=v.tau)
+        scored = evolve_and_score(self.model, self.data.first_states, settings, _scoring(self.config, seed), seed,
+                                  v.search_steps)
+        return RoundResult(round_, self.data.num_steps, float(scored.dreams.mean()), float(scored.dreams.std()),
+                           scored.real.mean, scored.real.std, self.config.eval_episodes,
+                           time.perf_counter() - self.started, self.model, scored.params, self.data)
 
 
 def run_variant(variant: Variant, config: ExperimentConfig = ExperimentConfig(),
@@ -161,27 +206,20 @@ def run_variant(variant: Variant, config: ExperimentConfig = ExperimentConfig(),
     over config.eval_episodes real episodes. Variants that share their round 0 (Variant.round0_key) share it
     through round0_cache."""
     if variant.budget > config.budget:
-        raise ValueError(f"Variant {variant.name!r} would use {variant.budget:,} real steps, over the budget of "
-                         f"{config.budget:,}.")
+        raise SettingsError(f"Variant {variant.name!r} would use {variant.budget:,} real steps, over the budget of "
+                            f"{config.budget:,}.")
     if variant.features not in cp.FEATURES:
-        raise ValueError(f"Unknown features {variant.features!r}: expected one of {cp.FEATURES}.")
-    seed, results = config.seed, []
-    started = time.perf_counter()
+        raise SettingsError(f"Unknown features {variant.features!r}: expected one of {cp.FEATURES}.")
+    results: list[RoundResult] = []
+    task = _Rounds(variant, config, results, time.perf_counter())
+    key = (variant.round0_key(), config.seed)
     for r in tqdm(range(variant.rounds), desc=variant.name, unit="round", disable=not progress):
-        key = (variant.round0_key(), seed)
         if r == 0 and round0_cache is not None and key in round0_cache:
-            result = round0_cache[key]
-        else:
-            data = cp.collect_episodes(None, variant.first_steps, seed=seed) if r == 0 else results[-1].data
-            if r > 0:
-                prev = results[-1]
-                policy = cp.WorldModelPolicy(prev.model, prev.params, variant.features)
-                more = cp.collect_episodes(policy, variant.round_steps, seed=seed + 1000 * r, epsilon=variant.epsilon)
-                data = cp.Episodes.join([data, more])
-            result = _score_round(r, data, variant, config, seed + r, started)
-            if r == 0 and round0_cache is not None:
-                round0_cache[key] = result
-        results.append(result)
+            results.append(round0_cache[key])
+            continue
+        results.append(recipe.one_round(task, r))
+        if r == 0 and round0_cache is not None:
+            round0_cache[key] = results[0]
     return results
 
 
@@ -221,13 +259,23 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), out: str | Pat
     torch.set_num_threads(1)
     started = time.perf_counter()
     cache: dict = {}
-    rows, runs = [random_baseline(config)], {}
-    for variant in config.variants:
-        rounds = run_variant(variant, config, cache, progress)
-        runs[variant.name] = rounds
-        rows.append(variant_row(variant, rounds))
-    q, dqn_row, dqn_curve = run_dqn(config, progress)
-    rows.append(dqn_row)
+    runs: dict[str, list[RoundResult]] = {}
+    rows: list[dict] = []
+    trained: dict = {}
+
+    def variant(v: Variant) -> dict:
+        runs[v.name] = run_variant(v, config, cache, progress)
+        return variant_row(v, runs[v.name])
+
+    def dqn_row() -> dict:
+        trained["q"], row, trained["curve"] = run_dqn(config, progress)
+        return row
+
+    keep = lambda _, row: rows.append(row)  # noqa: E731
+    stages = [Stage("random", lambda: random_baseline(config), keep=keep),
+              *(Stage(v.name, lambda v=v: variant(v), keep=keep) for v in config.variants), Stage("dqn", dqn_row, keep=keep)]
+    Run(None, config, ExperimentConfig()).run(stages)
+    q, dqn_curve = trained["q"], trained["curve"]
     fixed = FIXED_VARIANT if FIXED_VARIANT in runs else config.variants[-1].name
     failure = FAILURE_VARIANT if FAILURE_VARIANT in runs else config.variants[0].name
     results = {
@@ -276,119 +324,6 @@ def _write(results: dict, out: Path, failure: RoundResult, fixed: RoundResult, q
         record_artefact(folder / name, results["command"], results["seed"], figures)
 
 
-# --- the table once per seed, one row at a time ---------------------------------------------------------
-
-ROW_NAMES_FIRST = ("random", "random_head", "random_rule", "random_all", "dqn")  # cheap rows first: every seed
-
-
-def row_order(config: ExperimentConfig = ExperimentConfig()) -> list[str]:
-    """The rows of the table in the order a sweep over seeds runs them: the cheap ones (one round each, and
-    DQN) for every seed first, then the fixed loop (FIXED_VARIANT), then the other iterative loops, each for
-    every seed, so a sweep cut short still has whole rows."""
-    names = ["random", *(v.name for v in config.variants), "dqn"]
-    first = [n for n in (*ROW_NAMES_FIRST, FIXED_VARIANT) if n in names]
-    return first + [n for n in names if n not in first]
-
-
-class DiskRound0Cache:
-    """run_variant's round-0 cache kept on disk (M, C's parameters, the data and the scores), so a second
-    process, or a rerun, reuses a round 0 that another variant of the same seed already trained."""
-
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-
-    def _stem(self, key: tuple) -> Path:
-        (done_head, features, tau, first_steps, train_steps, *search), seed = key
-        return self.folder / f"seed{seed}" / (f"round0_{'head' if done_head else 'rule'}_{features.replace('+', '_')}"
-                                              f"_tau{tau:g}_{first_steps}_{train_steps}"
-                                              + "".join(f"_search{s}" for s in search))
-
-    def __contains__(self, key: tuple) -> bool:
-        return self._stem(key).with_suffix(".json").exists()
-
-    def __getitem__(self, key: tuple) -> RoundResult:
-        stem = self._stem(key)
-        summary = json.loads(stem.with_suffix(".json").read_text())
-        with np.load(stem.with_suffix(".npz")) as f:
-            params = f["params"]
-        return RoundResult(**summary, model=cp.load_world_model(stem.with_suffix(".pt")), params=params,
-                           data=cp.Episodes.load(f"{stem}_data.npz"))
-
-    def __setitem__(self, key: tuple, result: RoundResult) -> None:
-        stem = self._stem(key)
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        cp.save_world_model(result.model, stem.with_suffix(".pt"))
-        np.savez(stem.with_suffix(".npz"), params=result.params)
-        result.data.save(f"{stem}_data.npz")
-        atomic_write_text(stem.with_suffix(".json"), json.dumps(result.summary()))  # last: marks the entry complete
-
-
-def run_row(name: str, config: ExperimentConfig, run_dir: str | Path = RUN_DIR, progress: bool = False) -> dict:
-    """One row of the table for config.seed (what run_experiment puts in its rows; DQN's row also carries
-    its learning curve), written to run_dir/seedN/rows/NAME.json; read from there if it already is."""
-    out = Path(run_dir) / f"seed{config.seed}" / "rows" / f"{name}.json"
-    if out.exists():
-        return json.loads(out.read_text())
-    torch.set_num_threads(1)
-    if name == "random":
-        row = random_baseline(config)
-    elif name == "dqn":
-        _, row, curve = run_dqn(config, progress)
-        row["curve"] = curve
-    else:
-        variant = next(v for v in config.variants if v.name == name)
-        row = variant_row(variant, run_variant(variant, config, DiskRound0Cache(run_dir), progress))
-    row["seed"] = config.seed
-    atomic_write_text(out, json.dumps(row, indent=1) + "\n")
-    return row
-
-
-def run_rows(seeds: list[int], run_dir: str | Path = RUN_DIR, config: ExperimentConfig = ExperimentConfig(),
-             progress: bool = True) -> None:
-    """Every row of the table for every seed, in row_order (each row for all seeds before the next row).
-    Rows already written are skipped, and a row another process is running (its .claim file exists) is left
-    to it, so several processes can share one sweep and a stopped sweep resumes (after a crash, delete the
-    .claim files of rows that have no .json, or they stay unrun)."""
-    if len(set(seeds)) != len(seeds) or not seeds:
-        raise ValueError(f"Need distinct seeds, got {seeds}.")
-    for name in row_order(config):
-        for seed in seeds:
-            folder = Path(run_dir) / f"seed{seed}" / "rows"
-            if (folder / f"{name}.json").exists():
-                continue
-            folder.mkdir(parents=True, exist_ok=True)
-            try:
-                claim = os.open(folder / f"{name}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                continue
-            os.close(claim)
-            started = time.perf_counter()
-            run_row(name, replace(config, seed=seed), run_dir, progress=False)
-            if progress:
-                print(f"seed {seed} {name}: {time.perf_counter() - started:.0f} s", flush=True)
-
-
-def collect_runs(seeds: list[int], run_dir: str | Path = RUN_DIR, config: ExperimentConfig = ExperimentConfig()) -> list[dict]:
-    """The rows written by run_rows, one run dict per seed (run_experiment's layout) for over_seeds;
-    a row not yet written for a seed is simply absent from that seed's run."""
-    runs = []
-    for seed in seeds:
-        folder = Path(run_dir) / f"seed{seed}" / "rows"
-        rows = [json.loads((folder / f"{n}.json").read_text()) for n in ["random", *(v.name for v in config.variants), "dqn"]
-                if (folder / f"{n}.json").exists()]
-        runs.append({"env": cp.ENV_ID, "budget": config.budget, "seed": seed, "command": row_command(seed, run_dir),
-                     "config": {"controller": asdict(config.controller), "dqn": asdict(config.dqn),
-                                "eval_episodes": config.eval_episodes, "dream_episodes": config.dream_episodes},
-                     "rows": rows, "fixed_variant": FIXED_VARIANT, "failure_variant": FAILURE_VARIANT,
-                     "seconds": sum(r.get("seconds") or 0.0 for r in rows)})
-    return runs
-
-
-def row_command(seed: int, run_dir: str | Path = RUN_DIR) -> str:
-    extra = "" if Path(run_dir) == Path(RUN_DIR) else f" --run-dir {run_dir}"
-    return f"python -m wmcourse cartpole --seeds {seed}{extra} --rows-only"
-
-
 SEARCH_NAME = "cartpole_search_spread.json"
 
 
@@ -401,96 +336,10 @@ def search_spread(model: cp.StateWorldModel, data: cp.Episodes, variant: Variant
     settings = replace(config.controller, features=variant.features, tau=variant.tau)
     rows = []
     for s in search_seeds:
-        params, dreamed = evolve_and_dream_score(model, data.first_states, settings, config.dream_episodes, s)
-        real = evaluate(cp.ENV_ID, cp.WorldModelPolicy(model, params, variant.features), config.eval_episodes,
-                        seed=100_000 + config.seed, num_envs=10, progress=False)
-        rows.append({"search_seed": s, "dream_mean": float(dreamed.mean()), "real_mean": real.mean,
-                     "real_std": real.std, "episodes": config.eval_episodes})
+        scored = evolve_and_score(model, data.first_states, settings, _scoring(config, s, config.seed), s)
+        rows.append({"search_seed": s, "dream_mean": float(scored.dreams.mean()), "real_mean": scored.real.mean,
+                     "real_std": scored.real.std, "episodes": config.eval_episodes})
     return rows
-
-
-def _dqn_curve(run: dict, row: dict) -> list[dict] | None:
-    return row.get("curve") or run.get("curves", {}).get("dqn")
-
-
-def over_seeds(runs: list[dict]) -> dict:
-    """The table over seeds from one run per seed (run_experiment's results, or collect_runs'): for every row
-    its real (and dream) score as a spread across the seeds that have it (each seed's score is the mean over
-    its real episodes), every round of every loop, and the learning curves of the fixed World Model and of
-    DQN with their spread."""
-    if not runs:
-        raise ValueError("No runs to summarise.")
-    names: list[str] = []
-    for run in runs:
-        names += [row["name"] for row in run["rows"] if row["name"] not in names]
-    rows, curves = [], {}
-    fixed, failure = runs[0]["fixed_variant"], runs[0]["failure_variant"]
-    for name in names:
-        have = [(run, row) for run in runs for row in run["rows"] if row["name"] == name]
-        seeds = [run["seed"] for run, _ in have]
-        per_seed = [row for _, row in have]
-        first = per_seed[0]
-        if any(p["steps"] != first["steps"] or len(p.get("rounds", ())) != len(first.get("rounds", ()))
-               for p in per_seed):
-            raise ValueError(f"The seeds' {name!r} rows were made with different settings.")
-        row = {"name": name, "label": first["label"], "steps": first["steps"], "episodes": first["episodes"],
-               "seeds": seeds, "real": spread([p["real_mean"] for p in per_seed], seeds),
-               "dream": None if first["dream_mean"] is None else spread([p["dream_mean"] for p in per_seed], seeds)}
-        if "rounds" in first:
-            row["rounds"] = [{"steps": first["rounds"][k]["steps"],
-                              "real": spread([p["rounds"][k]["real_mean"] for p in per_seed], seeds),
-                              "dream": spread([p["rounds"][k]["dream_mean"] for p in per_seed], seeds)}
-                             for k in range(len(first["rounds"]))]
-            row["curve"] = curve_spread([[{"steps": r["steps"], "mean": r["real_mean"]} for r in p["rounds"]]
-                                         for p in per_seed], seeds)
-            if name == fixed:
-                curves["wm_iterative"] = row["curve"]
-        if name == "dqn":
-            curves["dqn"] = curve_spread([_dqn_curve(run, r) for run, r in have], seeds)
-        rows.append(row)
-    return {"env": runs[0]["env"], "budget": runs[0]["budget"], "seeds": [r["seed"] for r in runs],
-            "config": runs[0]["config"], "rows": rows, "curves": curves, "fixed_variant": fixed,
-            "failure_variant": failure, "seed_commands": {str(r["seed"]): r["command"] for r in runs},
-            "seconds": {str(r["seed"]): round(r["seconds"], 1) for r in runs}}
-
-
-def seeds_command(seeds: list[int], out: str | Path, run_dir: str | Path = RUN_DIR) -> str:
-    extra = "" if Path(run_dir) == Path(RUN_DIR) else f" --run-dir {run_dir}"
-    return f"python -m wmcourse cartpole --seeds {' '.join(map(str, seeds))}{extra} --out {out}"
-
-
-def write_over_seeds(runs: list[dict], out: str | Path, run_dir: str | Path = RUN_DIR, record: bool = True) -> dict:
-    """Write over_seeds(runs) to `out` (JSON) and each seed's run beside it (out without .json/seedN.json);
-    in data/, record them all in the manifest with their commands."""
-    from ..artefacts import data_dir
-    from ..artefacts import record as record_artefact
-
-    summary = over_seeds(runs)
-    summary["command"] = seeds_command(summary["seeds"], out, run_dir)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    per_seed = out.with_suffix("")  # each seed's own rows, beside the summary: cartpole_seeds/seedN.json
-    per_seed.mkdir(exist_ok=True)
-    for run in runs:
-        (per_seed / f"seed{run['seed']}.json").write_text(json.dumps(run, indent=1) + "\n")
-    out.write_text(json.dumps(summary, indent=1) + "\n")
-    if record and out.parent.resolve() == data_dir().resolve():
-        for run in runs:
-            record_artefact(per_seed / f"seed{run['seed']}.json", run["command"], run["seed"],
-                            {row["name"]: round(row["real_mean"], 1) for row in run["rows"]})
-        by_name = {row["name"]: row for row in summary["rows"]}
-        figures = {name: {"real_mean": round(row["real"]["mean"], 1), "real_std": round(row["real"]["std"], 1),
-                          "real_min": row["real"]["min"], "real_max": row["real"]["max"]} for name, row in by_name.items()}
-        record_artefact(out, summary["command"], None, {"seeds": summary["seeds"], **figures})
-    return summary
-
-
-def load_over_seeds(folder: str | Path | None = None) -> dict:
-    """The table over seeds in data/cartpole_seeds.json (made by seeds_command)."""
-    from ..artefacts import require
-
-    path = require(SEEDS_NAME, seeds_command([0, 1, 2, 3, 4], f"data/{SEEDS_NAME}"), Path(folder) if folder else None)
-    return json.loads(path.read_text())
 
 
 SEARCH_COMMAND = ("python scripts/cartpole_search_spread.py --out data/cartpole_search_spread.json --seeds 0 3 "
@@ -503,6 +352,32 @@ def load_search_spread(folder: str | Path | None = None) -> dict:
     from ..artefacts import require
 
     return json.loads(require(SEARCH_NAME, SEARCH_COMMAND, Path(folder) if folder else None).read_text())
+
+
+def _save_controller(path: Path, result: RoundResult, features: str) -> Path:
+    config = cp.ControllerSettings(features=features).controller_config(result.model.config.hidden)
+    return controller.save_controller(path, result.params, config, features=features)
+
+
+def _features(results: dict, which: str) -> str:
+    name = results[f"{which}_variant"]
+    return next(row["variant"]["features"] for row in results["rows"] if row["name"] == name)
+
+
+# --- the table over seeds (experiments.cartpole_seeds runs it) ----------------------------------------
+
+def seeds_command(seeds: list[int], out: str | Path, run_dir: str | Path = RUN_DIR) -> str:
+    extra = "" if Path(run_dir) == Path(RUN_DIR) else f" --run-dir {run_dir}"
+    return f"python -m wmcourse cartpole --seeds {' '.join(map(str, seeds))}{extra} --out {out}"
+
+
+
+def load_over_seeds(folder: str | Path | None = None) -> dict:
+    """The table over seeds in data/cartpole_seeds.json (made by seeds_command)."""
+    from ..artefacts import require
+
+    path = require(SEEDS_NAME, seeds_command([0, 1, 2, 3, 4], f"data/{SEEDS_NAME}"), Path(folder) if folder else None)
+    return json.loads(path.read_text())
 
 
 CURVE_LABELS = {"wm_iterative": "World Model, iterative loop", "dqn": "DQN"}  # notebook 07's learning curves
@@ -530,16 +405,6 @@ def format_seeds_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _save_controller(path: Path, result: RoundResult, features: str) -> Path:
-    config = cp.ControllerSettings(features=features).controller_config(result.model.config.hidden)
-    return controller.save_controller(path, result.params, config, features=features)
-
-
-def _features(results: dict, which: str) -> str:
-    name = results[f"{which}_variant"]
-    return next(row["variant"]["features"] for row in results["rows"] if row["name"] == name)
-
-
 # --- loading the shipped results ---------------------------------------------------------------------
 
 def load_cartpole_results(folder: str | Path | None = None) -> dict:
@@ -555,7 +420,7 @@ def load_shipped(which: str = "failure", folder: str | Path | None = None) -> tu
     from ..artefacts import require
 
     if which not in ("failure", "fixed"):
-        raise ValueError(f"which must be 'failure' (random data) or 'fixed' (iterative loop), got {which!r}.")
+        raise SettingsError(f"which must be 'failure' (random data) or 'fixed' (iterative loop), got {which!r}.")
     folder = Path(folder) if folder else None
     names = (FAILURE_MODEL, FAILURE_CONTROLLER, RANDOM_DATA) if which == "failure" else \
         (FIXED_MODEL, FIXED_CONTROLLER, ITERATIVE_DATA)

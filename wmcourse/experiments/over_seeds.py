@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SettingsError
+
 
 def spread(values: list[float], seeds: list[int]) -> dict:
     """{"per_seed": {seed: value}, "mean", "std", "min", "max", "n"} of one number measured once per seed."""
     if len(values) != len(seeds) or not values:
-        raise ValueError(f"Need one value per seed, got {len(values)} values for seeds {seeds}.")
+        raise SettingsError(f"Need one value per seed, got {len(values)} values for seeds {seeds}.")
     v = np.asarray(values, dtype=float)
     return {"per_seed": {str(s): float(x) for s, x in zip(seeds, v)}, "mean": float(v.mean()),
             "std": float(v.std()), "min": float(v.min()), "max": float(v.max()), "n": len(v)}
@@ -28,10 +30,10 @@ def curve_spread(curves: list[list[dict]], seeds: list[int], y: str = "mean") ->
     each; every learning curve in the course puts its real steps under "steps") ->
     {"steps": [...], "per_seed": {seed: [...]}, "mean": [...], "std": [...], "min": [...], "max": [...]}."""
     if len(curves) != len(seeds) or not curves:
-        raise ValueError(f"Need one curve per seed, got {len(curves)} curves for seeds {seeds}.")
+        raise SettingsError(f"Need one curve per seed, got {len(curves)} curves for seeds {seeds}.")
     xs = [[p["steps"] for p in c] for c in curves]
     if any(row != xs[0] for row in xs):
-        raise ValueError(f"The curves are measured at different 'steps' values: {xs}.")
+        raise SettingsError(f"The curves are measured at different 'steps' values: {xs}.")
     ys = np.asarray([[p[y] for p in c] for c in curves], dtype=float)
     return {"steps": xs[0], "per_seed": {str(s): row.tolist() for s, row in zip(seeds, ys)},
             "mean": ys.mean(axis=0).tolist(), "std": ys.std(axis=0).tolist(),

@@ -15,16 +15,16 @@ One command runs it all, resumably (every stage checkpoints, and a stage already
     python -m wmcourse takecover --out runs/TakeCover
 
 collect random rollouts -> train V -> encode -> train M -> for each tau: evolve C in the dream at tau,
-score it in new dreams and in 100 real episodes -> the temperature table (results.json in --out), with
-the wall time of every stage. `ship` copies the small results into data/ with manifest entries.
+score it in new dreams and in 100 real episodes (recipe.evolve_and_score) -> the temperature table
+(results.json in --out), with the wall time of every stage (runner.Run) -> rounds of the paper's iterative
+training (recipe.round_steps). `ship` copies the small results into data/ with manifest entries.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,16 +32,24 @@ import torch
 
 from .. import artefacts, checkpoint
 from ..checkpoint import atomic_write_text
+from ..errors import RunStateError, SettingsError
 from ..real import evaluate, rollouts
 from ..real.backend import LocalBackend
 from ..real.envs import TAKE_COVER, TAKE_COVER_MAX_STEPS, thirds
-from ..worldmodels import agent, controller, dream, evolve, latents, mdnrnn, vae
+from ..worldmodels import agent, controller, dream, latents, mdnrnn, vae
 from ..worldmodels import train_mdnrnn as mdnrnn_training
 from ..worldmodels import train_vae as vae_training
+from . import recipe
+from .runner import Run, Stage, as_json, call, flat, from_json, in_processes, section
 
 SOLVED = 750.0  # the task's threshold: mean survival over 100 real episodes
 COMMAND = "python -m wmcourse takecover --out runs/TakeCover"
 SHIP_COMMAND = "python -m wmcourse takecover --out runs/TakeCover --ship data"
+
+
+@dataclass(frozen=True)
+class TakeCoverRound(recipe.RoundSettings):
+    tau: float = 1.15               # the temperature of every round's dream
 
 
 @dataclass(frozen=True)
@@ -58,10 +66,8 @@ class TakeCoverConfig:
     mdnrnn_seq_len: int = 512       # windows of 512 steps (paper: 500), so M learns long dreams
     mdnrnn_batch: int = 25          # paper: 100; 4x more optimizer steps on less data (1,560 in the shipped run)
     taus: tuple[float, ...] = (1.15, 0.1, 1.0, 1.3, 0.5)  # the paper's table, most telling first
-    population: int = 16            # paper: 64
-    rollouts: int = 8               # dreams per candidate (paper: 16)
-    generations: int = 30           # paper: until the score stopped improving
-    sigma_init: float = 0.1
+    # CMA-ES (paper: population 64, 16 dreams a candidate, until the score stopped improving)
+    search: recipe.Search = section(recipe.Search(population=16, rollouts=8, generations=30, sigma_init=0.1))
     max_steps: int = TAKE_COVER_MAX_STEPS  # 2,100, in the dream and in reality
     dream_episodes: int = 128       # new dreams that score each final controller
     real_episodes: int = 100        # real episodes that score each controller (paper: 100)
@@ -74,10 +80,16 @@ class TakeCoverConfig:
                                     # vae_z64.pt: copied into --out first, so vae_steps counts its steps too
     rounds: int = 0                 # rounds of the paper's iterative training after the table (0: none; the paper
                                     # proposes them for harder tasks, it did not need them here)
-    round_tau: float = 1.15         # the temperature of every round's dream
-    round_episodes: int = 600       # real episodes a round collects with the last controller (plus noise)
-    round_noise: float = 0.3        # std of the Gaussian noise added to its action before it is read in thirds
-    round_epochs: int = 4           # epochs a round trains M on, continuing the last M, on all data so far
+    # each round: real episodes collected with the last controller, the std of the Gaussian noise on its action
+    # (before it is read in thirds), M's epochs on all data so far (continuing the last M), the dream's tau
+    round: TakeCoverRound = section(TakeCoverRound(episodes=600, noise=0.3, epochs=4, tau=1.15), "round_")
+
+
+OVERLAYS = {  # named changes to the defaults (runner.overlay)
+    "fast": {"episodes": 4, "episodes_per_shard": 2, "vae_steps": 2, "z_size": 8, "hidden": 16, "mdnrnn_epochs": 1,
+             "taus": (1.15,), "population": 4, "rollouts": 1, "generations": 1, "max_steps": 50,
+             "dream_episodes": 2, "real_episodes": 2, "workers": 1, "round_episodes": 2, "round_epochs": 2},
+}
 
 
 def _paths(out: Path) -> dict[str, Path]:
@@ -112,14 +124,10 @@ def mdnrnn_config(c: TakeCoverConfig) -> mdnrnn.MDNRNNConfig:
                                batch_size=c.mdnrnn_batch, predict_done=True, predict_reward=False)
 
 
-MODEL_KEYS = ("episodes", "policy", "episodes_per_shard", "vae_steps", "vae_from", "z_size", "hidden", "mdnrnn_epochs", "mdnrnn_seq_len",
-              "mdnrnn_batch", "seed")  # what V and M depend on; the rest matters only to C and its scores
-
-
-ROUND_SETTINGS = ("round_tau", "round_episodes", "round_noise", "round_epochs")  # what every round is made with
-ROUND_KEYS = ("rounds", *ROUND_SETTINGS)  # only rounds depend on these, and a run may be given more rounds later
-
-
+MODEL_KEYS = ("episodes", "policy", "episodes_per_shard", "vae_steps", "vae_from", "z_size", "hidden", "mdnrnn_epochs",
+              "mdnrnn_seq_len", "mdnrnn_batch", "seed")  # what V and M depend on; the rest matters to C and its scores
+ROUND_KEYS = ("rounds", *(f"round_{k}" for k in ("episodes", "noise", "epochs", "tau")))  # only rounds depend on these
+FREE_KEYS = ("rounds", "workers")  # a run may be given more rounds later, or more processes
 CLI_KEYS = ("episodes", "policy", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs", "taus",
             "workers")  # the settings most often changed: first on a recorded command line, in this order
 
@@ -127,99 +135,85 @@ CLI_KEYS = ("episodes", "policy", "generations", "real_episodes", "seed", "vae_s
 def command(out: str | Path, config: TakeCoverConfig = TakeCoverConfig()) -> str:
     """The command line that runs `config` into `out` (only the settings that differ from the defaults; every
     setting is a flag of `python -m wmcourse takecover`)."""
-    words = ["python -m wmcourse takecover --out", str(out)]
-    for key in [*CLI_KEYS, *(f.name for f in fields(TakeCoverConfig) if f.name not in CLI_KEYS)]:
-        value = getattr(config, key)
-        if value != getattr(TakeCoverConfig(), key):
+    words, settings, defaults = ["python -m wmcourse takecover --out", str(out)], flat(config), flat(TakeCoverConfig())
+    for key in [*CLI_KEYS, *(k for k in settings if k not in CLI_KEYS)]:
+        if settings[key] != defaults[key]:
             flag = "--" + key.replace("_", "-")
-            words += [flag, " ".join(f"{v:g}" for v in value)] if key == "taus" else [flag, str(value)]
+            words += [flag, " ".join(f"{v:g}" for v in settings[key])] if key == "taus" else [flag, str(settings[key])]
     return " ".join(words)
 
 
-def _load_results(path: Path, config: TakeCoverConfig) -> dict:
-    """The results so far; settings may change only where no finished stage depends on them."""
-    results = json.loads(path.read_text()) if path.exists() else {}
-    settings = json.loads(json.dumps(asdict(config)))
-    old = _saved_settings(results, settings)
-    changed = [k for k in settings if old[k] != settings[k] and k not in ROUND_KEYS]
-    if any(old[k] != settings[k] for k in ROUND_SETTINGS) and results.get("rounds"):
-        raise ValueError(f"{path} has rounds of iterative training made with other round settings: keep them, or "
-                         "use another --out.")
-    controllers_made = any(k.startswith("evolve") for k in results.get("stages", {}))
-    if any(k in MODEL_KEYS for k in changed) or (changed and controllers_made):
-        raise ValueError(f"{path} was made with other settings ({', '.join(changed)} differ): delete it or use "
-                         "another --out.")
-    kept = {k: results[k] for k in ("controllers_wall_seconds", "total_seconds", "notes", "controller_seeds", "rounds")
-            if k in results}
-    return {"env": TAKE_COVER, "command": command(path.parent, config), "config": settings, "stages": results.get("stages", {}),
-            "rows": results.get("rows", []), "random": results.get("random"), **kept}
+def _stages(out: Path, c: TakeCoverConfig) -> tuple[list[Stage], list[Stage], list[Stage]]:
+    """The run's stages: the models and the random policy, the table (one per tau, run in parallel), the rounds."""
+    p = _paths(out)
+    models = [
+        Stage("collect", lambda: rollouts.collect(TAKE_COVER, c.episodes, p["rollouts"], num_envs=1, policy=c.policy,
+                                                  seed=c.seed, episodes_per_shard=c.episodes_per_shard,
+                                                  backend=LocalBackend(c.workers)), uses=MODEL_KEYS),
+        Stage("train-vae", lambda: _train_vae(p, c), uses=MODEL_KEYS),
+        Stage("encode", lambda: latents.encode_rollouts(vae.load_vae(p["vae"]), p["rollouts"], p["encoded"]),
+              uses=MODEL_KEYS),
+        Stage("train-mdnrnn", lambda: mdnrnn_training.train_mdnrnn(p["encoded"], mdnrnn_config(c), p["mdnrnn"],
+                                                                   epochs=c.mdnrnn_epochs, seed=c.seed, device="cpu"),
+              uses=MODEL_KEYS),
+        Stage("random-policy", lambda: recipe.real_row(evaluate.evaluate(TAKE_COVER, None, c.real_episodes,
+                                                                         seed=c.eval_seed, num_envs=c.num_envs)),
+              uses=(*MODEL_KEYS, "real_episodes", "eval_seed", "num_envs"),
+              keep=lambda state, row: state.update(random=row)),
+    ]
+    table = [Stage(f"evolve tau {tau:g}", call(_tau_row, str(out), tau, c), uses=_table_keys(c), keep=_keep_row,
+                   finished=lambda state, tau=tau: any(row["tau"] == tau for row in state.get("rows", []))) for tau in c.taus]
+    task = _Rounds(out, c)
+    rounds = [Stage(f"round {r} {step}", work, keep=_keep_round if step == "controller" else None,
+                    finished=lambda state, r=r: any(row["round"] == r for row in state.get("rounds", [])))
+              for r in range(1, c.rounds + 1) for step, work in recipe.round_steps(task, r)]
+    return models, table, rounds
 
 
-def _saved_settings(results: dict, fallback: dict | None = None) -> dict:
-    """A run's recorded settings as JSON values (fallback where none is recorded); a run from before a setting
-    existed had its default."""
-    defaults = json.loads(json.dumps(asdict(TakeCoverConfig())))
-    return {**defaults, **results.get("config", fallback or {})}
+def _table_keys(c: TakeCoverConfig) -> tuple[str, ...]:
+    """What a controller of the table depends on: every setting but the rounds'."""
+    return tuple(k for k in as_json(c) if k not in ROUND_KEYS)
 
 
-def _save(path: Path, results: dict) -> None:
-    atomic_write_text(path, json.dumps(results, indent=1) + "\n")
+def _keep_row(state: dict, row: dict) -> None:
+    state["rows"].append(row)
+    print(f"tau {row['tau']:g}: dream {row['dream_mean']:.0f} +- {row['dream_std']:.0f}, "
+          f"real {row['real_mean']:.0f} +- {row['real_std']:.0f}", flush=True)
 
 
-def _stage(results: dict, path: Path, name: str, work) -> None:
-    """Run one stage unless results say it finished; record its wall time (summed over resumed runs)."""
-    stage = results["stages"].get(name, {"seconds": 0.0, "done": False})
-    if stage["done"]:
-        return
-    print(f"== {name}", flush=True)
-    start = time.perf_counter()
-    work()
-    stage = {"seconds": round(stage["seconds"] + time.perf_counter() - start, 1), "done": True}
-    results["stages"][name] = stage
-    _save(path, results)
+def _keep_round(state: dict, row: dict) -> None:
+    state.setdefault("rounds", []).append(row)
+    print(f"round {row['round']}: {row['real_steps_collected']:,} new real steps; tau {row['tau']:g}: dream "
+          f"{row['dream_mean']:.0f} +- {row['dream_std']:.0f}, real {row['real_mean']:.0f} +- {row['real_std']:.0f}",
+          flush=True)
+
+
+def _open(out: Path, c: TakeCoverConfig, extra: list[Stage] = ()) -> tuple[Run, list[Stage], list[Stage], list[Stage]]:
+    """The run folder's state, checked against `c` (runner.Run), and the run's stages."""
+    models, table, rounds = _stages(out, c)
+    run = Run(_paths(out)["results"], c, TakeCoverConfig(), [*models, *table, *rounds, *extra], free=FREE_KEYS)
+    run.state.update(env=TAKE_COVER, command=command(out, c), rows=run.state.get("rows", []),
+                     random=run.state.get("random"))
+    return run, models, table, rounds
 
 
 def run(out: str | Path = "runs/TakeCover", config: TakeCoverConfig = TakeCoverConfig()) -> dict:
     """Every stage, resumably; returns the results (also written to out/results.json)."""
-    if config.rounds and config.round_tau not in config.taus:
-        raise ValueError(f"The rounds start from the controller at round_tau = {config.round_tau:g}, which is not among "
-                         f"--taus {' '.join(f'{t:g}' for t in config.taus)}: add it to --taus or change --round-tau.")
+    c = config
+    if c.rounds and c.round.tau not in c.taus:
+        raise SettingsError(f"The rounds start from the controller at round_tau = {c.round.tau:g}, which is not among "
+                            f"--taus {' '.join(f'{t:g}' for t in c.taus)}: add it to --taus or change --round-tau.")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    p = _paths(out)
-    results = _load_results(p["results"], config)
-    torch.set_num_threads(config.threads)
-    c = config
-
-    _stage(results, p["results"], "collect", lambda: rollouts.collect(
-        TAKE_COVER, c.episodes, p["rollouts"], num_envs=1, policy=c.policy, seed=c.seed,
-        episodes_per_shard=c.episodes_per_shard, backend=LocalBackend(c.workers)))
-    _stage(results, p["results"], "train-vae", lambda: _train_vae(p, c))
-    _stage(results, p["results"], "encode", lambda: latents.encode_rollouts(vae.load_vae(p["vae"]), p["rollouts"],
-                                                                            p["encoded"]))
-    _stage(results, p["results"], "train-mdnrnn", lambda: mdnrnn_training.train_mdnrnn(
-        p["encoded"], mdnrnn_config(c), p["mdnrnn"], epochs=c.mdnrnn_epochs, seed=c.seed, device="cpu"))
-    _stage(results, p["results"], "random-policy", lambda: results.update(random=_real_row(
-        evaluate.evaluate(TAKE_COVER, None, c.real_episodes, seed=c.eval_seed, num_envs=c.num_envs))))
-
-    todo = [tau for tau in c.taus if not any(row["tau"] == tau for row in results["rows"])]
-    if todo:
-        print(f"== controllers for tau in {todo}, {min(c.workers, len(todo))} at a time", flush=True)
-        start = time.perf_counter()
-        for row in _map(_tau_row, [(str(out), tau, c) for tau in todo], c.workers):
-            results["rows"].append(row)
-            results["stages"][f"evolve tau {row['tau']:g}"] = {"seconds": row["evolve_seconds"], "done": True}
-            _save(p["results"], results)
-            print(f"tau {row['tau']:g}: dream {row['dream_mean']:.0f} +- {row['dream_std']:.0f}, "
-                  f"real {row['real_mean']:.0f} +- {row['real_std']:.0f}", flush=True)
-        results["controllers_wall_seconds"] = round(results.get("controllers_wall_seconds", 0.0)
-                                                    + time.perf_counter() - start, 1)
-    results["rows"].sort(key=lambda row: c.taus.index(row["tau"]) if row["tau"] in c.taus else len(c.taus))
-    for round_ in range(1, c.rounds + 1):
-        _iterate(out, round_, c, results)
+    torch.set_num_threads(c.threads)
+    run, models, table, rounds = _open(out, c)
+    run.run(models)
+    run.run_parallel(table, c.workers, "controllers_wall_seconds")
+    run.state["rows"].sort(key=lambda row: c.taus.index(row["tau"]) if row["tau"] in c.taus else len(c.taus))
+    results = run.run(rounds)
     sequential = [s["seconds"] for name, s in results["stages"].items() if not name.startswith("evolve")]
     results["total_seconds"] = round(sum(sequential) + results.get("controllers_wall_seconds", 0.0), 1)
-    _save(p["results"], results)
+    run.save()
     return results
 
 
@@ -229,22 +223,20 @@ def run_controller_seeds(out: str | Path, seeds: tuple[int, ...], tau: float = 1
     (dreams and the same real episodes): how much of a row's real score is the luck of one search. Resumable;
     the rows are kept in results.json under "controller_seeds" (the table's own controller is seed config.seed)."""
     out = Path(out)
-    path = _paths(out)["results"]
-    results = _load_results(path, config)
-    if not any(name == "train-mdnrnn" and stage["done"] for name, stage in results["stages"].items()):
-        raise ValueError(f"{out} has no trained M yet: run `{command(out, config)}` first.")
     if config.seed in seeds:
-        raise ValueError(f"seed {config.seed} is the table's own controller; give other seeds.")
-    rows = results.setdefault("controller_seeds", [])
-    todo = [s for s in seeds if not any(r["tau"] == tau and r["controller_seed"] == s for r in rows)]
-    for row in _map(_tau_row, [(str(out), tau, config, s) for s in todo], config.workers):
-        rows.append(row)
-        _save(path, results)
-        print(f"tau {tau:g}, controller seed {row['controller_seed']}: dream {row['dream_mean']:.0f} +- "
-              f"{row['dream_std']:.0f}, real {row['real_mean']:.0f} +- {row['real_std']:.0f}", flush=True)
-    rows.sort(key=lambda r: (r["tau"], r["controller_seed"]))
-    _save(path, results)
-    return results
+        raise SettingsError(f"seed {config.seed} is the table's own controller; give other seeds.")
+    stages = [Stage(f"evolve tau {tau:g} controller seed {s}", call(_tau_row, str(out), tau, config, s),
+                    uses=_table_keys(config), keep=lambda state, row: state.setdefault("controller_seeds", []).append(row),
+                    finished=lambda state, s=s: any(r["tau"] == tau and r["controller_seed"] == s
+                                                    for r in state.get("controller_seeds", [])))
+              for s in seeds]
+    run, models, _, _ = _open(out, config, stages)
+    if not run.done(models[3]):
+        raise RunStateError(f"{out} has no trained M yet: run `{command(out, config)}` first.")
+    run.run_parallel(stages, config.workers, "controller_seeds_wall_seconds")
+    run.state.setdefault("controller_seeds", []).sort(key=lambda r: (r["tau"], r["controller_seed"]))
+    run.save()
+    return run.state
 
 
 def _train_vae(p: dict[str, Path], c: TakeCoverConfig) -> None:
@@ -256,18 +248,12 @@ def _train_vae(p: dict[str, Path], c: TakeCoverConfig) -> None:
                            threads=c.threads)
 
 
-def _map(function, arguments: list[tuple], workers: int):
-    """function(*a) for each a, in `workers` processes (results as they finish), or in this one when workers is 1."""
-    if workers <= 1:
-        for a in arguments:
-            yield function(*a)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(min(workers, len(arguments)), mp_context=multiprocessing.get_context("spawn")) as pool:
-        for future in as_completed([pool.submit(function, *a) for a in arguments]):
-            yield future.result()
+def _model(out: Path, round_: int = 0) -> recipe.MDNRNNModel:
+    """V, the M of round `round_` and the real first frames of the random rollouts (where every dream starts)."""
+    p = _paths(out)
+    return recipe.MDNRNNModel(TAKE_COVER, mdnrnn.load_mdnrnn(mdnrnn_path(out, round_)),
+                              agent.start_latents(latents.load_encoded(p["encoded"])), vae.load_vae(p["vae"]),
+                              squash="thirds", include_cell=True)
 
 
 def _tau_row(out: str, tau: float, c: TakeCoverConfig, controller_seed: int | None = None, round_: int = 0) -> dict:
@@ -276,68 +262,57 @@ def _tau_row(out: str, tau: float, c: TakeCoverConfig, controller_seed: int | No
     round_: in the dream of M after that many rounds of iterative training (dreams still start from real
     first frames of the random rollouts)."""
     torch.set_num_threads(c.threads)
-    out = Path(out)
-    p = _paths(out)
-    model, v = mdnrnn.load_mdnrnn(mdnrnn_path(out, round_)), vae.load_vae(p["vae"])
-    starts = agent.start_latents(latents.load_encoded(p["encoded"]))
-    start = time.perf_counter()
-    _evolve(model, starts, tau, controller_path(out, tau, controller_seed, round_), c, controller_seed)
-    row = {"tau": tau, "evolve_seconds": round(time.perf_counter() - start, 1)}
+    seed = c.seed if controller_seed is None else controller_seed
+    scoring = recipe.Scoring(c.dream_episodes, c.seed + 1, c.real_episodes, c.eval_seed, c.num_envs)
+    scored = recipe.evolve_and_score(_model(Path(out), round_), tau, c.max_steps, c.search.settings(seed), scoring,
+                                     save=controller_path(Path(out), tau, controller_seed, round_))
+    row = {"tau": tau, "evolve_seconds": round(scored.evolve_seconds, 1)}
     if controller_seed is not None:
         row["controller_seed"] = controller_seed
-    params, cc, details = controller.load_controller(controller_path(out, tau, controller_seed, round_))
-    start = time.perf_counter()
-    dreams = dream.dream_score(model, starts, params, cc, tau, c.dream_episodes, c.max_steps, seed=c.seed + 1)
-    row.update(dream_mean=float(dreams.mean()), dream_std=float(dreams.std()), dream_episodes=len(dreams),
-               dream_seconds=round(time.perf_counter() - start, 1))
-    real = evaluate.evaluate(TAKE_COVER, agent.WorldModelAgent(v, model, params, cc), c.real_episodes,
-                             seed=c.eval_seed, num_envs=c.num_envs, progress=False)
-    row.update(_real_row(real), generations=len(details["history"]))
-    return row
+    row.update(dream_mean=float(scored.dreams.mean()), dream_std=float(scored.dreams.std()),
+               dream_episodes=len(scored.dreams), dream_seconds=round(scored.dream_seconds, 1))
+    return {**row, **recipe.real_row(scored.real), "generations": len(scored.history)}
 
 
-def _iterate(out: Path, round_: int, c: TakeCoverConfig, results: dict) -> None:
-    """One round of the paper's iterative training, each stage resumable: play the last round's controller (its
-    action plus noise, read in thirds) for c.round_episodes real episodes, encode them with V, train M on to
-    c.round_epochs more epochs on all the data so far (the random rollouts and every round's), then evolve a
-    new controller in that M's dream at c.round_tau and score it like a table row."""
-    p, here = _paths(out), f"round {round_}"
-    new_rollouts = out / f"rollouts{_round_name(round_)}"
-    seed = 10_000 * round_ + c.seed  # the round's real episodes and noise, apart from the random rollouts' seeds
-    previous_m, m_path = mdnrnn_path(out, round_ - 1), mdnrnn_path(out, round_)
+@dataclass
+class _Rounds:
+    """Take Cover's steps of a round of the paper's iterative training (recipe.RoundTask): play the last round's
+    controller (its action plus noise, read in thirds) for round.episodes real episodes, encode them with V,
+    train M on to round.epochs more epochs on all the data so far (the random rollouts and every round's), then
+    evolve a new controller in that M's dream at round.tau and score it like a table row."""
 
-    def collect() -> None:
-        v, m = vae.load_vae(p["vae"]), mdnrnn.load_mdnrnn(previous_m)
-        params, cc, _ = controller.load_controller(controller_path(out, c.round_tau, round_=round_ - 1))
-        policy = agent.NoisyPolicy(agent.WorldModelAgent(v, m, params, cc), np.array([-1.0]), np.array([1.0]),
-                                   c.round_noise, seed=seed, snap=thirds)
-        rollouts.collect(TAKE_COVER, c.round_episodes, new_rollouts, num_envs=c.num_envs, policy=policy,
-                         seed=seed, episodes_per_shard=c.episodes_per_shard)
+    out: Path
+    c: TakeCoverConfig
 
-    def train_m() -> None:
+    def _rollouts(self, round_: int) -> Path:
+        return self.out / f"rollouts{_round_name(round_)}"
+
+    def collect(self, round_: int) -> None:
+        seed = 10_000 * round_ + self.c.seed  # the round's real episodes and noise, apart from the random rollouts'
+        model = _model(self.out, round_ - 1)
+        params, cc, _ = controller.load_controller(controller_path(self.out, self.c.round.tau, round_=round_ - 1))
+        policy = agent.NoisyPolicy(model.policy(params, cc), np.array([-1.0]), np.array([1.0]), self.c.round.noise,
+                                   seed=seed, snap=thirds)
+        rollouts.collect(TAKE_COVER, self.c.round.episodes, self._rollouts(round_), num_envs=self.c.num_envs,
+                         policy=policy, seed=seed, episodes_per_shard=self.c.episodes_per_shard)
+
+    def encode(self, round_: int) -> None:
+        latents.encode_rollouts(vae.load_vae(_paths(self.out)["vae"]), self._rollouts(round_),
+                                encoded_path(self.out, round_))
+
+    def retrain(self, round_: int) -> None:
+        previous, m_path = mdnrnn_path(self.out, round_ - 1), mdnrnn_path(self.out, round_)
         if not m_path.exists():  # continue the last M: its weights, optimizer and history
-            shutil.copyfile(previous_m, m_path)
-        epochs = len(torch.load(previous_m, map_location="cpu", weights_only=True)["history"]) + c.round_epochs
-        every_round = [latents.load_encoded(encoded_path(out, r)) for r in range(round_ + 1)]
-        mdnrnn_training.train_mdnrnn(latents.join_encoded(every_round),
-                                     mdnrnn_config(c), m_path, epochs=epochs, seed=c.seed, device="cpu")
+            shutil.copyfile(previous, m_path)
+        epochs = len(torch.load(previous, map_location="cpu", weights_only=True)["history"]) + self.c.round.epochs
+        every_round = [latents.load_encoded(encoded_path(self.out, r)) for r in range(round_ + 1)]
+        mdnrnn_training.train_mdnrnn(latents.join_encoded(every_round), mdnrnn_config(self.c), m_path, epochs=epochs,
+                                     seed=self.c.seed, device="cpu")
 
-    if any(row["round"] == round_ for row in results.get("rounds", [])):
-        return
-    _stage(results, p["results"], f"{here} collect", collect)
-    _stage(results, p["results"], f"{here} encode", lambda: latents.encode_rollouts(vae.load_vae(p["vae"]),
-                                                                                   new_rollouts, encoded_path(out, round_)))
-    _stage(results, p["results"], f"{here} train-mdnrnn", train_m)
-    print(f"== {here} controller at tau {c.round_tau:g}", flush=True)
-    start = time.perf_counter()
-    row = {"round": round_, "episodes": c.round_episodes, "noise": c.round_noise,
-           "real_steps_collected": rollouts.count_frames(new_rollouts),
-           **_tau_row(str(out), c.round_tau, c, round_=round_)}
-    results["stages"][f"{here} controller"] = {"seconds": round(time.perf_counter() - start, 1), "done": True}
-    results.setdefault("rounds", []).append(row)
-    _save(p["results"], results)
-    print(f"{here}: {row['real_steps_collected']:,} new real steps; tau {row['tau']:g}: dream {row['dream_mean']:.0f} "
-          f"+- {row['dream_std']:.0f}, real {row['real_mean']:.0f} +- {row['real_std']:.0f}", flush=True)
+    def evolve(self, round_: int) -> dict:
+        return {"round": round_, "episodes": self.c.round.episodes, "noise": self.c.round.noise,
+                "real_steps_collected": rollouts.count_frames(self._rollouts(round_)),
+                **_tau_row(str(self.out), self.c.round.tau, self.c, round_=round_)}
 
 
 # --- when to stop iterating: a look at held-out reality ----------------------------------------------------------
@@ -357,20 +332,18 @@ def select_round(out: str | Path, validation_episodes: int = 50) -> dict:
     results_path = _paths(out)["results"]
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     if "total_seconds" not in results:
-        raise ValueError(f"{out} has no finished takecover run: run `{results.get('command', COMMAND)}` first.")
+        raise RunStateError(f"{out} has no finished takecover run: run `{results.get('command', COMMAND)}` first.")
     if validation_episodes < 1:
-        raise ValueError(f"validation_episodes must be at least 1, got {validation_episodes}.")
-    saved = _saved_settings(results)
-    c = TakeCoverConfig(**{**saved, "taus": tuple(saved["taus"])})
+        raise SettingsError(f"validation_episodes must be at least 1, got {validation_episodes}.")
+    c = from_json(TakeCoverConfig(), results.get("config", {}))
     path = out / SELECTION_NAME
-    settings = {"tau": c.round_tau, "validation_seed": VALIDATION_SEED, "validation_episodes": validation_episodes,
+    settings = {"tau": c.round.tau, "validation_seed": VALIDATION_SEED, "validation_episodes": validation_episodes,
                 "test_seed": TEST_SEED, "test_episodes": c.real_episodes}
     selection = json.loads(path.read_text()) if path.exists() else {**settings, "validation": [], "tests": []}
-    if any(selection[k] != v for k, v in settings.items()):
-        raise ValueError(f"{path} was chosen with other settings ({settings}): delete it or keep its settings.")
+    checkpoint.check_same_config(path, {k: selection.get(k) for k in settings}, settings)
     rounds = _round_numbers(results)
     todo = [r for r in rounds if not any(row["round"] == r for row in selection["validation"])]
-    for row in _map(_play_round, [(str(out), r, c, validation_episodes, VALIDATION_SEED) for r in todo], c.workers):
+    for row in in_processes(_play_round, [(str(out), r, c, validation_episodes, VALIDATION_SEED) for r in todo], c.workers):
         selection["validation"].append(row)
         selection["validation"].sort(key=lambda row: row["round"])
         atomic_write_text(path, json.dumps(selection, indent=1) + "\n")
@@ -406,26 +379,11 @@ def _play_round(out: str, round_: int, c: TakeCoverConfig, episodes: int, seed: 
     """The controller of round `round_` (with that round's M), played for `episodes` real episodes from `seed`."""
     torch.set_num_threads(c.threads)
     out = Path(out)
-    params, cc, _ = controller.load_controller(controller_path(out, c.round_tau, round_=round_))
+    params, cc, _ = controller.load_controller(controller_path(out, c.round.tau, round_=round_))
     policy = agent.WorldModelAgent(vae.load_vae(_paths(out)["vae"]), mdnrnn.load_mdnrnn(mdnrnn_path(out, round_)),
                                    params, cc)
     real = evaluate.evaluate(TAKE_COVER, policy, episodes, seed=seed, num_envs=c.num_envs, progress=False)
-    return {"round": round_, "seed": seed, **_real_row(real)}
-
-
-def _real_row(result: evaluate.EvalResult) -> dict:
-    return {"real_mean": result.mean, "real_std": result.std, "real_episodes": len(result.returns),
-            "real_returns": result.returns.round(1).tolist(), "real_seconds": round(result.seconds, 1)}
-
-
-def _evolve(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float, path: Path, c: TakeCoverConfig,
-            controller_seed: int | None = None) -> None:
-    settings = evolve.EvolveConfig(population=c.population, rollouts=c.rollouts, sigma_init=c.sigma_init,
-                                   generations=c.generations, seed=c.seed if controller_seed is None else controller_seed)
-    world, cc = dream.controller_dream(model, starts, tau, c.max_steps, seed=settings.seed, squash="thirds",
-                                       include_cell=True)
-    result = evolve.evolve_in_dream(world, cc, settings, checkpoint=str(path) + ".es.pkl")
-    controller.save_controller(path, result.best_params, cc, history=result.history, tau=tau)
+    return {"round": round_, "seed": seed, **recipe.real_row(real)}
 
 
 # --- shipping the results (data/) and loading them (notebook 05, tests) -----------------------------------
@@ -526,10 +484,10 @@ def training_seed_summary(outs: list[str | Path]) -> dict:
     for out in outs:
         path = _paths(Path(out))["results"]
         if not path.exists():
-            raise ValueError(f"{path} does not exist: finish that run first ({COMMAND} --seed N --out {out}).")
+            raise RunStateError(f"{path} does not exist: finish that run first ({COMMAND} --seed N --out {out}).")
         results = json.loads(path.read_text())
         if not results.get("rows") or "total_seconds" not in results:
-            raise ValueError(f"{out} has not finished: rerun `{results.get('command', COMMAND)}` to resume it.")
+            raise RunStateError(f"{out} has not finished: rerun `{results.get('command', COMMAND)}` to resume it.")
         keys = ("tau", "dream_mean", "dream_std", "real_mean", "real_std", "real_episodes", "real_returns")
         runs.append({"seed": results["config"]["seed"], "command": results["command"],
                      "total_seconds": results["total_seconds"], "frames": rollouts.count_frames(Path(out) / "rollouts"),
@@ -540,7 +498,7 @@ def training_seed_summary(outs: list[str | Path]) -> dict:
                      **_selection_summary(Path(out), results)})
     seeds = [run["seed"] for run in runs]
     if len(set(seeds)) != len(seeds):
-        raise ValueError(f"two runs share a training seed ({seeds}): each run must be trained from its own seed.")
+        raise RunStateError(f"two runs share a training seed ({seeds}): each run must be trained from its own seed.")
 
     def spread(means: list[float]) -> dict:
         return {"real_means": means, "mean": float(np.mean(means)), "std": float(np.std(means)),
@@ -566,7 +524,7 @@ def _selection_summary(out: Path, results: dict) -> dict:
     selection = json.loads(path.read_text())
     rounds = _round_numbers(results)
     if selection.get("rounds") != rounds:
-        raise ValueError(f"{path} chose among rounds {selection.get('rounds')}, but {out} has rounds {rounds}: rerun "
+        raise RunStateError(f"{path} chose among rounds {selection.get('rounds')}, but {out} has rounds {rounds}: rerun "
                          f"`{results['command']} --select {selection['validation_episodes']}` to choose again.")
     return {"selection": selection}
 

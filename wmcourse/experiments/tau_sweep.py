@@ -7,74 +7,68 @@ controller that holds up better in the real game? Each row here is
         -> dream score: C's mean return over many fresh dreams at the same tau
         -> real score:  C driving with V and M in the real environment, mean over real episodes
 
-Rows are written as they finish, so a sweep that stops resumes at the next tau.
+Each row is a stage of the experiments runner, written as it finishes, so a sweep that stops resumes at
+the next tau; the row itself is the World Models recipe (recipe.evolve_and_score).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..checkpoint import atomic_write_text
 from ..real import evaluate
-from ..worldmodels import agent, controller, dream, evolve, latents, mdnrnn, vae
-from ..worldmodels.dream import dream_score  # noqa: F401  (notebooks 06 and 05 call tau_sweep.dream_score; one function, in dream.py)
+from ..worldmodels import agent, latents, mdnrnn, vae
+from . import recipe
+from .runner import Run, Stage, section
 
 
 @dataclass(frozen=True)
 class TauSweepConfig:
     taus: tuple[float, ...] = (0.5, 1.0, 1.15, 1.3)
-    generations: int = 40
-    population: int = 32
-    rollouts: int = 8           # dreams per candidate while evolving
+    search: recipe.Search = section(recipe.Search(population=32, rollouts=8, generations=40))
     dream_episodes: int = 256   # dreams that score the final controller
     real_episodes: int = 20     # real episodes that score it
     max_steps: int = 1000
     num_envs: int = 2
-    seed: int = 0
+    seed: int = 0               # CMA-ES's and its dreams'
+    dream_seed: int = 1         # the scoring dreams'
+    eval_seed: int = 1000       # the real tracks': the same for every tau and the random policy
 
 
 def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | Path, out: str | Path,
                   config: TauSweepConfig = TauSweepConfig()) -> dict:
     """Evolve, dream-score and real-score one controller per tau, and score a random policy on the same real
     tracks; write {"rows": [...], "random": {...}, ...} to `out` (JSON)."""
-    out = Path(out)
+    out, c = Path(out), config
     work = out.with_suffix("")  # controllers and CMA-ES checkpoints live beside the table
     work.mkdir(parents=True, exist_ok=True)
-    sweep = json.loads(out.read_text()) if out.exists() else {}
-    if sweep and sweep.get("config") != json.loads(json.dumps(asdict(config))):
-        raise ValueError(f"{out} was made with other settings ({sweep.get('config')}): delete it or use another --out.")
-    sweep = {"env": "CarRacing-v3", "config": asdict(config), "mdnrnn": str(mdnrnn_path), "vae": str(vae_path),
-             "rows": sweep.get("rows", []), "random": sweep.get("random")}
-    model, v = mdnrnn.load_mdnrnn(mdnrnn_path), vae.load_vae(vae_path)
-    starts = agent.start_latents(latents.load_encoded(encoded))
-    done = {row["tau"] for row in sweep["rows"]}
-    for tau in config.taus:
-        if tau in done:
-            continue
+    model = recipe.MDNRNNModel("CarRacing-v3", mdnrnn.load_mdnrnn(mdnrnn_path),
+                               agent.start_latents(latents.load_encoded(encoded)), vae.load_vae(vae_path))
+    scoring = recipe.Scoring(c.dream_episodes, c.dream_seed, c.real_episodes, c.eval_seed, c.num_envs)
+
+    def row(tau: float) -> dict:
         start = time.perf_counter()
-        settings = evolve.EvolveConfig(population=config.population, rollouts=config.rollouts,
-                                       generations=config.generations, seed=config.seed)
-        world, c = dream.controller_dream(model, starts, tau, config.max_steps, seed=settings.seed)
-        result = evolve.evolve_in_dream(world, c, settings, checkpoint=work / f"controller_tau{tau:g}.npz.es.pkl")
-        controller.save_controller(work / f"controller_tau{tau:g}.npz", result.best_params, c,
-                                   history=result.history, tau=tau, mdnrnn=str(mdnrnn_path))
-        in_dream = dream_score(model, starts, result.best_params, c, tau, config.dream_episodes, config.max_steps)
-        wm = agent.WorldModelAgent(v, model, result.best_params, c)
-        real = evaluate.evaluate("CarRacing-v3", wm, config.real_episodes, seed=1000, num_envs=config.num_envs)
-        sweep["rows"].append({"tau": tau, "dream_mean": float(in_dream.mean()), "dream_std": float(in_dream.std()),
-                              "real_mean": real.mean, "real_std": real.std, "real_returns": real.returns.round(1).tolist(),
-                              "seconds": round(time.perf_counter() - start, 1)})
-        print(f"tau {tau:g}: dream {in_dream.mean():.1f} +- {in_dream.std():.1f}, real {real.mean:.1f} +- {real.std:.1f}")
-        atomic_write_text(out, json.dumps(sweep, indent=1) + "\n")
-    if sweep["random"] is None:  # the bar every row must clear, on the same tracks
-        real = evaluate.evaluate("CarRacing-v3", None, config.real_episodes, seed=1000, num_envs=config.num_envs)
-        sweep["random"] = {"real_mean": real.mean, "real_std": real.std, "real_returns": real.returns.round(1).tolist()}
+        scored = recipe.evolve_and_score(model, tau, c.max_steps, c.search.settings(c.seed), scoring,
+                                         save=work / f"controller_tau{tau:g}.npz", mdnrnn=str(mdnrnn_path))
+        print(f"tau {tau:g}: dream {scored.dreams.mean():.1f} +- {scored.dreams.std():.1f}, real "
+              f"{scored.real.mean:.1f} +- {scored.real.std:.1f}")
+        return {**scored.row(), "seconds": round(time.perf_counter() - start, 1)}
+
+    def random_policy() -> dict:  # the bar every row must clear, on the same tracks
+        real = evaluate.evaluate("CarRacing-v3", None, c.real_episodes, seed=c.eval_seed, num_envs=c.num_envs)
         print(f"random policy: real {real.mean:.1f} +- {real.std:.1f}")
-        atomic_write_text(out, json.dumps(sweep, indent=1) + "\n")
-    return sweep
+        return recipe.real_row(real)
+
+    stages = [*(Stage(f"tau {tau:g}", lambda tau=tau: row(tau), keep=lambda state, r: state["rows"].append(r),
+                      finished=lambda state, tau=tau: any(r["tau"] == tau for r in state.get("rows", []))) for tau in c.taus),
+              Stage("random-policy", random_policy, keep=lambda state, r: state.update(random=r),
+                    finished=lambda state: state.get("random") is not None)]
+    run = Run(out, c, TauSweepConfig(), stages)
+    run.state.update({"env": "CarRacing-v3", "mdnrnn": str(mdnrnn_path), "vae": str(vae_path),
+                      "rows": run.state.get("rows", []), "random": run.state.get("random")})
+    return run.run(stages)
 
 
 # --- the shipped sweep (notebooks 03 and 06) ------------------------------------------------------------

@@ -251,7 +251,7 @@ def real_step_curves(curves: Sequence, target: float = 900.0, ax: plt.Axes | Non
         _, ax = plt.subplots(figsize=(9, 4.6))
     colours = ["#7c3aed", "#16a34a", "#ea580c", "#0284c7"]
     for curve, colour in zip(curves, colours):
-        ax.plot(curve.steps, curve.scores, "o-", color=colour, ms=4, lw=1.4, alpha=0.8, label=f"row {curve.label}")
+        ax.plot(curve.steps, curve.scores, "o-", color=colour, ms=4, lw=1.4, alpha=0.8, label=curve.label)
         steps, mean, std = curve.held_out
         ax.errorbar([steps], [mean], yerr=[std], fmt="*", ms=16, color=colour, mec="k", capsize=4)
     ax.axhline(target, color="k", ls="--", lw=1)
@@ -373,3 +373,16 @@ def slide_tau_sweep() -> plt.Figure:
     ax = tau_sweep_plot(sweep)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def setups_table(curves) -> str:
+    """The three CarRacing setups as a Markdown table: the score on the 100 held-out tracks, the real steps each
+    spent before them (from the run ledger), and how many of those were real CMA-ES."""
+    from .. import artefacts
+    from ..shipped import ledger
+
+    spent = ledger.steps_by_setup_and_stage(ledger.load(artefacts.data_dir() / ledger.LEDGER_NAME))
+    rows = [f"| {ledger.SETUPS.get(c.setup, c.setup)} | {c.held_out[1]:.1f} ± {c.held_out[2]:.1f} | "
+            f"{c.held_out[0]:,} | {spent[c.setup]['refinement']:,} |" for c in curves]
+    return ("| setup | real score, 100 held-out tracks | real steps spent before them | of which real CMA-ES |\n"
+            "|---|---:|---:|---:|\n" + "\n".join(rows))

@@ -2,7 +2,8 @@
 
 CATALOGUE lists each file under data/ (its path there), the command that makes it, and the dotted name of
 the function that loads it, so a reader finds in one table what a file is, how to remake it and how to read
-it (`data/manifest.json` adds each file's hash, size, seed and measured figures). The loaders of the
+it (`data/manifest.json` adds each file's hash, size, seed and measured figures). A controller's entry also
+names the V and M it acts through (`models_for`), so a command given a shipped controller finds them itself. The loaders of the
 CarRacing V, M and C files live here; every loader checks the file against the manifest first
 (`artefacts.require`), and a missing or altered file stops with the command that remakes it. The files of
 the CartPole, Dreamer, Take Cover and tau-sweep experiments are loaded by their own modules (named in the
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 
 from .. import artefacts
+from ..errors import MissingArtefactError, SettingsError
 from ..worldmodels.controller import ControllerConfig, load_controller
 from ..worldmodels.latents import EncodedEpisodes, load_encoded
 from ..worldmodels.mdnrnn import MDNRNN, load_mdnrnn, read_checkpoint
@@ -31,8 +33,10 @@ LATENT_SIZES = (4, 8, 16, 32)  # the small VAEs of the latent-size comparison (h
 HELDOUT = "carracing_heldout"  # 4 real CarRacing episodes (another seed) that no model trained on
 HELDOUT_ENCODED = "carracing_heldout_encoded.npz"  # the same episodes, encoded by the shipped VAE
 VAE_RESULTS = "vae_results.json"
+VAE_NAME = "vae_carracing_z32.pt"
 MDNRNN_NAME = "mdnrnn_carracing.pt"
 CONTROLLER_NAME = "controller_carracing.npz"
+ROUNDS = (0, 1, 2)  # the rounds of iterative training whose M, C and real score are shipped (0: the first M)
 
 _CARTPOLE = "python -m wmcourse cartpole --out data/cartpole_results.json"
 _DREAMER = "python -m wmcourse dreamer --env CartPole-v1 --steps 50000 --out data/dreamer_cartpole.json"
@@ -43,14 +47,15 @@ _TAKECOVER_SEEDS = ("python scripts/takecover_training_seeds.py runs/TakeCover r
                     "runs/TakeCover_seed2 --fixed-policies")  # takecover.SEEDS_COMMAND
 _TAU_SWEEP = ("python -m wmcourse tau-sweep --vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing.pt "
               "--encoded data/carracing_heldout_encoded.npz --out data/tau_sweep.json")  # tau_sweep.TAU_SWEEP_COMMAND
-ROW2_CONTROLLER = "controller_carracing_row2.npz"  # issue 12's row 2: the round-2 controller refined in reality
-_ROW2 = ("python -m wmcourse evolve-real --controller data/controller_carracing_iter2.npz --vae data/vae_carracing_z32.pt "
-         "--mdnrnn data/mdnrnn_carracing_iter2.pt --out runs/cr_real/row2.npz --population 12 --rollouts 2 "
-         "--sigma-init 0.05 --generations 13 --seed 7")
-ROW3_CONTROLLER = "controller_carracing_row3.npz"  # issue 12's row 3: real CMA-ES from zeros, row 2's budget
-_ROW3 = ("python -m wmcourse evolve-real --controller data/controller_carracing_iter2.npz --from-scratch "
-         "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_iter2.pt --out runs/cr_real/row3.npz "
-         "--population 12 --rollouts 2 --sigma-init 0.1 --generations 13 --seed 7")
+REFINED_CONTROLLER = "controller_carracing_refined.npz"  # dream, then real CMA-ES: the round-2 controller refined
+_REFINED = ("python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz --vae data/vae_carracing_z32.pt "
+            "--mdnrnn data/mdnrnn_carracing_round2.pt --out runs/cr_real/refined.npz --population 12 --rollouts 2 "
+            "--sigma-init 0.05 --generations 13 --seed 7")
+FROM_SCRATCH_CONTROLLER = "controller_carracing_from_scratch.npz"  # real CMA-ES from zeros, the refined one's budget
+_FROM_SCRATCH = ("python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz --from-scratch "
+                 "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_round2.pt "
+                 "--out runs/cr_real/from_scratch.npz --population 12 --rollouts 2 --sigma-init 0.1 --generations 13 "
+                 "--seed 7")
 _LEDGER = "python scripts/carracing_ledger.py"  # ledger.MAKE_LEDGER (its arguments: in the manifest)
 _SEARCH_SPREAD = ("python scripts/cartpole_search_spread.py --out data/cartpole_search_spread.json --seeds 0 3 "
                   "--search-seeds 1 2")
@@ -58,33 +63,35 @@ _SEARCH_SPREAD = ("python scripts/cartpole_search_spread.py --out data/cartpole_
 
 @dataclass(frozen=True)
 class Shipped:
-    """One file in data/: its path there, the command that makes it, the function that loads it."""
+    """One file in data/: its path there, the command that makes it, the function that loads it, and for a
+    controller the V and M (their names in data/) it acts through."""
 
     name: str
     command: str
     loader: str  # dotted name, e.g. "wmcourse.shipped.catalogue.load_shipped_vae"
+    models: tuple[str, str] | None = None
 
 
 def _entries() -> list[Shipped]:
     here = "wmcourse.shipped.catalogue."
     cartpole = "wmcourse.experiments.cartpole."
     takecover = "wmcourse.experiments.takecover."
-    rows = [
+    entries = [
         Shipped(f"{HELDOUT}/shard_00000.npz", MAKE_MODELS, here + "load_heldout_episode"),
         Shipped(f"{HELDOUT}/collection.json", MAKE_MODELS, here + "load_heldout_collection"),
         Shipped(HELDOUT_ENCODED, MAKE_MODELS, here + "load_shipped_heldout_encoded"),
-        Shipped(shipped_vae_name(32), MAKE_MODELS, here + "load_shipped_vae"),
+        Shipped(VAE_NAME, MAKE_MODELS, here + "load_shipped_vae"),
         *(Shipped(shipped_vae_name(z, small=True), MAKE_MODELS, here + "load_shipped_vae") for z in LATENT_SIZES),
         Shipped(VAE_RESULTS, MAKE_MODELS, here + "load_vae_results"),
         Shipped(MDNRNN_NAME, MAKE_MODELS, here + "load_shipped_mdnrnn"),
-        *(Shipped(mdnrnn_name(i), MAKE_CONTROLLER, here + "load_shipped_mdnrnn") for i in (1, 2)),
-        *(Shipped(controller_name(i), MAKE_CONTROLLER, here + "load_shipped_controller") for i in (0, 1, 2)),
-        *(Shipped(controller_name(i, "_eval.json"), MAKE_CONTROLLER, here + "load_shipped_evaluation")
-          for i in (0, 1, 2)),
+        *(Shipped(mdnrnn_name(r), MAKE_CONTROLLER, here + "load_shipped_mdnrnn") for r in (1, 2)),
+        *(Shipped(controller_name(r), MAKE_CONTROLLER, here + "load_shipped_controller", (VAE_NAME, mdnrnn_name(r)))
+          for r in ROUNDS),
+        *(Shipped(controller_name(r, "_eval.json"), MAKE_CONTROLLER, here + "load_shipped_evaluation") for r in ROUNDS),
         Shipped("tau_sweep.json", _TAU_SWEEP, "wmcourse.experiments.tau_sweep.load_tau_sweep"),
-        Shipped(ROW2_CONTROLLER, _ROW2, here + "load_row2_controller"),
-        Shipped(ROW3_CONTROLLER, _ROW3, here + "load_row3_controller"),
-        Shipped("carracing_ledger.json", _LEDGER, "wmcourse.shipped.ledger.load"),  # real steps by row and stage (issue 12)
+        Shipped(REFINED_CONTROLLER, _REFINED, here + "load_refined_controller", (VAE_NAME, mdnrnn_name(2))),
+        Shipped(FROM_SCRATCH_CONTROLLER, _FROM_SCRATCH, here + "load_from_scratch_controller", (VAE_NAME, mdnrnn_name(2))),
+        Shipped("carracing_ledger.json", _LEDGER, "wmcourse.shipped.ledger.load"),  # real steps by setup and stage
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
           for data in ("random", "iterative") for kind, ext in (("wm", "pt"), ("c", "npz"), ("data", "npz"))),
@@ -106,10 +113,20 @@ def _entries() -> list[Shipped]:
         Shipped("takecover_training_seeds.json", _TAKECOVER_SEEDS, takecover + "load_training_seeds"),
         *(Shipped(name, _TAKECOVER, takecover + "load_shipped_models")
           for name in ("vae_takecover_z64.pt", "mdnrnn_takecover.pt", "takecover_start_z.npy")),
-        *(Shipped(f"controller_takecover_tau{tau}.npz", _TAKECOVER, takecover + "load_shipped_controller")
-          for tau in ("0.1", "0.5", "1", "1.15", "1.3")),
+        *(Shipped(f"controller_takecover_tau{tau}.npz", _TAKECOVER, takecover + "load_shipped_controller",
+                  ("vae_takecover_z64.pt", "mdnrnn_takecover.pt")) for tau in ("0.1", "0.5", "1", "1.15", "1.3")),
     ]
-    return rows
+    return entries
+
+
+def models_for(controller: str | Path) -> tuple[Path, Path] | None:
+    """The V and M a shipped controller acts through (their paths in data/), or None for a controller that is
+    not a file of data/ (one a run wrote)."""
+    path = Path(controller)
+    if path.resolve().parent != artefacts.data_dir().resolve():
+        return None
+    entry = next((e for e in CATALOGUE if e.name == path.name and e.models), None)
+    return None if entry is None else (path.parent / entry.models[0], path.parent / entry.models[1])
 
 
 # --- names ------------------------------------------------------------------------------------------------
@@ -117,21 +134,21 @@ def _entries() -> list[Shipped]:
 def shipped_vae_name(z: int = 32, small: bool = False) -> str:
     """File name in data/ of a shipped VAE: the paper's (z=32) or a small half-width one (z in LATENT_SIZES)."""
     if small and z not in LATENT_SIZES:
-        raise ValueError(f"The small shipped VAEs have z in {LATENT_SIZES}, got z={z}.")
+        raise SettingsError(f"The small shipped VAEs have z in {LATENT_SIZES}, got z={z}.")
     if not small and z != 32:
-        raise ValueError(f"The full-size shipped VAE has z=32 (the paper's), got z={z}; "
+        raise SettingsError(f"The full-size shipped VAE has z=32 (the paper's), got z={z}; "
                          f"for other sizes use small=True (z in {LATENT_SIZES}).")
     return f"vae_carracing_small_z{z}.pt" if small else "vae_carracing_z32.pt"
 
 
-def mdnrnn_name(iteration: int = 0) -> str:
-    """data/ name of the CarRacing M of round `iteration` of iterative training (0: trained on scripted rollouts)."""
-    return MDNRNN_NAME if iteration == 0 else MDNRNN_NAME.replace(".pt", f"_iter{iteration}.pt")
+def mdnrnn_name(round_: int = 0) -> str:
+    """data/ name of the CarRacing M after `round_` rounds of iterative training (0: trained on scripted rollouts)."""
+    return MDNRNN_NAME if round_ == 0 else MDNRNN_NAME.replace(".pt", f"_round{round_}.pt")
 
 
-def controller_name(iteration: int = 0, suffix: str = ".npz") -> str:
-    """data/ name of the controller evolved in the dream of round `iteration` of iterative training (0: first M)."""
-    return f"controller_carracing{'' if iteration == 0 else f'_iter{iteration}'}{suffix}"
+def controller_name(round_: int = 0, suffix: str = ".npz") -> str:
+    """data/ name of the controller evolved in the dream of the M of round `round_` (0: the first M)."""
+    return f"controller_carracing{'' if round_ == 0 else f'_round{round_}'}{suffix}"
 
 
 # --- V ----------------------------------------------------------------------------------------------------
@@ -153,7 +170,7 @@ def shipped_result(results: list[dict], z: int = 32, small: bool = False) -> dic
     for r in results:
         if Path(r["vae"]).name == name:
             return r
-    raise KeyError(f"{name} is not in the results table; remake it with:\n    {MAKE_MODELS}")
+    raise MissingArtefactError(f"{name} is not in the results table; remake it with:\n    {MAKE_MODELS}")
 
 
 def beta_sweep_results(results: list[dict]) -> list[dict]:
@@ -206,7 +223,7 @@ def load_heldout_episode(index: int = 0):
     folder = _heldout_folder()
     episodes = load_episodes(folder, max_episodes=index + 1)
     if index >= len(episodes):
-        raise ValueError(f"There are {len(episodes)} held-out episodes in {folder}; index {index} is out of range.")
+        raise SettingsError(f"There are {len(episodes)} held-out episodes in {folder}; index {index} is out of range.")
     return episodes[index]
 
 
@@ -222,11 +239,10 @@ def load_shipped_heldout_encoded() -> EncodedEpisodes:
 
 # --- M ----------------------------------------------------------------------------------------------------
 
-def load_shipped_mdnrnn(device: torch.device | str = "cpu", iteration: int = 0) -> MDNRNN:
-    """The MDN-RNN shipped in data/ (trained on encoded CarRacing rollouts), in eval mode. iteration 1: the same M
-    trained on, after one round of real episodes collected with the controller (scripts/iterate_carracing.py)."""
-    return load_mdnrnn(artefacts.require(mdnrnn_name(iteration), MAKE_MODELS if iteration == 0 else MAKE_CONTROLLER),
-                       device)
+def load_shipped_mdnrnn(device: torch.device | str = "cpu", round_: int = 0) -> MDNRNN:
+    """The MDN-RNN shipped in data/ (trained on encoded CarRacing rollouts), in eval mode. round_ 1: the same M
+    trained on, after one round of real episodes collected with the controller (scripts/carracing_round.py)."""
+    return load_mdnrnn(artefacts.require(mdnrnn_name(round_), MAKE_MODELS if round_ == 0 else MAKE_CONTROLLER), device)
 
 
 def shipped_training_record() -> dict:
@@ -241,55 +257,57 @@ def shipped_training_record() -> dict:
 
 # --- C ----------------------------------------------------------------------------------------------------
 
-def load_shipped_controller(iteration: int = 0) -> tuple[np.ndarray, ControllerConfig, dict]:
+def load_shipped_controller(round_: int = 0) -> tuple[np.ndarray, ControllerConfig, dict]:
     """A controller evolved in the dream of a shipped MDN-RNN (data/), with its history and tau in details.
-    iteration 0 was evolved in the dream of M trained on scripted-policy data; iteration 1 after one round of
-    collecting real episodes with it and retraining M (scripts/iterate_carracing.py)."""
-    return load_controller(artefacts.require(controller_name(iteration), MAKE_CONTROLLER))
+    Round 0's was evolved in the dream of M trained on scripted-policy data; round 1's after one round of
+    collecting real episodes with it and retraining M (scripts/carracing_round.py)."""
+    return load_controller(artefacts.require(controller_name(round_), MAKE_CONTROLLER))
 
 
-def load_row2_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
-    """Issue 12's row 2: the round-2 dream controller refined by CMA-ES in the real game (13 generations of
-    12 candidates x 2 real tracks, 311,579 real steps); it reads the round-2 M (mdnrnn_carracing_iter2.pt)."""
-    return load_controller(artefacts.require(ROW2_CONTROLLER, _ROW2))
+def load_refined_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
+    """"Dream, then real CMA-ES": the round-2 dream controller refined by CMA-ES in the real game (13 generations
+    of 12 candidates x 2 real tracks); it reads the round-2 M (mdnrnn_carracing_round2.pt)."""
+    return load_controller(artefacts.require(REFINED_CONTROLLER, _REFINED))
 
 
-def load_row3_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
-    """Issue 12's row 3, the control: CMA-ES in the real game from zeros (the paper's start) with row 2's
-    settings and real-step budget; it reads the same V and round-2 M as rows 1 and 2."""
-    return load_controller(artefacts.require(ROW3_CONTROLLER, _ROW3))
+def load_from_scratch_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
+    """"Real CMA-ES from scratch", the control: CMA-ES in the real game from zeros (the paper's start) with the
+    refined controller's settings and real-step budget; it reads the same V and round-2 M."""
+    return load_controller(artefacts.require(FROM_SCRATCH_CONTROLLER, _FROM_SCRATCH))
 
 
 def carracing_step_curves() -> list[ledger.StepCurve]:
-    """Issue 12's three rows as real score against the real steps spent (data, selection, refinement):
-    row 1 by its iterative rounds (each round's 20-episode score after the data it had), rows 2 and 3 by
-    their CMA-ES generations (the population's mean on that generation's tracks); each ends in its score on
-    the 100 held-out tracks of the run ledger."""
+    """The three CarRacing setups as real score against the real steps spent (data, selection, refinement):
+    "dream only" by its iterative rounds (each round's 20-episode score after the data it had), the two real
+    CMA-ES setups by their generations (the population's mean on that generation's tracks); each ends in its
+    score on the 100 held-out tracks of the run ledger."""
     entries = ledger.load(artefacts.require(ledger.LEDGER_NAME, ledger.MAKE_LEDGER))
     manifest = artefacts.load_manifest()
-    first = manifest["vae_carracing_z32.pt"]["training_data"]["rollouts"]
+    first = manifest[VAE_NAME]["training_data"]["rollouts"]
     steps = [artefacts.frames_in(first) + int(manifest[f"{HELDOUT}/shard_00000.npz"]["figures"]["frames"])]
-    for iteration in controller_iterations()[1:]:
-        steps.append(steps[-1] + int(manifest[mdnrnn_name(iteration)]["figures"]["real_steps_collected"]))
-    rounds = ledger.StepCurve(1, "1: dream only (iterative rounds)", steps,
-                              [load_shipped_evaluation(i)["mean"] for i in controller_iterations()],
-                              ledger.held_out_point(entries, 1))
+    for round_ in shipped_rounds()[1:]:
+        steps.append(steps[-1] + int(manifest[mdnrnn_name(round_)]["figures"]["real_steps_collected"]))
+    rounds = ledger.StepCurve(ledger.DREAM_ONLY, "dream only (iterative rounds)", steps,
+                              [load_shipped_evaluation(r)["mean"] for r in shipped_rounds()],
+                              ledger.held_out_point(entries, ledger.DREAM_ONLY))
     return [rounds,
-            ledger.refinement_curve(entries, 2, load_row2_controller()[2]["history"], "2: dream, then real CMA-ES"),
-            ledger.refinement_curve(entries, 3, load_row3_controller()[2]["history"], "3: real CMA-ES from zeros")]
+            ledger.refinement_curve(entries, ledger.REFINED, load_refined_controller()[2]["history"],
+                                    ledger.SETUPS[ledger.REFINED]),
+            ledger.refinement_curve(entries, ledger.FROM_SCRATCH, load_from_scratch_controller()[2]["history"],
+                                    ledger.SETUPS[ledger.FROM_SCRATCH])]
 
 
-def load_shipped_evaluation(iteration: int = 0) -> dict:
+def load_shipped_evaluation(round_: int = 0) -> dict:
     """The real evaluation of a shipped controller: mean, std, episodes, returns and replayable references."""
-    return json.loads(artefacts.require(controller_name(iteration, "_eval.json"), MAKE_CONTROLLER).read_text())
+    return json.loads(artefacts.require(controller_name(round_, "_eval.json"), MAKE_CONTROLLER).read_text())
 
 
-def controller_iterations() -> list[int]:
+def shipped_rounds() -> list[int]:
     """The rounds of iterative training whose controller and evaluation are shipped in data/ (0, 1, ...)."""
-    found, iteration = [], 0
-    while all((artefacts.data_dir() / controller_name(iteration, suffix)).exists() for suffix in (".npz", "_eval.json")):
-        found.append(iteration)
-        iteration += 1
+    found, round_ = [], 0
+    while all((artefacts.data_dir() / controller_name(round_, suffix)).exists() for suffix in (".npz", "_eval.json")):
+        found.append(round_)
+        round_ += 1
     return found
 
 

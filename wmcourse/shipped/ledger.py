@@ -1,17 +1,17 @@
-"""A run ledger of real environment steps: every real step an experiment spent, by row and by stage.
+"""A run ledger of real environment steps: every real step an experiment spent, by setup and by stage.
 
 A World Model's claim is sample efficiency, so a score means little without the real steps behind it. The
-ledger is a JSON file ({"entries": [...]}) with one entry per batch of real steps: which row of the comparison
-it belongs to (issue 12: 1 dream only, 2 dream then real CMA-ES, 3 real CMA-ES from scratch), its stage,
-the count (exact, or an upper bound where the run did not record it), the wall time, the machine, the
-command and what the steps bought. Stages:
+ledger is a JSON file ({"entries": [...]}) with one entry per batch of real steps: which setup of the
+comparison it belongs to (CarRacing's: "dream-only", "refined" for dream then real CMA-ES, "from-scratch" for
+real CMA-ES from scratch; SETUPS), its stage, the count (exact, or an upper bound where the run did not record
+it), the wall time, the machine, the command and what the steps bought. Stages:
 
     data         episodes collected to train V and M
     selection    real episodes whose scores picked a controller (a round, a temperature, a checkpoint)
     refinement   real episodes that changed a controller's weights (CMA-ES scored in reality)
     evaluation   the final score on held-out tracks
 
-Entries are only ever appended (atomically: a killed run leaves the previous file), and the same (row,
+Entries are only ever appended (atomically: a killed run leaves the previous file), and the same (setup,
 stage, command) is refused twice, so rerunning a command cannot count its steps again.
 """
 
@@ -28,15 +28,18 @@ from ..checkpoint import atomic_write_text
 from ..errors import LedgerError, MissingArtefactError
 
 STAGES = ("data", "selection", "refinement", "evaluation")
-LEDGER_NAME = "carracing_ledger.json"  # the CarRacing ledger of issue 12, in data/
+DREAM_ONLY, REFINED, FROM_SCRATCH = "dream-only", "refined", "from-scratch"
+SETUPS = {DREAM_ONLY: "dream only", REFINED: "dream, then real CMA-ES",  # CarRacing's setups and their labels
+          FROM_SCRATCH: "real CMA-ES from scratch"}
+LEDGER_NAME = "carracing_ledger.json"  # the CarRacing ledger, in data/
 MAKE_LEDGER = "python scripts/carracing_ledger.py"  # with the held-out run's stdout and times: see its docstring
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One batch of real environment steps: its row, stage, count and how it was spent."""
+    """One batch of real environment steps: its setup, stage, count and how it was spent."""
 
-    row: int  # the row of the comparison it counts for (issue 12: 1, 2 or 3)
+    setup: str  # the setup of the comparison it counts for (CarRacing's: one of SETUPS)
     stage: str  # one of STAGES
     real_steps: int
     exact: bool  # False: real_steps is an upper bound (the run did not record the exact count)
@@ -54,12 +57,11 @@ def _check(entry: Entry) -> None:
     """Raise LedgerError naming what was expected when an entry is not valid."""
     if entry.stage not in STAGES:
         raise LedgerError(f"Unknown ledger stage {entry.stage!r}: expected one of {', '.join(STAGES)}.")
-    for name in ("row", "real_steps"):
-        value = getattr(entry, name)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise LedgerError(f"A ledger entry's {name} is a whole number, got {value!r}.")
-    if entry.row < 1:
-        raise LedgerError(f"A ledger entry's row is 1 or more (the row of the comparison), got {entry.row}.")
+    if not isinstance(entry.setup, str) or not entry.setup.strip():
+        raise LedgerError(f"A ledger entry's setup is the name of a setup (for example {DREAM_ONLY!r}), got "
+                          f"{entry.setup!r}.")
+    if isinstance(entry.real_steps, bool) or not isinstance(entry.real_steps, int):
+        raise LedgerError(f"A ledger entry's real_steps is a whole number, got {entry.real_steps!r}.")
     if entry.real_steps < 0:
         raise LedgerError(f"A ledger entry counts 0 or more real steps, got {entry.real_steps}.")
     if entry.wall_seconds is not None and not entry.wall_seconds >= 0:
@@ -105,7 +107,7 @@ def reset_seeds(seed: int, num_envs: int, episodes: int) -> list[int]:
     return list(range(seed, seed + min(num_envs, episodes)))
 
 
-def evaluation_entry(row: int, scores: dict[str, Any], seed: int, num_envs: int, command: str,
+def evaluation_entry(setup: str, scores: dict[str, Any], seed: int, num_envs: int, command: str,
                      wall_seconds: float | None, what: str | None = None, env_id: str = "CarRacing-v3",
                      **details: Any) -> Entry:
     """The "evaluation" entry of a real score: `scores` as `carracing_experiment.eval_agent` returns it (mean, std,
@@ -114,19 +116,19 @@ def evaluation_entry(row: int, scores: dict[str, Any], seed: int, num_envs: int,
     seeds = reset_seeds(seed, num_envs, scores["episodes"])
     what = what or (f"{scores['controller']} scored on {scores['episodes']} real {env_id} episodes: the first tracks of "
                     f"{len(seeds)} environment(s) reset with seed(s) {', '.join(map(str, seeds))}.")
-    return Entry(row=row, stage="evaluation", real_steps=scores["real_steps"], exact=True, wall_seconds=wall_seconds,
+    return Entry(setup=setup, stage="evaluation", real_steps=scores["real_steps"], exact=True, wall_seconds=wall_seconds,
                  machine=machine(), command=command, what=what,
                  result={"mean": scores["mean"], "std": scores["std"], "episodes": scores["episodes"],
                          "reset_seeds": seeds, "num_envs": len(seeds), **details, "returns": scores["returns"]})
 
 
-def refinement_entry(row: int, history: list[dict[str, Any]], start: str, command: str) -> Entry:
+def refinement_entry(setup: str, history: list[dict[str, Any]], start: str, command: str) -> Entry:
     """The "refinement" entry of a CMA-ES run scored in the real environment (`real_es.evolve_real`'s history:
     one dict a generation with its real steps and seconds); its wall time is the generations' own, summed
     over every resumption of the run."""
     if not history:
         raise LedgerError("A refinement entry needs at least one finished generation; run more --generations.")
-    return Entry(row=row, stage="refinement", real_steps=history[-1]["total_real_steps"], exact=True,
+    return Entry(setup=setup, stage="refinement", real_steps=history[-1]["total_real_steps"], exact=True,
                  wall_seconds=round(sum(h["seconds"] for h in history), 1), machine=machine(), command=command,
                  what=f"CMA-ES in the real environment from {start}: {len(history)} generations, every candidate "
                       "scored on real tracks; these steps changed the controller's weights.",
@@ -134,15 +136,16 @@ def refinement_entry(row: int, history: list[dict[str, Any]], start: str, comman
                          "start": start})
 
 
-def restated(entries: list[Entry], from_row: int, to_row: int, stages: tuple[str, ...]) -> list[Entry]:
-    """`from_row`'s entries of `stages`, counted again for `to_row`: for steps two rows both stand on (row 3's
-    controller reads the same V and M as row 1's, so the data that trained them is its data too)."""
+def restated(entries: list[Entry], from_setup: str, to_setup: str, stages: tuple[str, ...]) -> list[Entry]:
+    """`from_setup`'s entries of `stages`, counted again for `to_setup`: for steps two setups both stand on (the
+    from-scratch controller reads the same V and M as the dream-only one, so the data that trained them is its
+    data too)."""
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise LedgerError(f"Unknown ledger stage(s) {', '.join(sorted(unknown))}: expected some of {', '.join(STAGES)}.")
-    chosen = [replace(e, row=to_row) for e in entries if e.row == from_row and e.stage in stages]
+    chosen = [replace(e, setup=to_setup) for e in entries if e.setup == from_setup and e.stage in stages]
     if not chosen:
-        raise LedgerError(f"Row {from_row} has no {'/'.join(stages)} entries to restate for row {to_row}.")
+        raise LedgerError(f"Setup {from_setup!r} has no {'/'.join(stages)} entries to restate for {to_setup!r}.")
     return chosen
 
 
@@ -153,13 +156,24 @@ def _read(path: Path) -> list[Entry]:
     if not path.exists():
         return []
     try:
-        rows = json.loads(path.read_text())["entries"]
-        if not isinstance(rows, list):
-            raise TypeError('its "entries" is not a list')
-        return [Entry(**row) for row in rows]
+        found = json.loads(path.read_text())["entries"]
+        why = None if isinstance(found, list) else 'its "entries" is not a list'
+        entries = [] if why else [Entry(**_named_setup(entry)) for entry in found]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise LedgerError(f"{path} is not a run ledger ({exc}): expected JSON {{\"entries\": [...]}} written by "
-                          f"wmcourse.shipped.ledger.add; restore it with `git checkout -- {path}` or pass another path.") from None
+        why = str(exc)
+    if why:
+        raise LedgerError(f"{path} is not a run ledger ({why}): expected JSON {{\"entries\": [...]}} written by "
+                          f"wmcourse.shipped.ledger.add; restore it with `git checkout -- {path}` or pass another path.")
+    return entries
+
+
+def _named_setup(entry: dict) -> dict:
+    """An entry as written; one from a ledger that numbered CarRacing's setups 1-3 ("row") gets its setup's name."""
+    if "row" not in entry:
+        return entry
+    entry = dict(entry)
+    entry["setup"] = {1: DREAM_ONLY, 2: REFINED, 3: FROM_SCRATCH}.get(entry.pop("row"), "unknown")
+    return entry
 
 
 def load(path: str | Path) -> list[Entry]:
@@ -170,19 +184,19 @@ def load(path: str | Path) -> list[Entry]:
     return _read(path)
 
 
-def check_new(path: str | Path, row: int, stage: str, command: str) -> None:
-    """Raise LedgerError when the ledger already has an entry for (row, stage, command): call it before a
+def check_new(path: str | Path, setup: str, stage: str, command: str) -> None:
+    """Raise LedgerError when the ledger already has an entry for (setup, stage, command): call it before a
     long run, so a command rerun by mistake stops before it spends the steps, not after."""
     for old in _read(Path(path)):
-        if (old.row, old.stage, old.command) == (row, stage, command):
-            raise LedgerError(f"{path} already counts the {stage} steps of row {row} for `{command}`: "
-                              "counting them twice would overstate the budget; pass another --ledger or --row.")
+        if (old.setup, old.stage, old.command) == (setup, stage, command):
+            raise LedgerError(f"{path} already counts the {stage} steps of setup {setup!r} for `{command}`: "
+                              "counting them twice would overstate the budget; pass another --ledger or --setup.")
 
 
 def add(path: str | Path, entry: Entry) -> list[Entry]:
     """Append `entry` to the ledger at `path` (created if missing), atomically; returns all entries."""
     path = Path(path)
-    check_new(path, entry.row, entry.stage, entry.command)
+    check_new(path, entry.setup, entry.stage, entry.command)
     entries = [*_read(path), entry]
     atomic_write_text(path, json.dumps({"entries": [asdict(e) for e in entries]}, indent=1) + "\n")
     return entries
@@ -190,66 +204,69 @@ def add(path: str | Path, entry: Entry) -> list[Entry]:
 
 # --- totals ---------------------------------------------------------------------------------------------
 
-def steps_by_row_and_stage(entries: list[Entry]) -> dict[int, dict[str, int]]:
-    """{row: {stage: real steps, ..., "total": real steps}}: stages with no entry are 0, rows in order."""
-    table: dict[int, dict[str, int]] = {}
-    for e in sorted(entries, key=lambda e: e.row):
-        counts = table.setdefault(e.row, {**dict.fromkeys(STAGES, 0), "total": 0})
-        counts[e.stage] += e.real_steps
-        counts["total"] += e.real_steps
+def _setups(entries: list[Entry]) -> list[str]:
+    """The setups of `entries`: SETUPS' order first, then others as they come."""
+    named = {e.setup for e in entries}
+    return [s for s in SETUPS if s in named] + list(dict.fromkeys(e.setup for e in entries if e.setup not in SETUPS))
+
+
+def steps_by_setup_and_stage(entries: list[Entry]) -> dict[str, dict[str, int]]:
+    """{setup: {stage: real steps, ..., "total": real steps}}: stages with no entry are 0, setups in order."""
+    table = {setup: {**dict.fromkeys(STAGES, 0), "total": 0} for setup in _setups(entries)}
+    for e in entries:
+        table[e.setup][e.stage] += e.real_steps
+        table[e.setup]["total"] += e.real_steps
     return table
 
 
-def exact_by_row(entries: list[Entry]) -> dict[int, bool]:
-    """Whether each row's total is exact (False: some entry of it is an upper bound)."""
-    exact: dict[int, bool] = {}
-    for e in entries:
-        exact[e.row] = exact.get(e.row, True) and e.exact
-    return exact
+def exact_by_setup(entries: list[Entry]) -> dict[str, bool]:
+    """Whether each setup's total is exact (False: some entry of it is an upper bound)."""
+    return {setup: all(e.exact for e in entries if e.setup == setup) for setup in _setups(entries)}
 
 
-def steps_before_refinement(entries: list[Entry], row: int) -> int:
-    """The real steps a row spent before its controller met real CMA-ES: its data and selection stages."""
-    counts = steps_by_row_and_stage(entries)[row]
+def steps_before_refinement(entries: list[Entry], setup: str) -> int:
+    """The real steps a setup spent before its controller met real CMA-ES: its data and selection stages."""
+    counts = steps_by_setup_and_stage(entries)[setup]
     return counts["data"] + counts["selection"]
 
 
 @dataclass(frozen=True)
 class StepCurve:
-    """A row's real score against the real steps it had spent by then (data, selection, refinement; never
+    """A setup's real score against the real steps it had spent by then (data, selection, refinement; never
     the evaluation's), ending in its final controller's score on the held-out tracks."""
 
-    row: int
+    setup: str
     label: str
     steps: list[int]
     scores: list[float]
     held_out: tuple[int, float, float]  # (real steps spent, mean, std) of the held-out evaluation
 
 
-def held_out_point(entries: list[Entry], row: int) -> tuple[int, float, float]:
-    """(the real steps `row` spent before its evaluation, the evaluation's mean, its std)."""
-    evaluations = [e for e in entries if e.row == row and e.stage == "evaluation"]
+def held_out_point(entries: list[Entry], setup: str) -> tuple[int, float, float]:
+    """(the real steps `setup` spent before its evaluation, the evaluation's mean, its std)."""
+    evaluations = [e for e in entries if e.setup == setup and e.stage == "evaluation"]
     if len(evaluations) != 1:
-        raise LedgerError(f"Row {row} has {len(evaluations)} evaluation entries; a curve ends in exactly one.")
-    counts = steps_by_row_and_stage(entries)[row]
+        raise LedgerError(f"Setup {setup!r} has {len(evaluations)} evaluation entries; a curve ends in exactly one.")
+    counts = steps_by_setup_and_stage(entries)[setup]
     return (counts["total"] - counts["evaluation"], evaluations[0].result["mean"], evaluations[0].result["std"])
 
 
-def refinement_curve(entries: list[Entry], row: int, history: list[dict[str, Any]], label: str) -> StepCurve:
-    """A real CMA-ES run as a curve: each generation's population mean at the row's steps before refinement
+def refinement_curve(entries: list[Entry], setup: str, history: list[dict[str, Any]], label: str) -> StepCurve:
+    """A real CMA-ES run as a curve: each generation's population mean at the setup's steps before refinement
     plus the run's steps so far (`history` as `real_es.evolve_real` returns it)."""
-    before = steps_before_refinement(entries, row)
-    return StepCurve(row, label, [before + h["total_real_steps"] for h in history], [h["mean"] for h in history],
-                     held_out_point(entries, row))
+    before = steps_before_refinement(entries, setup)
+    return StepCurve(setup, label, [before + h["total_real_steps"] for h in history], [h["mean"] for h in history],
+                     held_out_point(entries, setup))
 
 
 def format_table(entries: list[Entry]) -> str:
-    """The real steps by row and stage as text; an upper bound is marked "<=". """
-    table, exact = steps_by_row_and_stage(entries), exact_by_row(entries)
-    bounds = {(e.row, e.stage) for e in entries if not e.exact}
-    lines = ["row  " + "  ".join(f"{s:>12s}" for s in (*STAGES, "total"))]
-    for row, counts in table.items():
-        cells = [("<=" if (row, s) in bounds else "") + f"{counts[s]:,}" for s in STAGES]
-        cells.append(("" if exact[row] else "<=") + f"{counts['total']:,}")
-        lines.append(f"{row:<4d} " + "  ".join(f"{c:>12s}" for c in cells))
+    """The real steps by setup and stage as text; an upper bound is marked "<=". """
+    table, exact = steps_by_setup_and_stage(entries), exact_by_setup(entries)
+    bounds = {(e.setup, e.stage) for e in entries if not e.exact}
+    width = max([len("setup"), *(len(s) for s in table)])
+    lines = [f"{'setup':<{width}s} " + "  ".join(f"{s:>12s}" for s in (*STAGES, "total"))]
+    for setup, counts in table.items():
+        cells = [("<=" if (setup, s) in bounds else "") + f"{counts[s]:,}" for s in STAGES]
+        cells.append(("" if exact[setup] else "<=") + f"{counts['total']:,}")
+        lines.append(f"{setup:<{width}s} " + "  ".join(f"{c:>12s}" for c in cells))
     return "\n".join(lines)

@@ -13,11 +13,12 @@ instead of M's prediction. It follows evaluate.Policy, so evaluate.evaluate scor
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..errors import ShapeError
+from ..errors import ModelMismatchError
 from ..real.envs import frames_to_tensor, preprocess_frames
 from . import controller
 from .latents import EncodedEpisodes
@@ -25,14 +26,30 @@ from .mdnrnn import MDNRNN
 from .vae import ConvVAE
 
 
+def mismatch(vae: ConvVAE, mdnrnn: MDNRNN, config: controller.ControllerConfig,
+             names: tuple[str, str, str] = ("V", "M", "the controller")) -> str | None:
+    """A sentence saying why V, M and C cannot act together (each named by `names`), or None when they can:
+    V's codes must be M's input, and C must read M's [z, h] (or [z, h, c]) and act with M's action size."""
+    v, m, c = names
+    z, hidden = mdnrnn.config.z_size, mdnrnn.config.hidden
+    if vae.config.z_size != z:
+        return (f"V {v} and M {m} were not trained together: V makes codes z of size {vae.config.z_size}, M reads "
+                f"z of size {z}. Pass the V that M was trained on (the one that encoded M's data).")
+    if config.input_size not in (z + hidden, z + 2 * hidden):
+        return (f"{c} was not evolved with M {m}: it reads {config.input_size} numbers, M gives [z, h] of size "
+                f"{z + hidden} (or [z, h, c] of size {z + 2 * hidden}). Pass the M it was evolved in.")
+    if config.action_size != mdnrnn.config.action_size:
+        return (f"{c} was not evolved with M {m}: it makes {config.action_size} action numbers, M reads "
+                f"{mdnrnn.config.action_size}.")
+    return None
+
+
 class WorldModelAgent:
     def __init__(self, vae: ConvVAE, mdnrnn: MDNRNN, params: np.ndarray, config: controller.ControllerConfig):
-        expected = mdnrnn.config.z_size + mdnrnn.config.hidden
-        self.include_cell = config.input_size == expected + mdnrnn.config.hidden  # Take Cover's C reads [z, h, c]
-        if config.input_size != expected and not self.include_cell:
-            raise ShapeError(f"The controller reads [z, h] of size {expected} (or [z, h, c] of size "
-                             f"{expected + mdnrnn.config.hidden}) for this V and M, "
-                             f"but its config says input_size={config.input_size}.")
+        why = mismatch(vae, mdnrnn, config)
+        if why:
+            raise ModelMismatchError(why)
+        self.include_cell = config.input_size == mdnrnn.config.z_size + 2 * mdnrnn.config.hidden  # Take Cover's [z, h, c]
         self.vae, self.mdnrnn, self.config = vae.eval(), mdnrnn.eval(), config
         self.params = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
         self.state: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -51,6 +68,20 @@ class WorldModelAgent:
         if self.state is not None:
             mask = torch.as_tensor(np.asarray(done), dtype=torch.bool)
             self.state = tuple(s.masked_fill(mask.unsqueeze(1), 0.0) for s in self.state)
+
+
+def load_agent(controller_path: str | Path, vae_path: str | Path, mdnrnn_path: str | Path) -> WorldModelAgent:
+    """The controller saved at `controller_path` acting through the V and M saved at the other two paths; a V, M
+    and C that were not made together are refused before anything runs, with a sentence naming the files."""
+    from .mdnrnn import load_mdnrnn
+    from .vae import load_vae
+
+    params, config, _ = controller.load_controller(controller_path)
+    v, m = load_vae(vae_path), load_mdnrnn(mdnrnn_path)
+    why = mismatch(v, m, config, (str(vae_path), str(mdnrnn_path), f"The controller {controller_path}"))
+    if why:
+        raise ModelMismatchError(why)
+    return WorldModelAgent(v, m, params, config)
 
 
 def start_latents(data: EncodedEpisodes) -> torch.Tensor:

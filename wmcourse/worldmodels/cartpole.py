@@ -31,7 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from ..checkpoint import save_torch
-from ..errors import CourseError, MissingArtefactError, ShapeError
+from ..errors import CourseError, MissingArtefactError, SettingsError, ShapeError
 from ..real.envs import make_vector_env
 from . import controller, evolve, latents, mdn, mdnrnn, probes
 from . import train_mdnrnn as mdnrnn_training
@@ -117,7 +117,7 @@ def collect_episodes(policy, steps: int, seed: int = 0, num_envs: int = 8, epsil
     policy follows wmcourse.real.evaluate.Policy: act(obs (n, 4)) -> actions (n,), reset(done mask).
     """
     if steps < 1 or num_envs < 1 or not 0 <= epsilon <= 1:
-        raise ValueError(f"Need steps >= 1, num_envs >= 1 and 0 <= epsilon <= 1, got {steps}, {num_envs}, {epsilon}.")
+        raise SettingsError(f"Need steps >= 1, num_envs >= 1 and 0 <= epsilon <= 1, got {steps}, {num_envs}, {epsilon}.")
     rng = np.random.default_rng(seed)
     envs = make_vector_env(ENV_ID, num_envs)
     obs, _ = envs.reset(seed=seed)
@@ -212,7 +212,7 @@ def pieces(episodes: Episodes, length: int) -> Episodes:
     in about seq_len. As pieces, every step, the final one included, is trained on once per epoch.
     """
     if length < 1:
-        raise ValueError(f"length must be at least 1, got {length}.")
+        raise SettingsError(f"length must be at least 1, got {length}.")
     states, actions, dones, lengths = [], [], [], []
     for i in range(len(episodes)):
         s, a, d = episodes.episode(i)
@@ -282,7 +282,7 @@ class CartPoleDream:
     def __init__(self, model: StateWorldModel, start_states: np.ndarray, features: str = "state", tau: float = 1.0,
                  max_steps: int = MAX_STEPS, generator: torch.Generator | None = None, done_threshold: float = 0.5):
         if features not in FEATURES:
-            raise ValueError(f"Unknown features {features!r}: expected one of {FEATURES}.")
+            raise SettingsError(f"Unknown features {features!r}: expected one of {FEATURES}.")
         start_states = np.asarray(start_states, np.float32)
         if start_states.ndim != 2 or start_states.shape[1] != 4:
             raise ShapeError(f"Expected a pool of real start states of shape (N, 4), got {start_states.shape}.")
@@ -368,7 +368,7 @@ class WorldModelPolicy:
 
     def __init__(self, model: StateWorldModel, params: np.ndarray, features: str = "state"):
         if features not in FEATURES:
-            raise ValueError(f"Unknown features {features!r}: expected one of {FEATURES}.")
+            raise SettingsError(f"Unknown features {features!r}: expected one of {FEATURES}.")
         self.model, self.features = model.eval(), features
         self.config = ControllerSettings(features=features).controller_config(model.config.hidden)
         self.params = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
@@ -470,7 +470,7 @@ def done_along(model: StateWorldModel, states: np.ndarray, actions: np.ndarray) 
     """P(done_t) from M's done head along a real episode (M reads the real states): its belief, at each step,
     that this step ends the episode. states (T + 1, 4), actions (T,) -> (T,)."""
     if model.m.done_head is None:
-        raise ValueError("This M has no done head (its dream ends by done_rule on the predicted state).")
+        raise SettingsError("This M has no done head (its dream ends by done_rule on the predicted state).")
     states, actions = np.asarray(states, np.float32), np.asarray(actions)
     if states.ndim != 2 or states.shape[1] != 4 or actions.shape != (len(states) - 1,):
         raise ShapeError(f"Expected states (T + 1, 4) and actions (T,), got {states.shape} and {actions.shape}.")

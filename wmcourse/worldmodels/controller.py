@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import MissingArtefactError, ShapeError
+from ..errors import MissingArtefactError, SettingsError, ShapeError
 
 SQUASHES = ("carracing", "tanh", "discrete", "thirds")
 
@@ -37,9 +37,9 @@ class ControllerConfig:
 
     def __post_init__(self):
         if self.squash not in SQUASHES:
-            raise ValueError(f"Unknown squash {self.squash!r}: expected one of {SQUASHES}.")
+            raise SettingsError(f"Unknown squash {self.squash!r}: expected one of {SQUASHES}.")
         if self.squash in ("discrete", "thirds") and self.action_size != 1:
-            raise ValueError(f"A {self.squash!r} controller has one output (read by its sign or its thirds): set action_size=1.")
+            raise SettingsError(f"A {self.squash!r} controller has one output (read by its sign or its thirds): set action_size=1.")
 
     @property
     def n_params(self) -> int:

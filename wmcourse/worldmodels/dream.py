@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import ShapeError
+from ..errors import SettingsError, ShapeError
 from . import controller, mdn
 from .mdnrnn import MDNRNN
 
@@ -40,7 +40,7 @@ class BatchedDream:
         if start_z.ndim != 2 or start_z.shape[1] != c.z_size:
             raise ShapeError(f"Expected a pool of start latents of shape (N, {c.z_size}), got {tuple(start_z.shape)}.")
         if not c.predict_done:
-            raise ValueError("A dream needs an MDN-RNN with a done head (without one it never ends): train it with "
+            raise SettingsError("A dream needs an MDN-RNN with a done head (without one it never ends): train it with "
                              "--predict-done.")
         self.model, self.start_z, self.tau, self.max_steps = model.eval(), start_z, tau, max_steps
         self.generator, self.include_cell = generator, include_cell

@@ -19,6 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..checkpoint import atomic_pickle
+from ..errors import SettingsError
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def evolve(score: Callable[[np.ndarray], np.ndarray], n_params: int, config: Evo
         saved = pickle.loads(Path(checkpoint).read_bytes())
         same = {k: v for k, v in asdict(config).items() if k != "generations"}  # a run may be extended
         if {k: v for k, v in saved["config"].items() if k != "generations"} != same or saved["n_params"] != n_params:
-            raise ValueError(f"{checkpoint} was made with other settings ({saved['config']}): "
+            raise SettingsError(f"{checkpoint} was made with other settings ({saved['config']}): "
                              "delete it or use another path to start over.")
         es, history = saved["es"], saved["history"]
     bar = tqdm(total=config.generations, initial=len(history), desc="CMA-ES", unit="gen", disable=not progress)

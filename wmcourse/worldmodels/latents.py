@@ -33,7 +33,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..checkpoint import atomic_write_bytes
-from ..errors import MissingArtefactError, ShapeError
+from ..errors import MissingArtefactError, SettingsError, ShapeError
 from .vae import ConvVAE, encode_frames
 
 
@@ -251,7 +251,7 @@ def smooth_rewards(data: EncodedEpisodes, k: int) -> EncodedEpisodes:
     episode's sum barely changes. k = 1 returns the data unchanged.
     """
     if k < 1:
-        raise ValueError(f"reward smoothing k must be at least 1 (1 = raw rewards), got {k}.")
+        raise SettingsError(f"reward smoothing k must be at least 1 (1 = raw rewards), got {k}.")
     if k == 1:
         return data
     smoothed = torch.empty_like(data.rewards)

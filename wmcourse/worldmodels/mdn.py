@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ..errors import ShapeError
+from ..errors import SettingsError, ShapeError
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -44,7 +44,7 @@ def _check_mixture(log_pi: Tensor, mu: Tensor, log_sigma: Tensor, target: Tensor
 
 def _check_tau(tau: float) -> float:
     if not tau > 0:
-        raise ValueError(f"The temperature tau must be positive (1.0 leaves the mixture as it is), got {tau}.")
+        raise SettingsError(f"The temperature tau must be positive (1.0 leaves the mixture as it is), got {tau}.")
     return float(tau)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import ShapeError
+from ..errors import SettingsError, ShapeError
 from ..real.envs import frames_to_tensor
 from . import mdn
 from .dream import dream_sequence
@@ -74,7 +74,7 @@ def _next_latent(out: MDNRNNOutput, mode: str, tau: float, generator: torch.Gene
         return out.mu.gather(-1, out.log_pi.argmax(dim=-1, keepdim=True)).squeeze(-1)
     if mode == "average":
         return (out.log_pi.exp() * out.mu).sum(dim=-1)
-    raise ValueError(f"Unknown prediction mode {mode!r}: choose one of {', '.join(PREDICTION_MODES)}.")
+    raise SettingsError(f"Unknown prediction mode {mode!r}: choose one of {', '.join(PREDICTION_MODES)}.")
 
 
 def _check_episode(model: MDNRNN, z: Tensor, actions: Tensor) -> None:
@@ -136,7 +136,7 @@ def predict_ahead(model: MDNRNN, z: Tensor, actions: Tensor, start: int, horizon
     _check_episode(model, z, actions)
     T = len(actions)
     if horizon < 1 or not 0 <= start or start + horizon > T:
-        raise ValueError(f"Need 0 <= start and 1 <= horizon with start + horizon <= T = {T} (the episode's steps), "
+        raise SettingsError(f"Need 0 <= start and 1 <= horizon with start + horizon <= T = {T} (the episode's steps), "
                          f"got start={start}, horizon={horizon}.")
     _, state = model(z[None, :start + 1], actions[None, :start + 1])
     state = (state[0].expand(samples, -1).contiguous(), state[1].expand(samples, -1).contiguous())
@@ -158,7 +158,7 @@ def horizon_errors(model: MDNRNN, z: Tensor, actions: Tensor, horizon: int, star
     T = len(actions)
     starts = list(range(0, T - horizon + 1)) if starts is None else list(starts)
     if not starts or min(starts) < 0 or max(starts) + horizon > T:
-        raise ValueError(f"Every start must satisfy 0 <= start <= T - horizon = {T - horizon}, got {starts[:5]}...")
+        raise SettingsError(f"Every start must satisfy 0 <= start <= T - horizon = {T - horizon}, got {starts[:5]}...")
     h, c = teacher_forced_states(model, z, actions)
     idx = torch.tensor(starts)
     n = samples if mode == "sample" else 1

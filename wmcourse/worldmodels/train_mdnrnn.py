@@ -22,7 +22,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..checkpoint import check_same_config
-from ..errors import CourseError, ShapeError
+from ..errors import CourseError, SettingsError, ShapeError
 from ..runtime import pick_device
 from .latents import EncodedEpisodes, epoch_windows, load_encoded, make_batch, smooth_rewards
 from .mdnrnn import MDNRNN, MDNRNNConfig, read_checkpoint, save_mdnrnn
@@ -53,7 +53,7 @@ def evaluate_mdnrnn(model: MDNRNN, data: EncodedEpisodes, seq_len: int | None = 
 def split_episodes(data: EncodedEpisodes, held_out: float, seed: int) -> tuple[EncodedEpisodes, EncodedEpisodes | None]:
     """Random split by episode: (training, held-out); held-out is None when held_out is 0 or there is one episode."""
     if not 0 <= held_out < 1:
-        raise ValueError(f"held_out is the fraction of episodes kept for evaluation, in [0, 1), got {held_out}.")
+        raise SettingsError(f"held_out is the fraction of episodes kept for evaluation, in [0, 1), got {held_out}.")
     n_held = min(max(round(len(data) * held_out), 1 if held_out > 0 else 0), len(data) - 1)
     if n_held == 0:
         return data, None
