@@ -52,7 +52,6 @@ import numpy as np
 from wmcourse.lessons import n00_motivation as lesson
 from wmcourse.experiments import benchmark
 from wmcourse.real import envs, evaluate
-from wmcourse import paper
 from wmcourse.runtime import fast_mode
 
 FAST = fast_mode()  # True under `make test`: fewer episodes, same code
@@ -194,16 +193,13 @@ carracing_rate = benchmark.real_steps_per_second("CarRacing-v3", steps=steps, se
 cartpole_rate = benchmark.real_steps_per_second("CartPole-v1", steps=20 * steps, seed=SEED)
 print("CarRacing-v3:", benchmark.format_rate(carracing_rate))
 print("CartPole-v1: ", benchmark.format_rate(cartpole_rate))
-paper_budget = paper.carracing_cma_real_steps()  # 1800 generations x 64 candidates x 16 rollouts x 1000 steps
-print(f"The paper's CMA-ES run (its appendix), at most {paper_budget:,} real CarRacing steps, would take "
-      f"{paper_budget / carracing_rate / 86400:,.0f} days in one real CarRacing on this machine.")
 
 # %% [markdown]
 # CarRacing runs a Box2D physics engine and draws every frame; CartPole is four lines of arithmetic. The
 # paper's appendix reports its CarRacing controller's run: 64 candidates a generation, each scored by the
-# mean of 16 rollouts in the real environment, and "after 1800 generations, an agent was able to achieve an
-# average score of 900.46 over 1024 random rollouts". That is 1.8 million real episodes, up to 1.8 billion
-# real steps.
+# mean of 16 rollouts in the real environment (an episode lasts at most 1,000 steps), and "after 1800
+# generations, an agent was able to achieve an average score of 900.46 over 1024 random rollouts". Keep
+# those numbers: the first exercise below asks what that search would cost on your machine.
 #
 # Now the other side: a step of the *dream*. M is an LSTM with 256 units and a mixture head; one dream step
 # is one LSTM step plus a draw from the mixture, and a whole CMA-ES population (64 candidates × 16 rollouts
@@ -236,48 +232,94 @@ plt.show()
 
 # %% [markdown]
 # ## Exercises
-# **1.** How many numbers does C have for CarRacing, with $z$ of 32 numbers, $h$ of 256 and 3 actions?
+# **1. What would the paper's search cost here?** The paper evolved its CarRacing controller for 1,800
+# generations of 64 candidates, each scored by 16 rollouts of up to 1,000 steps. Count every rollout as the full
+# 1,000 steps. With the two rates you just measured, `carracing_rate` and `dream_rate`, how long would that many
+# steps take in one real CarRacing on this machine, **in days**, and in the batched dream, **in hours**?
+# Predict the order of magnitude first, then compute.
 
 # %%
-controller_parameter_count = ...  # your answer: a whole number
-lesson.controller_parameters.check(controller_parameter_count)
+real_days = ...    # your answer: the search in one real CarRacing, in days
+dream_hours = ...  # your answer: the same number of steps in the batched dream, in hours
+budget_exercise = lesson.budget_time(carracing_rate, dream_rate)  # its checker knows your measured rates
+budget_exercise.check((real_days, dream_hours))
+
+# %% [markdown]
+# <details><summary><b>Think further:</b> the paper's appendix ran its search on 64 CPU cores. How far does that close the gap, and what would you need to run the dream's share as fast? (click)</summary>
+#
+# With one real game on each core, 64 cores divide the real time by 64 at best; compare that with your dream
+# answer, which used one machine. The real game also needs nothing but CPUs, while the dream's speed comes
+# from stepping 1,024 dreams as one batch, the kind of work a GPU is built for. The paper still chose
+# the real game for CarRacing, because its CarRacing M could not score a controller (the question above).
+# </details>
+
+# %% [markdown]
+# **2. What should C read?** C decides the action $a_t$ at step $t$. Here are the things the agent could hand
+# it: `"frame"` (the 64×64 colour frame), `"z_t"` (V's code of that frame), `"h_t"` (M's memory before the
+# action), `"a_t"` (the action), `"z_t+1"` (the next frame's code), `"h_t+1"` (M's memory after the action).
+# Which should C read? Answer with a set of names; the checker says what is wrong with a choice.
+
+# %%
+c_reads = ...  # your answer: a set of names, e.g. {"frame"}
+lesson.controller_inputs.check(c_reads)
 
 # %% [markdown]
 # <details><summary><b>Think further:</b> the paper also tried a controller that reads $z$ alone, without M's memory $h$. How many numbers would it have, and what do the two scores say about what $h$ is worth? (click)</summary>
 #
-# $3 \times 32 + 3 = 99$ numbers, against your count for $[z, h]$: almost all of C's numbers read $h$. In the
-# paper's CarRacing table the controller on $z$ alone scored 632 ± 251, and the full controller on $[z, h]$
-# 906 ± 21: the memory both raised the mean and made the score far steadier from track to track. A frame
-# shows where the car is; only a memory of the last frames says how fast it moves and where it is heading.
+# $3 \times 32 + 3 = 99$ numbers, against $3 \times (32 + 256) + 3 = 867$ for $[z, h]$: almost all of C's
+# numbers read $h$. In the paper's CarRacing table the controller on $z$ alone scored 632 ± 251, and the full
+# controller on $[z, h]$ 906 ± 21: the memory both raised the mean and made the score far steadier from track to
+# track. A frame shows where the car is; only a memory of the last frames says how fast it moves and where it is
+# heading.
 # </details>
-
-# %% [markdown]
-# **2.** V turns a 64×64 colour frame into 32 numbers. By what factor does it compress (input numbers per latent number)?
-
-# %%
-compression = ...  # your answer
-lesson.compression_ratio.check(compression)
-
-# %% [markdown]
+#
 # <details><summary><b>Think further:</b> suppose C read the 64×64 colour frame directly, with no V. How many numbers would C have, and why would that hurt the search that trains it? (click)</summary>
 #
 # $3 \times 12{,}288 + 3 = 36{,}867$ numbers, about 42 times more than with $[z, h]$. C is trained by an
 # evolution strategy that guesses whole controllers and keeps what works (notebook 04); the more numbers it
 # must guess, the more guesses it needs, and CMA-ES's own bookkeeping grows with the square of the count.
-# V's squeeze is what keeps C small enough to search without gradients.
+# V's squeeze, 12,288 numbers into 32, is what keeps C small enough to search without gradients.
 # </details>
 
 # %%
 # Stuck? Uncomment one of these:
-# lesson.controller_parameters.hint()
-# lesson.compression_ratio.solution()
+# budget_exercise.hint()
+# lesson.controller_inputs.solution()
+
+# %% [markdown]
+# ## Open questions
+# Two experiments to run yourself: change one setting, re-run the cell, and look.
+#
+# **What happens if the dream runs fewer dreams at once?** In the dream cell of "What does one real step
+# cost?", change `batch_size=1024` to `batch_size=64`, then to `batch_size=1`, and re-run it. Look at the
+# printed dream rate and at "one real CarRacing step costs as much as ... dream steps".
+#
+# <details><summary>Hint</summary>
+#
+# A batched step runs one LSTM step and one mixture draw for every dream at once, and much of its cost is paid
+# once per call, whatever the batch. With fewer dreams per call, is the dream still far cheaper than the real
+# game? Your answer to exercise 1 assumed the whole population steps as one batch: what would it be now?
+# </details>
+#
+# **What happens if you score the random driver on more tracks?** In the cell of "The bar to clear", set
+# `carracing_episodes = 12` and re-run it (a minute or two: each real episode takes seconds). Then change
+# `seed=SEED` in the CarRacing line to `seed=1` and run it again. How far does the mean move between the runs,
+# compared with the spread of single tracks in the histogram?
+#
+# <details><summary>Hint</summary>
+#
+# The collapsed block under that cell says that one track differs from the next by hundreds of points. A mean
+# over a few tracks inherits part of that spread, which is why the course scores its CarRacing claims on about
+# 100 tracks. Does your random driver still score below zero on most tracks?
+# </details>
 
 # %% [markdown]
 # ## Self-check
 # - [ ] I can say what V, M and C each take in and give out.
-# - [ ] I can count C's numbers from the sizes of $z$, $h$ and the actions, and I know why it is kept tiny and what trains it.
+# - [ ] I can say what C reads when it acts ($z_t$ and $h_t$, nothing that needs $a_t$), why it is kept tiny and what trains it.
 # - [ ] I measured a random policy on both environments and know the scores that count as solved (900, 500).
-# - [ ] I know what a real step costs here, and why that makes a learned dream attractive.
+# - [ ] I know what a real step costs here, can turn step rates into the time a search would take in the game
+#       and in the dream, and know why that makes a learned dream attractive.
 # - [ ] I know which of the paper's results were trained in the dream (VizDoom) and which were not (CarRacing),
 #       and why its CarRacing dream could not score a controller.
 #
@@ -287,7 +329,7 @@ lesson.compression_ratio.check(compression)
 # | world model (the paper's M) | $P(z_{t+1} \mid a_t, z_t, h_t)$, with $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$ |
 # | controller | paper's text: $a_t = W [z_t, h_t] + b$; its appendix and this course: bounded by tanh; $\lvert a \rvert \cdot (\lvert z \rvert + \lvert h \rvert) + \lvert a \rvert$ parameters |
 # | the paper's CMA-ES budget | $1800 \times 64 \times 16 \times 1000 \approx 1.8 \times 10^9$ real steps at most |
-# | compression | input numbers per latent number: $64 \cdot 64 \cdot 3 / \lvert z \rvert$ |
+# | time of a budget | seconds $=$ steps $/$ (steps per second); a day is 86,400 s, an hour 3,600 s |
 #
 # **What to remember:** a World Model is V (compress), M (predict) and C (act); a dream step costs a small
 # fraction of a real one, and a dream is worth only what its model knows.

@@ -312,8 +312,10 @@ logvar = torch.zeros(1, 32, requires_grad=True)
 kl_frame = vae.kl_divergence(mu, logvar).sum(dim=1)
 floored = torch.clamp(kl_frame, min=0.5 * 32)
 floored.sum().backward()
-print(f"KL of this frame: {kl_frame.item():.2f} nats, below the floor of 16: the term contributes {floored.item():.0f}")
-print("gradient on mu from the KL term:", mu.grad.abs().max().item(), "(no pull towards the prior)")
+side = "below" if kl_frame.item() < 0.5 * 32 else "above"
+print(f"KL of this frame: {kl_frame.item():.2f} nats, {side} the floor of 16: the term contributes {floored.item():.2f}")
+pull = mu.grad.abs().max().item()
+print("gradient on mu from the KL term:", pull, "(no pull towards the prior)" if pull == 0 else "(a pull towards the prior)")
 
 # %% [markdown]
 # ## Watch one learn (a tiny run)
@@ -536,6 +538,34 @@ for z, r in small_results.items():
 # frames' detail is captured, extra dimensions go unused (KL near 0), as the bar chart of the z = 32 model
 # shows. The paper chose 32 and 64 without reporting such a comparison; VizDoom's frames have more going on
 # (walls, several fireballs).
+# </details>
+
+# %% [markdown]
+# ## Open questions
+# Two experiments to run yourself: change one setting, re-run the cell, and look.
+#
+# **What happens at the free-bits floor?** In the cell of "Free bits" that shows the zero gradient, change the
+# `0.3` in `mu = torch.full((1, 32), 0.3, ...)` to `1.5` and re-run it. Before you do, predict from the KL
+# formula: at what value of $\mu$ (with $\log\sigma^2 = 0$ in all 32 dimensions) does this frame's KL reach
+# the 16-nat floor?
+#
+# <details><summary>Hint</summary>
+#
+# With $\sigma = 1$ each dimension's KL is $\mu^2 / 2$, so the frame's is $32 \cdot \mu^2 / 2 = 16\mu^2$: the
+# floor is reached at $\mu = 1$. At 1.5 the KL is above the floor, so you should see the KL term contribute
+# its real value and a gradient on `mu` that is no longer 0: from there on the term pulls the code back
+# towards the prior.
+# </details>
+#
+# **What happens without free bits?** In the cell of "Watch one learn", add `kl_tolerance=0.0` to
+# `vae.VAEConfig(...)` and re-run it (seconds to a minute). Compare the two KL curves with the run you had.
+#
+# <details><summary>Hint</summary>
+#
+# With no floor the KL in the loss *is* the raw KL, so you should see the two curves lie on top of each
+# other. Does the raw KL still climb as high in the same number of steps, now that every nat costs from the
+# first step? A short run on a few hundred frames is one draw: try another `SEED` before you believe a
+# difference.
 # </details>
 
 # %% [markdown]

@@ -24,7 +24,8 @@
 # In this notebook you will
 # 1. see that failure on a toy T-junction, and fix it with a **mixture density network**
 #    ([MDN](../docs/glossary.md#mdn)), measured;
-# 2. write the mixture's negative log-likelihood yourself, and see why it needs `logsumexp`;
+# 2. write the mixture's negative log-likelihood yourself, see why it needs `logsumexp`, and use it to judge
+#    three forecasts of the T-junction;
 # 3. meet the paper's **MDN-RNN** for CarRacing: its parts, its parameter count, its measured held-out NLL;
 # 4. watch it predict real held-out frames a few steps ahead, next to what really happened.
 #
@@ -191,6 +192,50 @@ with torch.no_grad():
 print(f"wmcourse.worldmodels.mdn.mdn_nll: {ours:.6f}   torch.distributions: {library:.6f}")
 
 # %% [markdown]
+# ### Exercise 2: which forecast explains the cars better?
+#
+# The loss you just wrote is how M is judged, so look at what it rewards. Here are three made-up forecasts of
+# $y$ for cars at $x = 0.6$, drawn over the held-out cars that are really there:
+# - **one wide bell**: one Gaussian centred between the branches, as wide as the branches are apart;
+# - **both branches**: weight 0.5 on each branch, each bell as narrow as the branch;
+# - **sure of right**: the same two bells, with weight 0.98 on the right branch and 0.02 on the left.
+#
+# Take first **one car** that turned right (the dotted line), then **all the cars** near $x = 0.6$. Which forecast
+# has the lowest NLL on the one car, and which the lowest mean NLL on all of them? Decide from the picture and
+# the formula before you compute anything.
+
+# %%
+forecasts = lesson.junction_forecasts()  # name -> (log_pi, mu, log_sigma), each of shape (1, 1, K)
+one_car, cars = lesson.junction_cars(x_test, y_test)  # y of one right-turning car (1, 1); of all cars near x = 0.6 (N, 1)
+lesson.junction_figure(forecasts, cars, one_car)
+plt.show()
+
+# %%
+junction_answer = {"one car": ..., "all cars": ...}  # your answer: names of forecasts, e.g. "one wide bell"
+lesson.junction_nll.check(junction_answer)
+
+# %% [markdown]
+# Now measure, with your `mixture_nll` from Exercise 1 (or the package's `mdn.mdn_nll` until yours passes):
+
+# %%
+nll = mixture_nll if lesson.mixture_nll.problem(mixture_nll) is None else mdn.mdn_nll
+print(f"the one car: y = {one_car.item():+.3f};  all the cars: {len(cars)} held-out cars with |x - 0.6| < 0.05")
+for name, forecast in forecasts.items():
+    on_one, on_all = (float(nll(*(p.expand(len(ys), 1, -1) for p in forecast), ys)) for ys in (one_car, cars))
+    print(f"{name:14s} NLL of the one car {on_one:6.2f}   mean NLL of all the cars {on_all:6.2f}")
+
+# %%
+# Stuck? Uncomment one of these:
+# lesson.junction_nll.hint()
+# lesson.junction_nll.solution()
+
+# %% [markdown]
+# One outcome rewards the boldest bet that happened to come true; the mean over many outcomes charges every
+# car the forecast was sure would not come. That mean is lowest when each branch gets the weight of how often
+# cars take it, so training on the NLL teaches a mixture's weights to be honest odds, and each bell to be as
+# narrow as the data allows. Remember it for M: its mixture weights are odds learned this way.
+
+# %% [markdown]
 # ## 3. M, the MDN-RNN, for CarRacing
 #
 # M reads one step at a time and keeps a memory. The controller acts first, on the memory $h_t$ it has
@@ -231,21 +276,9 @@ print(f"wmcourse.worldmodels.mdn.mdn_nll: {ours:.6f}   torch.distributions: {lib
 # </details>
 
 # %% [markdown]
-# ### Exercise 2: how many numbers does the mixture head output at each step?
-# For $z$ of 32 numbers and 5 Gaussians per dimension. Think about what one Gaussian *in a mixture* needs
-# before you count; the next cell prints M, so answer first.
-
-# %%
-mdn_head_outputs = ...  # your answer: a whole number
-lesson.mdn_head_outputs.check(mdn_head_outputs)
-
-# %%
-# Stuck? Uncomment one of these:
-# lesson.mdn_head_outputs.hint()
-# lesson.mdn_head_outputs.solution()
-
-# %% [markdown]
-# Now M itself, and where its parameters are (find your answer in the mixture head's size):
+# Each Gaussian in a mixture needs three numbers: a weight (a logit), a mean and a log σ. So for each of the 32
+# dimensions and each of its 5 components the mixture head outputs three numbers, $32 \times 5 \times 3 = 480$
+# a step: a whole distribution over the next code rather than one point. Here is M, and where its parameters are:
 
 # %%
 M = shipped.load_shipped_mdnrnn()
@@ -391,11 +424,41 @@ for name in ("model", "copy_last", "mean_latent"):
 # </details>
 
 # %% [markdown]
+# ## Open questions
+# Two experiments to run yourself: change one setting, re-run the cell, and look.
+#
+# **What happens if the mixture has fewer components?** In the cell that fits the two toy models (section 1),
+# change `K=5` in `mdn.fit_toy_mdn(...)` to `K=2`, then to `K=1`, and re-run it and the figure cell. Look at the
+# held-out NLLs it prints and at the middle panel.
+#
+# <details><summary>Hint</summary>
+#
+# With `K=1` the "mixture" is one Gaussian: `mdn.fit_single_gaussian` is the same function with K = 1, the
+# same seed and the same steps, so you should see exactly the single Gaussian's NLL printed twice. Is `K=2`
+# enough for a junction with two branches? What would the third, fourth and fifth components be for, and
+# what do their weights look like in the figure?
+# </details>
+#
+# **What happens if M's guesses are samples instead of its likeliest guess?** In the cell of section 4 that
+# measures errors by steps ahead, change `mode="likeliest"` to `mode="sample"` and re-run it (it averages 8
+# sampled futures per start step, so it takes a little longer). Compare M's curve with the two guesses that
+# know no dynamics.
+#
+# <details><summary>Hint</summary>
+#
+# A sample is one plausible future, not the middle of them, so its squared error to what really happened
+# includes M's own uncertainty. Does M still beat "copy the last code" a few steps ahead? Think about which of
+# the two a dream uses, and which one the squared error flatters.
+# </details>
+
+# %% [markdown]
 # ## Self-check
 # - [ ] I can explain why a model trained to output one number predicts the average of the futures, and why
 #       that is wrong when the futures are two separate branches.
 # - [ ] I can write the mixture NLL, with log pi plus the Gaussian's log-density inside a logsumexp.
 # - [ ] I know why logsumexp (subtract the max first) and what happens without it.
+# - [ ] I can say why one outcome cannot tell a lucky bet from a good forecast, and why the mean NLL over many
+#       outcomes makes a mixture's weights match how often each outcome happens.
 # - [ ] I can list M's parts and count its parameters, and explain the 1,024 difference from the paper.
 # - [ ] I know that no model in the paper had a reward head, and what the course's M was trained on (64
 #       episodes of two scripted drivers), and why coverage limits what its dream can teach.

@@ -270,6 +270,33 @@ plt.show()
 # </details>
 
 # %% [markdown]
+# ## Open questions
+# Two experiments to run yourself: change one setting, re-run the cell, and look.
+#
+# **What happens when two components tie?** In the first cell of section 1, change the weights
+# `[0.6, 0.3, 0.1]` to `[0.45, 0.45, 0.1]` and re-run it. Watch the printed weights at τ = 0.3, and the
+# figure.
+#
+# <details><summary>Hint</summary>
+#
+# $\pi^{1/\tau}$ treats equal weights equally, so you should see the first two weights stay equal at every τ:
+# at low τ they share the mass between them and the third one loses it. The limit τ → 0 then gives two
+# likeliest futures, not one. What would a "tame" dream look like where M is torn between two outcomes?
+# </details>
+#
+# **What happens on another episode?** In the first cell of section 2, change
+# `shipped.load_heldout_episode(0)` to `load_heldout_episode(1)` (there are four held-out episodes, 0 to 3),
+# then re-run the cells of sections 2 and 3 (seconds). Does the real episode's jumpiness still fall between
+# the dreams' at τ = 1 and τ = 1.25?
+#
+# <details><summary>Hint</summary>
+#
+# The comparison under section 3 was read on episode 0 only. A start on a straight and a start in a bend may
+# give M different amounts of uncertainty, and a different real jumpiness. If the place where dream and
+# reality cross moves from episode to episode, what does that say about choosing one τ for a whole game?
+# </details>
+
+# %% [markdown]
 # ## Self-check
 # - [ ] I can write the temperature: logits divided by $\tau$ (then normalised), spreads times $\sqrt{\tau}$.
 # - [ ] I can say what a dream looks like at $\tau \to 0$ and at large $\tau$, and I saw it on CarRacing.

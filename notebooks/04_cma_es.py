@@ -259,6 +259,33 @@ plt.show()
 # </details>
 
 # %% [markdown]
+# ## Open questions
+# Two experiments to run yourself: change one setting, re-run the cell, and look.
+#
+# **What happens if CMA-ES starts with a tiny or a huge step?** In the first cell of section 1, change
+# `sigma0=0.4` in `evolve.trace_cma(...)` to `sigma0=0.02`, then to `sigma0=3.0`, and re-run it. Look at the
+# first generations' ellipses and at the best value it prints after 80 generations.
+#
+# <details><summary>Hint</summary>
+#
+# A fixed step size could not recover from a bad choice (your race in section 2). CMA-ES adapts σ: does it
+# grow a step that was too small, and shrink one that was too large, quickly enough to reach $(1, 1)$? How
+# many generations does each start waste?
+# </details>
+#
+# **What happens if the dream is tamer?** In the first cell of section 4, change `tau=1.0` in
+# `dream.controller_dream(...)` to `tau=0.1` and re-run it (seconds to a minute). Compare the evolution curve
+# with the one at τ = 1.0.
+#
+# <details><summary>Hint</summary>
+#
+# Notebook 03 showed that at τ = 0.1 the dream barely moves. Does the population's dream score rise higher,
+# or faster, in a world that never surprises it? A few generations of a small population are one draw: change
+# `seed=SEED` in `evolve.EvolveConfig(...)` too before you believe a difference. And remember what the curve
+# measures: a dream score. Notebook 05 measures what a tame dream's controller does in the real game.
+# </details>
+
+# %% [markdown]
 # ## Self-check
 # - [ ] I can say why the controller is evolved rather than trained by backpropagation through the dream.
 # - [ ] I can describe one CMA-ES generation: sample from $N(m, \sigma^2 C)$, score, update $m$, $C$, $\sigma$.

@@ -603,6 +603,33 @@ display(Markdown(dreamer_comparison.design_table(results, over_seeds, dream_scor
 #   dreams: every frame takes several denoising steps.
 
 # %% [markdown]
+# ## Open questions
+# Two experiments to run yourself: change one setting, re-run the cell, and look.
+#
+# **What happens to straight-through's bias when the loss is linear?** In the second cell of section 3, change
+# the loss `lambda z: ((v * z).sum() - 1) ** 2` to `lambda z: (v * z).sum()` and re-run it. Then put the
+# square back and make the distribution sharper: replace `logits.detach()[0]` by `5 * logits.detach()[0]`.
+#
+# <details><summary>Hint</summary>
+#
+# For a linear loss the expected loss is $f(p)$ itself, so you should see the two rows agree: a relative error
+# of 0% (up to rounding) and a cosine of 1. With sharper logits nearly every sample is the same class: does the
+# bias grow or shrink, and what happens to the size of the gradient itself?
+# </details>
+#
+# **What happens if the short run is longer?** In the cell of section 7, change the `800` in
+# `steps=300 if FAST else 800` to `3000` and re-run it (a few minutes: every few real steps bring a world-model
+# update and a batch of dreams). Compare its last real score with the shipped run's curve in section 8 at the same number of real
+# steps.
+#
+# <details><summary>Hint</summary>
+#
+# The shipped run was scored every 2,500 real steps, so compare with its first point. One short run is one
+# draw, and its evaluation uses few episodes (`eval_episodes`): change `seed=SEED` in the config and run it
+# again before you read much into one number.
+# </details>
+
+# %% [markdown]
 # ## Self-check
 # *About 2 minutes.*
 #

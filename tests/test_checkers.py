@@ -2,20 +2,7 @@ from wmcourse.lessons import exercise, n00_motivation, n04_cma_es
 
 
 def test_not_attempted_is_reported():
-    assert "Not attempted" in n00_motivation.controller_parameters.problem(...)
-
-
-def test_controller_parameters():
-    assert n00_motivation.controller_parameters.problem(867) is None
-    assert "biases" in n00_motivation.controller_parameters.problem(864)
-    assert "both z and h" in n00_motivation.controller_parameters.problem(99)
-    assert "867" not in n00_motivation.controller_parameters.problem(1000)  # never gives the answer away
-
-
-def test_compression_ratio():
-    assert n00_motivation.compression_ratio.problem(384) is None
-    assert "raw 96x96" in n00_motivation.compression_ratio.problem(864)
-    assert "upside down" in n00_motivation.compression_ratio.problem(32 / 12288)
+    assert "Not attempted" in n00_motivation.controller_inputs.problem(...)
 
 
 def test_a_crashing_answer_is_reported_not_raised():
@@ -24,11 +11,12 @@ def test_a_crashing_answer_is_reported_not_raised():
 
 
 def test_check_prints_and_returns(capsys):
-    assert n00_motivation.controller_parameters.check(867) is None  # a cell ending in check() shows no stray True/False
-    assert n00_motivation.controller_parameters.problem(867) is None
-    assert n00_motivation.controller_parameters.problem(864) is not None
+    right, wrong = {"z_t", "h_t"}, {"z_t"}
+    assert n00_motivation.controller_inputs.check(right) is None  # a cell ending in check() shows no stray True/False
+    assert n00_motivation.controller_inputs.problem(right) is None
+    assert n00_motivation.controller_inputs.problem(wrong) is not None
     assert "Correct" in capsys.readouterr().out
-    n00_motivation.controller_parameters.check(864)
+    n00_motivation.controller_inputs.check(wrong)
     assert "Not yet" in capsys.readouterr().out
 
 

@@ -200,13 +200,6 @@ def test_tau_sweep_random_band():
     assert tau_sweep.random_band({"random": {"real_mean": -81.234, "real_std": 5.06}}) == (-81.2, 5.1)
 
 
-def test_mdn_head_outputs_checker():
-    assert n02_mdn.mdn_head_outputs.problem(480) is None
-    assert "three numbers" in n02_mdn.mdn_head_outputs.problem(160)
-    assert "weight" in n02_mdn.mdn_head_outputs.problem(320)
-    assert "480" not in n02_mdn.mdn_head_outputs.problem(7)
-
-
 def test_mixture_nll_checker_reports_a_function_without_return():
     def not_done(log_pi, mu, log_sigma, target):
         ...

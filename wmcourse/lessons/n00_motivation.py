@@ -5,6 +5,7 @@ figures of its deck (drawn by the same functions the notebook calls).
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -20,51 +21,127 @@ from .plots import return_histogram as return_histogram
 from .plots import show_frames as show_frames
 from .slides import SEED, as_figure, slide
 
+_SECONDS_PER_DAY, _SECONDS_PER_HOUR = 86_400, 3_600
 
-def _judge_controller_parameters(answer: Any) -> str | None:
-    if not _is_number(answer):
-        return f"Expected a whole number of parameters, got {type(answer).__name__}."
-    if answer == 3 * 288:
-        return "You counted the weights W but not the biases b: every action has one bias too."
-    if answer in (32 * 3 + 3, 256 * 3 + 3):
-        return "The controller sees both z and h: its input is the two concatenated."
-    if answer == 3 * 288 * 2 or answer == 288 * 288:
-        return "W maps the input [z, h] to the 3 actions: its shape is (actions, inputs)."
-    if answer != 3 * (32 + 256) + 3:
-        return "Count the entries of W (actions x inputs) and of b (one per action), with inputs = len(z) + len(h)."
+
+def _budget_slip(got: float, want: float, world: str, unit: str, rates: tuple[float, float]) -> str | None:
+    """The sentence for a time that is off from `want` by one of the usual factors (None if none fits)."""
+    real_rate, dream_rate = rates
+    other = real_rate / dream_rate if world == "real" else dream_rate / real_rate  # got / want with the rates swapped
+    seconds = _SECONDS_PER_DAY if unit == "days" else _SECONDS_PER_HOUR
+    slips = [
+        (seconds, f"Your {world} time is in seconds: convert it to {unit}."),
+        (seconds / 60, f"Your {world} time is in minutes: convert it to {unit}."),
+        (24.0 if unit == "days" else 1 / 24, f"Your {world} time is in {'hours' if unit == 'days' else 'days'}: "
+                                             f"the question asks for {unit}."),
+        (1 / 1000, f"Your {world} time counts rollouts, not steps: each rollout runs up to 1,000 steps." if world == "real"
+         else "Your dream time is about 1,000 times too short: count steps, not rollouts (each runs up to 1,000 "
+              "steps), and do not divide by the 1,024 dreams of the batch, which the dream's rate already counts."),
+        (1 / 16, f"Your {world} time scores each candidate once: the paper scored every candidate by the mean of "
+                 "16 rollouts."),
+        (1 / 64, f"Your {world} time plays one candidate a generation: each generation has 64."),
+        (1 / 1800, f"Your {world} time covers one generation: the search ran 1,800."),
+        (1 / (64 * 16), f"Your {world} time plays one rollout a generation: 64 candidates x 16 rollouts each."),
+    ]
+    if world == "dream":
+        slips.append((1024.0, "The dream's rate already counts every dream of the batch (it is steps per second over "
+                              "all 1,024): do not multiply the time by 1,024."))
+    slips.append((other, f"You used the other world's rate for the {world} time: "
+                         f"{'carracing_rate' if world == 'real' else 'dream_rate'} belongs to it."))
+    for factor, sentence in slips:
+        if math.isclose(got, want * factor, rel_tol=0.05):
+            return sentence
     return None
 
 
-controller_parameters = Exercise(
-    name="controller parameters",
-    judge=_judge_controller_parameters,
-    hint_text="a = W [z, h] + b (the paper's appendix then bounds it with tanh). How many rows and columns has W, "
-              "and how long is b?",
-    solution_text="W is 3 x (32 + 256) = 864 numbers and b is 3 more: 3 * 288 + 3 = 867.",
-    praise="Correct: 867 numbers drive the car. Few enough for an evolution strategy to search directly.",
-)
+def budget_time(real_rate: float, dream_rate: float) -> Exercise:
+    """Notebook 00's first exercise, for the rates measured on the learner's machine: the paper's CMA-ES budget
+    (1,800 generations x 64 candidates x 16 rollouts x 1,000 steps at most) as (days in one real CarRacing,
+    hours in the batched dream). The judge accepts 5%, so a budget rounded to 1.8 billion steps passes."""
+    from ..paper import carracing_cma_real_steps
+
+    if not (_is_number(real_rate) and _is_number(dream_rate) and real_rate > 0 and dream_rate > 0):
+        raise ValueError(f"Expected two positive step rates (steps per second), got {real_rate!r} and {dream_rate!r}.")
+    budget = carracing_cma_real_steps()
+    want = {"real": budget / real_rate / _SECONDS_PER_DAY, "dream": budget / dream_rate / _SECONDS_PER_HOUR}
+
+    def judge(answer: Any) -> str | None:
+        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+            return "Expected two numbers, (real_days, dream_hours), in that order."
+        if any(a is None or a is Ellipsis for a in answer):
+            return "Not attempted yet: replace both `...` with your answers and run the cell again."
+        for got, world in zip(answer, ("real", "dream")):
+            if not _is_number(got):
+                return f"Expected a number for the {world} time, got {type(got).__name__}."
+        if (math.isclose(answer[0], want["dream"], rel_tol=0.05) and math.isclose(answer[1], want["real"], rel_tol=0.05)
+                and not math.isclose(want["real"], want["dream"], rel_tol=0.05)):
+            return "The two answers are swapped: the real game's time in days comes first, then the dream's in hours."
+        for got, (world, unit) in zip(answer, (("real", "days"), ("dream", "hours"))):
+            if math.isclose(got, want[world], rel_tol=0.05):
+                continue
+            return _budget_slip(got, want[world], world, unit, (real_rate, dream_rate)) or (
+                f"Not the {world} time: divide the number of steps (generations x candidates x rollouts x steps per "
+                f"rollout) by the {world} rate in steps per second, then turn seconds into {unit}.")
+        return None
+
+    return Exercise(
+        name="the paper's search, here",
+        judge=judge,
+        hint_text="Steps = 1800 x 64 x 16 x 1000 at most. Time in seconds = steps / (steps per second). A day has "
+                  "86,400 seconds, an hour 3,600. The dream's rate already counts all the dreams of its batch.",
+        solution_text="budget = 1800 * 64 * 16 * 1000  # = paper.carracing_cma_real_steps()\n"
+                      "real_days = budget / carracing_rate / 86_400\n"
+                      "dream_hours = budget / dream_rate / 3_600",
+        praise="Correct. Put in the same unit, the two times differ by the factor printed above: what one real step "
+               "costs in dream steps.",
+    )
 
 
-def _judge_compression_ratio(answer: Any) -> str | None:
-    if not _is_number(answer):
-        return f"Expected a number (how many input numbers per latent number), got {type(answer).__name__}."
-    if math.isclose(answer, 96 * 96 * 3 / 32, rel_tol=0.01):
-        return "That is the raw 96x96 frame; the VAE sees the preprocessed 64x64x3 frame."
-    if math.isclose(answer, 32 / (64 * 64 * 3), rel_tol=0.01):
-        return "That is the ratio upside down: divide the input size by the latent size."
-    if math.isclose(answer, 64 * 64 / 32, rel_tol=0.01):
-        return "A colour frame has 3 numbers per pixel (red, green, blue)."
-    if not math.isclose(answer, 64 * 64 * 3 / 32, rel_tol=0.01):
-        return "Divide the number of values in one 64x64 colour frame by the size of z."
+C_INPUTS = ("frame", "z_t", "h_t", "a_t", "z_t+1", "h_t+1")
+
+
+def _judge_controller_inputs(answer: Any) -> str | None:
+    if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
+        return f'Expected a set of names such as {{"frame"}}, got {type(answer).__name__}.'
+    if not all(isinstance(name, str) for name in answer):
+        return "Every entry must be a name in quotes, one of: " + ", ".join(C_INPUTS) + "."
+    names = {re.sub(r"[\s{}]", "", name).lower() for name in answer}
+    unknown = sorted(names - set(C_INPUTS))
+    if unknown:
+        return f"Unknown name {unknown[0]!r}: choose from " + ", ".join(C_INPUTS) + "."
+    if not names:
+        return "C must read something: an empty set gives it nothing to act on."
+    if "a_t" in names:
+        return "a_t is what C outputs: it cannot read the action it is about to choose."
+    if "h_t+1" in names:
+        return ("h_{t+1} = LSTM([z_t, a_t], h_t) needs a_t, the action C has not chosen yet: it does not exist "
+                "when C decides.")
+    if "z_t+1" in names:
+        return ("z_{t+1} is the code of the next frame, which the world (or M's dream) makes only after the "
+                "action: C cannot see it when it decides.")
+    if "frame" in names:
+        return ("Reading the frame itself would give C a weight for each of its 12,288 numbers and every action, "
+                "tens of thousands of numbers for CMA-ES to search; z_t already carries what V keeps of the frame.")
+    if "h_t" not in names:
+        return ("With z_t alone C sees one frame: where the car is, not how fast it moves or where it is heading. "
+                "That is what M's memory carries.")
+    if "z_t" not in names:
+        return ("h_t was made before the current frame arrived (from z_{t-1} and a_{t-1}): without z_t, C would act "
+                "on a memory that has not seen the present.")
     return None
 
 
-compression_ratio = Exercise(
-    name="compression ratio",
-    judge=_judge_compression_ratio,
-    hint_text="How many numbers are in a 64x64 frame with 3 colour channels? And in z?",
-    solution_text="64 * 64 * 3 = 12,288 numbers in, 32 out: 12,288 / 32 = 384 to 1.",
-    praise="Correct: each frame is squeezed 384 to 1 before M and C ever see it.",
+controller_inputs = Exercise(
+    name="what C reads",
+    judge=_judge_controller_inputs,
+    hint_text="C acts at step t. Which of these exist before it chooses a_t? Of those, which tell it what the road "
+              "looks like now, and which what happened before, without making its search huge?",
+    solution_text='c_reads = {"z_t", "h_t"}\n'
+                  "z_t: V's code of the present frame. h_t: M's memory of everything before it (it has not seen the "
+                  "present frame yet). a_t, z_{t+1} and h_{t+1} come after the decision; the raw frame would make C "
+                  "far too big for CMA-ES.",
+    praise="Correct: C reads z_t and h_t, all it can know before it acts. For CarRacing that is 3 x (32 + 256) + 3 "
+           "= 867 numbers, few enough for CMA-ES.",
 )
 
 

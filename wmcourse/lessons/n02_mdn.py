@@ -17,7 +17,7 @@ from ..worldmodels import vae as _vae
 from .controls import as_latents, error_area, guarded, show_in
 from .diagrams import draw_architecture as draw_architecture
 from .diagrams import mdnrnn_layers as mdnrnn_layers
-from .exercise import Exercise, _is_number
+from .exercise import Exercise
 from .plots import _mixture_density, frame_grid
 
 # what the notebook shows from the shared lessons modules (re-exported)
@@ -133,30 +133,111 @@ mixture_nll = Exercise(
 )
 
 
-def _judge_mdn_head_outputs(answer: Any) -> str | None:
-    if not _is_number(answer):
-        return f"Expected a whole number of outputs, got {type(answer).__name__}."
-    if answer == 32 * 5 * 3 + 256:
-        return "Count the outputs of the layer only; its input (h, 256 numbers) is not part of its output."
-    if answer in (32 * 3, 5 * 3, 32 * 5):
-        return "Every latent dimension has its own mixture of 5 Gaussians, and each Gaussian needs three numbers."
-    if answer in (32 * 5 * 2, 32 * 5 * 3 - 32 * 5, 32 * 2):
-        return "Each component needs a weight too, not only a mean and a spread."
-    if answer == 256 * 32 * 5 * 3 or answer == 257 * 32 * 5 * 3:
-        return "That counts the layer's parameters; the question asks for its outputs."
-    if answer != 32 * 5 * 3:
-        return "For each of the 32 dimensions: 5 components, each with a weight (logit), a mean and a log sigma."
+JUNCTION_X = 0.6  # where the notebook slices the T-junction
+_JUNCTION_CARS_SEED = 1  # the notebook's held-out cars: mdn.bimodal_toy_data(1000, seed=SEED + 1)
+JUNCTION_FORECASTS = ("one wide bell", "both branches", "sure of right")
+
+
+def junction_forecasts(x: float = JUNCTION_X) -> dict[str, tuple]:
+    """Three forecasts of the sideways position y of cars at distance x past the T-junction, each a 1-D mixture
+    (log_pi, mu, log_sigma) of shape (1, 1, K) (expand to (N, 1, K) for N cars):
+
+    - "one wide bell": one Gaussian centred between the branches, sigma = sqrt(x) (what one Gaussian learns);
+    - "both branches": weight 0.5 on each branch, y = -sqrt(x) and +sqrt(x), sigma 0.05 (the data's noise);
+    - "sure of right": the same two bells, with weight 0.98 on the right branch and 0.02 on the left."""
+    import torch
+
+    branch = math.sqrt(x)
+
+    def mixture(pi, mu, sigma):
+        return tuple(torch.tensor(v, dtype=torch.float32).view(1, 1, -1) for v in (np.log(pi), mu, np.log(sigma)))
+
+    return {"one wide bell": mixture([1.0], [0.0], [branch]),
+            "both branches": mixture([0.5, 0.5], [-branch, branch], [0.05, 0.05]),
+            "sure of right": mixture([0.02, 0.98], [-branch, branch], [0.05, 0.05])}
+
+
+def junction_cars(x, y, at: float = JUNCTION_X, width: float = 0.05):
+    """The cars with |x - at| < width, as y (N, 1), and one of them that turned right: the right-turning car
+    nearest `at`, as y (1, 1). Returns (one_car, cars)."""
+    near = (x[:, 0] - at).abs() < width
+    cars = y[near]
+    right = near & (y[:, 0] > 0)
+    nearest = int((x[:, 0] - at).abs().masked_fill(~right, float("inf")).argmin())
+    return y[nearest:nearest + 1], cars
+
+
+def junction_figure(forecasts: dict[str, tuple], cars, one_car, at: float = JUNCTION_X) -> plt.Figure:
+    """The three forecasts' densities over y at x = at, above a histogram of the cars there, with the one car marked."""
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    ys = np.linspace(-1.3, 1.3, 600)
+    ax.hist(np.asarray(cars).ravel(), bins=40, range=(-1.3, 1.3), density=True, color="#d1d5db",
+            label=f"the {len(cars)} held-out cars near x = {at}")
+    for (name, (log_pi, mu, log_sigma)), color in zip(forecasts.items(), ("#b91c1c", "#1d4ed8", "#d97706")):
+        ax.plot(ys, _mixture_density(ys, log_pi.exp().numpy().ravel(), mu.numpy().ravel(),
+                                     log_sigma.exp().numpy().ravel()), color=color, lw=2, label=name)
+    ax.axvline(float(one_car), color="#111827", ls=":", lw=1.5, label="the one car that turned right")
+    ax.set_xlabel("y: sideways position")
+    ax.set_ylabel(f"density at x = {at}\n(log scale above 0.1)")
+    ax.set_yscale("symlog", linthresh=0.1)  # a log scale above 0.1, so the 2% bump stays visible
+    ax.legend(fontsize=8, loc="upper center")
+    fig.tight_layout()
+    return fig
+
+
+def _junction_winners() -> dict[str, str]:
+    """Which forecast has the lowest NLL on the one car, and on all the cars (mean NLL), measured on the
+    notebook's held-out cars."""
+    from ..worldmodels import mdn
+
+    x, y = mdn.bimodal_toy_data(1000, seed=_JUNCTION_CARS_SEED)
+    one_car, cars = junction_cars(x, y)
+    scores = {}
+    for key, ys in (("one car", one_car), ("all cars", cars)):
+        nll = {name: float(mdn.mdn_nll(*(p.expand(len(ys), 1, -1) for p in f), ys))
+               for name, f in junction_forecasts().items()}
+        scores[key] = min(nll, key=nll.get)
+    return scores
+
+
+def _judge_junction(answer: Any) -> str | None:
+    if not isinstance(answer, dict) or set(answer) != {"one car", "all cars"}:
+        return 'Expected a dict with two keys, "one car" and "all cars", each the name of a forecast.'
+    if any(v is None or v is Ellipsis for v in answer.values()):
+        return "Not attempted yet: replace both `...` with the name of a forecast and run the cell again."
+    for key, name in answer.items():
+        if name not in JUNCTION_FORECASTS:
+            return f"Unknown forecast {name!r} for {key!r}: choose from " + ", ".join(map(repr, JUNCTION_FORECASTS)) + "."
+    winners = _junction_winners()
+    if answer["one car"] != winners["one car"]:
+        if answer["one car"] == "one wide bell":
+            return ("For one car only the density at its own y counts, and the wide bell spreads its density over "
+                    "every y: a narrow bell on the car's branch puts far more there.")
+        return ("For one car only the density at its own y counts, and the weight a forecast gives the branch the "
+                "car took multiplies that density.")
+    if answer["all cars"] != winners["all cars"]:
+        if answer["all cars"] == "sure of right":
+            return ("It wins on the cars that turned right, but about half turned left, where it put only 2% of its "
+                    "weight: averaged over all the cars, their surprise outweighs what the right-turners save.")
+        if answer["all cars"] == "one wide bell":
+            return ("The wide bell never puts much density where the cars are; it would be the safest bet only for "
+                    "cars between the branches, and there are none.")
+        return "Average the NLL over every car, left-turners and right-turners, before you compare."
     return None
 
 
-mdn_head_outputs = Exercise(
-    name="MDN head outputs",
-    judge=_judge_mdn_head_outputs,
-    hint_text="z has 32 dimensions; each has its own mixture of 5 Gaussians; what three numbers describe one Gaussian "
-              "in a mixture?",
-    solution_text="32 dimensions x 5 components x (logit, mean, log sigma) = 480 outputs; with the bias the layer has "
-                  "256 * 480 + 480 = 123,360 parameters.",
-    praise="Correct: 480 numbers describe M's guess of the next z, a whole distribution rather than one point.",
+junction_nll = Exercise(
+    name="which forecast explains the cars",
+    judge=_judge_junction,
+    hint_text="The NLL of a car is -log of the density the forecast puts at its y. For one car, which density is "
+              "highest at that y? For all the cars, average: a forecast is charged for every car it was sure "
+              "would not be there.",
+    solution_text='junction_answer = {"one car": "sure of right", "all cars": "both branches"}\n'
+                  "One car cannot tell a lucky bet from a good forecast: betting 98% on the branch it took gives it "
+                  "the most density. Over many cars, the mean NLL is lowest when each branch gets the weight of how "
+                  "often cars take it, and that is what training on the NLL teaches a mixture's weights.",
+    praise="Correct: one outcome rewards the boldest bet that happened to come true; the mean NLL over many "
+           "outcomes rewards weights that match how often each outcome happens.",
 )
 
 
