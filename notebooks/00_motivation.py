@@ -51,10 +51,10 @@ import numpy as np
 
 from wmcourse.lessons import n00_motivation as lesson
 from wmcourse.experiments import benchmark
-from wmcourse.real import envs, evaluate
-from wmcourse.runtime import fast_mode
+from wmcourse import real
+from wmcourse import worldmodels
 
-FAST = fast_mode()  # True under `make test`: fewer episodes, same code
+FAST = lesson.fast_mode()  # True under `make test`: fewer episodes, same code
 SEED = 0
 print("fast mode" if FAST else "full mode")
 
@@ -116,7 +116,7 @@ plt.show()
 # each frame costs 0.1. An episode lasts at most 1000 steps. Above **900** counts as solved.
 
 # %%
-raw_frames = evaluate.random_policy_frames("CarRacing-v3", at=(0, 50, 100, 150), seed=SEED)  # random driving
+raw_frames = real.evaluate.random_policy_frames("CarRacing-v3", at=(0, 50, 100, 150), seed=SEED)  # random driving
 lesson.show_frames(list(raw_frames.values()), [f"step {t}" for t in raw_frames], suptitle="CarRacing-v3: raw 96×96 frames")
 plt.show()
 
@@ -126,7 +126,7 @@ plt.show()
 # 64×64, which is what V sees:
 
 # %%
-small = envs.preprocess_frames(np.stack(list(raw_frames.values())))
+small = real.envs.preprocess_frames(np.stack(list(raw_frames.values())))
 print("raw:", raw_frames[150].shape, raw_frames[150].dtype, "-> preprocessed:", small.shape, small.dtype)
 lesson.show_frames(list(small), [f"step {t}, 64×64" for t in raw_frames], suptitle="what V sees")
 plt.show()
@@ -139,7 +139,7 @@ plt.show()
 # Notebook 07 shows that a World Model can fail here, and how to fix it.
 
 # %%
-cartpole = envs.make_env("CartPole-v1", render_mode="rgb_array")
+cartpole = real.envs.make_env("CartPole-v1", render_mode="rgb_array")
 state, _ = cartpole.reset(seed=SEED)
 picture = cartpole.render()
 cartpole.close()
@@ -153,11 +153,11 @@ plt.show()
 # full episodes in several copies of the environment at once (gymnasium's vector environments).
 
 # %%
-cartpole_random = evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, num_envs=4)
+cartpole_random = real.evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, num_envs=4)
 print("CartPole-v1, random policy:", cartpole_random)
 
 carracing_episodes = 2 if FAST else 4
-carracing_random = evaluate.evaluate("CarRacing-v3", None, episodes=carracing_episodes, seed=SEED, num_envs=2)
+carracing_random = real.evaluate.evaluate("CarRacing-v3", None, episodes=carracing_episodes, seed=SEED, num_envs=2)
 print("CarRacing-v3, random policy:", carracing_random)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
@@ -207,10 +207,9 @@ print("CartPole-v1: ", benchmark.format_rate(cartpole_rate))
 # MDN-RNN of the paper's size measures it honestly here (notebook 02 trains the real one).
 
 # %%
-from wmcourse.worldmodels import dream, mdnrnn
 
-paper_size_m = mdnrnn.MDNRNN(mdnrnn.MDNRNNConfig(predict_reward=True, predict_done=True))
-dream_rate = dream.dream_steps_per_second(paper_size_m, batch_size=1024, steps=20 if FAST else 100, seed=SEED)
+paper_size_m = worldmodels.mdnrnn.MDNRNN(worldmodels.mdnrnn.MDNRNNConfig(predict_reward=True, predict_done=True))
+dream_rate = worldmodels.dream.dream_steps_per_second(paper_size_m, batch_size=1024, steps=20 if FAST else 100, seed=SEED)
 print("dream, 1,024 dreams at once:", benchmark.format_rate(dream_rate))
 print(f"one real CarRacing step costs as much as {dream_rate / carracing_rate:,.0f} dream steps")
 

@@ -41,19 +41,17 @@ import torch
 from torch.distributions import Normal, kl_divergence
 
 from wmcourse.lessons import n01_vae as lesson
-from wmcourse import artefacts, checkpoint
-from wmcourse.worldmodels import probes, vae, train_vae as vae_training
+from wmcourse import worldmodels
 from wmcourse.shipped import catalogue as shipped
-from wmcourse.runtime import fast_mode
 
-FAST = fast_mode()  # True under `make test`: a shorter demo run, same code
+FAST = lesson.fast_mode()  # True under `make test`: a shorter demo run, same code
 SEED = 0
 torch.manual_seed(SEED)
 if RETRAIN:
     # collect real rollouts, train the VAEs (the paper's z=32, four small ones, a beta sweep) and the MDN-RNN,
     # measure them on held-out episodes, and copy the results into data/
-    artefacts.run_command(shipped.MAKE_MODELS)
-print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_dir())
+    lesson.run_command(shipped.MAKE_MODELS)
+print("fast mode" if FAST else "full mode", "| artefacts from", lesson.data_dir())
 
 # %% [markdown]
 # ## The one-minute explanation
@@ -153,7 +151,7 @@ plt.show()
 # %%
 mu = torch.tensor([0.0, 1.0, -2.0, 0.5])
 logvar = torch.tensor([0.0, 0.0, -1.0, 1.5])
-closed_form = vae.kl_divergence(mu, logvar)
+closed_form = worldmodels.vae.kl_divergence(mu, logvar)
 q, p = Normal(mu, torch.exp(0.5 * logvar)), Normal(0.0, 1.0)
 by_torch = kl_divergence(q, p)
 samples = q.sample((200_000,))
@@ -266,10 +264,10 @@ lesson.kl_term.check(kl)
 # (kernels 5, 5, 6, 6) grow it back to 64×64×3, with a sigmoid so every pixel lies in [0, 1].
 
 # %%
-model = vae.ConvVAE(vae.VAEConfig())  # the paper's CarRacing settings: z = 32
+model = worldmodels.vae.ConvVAE(worldmodels.vae.VAEConfig())  # the paper's CarRacing settings: z = 32
 lesson.draw_architecture(lesson.vae_layers(model.config.z_size), "V: the paper's convolutional VAE (z = 32)")
 plt.show()
-print(f"\nparameters: {checkpoint.count_parameters(model):,}  (the paper: 4,348,547)")
+print(f"\nparameters: {lesson.count_parameters(model):,}  (the paper: 4,348,547)")
 
 x = torch.zeros(1, 3, 64, 64)
 shapes = [f"frame {tuple(x.shape[1:])}"]
@@ -309,7 +307,7 @@ print("decoder: " + " -> ".join(shapes))
 # %%
 mu = torch.full((1, 32), 0.3, requires_grad=True)
 logvar = torch.zeros(1, 32, requires_grad=True)
-kl_frame = vae.kl_divergence(mu, logvar).sum(dim=1)
+kl_frame = worldmodels.vae.kl_divergence(mu, logvar).sum(dim=1)
 floored = torch.clamp(kl_frame, min=0.5 * 32)
 floored.sum().backward()
 side = "below" if kl_frame.item() < 0.5 * 32 else "above"
@@ -328,9 +326,9 @@ print("gradient on mu from the KL term:", pull, "(no pull towards the prior)" if
 # %%
 demo_steps = 30 if FAST else 80
 demo_frames = shipped.load_heldout_frames(max_frames=300)
-demo_config = vae.VAEConfig(width=0.25, batch_size=32, lr=1e-3)
-history = vae_training.train_vae(demo_frames, demo_config, steps=demo_steps, seed=SEED, device="cpu")
-print(f"{checkpoint.count_parameters(vae.ConvVAE(demo_config)):,} parameters; loss {history['loss'][0]:.0f} -> "
+demo_config = worldmodels.vae.VAEConfig(width=0.25, batch_size=32, lr=1e-3)
+history = worldmodels.train_vae.train_vae(demo_frames, demo_config, steps=demo_steps, seed=SEED, device="cpu")
+print(f"{lesson.count_parameters(worldmodels.vae.ConvVAE(demo_config)):,} parameters; loss {history['loss'][0]:.0f} -> "
       f"{history['loss'][-1]:.0f} after {demo_steps} steps")
 lesson.training_curve(history, f"A quarter-width VAE, {demo_steps} steps on {len(demo_frames)} frames")
 plt.show()
@@ -374,10 +372,10 @@ v = shipped.load_shipped_vae(z=32)
 results = shipped.load_vae_results()
 paper = shipped.shipped_result(results, z=32)
 frames = shipped.pick_heldout_frames(n=8)
-reconstructions = vae.reconstruct(v, frames)
+reconstructions = worldmodels.vae.reconstruct(v, frames)
 lesson.reconstruction_grid(frames, reconstructions, suptitle="Held-out CarRacing frames and their reconstructions (z = 32)")
 plt.show()
-print(f"{checkpoint.count_parameters(v):,} parameters; measured on {paper['frames']:,} held-out frames: "
+print(f"{lesson.count_parameters(v):,} parameters; measured on {paper['frames']:,} held-out frames: "
       f"MSE {paper['mse_per_pixel']:.4f} per pixel value (in [0, 1] units), KL {paper['kl_nats_per_frame']:.1f} nats per frame")
 
 # %% [markdown]
@@ -390,7 +388,7 @@ print(f"{checkpoint.count_parameters(v):,} parameters; measured on {paper['frame
 
 # %%
 prior_codes = torch.randn(8, v.config.z_size, generator=torch.Generator().manual_seed(SEED))
-lesson.show_frames(list(vae.decode_latents(v, prior_codes)), [f"z ~ N(0, I) #{i}" for i in range(8)], size=1.6,
+lesson.show_frames(list(worldmodels.vae.decode_latents(v, prior_codes)), [f"z ~ N(0, I) #{i}" for i in range(8)], size=1.6,
                   suptitle="Decoded random codes: what V imagines")
 plt.show()
 
@@ -450,7 +448,7 @@ plt.show()
 # tells: a dimension near 0 carries nothing (its cloud is the prior whatever the frame).
 
 # %%
-kl_dims = probes.kl_per_dimension(v, shipped.load_heldout_frames(max_frames=600 if FAST else 2000))
+kl_dims = worldmodels.probes.kl_per_dimension(v, shipped.load_heldout_frames(max_frames=600 if FAST else 2000))
 lesson.kl_per_dimension_bars(kl_dims)
 plt.show()
 active = np.argsort(-kl_dims)
@@ -475,7 +473,7 @@ print("dimensions by information, most first:", active[:10].tolist(), "...")
 
 # %%
 start_frame = frames[3]
-start_code = vae.encode_frames(v, start_frame[None])[0][0]
+start_code = worldmodels.vae.encode_frames(v, start_frame[None])[0][0]
 lesson.traversal_figure(v, start_code, dims=active[:5].tolist(), values=np.linspace(-3, 3, 7), kl=kl_dims)
 plt.show()
 

@@ -52,18 +52,16 @@ import numpy as np
 import torch
 
 from wmcourse.lessons import n02_mdn as lesson
-from wmcourse import artefacts, checkpoint
-from wmcourse.worldmodels import mdn, mdnrnn, train_mdnrnn as mdnrnn_training, probes, vae
+from wmcourse import worldmodels
 from wmcourse.shipped import catalogue as shipped
-from wmcourse.runtime import fast_mode
 
-FAST = fast_mode()  # True under `make test`: shorter toy fits, same code
+FAST = lesson.fast_mode()  # True under `make test`: shorter toy fits, same code
 SEED = 0
 RETRAIN = False  # True: remake the shipped V and M from scratch (about 45 minutes on 2 cores) instead of loading data/
 torch.manual_seed(SEED)
 print("fast mode" if FAST else "full mode")
 if RETRAIN:
-    artefacts.run_command(shipped.MAKE_MODELS)
+    lesson.run_command(shipped.MAKE_MODELS)
 
 # %% [markdown]
 # ## An analogy: the weather forecast
@@ -80,8 +78,8 @@ if RETRAIN:
 # Given $x$, there are two right answers for $y$ and none in between.
 
 # %%
-x_train, y_train = mdn.bimodal_toy_data(1000, seed=SEED)
-x_test, y_test = mdn.bimodal_toy_data(1000, seed=SEED + 1)  # fresh cars, for a fair score
+x_train, y_train = worldmodels.mdn.bimodal_toy_data(1000, seed=SEED)
+x_test, y_test = worldmodels.mdn.bimodal_toy_data(1000, seed=SEED + 1)  # fresh cars, for a fair score
 print("x:", tuple(x_train.shape), " y:", tuple(y_train.shape))
 print("mean of y for x > 0.5:", round(float(y_train[x_train > 0.5].mean()), 3), "(no car is there)")
 
@@ -97,8 +95,8 @@ print("mean of y for x > 0.5:", round(float(y_train[x_train > 0.5].mean()), 3), 
 
 # %%
 toy_steps = 300 if FAST else 1500
-single, single_losses = mdn.fit_single_gaussian(x_train, y_train, steps=toy_steps, seed=SEED)
-mixture, mixture_losses = mdn.fit_toy_mdn(x_train, y_train, K=5, steps=toy_steps, seed=SEED)
+single, single_losses = worldmodels.mdn.fit_single_gaussian(x_train, y_train, steps=toy_steps, seed=SEED)
+mixture, mixture_losses = worldmodels.mdn.fit_toy_mdn(x_train, y_train, K=5, steps=toy_steps, seed=SEED)
 toy_nll = {"single": single.nll(x_test, y_test), "mixture": mixture.nll(x_test, y_test)}
 print(f"held-out NLL, one Gaussian: {toy_nll['single']:.3f} nats")
 print(f"held-out NLL, mixture of 5: {toy_nll['mixture']:.3f} nats")
@@ -187,8 +185,8 @@ lesson.mixture_nll.check(mixture_nll)
 # %%
 with torch.no_grad():
     log_pi, mu, log_sigma = mixture(x_test)
-    ours = mdn.mdn_nll(log_pi, mu, log_sigma, y_test)
-    library = -mdn.mixture_distribution(log_pi, mu, log_sigma).log_prob(y_test).mean()
+    ours = worldmodels.mdn.mdn_nll(log_pi, mu, log_sigma, y_test)
+    library = -worldmodels.mdn.mixture_distribution(log_pi, mu, log_sigma).log_prob(y_test).mean()
 print(f"wmcourse.worldmodels.mdn.mdn_nll: {ours:.6f}   torch.distributions: {library:.6f}")
 
 # %% [markdown]
@@ -218,7 +216,7 @@ lesson.junction_nll.check(junction_answer)
 # Now measure, with your `mixture_nll` from Exercise 1 (or the package's `mdn.mdn_nll` until yours passes):
 
 # %%
-nll = mixture_nll if lesson.mixture_nll.problem(mixture_nll) is None else mdn.mdn_nll
+nll = mixture_nll if lesson.mixture_nll.problem(mixture_nll) is None else worldmodels.mdn.mdn_nll
 print(f"the one car: y = {one_car.item():+.3f};  all the cars: {len(cars)} held-out cars with |x - 0.6| < 0.05")
 for name, forecast in forecasts.items():
     on_one, on_all = (float(nll(*(p.expand(len(ys), 1, -1) for p in forecast), ys)) for ys in (one_car, cars))
@@ -285,10 +283,10 @@ M = shipped.load_shipped_mdnrnn()
 c = M.config
 lesson.draw_architecture(lesson.mdnrnn_layers(c.z_size, c.action_size, c.hidden, c.K), "M: the MDN-RNN for CarRacing")
 plt.show()
-parts = mdnrnn.parameter_breakdown(M)
+parts = worldmodels.mdnrnn.parameter_breakdown(M)
 for name, count in parts.items():
     print(f"{name:28s} {count:>9,}")
-print(f"{'total':28s} {checkpoint.count_parameters(M):>9,}")
+print(f"{'total':28s} {lesson.count_parameters(M):>9,}")
 
 # %% [markdown]
 # ### 423,392 here, 422,368 in the paper: why?
@@ -296,10 +294,10 @@ print(f"{'total':28s} {checkpoint.count_parameters(M):>9,}")
 # TensorFlow code counts it:
 
 # %%
-paper_config = mdnrnn.MDNRNNConfig()  # z 32, actions 3, LSTM 256, K 5, no reward or done head
-paper_model = mdnrnn.MDNRNN(paper_config)
-ours_count = checkpoint.count_parameters(paper_model)
-tf_count = mdnrnn.paper_parameter_count(paper_config)
+paper_config = worldmodels.mdnrnn.MDNRNNConfig()  # z 32, actions 3, LSTM 256, K 5, no reward or done head
+paper_model = worldmodels.mdnrnn.MDNRNN(paper_config)
+ours_count = lesson.count_parameters(paper_model)
+tf_count = worldmodels.mdnrnn.paper_parameter_count(paper_config)
 print(f"PyTorch count:            {ours_count:,}")
 print(f"TensorFlow-style count:   {tf_count:,}   (the paper reports 422,368)")
 print(f"difference:               {ours_count - tf_count:,} = one bias vector of 4 gates x 256 = "
@@ -331,7 +329,7 @@ print(f"difference:               {ours_count - tf_count:,} = one bias vector of
 # %%
 record = shipped.shipped_training_record()
 heldout = shipped.load_shipped_heldout_encoded()
-baseline_nll = probes.marginal_gaussian_nll(heldout, seed=SEED)
+baseline_nll = worldmodels.probes.marginal_gaussian_nll(heldout, seed=SEED)
 if record["history"]:
     lesson.mdnrnn_history_plot(record["history"], baseline=baseline_nll)
     plt.show()
@@ -343,7 +341,7 @@ if record["history"]:
 # And measured now, on the 4 held-out episodes (never seen in training), encoded by V:
 
 # %%
-measured = mdnrnn_training.evaluate_mdnrnn(M, heldout, seed=SEED)
+measured = worldmodels.train_mdnrnn.evaluate_mdnrnn(M, heldout, seed=SEED)
 print(f"{len(heldout)} held-out episodes, {heldout.num_steps:,} steps")
 print(f"M's z NLL:                                  {measured['z_nll']:.3f} nats per dimension")
 print(f"one Gaussian per dimension, no memory:      {baseline_nll:.3f} nats per dimension")
@@ -375,7 +373,7 @@ for key in ("reward_mse", "done_bce"):
 V = shipped.load_shipped_vae()
 episode = shipped.load_heldout_episode(0)
 frames = np.concatenate([episode.obs, episode.final_obs[None]])  # T + 1 frames
-z_mu, _ = vae.encode_frames(V, frames)
+z_mu, _ = worldmodels.vae.encode_frames(V, frames)
 z_real, actions = torch.from_numpy(z_mu), torch.from_numpy(episode.action).float()
 horizon = 8
 start = min(120, len(episode) - horizon)  # 120: well after the opening zoom
@@ -395,7 +393,7 @@ lesson.PredictionExplorer(M, V, z_real, actions, frames, start=start, horizon=ho
 # of the likeliest guess in latent space, by steps ahead, against two guesses that know no dynamics at all.
 
 # %%
-errors = probes.horizon_errors(M, z_real, actions, horizon=horizon * 2, mode="likeliest")
+errors = worldmodels.probes.horizon_errors(M, z_real, actions, horizon=horizon * 2, mode="likeliest")
 lesson.horizon_error_plot(errors)
 plt.show()
 for name in ("model", "copy_last", "mean_latent"):

@@ -49,18 +49,16 @@ import numpy as np
 import torch
 
 from wmcourse.lessons import n03_temperature as lesson
-from wmcourse import artefacts, paper
-from wmcourse.worldmodels import mdn, probes, vae
+from wmcourse import worldmodels
 from wmcourse.shipped import catalogue as shipped
-from wmcourse.runtime import fast_mode
 
-FAST = fast_mode()  # True under `make test`: fewer dreams, same code
+FAST = lesson.fast_mode()  # True under `make test`: fewer dreams, same code
 SEED = 0
 RETRAIN = False  # True: remake the shipped V and M from scratch (about 45 minutes on 2 cores) instead of loading data/
 torch.manual_seed(SEED)
 print("fast mode" if FAST else "full mode")
 if RETRAIN:
-    artefacts.run_command(shipped.MAKE_MODELS)
+    lesson.run_command(shipped.MAKE_MODELS)
 
 # %% [markdown]
 # ## An analogy: a flight simulator with a turbulence knob
@@ -87,7 +85,7 @@ log_sigma = torch.log(torch.tensor([0.35, 0.3, 0.4]))
 lesson.tempered_mixture_figure(log_pi, mu, log_sigma, taus=(0.3, 1.0, 1.5, 2.0))
 plt.show()
 for tau in (0.3, 1.0, 1.5, 2.0):
-    lp, ls = mdn.temperature(log_pi, log_sigma, tau)
+    lp, ls = worldmodels.mdn.temperature(log_pi, log_sigma, tau)
     print(f"tau = {tau:<4g} weights {np.round(lp.exp().numpy(), 3)}  spreads {np.round(ls.exp().numpy(), 3)}")
 
 # %% [markdown]
@@ -136,8 +134,8 @@ lesson.tempered_mixture.check(tempered_mixture)
 g = torch.Generator().manual_seed(SEED)
 n = 20_000 if FAST else 200_000
 for tau in (0.3, 1.0, 2.0):
-    draws = mdn.sample(log_pi.expand(n, 1, 3), mu.expand(n, 1, 3), log_sigma.expand(n, 1, 3), tau=tau, generator=g)
-    library = mdn.mixture_distribution(log_pi[None], mu[None], log_sigma[None], tau=tau)
+    draws = worldmodels.mdn.sample(log_pi.expand(n, 1, 3), mu.expand(n, 1, 3), log_sigma.expand(n, 1, 3), tau=tau, generator=g)
+    library = worldmodels.mdn.mixture_distribution(log_pi[None], mu[None], log_sigma[None], tau=tau)
     print(f"tau = {tau:<4g} sample mean {draws.mean():+.3f} (library {library.mean.item():+.3f}),  "
           f"variance {draws.var():.3f} (library {library.variance.item():.3f})")
 
@@ -157,7 +155,7 @@ n_frames = 8
 every = min(8, len(episode) // n_frames)   # show every 8th step: 8 frames cover 56 steps (about 1 second of play)
 span = every * (n_frames - 1)
 start = min(100, len(episode) - span)      # 100: after the opening zoom
-z_start, _ = vae.encode_frames(V, episode.obs[start:start + 1])
+z_start, _ = worldmodels.vae.encode_frames(V, episode.obs[start:start + 1])
 z0 = torch.from_numpy(z_start[0])
 dream_actions = torch.from_numpy(episode.action[start:start + span]).float()
 real_frames = episode.obs[start:start + span + 1]
@@ -206,9 +204,9 @@ lesson.DriveWidget(lesson.CarDriver(V, M, shipped.pick_heldout_frames(8, seed=SE
 
 # %%
 taus = [0.1, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
-spread = probes.dream_spread(M, z0, dream_actions, taus, dreams=16 if FAST else 64, seed=SEED)
-real_mu, real_logvar = vae.encode_frames(V, episode.obs[start:start + span + 1])
-real_step = probes.sampled_step_size(torch.from_numpy(real_mu), torch.from_numpy(real_logvar), seed=SEED)
+spread = worldmodels.probes.dream_spread(M, z0, dream_actions, taus, dreams=16 if FAST else 64, seed=SEED)
+real_mu, real_logvar = worldmodels.vae.encode_frames(V, episode.obs[start:start + span + 1])
+real_step = worldmodels.probes.sampled_step_size(torch.from_numpy(real_mu), torch.from_numpy(real_logvar), seed=SEED)
 lesson.dream_spread_plot(spread, real_step=real_step)
 plt.show()
 for tau, step, var in zip(spread["tau"], spread["step"], spread["spread"]):
@@ -230,8 +228,8 @@ print(f"real episode: jumpiness {real_step:.3f}")
 # (`wmcourse.paper.VIZDOOM_TAU_TABLE`; the grey band is a random policy in the real game):
 
 # %%
-lesson.tau_table_plot(paper.tau_rows(), "the paper (Ha & Schmidhuber 2018): VizDoom Take Cover, C trained in the dream",
-                     solved=paper.VIZDOOM_SOLVED, random=paper.VIZDOOM_RANDOM)
+lesson.tau_table_plot(lesson.paper.tau_rows(), "the paper (Ha & Schmidhuber 2018): VizDoom Take Cover, C trained in the dream",
+                     solved=lesson.paper.VIZDOOM_SOLVED, random=lesson.paper.VIZDOOM_RANDOM)
 plt.show()
 
 # %% [markdown]

@@ -42,17 +42,15 @@ import numpy as np
 import torch
 
 from wmcourse.lessons import n04_cma_es as lesson
-from wmcourse.worldmodels import agent, dream, evolve
-from wmcourse import artefacts
+from wmcourse import worldmodels
 from wmcourse.shipped import catalogue as shipped
-from wmcourse.runtime import fast_mode
 
-FAST = fast_mode()  # True under `make test`: fewer generations, same code
+FAST = lesson.fast_mode()  # True under `make test`: fewer generations, same code
 SEED = 0
 torch.manual_seed(SEED)
 if RETRAIN:
-    artefacts.run_command(shipped.MAKE_CONTROLLER)
-print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_dir())
+    lesson.run_command(shipped.MAKE_CONTROLLER)
+print("fast mode" if FAST else "full mode", "| artefacts from", lesson.data_dir())
 
 # %% [markdown]
 # ## The one-minute explanation
@@ -104,9 +102,9 @@ print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_d
 # The red ellipse holds about 86% of the search distribution (2 standard deviations).
 
 # %%
-trace = evolve.trace_cma(evolve.rosenbrock, x0=np.array([-1.5, 2.5]), sigma0=0.4, population=8, generations=80,
+trace = worldmodels.evolve.trace_cma(worldmodels.evolve.rosenbrock, x0=np.array([-1.5, 2.5]), sigma0=0.4, population=8, generations=80,
                          seed=SEED)
-lesson.cma_search_figure(trace, evolve.rosenbrock, generations=[0, 4, 10, 20, 35, 60], box=((-2, 2), (-1, 3)))
+lesson.cma_search_figure(trace, worldmodels.evolve.rosenbrock, generations=[0, 4, 10, 20, 35, 60], box=((-2, 2), (-1, 3)))
 plt.show()
 print(f"after {len(trace)} generations ({8 * len(trace)} evaluations): best f = {trace[-1].best:.2e}, "
       f"mean = {np.round(trace[-1].mean, 4)}")
@@ -117,7 +115,7 @@ print(f"after {len(trace)} generations ({8 * len(trace)} evaluations): best f = 
 
 # %%
 
-lesson.cma_animation(trace[:30] if FAST else trace, evolve.rosenbrock)
+lesson.cma_animation(trace[:30] if FAST else trace, worldmodels.evolve.rosenbrock)
 
 # %% [markdown]
 # Now scrub through the run yourself. The left panel is one generation; the right one the whole run: the best
@@ -126,7 +124,7 @@ lesson.cma_animation(trace[:30] if FAST else trace, evolve.rosenbrock)
 # generations? Fewer evaluations?
 
 # %%
-lesson.CMAScrubber(evolve.rosenbrock, x0=np.array([-1.5, 2.5]), sigma0=0.4, generations=40 if FAST else 80,
+lesson.CMAScrubber(worldmodels.evolve.rosenbrock, x0=np.array([-1.5, 2.5]), sigma0=0.4, generations=40 if FAST else 80,
                     seed=SEED)
 
 # %% [markdown]
@@ -187,7 +185,7 @@ plt.show()
 
 # %%
 sizes = [10, 100, 867] if FAST else [10, 100, 867, 2000]
-overhead = {n: evolve.cma_overhead_seconds(n, 5 if FAST else 20) for n in sizes}
+overhead = {n: worldmodels.evolve.cma_overhead_seconds(n, 5 if FAST else 20) for n in sizes}
 for n, s in overhead.items():
     print(f"n = {n:>5,} parameters: {s * 1000:7.1f} ms per generation, covariance {n * n:>10,} numbers")
 print("the paper's C: 867 parameters. A million parameters would need a covariance of 10^12 numbers.")
@@ -207,13 +205,13 @@ print("the paper's C: 867 parameters. A million parameters would need a covarian
 
 # %%
 M = shipped.load_shipped_mdnrnn()
-starts = agent.start_latents(shipped.load_shipped_heldout_encoded())
-settings = evolve.EvolveConfig(population=8 if FAST else 16, rollouts=2 if FAST else 4,
+starts = worldmodels.agent.start_latents(shipped.load_shipped_heldout_encoded())
+settings = worldmodels.evolve.EvolveConfig(population=8 if FAST else 16, rollouts=2 if FAST else 4,
                                generations=3 if FAST else 8, seed=SEED)
 max_steps = 100 if FAST else 300
 start = time.perf_counter()
-world, c_config = dream.controller_dream(M, starts, tau=1.0, max_steps=max_steps, seed=settings.seed)
-demo = evolve.evolve_in_dream(world, c_config, settings)
+world, c_config = worldmodels.dream.controller_dream(M, starts, tau=1.0, max_steps=max_steps, seed=settings.seed)
+demo = worldmodels.evolve.evolve_in_dream(world, c_config, settings)
 seconds = time.perf_counter() - start
 steps = settings.population * settings.rollouts * max_steps * settings.generations
 print(f"{settings.generations} generations of {settings.population} candidates x {settings.rollouts} dreams x "

@@ -42,17 +42,14 @@ import numpy as np
 import torch
 
 from wmcourse.lessons import n05_take_cover as lesson
-from wmcourse.worldmodels import agent, dream, vae
-from wmcourse import artefacts, checkpoint, paper
+from wmcourse import worldmodels
 from wmcourse.experiments import takecover
-from wmcourse.real.envs import TAKE_COVER, TAKE_COVER_MAX_STEPS
-from wmcourse.runtime import fast_mode
 
-FAST = fast_mode()  # True under `make test`: shorter episodes, fewer dreams, same code
+FAST = lesson.fast_mode()  # True under `make test`: shorter episodes, fewer dreams, same code
 SEED = 0
 torch.manual_seed(SEED)
 if RETRAIN:
-    artefacts.run_command(takecover.SHIP_COMMAND)
+    lesson.run_command(takecover.SHIP_COMMAND)
 V, M, starts = takecover.load_shipped_models()
 results = takecover.load_shipped_results()
 settings = results["config"]
@@ -93,7 +90,7 @@ print("fast mode" if FAST else "full mode")
 random_row = results["random"]
 print(f"random policy, measured: {random_row['real_mean']:.0f} ± {random_row['real_std']:.0f} "
       f"over {random_row['real_episodes']} real episodes")
-print(f"random policy, the paper: {paper.VIZDOOM_RANDOM[0]} ± {paper.VIZDOOM_RANDOM[1]}")
+print(f"random policy, the paper: {lesson.paper.VIZDOOM_RANDOM[0]} ± {lesson.paper.VIZDOOM_RANDOM[1]}")
 returns = np.asarray(random_row["real_returns"])
 lesson.return_histogram(returns, "random policy in the real Take Cover: steps survived")
 plt.show()
@@ -115,8 +112,8 @@ plt.show()
 # The paper's appendix gives the sizes; the package builds them from the same classes as CarRacing's:
 
 # %%
-print(f"V: {checkpoint.count_parameters(V):,} parameters, z = {V.config.z_size}")
-print(f"M: {checkpoint.count_parameters(M):,} parameters (the paper: 1,678,785); LSTM {M.config.hidden}, "
+print(f"V: {lesson.count_parameters(V):,} parameters, z = {V.config.z_size}")
+print(f"M: {lesson.count_parameters(M):,} parameters (the paper: 1,678,785); LSTM {M.config.hidden}, "
       f"{M.config.K} Gaussians per dimension, reward head: {M.reward_head is not None}, "
       f"done head: {M.done_head is not None}")
 
@@ -162,11 +159,11 @@ lesson.thirds_action.check(to_action)
 # wide at 64x64; if V blurs them away, no controller can dodge them.
 
 # %%
-real_steps = 300 if FAST else TAKE_COVER_MAX_STEPS
-wm = agent.WorldModelAgent(V, M, params, c_config)
-real = agent.drive_real(wm, seed=settings["eval_seed"], max_steps=real_steps, env_id=TAKE_COVER)
+real_steps = 300 if FAST else lesson.TAKE_COVER_MAX_STEPS
+wm = worldmodels.agent.WorldModelAgent(V, M, params, c_config)
+real = worldmodels.agent.drive_real(wm, seed=settings["eval_seed"], max_steps=real_steps, env_id=lesson.TAKE_COVER)
 shown = np.linspace(0, len(real["frames"]) - 1, 8).astype(int)
-lesson.frame_grid([real["frames"][shown], vae.decode_latents(V, real["z"][shown])], ["real", "V's view"],
+lesson.frame_grid([real["frames"][shown], worldmodels.vae.decode_latents(V, real["z"][shown])], ["real", "V's view"],
                  [f"step {t}" for t in shown], suptitle="one real episode, and V's reconstruction of it")
 plt.show()
 print(f"survived {len(real['rewards'])} steps" + (" (cut short in fast mode)" if FAST else ""))
@@ -484,9 +481,9 @@ print(f"the kept rounds on fresh episodes: {kept['mean']:.0f} ± {kept['std']:.0
 
 # %%
 tau = details["tau"]
-in_dream = agent.drive_dream(M, params, c_config, torch.as_tensor(real["z"][0]), tau=tau,
+in_dream = worldmodels.agent.drive_dream(M, params, c_config, torch.as_tensor(real["z"][0]), tau=tau,
                           max_steps=real_steps, seed=SEED)
-dream_frames = vae.decode_latents(V, in_dream["z"])
+dream_frames = worldmodels.vae.decode_latents(V, in_dream["z"])
 print(f"real: survived {len(real['rewards'])} steps; dream at tau = {tau:g}: survived {len(in_dream['rewards'])} steps")
 anim = lesson.animate_side_by_side({"real": real["frames"], f"dream, tau = {tau:g}": dream_frames},
                                   max_frames=40 if FAST else 150)
@@ -509,18 +506,18 @@ plt.show()
 
 # %%
 params01, c_config01, details01 = takecover.load_shipped_controller(0.1)
-real01 = agent.drive_real(agent.WorldModelAgent(V, M, params01, c_config01), seed=settings["eval_seed"],
-                          max_steps=real_steps, env_id=TAKE_COVER)
-dream01 = agent.drive_dream(M, params01, c_config01, torch.as_tensor(real01["z"][0]), tau=0.1,
+real01 = worldmodels.agent.drive_real(worldmodels.agent.WorldModelAgent(V, M, params01, c_config01), seed=settings["eval_seed"],
+                          max_steps=real_steps, env_id=lesson.TAKE_COVER)
+dream01 = worldmodels.agent.drive_dream(M, params01, c_config01, torch.as_tensor(real01["z"][0]), tau=0.1,
                             max_steps=real_steps, seed=SEED)
-anim = lesson.animate_side_by_side({"real": real01["frames"], "dream, tau = 0.1": vae.decode_latents(V, dream01["z"])},
+anim = lesson.animate_side_by_side({"real": real01["frames"], "dream, tau = 0.1": worldmodels.vae.decode_latents(V, dream01["z"])},
                                   max_frames=40 if FAST else 150)
 anim
 
 # %%
-dreams, dream_steps = (16, 300) if FAST else (64, TAKE_COVER_MAX_STEPS)
+dreams, dream_steps = (16, 300) if FAST else (64, lesson.TAKE_COVER_MAX_STEPS)
 for t in (0.1, 1.15):
-    lived = dream.dream_score(M, starts, params01, c_config01, t, dreams, dream_steps, seed=SEED)
+    lived = worldmodels.dream.dream_score(M, starts, params01, c_config01, t, dreams, dream_steps, seed=SEED)
     print(f"tau = 0.1 controller in dreams at tau = {t:<4g}: survives {lived.mean():6.0f} ± {lived.std():.0f} steps "
           f"({dreams} dreams of at most {dream_steps})")
 row01 = next(r for r in results["rows"] if r["tau"] == 0.1)

@@ -51,17 +51,15 @@ import torch
 from IPython.display import Markdown, display
 
 from wmcourse.lessons import n06_dream_vs_real as lesson
-from wmcourse.worldmodels import agent, dream, mdn, vae
-from wmcourse import artefacts, paper
+from wmcourse import worldmodels
 from wmcourse.shipped import catalogue as shipped
 from wmcourse.experiments import tau_sweep
-from wmcourse.runtime import fast_mode
 
-FAST = fast_mode()  # True under `make test`: shorter drives, fewer dreams, same code
+FAST = lesson.fast_mode()  # True under `make test`: shorter drives, fewer dreams, same code
 SEED = 0
 torch.manual_seed(SEED)
 if RETRAIN:
-    artefacts.run_command(shipped.MAKE_CONTROLLER)
+    lesson.run_command(shipped.MAKE_CONTROLLER)
 V = shipped.load_shipped_vae()
 M = shipped.load_shipped_mdnrnn()
 params, c_config, details = shipped.load_shipped_controller()
@@ -89,9 +87,9 @@ print("fast mode" if FAST else "full mode", f"| C: {c_config.n_params} parameter
 
 # %%
 evaluation = shipped.load_shipped_evaluation()
-starts = agent.start_latents(shipped.load_shipped_heldout_encoded())
+starts = worldmodels.agent.start_latents(shipped.load_shipped_heldout_encoded())
 dreams, dream_steps = (8, 200) if FAST else (32, 1000)
-in_dream = dream.dream_score(M, starts, params, c_config, details["tau"], dreams, dream_steps, seed=SEED)
+in_dream = worldmodels.dream.dream_score(M, starts, params, c_config, details["tau"], dreams, dream_steps, seed=SEED)
 last = details["history"][-1]
 random_policy = tau_sweep.load_tau_sweep()["random"]  # uniformly random actions, on the same 20 real tracks
 for label, score in [(f"dream, while evolving (generation {last['generation']}, population mean)", f"{last['mean']:7.1f}"),
@@ -105,8 +103,8 @@ for label, score in [(f"dream, while evolving (generation {last['generation']}, 
 
 bars = {"dream (while evolving)": last["mean"], "real (this controller)": evaluation["mean"],
         "real (random actions)": random_policy["real_mean"],
-        "paper: evolved in REAL env": paper.CARRACING_TABLE["full World Model (z, h)"][0]}
-lesson.score_bars(bars, paper.CARRACING_SOLVED, "score (CarRacing reward: +1000/N per tile, -0.1 per frame)")
+        "paper: evolved in REAL env": lesson.paper.CARRACING_TABLE["full World Model (z, h)"][0]}
+lesson.score_bars(bars, lesson.paper.CARRACING_SOLVED, "score (CarRacing reward: +1000/N per tile, -0.1 per frame)")
 plt.show()
 
 # %% [markdown]
@@ -130,12 +128,12 @@ plt.show()
 
 # %%
 drive_steps = 160 if FAST else 600
-real = agent.drive_real(agent.WorldModelAgent(V, M, params, c_config), seed=evaluation.get("seed", 1000),
+real = worldmodels.agent.drive_real(worldmodels.agent.WorldModelAgent(V, M, params, c_config), seed=evaluation.get("seed", 1000),
                         max_steps=drive_steps)
-dream = agent.drive_dream(M, params, c_config, torch.as_tensor(real["z"][0]), tau=details["tau"],
+dream = worldmodels.agent.drive_dream(M, params, c_config, torch.as_tensor(real["z"][0]), tau=details["tau"],
                           max_steps=drive_steps, seed=SEED)
 shown = np.linspace(0, min(len(real["frames"]), len(dream["z"])) - 1, 8).astype(int)
-lesson.frame_grid([real["frames"][shown], vae.decode_latents(V, real["z"][shown]), vae.decode_latents(V, dream["z"][shown])],
+lesson.frame_grid([real["frames"][shown], worldmodels.vae.decode_latents(V, real["z"][shown]), worldmodels.vae.decode_latents(V, dream["z"][shown])],
                  ["real", "V's view\nof real", "dream"], [f"step {t}" for t in shown],
                  suptitle="one controller, two worlds")
 plt.show()
@@ -154,7 +152,7 @@ print(f"dream drive: steer {d[:, 0].mean():+.2f} on average, gas {d[:, 1].mean()
 import functools
 
 
-lesson.drive_animation(real, dream, functools.partial(vae.decode_latents, V), every=2 if FAST else 4)
+lesson.drive_animation(real, dream, functools.partial(worldmodels.vae.decode_latents, V), every=2 if FAST else 4)
 
 # %% [markdown]
 # ### Take the wheel
@@ -305,7 +303,7 @@ display(Markdown(lesson.setups_table(curves)))
 last_round = max(rounds)
 params1, c_config1, _ = shipped.load_shipped_controller(last_round)
 M1 = shipped.load_shipped_mdnrnn(round_=last_round)
-real1 = agent.drive_real(agent.WorldModelAgent(V, M1, params1, c_config1), seed=evaluation.get("seed", 1000),
+real1 = worldmodels.agent.drive_real(worldmodels.agent.WorldModelAgent(V, M1, params1, c_config1), seed=evaluation.get("seed", 1000),
                          max_steps=drive_steps)
 shown = np.linspace(0, len(real1["frames"]) - 1, 8).astype(int)
 lesson.frame_grid([real["frames"][np.minimum(shown, len(real["frames"]) - 1)], real1["frames"][shown]],
@@ -349,8 +347,8 @@ print(f"{len(real1['rewards'])} real steps: round 0 earned {real['rewards'][:len
 # %%
 sweep = tau_sweep.load_tau_sweep()
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.8))
-lesson.tau_table_plot(paper.tau_rows(), "the paper: VizDoom Take Cover (not measured here)",
-                     solved=paper.VIZDOOM_SOLVED, random=paper.VIZDOOM_RANDOM, ax=axes[0])
+lesson.tau_table_plot(lesson.paper.tau_rows(), "the paper: VizDoom Take Cover (not measured here)",
+                     solved=lesson.paper.VIZDOOM_SOLVED, random=lesson.paper.VIZDOOM_RANDOM, ax=axes[0])
 lesson.tau_sweep_plot(sweep, solved=False, ax=axes[1])
 plt.show()
 for row in sweep["rows"]:
@@ -425,7 +423,7 @@ lesson.dream_sample.check(my_dream_sample)
 # %%
 with torch.no_grad():
     step_out, _ = M.step(starts, torch.zeros(len(starts), c_config.action_size))
-package_z = mdn.sample(step_out.log_pi, step_out.mu, step_out.log_sigma, details["tau"], torch.Generator().manual_seed(SEED))
+package_z = worldmodels.mdn.sample(step_out.log_pi, step_out.mu, step_out.log_sigma, details["tau"], torch.Generator().manual_seed(SEED))
 if lesson.dream_sample.problem(my_dream_sample) is None:
     yours = my_dream_sample(step_out.log_pi, step_out.mu, step_out.log_sigma, details["tau"],
                             torch.Generator().manual_seed(SEED))

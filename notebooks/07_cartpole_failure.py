@@ -62,22 +62,20 @@ import torch
 from IPython.display import Markdown, display
 
 from wmcourse.lessons import n07_cartpole_failure as lesson
-from wmcourse import artefacts, checkpoint
-from wmcourse.worldmodels import cartpole, dream, probes
-from wmcourse.real import evaluate
+from wmcourse import worldmodels
+from wmcourse import real
 from wmcourse.experiments import cartpole as experiment
-from wmcourse.runtime import fast_mode
 
-FAST = fast_mode()  # True under `make test`: fewer episodes and a tinier live run, same code
+FAST = lesson.fast_mode()  # True under `make test`: fewer episodes and a tinier live run, same code
 SEED = 0
 RETRAIN = False  # True: rerun the whole experiment from scratch (about 15 minutes on one CPU core) instead of loading data/
 torch.manual_seed(SEED)
 torch.set_num_threads(1)
 if RETRAIN:
-    artefacts.run_command(experiment.COMMAND)
+    lesson.run_command(experiment.COMMAND)
 results = experiment.load_cartpole_results()
 rows = {row["name"]: row for row in results["rows"]}
-print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_dir())
+print("fast mode" if FAST else "full mode", "| artefacts from", lesson.data_dir())
 
 # %% [markdown]
 # ## An analogy: a map drawn on short walks
@@ -109,9 +107,9 @@ print("fast mode" if FAST else "full mode", "| artefacts from", artefacts.data_d
 
 # %%
 failure_m, failure_c, failure_features, random_data = experiment.load_shipped("failure")
-c_config = cartpole.ControllerSettings(features=failure_features).controller_config(failure_m.config.hidden)
+c_config = worldmodels.cartpole.ControllerSettings(features=failure_features).controller_config(failure_m.config.hidden)
 print(f"M: LSTM {failure_m.config.hidden}, {failure_m.config.K} Gaussians per dimension, "
-      f"{checkpoint.count_parameters(failure_m.m):,} parameters; done head: {failure_m.m.done_head is not None}")
+      f"{lesson.count_parameters(failure_m.m):,} parameters; done head: {failure_m.m.done_head is not None}")
 print(f"C reads {failure_features!r} ({c_config.input_size} numbers): {c_config.n_params} parameters")
 print("V's normaliser: mean", failure_m.mean.numpy().round(3), "std", failure_m.std.numpy().round(3))
 print(f"M's data: {len(random_data)} random-policy episodes, {random_data.num_steps:,} real steps")
@@ -133,19 +131,19 @@ print(f"M's data: {len(random_data)} random-policy episodes, {random_data.num_st
 
 # %%
 n_dreams, n_real = (20, 10) if FAST else (100, 100)
-failure_dream, _ = cartpole.controller_dream(failure_m, random_data.first_states,
-                                            cartpole.ControllerSettings(features=failure_features), seed=SEED)
-dream_returns = dream.controller_returns(failure_dream, failure_c, c_config, n_dreams)
-failure_policy = cartpole.WorldModelPolicy(failure_m, failure_c, failure_features)
-real = evaluate.evaluate(cartpole.ENV_ID, failure_policy, n_real, seed=100_000, num_envs=10, progress=False)
-random_policy = evaluate.evaluate(cartpole.ENV_ID, None, n_real, seed=100_000, num_envs=10, progress=False)
+failure_dream, _ = worldmodels.cartpole.controller_dream(failure_m, random_data.first_states,
+                                            worldmodels.cartpole.ControllerSettings(features=failure_features), seed=SEED)
+dream_returns = worldmodels.dream.controller_returns(failure_dream, failure_c, c_config, n_dreams)
+failure_policy = worldmodels.cartpole.WorldModelPolicy(failure_m, failure_c, failure_features)
+real_result = real.evaluate.evaluate(worldmodels.cartpole.ENV_ID, failure_policy, n_real, seed=100_000, num_envs=10, progress=False)
+random_policy = real.evaluate.evaluate(worldmodels.cartpole.ENV_ID, None, n_real, seed=100_000, num_envs=10, progress=False)
 print(f"in the dream:   {dream_returns.mean():6.1f} ± {dream_returns.std():.1f} over {n_dreams} dreams")
 print(f"in reality:     {real}")
 print(f"random policy:  {random_policy}")
-failure_runs = cartpole.collect_episodes(failure_policy, 3000, seed=SEED + 1)
-print("how its real episodes end:", cartpole.end_causes(failure_runs))
+failure_runs = worldmodels.cartpole.collect_episodes(failure_policy, 3000, seed=SEED + 1)
+print("how its real episodes end:", worldmodels.cartpole.end_causes(failure_runs))
 
-lesson.dream_real_histogram(dream_returns, real.returns, "the failure agent (random data, learned done head): "
+lesson.dream_real_histogram(dream_returns, real_result.returns, "the failure agent (random data, learned done head): "
                            "dream vs reality")
 plt.show()
 
@@ -169,8 +167,8 @@ plt.show()
 
 # %%
 
-real_states = cartpole.play_real(failure_m, failure_c, failure_features, seed=100_000)
-dream_states, _ = cartpole.play_dream(failure_m, failure_c, real_states[0], failure_features, seed=SEED,
+real_states = worldmodels.cartpole.play_real(failure_m, failure_c, failure_features, seed=100_000)
+dream_states, _ = worldmodels.cartpole.play_dream(failure_m, failure_c, real_states[0], failure_features, seed=SEED,
                                       max_steps=150 if FAST else 300)
 print(f"reality: {len(real_states) - 1} steps; the dream: {len(dream_states) - 1} steps "
       f"(cut at {150 if FAST else 300})")
@@ -203,10 +201,10 @@ lesson.coverage_plot({"random-policy data (M's training set)": random_data.state
                               "iterative-loop data (the fix)": iterative_data.states})
 plt.show()
 print(f"share of the controller's real states in cells that M's data visited (>= 3 times): "
-      f"{cartpole.coverage(random_data.states, failure_runs.states):.0%} with random data, "
-      f"{cartpole.coverage(iterative_data.states, failure_runs.states):.0%} with the iterative data")
-print("how the random-policy episodes ended:", cartpole.end_causes(random_data))
-print("how the iterative-loop episodes ended:", cartpole.end_causes(iterative_data))
+      f"{worldmodels.cartpole.coverage(random_data.states, failure_runs.states):.0%} with random data, "
+      f"{worldmodels.cartpole.coverage(iterative_data.states, failure_runs.states):.0%} with the iterative data")
+print("how the random-policy episodes ended:", worldmodels.cartpole.end_causes(random_data))
+print("how the iterative-loop episodes ended:", worldmodels.cartpole.end_causes(iterative_data))
 print("longest random episode:", random_data.lengths.max(), "steps; the task asks for 500")
 
 # %% [markdown]
@@ -229,8 +227,8 @@ print("longest random episode:", random_data.lengths.max(), "steps; the task ask
 
 # %%
 states, actions, _ = failure_runs.episode(int(np.argmax(failure_runs.lengths[:-10])))
-dreamed = cartpole.dream_along(failure_m, states, actions, samples=8, seed=SEED)
-parting = cartpole.parting_step(states, dreamed, failure_m)
+dreamed = worldmodels.cartpole.dream_along(failure_m, states, actions, samples=8, seed=SEED)
+parting = worldmodels.cartpole.parting_step(states, dreamed, failure_m)
 lesson.trajectory_plot(states, dreamed, parting, title="the failure M: same actions, reality vs dream")
 plt.show()
 print(f"episode of {len(actions)} real steps; dream and reality part (by half a std in some dimension) at step {parting}")
@@ -245,7 +243,7 @@ print(f"episode of {len(actions)} real steps; dream and reality part (by half a 
 # %%
 onehot = torch.nn.functional.one_hot(torch.as_tensor(actions), 2).float()
 horizon = min(30, len(actions) - 1)
-errors = {name: probes.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
+errors = {name: worldmodels.probes.horizon_errors(model.m, model.encode(states), onehot, horizon, mode="likeliest")
           for name, model in (("M trained on random data", failure_m), ("M after the iterative loop", fixed_m))}
 lesson.horizon_errors_side_by_side(errors)
 plt.show()
@@ -263,20 +261,20 @@ plt.show()
 # the cart leaving, read by each done head:
 
 # %%
-example, left_track = cartpole.ending_example(iterative_data)
+example, left_track = worldmodels.cartpole.ending_example(iterative_data)
 s_ep, a_ep, d_ep = iterative_data.episode(example)
-heads = {name: cartpole.done_along(model, s_ep, a_ep) for name, model in
+heads = {name: worldmodels.cartpole.done_along(model, s_ep, a_ep) for name, model in
          (("done head, random data", failure_m), ("done head, iterative data", fixed_m)) if model.m.done_head is not None}
 lesson.done_along_plot(s_ep, heads, bool(d_ep[-1]), title=f"iterative-data episode {example}: "
                                f"{'the cart left the track' if left_track else 'an ending'} at step {len(a_ep)}")
 plt.show()
-held_out = cartpole.collect_episodes(fixed_policy := cartpole.WorldModelPolicy(fixed_m, fixed_c, fixed_features),
+held_out = worldmodels.cartpole.collect_episodes(fixed_policy := worldmodels.cartpole.WorldModelPolicy(fixed_m, fixed_c, fixed_features),
                             2000 if FAST else 6000, seed=SEED + 2, epsilon=0.3)
-fresh = cartpole.Episodes.join([failure_runs, held_out])  # real episodes neither M trained on
-print("fresh episodes end:", cartpole.end_causes(fresh))
+fresh = worldmodels.cartpole.Episodes.join([failure_runs, held_out])  # real episodes neither M trained on
+print("fresh episodes end:", worldmodels.cartpole.end_causes(fresh))
 for name, model in (("random data", failure_m), ("iterative data", fixed_m)):
     if model.m.done_head is not None:
-        found = cartpole.done_detection(model, fresh)
+        found = worldmodels.cartpole.done_detection(model, fresh)
         print(f"done head trained on {name:15s}: catches {found['endings_caught']:.0%} of {found['endings']} real endings "
               f"(new episodes), false alarms on {found['false_alarms']:.2%} of the other steps")
 
@@ -289,8 +287,8 @@ for name, model in (("random data", failure_m), ("iterative data", fixed_m)):
 
 # %%
 n = 13 if FAST else 25
-thetas, theta_dots, grid = cartpole.survival_grid(n)
-real_steps, dream_steps = cartpole.survival(failure_m, failure_c, failure_features, grid, horizon=100, seed=SEED)
+thetas, theta_dots, grid = worldmodels.cartpole.survival_grid(n)
+real_steps, dream_steps = worldmodels.cartpole.survival(failure_m, failure_c, failure_features, grid, horizon=100, seed=SEED)
 lesson.survival_maps(thetas, theta_dots, real_steps, dream_steps, horizon=100)
 plt.show()
 
@@ -449,7 +447,7 @@ for seed, reruns in search["runs"].items():
 # Check the shipped fixed agent yourself, in reality:
 
 # %%
-check = evaluate.evaluate(cartpole.ENV_ID, fixed_policy, 5 if FAST else 20, seed=SEED + 7, num_envs=10, progress=False)
+check = real.evaluate.evaluate(worldmodels.cartpole.ENV_ID, fixed_policy, 5 if FAST else 20, seed=SEED + 7, num_envs=10, progress=False)
 print("the fixed agent (trained only in its dream), in reality:", check)
 
 # %% [markdown]
@@ -458,14 +456,14 @@ print("the fixed agent (trained only in its dream), in reality:", check)
 # thousand real steps and a few dozen optimizer steps). `RETRAIN = True` in the first cell runs the full size.
 
 # %%
-tiny_settings = cartpole.ControllerSettings(population=16, rollouts=4, generations=2 if FAST else 6, max_steps=200)
+tiny_settings = worldmodels.cartpole.ControllerSettings(population=16, rollouts=4, generations=2 if FAST else 6, max_steps=200)
 tiny = experiment.ExperimentConfig(controller=tiny_settings, budget=4000, eval_episodes=10, dream_episodes=20,
                                    seed=SEED)
 variant = experiment.Variant("tiny_loop", "tiny iterative loop", first_steps=2000, rounds=2, round_steps=2000,
                              train_steps=20 if FAST else 80)
 for r in experiment.run_variant(variant, tiny, progress=False):
     print(f"round {r.round}: {r.steps:,} real steps, dream {r.dream_mean:.0f}, real {r.real_mean:.0f}; its data covers "
-          f"{cartpole.coverage(r.data.states, held_out.states):.0%} of the states the fixed agent visits")
+          f"{worldmodels.cartpole.coverage(r.data.states, held_out.states):.0%} of the states the fixed agent visits")
 
 # %% [markdown]
 # <details><summary><b>Question:</b> the iterative loop spends real steps on a controller that is still bad.

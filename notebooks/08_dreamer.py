@@ -94,24 +94,22 @@ import torch
 from IPython.display import Markdown, display
 
 from wmcourse.lessons import n08_dreamer as lesson
-from wmcourse import artefacts
-from wmcourse.dreamer import agent as dreamer, probes as dreamer_probes, rssm, train as dreamer_training
-from wmcourse.experiments import cartpole as cartpole_experiment, dreamer_comparison
-from wmcourse.real import envs, evaluate
-from wmcourse.runtime import fast_mode
+from wmcourse import dreamer
+from wmcourse.experiments import cartpole as cartpole_experiment
+from wmcourse import real
 
-FAST = fast_mode()  # True under `make test`: tiny runs and fewer episodes, the same code
+FAST = lesson.fast_mode()  # True under `make test`: tiny runs and fewer episodes, the same code
 SEED = 0
 RETRAIN = False  # True: retrain the Dreamer agent from scratch instead of loading data/ (the shipped run: 17 min of CPU on one thread, 51 min of wall clock on a busy 2-core machine)
 RETRAIN_WORLD_MODELS = False  # True: also rerun notebook 07's experiment (the World Models agents and DQN)
-config = dreamer.DreamerConfig()  # the defaults: the settings of the shipped agent
+config = dreamer.agent.DreamerConfig()  # the defaults: the settings of the shipped agent
 torch.manual_seed(SEED)
 torch.set_num_threads(1)  # these networks are small: one thread is as fast, and leaves the machine free
 print("fast mode" if FAST else "full mode")
 if RETRAIN:
-    artefacts.run_command(dreamer_training.COMMAND)
+    lesson.run_command(dreamer.train.COMMAND)
 if RETRAIN_WORLD_MODELS:
-    artefacts.run_command(cartpole_experiment.COMMAND)
+    lesson.run_command(cartpole_experiment.COMMAND)
 
 # %% [markdown]
 # ## An analogy: the blindfolded walker and the hiker with a compass
@@ -175,7 +173,7 @@ plt.show()
 # The package's RSSM (`wmcourse.dreamer.rssm`) is DreamerV3's, scaled down for CartPole's four numbers:
 
 # %%
-agent = dreamer.Dreamer(config)
+agent = dreamer.agent.Dreamer(config)
 print(config.rssm)
 for part, count in agent.parameter_counts().items():
     print(f"{part:>16s}: {count:,} parameters")
@@ -201,7 +199,7 @@ for part, count in agent.parameter_counts().items():
 
 # %%
 logits = torch.tensor([[1.0, 2.0, 0.5, -1.0, 0.0]], requires_grad=True)
-z = rssm.sample_straight_through(logits, torch.Generator().manual_seed(SEED))
+z = dreamer.rssm.sample_straight_through(logits, torch.Generator().manual_seed(SEED))
 print("probabilities:", torch.softmax(logits, -1).detach().numpy().round(3))
 print("z (forward):   ", z.detach().numpy())
 weights = torch.tensor([[0.0, 0.0, 1.0, 0.0, 0.0]])  # loss = z_2: it penalises class 2
@@ -221,7 +219,7 @@ print("d loss / d logits through probs:", logits.grad.numpy().round(4), "(the sa
 
 # %%
 v = torch.tensor([1.0, -1.0, 2.0, 0.0, -2.0])
-exact, st_mean = rssm.straight_through_bias(logits.detach()[0], lambda z: ((v * z).sum() - 1) ** 2)
+exact, st_mean = dreamer.rssm.straight_through_bias(logits.detach()[0], lambda z: ((v * z).sum() - 1) ** 2)
 print("exact gradient of E[f(z)], by enumeration:      ", exact.numpy().round(3))
 print("straight-through, its average over all samples: ", st_mean.numpy().round(3))
 cosine = torch.nn.functional.cosine_similarity(exact, st_mean, dim=0)
@@ -275,7 +273,7 @@ for name, scales in [("dynamics term only", dict(dyn_scale=1.0, rep_scale=0.0)),
                      ("representation term only", dict(dyn_scale=0.0, rep_scale=1.0)),
                      ("DreamerV3's 0.5 / 0.1", dict())]:
     post.grad = prior.grad = None
-    terms = rssm.kl_balanced_loss(post, prior, **scales)
+    terms = dreamer.rssm.kl_balanced_loss(post, prior, **scales)
     terms.loss.backward()
     print(f"{name:>26s}: |grad posterior| = {post.grad.norm():.3f}   |grad prior| = {prior.grad.norm():.3f}")
 print("KL per state (nats):", terms.kl.numpy().round(1))
@@ -326,8 +324,8 @@ lesson.balanced_kl.check(my_balanced_kl)
 # %%
 x = torch.tensor([1.0, 100.0, 10_000.0, -100.0])
 print("x:        ", x.numpy())
-print("symlog(x):", rssm.symlog(x).numpy().round(2))
-print("symexp(symlog(x)):", rssm.symexp(rssm.symlog(x)).numpy().round(2))
+print("symlog(x):", dreamer.rssm.symlog(x).numpy().round(2))
+print("symexp(symlog(x)):", dreamer.rssm.symexp(dreamer.rssm.symlog(x)).numpy().round(2))
 lesson.symlog_figure()
 plt.show()
 
@@ -432,11 +430,11 @@ lesson.LambdaReturns(lam=0.95, gamma=0.99, seed=SEED)
 # Here is a short run of exactly that code (the shipped agent trained the same way for 50,000 real steps):
 
 # %%
-short = dreamer.DreamerConfig(steps=300 if FAST else 800, prefill=100 if FAST else 300,
+short = dreamer.agent.DreamerConfig(steps=300 if FAST else 800, prefill=100 if FAST else 300,
                               train_every=10 if FAST else 8, eval_every=150 if FAST else 400,
                               eval_episodes=3 if FAST else 10, final_episodes=5 if FAST else 20, seed=SEED)
 with tempfile.TemporaryDirectory() as run_dir:  # checkpoints of this short run are thrown away afterwards
-    short_run = dreamer_training.train(short, run_dir, resume=False)
+    short_run = dreamer.train.train(short, run_dir, resume=False)
 for point in short_run["curve"]:
     print(f"after {point['steps']:5d} real steps: real score {point['mean']:6.1f} +- {point['std']:.1f}")
 print(f"{short_run['updates']} updates in {short_run['train_seconds']:.0f} s; final {short_run['final']['mean']:.1f}")
@@ -451,13 +449,13 @@ print(f"{short_run['updates']} updates in {short_run['train_seconds']:.0f} s; fi
 # separate evaluation episodes, against the number of real environment steps used for training so far.
 
 # %%
-results = dreamer_training.load_dreamer_results()
-world_models = dreamer_comparison.load_world_models_results()
-runs = dreamer_comparison.dreamer_runs(results)  # the shipped run, and the same agent with γ = 0.99 if shipped
+results = dreamer.train.load_dreamer_results()
+world_models = lesson.dreamer_comparison.load_world_models_results()
+runs = lesson.dreamer_comparison.dreamer_runs(results)  # the shipped run, and the same agent with γ = 0.99 if shipped
 over_seeds = cartpole_experiment.load_over_seeds()  # World Models and DQN: notebook 07's table, run with 5 seeds
-seed_runs = dreamer_comparison.dreamer_seed_runs()  # the default Dreamer (γ = 0.997), one run per training seed
-seed_curves = dreamer_comparison.curves_over_seeds(runs, over_seeds, world_models, seed_runs)
-random_score = evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, progress=False).mean
+seed_runs = lesson.dreamer_comparison.dreamer_seed_runs()  # the default Dreamer (γ = 0.997), one run per training seed
+seed_curves = lesson.dreamer_comparison.curves_over_seeds(runs, over_seeds, world_models, seed_runs)
+random_score = real.evaluate.evaluate("CartPole-v1", None, episodes=100, seed=SEED, progress=False).mean
 ax = lesson.curves_over_seeds_plot(seed_curves, budget=over_seeds["budget"])
 ax.axhline(random_score, color="#6b7280", ls=":", lw=1, label=f"random policy ({random_score:.0f})")
 ax.legend(fontsize=7)
@@ -467,10 +465,10 @@ plt.tight_layout()
 plt.show()
 
 # %%
-sizes = dreamer_comparison.world_models_sizes() if world_models is not None else {}
-display(Markdown(dreamer_comparison.results_table(runs, over_seeds if world_models is not None else None, sizes,
+sizes = lesson.dreamer_comparison.world_models_sizes() if world_models is not None else {}
+display(Markdown(lesson.dreamer_comparison.results_table(runs, over_seeds if world_models is not None else None, sizes,
                                                   seed_runs)))
-for line in dreamer_comparison.first_solved(runs):
+for line in lesson.dreamer_comparison.first_solved(runs):
     print(line)
 
 # %% [markdown]
@@ -503,8 +501,8 @@ for line in dreamer_comparison.first_solved(runs):
 # The shipped agent, played live in the real game now (a check that the file is what the table says):
 
 # %%
-shipped = dreamer_training.load_agent()  # data/dreamer_cartpole.pt, checked against the manifest
-live = evaluate.evaluate("CartPole-v1", dreamer.DreamerPolicy(shipped, seed=SEED), episodes=5 if FAST else 20,
+shipped = dreamer.train.load_agent()  # data/dreamer_cartpole.pt, checked against the manifest
+live = real.evaluate.evaluate("CartPole-v1", dreamer.agent.DreamerPolicy(shipped, seed=SEED), episodes=5 if FAST else 20,
                          seed=3_000_000, num_envs=5 if FAST else 20, progress=False)
 print("shipped Dreamer agent, real CartPole-v1:", live)
 
@@ -518,19 +516,19 @@ print("shipped Dreamer agent, real CartPole-v1:", live)
 # real actions drifts from the real states, step by step.
 
 # %%
-real_env = envs.make_env("CartPole-v1")
+real_env = real.envs.make_env("CartPole-v1")
 starts = np.stack([real_env.reset(seed=s)[0] for s in range(20 if FAST else 100)])  # real first observations
-dreamed = dreamer_probes.dream_returns(shipped, starts, seed=SEED)
+dreamed = dreamer.probes.dream_returns(shipped, starts, seed=SEED)
 print(f"dream score {dreamed.mean():.1f} +- {dreamed.std():.1f} over {len(dreamed)} dreams; "
       f"real score {live.mean:.1f} +- {live.std:.1f}")
 
-states, actions, real_return = dreamer_probes.play_episode(shipped, seed=5)
-error = dreamer_probes.open_loop_error(shipped, states, actions, context=5, seed=SEED)
+states, actions, real_return = dreamer.probes.play_episode(shipped, seed=5)
+error = dreamer.probes.open_loop_error(shipped, states, actions, context=5, seed=SEED)
 lesson.plot_open_loop_error(error, config.horizon, title=f"one real episode ({real_return:.0f} steps), "
                                    "dreamed from step 5 with the real actions")
 plt.tight_layout()
 plt.show()
-for line in dreamer_probes.drift_report(states, error, at=config.horizon):
+for line in dreamer.probes.drift_report(states, error, at=config.horizon):
     print(line)
 
 # %% [markdown]
@@ -557,7 +555,7 @@ lesson.OpenLoopHorizon(shipped, states, actions, context=5, seed=SEED, imaginati
 # course measured on CartPole-v1 where a measurement exists ("reading" where it is the papers' claim).
 
 # %%
-display(Markdown(dreamer_comparison.design_table(results, over_seeds, dream_score=dreamed.mean(),
+display(Markdown(lesson.dreamer_comparison.design_table(results, over_seeds, dream_score=dreamed.mean(),
                                                  real_score=live.mean)))
 
 # %% [markdown]

@@ -11,12 +11,16 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
+# what the notebook shows from the shared lessons modules (re-exported)
+from .. import paper as paper
+from ..artefacts import data_dir as data_dir
+from ..artefacts import run_command as run_command
+from ..checkpoint import count_parameters as count_parameters
+from ..runtime import fast_mode as fast_mode
 from .diagrams import draw_dream_loop as draw_dream_loop
 from .diagrams import draw_vmc as draw_vmc
 from .exercise import Exercise, _is_number
 from .plots import frame_grid
-
-# what the notebook shows from the shared lessons modules (re-exported)
 from .plots import return_histogram as return_histogram
 from .plots import show_frames as show_frames
 from .slides import SEED, as_figure, slide

@@ -13,7 +13,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import checkpoint
+
+# what the notebook shows from the shared lessons modules (re-exported)
+from .. import paper as paper
+from ..artefacts import data_dir as data_dir
+from ..artefacts import run_command as run_command
+from ..checkpoint import count_parameters as count_parameters
 from ..errors import MissingArtefactError  # noqa: E402
+from ..runtime import fast_mode as fast_mode
 from ..worldmodels import vae as _vae
 from .animate import png_bytes
 from .controls import decode_code, error_area, guarded, show_in
@@ -23,8 +30,6 @@ from .diagrams import draw_reparameterisation as draw_reparameterisation
 from .diagrams import vae_layers as vae_layers
 from .exercise import _FUNCTION_NOT_DONE, Exercise
 from .plots import frame_grid
-
-# what the notebook shows from the shared lessons modules (re-exported)
 from .plots import show_frames as show_frames
 from .slides import SEED, as_figure, shipped_vae, slide
 

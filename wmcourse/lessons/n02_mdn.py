@@ -12,15 +12,19 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
+# what the notebook shows from the shared lessons modules (re-exported)
+from .. import paper as paper
+from ..artefacts import data_dir as data_dir
+from ..artefacts import run_command as run_command
+from ..checkpoint import count_parameters as count_parameters
 from ..errors import MissingArtefactError  # noqa: E402
+from ..runtime import fast_mode as fast_mode
 from ..worldmodels import vae as _vae
 from .controls import as_latents, error_area, guarded, show_in
 from .diagrams import draw_architecture as draw_architecture
 from .diagrams import mdnrnn_layers as mdnrnn_layers
 from .exercise import Exercise
 from .plots import _mixture_density, frame_grid
-
-# what the notebook shows from the shared lessons modules (re-exported)
 from .plots import horizon_error_plot as horizon_error_plot
 from .slides import SEED, as_figure, episode_codes, shipped_mdnrnn, shipped_vae, slide
 

@@ -12,10 +12,14 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
+# what the notebook shows from the shared lessons modules (re-exported)
+from .. import paper as paper
+from ..artefacts import data_dir as data_dir
+from ..artefacts import run_command as run_command
+from ..checkpoint import count_parameters as count_parameters
+from ..runtime import fast_mode as fast_mode
 from ..worldmodels import vae as _vae
 from .animate import png_bytes
-
-# what the notebook shows from the shared lessons modules (re-exported)
 from .controls import DriveWidget as DriveWidget
 from .controls import as_latents, error_area, guarded, strip
 from .drive import CarDriver as CarDriver

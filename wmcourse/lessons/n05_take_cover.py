@@ -11,14 +11,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from .. import paper as paper
+from ..artefacts import data_dir as data_dir
+from ..artefacts import run_command as run_command
+from ..checkpoint import count_parameters as count_parameters
+
+# what the notebook shows from the shared lessons modules (re-exported)
+from ..real.envs import TAKE_COVER as TAKE_COVER
+from ..real.envs import TAKE_COVER_MAX_STEPS as TAKE_COVER_MAX_STEPS
+from ..runtime import fast_mode as fast_mode
 from . import (
     animate,  # noqa: E402
 )
 from .diagrams import draw_dream_loop as draw_dream_loop
 from .diagrams import draw_iterative_training as draw_iterative_training
 from .exercise import Exercise
-
-# what the notebook shows from the shared lessons modules (re-exported)
 from .plots import frame_grid as frame_grid
 from .plots import return_histogram as return_histogram
 from .plots import take_cover_tau_figure as take_cover_tau_figure

@@ -13,11 +13,15 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
+# what the notebook shows from the shared lessons modules (re-exported)
+from .. import paper as paper
+from ..artefacts import data_dir as data_dir
+from ..artefacts import run_command as run_command
+from ..checkpoint import count_parameters as count_parameters
 from ..errors import MissingArtefactError
+from ..runtime import fast_mode as fast_mode
 from ..worldmodels import vae as _vae
 from . import animate
-
-# what the notebook shows from the shared lessons modules (re-exported)
 from .animate import drive_animation as drive_animation
 from .controls import DriveWidget as DriveWidget
 from .controls import FigureControl, decode_code, slider

@@ -11,9 +11,13 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import animate
-
 # what the notebook shows from the shared lessons modules (re-exported)
+from .. import paper as paper
+from ..artefacts import data_dir as data_dir
+from ..artefacts import run_command as run_command
+from ..checkpoint import count_parameters as count_parameters
+from ..runtime import fast_mode as fast_mode
+from . import animate
 from .animate import cartpole_animation as cartpole_animation
 from .cartpole_plots import coverage_plot as coverage_plot
 from .cartpole_plots import curves_over_seeds_plot as curves_over_seeds_plot

@@ -13,9 +13,14 @@ import numpy as np
 import torch
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from ..dreamer.agent import lambda_returns
-
 # what the notebook shows from the shared lessons modules (re-exported)
+from .. import paper as paper
+from ..artefacts import data_dir as data_dir
+from ..artefacts import run_command as run_command
+from ..checkpoint import count_parameters as count_parameters
+from ..dreamer.agent import lambda_returns
+from ..experiments import dreamer_comparison as dreamer_comparison
+from ..runtime import fast_mode as fast_mode
 from .cartpole_plots import curves_over_seeds_plot as curves_over_seeds_plot
 from .controls import FigureControl, slider, strip
 from .exercise import _FUNCTION_NOT_DONE, Exercise, _is_number
