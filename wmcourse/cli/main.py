@@ -572,6 +572,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fast", action="store_true", help="a tiny run of the same code paths (seconds, numbers meaningless)")
     p.add_argument("--no-record", action="store_true", help="do not add the files to data/manifest.json")
     p.set_defaults(run=_cmd_cartpole)
+
+    from . import notebooks  # get-notebooks: the notebooks and their docs into a folder, for any Jupyter
+
+    notebooks.add_parser(sub)
     return parser
 
 
