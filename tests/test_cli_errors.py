@@ -115,6 +115,7 @@ CASES = [
     (["takecover", "--controller-seeds", "-1"], "seed"),
     (["takecover", "--select", "0"], "at least 1"),
     (["takecover", "--policy", "greedy"], "invalid choice"),
+    (["get-notebooks", TEXT], "expected a folder"),
 ]
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..artefacts import course_dir
+from . import arguments as A
 
 NOTEBOOKS = "[0-9][0-9]_*.ipynb"
 DOC_FILES = ("*.md", "*.png", "*.gif")
@@ -75,6 +76,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the get-notebooks command on the command line's subcommands."""
     p = sub.add_parser("get-notebooks", help="write the course's notebooks (DIR/notebooks) and the pages they link "
                                              "(DIR/docs) into a folder, to run them in any Jupyter")
-    p.add_argument("dir", metavar="DIR", help="the folder to write into (made when missing)")
+    p.add_argument("dir", metavar="DIR", type=A.folder, help="the folder to write into (made when missing)")
     p.add_argument("--force", action="store_true", help="replace files in DIR that differ from the course's")
     p.set_defaults(run=_cmd_get_notebooks)
