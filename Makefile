@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test install cluster notebooks clean slides slides-pdf browser site
+.PHONY: lab test install cluster notebooks clean slides slides-pdf browser site wheel
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || { py=$$(sh scripts/find_python.sh $(PYTHON)) && echo "making $(VENV) with $$py" \
@@ -48,10 +48,12 @@ lab: $(STAMP)
 	$(BIN)/python -m wmcourse.cli.lab $(LAB_ARGS)
 
 # ruff first (pyproject.toml's [tool.ruff]: unused names, undefined names, likely bugs, import order), then pytest.
+# Each notebook executes once: website/pytest_notebooks.py runs notebooks/NN_name.ipynb cell by cell (one test a
+# cell, 600 s each at most) as the site's build would, and keeps the result for the site that tests/test_website.py builds.
 test: install cluster
 	$(BIN)/ruff check .
-	WMCOURSE_FAST=1 MPLBACKEND=Agg SDL_VIDEODRIVER=dummy $(BIN)/python -m pytest tests notebooks \
-		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 --timeout=900 -v --durations=15
+	WMCOURSE_FAST=1 MPLBACKEND=Agg SDL_VIDEODRIVER=dummy $(BIN)/python -m pytest -p website.pytest_notebooks \
+		tests notebooks --timeout=900 -v --durations=15
 
 # Instructors' decks: draw the figures from data/, build every deck to HTML beside it (slides/NN_name.html).
 slides: $(STAMP) $(NODE_STAMP)
@@ -67,6 +69,13 @@ slides-pdf: slides browser
 # open build/site/full/html/index.html. Executed notebooks are cached in build/site/full/cache (website/build.py).
 site: $(STAMP) $(NODE_STAMP) slides
 	$(BIN)/python website/build.py --reuse-decks
+
+# The course as one wheel (package, data/, notebooks, docs; setup.py): build/dist/wmcourse-VERSION-py3-none-any.whl.
+# Learners elsewhere: pip install it, then python -m wmcourse get-notebooks DIR (docs/install.md).
+wheel: $(STAMP)
+	rm -rf build/dist
+	$(BIN)/python -m pip wheel . --no-deps --no-build-isolation --disable-pip-version-check -q -w build/dist
+	@ls -l build/dist/*.whl
 
 # Regenerate every notebook's .ipynb from its .py source (the .py is what you edit).
 notebooks: $(STAMP)

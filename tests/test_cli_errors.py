@@ -121,6 +121,7 @@ CASES = [
     (["takecover", "--select", "0"], "at least 1"),
     (["takecover", "--policy", "greedy"], "invalid choice"),
     (["takecover", "--out", "DIR", "--rounds", "1", "--taus", "0.5"], "round_tau"),
+    (["get-notebooks", TEXT], "expected a folder"),
 ]
 
 

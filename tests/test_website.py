@@ -4,11 +4,13 @@ Unit checks of website/build.py and website/course_site.py (no build). Then thre
 Sphinx settings, each with one defect, must fail: a notebook cell that raises, a broken internal link, a missing
 image (and the same tiny site without the defect builds). Then the course's site is built in fast mode
 (`python website/build.py --fast --reuse-decks`, as CI; jupyter-cache in build/site/fast/cache skips notebooks
-whose code did not change) and served on 127.0.0.1: in headless Chromium (Debian's, driven by Playwright) every
-page loads with no console error and no request that leaves the machine, every image is present, MathJax
-rendered every formula and left no raw TeX, the saved widgets render with their note, every link inside the site
-resolves, and the sidebar navigation reaches every page. The test file is named so that pytest runs it after
-tests/test_slides.py, whose decks it reuses.
+whose code did not change). Under `make test` the notebook test (website/pytest_notebooks.py) has just executed
+every notebook into that cache, and the build must execute none of them again. No link or file reference in the
+site is absolute, and it is served on 127.0.0.1 under a sub-path (as a GitHub Pages project site is): in headless
+Chromium (Debian's, driven by Playwright) every page loads with no console error and no request that leaves the
+site, every image is present, MathJax rendered every formula and left no raw TeX, the saved widgets render with
+their note, every link inside the site resolves, and the sidebar navigation reaches every page. The test file is
+named so that pytest runs it after tests/test_slides.py, whose decks it reuses.
 
 WMCOURSE_SITE_SCREENSHOT=docs/site_screenshot.png refreshes the README's picture.
 """
@@ -186,7 +188,8 @@ def test_kernel_replies_are_polled_a_second_at_a_time_and_a_real_timeout_still_r
 GOOD_NOTEBOOK = "# %% [markdown]\n# # 99 · A tiny notebook\n#\n# Math: $x^2$.\n\n# %%\nprint(1 + 1)\n"
 
 
-def _tiny_site(tmp_path: Path, index_extra: str = "", notebook: str = GOOD_NOTEBOOK) -> subprocess.CompletedProcess:
+def _tiny_site(tmp_path: Path, index_extra: str = "", notebook: str = GOOD_NOTEBOOK,
+               before_build=None) -> subprocess.CompletedProcess:
     layout = site_build.Layout(tmp_path / "site")
     (layout.src / "notebooks").mkdir(parents=True)
     (layout.src / "notebooks" / "99_tiny.py").write_text(notebook)
@@ -195,6 +198,8 @@ def _tiny_site(tmp_path: Path, index_extra: str = "", notebook: str = GOOD_NOTEB
     (layout.extra / "slides").mkdir(parents=True)
     for deck in ("99_tiny.html", "99_tiny.zh.html"):
         (layout.extra / "slides" / deck).write_text("<html></html>")
+    if before_build:
+        before_build(layout)
     return subprocess.run(site_build.sphinx_command(layout), cwd=ROOT, env=site_build.sphinx_env(layout, fast=True),
                           capture_output=True, text=True, timeout=600)
 
@@ -213,6 +218,35 @@ def test_the_build_fails_on_a_raising_notebook_a_broken_link_or_a_missing_image(
     assert image.returncode != 0 and "missing.png" in image.stdout + image.stderr
 
 
+@pytest.mark.timeout(900)
+def test_the_site_uses_the_notebook_the_notebook_test_executed_and_does_not_execute_it_again(tmp_path):
+    """website/pytest_notebooks.py stores an executed notebook under the key its page looks up: a page whose code
+    would raise if executed builds, and shows the stored outputs."""
+    plugin = _load("wmcourse_pytest_notebooks", ROOT / "website" / "pytest_notebooks.py")
+    import nbformat
+
+    raising = "# %% [markdown]\n# # 99 · A tiny notebook\n\n# %%\nraise ValueError('executed again')\n"
+    stored = {}
+
+    def executed_by_the_notebook_test(layout):
+        source = layout.src / "notebooks" / "99_tiny.py"
+        executed = plugin.page_notebook(source)
+        executed.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="kept from the test\n")]
+        executed.cells[1].execution_count = 1
+        executed.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}  # from the kernel
+        other = plugin.page_notebook(source)
+        other.cells[1].source = "print('other code')"
+        stored["other"] = plugin.keep_for_site(source.with_suffix(".ipynb"), other, layout, True, 1.0)
+        stored["kept"] = plugin.keep_for_site(source.with_suffix(".ipynb"), executed, layout, True, 1.0)
+        stored["records"] = site_build.cached_notebooks(layout)
+
+    built = _tiny_site(tmp_path, notebook=raising, before_build=executed_by_the_notebook_test)
+    assert stored["other"] is False and stored["kept"] is True  # an .ipynb whose code differs from its page: not kept
+    assert built.returncode == 0, f"the site executed the page instead of using the cache:\n{built.stderr[-3000:]}"
+    assert "kept from the test" in (tmp_path / "site" / "html" / "notebooks" / "99_tiny.html").read_text()
+    assert site_build.cached_notebooks(site_build.Layout(tmp_path / "site")) == stored["records"]  # nothing added
+
+
 # --- the course's site, built and opened in Chromium -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -224,17 +258,27 @@ def site() -> Path:
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"the site did not build:\n{log[-6000:]}"
     print(f"site built in {time.monotonic() - start:.0f} s")
+    kept = getattr(sys.modules.get("website.pytest_notebooks"), "KEPT", [])  # what the notebook test executed
+    executed = re.search(r"notebooks executed by this build: (.*): open", log)
+    assert executed, log[-2000:]
+    again = sorted(set(kept) & set(executed.group(1).split(", ")))
+    assert not again, f"the site executed again notebooks the notebook test had just executed: {again}"
     return ROOT / "build" / "site" / "fast" / "html"
 
 
+SUBPATH = "wm-course"  # where the site is served: a project site on GitHub Pages lives under /REPOSITORY/
+
+
 @pytest.fixture(scope="module")
-def served(site: Path):
-    handler = functools.partial(_QuietHandler, directory=str(site))
+def served(site: Path, tmp_path_factory):
+    host = tmp_path_factory.mktemp("host")
+    (host / SUBPATH).symlink_to(site, target_is_directory=True)
+    handler = functools.partial(_QuietHandler, directory=str(host))
     server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://127.0.0.1:{server.server_address[1]}/{SUBPATH}"
     finally:
         server.shutdown()
         server.server_close()
@@ -270,6 +314,32 @@ def test_the_site_has_a_page_for_every_notebook_and_links_its_decks(site):
     assert "index.html" in pages
     for name in site_build.DOCS:
         assert (f"docs/{name}.html" in pages) == (ROOT / "docs" / f"{name}.md").is_file()
+
+
+# an attribute or CSS url() whose value is an absolute path ("/x", "//host/x") or a file: URL
+_ABSOLUTE = re.compile(r"""(?:\b(?:href|src|action|poster|data)\s*=\s*["']\s*|url\(\s*["']?)(/|file:)""", re.I)
+
+
+@pytest.mark.timeout(1800)
+def test_every_reference_in_the_site_is_relative_so_any_static_host_serves_it_as_it_is(site):
+    problems = []
+    for path in sorted(site.rglob("*")):
+        if path.suffix not in (".html", ".css", ".js") or not path.is_file():
+            continue
+        text = path.read_text(errors="replace")
+        if path.suffix != ".js":  # scripts compare strings with "/" freely; their URLs are checked in Chromium
+            problems += [f"{path.relative_to(site)}: {text[m.start():m.end() + 40]!r}" for m in _ABSOLUTE.finditer(text)]
+    assert not problems, "absolute references (they break under another host or path):\n" + "\n".join(problems[:15])
+    assert (site / ".nojekyll").is_file(), "GitHub Pages would hide _static/ without .nojekyll"
+
+
+def test_the_absolute_reference_check_finds_them():
+    for bad in ('<a href="/docs/x.html">', "<img src='/_static/a.png'>", "background: url(/x.png)",
+                '<a href="//cdn.example/x.js">', '<link href="file:///tmp/x.css">'):
+        assert _ABSOLUTE.search(bad), bad
+    for good in ('<a href="docs/x.html">', '<a href="../index.html">', "url(fonts/x.woff)", '<a href="#top">',
+                 '<a href="https://arxiv.org/abs/1803.10122">'):
+        assert not _ABSOLUTE.search(good), good
 
 
 # what a page reports once MathJax has finished (its startup promise) and every image has tried to load
@@ -342,7 +412,7 @@ def test_every_page_renders_in_chromium_with_nothing_missing_and_the_navigation_
             _screenshot(page, f"{served}/{SCREENSHOT_PAGE}", screenshot)
         finally:
             browser.close()
-    assert not outside, "pages made requests that leave the machine:\n" + "\n".join(sorted(set(outside))[:10])
+    assert not outside, "pages made requests outside the site (another host, or an absolute path):\n" + "\n".join(sorted(set(outside))[:10])
     assert not failed, "requests failed:\n" + "\n".join(sorted(set(failed))[:10])
     # ipyevents' keyboard listener has no view and works only with a kernel; the static page cannot load its module
     # (its JavaScript is not served in the site yet), which leaves every visible widget rendered. Anything else fails.

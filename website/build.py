@@ -13,8 +13,11 @@ The build folder, build/site/<mode>/ (mode: full or fast), holds
                from outside the site)
     extra/     the built decks with their figures and KaTeX fonts, copied into the site's slides/ folder
     cache/     myst-nb's jupyter-cache of executed notebooks: a notebook whose code did not change is not run
-               again; the cache is emptied when the package, data/ or the build settings change (fingerprint)
-    html/      the site: open html/index.html
+               again; the cache is emptied when the package, data/ or the build settings change (fingerprint).
+               `make test` fills it as it tests the notebooks (website/pytest_notebooks.py), so the site's build
+               in the same run executes no notebook a second time
+    html/      the site: open html/index.html. Every link in it is relative, so the folder works as it is on any
+               static host, under any path (GitHub Pages: .github/workflows/ci.yml)
 Sphinx runs with -W (any warning fails the build: a broken link, a missing image, a notebook that raises).
 """
 
@@ -92,6 +95,25 @@ def fingerprint(root: Path, fast: bool) -> str:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def reset_stale_cache(layout: Layout, fast: bool, root: Path = ROOT) -> None:
+    """Empty the notebook cache when what the outputs depend on changed since it was filled (see fingerprint)."""
+    layout.root.mkdir(parents=True, exist_ok=True)
+    stamp = layout.root / "fingerprint"
+    current = fingerprint(root, fast)
+    if not stamp.exists() or stamp.read_text() != current:
+        shutil.rmtree(layout.cache, ignore_errors=True)  # outputs made with other code or data are stale
+        stamp.write_text(current)
+
+
+def cached_notebooks(layout: Layout) -> dict[int, str]:
+    """{record id: source path} of the executed notebooks in the cache (empty when there is no cache yet)."""
+    if not layout.cache.exists():
+        return {}
+    from jupyter_cache import get_cache
+
+    return {record.pk: record.uri for record in get_cache(str(layout.cache)).list_cache_records()}
 
 
 def index_page(src: Path, root: Path, notebooks: list[Path], docs: list[str]) -> str:
@@ -207,12 +229,7 @@ def sphinx_env(layout: Layout, fast: bool) -> dict[str, str]:
 def build(fast: bool, out: Path | None = None, reuse_decks: bool = False) -> Path:
     """Build the site; return the folder of its index.html. Raises CalledProcessError when Sphinx fails."""
     layout = Layout(out or ROOT / "build" / "site" / ("fast" if fast else "full"))
-    layout.root.mkdir(parents=True, exist_ok=True)
-    stamp = layout.root / "fingerprint"
-    current = fingerprint(ROOT, fast)
-    if not stamp.exists() or stamp.read_text() != current:
-        shutil.rmtree(layout.cache, ignore_errors=True)  # outputs made with other code or data are stale
-        stamp.write_text(current)
+    reset_stale_cache(layout, fast)
     notebooks = notebook_sources(ROOT)
     if not (reuse_decks and decks_are_current(ROOT / "slides", notebooks)):
         build_decks(ROOT)
@@ -221,9 +238,12 @@ def build(fast: bool, out: Path | None = None, reuse_decks: bool = False) -> Pat
     prepare_decks(layout)
     if layout.html.exists():
         shutil.rmtree(layout.html)
+    before = cached_notebooks(layout)
     start = time.monotonic()
     subprocess.run(sphinx_command(layout), cwd=ROOT, env=sphinx_env(layout, fast), check=True)
-    print(f"site built in {time.monotonic() - start:.0f} s ({'fast' if fast else 'full'} mode): "
+    executed = sorted(Path(uri).stem for pk, uri in cached_notebooks(layout).items() if pk not in before)
+    print(f"site built in {time.monotonic() - start:.0f} s ({'fast' if fast else 'full'} mode), "
+          f"notebooks executed by this build: {', '.join(executed) or 'none (all from the cache)'}: "
           f"open {layout.html / 'index.html'}")
     return layout.html
 

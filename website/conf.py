@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the site's own extension, course_site.py
+import course_site  # noqa: E402
 
 if "WMCOURSE_SITE_BUILD" not in os.environ:
     raise RuntimeError("build the site with `make site` (website/build.py), not sphinx-build directly")
@@ -13,7 +14,8 @@ BUILD = Path(os.environ["WMCOURSE_SITE_BUILD"])
 project = "World Models, built and measured"
 author = "the World Models course"
 copyright = "the World Models course"
-extensions = ["myst_nb", "course_site"]
+# githubpages: a .nojekyll file, so that GitHub Pages serves the _static/ folder as it is
+extensions = ["myst_nb", "course_site", "sphinx.ext.githubpages"]
 exclude_patterns = ["**/.ipynb_checkpoints"]
 
 # The notebooks' jupytext sources are the pages; myst-nb executes them through jupyter-cache (the cache lives in
@@ -23,8 +25,8 @@ nb_execution_mode = "cache"
 nb_execution_cache_path = str(BUILD / "cache")
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
-# one cell, in seconds: fast mode as nbval's --nbval-cell-timeout in `make test`; full mode trains for minutes
-nb_execution_timeout = 600 if os.environ.get("WMCOURSE_FAST", "0") not in ("", "0") else 1800
+# one cell, in seconds (the same limit as the notebook test of `make test`, website/pytest_notebooks.py)
+nb_execution_timeout = course_site.cell_timeout(os.environ.get("WMCOURSE_FAST", "0") not in ("", "0"))
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_dmath_double_inline = True  # $$...$$ inside a paragraph or list item, as JupyterLab renders it

@@ -35,6 +35,11 @@ WIDGET_NOTE = ("This control responds in JupyterLab (run the notebook with make 
                "here it shows the state it was saved in.")
 
 
+def cell_timeout(fast: bool) -> int:
+    """The most seconds one cell may run: fast mode (CI) loads and trains little; full mode trains for minutes."""
+    return 600 if fast else 1800
+
+
 def run_note(notebook: str, fast: bool) -> nodes.admonition:
     """The note under a notebook page's title: how to run it, how its outputs were made, its decks."""
     note = nodes.admonition(classes=["tip", "course-run"])

@@ -2,12 +2,18 @@
 
 data/manifest.json lists every shipped file with its sha256, size, the command that made it, the seed,
 the date and the figures measured on it, so every number a notebook shows can be traced and remade.
+
+Where the course's folders are (`course_dir`): installed from a wheel, the package carries data/, the notebooks
+and docs/ inside itself (wmcourse/_course/, copied there by setup.py's build step) and finds them through
+importlib.resources; in a clone of the repository (an editable install, or PYTHONPATH) they are the clone's own
+data/, notebooks/ and docs/. Training and collection write elsewhere: to runs/ under the working directory.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import importlib.resources
 import json
 import os
 import re
@@ -18,12 +24,36 @@ from typing import Any
 from .errors import CorruptArtefactError, MissingArtefactError
 
 MANIFEST_NAME = "manifest.json"
+PACKAGED = "_course"  # in a wheel: wmcourse/_course/data, .../notebooks (the .ipynb) and .../docs
+COURSE_FOLDERS = ("data", "notebooks", "docs")
+
+
+def packaged_dir(name: str) -> Path | None:
+    """The course folder `name` (data, notebooks or docs) inside the installed package, found through
+    importlib.resources; None when the package carries none (a clone of the repository)."""
+    if name not in COURSE_FOLDERS:
+        raise ValueError(f"{name!r} is not one of the course's folders {COURSE_FOLDERS}")
+    resource = importlib.resources.files(__package__) / PACKAGED / name
+    return Path(str(resource)) if resource.is_dir() else None
+
+
+def course_dir(name: str) -> Path:
+    """The course folder `name` (data, notebooks or docs): the one the installed wheel carries, else the
+    repository's own (a clone, installed with `pip install -e .` or put on PYTHONPATH)."""
+    return packaged_dir(name) or repo_root() / name
+
+
+def is_checkout() -> bool:
+    """True when the package runs from a clone of the repository (its scripts/ and Makefile beside it)."""
+    root = repo_root()
+    return (root / "scripts").is_dir() and (root / "Makefile").is_file() and packaged_dir("data") is None
 
 
 def data_dir() -> Path:
-    """The folder of shipped artefacts: $WMCOURSE_DATA if set, else the repository's data/."""
+    """The folder of shipped artefacts: $WMCOURSE_DATA if set, else the data/ the installed wheel carries, else
+    the repository's data/."""
     override = os.environ.get("WMCOURSE_DATA")
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "data"
+    return Path(override) if override else course_dir("data")
 
 
 def sha256(path: Path) -> str:
@@ -53,7 +83,7 @@ def require(name: str, make_command: str, folder: Path | None = None) -> Path:
     if not path.exists():
         raise MissingArtefactError(
             f"The artefact {name!r} is not in {folder}. Make it with:\n    {command}\n"
-            "(or restore it with `git checkout -- data/`)."
+            f"(or restore it: {_restore_hint('data/')})."
         )
     if entry:
         check_intact(path, entry, command)
@@ -79,9 +109,16 @@ def check_intact(path: Path, entry: dict[str, Any], command: str) -> None:
     else:
         return
     raise CorruptArtefactError(
-        f"The artefact {path.name!r} ({path}) is {problem}: {found}. Restore the shipped file with "
-        f"`git checkout -- {path}` (from the repository root), or remake it with:\n    {command}"
+        f"The artefact {path.name!r} ({path}) is {problem}: {found}. Restore the shipped file "
+        f"({_restore_hint(str(path))}), or remake it with:\n    {command}"
     )
+
+
+def _restore_hint(path: str) -> str:
+    """How to get the shipped files back: from git in a clone, by reinstalling the wheel otherwise."""
+    if packaged_dir("data") is not None:
+        return "reinstall the course's wheel: pip install --force-reinstall --no-deps wmcourse-*.whl"
+    return f"`git checkout -- {path}` from the repository root"
 
 
 @lru_cache(maxsize=256)
@@ -132,19 +169,30 @@ def verify(folder: Path | None = None) -> list[str]:
 
 
 def repo_root() -> Path:
-    """The repository's root folder (where scripts/ and the Makefile are)."""
+    """The folder that holds the package: in a clone, the repository's root (where scripts/ and the Makefile
+    are); installed from a wheel, site-packages (see is_checkout)."""
     return Path(__file__).resolve().parent.parent
 
 
 def run_command(command: str) -> None:
-    """Run a shell command from the repository root, showing its output (progress bars too) as it comes;
-    the command's `python` is this Python. For a notebook's RETRAIN flag. Raises if the command fails."""
+    """Run a shell command, showing its output (progress bars too) as it comes; the command's `python` is this
+    Python. For a notebook's RETRAIN flag. In a clone it runs from the repository's root. Installed from a wheel it
+    runs from the working directory (runs/ there is the learner's own), and a command that remakes data/ or needs
+    the repository's scripts/ is refused with what to do instead. Raises if the command fails."""
     import subprocess
     import sys
 
+    checkout = is_checkout()
+    if not checkout and ("scripts/" in command or re.search(r"(^|[\s=])data(/|\s|$)", command)):
+        raise MissingArtefactError(
+            f"`{command}` remakes the shipped artefacts in the repository's data/ (with its scripts/), which the "
+            "installed package only reads: clone the course's repository, run `make lab` there and retrain from "
+            "the clone. Commands that write to runs/ work from here."
+        )
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     print(f"$ {command}", flush=True)
-    with subprocess.Popen(command, shell=True, cwd=repo_root(), env=env, stdout=subprocess.PIPE,
+    with subprocess.Popen(command, shell=True, cwd=repo_root() if checkout else Path.cwd(), env=env,
+                          stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT) as process:
         for chunk in iter(lambda: process.stdout.read1(4096), b""):
             sys.stdout.write(chunk.decode(errors="replace"))

@@ -289,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fast_argument(p)
     p.add_argument("--no-record", action="store_true", help="do not add the files to data/manifest.json")
     p.set_defaults(run=C.cmd_cartpole)
+
+    from . import notebooks  # get-notebooks: the notebooks and their docs into a folder, for any Jupyter
+
+    notebooks.add_parser(sub)
     return parser
 
 
