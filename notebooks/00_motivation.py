@@ -46,6 +46,7 @@
 #    (notebooks 05 to 07 show both).
 
 # %%
+# The course's package, wmcourse. Missing here? Run `%pip install wmcourse-0.1.0-py3-none-any.whl` (see docs/install.md), then restart the kernel.
 import matplotlib.pyplot as plt
 import numpy as np
 

@@ -33,6 +33,7 @@
 # Run the cells top to bottom (about a minute on a laptop CPU).
 
 # %%
+# The course's package, wmcourse. Missing here? Run `%pip install wmcourse-0.1.0-py3-none-any.whl` (see docs/install.md), then restart the kernel.
 RETRAIN = False  # True: remake every shipped CarRacing model from scratch (about 45 minutes on a 2-core CPU)
 
 import matplotlib.pyplot as plt

@@ -45,6 +45,7 @@
 #    numbers of the next code. Sampling from it, again and again, is what makes a *dream*.
 
 # %%
+# The course's package, wmcourse. Missing here? Run `%pip install wmcourse-0.1.0-py3-none-any.whl` (see docs/install.md), then restart the kernel.
 import math
 
 import matplotlib.pyplot as plt

@@ -44,6 +44,7 @@
 #    reality makes those tricks fail, so the controller learns to cope instead.
 
 # %%
+# The course's package, wmcourse. Missing here? Run `%pip install wmcourse-0.1.0-py3-none-any.whl` (see docs/install.md), then restart the kernel.
 import matplotlib.pyplot as plt
 import numpy as np
 import torch

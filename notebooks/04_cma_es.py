@@ -33,6 +33,7 @@
 # Run the cells top to bottom (well under a minute on a laptop CPU).
 
 # %%
+# The course's package, wmcourse. Missing here? Run `%pip install wmcourse-0.1.0-py3-none-any.whl` (see docs/install.md), then restart the kernel.
 RETRAIN = False  # True: evolve the shipped controller again in the dream (see the README for the time it takes)
 
 import time

@@ -34,6 +34,7 @@
 # 5. see the "cheating" a low temperature allows: a dream where the fireballs never come.
 
 # %%
+# The course's package, wmcourse. Missing here? Run `%pip install wmcourse-0.1.0-py3-none-any.whl` (see docs/install.md), then restart the kernel.
 RETRAIN = False  # True: rerun the whole pipeline (about an hour and a half on 2 CPU cores; resumable)
 
 

@@ -42,6 +42,7 @@
 # 6. write the dream step yourself: a mixture component, then the Gaussian (with a checker).
 
 # %%
+# The course's package, wmcourse. Missing here? Run `%pip install wmcourse-0.1.0-py3-none-any.whl` (see docs/install.md), then restart the kernel.
 RETRAIN = False  # True: evolve and evaluate the controller again (scripts/evolve_carracing_controller.sh)
 
 

@@ -56,6 +56,7 @@
 #    most of them only once the dream is long enough to tell a good controller from a lucky one (section 4).
 
 # %%
+# The course's package, wmcourse. Missing here? Run `%pip install wmcourse-0.1.0-py3-none-any.whl` (see docs/install.md), then restart the kernel.
 import matplotlib.pyplot as plt
 import numpy as np
 import torch

@@ -86,6 +86,7 @@
 #    and symlog, which squashes big numbers so one set of settings fits every task.
 
 # %%
+# The course's package, wmcourse. Missing here? Run `%pip install wmcourse-0.1.0-py3-none-any.whl` (see docs/install.md), then restart the kernel.
 import tempfile
 
 import matplotlib.pyplot as plt
