@@ -5,6 +5,8 @@ figures of its deck (drawn by the same functions the notebook calls).
 from __future__ import annotations
 
 import functools
+import inspect
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as W
@@ -333,3 +335,174 @@ def slide_cartpole_rounds() -> plt.Figure:
     ax.figure.set_size_inches(8, 3.6)
     ax.figure.tight_layout()
     return ax.figure
+
+
+# --- the learner's iterative training loop: checked on made-up parts whose every call is recorded ------------------
+
+class ProbeParts:
+    """Stand-ins for the loop's four parts and `join`: data are sets of episode names, an M is the data it was
+    trained on, a controller is (number, M), and the held-out scores are known in advance."""
+
+    def __init__(self, held_out_scores: list[float]):
+        self.scores = held_out_scores
+        self.collected, self.trained, self.evolved, self.scored = [], [], [], []
+
+    def collect(self, controller):
+        batch = frozenset({f"episodes of {'random play' if controller is None else f'C{controller[0]}'}"
+                           f" #{len(self.collected)}"})
+        self.collected.append((controller, batch))
+        return batch
+
+    def join(self, a, b):
+        return frozenset(a) | frozenset(b)
+
+    def train_m(self, data):
+        self.trained.append(frozenset(data))
+        return ("M", len(self.trained) - 1, frozenset(data))
+
+    def evolve_c(self, m):
+        self.evolved.append(m)
+        return (len(self.evolved) - 1, m)
+
+    def held_out(self, controller):
+        self.scored.append(controller)
+        return self.scores[controller[0]] if controller[0] < len(self.scores) else 0.0
+
+
+def _judge_iterative_training(f: Any) -> str | None:
+    if not callable(f):
+        return f"Expected a function iterative_training(parts, rounds), got {type(f).__name__}."
+    rounds = 3
+    parts = ProbeParts([10.0, 60.0, 30.0, 20.0])  # round 1's controller is the best on the held-out episodes
+    out = f(parts, rounds)
+    if out is None:
+        return "Your function returns None: `return` the controller to keep and the held-out score of every round."
+    if not isinstance(out, tuple) or len(out) != 2:
+        return "Return two things: (the controller to keep, the list of every round's held-out score)."
+    kept, history = out
+    if len(parts.evolved) != rounds + 1:
+        return (f"Round 0 plus {rounds} rounds make {rounds + 1} controllers; your loop evolved {len(parts.evolved)}. "
+                "Round 0 learns from random play, then each round adds data from the last controller.")
+    if not parts.collected or parts.collected[0][0] is not None:
+        return "Round 0 has no controller yet: collect its data with a random policy, parts.collect(None)."
+    if any(c is None for c, _ in parts.collected[1:]):
+        return ("After round 0, collect with the current controller (plus the noise parts.collect adds): random data "
+                "never reaches the states a better controller visits.")
+    for i, (c, _) in enumerate(parts.collected[1:], start=1):
+        if c[0] != i - 1:
+            return ("Collect each round's data with the newest controller, the one the previous round evolved: its "
+                    "mistakes happen where the next controller will drive.")
+    everything = frozenset()
+    for i, (_, batch) in enumerate(parts.collected):
+        everything |= batch
+        if i < len(parts.trained) and parts.trained[i] != everything:
+            missing = "the newest episodes" if not parts.trained[i] >= batch else "the earlier rounds' episodes"
+            return (f"Train each round's M on ALL the data so far: the M of round {i} did not see {missing}. "
+                    "Keep the data and parts.join(data, new) each round.")
+    for i, m in enumerate(parts.evolved):
+        if m[1] != i:
+            return "Evolve each round's controller in the dream of the M trained that round (the new M), not an old one."
+    if [c[0] for c in parts.scored] != list(range(rounds + 1)):
+        return ("Score every round's controller once on the held-out episodes, round 0 included, and only to choose: "
+                "the search itself never sees a real score.")
+    if [round(float(h), 6) for h in history] != parts.scores[:rounds + 1]:
+        return "Return the held-out score of every round, in order (round 0 first)."
+    if kept is None or not isinstance(kept, tuple) or kept[0] != 1:
+        if isinstance(kept, tuple) and kept[0] == rounds:
+            return ("You kept the last round's controller. More rounds do not always help: keep the round whose "
+                    "controller the held-out episodes rate best.")
+        return "Keep the controller whose held-out score is the best of all rounds."
+    return None
+
+
+def reference_iterative_training(parts, rounds):
+    """The paper's iterative training, stopped by a held-out look at reality: returns (the controller kept, the
+    held-out score of every round)."""
+    data = parts.collect(None)                 # round 0: random play
+    controller = parts.evolve_c(parts.train_m(data))
+    history = [parts.held_out(controller)]
+    kept, best = controller, history[0]
+    for _ in range(rounds):
+        data = parts.join(data, parts.collect(controller))   # the current controller drives, plus noise
+        controller = parts.evolve_c(parts.train_m(data))     # a new M on ALL the data; C evolved in its dream
+        history.append(parts.held_out(controller))           # reality chooses when to stop, nothing more
+        if history[-1] > best:
+            kept, best = controller, history[-1]
+    return kept, history
+
+
+iterative_training = Exercise(
+    name="the iterative loop",
+    judge=_judge_iterative_training,
+    hint_text=("Round 0: data = parts.collect(None); M = parts.train_m(data); C = parts.evolve_c(M); score it with "
+               "parts.held_out(C). Each later round: data = parts.join(data, parts.collect(C)), then a new M and a "
+               "new C the same way. Keep the C with the best held-out score."),
+    solution_text=inspect.getsource(reference_iterative_training).replace("def reference_iterative_training",
+                                                                          "def iterative_training"),
+    praise="Correct: that is the paper's loop, with reality used only to choose which round to keep.",
+)
+
+
+@dataclass
+class CartPoleParts:
+    """The loop's parts on real CartPole, from the package (small sizes: seconds a round). A controller is
+    (params, the M it reads); held_out plays real episodes from seeds that nothing else in the notebook uses."""
+
+    first_steps: int = 2000
+    round_steps: int = 2000
+    train_steps: int = 60
+    epsilon: float = 0.1
+    held_out_episodes: int = 10
+    settings: Any = None
+    seed: int = 0
+
+    def __post_init__(self):
+        from ..worldmodels import cartpole as cp
+
+        self.settings = self.settings or cp.ControllerSettings(population=16, rollouts=4, generations=4,
+                                                               max_steps=200)
+        self.rounds_seen = 0
+
+    def collect(self, controller):
+        from ..worldmodels import cartpole as cp
+
+        self.rounds_seen += 1
+        if controller is None:
+            return cp.collect_episodes(None, self.first_steps, seed=self.seed)
+        params, model = controller
+        policy = cp.WorldModelPolicy(model, params, self.settings.features)
+        return cp.collect_episodes(policy, self.round_steps, seed=self.seed + 1000 * self.rounds_seen,
+                                   epsilon=self.epsilon)
+
+    def join(self, a, b):
+        from ..worldmodels import cartpole as cp
+
+        return cp.Episodes.join([a, b])
+
+    def train_m(self, data):
+        from ..worldmodels import cartpole as cp
+
+        model, _ = cp.train_world_model(data, cp.WorldModelConfig(train_steps=self.train_steps),
+                                        seed=self.seed + self.rounds_seen)
+        model.start_states = data.first_states
+        return model
+
+    def evolve_c(self, model):
+        from ..worldmodels import cartpole as cp
+        from ..worldmodels import evolve
+
+        world, config = cp.controller_dream(model, model.start_states, self.settings, seed=self.seed)
+        result = evolve.evolve_in_dream(world, config, cp.evolve_settings(self.settings, self.seed), progress=False)
+        return np.asarray(result.best_params), model
+
+    def held_out(self, controller) -> float:
+        from ..real.evaluate import evaluate
+        from ..worldmodels import cartpole as cp
+
+        params, model = controller
+        policy = cp.WorldModelPolicy(model, params, self.settings.features)
+        return evaluate(cp.ENV_ID, policy, self.held_out_episodes, seed=LOOP_HELD_OUT_SEED, num_envs=5,
+                        progress=False).mean
+
+
+LOOP_HELD_OUT_SEED = 8_000_000  # the held-out episodes of the learner's loop (no other result uses them)
