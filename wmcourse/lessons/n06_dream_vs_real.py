@@ -5,6 +5,7 @@ figures of its deck (drawn by the same functions the notebook calls).
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -390,3 +391,55 @@ def setups_table(curves) -> str:
             f"{c.held_out[0]:,} | {spent[c.setup]['refinement']:,} |" for c in curves]
     return ("| setup | real score, 100 held-out tracks | real steps spent before them | of which real CMA-ES |\n"
             "|---|---:|---:|---:|\n" + "\n".join(rows))
+
+
+# --- where the dream over-pays: the learner measures M's reward gap along a real drive -------------------------
+
+def reference_overpaid(real_rewards, predicted_rewards, window: int):
+    """For each step t: what M's reward head predicted minus what the game paid, summed over the `window` steps up
+    to and including t (fewer at the start): where that is large, the dream pays for driving reality does not."""
+    gap = np.cumsum(np.asarray(predicted_rewards, np.float64) - np.asarray(real_rewards, np.float64))
+    shifted = np.concatenate([np.zeros(window), gap])[: len(gap)]
+    return gap - shifted
+
+
+def _judge_overpaid(f: Any) -> str | None:
+    if not callable(f):
+        return f"Expected a function overpaid(real_rewards, predicted_rewards, window), got {type(f).__name__}."
+    rng = np.random.default_rng(7)
+    real = np.round(rng.normal(-0.1, 1.0, 40), 2)
+    predicted = np.round(real + rng.normal(0.5, 0.5, 40), 2)
+    window = 5
+    out = f(real.copy(), predicted.copy(), window)
+    if out is None:
+        return "Your function returns None: `return` one number per step."
+    got = np.asarray(out.detach() if hasattr(out, "detach") else out, dtype=np.float64).reshape(-1)
+    if got.shape != real.shape:
+        return f"Return one number per step of the drive: expected shape {real.shape}, got {got.shape}."
+    right = reference_overpaid(real, predicted, window)
+    if np.allclose(got, right, atol=1e-6):
+        return None
+    if np.allclose(got, -right, atol=1e-6):
+        return "The sign is reversed: over-paying is what M predicted MINUS what the game paid."
+    if np.allclose(got, np.cumsum(predicted - real), atol=1e-6):
+        return "That is the gap since the start of the drive: sum only the last `window` steps up to t."
+    if np.allclose(got, predicted - real, atol=1e-6):
+        return "That is the gap of one step: sum it over the `window` steps up to and including t."
+    if np.allclose(got[window:], reference_overpaid(real, predicted, window + 1)[window:], atol=1e-6) or \
+            np.allclose(got[window:], reference_overpaid(real, predicted, window - 1)[window:], atol=1e-6):
+        return "Your window is one step off: it holds exactly `window` steps, t among them."
+    if np.allclose(got[window:], right[window:] / window, atol=1e-6):
+        return "Sum the gap over the window (the scrubber shows sums), do not average it."
+    if np.allclose(got[window - 1:], right[window - 1:], atol=1e-6):
+        return "At the start of the drive the window is shorter: sum the steps there are (from step 0 to t)."
+    return "Expected, at each step t, the sum of (predicted - paid) over steps max(0, t - window + 1) to t."
+
+
+overpaid_exercise = Exercise(
+    name="where the dream over-pays",
+    judge=_judge_overpaid,
+    hint_text="gap = predicted - real per step; at step t sum gap[max(0, t - window + 1): t + 1]. np.cumsum helps.",
+    solution_text=inspect.getsource(reference_overpaid).replace("def reference_overpaid", "def overpaid"),
+    praise="Correct: where this is large, M pays for driving that the game does not reward, and a controller "
+           "evolved in the dream learns to do exactly that.",
+)
