@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Exercise:
@@ -47,3 +49,18 @@ def _is_number(answer: Any) -> bool:
 
 _FUNCTION_NOT_DONE = ("Not attempted yet: your function returns nothing; replace the `...` with your code and run the "
                       "cell again.")
+
+
+def answer_array(out: Any, shape: tuple[int, ...], one_per: str) -> np.ndarray | str:
+    """A learner's returned numbers as a float array of `shape`, or the sentence that says what is wrong with them
+    (None returned, not numbers, the wrong shape): `one_per` names what each number is for ("per dream")."""
+    if out is None:
+        return f"Your function returns None: `return` one number {one_per}."
+    try:
+        got = np.asarray(out.detach() if hasattr(out, "detach") else out, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"Return numbers, one {one_per}, got {type(out).__name__}."
+    if got.shape != shape:
+        return f"Return one number {one_per}: expected shape {shape}, got {got.shape}."
+    return got
+

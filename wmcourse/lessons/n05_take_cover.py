@@ -25,7 +25,7 @@ from . import (
 )
 from .diagrams import draw_dream_loop as draw_dream_loop
 from .diagrams import draw_iterative_training as draw_iterative_training
-from .exercise import Exercise
+from .exercise import Exercise, answer_array
 from .plots import frame_grid as frame_grid
 from .plots import return_histogram as return_histogram
 from .plots import take_cover_tau_figure as take_cover_tau_figure
@@ -263,15 +263,8 @@ def _mixture(pi: list[float], mu: list[float], sigma: list[float], dims: int = 2
 
 
 def _scores(out: Any, batch: int) -> torch.Tensor | str:
-    if out is None:
-        return "Your function returns None: `return` the scores, one per dream."
-    try:
-        scores = torch.as_tensor(np.asarray(out.detach() if hasattr(out, "detach") else out, dtype=np.float32))
-    except (TypeError, ValueError):
-        return f"Return one score per dream (a tensor of shape ({batch},)), got {type(out).__name__}."
-    if scores.shape != (batch,):
-        return f"Return one score per dream: expected shape ({batch},), got {tuple(scores.shape)}."
-    return scores
+    got = answer_array(out, (batch,), "per dream")
+    return got if isinstance(got, str) else torch.as_tensor(got, dtype=torch.float32)
 
 
 def _run(f, m, tau: float, max_steps: int, batch: int, seed: int = 0):
@@ -531,12 +524,10 @@ def _judge_fitness(f: Any) -> str | None:
     population, dreams = 3, 4
     # candidate c's dreams are rows c * dreams ... c * dreams + dreams - 1: 0-3 for c = 0, 4-7 for c = 1, ...
     scores = torch.tensor([10.0, 30.0, 20.0, 20.0, 100.0, 0.0, 0.0, 0.0, 50.0, 50.0, 60.0, 40.0])
-    out = f(scores.clone(), population, dreams)
-    if out is None:
-        return "Your function returns None: `return` one fitness per candidate."
-    got = torch.as_tensor(np.asarray(out.detach() if hasattr(out, "detach") else out, dtype=np.float32)).reshape(-1)
-    if got.shape != (population,):
-        return f"Return one number per candidate: expected shape ({population},), got {tuple(got.shape)}."
+    got = answer_array(f(scores.clone(), population, dreams), (population,), "per candidate")
+    if isinstance(got, str):
+        return got
+    got = torch.as_tensor(got, dtype=torch.float32)
     by_row = scores.view(population, dreams)
     if torch.allclose(got, by_row.mean(dim=1)):
         return None

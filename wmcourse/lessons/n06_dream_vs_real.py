@@ -28,7 +28,7 @@ from .controls import DriveWidget as DriveWidget
 from .controls import FigureControl, decode_code, slider
 from .diagrams import draw_iterative_training as draw_iterative_training
 from .drive import CarDriver as CarDriver
-from .exercise import _FUNCTION_NOT_DONE, Exercise
+from .exercise import _FUNCTION_NOT_DONE, Exercise, answer_array
 from .plots import frame_grid as frame_grid
 from .plots import tau_table_plot as tau_table_plot
 from .slides import SEED, as_figure, shipped_mdnrnn, shipped_vae, slide
@@ -410,12 +410,9 @@ def _judge_overpaid(f: Any) -> str | None:
     real = np.round(rng.normal(-0.1, 1.0, 40), 2)
     predicted = np.round(real + rng.normal(0.5, 0.5, 40), 2)
     window = 5
-    out = f(real.copy(), predicted.copy(), window)
-    if out is None:
-        return "Your function returns None: `return` one number per step."
-    got = np.asarray(out.detach() if hasattr(out, "detach") else out, dtype=np.float64).reshape(-1)
-    if got.shape != real.shape:
-        return f"Return one number per step of the drive: expected shape {real.shape}, got {got.shape}."
+    got = answer_array(f(real.copy(), predicted.copy(), window), real.shape, "per step of the drive")
+    if isinstance(got, str):
+        return got
     right = reference_overpaid(real, predicted, window)
     if np.allclose(got, right, atol=1e-6):
         return None
