@@ -82,27 +82,28 @@ plt.show()
 # - **M** (an LSTM with a mixture-density output, the [MDN-RNN](../docs/glossary.md#mdn-rnn)) keeps a memory
 #   $h_t$ and predicts a *distribution* over the next code $z_{t+1}$, given the action:
 #   $h_{t+1} = \text{LSTM}([z_t, a_t], h_t)$.
-# - **C** is tiny on purpose: one layer that reads $[z_t, h_t]$, the code and the memory *before* it acts. The
-#   paper's main text writes it as linear, $a_t = W [z_t, h_t] + b$; its appendix bounds the actions with
-#   tanh (steering in [-1, 1], gas and brake in [0, 1]), and so does the course's code:
-#   $a_t = \tanh(W [z_t, h_t] + b)$, with gas and brake mapped into [0, 1]. It is trained without gradients by
-#   an evolution strategy ([CMA-ES](../docs/glossary.md#cma-es)).
+# - **C** is tiny on purpose: one layer that turns what it reads, call it $x_t$, into the action $a_t$ (what
+#   $x_t$ should be is exercise 2). The paper's main text writes it as linear, $a_t = W x_t + b$; its appendix
+#   bounds the actions with tanh (steering in [-1, 1], gas and brake in [0, 1]), and so does the course's code:
+#   $a_t = \tanh(W x_t + b)$, with gas and brake mapped into [0, 1]. It is trained without gradients by an
+#   evolution strategy ([CMA-ES](../docs/glossary.md#cma-es)).
 #
 # Terms new to you are in the course's [glossary](../docs/glossary.md); the papers it names are in its
 # [reference list](../docs/references.md).
 #
-# <details><summary><b>Question:</b> without looking at the picture, where does the frame go first, and what does C see when it decides? (click)</summary>
+# <details><summary><b>Question:</b> without looking at the picture, where does the frame go first, and what does M keep from one step to the next? (click)</summary>
 #
-# The frame goes to V, which turns it into $z_t$. M updates its memory: $[z_t, a_t, h_t] \to h_{t+1}$.
-# C decides from $[z_t, h_t]$, today's compressed view plus the memory of what came before. M's predicted
-# distribution over $z_{t+1}$ is what lets the agent *dream*: sample a next code, feed it back, repeat.
+# The frame goes to V, which turns it into $z_t$. M keeps a memory $h$ and updates it with the code and the
+# action: $[z_t, a_t, h_t] \to h_{t+1}$. M's predicted distribution over $z_{t+1}$ is what lets the agent
+# *dream*: sample a next code, feed it back, repeat.
 # </details>
 
 # %% [markdown]
 # The same three parts can play without the world. Give M the first code $z_0$ of a real frame, and from then
 # on let M's own *sample* of the next code stand in for V's code of the next real frame: C acts on that, M
-# imagines what follows, and its done head says when the game is over. That is the **dream**, the course's
-# title idea; notebook 04 evolves C inside it and notebook 05 writes it.
+# imagines what follows, and its [done head](../docs/glossary.md#done-head-reward-head) (an output that
+# predicts whether the episode ends) says when the game is over. That is the **dream**, the course's title
+# idea; notebook 04 evolves C inside it, and in notebook 05 you write the dream loop yourself.
 
 # %%
 lesson.draw_dream_loop()
@@ -178,8 +179,10 @@ plt.show()
 #
 # The cell above plays the episodes live on your machine: CartPole-v1 for 100 episodes from seed 0, four
 # copies of the environment at once; CarRacing-v3 for only 4 episodes (2 in fast mode), two at once, because
-# a real CarRacing episode takes several seconds here. Four tracks give a rough mean: one track differs from
-# the next by hundreds of points, so a claim about CarRacing needs about 100 tracks. The paper's numbers are
+# a real CarRacing episode takes several seconds here. Four tracks give a rough mean. A random driver varies
+# little from one track to the next (it rarely gets far on any of them), but a trained controller's score can
+# differ by hundreds of points from one track to the next (notebook 06), so a claim about a controller on
+# CarRacing needs about 100 tracks. The paper's numbers are
 # from its CarRacing table (mean ± standard deviation over 100 random tracks). Every result the course itself
 # measured, with its command, is in the [results appendix](../docs/results.md).
 # </details>
@@ -199,7 +202,8 @@ print("CartPole-v1: ", benchmark.format_rate(cartpole_rate))
 # CarRacing runs a Box2D physics engine and draws every frame; CartPole is four lines of arithmetic. The
 # paper's appendix reports its CarRacing controller's run: 64 candidates a generation, each scored by the
 # mean of 16 rollouts in the real environment (an episode lasts at most 1,000 steps), and "after 1800
-# generations, an agent was able to achieve an average score of 900.46 over 1024 random rollouts". Keep
+# generations, an agent was able to achieve an average score of 900.46 over 1024 random rollouts" (a
+# different evaluation from the 906 ± 21 above, which the main text's table gives over 100 random tracks). Keep
 # those numbers: the first exercise below asks what that search would cost on your machine.
 #
 # Now the other side: a step of the *dream*. M is an LSTM with 256 units and a mixture head; one dream step
@@ -308,15 +312,17 @@ lesson.controller_inputs.check(c_reads)
 #
 # <details><summary>Hint</summary>
 #
-# The collapsed block under that cell says that one track differs from the next by hundreds of points. A mean
-# over a few tracks inherits part of that spread, which is why the course scores its CarRacing claims on about
-# 100 tracks. Does your random driver still score below zero on most tracks?
+# A mean over a few tracks inherits part of the spread of single tracks. A random driver's spread is small, so
+# its mean should move little; a trained controller's scores differ by hundreds of points from one track to the
+# next (notebook 06), which is why the course scores its controllers on about 100 tracks. Does your random
+# driver still score below zero on most tracks?
 # </details>
 
 # %% [markdown]
 # ## Self-check
 # - [ ] I can say what V, M and C each take in and give out.
-# - [ ] I can say what C reads when it acts ($z_t$ and $h_t$, nothing that needs $a_t$), why it is kept tiny and what trains it.
+# - [ ] I can say what C should read when it acts and why the frame, or anything computed after the action,
+#       will not do; why C is kept tiny; and what trains it.
 # - [ ] I measured a random policy on both environments and know the scores that count as solved (900, 500).
 # - [ ] I know what a real step costs here, can turn step rates into the time a search would take in the game
 #       and in the dream, and know why that makes a learned dream attractive.

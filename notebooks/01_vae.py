@@ -106,7 +106,9 @@ print("fast mode" if FAST else "full mode", "| artefacts from", lesson.data_dir(
 # 3. The second average is minus a KL divergence. That gives the **evidence lower bound (ELBO)**:
 #    $$\log p_\theta(x) \;\ge\; \underbrace{\mathbb{E}_{q_\phi(z \mid x)}\left[\log p_\theta(x \mid z)\right]}_{\text{reconstruction}} \;-\; \underbrace{\mathrm{KL}\left(q_\phi(z \mid x) \,\|\, p(z)\right)}_{\text{stay close to } N(0, I)}.$$
 # 4. How loose is the bound? Exactly $\log p_\theta(x) - \text{ELBO} = \mathrm{KL}\left(q_\phi(z \mid x) \,\|\, p_\theta(z \mid x)\right) \ge 0$:
-#    pushing the ELBO up both makes frames likely *and* makes the encoder's guess closer to the true posterior.
+#    pushing the ELBO up both makes frames likely *and* makes the encoder's guess closer to the
+#    [true posterior](../docs/glossary.md#true-posterior) $p_\theta(z \mid x)$, the distribution over codes that
+#    Bayes' rule would give.
 # 5. Let the decoder's output be a Gaussian around the painted frame, $p_\theta(x \mid z) = N(x;\, g_\theta(z),\, \sigma_x^2 I)$. Then
 #    $$\log p_\theta(x \mid z) = -\frac{\lVert x - g_\theta(z) \rVert^2}{2 \sigma_x^2} + \text{const},$$
 #    so maximising the ELBO is minimising the **squared error** plus a multiple of the KL. The authors' code
@@ -118,15 +120,15 @@ print("fast mode" if FAST else "full mode", "| artefacts from", lesson.data_dir(
 # <details><summary><b>Question:</b> the reconstruction term is an average over all codes the encoder might pick. How does training compute it? (click)</summary>
 #
 # It does not, exactly: it draws **one** sample $z$ per frame and uses $\lVert x - g(z) \rVert^2$ for that sample.
-# That estimate is unbiased, and over thousands of minibatch steps its noise averages out. The next sections
+# That estimate is unbiased, and over thousands of [minibatch](../docs/glossary.md#minibatch-and-epoch) steps
+# (each gradient step uses a small random batch of frames) its noise averages out. The next sections
 # show how to draw that sample so that gradients still flow.
 # </details>
 
 # %% [markdown]
 # The bound in one picture (illustrative numbers): $\log p(x)$ is what we would like to maximise; the ELBO sits
 # below it by exactly $\mathrm{KL}(q(z|x)\,\|\,p(z|x))$, the distance from the encoder's guess to the true
-# posterior (the distribution over codes that Bayes' rule would give). Raising the ELBO either raises
-# $\log p(x)$ or closes that gap; it never overshoots.
+# posterior. Raising the ELBO either raises $\log p(x)$ or closes that gap; it never overshoots.
 
 # %%
 lesson.draw_elbo_gap()
@@ -135,8 +137,9 @@ plt.show()
 # %% [markdown]
 # ### The KL term in closed form
 #
-# Both distributions are Gaussian, so the KL needs no sampling. For one dimension, $q = N(\mu, \sigma^2)$ and
-# $p = N(0, 1)$:
+# Both distributions are Gaussian, so the KL needs no sampling. It is measured in
+# [nats](../docs/glossary.md#nat), information counted with natural logarithms (1 nat ≈ 1.44 bits). For one
+# dimension, $q = N(\mu, \sigma^2)$ and $p = N(0, 1)$:
 #
 # $$\log q(z) - \log p(z) = -\tfrac{1}{2}\log \sigma^2 - \frac{(z - \mu)^2}{2\sigma^2} + \frac{z^2}{2}.$$
 #
@@ -146,8 +149,8 @@ plt.show()
 #
 # The encoder outputs $\log \sigma^2$ (`logvar`) rather than $\sigma$: any real number is a valid log-variance,
 # so the network needs no constraint to keep $\sigma$ positive. The 32 dimensions are independent, so their
-# KLs add up. Check the formula three ways: against `torch.distributions`, and against a brute-force average
-# of $\log q(z) - \log p(z)$ over many samples.
+# KLs add up. Compute it three ways: with the formula above, with `torch.distributions`, and as a brute-force
+# average of $\log q(z) - \log p(z)$ over many samples.
 
 # %%
 mu = torch.tensor([0.0, 1.0, -2.0, 0.5])
@@ -194,21 +197,23 @@ print("z drawn with .sample():", z, "| requires_grad:", z.requires_grad, "-> bac
 # $$z = \mu + \sigma \odot \epsilon, \qquad \sigma = \exp\left(\tfrac{1}{2} \log\sigma^2\right).$$
 #
 # $z$ has exactly the distribution $N(\mu, \sigma^2)$, and now $\partial z / \partial \mu = 1$ and
-# $\partial z / \partial \sigma = \epsilon$. Take a toy loss $L = (z - 2)^2$ and check that the gradients torch
-# computes are the ones the chain rule predicts:
+# $\partial z / \partial \sigma = \epsilon$. torch's `rsample()` ("reparameterised sample") draws this way: it
+# draws $\epsilon$ itself and returns $\mu + \sigma\epsilon$ with the gradient path kept. Take a toy loss
+# $L = (z - 2)^2$ and check that the gradients torch computes through `rsample()` are the ones the chain rule
+# predicts (the noise it drew is $\epsilon = (z - \mu) / \sigma$):
 
 # %%
-eps = torch.randn(1, generator=torch.Generator().manual_seed(SEED))
+torch.manual_seed(SEED)
 sigma = torch.exp(0.5 * logvar)
-z = mu + sigma * eps
+z = Normal(mu, sigma).rsample()  # torch draws the noise and builds z from mu and sigma
+eps = ((z - mu) / sigma).detach()  # the noise it drew
 loss = (z - 2) ** 2
 loss.backward()
 dL_dz = 2 * (z - 2)
-print(f"z = {z.item():.3f}, L = {loss.item():.3f}")
+print(f"z drawn with .rsample(): {z.item():.3f} | requires_grad: {z.requires_grad}; L = {loss.item():.3f}")
 print(f"dL/dmu     : torch {mu.grad.item():+.4f}   chain rule dL/dz * 1                  = {dL_dz.item():+.4f}")
 print(f"dL/dlogvar : torch {logvar.grad.item():+.4f}   chain rule dL/dz * eps * sigma / 2  = "
       f"{(dL_dz * eps * sigma / 2).item():+.4f}")
-print("torch's own rsample() is the same trick:", Normal(mu, sigma).rsample().requires_grad)
 
 # %% [markdown]
 # The same trick as a picture: on the left the random draw sits on the path from the loss back to the
@@ -259,10 +264,14 @@ lesson.kl_term.check(kl)
 # %% [markdown]
 # ## The paper's network
 #
-# Four convolutions (32, 64, 128, 256 filters, kernel 4, stride 2) shrink the 64×64×3 frame to 2×2×256 = 1,024
-# numbers; two dense layers turn those into $\mu$ and $\log\sigma^2$, 32 each. The decoder mirrors it: a dense
-# layer to 1,024 numbers, seen as a 1×1 image with 1,024 channels, then four transposed convolutions
-# (kernels 5, 5, 6, 6) grow it back to 64×64×3, with a sigmoid so every pixel lies in [0, 1].
+# A [convolution](../docs/glossary.md#convolution-stride-transposed-convolution) slides a small filter (here
+# 4×4 pixels) over the image and outputs one number per position and filter; with **stride** 2 it moves two
+# pixels at a time, so each layer halves the width and height. Four convolutions (32, 64, 128, 256 filters,
+# kernel 4, stride 2) shrink the 64×64×3 frame to 2×2×256 = 1,024 numbers; two dense layers turn those into
+# $\mu$ and $\log\sigma^2$, 32 each. The decoder mirrors it: a dense layer to 1,024 numbers, seen as a 1×1 image
+# with 1,024 channels, then four **transposed convolutions** (the reverse: each input number paints a
+# filter-sized patch of the output, the patches spaced by the stride, so the image grows; kernels 5, 5, 6, 6)
+# grow it back to 64×64×3, with a sigmoid so every pixel lies in [0, 1].
 
 # %%
 model = worldmodels.vae.ConvVAE(worldmodels.vae.VAEConfig())  # the paper's CarRacing settings: z = 32
@@ -319,8 +328,9 @@ print("gradient on mu from the KL term:", pull, "(no pull towards the prior)" if
 # %% [markdown]
 # ## Watch one learn (a tiny run)
 #
-# `wmcourse.worldmodels.train_vae.train_vae` is the training loop behind every shipped model: Adam, minibatches, the loss above,
-# a checkpoint you can resume. Here it trains a quarter-width VAE for a few steps on a few hundred frames, only
+# `wmcourse.worldmodels.train_vae.train_vae` is the training loop behind every shipped model:
+# [Adam](../docs/glossary.md#adam) (gradient descent with a step size adapted to each parameter), minibatches,
+# the loss above, a checkpoint you can resume. Here it trains a quarter-width VAE for a few steps on a few hundred frames, only
 # to see the loss fall, and throws it away. (The shipped models trained on tens of thousands of real frames;
 # the flag in the first cell retrains them.)
 
@@ -348,8 +358,8 @@ plt.show()
 # the centre of its cloud.
 #
 # **What it was trained on, and why that matters.** Not the paper's data. The paper collected 10,000 rollouts
-# with a randomly initialised controller. The shipped V saw **64 episodes** of two scripted drivers, taking
-# turns: a noisy lane follower that steers towards the grey road ahead, and a smooth random walk that often
+# with a random policy (the authors' code drove them with a randomly initialised controller). The shipped V
+# saw **64 episodes** of two scripted drivers, taking turns: a noisy lane follower that steers towards the grey road ahead, and a smooth random walk that often
 # leaves the road for the grass. The lane follower is not what the paper did; it is there so that V sees the
 # road along whole tracks, which a random driver rarely reaches. This is the lesson of the whole course in
 # miniature: **a model knows only what its data covers.** V rebuilds road and grass well because both drivers
@@ -360,8 +370,9 @@ plt.show()
 # <details><summary>How this was measured</summary>
 #
 # Training data: 64 real CarRacing-v3 episodes (63,598 frames) collected with seed 0 in four shards of 16
-# episodes, the drivers alternating (`wmcourse.real.rollouts`, policy `mix`); V trained 3 epochs on them (the
-# paper's appendix trained V for 1 epoch on its 10,000 rollouts; the authors' code runs 10). Held-out data: 4
+# episodes, the drivers alternating (`wmcourse.real.rollouts`, policy `mix`); V trained 3 epochs on them (an
+# epoch is one pass over every training frame; the paper's appendix trained V for 1 epoch on its 10,000
+# rollouts; the authors' code runs 10). Held-out data: 4
 # more episodes of the same drivers collected with seed 1 (4,000 frames, shipped in `data/carracing_heldout`);
 # the error and KL printed below are means over all 4,000. The commands, dates and measured figures of every
 # shipped model are in `data/manifest.json` (made by `bash scripts/train_carracing_models.sh`, the flag in the

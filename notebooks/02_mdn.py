@@ -290,9 +290,10 @@ for name, count in parts.items():
 print(f"{'total':28s} {lesson.count_parameters(M):>9,}")
 
 # %% [markdown]
-# ### 423,392 here, 422,368 in the paper: why?
-# Count the paper's model (no reward or done head) in PyTorch, and the same model as the original
-# TensorFlow code counts it:
+# ### 422,368 in the paper, 423,392 in PyTorch: why?
+# The total above, 423,906, is the course's M, with its reward and done heads ($2 \times 257 = 514$ of it).
+# Take them off and count the paper's model in PyTorch, and the same model as the original TensorFlow code
+# counts it:
 
 # %%
 paper_config = worldmodels.mdnrnn.MDNRNNConfig()  # z 32, actions 3, LSTM 256, K 5, no reward or done head
@@ -308,7 +309,8 @@ print(f"difference:               {ours_count - tf_count:,} = one bias vector of
 # PyTorch's `nn.LSTM` keeps two bias vectors, $b_{ih}$ and $b_{hh}$, that only ever appear as their sum
 # $b_{ih} + b_{hh}$; the original TensorFlow cell keeps one. Same function, 1,024 extra (redundant) numbers.
 # Everything else agrees: LSTM weights $4 \cdot 256 \cdot (35 + 256) = 297{,}984$, the mixture head
-# $256 \cdot 480 + 480 = 123{,}360$. The shipped model's reward and done heads add $2 \times 257$.
+# $256 \cdot 480 + 480 = 123{,}360$. The shipped model's reward and done heads add $2 \times 257$:
+# $423{,}392 + 514 = 423{,}906$, the total printed above.
 #
 # <details><summary><b>Question:</b> each of the 32 dimensions gets its own 1-D mixture. What would it cost to predict all 32 jointly, each component a 32-D Gaussian with a full covariance? (click)</summary>
 #
@@ -323,9 +325,10 @@ print(f"difference:               {ours_count - tf_count:,} = one bias vector of
 
 # %% [markdown]
 # ### How well does M predict? The measured NLL
-# The training run scored M after every epoch on its training windows and on 5% of the episodes it kept
-# aside. Below, the same z NLL (nats per latent dimension) over the epochs, and a baseline that knows
-# nothing about time: one Gaussian per dimension fitted to all the latents at once.
+# The training run scored M after every epoch on its training windows and on a **validation** set: 5% of its
+# training episodes, kept aside from the gradient steps (the plot labels them "held out"). Below, the same z
+# NLL (nats per latent dimension) over the epochs, and a baseline that knows nothing about time: one Gaussian
+# per dimension fitted to all the latents at once.
 
 # %%
 record = shipped.shipped_training_record()
@@ -336,10 +339,12 @@ if record["history"]:
     plt.show()
     last = record["history"][-1]
     print(f"after epoch {last['epoch']}: training z NLL {last['z_nll']:.3f}, "
-          f"held-out z NLL {last.get('held_out_z_nll', float('nan')):.3f} nats per dimension")
+          f"validation z NLL {last.get('held_out_z_nll', float('nan')):.3f} nats per dimension")
+    print(f"after epoch {last['epoch']}: training reward_mse {last.get('reward_mse', float('nan')):.4f}")
 
 # %% [markdown]
-# And measured now, on the 4 held-out episodes (never seen in training), encoded by V:
+# And measured now, on the 4 **held-out** episodes (a separate set, never used in training, not even for
+# validation), encoded by V:
 
 # %%
 measured = worldmodels.train_mdnrnn.evaluate_mdnrnn(M, heldout, seed=SEED)
@@ -350,14 +355,20 @@ print(f"density ratio, M over the baseline, per latent number: e^{baseline_nll -
       f"{math.exp(baseline_nll - measured['z_nll']):.2f}")
 for key in ("reward_mse", "done_bce"):
     if key in measured:
-        print(f"{key}: {measured[key]:.4f}")
+        print(f"{key}, held-out episodes: {measured[key]:.4f}")
 
 # %% [markdown]
 # A density can exceed 1, so an NLL can be negative: it measures surprise relative to a spread of one unit.
-# What matters is the comparison: M, which has memory and sees the actions, is about 0.4 nats per number less
-# surprised than a model that has neither, so it gives the real next code about 1.5 times the density, in each
-# of the 32 dimensions. Remember the direction, not the digits: memory and actions make the next code more
-# predictable.
+# What matters is the comparison. On the shipped M we measured M, which has memory and sees the actions, about
+# 0.4 nats per number less surprised than a model that has neither, so it gives the real next code about 1.5
+# times the density, in each of the 32 dimensions (read your own numbers in the printout). Remember the
+# direction, not the digits: memory and actions make the next code more predictable.
+#
+# The last two lines score the other heads: `reward_mse` is the reward head's mean squared error, `done_bce`
+# the done head's cross-entropy. The reward head does much worse away from the windows it was trained on:
+# its `reward_mse` on the held-out episodes is well above the training one printed under the plot, and the
+# plot's middle panel shows the validation curve far above the training curve. It has learned its training
+# drives better than the road in general; notebook 06 shows what that costs a controller trained in the dream.
 #
 # ## 4. M's predictions, seen through V
 #
@@ -366,7 +377,7 @@ for key in ("reward_mse", "done_bce"):
 # actions): it predicts $z_{t+1}$, feeds that back in, predicts $z_{t+2}$, and so on. V's decoder turns the
 # guesses into pictures.
 #
-# Three kinds of guess: **likeliest** takes, in each dimension, the mean of the component with the largest
+# Two kinds of guess: **likeliest** takes, in each dimension, the mean of the component with the largest
 # weight; **samples** draw from the whole mixture (two different random futures). For reference the second
 # row is V's own reconstruction of the real frame: M can only be as sharp as V.
 
@@ -401,10 +412,10 @@ for name in ("model", "copy_last", "mean_latent"):
     print(f"{name:12s}", " ".join(f"{e:.3f}" for e in errors[name]))
 
 # %% [markdown]
-# One step ahead, copying the last code is best (0.010 against M's 0.033): consecutive frames barely differ.
-# From three steps ahead M is better, and after 16 steps its error (0.225) is about half that of copying
-# (0.406) and still below that of always guessing the average code (0.243). M's guesses drift, but more slowly
-# than "nothing changes".
+# On the shipped M we measured (your printout above has the same rows): one step ahead, copying the last code
+# is best (0.010 against M's 0.033), because consecutive frames barely differ. From three steps ahead M is
+# better, and after 16 steps its error (0.225) is about half that of copying (0.406) and still below that of
+# always guessing the average code (0.243). M's guesses drift, but more slowly than "nothing changes".
 
 # %% [markdown]
 # <details><summary><b>Question:</b> M's samples differ from each other and from the real frames. Is that a failure? (click)</summary>

@@ -184,10 +184,11 @@ lesson.TauDream(M, V, z0, dream_actions, real_frames, tau=1.0, every=every, fram
 # %% [markdown]
 # ### Drive the dream yourself, and turn the temperature while you drive
 #
-# The interactive article of "World Models" (Ha & Schmidhuber, 2018) lets you watch the agent play inside its
-# dream. Here you take the wheel: put the mouse over the picture and use the arrow keys (left and right steer,
-# up is gas, down brakes), or the buttons. Each step, M reads your action, updates its memory and samples the next code at temperature
-# $\tau$; V decodes it; M's reward head keeps the score and its done head can end the dream. Move the $\tau$
+# The interactive article of "World Models" (Ha & Schmidhuber, 2018) lets its reader override the agent inside
+# its dream with the keyboard and move a temperature slider. Here you drive the course's CarRacing dream
+# yourself: put the mouse over the picture and use the arrow keys (left and right steer, up is gas, down
+# brakes), or the buttons. Each step, M reads your action, updates its memory and samples the next code at
+# temperature $\tau$; V decodes it; M's reward head keeps the score and its done head can end the dream. Move the $\tau$
 # slider: the drive you made is dreamed again with the same moves and the same dice, only $\tau$ changes.
 # Reset starts again from another real frame. Start the clock to drive continuously (`wmcourse.lessons.drive`).
 
@@ -215,10 +216,11 @@ for tau, step, var in zip(spread["tau"], spread["step"], spread["spread"]):
 print(f"real episode: jumpiness {real_step:.3f}")
 
 # %% [markdown]
-# Both numbers grow steadily with $\tau$. The real episode's jumpiness (1.37) lies between the dreams' at
-# $\tau = 1$ and $\tau = 1.25$: near $\tau = 1$, M's dream moves about as much as the real codes do. At
-# $\tau = 0.1$ the dream barely moves (about a tenth of the real episode's jumpiness): a frozen, too-calm world.
-# Remember that picture for the next section.
+# Both numbers grow steadily with $\tau$. On the shipped M we measured the real episode's jumpiness at 1.37,
+# between the dreams' at $\tau = 1$ and $\tau = 1.25$ (your printout above may differ a little if you retrained):
+# near $\tau = 1$, M's dream moves about as much as the real codes do. At $\tau = 0.1$ the dream barely moves
+# (about a tenth of the real episode's jumpiness): a frozen, too-calm world. Remember that picture for the next
+# section.
 
 # %% [markdown]
 # ## 4. Nightmares: the paper's VizDoom result
@@ -234,31 +236,14 @@ lesson.tau_table_plot(lesson.paper.tau_rows(), "the paper (Ha & Schmidhuber 2018
 plt.show()
 
 # %% [markdown]
-# Read the table from left to right:
-# - **τ = 0.1 and 0.5:** in the paper, dream scores close to the near-perfect 2,100 (an episode is capped at
-#   2,100 steps), real scores slightly *below* a random policy's (193 and 196 against 210). At $\tau = 0.1$
-#   the paper reports that the monsters in the dream *stop shooting* (a mode collapse): with the noise gone,
-#   M's likeliest future is "no fireball", and the controller learned to exploit that. It found a flaw in the
-#   model, not a skill.
-# - **τ = 1.0:** the dream is as uncertain as M thinks the world is; the real score clears 750 on average,
-#   with a large spread.
-# - **τ = 1.15:** the dream is a little *harder* than reality (a "nightmare"): the dream score drops, and the
-#   real score is the best, 1092. Tricks that only work in M's dream stop working when the dream is noisier,
-#   so what survives is real skill.
-# - **τ = 1.3:** harder still; both scores fall, but the controller still transfers.
-#
-# The lesson generalises: **a dream score is not a real score.** The gap between them measures how much the
-# controller exploits the model. The controllers here were searched with CMA-ES, which notebook 04 teaches;
-# notebook 05 then measures this very table with the course's own code, and notebook 06 measures a CarRacing
-# τ sweep of controllers evolved in the dream.
+# In the paper's table, the controllers trained in the tamest dreams ($\tau$ = 0.1 and 0.5) score near the
+# 2,100-step cap in the dream and below a random policy in the real game: at $\tau = 0.1$ the monsters in the
+# dream stop shooting (a mode collapse), and the controller exploits that. The best real score came from a
+# dream a little wilder than M's own ($\tau$ = 1.15). **A dream score is not a real score.** Notebook 05 sets up
+# Take Cover and measures this table with the course's own code, after notebook 04 has taught the search
+# (CMA-ES) that trains these controllers.
 
 # %% [markdown]
-# <details><summary><b>Question:</b> why would a controller trained at τ = 1.15 score *higher* in reality than in the dream? (click)</summary>
-#
-# Because the dream at 1.15 is harder than reality: more random fireballs, more wobble. A policy that
-# survives that survives the real, calmer game even longer. It is the turbulence knob again.
-# </details>
-#
 # <details><summary><b>Question:</b> the paper's CarRacing controller was evolved in the real game, not the dream. Would you expect a tau effect there too? (click)</summary>
 #
 # Only for a controller trained *in the dream*. In the paper's CarRacing experiment M's samples were never
@@ -301,7 +286,8 @@ plt.show()
 # - [ ] I can say what a dream looks like at $\tau \to 0$ and at large $\tau$, and I saw it on CarRacing.
 # - [ ] I can explain why a controller trained in a too-tame dream can score high in the dream and low in
 #       reality (it exploits the model), using the paper's VizDoom table.
-# - [ ] I know why a slightly harder dream ($\tau$ a bit above 1) can transfer best.
+# - [ ] I know that in the paper a dream a little wilder than M's own ($\tau$ = 1.15) gave the best real score,
+#       and that notebook 05 measures that table.
 # - [ ] I know which numbers here are the paper's (VizDoom) and which are measured by this course.
 
 # %% [markdown]
