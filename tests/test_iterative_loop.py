@@ -67,3 +67,30 @@ def test_the_loop_runs_on_real_cartpole_and_keeps_its_best_round():
     assert lesson.iterative_training.problem(lesson.reference_iterative_training) is None
     params, model = kept
     assert params.ndim == 1 and model is not None
+
+
+def counter_coverage(reference, states, cell, min_count):
+    """Correct, written with a Counter of box tuples."""
+    from collections import Counter
+
+    import numpy as np
+
+    size = np.asarray(cell)
+    counts = Counter(map(tuple, np.floor(reference / size).astype(int)))
+    return sum(counts[tuple(b)] >= min_count for b in np.floor(states / size).astype(int)) / len(states)
+
+
+@pytest.mark.parametrize("correct", [lesson.package_coverage, counter_coverage])
+def test_the_coverage_checker_accepts_correct_answers(correct):
+    assert lesson.coverage_exercise.problem(correct) is None
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda r, s, c, m: 100 * lesson.package_coverage(r, s, c, m), "percentage"),
+    (lambda r, s, c, m: lesson.package_coverage(s, r, c, m), "swapped"),
+    (lambda r, s, c, m: lesson.package_coverage(r, s, c, 1), "min_count"),
+    (lambda r, s, c, m: lesson.package_coverage(r, s, (c[0],) * 4, m), "cell sizes"),
+])
+def test_the_coverage_checker_names_each_mistake(wrong, words):
+    problem = lesson.coverage_exercise.problem(wrong)
+    assert problem is not None and words in problem, problem

@@ -19,6 +19,7 @@ from ..artefacts import data_dir as data_dir
 from ..artefacts import run_command as run_command
 from ..checkpoint import count_parameters as count_parameters
 from ..runtime import fast_mode as fast_mode
+from ..worldmodels.cartpole import coverage as package_coverage
 from . import animate
 from .animate import cartpole_animation as cartpole_animation
 from .cartpole_plots import coverage_plot as coverage_plot
@@ -506,3 +507,50 @@ class CartPoleParts:
 
 
 LOOP_HELD_OUT_SEED = 8_000_000  # the held-out episodes of the learner's loop (no other result uses them)
+
+
+# --- coverage, written by the learner ------------------------------------------------------------------------------
+
+def _judge_coverage(f: Any) -> str | None:
+    from ..worldmodels.cartpole import COVERAGE_CELL, coverage
+
+    if not callable(f):
+        return f"Expected a function my_coverage(reference, states, cell, min_count), got {type(f).__name__}."
+    rng = np.random.default_rng(3)
+    reference = rng.normal(0, 0.25, (400, 4)) * np.array([1, 1, 0.1, 1])
+    states = np.concatenate([rng.normal(0, 0.25, (150, 4)) * np.array([1, 1, 0.1, 1]),
+                             rng.normal(0.9, 0.25, (50, 4)) * np.array([1, 1, 0.1, 1])])
+    cell = COVERAGE_CELL
+    out = f(reference.copy(), states.copy(), cell, 3)
+    if out is None:
+        return "Your function returns None: `return` the share of `states` in well-visited cells (a number in [0, 1])."
+    try:
+        got = float(out)
+    except (TypeError, ValueError):
+        return f"Return one number, the share of states covered, got {type(out).__name__}."
+    right = coverage(reference, states, cell, 3)
+    if abs(got - right) < 1e-9:
+        return None
+    if abs(got - 100 * right) < 1e-6:
+        return "Return a share between 0 and 1, not a percentage."
+    if abs(got - coverage(states, reference, cell, 3)) < 1e-9:
+        return ("The two arrays are swapped: count the cells of M's data (reference), then ask which of the "
+                "controller's states (states) fall in cells that data visited.")
+    if abs(got - coverage(reference, states, cell, 1)) < 1e-9:
+        return "A cell visited once or twice is not well known to M: count only cells with at least min_count states."
+    if abs(got - coverage(reference, states, tuple(2 * c for c in cell), 3)) < 1e-9 or \
+            abs(got - coverage(reference, states, (cell[0],) * 4, 3)) < 1e-9:
+        return "Use the cell sizes you are given, one per dimension (theta's cell is much smaller than x's)."
+    return ("Expected the share of `states` whose box (np.floor(state / cell)) holds at least min_count states of "
+            "`reference`.")
+
+
+coverage_exercise = Exercise(
+    name="coverage",
+    judge=_judge_coverage,
+    hint_text=("boxes = np.floor(reference / np.array(cell)).astype(int); count each box (np.unique with "
+               "return_counts, or collections.Counter of tuples); then the mean over states of 'my box has at "
+               "least min_count'."),
+    solution_text=inspect.getsource(package_coverage).replace("def coverage", "def my_coverage"),
+    praise="Correct: the controller's states that M's data never visited are where the dream can only guess.",
+)
