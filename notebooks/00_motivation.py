@@ -170,10 +170,10 @@ plt.show()
 
 # %% [markdown]
 # A random driver scores below zero on most tracks: it pays 0.1 for every frame and visits few tiles. That
-# is the floor; the paper's full World Model scored **906 ± 21** over 100 random tracks, above the 900 that
-# counts as solved (the model-free A3C baseline reached 591 to 652). On CartPole a random policy keeps the
-# pole up for about 20 steps out of a possible 500: remember both numbers as the bars every later agent must
-# clear.
+# is the floor; the paper's full World Model scored **906 ± 21** over 100 random tracks (of CarRacing-v0, the
+# game's version then), above the 900 that counts as solved (the model-free A3C baseline reached 591 to 652).
+# On CartPole a random policy keeps the pole up for about 20 steps out of a possible 500: remember both numbers
+# as the bars every later agent must clear.
 #
 # <details><summary>How this was measured</summary>
 #
@@ -268,7 +268,7 @@ c_reads = ...  # your answer: a set of names, e.g. {"frame"}
 lesson.controller_inputs.check(c_reads)
 
 # %% [markdown]
-# <details><summary><b>Think further:</b> the paper also tried a controller that reads $z$ alone, without M's memory $h$. How many numbers would it have, and what do the two scores say about what $h$ is worth? (click)</summary>
+# <details><summary><b>Think further:</b> the paper also tried a controller that reads <i>z</i> alone, without M's memory <i>h</i>. How many numbers would it have, and what do the two scores say about what <i>h</i> is worth? (click)</summary>
 #
 # $3 \times 32 + 3 = 99$ numbers, against $3 \times (32 + 256) + 3 = 867$ for $[z, h]$: almost all of C's
 # numbers read $h$. In the paper's CarRacing table the controller on $z$ alone scored 632 ± 251, and the full

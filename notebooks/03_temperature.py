@@ -227,8 +227,8 @@ print(f"real episode: jumpiness {real_step:.3f}")
 #
 # In VizDoom *Take Cover* the agent must dodge fireballs; it survives longer the better it dodges (above 750
 # time steps counts as solved). The paper trained its controller **entirely inside M's dream**, at several
-# temperatures, then scored it both in the dream and in the real game. Its table, as bars
-# (`wmcourse.paper.VIZDOOM_TAU_TABLE`; the grey band is a random policy in the real game):
+# temperatures, then scored it both in the dream and in the real game (gym-doom's `DoomTakeCover-v0`). Its
+# table, as bars (`wmcourse.paper.VIZDOOM_TAU_TABLE`; the grey band is a random policy in the real game):
 
 # %%
 lesson.tau_table_plot(lesson.paper.tau_rows(), "the paper (Ha & Schmidhuber 2018): VizDoom Take Cover, C trained in the dream",

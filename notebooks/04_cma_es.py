@@ -34,7 +34,7 @@
 
 # %%
 # The course's package, wmcourse. Missing here? Run `%pip install wmcourse-0.1.0-py3-none-any.whl` (see docs/install.md), then restart the kernel.
-RETRAIN = False  # True: evolve the shipped controller again in the dream (see the README for the time it takes)
+RETRAIN = False  # True: evolve the shipped CarRacing controllers again (the first search alone: about 5.5 minutes; see section 4)
 
 import time
 
@@ -224,9 +224,9 @@ plt.show()
 # ### The shipped controller's evolution
 #
 # The controller the course ships was evolved the same way at the paper's population size, 64 candidates each
-# scored by 16 rollouts, but the rollouts were **dreams** of the shipped M, not real games. The paper's
-# CarRacing controller was evolved in the real environment for 1,800 generations (its appendix: 900.46 over
-# 1,024 rollouts); notebook 00 measured what that many real steps would cost here.
+# scored by 16 rollouts, for **27 generations**, and the rollouts were **dreams** of the shipped M, not real
+# games. The paper's CarRacing controller was evolved in the real environment for **1,800 generations** (its
+# appendix: 900.46 over 1,024 rollouts); notebook 00 measured what that many real steps would cost here.
 #
 # <details><summary>How this was measured</summary>
 #
@@ -235,6 +235,13 @@ plt.show()
 # $\sigma_0 = 0.1$ (the authors' code's), 27 generations. The dream's reward and end come from M's reward and
 # done heads (notebook 02). The command and its measured figures are recorded in `data/manifest.json`; the
 # course's CarRacing results are in the [results appendix](../docs/results.md), section "CarRacing".
+#
+# Time: this search is at most $27 \times 64 \times 16 \times 1{,}000 \approx 2.8 \times 10^7$ dream steps,
+# about 5.5 minutes at the batched dream rate measured on a 2-core CPU (84,149 steps/s,
+# [performance](../docs/performance.md)). The `RETRAIN` flag runs the whole CarRacing controller pipeline,
+# which then also scores controllers in the real game and runs the iterative training of notebook 06; that
+# whole pipeline was not timed (the measured times of its longest parts are in the same page, "What
+# retraining costs").
 # </details>
 
 # %%

@@ -16,8 +16,8 @@
 # %% [markdown]
 # # 05 · The paper's own dream: VizDoom Take Cover
 #
-# The experiment that gave "World Models" (Ha & Schmidhuber, 2018) its title was not CarRacing. It was
-# VizDoom **Take Cover**: monsters at the far wall throw fireballs, the agent can only step left or right,
+# The train-in-the-dream experiment of "World Models" (Ha & Schmidhuber, 2018), its section "Learning Inside of
+# a Dream", was not CarRacing. It was VizDoom **Take Cover**: monsters at the far wall throw fireballs, the agent can only step left or right,
 # and it scores one point for every step it stays alive (at most 2,100; above 750 on average counts as
 # solved). The paper trained the controller **only inside M's dream** and then let it play the real game.
 #
@@ -29,7 +29,8 @@
 # In this notebook you will
 # 1. see the real game and the score of a random policy;
 # 2. count V, M and C for Take Cover, and write C's action rule yourself;
-# 3. read the **measured** temperature table next to the paper's, and see how much of it is luck;
+# 3. read the **measured** temperature table next to the paper's, see how much of it is luck, and meet the
+#    paper's remedy when a dream is not honest enough: iterative training;
 # 4. watch one controller in its dream and in reality, animated;
 # 5. see the "cheating" a low temperature allows: a dream where the fireballs never come.
 
@@ -41,6 +42,7 @@ RETRAIN = False  # True: rerun the whole pipeline (about an hour and a half on 2
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import Markdown, display
 
 from wmcourse.lessons import n05_take_cover as lesson
 from wmcourse import worldmodels
@@ -81,9 +83,10 @@ print("fast mode" if FAST else "full mode")
 # The course wraps vizdoom's `VizdoomTakeCover-v1` so that it looks like the paper's: the screen only
 # (240x320), resized to 64x64, one action in [-1, 1] read in thirds, and an episode cut at 2,100 steps. Two
 # differences remain. The authors' code crops the screen before resizing it; the course resizes the whole
-# screen (vizdoom's configuration for this scenario draws no status bar). And the paper's environment ran at
-# a harder skill level than vizdoom's default configuration (skill 4), which the course uses. So compare the
-# course's scores with the paper's by their shape, not digit by digit.
+# screen (vizdoom's configuration for this scenario draws no status bar). And the paper's game was
+# `DoomTakeCover-v0` from ppaquette's gym-doom package, whose settings (not the paper's text) set the
+# difficulty: gym-doom sets Doom's skill level 5 for this scenario, vizdoom's own configuration, which the
+# course uses, skill 4. So compare the course's scores with the paper's by their shape, not digit by digit.
 #
 # A random policy (each step a uniformly random third) sets the floor:
 
@@ -134,7 +137,8 @@ print(f"M: {lesson.count_parameters(M):,} parameters (the paper: 1,678,785); LST
 # $h$ is the LSTM's output, squashed by tanh and gated; $c$ is its long-term store, which the gates can keep
 # almost unchanged for many steps. A fireball seen some frames ago, or how long the agent has been standing
 # at one spot, may sit in $c$ before it shows in $h$. Giving C both costs 512 more numbers, still few for
-# CMA-ES. (The paper's appendix writes 1,088 for this controller: the weights alone, without the bias.)
+# CMA-ES. (The paper's parameter table gives 1,088 for this controller: the authors' Take Cover controller has
+# 1,088 weights and no bias. The course's adds one bias, 1,089 numbers.)
 # </details>
 
 # %%
@@ -262,7 +266,8 @@ plt.show()
 #
 # For each τ, one controller was evolved in M's dream at that temperature (CMA-ES, the whole population
 # batched in one dream), then scored in new dreams at the same τ and in 100 real episodes it never trained on.
-# Left: measured by this course. Right: the paper's numbers, as the paper reports them.
+# Left: measured by this course. Right: the paper's numbers, as the paper reports them (on gym-doom's
+# `DoomTakeCover-v0`, section 1).
 
 # %%
 lesson.take_cover_tau_figure(results, solved=takecover.SOLVED)
@@ -270,9 +275,10 @@ plt.show()
 
 # %% [markdown]
 # The course's table has the paper's shape. At τ = 0.1 and 0.5 the controllers survive nearly all 2,100
-# steps in the dream but only 288 and 193 in the game, about what the random policy's 214 gives: they learned
-# to exploit M, not to dodge. At τ = 1.0, 1.15 and 1.3 controllers that never saw a real frame while they were
-# searched survive 759 to 813 steps, 3.5 to 3.8 times as long as random, at the 750 that counts as solved.
+# steps in the dream but only 288 and 193 in the game: barely above the random policy's 214, and below it.
+# They learned to exploit M, not to dodge. At τ = 1.0, 1.15 and 1.3 controllers that never saw a real frame
+# while they were searched survive 759 to 813 steps, 3.5 to 3.8 times as long as random, at the 750 that
+# counts as solved.
 #
 # <details><summary>How this was measured</summary>
 #
@@ -292,6 +298,23 @@ plt.show()
 # controller is therefore *at* the threshold, not comfortably above it, and the order of τ = 1.0, 1.15 and
 # 1.3 is within the noise. The paper's τ = 1.15 controller scored 1,092 ± 556, trained on 10,000 random
 # episodes where the course used 3,000 (about 3.3 times the data) and searched with a larger population.
+#
+# <details><summary><b>Question:</b> which column should you trust to choose τ, and why not the other? (click)</summary>
+#
+# The real one, measured on episodes the controller never trained on. The dream score is what C was
+# optimised for: it says how well C exploits M, not how well it plays. In the paper the best dream scores
+# (τ = 0.1 and 0.5) went with the worst real ones. But choosing τ by its real score is again a choice made on
+# the episodes that report it, so a careful study keeps a second set of real episodes for the final number,
+# as the section "When to stop" does below.
+# </details>
+#
+# <details><summary><b>Question:</b> the real scores have a large spread (± several hundred). Why is
+# survival time so noisy, even for one fixed controller? (click)</summary>
+#
+# Where the monsters aim and when they fire is random, and one fireball ends the game. A controller that
+# dodges well most of the time still meets a volley it cannot escape sooner or later: survival times
+# are closer to a geometric distribution (a constant risk per step) than to a bell curve around the mean.
+# </details>
 
 # %% [markdown]
 # ### How much of the table is luck?
@@ -310,47 +333,56 @@ print(f"across {len(searches)} searches: real {real_means.mean():.0f} ± {real_m
       f"(one V and M: the data, V and M were trained once)")
 
 # %% [markdown]
-# Three searches give 759, 743 and 804: the search adds little spread (± 26). Now the training run: the whole
-# pipeline was run from two more training seeds, each with new random episodes, a new V, a new M and new
-# controllers, at τ = 1.15 and at the cheating τ = 0.1. The bars right of the first two groups are rounds of
-# iterative training, explained below.
+# The three searches land close together (on the shipped run: 759, 743 and 804, ± 26): the search adds little
+# spread. Now the training run: the whole pipeline was run from two more training seeds, each with new random
+# episodes, a new V, a new M and new controllers, at τ = 1.15 and at the cheating τ = 0.1.
 
 # %%
 over_seeds = takecover.load_training_seeds()
-lesson.take_cover_seeds_figure(over_seeds, solved=takecover.SOLVED)
+# the two temperatures every training seed measured; its rounds of iterative training come later in this section
+before_rounds = {**over_seeds, "chosen_across_seeds": {}, "runs": [{**run, "rounds": []} for run in over_seeds["runs"]]}
+lesson.take_cover_seeds_figure(before_rounds, solved=takecover.SOLVED)
 plt.show()
 
 # %% [markdown]
 # **The training run changes the story.** At τ = 0.1 every training seed cheats: a near-perfect dream, a real
 # score near random. At τ = 1.15 only seed 0, the shipped run, transfers; seeds 1 and 2 score about 2,000 steps
 # in their dreams and 183 and 188 in the game, no better than random. Whether M's dream is honest enough to
-# transfer depends on the training run as well as on τ, and the paper, too, reported a single run.
+# transfer depends on the training run as well as on τ. The paper reports one result per τ and does not say
+# how many runs stand behind it.
 #
 # <details><summary>How this was measured</summary>
 #
 # Seeds 1 and 2: `python -m wmcourse takecover --out runs/TakeCover_seed1 --seed 1 --taus 1.15 0.1` (and
 # `--seed 2 --out runs/TakeCover_seed2`), the shipped run's settings otherwise; each collected its own 3,000
-# random episodes (955,723 and 972,359 frames). Each run, its rounds included, took about 5 hours, three runs
-# sharing 2 CPU cores. Every controller played the same 100 real episodes as the table. Gathered by `python
-# scripts/takecover_training_seeds.py runs/TakeCover runs/TakeCover_seed1 runs/TakeCover_seed2 --fixed-policies`
-# into `data/takecover_training_seeds.json`; see the [results appendix](../docs/results.md), section
-# "Take Cover".
+# random episodes (955,723 and 972,359 frames). Each run, with the rounds of iterative training below, took
+# about 5 hours, three runs sharing 2 CPU cores. Every controller played the same 100 real episodes as the
+# table. Gathered by `python scripts/takecover_training_seeds.py runs/TakeCover runs/TakeCover_seed1
+# runs/TakeCover_seed2 --fixed-policies` into `data/takecover_training_seeds.json`; see the
+# [results appendix](../docs/results.md), section "Take Cover".
 # </details>
-#
-# Why did seeds 1 and 2 fail? Three policies that see nothing (always left, always stay, always right) should
-# die about as soon in M's dream as in the game, if the dream is as dangerous as the game. Here is each
-# training seed's M (round 0), and the M of each round of iterative training:
-
-# %%
-for run in over_seeds["runs"]:
-    for entry in run.get("fixed_policies", []):
-        print(f"training seed {run['seed']}, M of round {entry['round']}, policies that see nothing (dream / game): "
-              + "; ".join(f"{r['policy']} {r['dream_mean']:.0f} / {r['real_mean']:.0f}" for r in entry["rows"]))
 
 # %% [markdown]
-# Look at round 0. In seed 1's dream a policy that always runs right lives 2,078 steps; in seed 2's, one that
-# always runs left lives 1,953; in the game both die within 200 (173 and 188). Each of these M made one wall
-# safe, and the controllers found it. Seed 0's M has no safe wall. Measure that now, on the shipped M:
+# ### A dream with a safe wall
+#
+# Why did seeds 1 and 2 fail? Three policies that see nothing (always left, always stay, always right) should
+# die about as soon in M's dream as in the game, if the dream is as dangerous as the game. Here they are in
+# each training seed's dream (τ = 1.15, the M the table's controllers were searched in) and in the real game:
+
+# %%
+table = ["| training seed | always left: dream / game | always stay: dream / game | always right: dream / game |",
+         "|---|---|---|---|"]
+for run in over_seeds["runs"]:
+    for entry in run.get("fixed_policies", []):
+        if entry["round"] == 0:  # M before any round of iterative training
+            table.append(f"| {run['seed']} | " + " | ".join(f"{r['dream_mean']:.0f} / {r['real_mean']:.0f}"
+                                                          for r in entry["rows"]) + " |")
+display(Markdown("\n".join(table)))
+
+# %% [markdown]
+# In seed 1's dream a policy that always runs right lives 2,078 steps; in seed 2's, one that always runs left
+# lives 1,953; in the game both die within 200 (173 and 188). Each of these M made one wall safe, and the
+# controllers found it. Seed 0's M has no safe wall. Measure that now, on the shipped M:
 
 # %%
 survival = takecover.fixed_policy_survival(M, starts, tau=1.15, dreams=8 if FAST else 32,
@@ -360,54 +392,75 @@ for row in survival:
           f"real {row['real_mean']:6.0f} ± {row['real_std']:.0f}")
 
 # %% [markdown]
-# **What made the dream honest.** Random play that picks a new action every step jitters around the middle of
+# **Where a safe wall comes from.** Random play that picks a new action every step jitters around the middle of
 # the room, so an M trained on it never sees the walls, and a controller that runs to one finds a dream with no
 # fireballs. A first run of this experiment did exactly that, and every temperature's controller failed in
-# reality. The authors' code draws a random action and *holds* it for 1 to 10 steps (`rollouts.HoldPolicy`),
-# which carries the agent across the room and against both walls; the shipped run used that policy, and the
-# table turned. Training seeds 1 and 2 show that even held random play does not always show M enough.
+# reality. The authors' code draws a random action and *holds* it for 1 to 10 steps, which carries the agent
+# across the room and against both walls; the shipped run used that policy, and the table turned. Training
+# seeds 1 and 2 show that even held random play does not always show M enough.
 #
 # <details><summary>How this was measured</summary>
 #
-# The first run (not shipped): `python -m wmcourse takecover --out runs/TakeCover1 --episodes 1000 --policy
-# random --episodes-per-shard 50 --vae-steps 1000 --mdnrnn-epochs 20 --mdnrnn-seq-len 256 --workers 3`:
-# 1,000 episodes of a new random action every step, M on 256-step windows. No τ transferred (best real
-# score 246); an M trained longer on the same data let "always right" live 2,050 steps in its dream against 173
-# in the game. The shipped run changed three things at once (the data policy, three times the episodes,
-# 512-step windows) and does not say which mattered most. Numbers and commands: the
-# [results appendix](../docs/results.md), section "Take Cover".
+# The held random policy is `rollouts.HoldPolicy` in the package. The first run (not shipped): `python -m
+# wmcourse takecover --out runs/TakeCover1 --episodes 1000 --policy random --episodes-per-shard 50 --vae-steps
+# 1000 --mdnrnn-epochs 20 --mdnrnn-seq-len 256 --workers 3`: 1,000 episodes of a new random action every step,
+# M on 256-step windows. No τ transferred (best real score 246); an M trained longer on the same data let
+# "always right" live 2,050 steps in its dream against 173 in the game. The shipped run changed three things at
+# once (the data policy, three times the episodes, 512-step windows) and does not say which mattered most.
+# Numbers and commands: the [results appendix](../docs/results.md), section "Take Cover".
 # </details>
 
 # %% [markdown]
 # ### The paper's remedy: iterate
 #
-# For a world model that has not seen enough, the paper gives an iterative training procedure: play the
-# current controller in the real environment, add what it saw to M's data, train M on, evolve the controller
-# again in the new dream, and repeat until the task is solved. The paper did not need it for Take Cover; seeds
-# 1 and 2 do. Their controllers run to the wall their dream makes safe, and their own real episodes are the
-# data that shows M the fireballs there. C still learns only in the dream: within a round, no real score
-# chooses a controller. The figure above shows each round's scores, and the printout above M's blind policies:
+# For a world model that has not seen enough, the paper gives an **iterative training** procedure
+# ([glossary](../docs/glossary.md#iterative-training)): play the current controller in the real environment,
+# add what it saw to M's data, train M on, evolve the controller again in the new dream, and repeat until the
+# task is solved. In the paper's procedure M also learns to predict the reward and the agent's own action; the
+# course runs a simplified version, in which M stays what it was (the next code and done). Notebooks 06 and 07
+# use the same simplified loop. C still learns only in the dream: within a round, no real score chooses a
+# controller.
 #
-# - **Round 1 took the safe walls away:** "always right" in seed 1's new dream lives 115 steps (it was 2,078),
-#   "always left" in seed 2's 187 (it was 1,953). But the new controllers scored only 303 and 273 in the game.
-# - **Round 2 closed the gap:** seeds 1 and 2 scored 851 and 771, above 750.
-# - **Rounds can also break things:** seed 0 kept its score after one round (783) and lost it after two (177);
-#   a third round gave 652, 725 and 687, so seed 0 came back and seeds 1 and 2 fell back.
-#
-# No fixed number of rounds suits all three seeds. Across the seeds, for each number of rounds:
+# The paper did not need it for Take Cover; seeds 1 and 2 do. Their controllers run to the wall their dream
+# makes safe, and their own real episodes are the data that shows M the fireballs there.
 
 # %%
 lesson.draw_iterative_training()
 plt.show()
 
+# %% [markdown]
+# Each training seed ran three rounds. Below, its real score after each round, to the right of the table's two
+# temperatures; then the blind policies in each seed's dream after one round; then, across the three seeds,
+# each number of rounds.
 
 # %%
-for name, row in takecover.spreads_by_name(over_seeds).items():  # "round 1": tau 1.15 after one round
-    print(f"{name}: real {row['mean']:.0f} ± {row['std']:.0f} across {len(row['real_means'])} training seeds; "
-          f"above {takecover.SOLVED:.0f} for {row['solved']} of them")
+lesson.take_cover_seeds_figure({**over_seeds, "chosen_across_seeds": {}}, solved=takecover.SOLVED)
+plt.show()
+table = ["| training seed | always left: dream / game | always stay: dream / game | always right: dream / game |",
+         "|---|---|---|---|"]
+for run in over_seeds["runs"]:
+    for entry in run.get("fixed_policies", []):
+        if entry["round"] == 1:  # M after one round of iterative training
+            table.append(f"| {run['seed']} | " + " | ".join(f"{r['dream_mean']:.0f} / {r['real_mean']:.0f}"
+                                                          for r in entry["rows"]) + " |")
+display(Markdown("\n".join(table)))
+for name, row in takecover.spreads_by_name(over_seeds).items():
+    if name.startswith("round"):  # "round 1": tau 1.15 after one round
+        print(f"{name}: real {row['mean']:.0f} ± {row['std']:.0f} across {len(row['real_means'])} training seeds; "
+              f"above {takecover.SOLVED:.0f} for {row['solved']} of them")
 
 # %% [markdown]
+# **Rounds take the safe walls away, but no number of rounds suits every seed.** After one round the walls of
+# seeds 1 and 2 are no longer safe in their new dreams (the table), and after two rounds both seeds' controllers
+# clear 750. But a round can also break a controller that worked: seed 0's fell below the random policy after
+# its second round and recovered in its third, while seeds 1 and 2 fell back below 750 in theirs.
+#
 # <details><summary>How this was measured</summary>
+#
+# Round by round, on the table's 100 real episodes. Round 1: "always right" in seed 1's new dream lives 115
+# steps (it was 2,078), "always left" in seed 2's 187 (it was 1,953); the new controllers scored 303 and 273.
+# Round 2: seeds 1 and 2 scored 851 and 771. Seed 0 scored 783 after one round and 177 after two; a third round
+# gave 652, 725 and 687 (seeds 0, 1 and 2).
 #
 # A round (`--rounds N` on the same command; its settings fixed before any round was scored): play the last
 # τ = 1.15 controller for 600 real episodes, with Gaussian noise of standard deviation 0.3 on its action before
@@ -418,7 +471,7 @@ for name, row in takecover.spreads_by_name(over_seeds).items():  # "round 1": ta
 # their first scored below 750 on the same 100 episodes that report it: the paper's "until solved", but a
 # choice made on the evaluation episodes. Seed 0's second round was run afterwards, so that every seed has the
 # same two rounds, and every seed's third round was decided before any third round was scored. The rows
-# "round N" above use the table's 100 episodes; "chosen round" uses fresh ones (next section). Commands: the
+# "round N" above use the table's 100 episodes; the next section scores on fresh ones. Commands: the
 # [results appendix](../docs/results.md), section "Take Cover".
 # </details>
 
@@ -439,38 +492,21 @@ print(f"the kept rounds on fresh episodes: {kept['mean']:.0f} ± {kept['std']:.0
       f"training seeds; above {takecover.SOLVED:.0f} for {kept['solved']} of them")
 
 # %% [markdown]
-# Seed 0 kept round 1 and seeds 1 and 2 kept round 2: **762 ± 67 across the three seeds on fresh episodes**,
-# two of three above 750, and the worst seed (667) survives about three times as long as a random policy.
-# Without rounds the same recipe gave 377 ± 270, one of three. Two cautions. The best of four noisy means is
+# The kept controllers score **762 ± 67 across the three seeds on fresh episodes**, two of three above 750,
+# and the worst seed (667) survives about three times as long as a random policy. Without rounds the same
+# recipe gave 377 ± 270, one of three. Two cautions. The best of four noisy means is
 # biased up: seed 2's kept controller lived 796 steps on the held-out episodes and 667 on the fresh ones, which
 # is why the kept one is scored again. And three seeds are few: they say the recipe with a held-out stop
 # transferred on every seed tried, not how often it clears 750.
 #
 # <details><summary>How this was measured</summary>
 #
-# `--select 50` on the same command: each round's controller played 50 held-out real episodes (seeds from
-# 4,000,000); the kept one played 100 fresh episodes (seeds from 2,000,000). The rule was fixed before its
+# Seed 0 kept round 1, seeds 1 and 2 kept round 2. `--select 50` on the same command: each round's controller
+# played 50 held-out real episodes (seeds from 4,000,000); the kept one played 100 fresh episodes (seeds from
+# 2,000,000). The rule was fixed before its
 # first held-out episode. The look cost 50 episodes for each of four controllers, about 100,000 real steps per
 # seed, less than most rounds collect. Choices in each run's `selection.json`, gathered into
 # `data/takecover_training_seeds.json`; see the [results appendix](../docs/results.md), section "Take Cover".
-# </details>
-
-# %% [markdown]
-# <details><summary><b>Question:</b> which column should you trust to choose τ, and why not the other? (click)</summary>
-#
-# The real one, measured on episodes the controller never trained on. The dream score is what C was
-# optimised for: it says how well C exploits M, not how well it plays. In the paper the best dream scores
-# (τ = 0.1 and 0.5) went with the worst real ones. But choosing τ by its real score is again a choice made on
-# the episodes that report it, so, as with the rounds above, a careful study keeps a second set of real
-# episodes for the final number.
-# </details>
-#
-# <details><summary><b>Question:</b> the real scores have a large spread (± several hundred). Why is
-# survival time so noisy, even for one fixed controller? (click)</summary>
-#
-# Where the monsters aim and when they fire is random, and one fireball ends the game. A controller that
-# dodges well most of the time still meets a volley it cannot escape sooner or later: survival times
-# are closer to a geometric distribution (a constant risk per step) than to a bell curve around the mean.
 # </details>
 
 # %% [markdown]
@@ -541,6 +577,33 @@ print(f"... and in reality (shipped, {row01['real_episodes']} episodes): {row01[
 # drifts. In a wilder dream, policies that escape M's fireballs survive longer and are selected. Whether
 # the wall trick works in reality depends on the real monsters' aim; whether it is found depends on
 # whether M's dream pays for it.
+# </details>
+
+# %% [markdown]
+# ## Open questions
+# Two experiments to run yourself: change one setting, re-run the cell, and look.
+#
+# **What happens if your controller is evolved in a tame dream?** In the cell after Exercise 3 where your rollout
+# evolves a controller, change `tau=1.15` in `lesson.evolve_with(...)` to `tau=0.1` and re-run it (about as long
+# as the first time). Look at both panels: the search in the dream on the left, your controller beside random
+# play in the real game on the right.
+#
+# <details><summary>Hint</summary>
+#
+# Section 5 shows what the shipped τ = 0.1 controller does in its dream and in the game. Does your controller
+# go the same way: a dream curve that climbs easily, a real game no better than random? A short search is one
+# draw: add `seed=1` to the call and run it again before you believe a difference.
+# </details>
+#
+# **What happens to the blind policies in a tamer dream?** In the cell of "A dream with a safe wall" that
+# measures the three policies that see nothing on the shipped M, change `tau=1.15` in
+# `takecover.fixed_policy_survival(...)` to `tau=0.1` and re-run it. Compare the dream column with the real one.
+#
+# <details><summary>Hint</summary>
+#
+# The real column does not depend on τ: only the dream changes. If a policy that sees nothing lives as long in a
+# dream as a clever one, what is left there for CMA-ES to select? Think of the question about why a low τ makes
+# the dream tame (section 5).
 # </details>
 
 # %% [markdown]

@@ -20,11 +20,12 @@
 # out which fixes hold when each is run with several random seeds.
 #
 # A World Model trained on data from a random policy can look excellent in its own dream and fail in
-# reality. The paper saw the risk itself: it proposes an iterative loop (collect data with the current
-# controller, retrain M, retrain C) for environments where random data does not show enough of the world.
+# reality. The paper saw the risk itself: it proposes its iterative training (notebook 05: collect data with
+# the current controller, retrain M, retrain C) for environments where random data does not show enough of
+# the world.
 # CartPole-v1 is such an environment. Here we build the paper's kind of agent for it with the course's own
 # code, measure the failure, explain it with four measurements you can check, and fix it on most seeds
-# (the paper's loop alone turns out not to be enough).
+# (iterative training alone turns out not to be enough).
 #
 # In this notebook you will
 # 1. meet a World Model for a world of four numbers (V is only a normaliser; M and C are the paper's);
@@ -32,7 +33,7 @@
 #    scored in the dream and over 100 real episodes;
 # 3. see why: what random data covers, how prediction errors compound, how weak the "done" signal is,
 #    and how sensitive CartPole is near its failure boundary;
-# 4. read the measured table of fixes (the paper's own iterative loop, a learned done head, a wilder dream),
+# 4. read the measured table of fixes (the paper's iterative training, a learned done head, a wilder dream),
 #    each with the real environment steps it used, next to DQN on the same budget of 50,000 real steps.
 #
 # New terms ([coverage](../docs/glossary.md#coverage), [done head](../docs/glossary.md#done-head-reward-head),
@@ -51,7 +52,7 @@
 #    slow drift, a pole leaning the same way for a long time). There M is guessing, its small errors pile up
 #    step after step, and it has no idea where the episode really ends. The dream says "perfect"; reality
 #    says "off the track long before the end".
-# 4. The fix starts with the paper's own loop: go back to the real world with the new controller, record
+# 4. The fix starts with the paper's iterative training: go back to the real world with the new controller, record
 #    where it actually goes, retrain M, retrain the controller, and repeat. Measured over seeds, it holds on
 #    most of them only once the dream is long enough to tell a good controller from a lucky one (section 4).
 
@@ -139,7 +140,7 @@ failure_policy = worldmodels.cartpole.WorldModelPolicy(failure_m, failure_c, fai
 real_result = real.evaluate.evaluate(worldmodels.cartpole.ENV_ID, failure_policy, n_real, seed=100_000, num_envs=10, progress=False)
 random_policy = real.evaluate.evaluate(worldmodels.cartpole.ENV_ID, None, n_real, seed=100_000, num_envs=10, progress=False)
 print(f"in the dream:   {dream_returns.mean():6.1f} ± {dream_returns.std():.1f} over {n_dreams} dreams")
-print(f"in reality:     {real}")
+print(f"in reality:     {real_result}")
 print(f"random policy:  {random_policy}")
 failure_runs = worldmodels.cartpole.collect_episodes(failure_policy, 3000, seed=SEED + 1)
 print("how its real episodes end:", worldmodels.cartpole.end_causes(failure_runs))
@@ -201,9 +202,6 @@ lesson.coverage_plot({"random-policy data (M's training set)": random_data.state
                               "the failure controller, in reality": failure_runs.states,
                               "iterative-loop data (the fix)": iterative_data.states})
 plt.show()
-print(f"share of the controller's real states in cells that M's data visited (>= 3 times): "
-      f"{worldmodels.cartpole.coverage(random_data.states, failure_runs.states):.0%} with random data, "
-      f"{worldmodels.cartpole.coverage(iterative_data.states, failure_runs.states):.0%} with the iterative data")
 print("how the random-policy episodes ended:", worldmodels.cartpole.end_causes(random_data))
 print("how the iterative-loop episodes ended:", worldmodels.cartpole.end_causes(iterative_data))
 print("longest random episode:", random_data.lengths.max(), "steps; the task asks for 500")
@@ -214,6 +212,30 @@ print("longest random episode:", random_data.lengths.max(), "steps; the task ask
 # in a small region, and (look at the counts above) almost never a cart leaving the track. A controller that
 # balances for a while takes the cart into states M never saw; there M extrapolates.
 #
+# ### Exercise: measure the coverage
+# The picture says the controller leaves M's data behind. Put a number on it. Cut the four-dimensional state
+# space into boxes of size `cell` (one size per dimension: `worldmodels.cartpole.COVERAGE_CELL` is 0.2 for
+# the position and the velocities and 0.02 rad, about one degree, for the angle). A box that M's data
+# (`reference`) visited at least `min_count` times is one M knows. Write `my_coverage`: the share of the
+# controller's states (`states`) that fall in boxes M knows.
+
+# %%
+def my_coverage(reference, states, cell, min_count):
+    ...  # your code: a share between 0 and 1
+
+
+lesson.coverage_exercise.check(my_coverage)
+# lesson.coverage_exercise.hint()
+# lesson.coverage_exercise.solution()
+
+# %%
+share = my_coverage if lesson.coverage_exercise.problem(my_coverage) is None else worldmodels.cartpole.coverage
+cell = worldmodels.cartpole.COVERAGE_CELL
+print(f"the failure controller's real states in boxes M's data knows: "
+      f"{share(random_data.states, failure_runs.states, cell, 3):.0%} with random data, "
+      f"{share(iterative_data.states, failure_runs.states, cell, 3):.0%} with the iterative loop's data")
+
+# %% [markdown]
 # <details><summary><b>Question:</b> would five times more random data fix this? (click)</summary>
 #
 # Not by itself: more random data draws the same garden more carefully. It adds samples where M already has
@@ -341,15 +363,24 @@ lesson.episode_end.check(episode_end)
 # controller is still evolved **only in the dream**; real episodes score it afterwards.
 #
 # - **Learned done head** or **the rule on M's state**: how the dream knows the episode ended.
-# - **Iterative collection** (the paper's proposal): 10,000 random steps, then 4 rounds of *collect 10,000
-#   steps with the current C → retrain M on all the data → re-evolve C in the dream*.
+# - **Iterative collection** (the paper's iterative training, notebook 05, in the same simplified form):
+#   10,000 random steps, then 4 rounds of *collect 10,000 steps with the current C → retrain M on all the
+#   data → re-evolve C in the dream*.
 # - **τ = 1.3**: the loop, dreaming at a higher temperature (mixture weights flattened, noise × $\sqrt{1.3}$),
 #   what helped the paper's VizDoom controllers stop exploiting M.
 # - **C searched in 2,000-step dreams**: the loop, but while CMA-ES searches, a dream runs up to 2,000 steps
 #   instead of the task's 500. At the cap every decent controller scores the same 500; a longer dream keeps
 #   ranking them by how long they stay up.
-# - **DQN**: model-free, learning only from real steps (a [DQN](../docs/glossary.md#dqn) with
-#   rl-baselines3-zoo's tuned CartPole settings).
+# - **DQN**: model-free, learning only from real steps (a [DQN](../docs/glossary.md#dqn) with the CartPole
+#   settings of rl-baselines3-zoo, a public collection of tuned settings for the Stable-Baselines3 library).
+
+# %% [markdown]
+# **DQN in three sentences.** DQN learns $Q(s, a)$, the return it expects after taking action $a$ in state $s$
+# (a [value](../docs/glossary.md#value)), and acts by the largest. It moves $Q(s, a)$ towards the target
+# $r + \gamma \max_{a'} Q_\text{target}(s', a')$: the reward now plus the [discounted](../docs/glossary.md#discount-γ)
+# best value of the next state, read from a copy of the network that is updated only now and then. The gap is
+# scored with a [Huber loss](../docs/glossary.md#huber-loss), squared for small errors and linear for large
+# ones, so that one surprising target cannot make a huge gradient.
 #
 # <details><summary>How this was measured</summary>
 #
@@ -413,7 +444,7 @@ print(f"(setup, seed) pairs: {len(sure)} of {len(pairs)} score 490 or more in th
       f"{sum(real >= 490 for real in sure)} of those do so in reality")
 
 # %% [markdown]
-# **The paper's loop alone is not a reliable fix here.** With the learned done head it ends at 232 ± 136
+# **Iterative training alone is not a reliable fix here.** With the learned done head it ends at 232 ± 136
 # across seeds, the cap on 1 seed of 5: no better than the same budget of random data. The loop does fix
 # the data (section 3a), but on every seed some round reaches 500 and another falls far below it, while
 # the dream says 500 every time: the last round is a draw from a lottery. Two changes made the loop hold on
@@ -433,16 +464,20 @@ for seed, reruns in search["runs"].items():
                                      for r in reruns))
 
 # %% [markdown]
-# The same M gives controllers that score anywhere from 98.0 to 256.2 in reality, while the dream rates
-# them all 487 to 500 (the one that dreamed lowest did best in reality). Every decent controller reaches the
+# On the shipped data, seed 0's M gives controllers that score 103.9, 200.5 and 256.2 in reality, and seed 3's
+# M gives 98.0, 102.4 and 126.0, while the dream rates every one of them 487 to 500 (on seed 0, the one that
+# dreamed lowest did best in reality). Every decent controller reaches the
 # dream's cap, so which one CMA-ES ends with is close to luck; scoring candidates in more dreams would not
 # help, since they all reach the cap there too. A longer dream keeps ranking them past 500 steps, which is
 # why the 2,000-step search helped; it is a partial fix (one seed still fell from 500 to 95 in its last
-# round), because a long dream can be exploited too. A penalty where an ensemble of Ms disagrees is the next
-# fix worth measuring.
+# round), because a long dream can be exploited too. The next fix worth measuring is an ensemble of Ms:
+# several Ms trained on the same data from different random starts, whose predictions agree where the data
+# was and disagree where it was not; a dream could then penalise C for going where they disagree.
 #
 # The shipped fixed agent of section 3 is one earlier run of the loop with a done head that happened to end
-# at the cap; over seeds, that setup is the lottery above.
+# at the cap; over seeds, that setup is the lottery above. Likewise the shipped failure agent of section 2 is
+# one earlier run of its setup with seed 0 (about 150 in reality, measured live there), and seed 0 of the table
+# is another run of the same setup (200.5): two runs of one recipe, two draws.
 
 # %% [markdown]
 # Check the shipped fixed agent yourself, in reality:
@@ -452,19 +487,36 @@ check = real.evaluate.evaluate(worldmodels.cartpole.ENV_ID, fixed_policy, 5 if F
 print("the fixed agent (trained only in its dream), in reality:", check)
 
 # %% [markdown]
-# ### The loop, live and tiny
-# The same code that made the table, at a size that runs here in seconds (its numbers mean little: a few
-# thousand real steps and a few dozen optimizer steps). `RETRAIN = True` in the first cell runs the full size.
+# ### Exercise: write the loop yourself
+# The paper's iterative training, with the stop the course adds, fits in a dozen lines. You get four parts,
+# each a call: `parts.collect(controller)` plays real episodes (`None`: random play; a controller: it drives,
+# with a little noise) and returns them; `parts.join(data, new)` puts two sets of episodes together;
+# `parts.train_m(data)` trains a new M; `parts.evolve_c(m)` evolves a controller in that M's dream. Reality
+# is used only to choose: `parts.held_out(controller)` scores a controller on real episodes that nothing else
+# sees. Write `iterative_training(parts, rounds)`: round 0 from random play, then `rounds` more rounds; return
+# the controller whose held-out score is best and the list of every round's held-out score. The checker runs
+# it on made-up parts that record every call.
 
 # %%
-tiny_settings = worldmodels.cartpole.ControllerSettings(population=16, rollouts=4, generations=2 if FAST else 6, max_steps=200)
-tiny = experiment.ExperimentConfig(controller=tiny_settings, budget=4000, eval_episodes=10, dream_episodes=20,
-                                   seed=SEED)
-variant = experiment.Variant("tiny_loop", "tiny iterative loop", first_steps=2000, rounds=2, round_steps=2000,
-                             train_steps=20 if FAST else 80)
-for r in experiment.run_variant(variant, tiny, progress=False):
-    print(f"round {r.round}: {r.steps:,} real steps, dream {r.dream_mean:.0f}, real {r.real_mean:.0f}; its data covers "
-          f"{worldmodels.cartpole.coverage(r.data.states, held_out.states):.0%} of the states the fixed agent visits")
+def iterative_training(parts, rounds):
+    ...  # your code: return (the controller to keep, [held-out score of round 0, round 1, ...])
+
+
+lesson.iterative_training.check(iterative_training)
+# lesson.iterative_training.hint()
+# lesson.iterative_training.solution()
+
+# %% [markdown]
+# Now run your loop on real CartPole, at a size that runs here in seconds (a few thousand real steps a round
+# and a few dozen optimizer steps, so its numbers mean little; section 4 measured the full size). Until your
+# loop passes the checker, the course's runs instead.
+
+# %%
+loop = iterative_training if lesson.iterative_training.problem(iterative_training) is None \
+    else lesson.reference_iterative_training
+parts = lesson.CartPoleParts(train_steps=30 if FAST else 80, seed=SEED)
+kept, history = loop(parts, rounds=2)
+print("held-out real score of each round:", ", ".join(f"round {i}: {score:.0f}" for i, score in enumerate(history)))
 
 # %% [markdown]
 # <details><summary><b>Question:</b> the iterative loop spends real steps on a controller that is still bad.
@@ -484,10 +536,37 @@ for r in experiment.run_variant(variant, tiny, progress=False):
 # World Model buy, then? (click)</summary>
 #
 # Look at where the time goes: C never needs a real step to improve; it needs dream steps, which are cheap
-# and batched (a whole CMA-ES population at once). With a slow or costly real world (a robot, CarRacing at
-# about 100 steps/s) dream steps are the cheap resource and real steps the expensive one. On CartPole
+# and batched (a whole CMA-ES population at once). With a slow or costly real world (a robot, or CarRacing at
+# the rate notebook 00 measured on your machine) dream steps are the cheap resource and real steps the expensive one. On CartPole
 # both are cheap, so the comparison is about real steps, as in the table. Notebook 08 compares against a
 # Dreamer agent, which learns its policy in imagination *and* keeps its model up to date on the way.
+# </details>
+
+# %% [markdown]
+# ## Open questions
+# Two experiments to run yourself: change one setting, re-run the cell, and look.
+#
+# **What happens if the failure controller is scored in a wilder dream?** In the first cell of section 2, change
+# `worldmodels.cartpole.ControllerSettings(features=failure_features)` to
+# `worldmodels.cartpole.ControllerSettings(features=failure_features, tau=1.3)` and re-run it (seconds). Compare
+# the dream score with the real one, which does not change.
+#
+# <details><summary>Hint</summary>
+#
+# The controller is the same; only the dream that scores it is noisier. Does a hotter dream alone bring the
+# dream's verdict down towards reality, or does M still let this controller balance? The τ = 1.3 setup of section
+# 4 also *evolved* C at that temperature: compare what each one changes.
+# </details>
+#
+# **What happens if the dream is not cut at 500 steps?** In the same cell, use
+# `worldmodels.cartpole.ControllerSettings(features=failure_features, max_steps=2000)` instead and re-run it. How
+# long does the failure controller last in M's dream when nothing stops it at the real game's cap?
+#
+# <details><summary>Hint</summary>
+#
+# At the cap every decent controller dreams the same 500, so the dream cannot rank them (section 4, "Why a
+# lottery"). Past the cap the dream can tell them apart again, if M's dream ever ends them. Does it end this
+# one, and what does that say about searching C in 2,000-step dreams?
 # </details>
 
 # %% [markdown]
@@ -496,7 +575,7 @@ for r in experiment.run_variant(variant, tiny, progress=False):
 # - [ ] I can show, with a plot, what random-policy data covers in CartPole and what it misses.
 # - [ ] I can explain how one-step errors compound when a model's predictions are fed back in.
 # - [ ] I know two ways a dream decides that an episode ended, and what each one needs from the data.
-# - [ ] I can describe the paper's iterative loop, what it fixes (where M's data comes from) and why that
+# - [ ] I can describe the paper's iterative training, what it fixes (where M's data comes from) and why that
 #       alone did not make the real score reliable here.
 # - [ ] I can explain why a dream that scores every decent controller at the cap cannot choose among them.
 # - [ ] I compared the World Model with DQN at the same number of real steps, and know what each one spends.
@@ -512,5 +591,8 @@ for r in experiment.run_variant(variant, tiny, progress=False):
 # | temperature | $\pi_k(\tau) \propto \pi_k^{1/\tau}$, $\sigma_k(\tau) = \sigma_k \sqrt{\tau}$ |
 # | iterative loop | collect with C → train M on all data → evolve C in M's dream → repeat |
 # | DQN target | $y = r + \gamma (1 - d) \max_{a'} Q_{\text{target}}(s', a')$, loss Huber$(Q(s, a) - y)$ |
+#
+# **What to remember:** random data covers the garden, not the route the controller will take; and a dream
+# that gives every decent controller the cap cannot rank them.
 #
 # **Next:** notebook 08 builds a Dreamer-style agent and runs it on the same task and budget.

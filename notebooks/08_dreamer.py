@@ -19,8 +19,8 @@
 # **Goal:** understand what Dreamer changed in the World Models recipe, and why, by building its pieces and
 # measuring a small Dreamer against notebook 07's agents on the same task.
 #
-# World Models (2018) showed that an agent can learn a model of its world and practise inside it. Five years
-# later, **Dreamer** (DreamerV1 2020, V2 2021, V3 2023) turned that idea into an agent that learns Atari, robot
+# World Models (2018) showed that an agent can learn a model of its world and practise inside it. Two to five
+# years later, **Dreamer** (DreamerV1 2020, V2 2021, V3 2023) turned that idea into an agent that learns Atari, robot
 # control and Minecraft with one set of settings. It grew out of PlaNet (2019), which learned the same kind of
 # model but had no actor or critic: it planned each action with CEM (the cross-entropy method: sample many
 # action sequences, keep the best, refit, repeat). This notebook takes Dreamer apart, builds a small one with
@@ -36,10 +36,11 @@
 # 6. read (not reproduce) where the field went next: Genie, JEPA, Decision Transformer, diffusion world models.
 
 # %% [markdown]
-# **The hour, section by section.** The sections below each state their time for a learner: reading,
-# running, and the exercises (straight-through, balanced KL, two λ-return exercises). Sections 1 to 10 and the
-# self-check add up to one hour; section 11 is reading for afterwards. The computer's share is under a minute:
-# the shipped agent and the results are loaded from `data/`.
+# **Your time, section by section.** The sections below each state their time for a learner: reading (at
+# about 100 words a minute), running, and the exercises (straight-through, balanced KL, two λ-return
+# exercises). Sections 1 to 10, the open questions and the self-check take about 1 hour 40 minutes; section 11
+# is 5 minutes of reading for afterwards: about 1 h 45 min in all, as the course's front page says. The
+# computer's share is under a minute: the shipped agent and the results are loaded from `data/`.
 # Terms are in the [glossary](../docs/glossary.md); the papers named here are in the
 # [reference list](../docs/references.md).
 #
@@ -52,26 +53,28 @@
 #
 # | section | time |
 # |---|---|
-# | one-minute explanation and analogy | 3 min |
+# | one-minute explanation and analogy | 4 min |
 # | 1. the two architectures | 5 min |
 # | 2. the RSSM | 3 min |
-# | 3. discrete latents, straight-through (exercise 1) | 8 min |
-# | 4. KL balancing and free bits (exercise 2) | 8 min |
+# | 3. discrete latents, straight-through (exercise 1) | 14 min |
+# | 4. KL balancing and free bits (exercise 2) | 15 min |
 # | 5. symlog | 2 min |
-# | 6. λ-returns (exercises 3 and 4) | 12 min |
+# | 6. λ-returns (exercises 3 and 4) | 24 min |
 # | 7. the Dreamer loop, a short run | 3 min |
 # | 8. measured on CartPole | 6 min |
-# | 9. where the dream and reality part | 4 min |
-# | 10. what each design choice fixes | 4 min |
-# | self-check | 2 min |
-# | 11. where it went next (after the hour) | 5 min |
+# | 9. where the dream and reality part | 5 min |
+# | 10. what each design choice fixes | 5 min |
+# | open questions | 10 min |
+# | self-check and formulas | 4 min |
+# | 11. where it went next (reading, afterwards) | 5 min |
 
 # %% [markdown]
 # ## The one-minute explanation
-# *About 3 minutes, with the analogy below.*
+# *About 4 minutes, with the analogy below.*
 #
 # 1. World Models builds its agent like a production line: first collect data at random, then train the
-#    eyes (V), then the memory (M), then evolve a tiny driver (C) inside M's dream. Each stage is finished and
+#    eyes (V), then the memory (M), then evolve a tiny driver (C), in the real game (CarRacing) or in M's dream
+#    (Take Cover). Each stage is finished and
 #    frozen before the next begins, so if the random data never showed the pole nearly falling, M never learns
 #    what that looks like (notebook 07).
 # 2. Dreamer runs the same three jobs **at the same time, in a loop**: act in the real world a little, improve
@@ -117,7 +120,7 @@ if RETRAIN_WORLD_MODELS:
 #
 # Two people must cross a field to a gate they cannot see.
 #
-# - The **blindfolded walker** (World Models' CMA-ES) tries a whole route of 1,000 steps, is told at the end
+# - The **blindfolded walker** (World Models' CMA-ES) tries a whole route, is told at the end
 #   only "you got 312 metres close", tries a slightly different route, and keeps the better one. Small
 #   mistakes along the way mostly average out, but it needs thousands of whole walks to learn anything.
 # - The **hiker with a compass** (Dreamer's actor) walks 15 steps, checks the compass (the critic: "from
@@ -139,11 +142,17 @@ plt.show()
 # | state | $z_t$ from V (the frame alone), $h_t$ from M's LSTM | $s_t = [h_t, z_t]$, $z_t$ inferred from $h_t$ and $x_t$ together |
 # | latent $z$ | continuous Gaussian (32 numbers) | discrete: 32 groups × 32 classes, one-hot |
 # | dynamics | MDN: 5 Gaussians per dimension | prior $p(z_t \mid h_t)$, posterior $q(z_t \mid h_t, x_t)$ |
-# | KL | VAE's KL to $N(0, 1)$ (floored at 16 nats in the authors' code) | balanced KL between prior and posterior, 1 free nat |
+# | KL | VAE's KL to $N(0, 1)$ (floored at $0.5 \times 32 = 16$ nats for $z = 32$ in the authors' code) | balanced KL between prior and posterior, 1 free nat |
 # | policy | linear, evolved with CMA-ES (no gradients) | MLP actor, policy gradients in imagination |
-# | value | none: whole dreamed episodes | critic $V(s)$ with λ-returns |
-# | dream length | whole episodes (1,000 steps) | 15 steps, then the critic |
+# | value | none: whole episodes are scored | critic $V(s)$ with λ-returns |
+# | where C learns | in the real game (CarRacing) or in whole dreamed episodes of up to 2,100 steps (Take Cover) | 15 dreamed steps, then the critic |
 # | training | stage by stage, once | all together, in a loop with real interaction |
+#
+# Three terms in that table. An **MLP** (multi-layer perceptron) is a plain stack of dense layers with a
+# nonlinearity between them. A [**GRU**](../docs/glossary.md#gru) (gated recurrent unit) is a recurrent cell
+# like M's LSTM, with fewer gates and no separate cell state. The
+# [**continue head**](../docs/glossary.md#continue-head) predicts $c_t$, the probability that the episode is
+# still running after step $t$: Dreamer's version of M's done head, $c_t = 1 - P(\text{done}_t)$.
 #
 # <details><summary><b>Question:</b> M's LSTM in World Models also has a memory h that is never sampled. So what is new about the RSSM? (click)</summary>
 #
@@ -181,7 +190,7 @@ for part, count in agent.parameter_counts().items():
 
 # %% [markdown]
 # ## 3. Discrete latents and the straight-through estimator
-# *About 8 minutes, with exercise 1.* ([straight-through](../docs/glossary.md#straight-through-estimator))
+# *About 14 minutes, with exercise 1.* ([straight-through](../docs/glossary.md#straight-through-estimator))
 #
 # DreamerV2 replaced Dreamer's Gaussian $z$ with **32 categorical variables of 32 classes each**: $z$ is 32
 # one-hot vectors. A category has crisp edges ("the pole is falling left" is class 3, not 0.73 of something),
@@ -189,12 +198,11 @@ for part, count in agent.parameter_counts().items():
 # DreamerV3 mixes 1% of a uniform distribution into every category, so no class ever has probability exactly 0.
 #
 # But a sample is a jump: `argmax` or a random draw has no gradient. The **straight-through** trick uses the
-# sample on the way forward and pretends it was the probabilities on the way back:
-#
-# $$z = \text{onehot} + \big(p - \mathrm{sg}(p)\big) \qquad \text{value: onehot}, \qquad
-# \frac{\partial z}{\partial p} = 1$$
-#
-# where $\mathrm{sg}$ stops the gradient (`.detach()` in PyTorch). Watch it on one group of 5 classes, with a
+# sample on the way forward and pretends it was the probabilities on the way back: the result's *value* is the
+# one-hot sample, and its *gradient* is that of the probabilities $p$, as if $\partial z / \partial p = 1$. How
+# one tensor can have the value of one thing and the gradient of another is exercise 1, below (one tool you
+# will need: $\mathrm{sg}$, the stop-gradient, `.detach()` in PyTorch, gives a tensor's value with no gradient
+# through it). The package's version is `rssm.sample_straight_through`. Watch it on one group of 5 classes, with a
 # loss that is **linear** in $z$: the loss is $z_2$, so minimising it pushes *away* from class 2 (gradient
 # descent lowers class 2's logit, where the gradient below is positive, and raises the others):
 
@@ -237,7 +245,8 @@ print(f"relative error {((st_mean - exact).norm() / exact.norm()):.0%}, cosine {
 #
 # **Exercise 1.** Write the straight-through estimator: given a one-hot sample `one_hot` and the
 # probabilities `probs` it was drawn from, return a tensor whose *value* is `one_hot` and whose *gradient*
-# is that of `probs`.
+# is that of `probs`. Think first: which sum of `one_hot`, `probs` and `probs.detach()` has the value
+# `one_hot`, and through which of its terms can a gradient flow?
 
 # %%
 def my_straight_through(one_hot, probs):
@@ -253,7 +262,7 @@ lesson.straight_through.check(my_straight_through)
 
 # %% [markdown]
 # ## 4. KL balancing and free bits
-# *About 8 minutes, with exercise 2.* ([KL balancing](../docs/glossary.md#kl-balancing))
+# *About 15 minutes, with exercise 2.* ([KL balancing](../docs/glossary.md#kl-balancing))
 #
 # The KL term pulls prior and posterior together, but *which one should move*? If the posterior moves towards
 # a bad prior, it throws away what the observation said. DreamerV2 split the KL into two copies of the same
@@ -337,7 +346,7 @@ plt.show()
 # $1 / (1 - \gamma) \approx 333$.
 #
 # ## 6. Learning in imagination: λ-returns
-# *About 12 minutes, with exercises 3 and 4.* ([λ-return](../docs/glossary.md#lambda-return))
+# *About 24 minutes, with exercises 3 and 4.* ([λ-return](../docs/glossary.md#lambda-return))
 #
 # The actor and critic train only on **dreamed** trajectories. From every state the world model saw in a
 # training batch, the actor dreams 15 steps: $s_0, a_0, s_1, \dots, s_{15}$. The reward head gives $r_t$, the
@@ -354,8 +363,12 @@ plt.show()
 # | 0.95 | Dreamer's default: a weighted mix of every horizon | a balance |
 #
 # The critic learns to predict $R_t$; the actor raises the log-probability of actions whose $R_t$ beats the
-# critic's own guess $V(s_t)$ (for discrete actions DreamerV3 uses this REINFORCE-style gradient, with the
-# advantage divided by the spread of returns so one entropy bonus suits every task).
+# critic's own guess $V(s_t)$ (for discrete actions DreamerV3 uses this REINFORCE-style gradient). That gap,
+# the advantage $R_t - V(s_t)$, is divided by $\max(1, S)$, where $S$ is the spread of the returns (a running
+# estimate of their 95th minus their 5th percentile), and an [entropy bonus](../docs/glossary.md#entropy-bonus)
+# $\eta\, H[\pi]$ with a small weight $\eta$ ($3 \times 10^{-4}$) keeps the actor from becoming certain too
+# early. Dividing by $S$ puts every task's advantages on a similar scale, so one $\eta$ suits every task (the
+# actor's formula is in the table at the end).
 #
 # **Exercise 3 (by hand).** A 2-step dream: rewards $r_0 = r_1 = 1$, no termination ($c = 1$), critic values
 # $v_1 = 10$ and $v_2 = 20$, $\gamma = 0.9$, $\lambda = 0.5$. What is $R_0$?
@@ -397,7 +410,7 @@ plt.show()
 # that small share costs nothing; while it is still learning, λ close to 1 limits the harm.
 
 # %% [markdown]
-# <details><summary><b>Question:</b> CMA-ES in World Models happily dreamed 1,000 steps. Why does Dreamer stop at 15? (click)</summary>
+# <details><summary><b>Question:</b> World Models' CMA-ES scored whole episodes: in the real game (CarRacing) or in M's dream (Take Cover, up to 2,100 dreamed steps). Why does Dreamer stop at 15? (click)</summary>
 #
 # CMA-ES only looks at the *total* score of a dreamed episode: the model's errors along the way add up, and
 # many of them average out over many rollouts. Dreamer learns from each step's return, bootstrapped from its
@@ -413,7 +426,7 @@ plt.show()
 
 # %%
 
-lesson.LambdaReturns(lam=0.95, gamma=0.99, seed=SEED)
+lesson.LambdaReturns(lam=0.95, gamma=config.gamma, seed=SEED)  # DreamerV3's gamma, 0.997
 
 # %% [markdown]
 # ## 7. The Dreamer loop, run for real (a short run)
@@ -509,7 +522,7 @@ print("shipped Dreamer agent, real CartPole-v1:", live)
 
 # %% [markdown]
 # ## 9. Where Dreamer's dream and reality part
-# *About 4 minutes.*
+# *About 5 minutes.*
 #
 # Notebook 07 found World Models' dream far too optimistic about CartPole. Does Dreamer's dream agree with
 # reality? Two measurements on the shipped agent: the score its actor gets **entirely inside the dream**
@@ -550,7 +563,7 @@ lesson.OpenLoopHorizon(shipped, states, actions, context=5, seed=SEED, imaginati
 # (section 10 sets the numbers side by side).
 #
 # ## 10. What each design choice fixes, with what we measured
-# *About 4 minutes.*
+# *About 5 minutes.*
 #
 # One row per design difference between World Models and the Dreamer papers; the last column is what this
 # course measured on CartPole-v1 where a measurement exists ("reading" where it is the papers' claim).
@@ -564,15 +577,16 @@ display(Markdown(lesson.dreamer_comparison.design_table(results, over_seeds, dre
 #
 # No. It costs far more computation per real step (a world-model update and 15-step dreams from hundreds of
 # states every few steps), it has more parameters, and it has many more moving parts to get wrong, so it is
-# harder to debug. World Models' stages can be inspected one at a time, and
-# CMA-ES needs no gradient at all, so it is indifferent to how the reward is shaped. When real steps are cheap
+# harder to debug. World Models' stages can be inspected one at a time, and CMA-ES needs no gradient at all;
+# because it uses only the ranking of its candidates, it is unaffected by any rescaling of the score that keeps
+# their order (though not by a change in what the reward pays for). When real steps are cheap
 # and the task is small, the simpler pipeline can be the right tool; when real steps are precious, Dreamer's
 # loop pays for itself.
 # </details>
 
 # %% [markdown]
 # ## 11. Where it went next (reading, not reproduction)
-# *About 5 minutes, after the hour.*
+# *About 5 minutes of reading, afterwards.*
 #
 # *Nothing in this section is run or measured by the course: it summarises what the papers describe (each is
 # in the [reference list](../docs/references.md)), so that you know where to read next.*
@@ -630,7 +644,7 @@ display(Markdown(lesson.dreamer_comparison.design_table(results, over_seeds, dre
 
 # %% [markdown]
 # ## Self-check
-# *About 2 minutes.*
+# *About 4 minutes, with the formulas.*
 #
 # - [ ] I can draw the RSSM: which arrows are deterministic, where the prior and the posterior sit, and which
 #       one imagination uses.
@@ -652,5 +666,11 @@ display(Markdown(lesson.dreamer_comparison.design_table(results, over_seeds, dre
 # | actor (discrete) | maximise $\log \pi(a_t \mid s_t)\, \mathrm{sg}\big((R_t - V(s_t)) / \max(1, S)\big) + \eta\, H[\pi]$ |
 # | critic | minimise $(V_{\text{symlog}}(s_t) - \mathrm{symlog}(R_t))^2$ |
 #
+# **What to remember:** Dreamer trades real steps for computation: it dreams only short stretches (15 steps)
+# and lets a critic judge the rest, so its model's errors have little time to grow, and it keeps learning its
+# model from the data its own behaviour collects.
+#
 # **This is the last notebook.** You have built V, M and C, trained a controller in a dream, watched it cheat
-# and fail, fixed it, and measured the agent that came after it.
+# and fail, fixed it, and measured the agent that came after it. To read further: the papers the course
+# names are in the [reference list](../docs/references.md), and every number it measured, with the command that
+# made it, is in the [results appendix](../docs/results.md).

@@ -187,7 +187,7 @@ def test_shipped_results_are_checked_and_their_old_step_points_read_as_steps(tmp
 
 def test_cli_has_the_dreamer_command():
     args = build_parser().parse_args(["dreamer", "--env", "CartPole-v1", "--steps", "100", "--out", "x.json"])
-    assert args.steps == 100 and args.out == "x.json" and args.run.__name__ == "_cmd_dreamer"
+    assert args.steps == 100 and args.out == "x.json" and args.run.__name__ == "cmd_dreamer"
 
 
 def test_config_rejects_unknown_envs_and_empty_budgets():

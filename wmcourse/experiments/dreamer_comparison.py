@@ -188,10 +188,13 @@ def design_table(results: dict[str, Any], over_seeds: dict[str, Any], dream_scor
          "the prior learns to dream faster than the posterior forgets", "gradients measured: section 4"),
         ("policy", "linear, CMA-ES", "MLP actor, policy gradient", "gradients scale to many parameters",
          f"actor {counts['actor']:,} parameters"),
-        ("value", "none (whole dreams)", "critic + λ-returns", "short dreams suffice", "dream drift: section 9"),
-        ("dream length", "whole episodes", f"{config.horizon} steps", "model errors cannot pile up",
+        ("value", "none (whole episodes scored)", "critic + λ-returns", "short dreams suffice",
+         "dream drift: section 9"),
+        ("dream length", "whole episodes (Take Cover: up to 2,100 dreamed steps)", f"{config.horizon} steps",
+         f"model errors can pile up for at most {config.horizon} steps",
          f"Dreamer: dream {dream_score:.0f} vs real {real_score:.0f}{wm_gap}"),
-        ("scales", "tuned per task", "symlog", "one set of settings for every task", "reading"),
+        ("scales", "C's search needs none: CMA-ES uses only the ranking of scores", "symlog",
+         "one set of settings for every task's losses", "reading"),
         ("cost", "", "", "", f"Dreamer: {results['train_seconds'] / 60:.0f} min wall, "
          f"{results['train_cpu_seconds'] / 60:.0f} min CPU, {counts['total (trained)']:,} parameters"),
     ]

@@ -313,7 +313,7 @@ class LambdaReturns(FigureControl):
     """Notebook 08: lambda and gamma sliders on the lambda-return targets of the made-up dream
     (wmcourse.lessons.plot_lambda_targets): lambda = 0 and 1 stay drawn for reference."""
 
-    def __init__(self, lam: float = 0.95, gamma: float = 0.99, seed: int = 0):
+    def __init__(self, lam: float = 0.95, gamma: float = 0.997, seed: int = 0):
         self.seed = seed
         self.lam = slider(W.FloatSlider, "lambda", value=lam, min=0.0, max=1.0, step=0.05, width="300px")
         self.gamma = slider(W.FloatSlider, "gamma", value=gamma, min=0.8, max=1.0, step=0.005, width="300px",

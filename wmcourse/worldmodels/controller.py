@@ -9,7 +9,8 @@ steer = tanh(o_0), gas = (tanh(o_1) + 1) / 2, brake = clip(tanh(o_2), 0, 1).
 For a discrete task (CartPole) one output is thresholded: push right when tanh(o) > 0.
 For VizDoom Take Cover the paper reads one tanh output in thirds ("thirds"): a = -1 (left) when
 tanh(o) < -1/3, +1 (right) when tanh(o) > 1/3, else 0 (stay); Doom's C reads [z, h, c], the LSTM's
-cell too: 64 + 512 + 512 = 1,088 inputs, 1,089 numbers with the bias (the paper writes 1,088).
+cell too: 64 + 512 + 512 = 1,088 inputs. The authors' Take Cover controller has no bias: 1,088 weights (the
+paper's parameter table). This one adds one bias: 1,089 numbers.
 
 Parameters are a flat vector (what CMA-ES searches). `act` takes a whole population at once:
 params (P, n) and features (P, R, inputs) -> actions (P, R, ...), one batched matrix product.
