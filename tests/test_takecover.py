@@ -56,6 +56,23 @@ def test_take_cover_buttons_press_the_named_button():
         env.close()
 
 
+def test_take_cover_leaves_nothing_in_the_working_folder(tmp_path, monkeypatch):
+    """vizdoom's engine writes _vizdoom.ini and _vizdoom/ where it starts: the course starts it in a cache folder."""
+    work, home = tmp_path / "notebooks", tmp_path / "cache"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv(envs.VIZDOOM_HOME_ENV, str(home))
+    env = envs.make_env(envs.TAKE_COVER)
+    try:
+        env.reset(seed=0)
+        env.step(np.array([0.0], np.float32))
+        env.reset(seed=1)
+    finally:
+        env.close()
+    assert list(work.iterdir()) == [] and Path.cwd() == work
+    assert (home / "_vizdoom").is_dir() and (home / "_vizdoom.ini").is_file()
+
+
 # --- the dream without a reward head pays survival time --------------------------------------------------------
 
 def test_a_dream_without_reward_head_pays_one_per_step_until_done():

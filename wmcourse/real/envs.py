@@ -12,6 +12,11 @@ reward is +1 for every step survived.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import torch
@@ -33,6 +38,37 @@ TAKE_COVER_MAX_STEPS = 2100  # the paper's cap on an episode (its "solved" thres
 # vizdoom's Discrete(3) for Take Cover: every combination of MOVE_LEFT, MOVE_RIGHT with at most one pressed,
 # in the order (none, right, left); the course's thirds (left, stay, right) map onto these indices.
 TAKE_COVER_BUTTONS = {-1: 2, 0: 0, 1: 1}
+# vizdoom's engine writes its settings file (_vizdoom.ini) and a folder of its own (_vizdoom/) into the folder it
+# starts in; the course starts it in this cache folder instead, so nothing appears beside the learner's notebooks
+VIZDOOM_HOME_ENV = "WMCOURSE_VIZDOOM_HOME"
+_CHDIR_LOCK = threading.Lock()
+
+
+def vizdoom_home() -> Path:
+    """The folder vizdoom's engine starts in and writes its files to: $WMCOURSE_VIZDOOM_HOME, else
+    $XDG_CACHE_HOME/wmcourse/vizdoom (~/.cache/wmcourse/vizdoom). Created on first use."""
+    folder = os.environ.get(VIZDOOM_HOME_ENV)
+    if not folder:
+        cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        folder = Path(cache) / "wmcourse" / "vizdoom"
+    folder = Path(folder).expanduser().resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def in_vizdoom_home():
+    """Run the block with vizdoom_home() as the working folder, then return to the one before. The engine is a
+    process that vizdoom starts when its game is first reset (DoomGame.init) and it keeps the folder it started in,
+    so only that start needs the change. The working folder belongs to the whole Python process: a lock keeps two
+    starts from interleaving."""
+    with _CHDIR_LOCK:
+        here = os.getcwd()
+        os.chdir(vizdoom_home())
+        try:
+            yield
+        finally:
+            os.chdir(here)
 
 
 def thirds(a: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
@@ -55,7 +91,12 @@ class TakeCoverWrapper(gym.Wrapper):
         self.action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
 
     def reset(self, **kwargs):
-        obs, info = self.env.reset(**kwargs)
+        game = getattr(self.env.unwrapped, "game", None)
+        if game is not None and not game.is_running():  # the first reset starts vizdoom's engine: in its own folder
+            with in_vizdoom_home():
+                obs, info = self.env.reset(**kwargs)
+        else:
+            obs, info = self.env.reset(**kwargs)
         return obs["screen"], info
 
     def step(self, action):
@@ -71,7 +112,8 @@ def make_take_cover(render_mode: str | None = None, max_steps: int = TAKE_COVER_
     except ImportError as e:
         raise UnknownEnvironmentError("VizdoomTakeCover-v1 needs the vizdoom package: pip install -r requirements.txt "
                                       "(it pins vizdoom).") from e
-    env = gym.make(TAKE_COVER, render_mode=render_mode)
+    # the engine's settings file in the course's cache folder, not in the working folder (see in_vizdoom_home)
+    env = gym.make(TAKE_COVER, render_mode=render_mode, doom_config_path=str(vizdoom_home() / "_vizdoom.ini"))
     return gym.wrappers.TimeLimit(TakeCoverWrapper(env), max_episode_steps=max_steps)
 
 
