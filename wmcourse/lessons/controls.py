@@ -89,7 +89,7 @@ def status_html(status: dict) -> str:
 
 
 class DriveWidget:
-    """Take the wheel inside M's dream (a wmcourse.lessons.drive driver: CarDriver or CartPoleDriver).
+    """Take the wheel inside M's dream (a wmcourse.lessons.drive driver: CarDriver, CartPoleDriver or DoomDriver).
 
     Put the mouse over the picture and use the arrow keys (keyboard events through ipyevents), or the buttons.
     With the clock stopped, each key press is one step; with the clock running, the world steps every
@@ -114,14 +114,21 @@ class DriveWidget:
         self.image = W.Image(format="png")
         self.status = W.HTML()
         self.fps_label = W.HTML()
+        doom = isinstance(driver, drive.DoomDriver)
         keys = drive.KEYS if isinstance(driver, drive.CarDriver) else (drive.LEFT, drive.RIGHT)
-        labels = ARROWS if isinstance(driver, drive.CarDriver) else {drive.LEFT: "◀ push left",
-                                                                      drive.RIGHT: "push right ▶"}
+        labels = (ARROWS if isinstance(driver, drive.CarDriver) else
+                  {drive.LEFT: "◀ left", drive.RIGHT: "right ▶"} if doom else
+                  {drive.LEFT: "◀ push left", drive.RIGHT: "push right ▶"})
+        self.keys = keys  # the keys this driver reads; other keys are ignored
         self.buttons = {}
         for key in keys:
             button = W.Button(description=labels[key], layout=W.Layout(width="110px"))
             button.on_click(guarded(self.errors, functools.partial(self._button, key)))
             self.buttons[key] = button
+        if doom:  # Take Cover's third move: a step with no key held
+            self.buttons["stay"] = W.Button(description="stay", layout=W.Layout(width="110px"),
+                                            tooltip="one step without moving")
+            self.buttons["stay"].on_click(guarded(self.errors, self._stay))
         style = {"description_width": "initial"}
         self.tau = W.FloatSlider(value=driver.tau, min=0.05, max=tau_max, step=0.05, description="temperature tau",
                                  continuous_update=False, style=style, layout=W.Layout(width="330px"))
@@ -144,8 +151,9 @@ class DriveWidget:
                                          style={"button_width": "70px"})
             self.world.observe(guarded(self.errors, self._world_changed), names="value")
             controls.insert(2, self.world)
-        pad = [self.buttons[k] for k in keys]
-        controls.append(W.GridBox(pad, layout=W.Layout(grid_template_columns="repeat(2, 115px)")))
+        pad = [self.buttons[k] for k in ((drive.LEFT, "stay", drive.RIGHT) if doom else keys)]
+        columns = 3 if doom else 2
+        controls.append(W.GridBox(pad, layout=W.Layout(grid_template_columns=f"repeat({columns}, 115px)")))
         # the frames travel at their own size (a 64x64 PNG is about 6 kB) and the browser enlarges them, pixels sharp
         sharp = W.HTML("<style>.wm-drive-picture img { image-rendering: pixelated; }</style>")
         self.picture = W.VBox([sharp, self.image], layout=W.Layout(border="2px solid #d1d5db", padding="2px"))
@@ -154,6 +162,10 @@ class DriveWidget:
         hint = ("<small>mouse over the picture, then the arrow keys (or the buttons: "
                 f"{burst if isinstance(driver, drive.CarDriver) else 1} steps a click); start the clock to drive "
                 "continuously</small>")
+        if doom:
+            hint = ("<small>mouse over the picture, then the left and right arrow keys (or the buttons: one step a "
+                    "click; <i>stay</i> steps without moving); start the clock to play continuously (no key held: "
+                    "stay)</small>")
         self.widget = W.VBox([W.HBox([self.picture, W.VBox(controls)]), W.HTML(hint), self.errors])
         for part, name in ((self.widget, "wm-drive"), (self.picture, "wm-drive-picture"),
                            (self.status, "wm-drive-status"), (self.clock, "wm-drive-clock")):
@@ -163,9 +175,10 @@ class DriveWidget:
     # --- what the controls do (plain methods: tests call them) --------------------------------------------
 
     def on_key(self, event: dict) -> None:
-        """An ipyevents keyboard event: an arrow key held down steps once (clock stopped) and is remembered."""
+        """An ipyevents keyboard event: an arrow key the driver reads, held down, steps once (clock stopped) and is
+        remembered; other keys are ignored."""
         key, kind = event.get("key"), event.get("type") or event.get("event")
-        if key not in ARROWS:
+        if key not in self.keys:
             return
         if kind == "keydown":
             self.held.add(key)
@@ -242,6 +255,12 @@ class DriveWidget:
         with self._lock, runtime.torch_threads(self.threads):
             for _ in range(steps):
                 self.driver.step(self.held | {key})
+            self.show()
+
+    def _stay(self, _button=None) -> None:
+        """One step with no key held (Take Cover's "stay")."""
+        with self._lock, runtime.torch_threads(self.threads):
+            self.driver.step(())
             self.show()
 
     def _tau_changed(self, change) -> None:

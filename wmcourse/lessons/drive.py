@@ -16,7 +16,9 @@ is the one M would have dreamed at that tau (as notebook 03's slider, but while 
 `CarDriver` also drives the real CarRacing-v3 (world "real"): the same keys, the real frame beside V's view of
 it, the real reward, with M reading along (and saying what it would have paid). `CartPoleDriver` steps
 CartPole's dream and the real physics in lockstep from the same start, under the same pushes, so a learner
-sees the dream keep the pole up after reality (or the task's own rule) has ended the episode.
+sees the dream keep the pole up after reality (or the task's own rule) has ended the episode. `DoomDriver` is the
+seat in Take Cover's dream (the paper's own dream, notebook 05): left, right or stay, one point for every step
+survived, until M's done head ends the game.
 
 These are plain classes with no widgets, tested directly; wmcourse.lessons.controls.DriveWidget is their view.
 """
@@ -51,6 +53,20 @@ def cart_push(keys: Iterable[str], default: int | None = None) -> int | None:
     if (LEFT in keys) == (RIGHT in keys):
         return default
     return 0 if LEFT in keys else 1
+
+
+DOOM_KEYS = (LEFT, RIGHT)  # Take Cover: step left or right; no key (or both) is "stay"
+
+
+def doom_move(keys: Iterable[str] | str) -> float:
+    """The keys held -> Take Cover's action, as the game reads it in thirds: -1.0 (left), +1.0 (right), 0.0 (stay:
+    neither key, or both). One key may be given as a string; a key that is not an arrow left or right is refused."""
+    keys = {keys} if isinstance(keys, str) else set(keys)
+    unknown = keys - set(DOOM_KEYS)
+    if unknown:
+        raise ValueError(f"Take Cover is played with {LEFT!r} and {RIGHT!r} (no key: stay); got "
+                         f"{sorted(map(str, unknown))}.")
+    return float((RIGHT in keys) - (LEFT in keys))
 
 
 def _strip(frames: list[np.ndarray], gap: int = 2) -> np.ndarray:
@@ -382,6 +398,144 @@ class CartPoleDriver(DreamDriver):
                 break
             self.pushes.append(push)
             self._advance(self._c_push() if push is None else push)
+
+
+class DoomDriver(DreamDriver):
+    """The learner's seat in Take Cover's dream: step left, right or stay while M imagines the fireballs.
+
+    vae, mdnrnn: the shipped Take Cover V and M (M needs its done head; it has no reward head: a step survived is
+    one point). start_z (N, z_size): V's codes of real first frames (wmcourse.experiments.takecover.
+    load_shipped_models gives them); each reset starts the dream from the next one. params, config: a controller C
+    for the "C drives" switch (optional; Take Cover's C reads [z, h, c]). The state after each step: t, score (the
+    steps survived, the last one included), p_done, done, and the picture V decodes from the dreamed code.
+    """
+
+    def __init__(self, vae, mdnrnn, start_z, params: np.ndarray | None = None,
+                 config: controller.ControllerConfig | None = None, tau: float = 1.15, seed: int = 0,
+                 max_steps: int = 2100):
+        c = mdnrnn.config
+        start_z = torch.as_tensor(np.asarray(start_z), dtype=torch.float32)
+        if start_z.ndim != 2 or start_z.shape[1] != c.z_size:
+            raise ShapeError(f"Expected start codes of shape (N, {c.z_size}) (V's codes of real first frames), got "
+                             f"{tuple(start_z.shape)}.")
+        if vae.config.z_size != c.z_size:
+            raise ShapeError(f"V makes codes of size {vae.config.z_size}, M reads {c.z_size}: pass the V that M was "
+                             "trained with.")
+        if not c.predict_done:
+            raise ValueError("Driving Take Cover's dream needs an M with a done head (it ends the game): train it with "
+                             "--predict-done, or use the shipped M.")
+        if not tau > 0:
+            raise ValueError(f"tau must be positive, got {tau}.")
+        if params is not None:
+            if config is None:
+                raise ValueError("Give the controller's config with its params "
+                                 "(wmcourse.experiments.takecover.load_shipped_controller).")
+            if config.input_size not in (c.z_size + c.hidden, c.z_size + 2 * c.hidden) or config.action_size != 1:
+                raise ShapeError(f"This controller reads {config.input_size} numbers and makes {config.action_size} "
+                                 f"actions; Take Cover's C reads [z, h, c] ({c.z_size + 2 * c.hidden}) or [z, h] "
+                                 f"({c.z_size + c.hidden}) of this M and makes 1.")
+        self.vae, self.mdnrnn, self.start_z, self.max_steps, self.seed = vae.eval(), mdnrnn.eval(), start_z, max_steps, seed
+        self.params = None if params is None else torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
+        self.config = config
+        self.include_cell = config is not None and config.input_size == c.z_size + 2 * c.hidden
+        self.autopilot, self._tau, self.resets = False, float(tau), 0
+        self.reset()
+
+    def set_autopilot(self, on: bool) -> None:
+        """C plays (True) or the keys do (False)."""
+        if on and self.params is None:
+            raise ValueError("No controller was given to this driver: pass params and config to let C drive.")
+        self.autopilot = bool(on)
+
+    @torch.no_grad()
+    def reset(self) -> np.ndarray:
+        """Start a new dream from the next real start code."""
+        self.resets += 1
+        self.start = self.start_z[(self.resets - 1) % len(self.start_z)]
+        self.generator = torch.Generator().manual_seed(self.seed + self.resets)
+        self.z = self.start.view(1, -1).clone()
+        self.state = self.mdnrnn.initial_state(1)
+        self.t, self.p_done, self.done = 0, 0.0, False
+        self.moves: list[float | None] = []  # None: C chose (recomputed on a replay)
+        self._frame = None
+        return self.view()
+
+    @property
+    def score(self) -> int:
+        """Steps survived in the dream (Take Cover pays one point a step, the last one included)."""
+        return self.t
+
+    def action(self, keys: Iterable[str] | str = ()) -> float:
+        """What is done this step: C's move on [z, h, c] when C drives, else the keys' (doom_move)."""
+        return self._c_move() if self.autopilot else doom_move(keys)
+
+    @torch.no_grad()
+    def step(self, keys: Iterable[str] | str = ()) -> np.ndarray:
+        """One step with the keys held (left, right, or none: stay), or C's move; returns the picture. A dream that
+        has ended stays as it is."""
+        move = None if self.autopilot else doom_move(keys)  # a bad key is refused even after the end
+        if self.done:
+            return self.view()
+        self.moves.append(move)
+        self._advance(self._c_move() if move is None else move)
+        return self.view()
+
+    @torch.no_grad()
+    def play(self, keys: Iterable[str] | str = (), steps: int | None = None) -> int:
+        """Hold `keys` (or let C play, when C drives) for `steps` steps, or until the dream ends (steps=None),
+        without drawing the frames on the way (V's decoding is most of a step's time); returns the score."""
+        move = None if self.autopilot else doom_move(keys)
+        for _ in range(self.max_steps if steps is None else steps):
+            if self.done:
+                break
+            self.moves.append(move)
+            self._advance(self._c_move() if move is None else move)
+        return self.score
+
+    @torch.no_grad()
+    def view(self) -> np.ndarray:
+        """The dreamed frame, as V decodes M's code (framed in red once M has ended the game)."""
+        if self._frame is None:
+            x = self.vae.decode(self.z)[0]
+            frame = (x.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            if self.done:
+                for edge in (np.s_[:2], np.s_[-2:], np.s_[:, :2], np.s_[:, -2:]):
+                    frame[edge] = (220, 38, 38)
+            self._frame = frame
+        return self._frame
+
+    def status(self) -> dict[str, float | int | bool | str]:
+        return {"step": self.t, "score": self.score, "P(done)": self.p_done, "done": self.done, "tau": self.tau,
+                "C drives": self.autopilot}
+
+    def _c_move(self) -> float:
+        if self.params is None:
+            raise ValueError("No controller was given to this driver: pass params and config to let C drive.")
+        parts = [self.z, self.state[0]] + ([self.state[1]] if self.include_cell else [])
+        features = torch.cat(parts, dim=-1).view(1, 1, -1)
+        return float(controller.act(self.params, features, self.config)[0, 0, 0])
+
+    @torch.no_grad()
+    def _advance(self, move: float) -> None:
+        a = torch.tensor([[float(move)]], dtype=self.z.dtype)
+        out, self.state = self.mdnrnn.step(self.z, a, self.state)
+        self.z = mdn.sample(out.log_pi, out.mu, out.log_sigma, self._tau, self.generator)
+        self.p_done = float(torch.sigmoid(out.done_logit[0]))
+        self.t += 1
+        self.done = self.p_done > 0.5 or self.t >= self.max_steps
+        self._frame = None
+
+    @torch.no_grad()
+    def _replay(self) -> None:
+        """Dream again from the same start with the same moves and a generator seeded as at reset."""
+        moves = self.moves
+        self.resets -= 1
+        self.reset()
+        for move in moves:
+            if self.done:
+                break
+            self.moves.append(move)
+            self._advance(self._c_move() if move is None else move)
 
 
 def _cartpole_physics(env, state: np.ndarray, push: int) -> np.ndarray:

@@ -23,8 +23,11 @@ from ..runtime import fast_mode as fast_mode
 from . import (
     animate,  # noqa: E402
 )
+from .controls import DriveWidget as DriveWidget
+from .controls import FigureControl, slider
 from .diagrams import draw_dream_loop as draw_dream_loop
 from .diagrams import draw_iterative_training as draw_iterative_training
+from .drive import DoomDriver as DoomDriver
 from .exercise import Exercise, answer_array
 from .plots import frame_grid as frame_grid
 from .plots import return_histogram as return_histogram
@@ -204,6 +207,105 @@ def slide_take_cover_cheating() -> plt.Figure:
     shown = np.linspace(0, n - 1, 8).astype(int)
     return frame_grid([real["frames"][shown], decoded[shown]], ["real", "dream\ntau 0.1"],
                             [f"step {t}" for t in shown], size=1.4)
+
+
+# --- the learner picks the temperature: one shipped controller, its dream and its real game -----------------------
+
+def shipped_taus() -> list[float]:
+    """The temperatures the course ships a Take Cover controller for (the rows of the measured table)."""
+    from ..experiments import takecover
+
+    return [float(row["tau"]) for row in takecover.load_shipped_results()["rows"]]
+
+
+def tau_episode(v, m, tau: float, seed: int, max_steps: int = TAKE_COVER_MAX_STEPS, frames: int = 8,
+                dream_seed: int = SEED) -> dict:
+    """The shipped controller evolved in the dream at `tau`, played twice: one real episode (seed `seed`) and one
+    dream at the same tau from V's code of that episode's first frame (wmcourse.worldmodels.agent.drive_real and
+    drive_dream, as in the notebook's section 4). Returns the steps survived in each, and `frames` frames of each
+    at evenly spaced steps: the real frames, and the dream's codes decoded by V."""
+    from ..experiments import takecover
+    from ..worldmodels import agent
+    from ..worldmodels import vae as _vae
+
+    if not tau > 0:
+        raise ValueError(f"tau must be positive, got {tau}.")
+    params, config, _ = takecover.load_shipped_controller(tau)
+    real = agent.drive_real(agent.WorldModelAgent(v, m, params, config), seed=seed, max_steps=max_steps,
+                            env_id=TAKE_COVER)
+    dream = agent.drive_dream(m, params, config, torch.as_tensor(real["z"][0]), tau=tau, max_steps=max_steps,
+                              seed=dream_seed)
+    real_steps, dream_steps = len(real["rewards"]), len(dream["rewards"])
+    real_at = np.unique(np.linspace(0, real_steps - 1, frames).round().astype(int))
+    dream_at = np.unique(np.linspace(0, dream_steps, frames).round().astype(int))  # codes: the start, then each step
+    return {"tau": float(tau), "max_steps": max_steps, "real_steps": real_steps, "dream_steps": dream_steps,
+            "real_at": real_at, "real_frames": real["frames"][real_at],
+            "dream_at": dream_at, "dream_frames": _vae.decode_latents(v, dream["z"][dream_at])}
+
+
+def _survived(steps: int, max_steps: int) -> str:
+    if steps >= max_steps:
+        return f"{steps:,} steps (the cap)" if max_steps == TAKE_COVER_MAX_STEPS else f"{steps:,} steps (cut here)"
+    return f"{steps:,} steps"
+
+
+def tau_dream_vs_real_figure(episodes: list[dict] | dict, size: float = 1.25) -> plt.Figure:
+    """Each episode (tau_episode) as two rows side by side in time: its dream at its tau (frames decoded by V), then
+    its real game, each frame captioned with its step, each row with the steps it survived."""
+    episodes = [episodes] if isinstance(episodes, dict) else list(episodes)
+    if not episodes:
+        raise ValueError("Expected at least one episode (lesson.tau_episode), got none.")
+    columns = max(max(len(e["dream_frames"]), len(e["real_frames"])) for e in episodes)
+    fig, axes = plt.subplots(2 * len(episodes), columns, figsize=(size * columns + 2.2, 2 * len(episodes) * (size + 0.35)),
+                             squeeze=False)
+    for i, e in enumerate(episodes):
+        rows = ((f"dream, τ = {e['tau']:g}\nsurvived {_survived(e['dream_steps'], e['max_steps'])}",
+                 e["dream_frames"], e["dream_at"], "#7c3aed"),
+                (f"real game\nsurvived {_survived(e['real_steps'], e['max_steps'])}",
+                 e["real_frames"], e["real_at"], "#15803d"))
+        for r, (label, frames, at, colour) in enumerate(rows):
+            for j in range(columns):
+                ax = axes[2 * i + r][j]
+                ax.set_xticks([])
+                ax.set_yticks([])
+                for spine in ax.spines.values():
+                    spine.set_visible(False)
+                if j < len(frames):
+                    ax.imshow(frames[j], interpolation="nearest")
+                    ax.set_xlabel(f"step {int(at[j])}", fontsize=7, labelpad=1)
+                if j == 0:
+                    ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9, color=colour)
+    fig.suptitle("the controller evolved at each τ: its dream (top) and the real game (below)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+class TemperaturePicker(FigureControl):
+    """Notebook 05: pick tau on a slider of the shipped temperatures; see the controller evolved at that tau in
+    its dream (at the same tau) and in one real episode (tau_episode, tau_dream_vs_real_figure). Each tau's episode is
+    played once and kept, so going back to a tau costs nothing."""
+
+    def __init__(self, v, m, seed: int, max_steps: int = TAKE_COVER_MAX_STEPS, taus: list[float] | None = None,
+                 tau: float = 1.15, frames: int = 8):
+        import ipywidgets as W
+
+        self.v, self.m, self.seed, self.max_steps, self.frames = v, m, seed, max_steps, frames
+        taus = sorted(shipped_taus() if taus is None else taus)
+        if tau not in taus:
+            raise ValueError(f"There is no shipped controller for tau = {tau}: pick one of {taus}.")
+        self.episodes: dict[float, dict] = {}
+        self.tau = slider(W.SelectionSlider, "temperature tau the controller was evolved at",
+                          options=[(f"{t:g}", t) for t in taus], value=tau, width="520px")
+        self._build([self.tau])
+
+    def episode(self, tau: float) -> dict:
+        """tau_episode for this tau, played the first time it is asked for."""
+        if tau not in self.episodes:
+            self.episodes[tau] = tau_episode(self.v, self.m, tau, self.seed, self.max_steps, self.frames)
+        return self.episodes[tau]
+
+    def figure_now(self) -> plt.Figure:
+        return tau_dream_vs_real_figure(self.episode(self.tau.value))
 
 
 # --- the learner's dream rollout: checked on a made-up M whose every number the checker knows -----------------
