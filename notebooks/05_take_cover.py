@@ -32,7 +32,8 @@
 # 3. read the **measured** temperature table next to the paper's, see how much of it is luck, and meet the
 #    paper's remedy when a dream is not honest enough: iterative training;
 # 4. watch one controller in its dream and in reality, animated;
-# 5. see the "cheating" a low temperature allows: a dream where the fireballs never come.
+# 5. see the "cheating" a low temperature allows: a dream where the fireballs never come; then pick the
+#    temperature yourself, and play M's dream with the arrow keys.
 
 # %%
 # The course's package, wmcourse. Missing here? Run `%pip install wmcourse-0.1.0-py3-none-any.whl` (see docs/install.md), then restart the kernel.
@@ -578,6 +579,39 @@ print(f"... and in reality (shipped, {row01['real_episodes']} episodes): {row01[
 # the wall trick works in reality depends on the real monsters' aim; whether it is found depends on
 # whether M's dream pays for it.
 # </details>
+
+# %% [markdown]
+# ### Pick the temperature yourself
+#
+# The course ships one controller for each temperature of the table, each evolved only in M's dream at that τ.
+# Pick a τ on the slider. The top row is that controller in its own dream at the same τ (M's codes, decoded by
+# V); the bottom row is the same controller in one real episode, the episode of section 4. Each row says how
+# many steps it survived. The frames are spread over the whole episode; move the step slider for a close-up,
+# eight frames eight steps apart, where you can follow a fireball. Start at τ = 0.1, then try 1.15.
+
+# %%
+picker = lesson.TemperaturePicker(V, M, seed=settings["eval_seed"], max_steps=real_steps,
+                                  played={tau: (real, in_dream), 0.1: (real01, dream01)})
+picker
+
+# %% [markdown]
+# At τ = 0.1 the monsters and their fireballs fade out of the dream, and the controller lives there until the
+# episode's cap. In the real game the fireballs come, and it dies after a few hundred steps: it learned to
+# survive a game that does not exist. At τ = 1.15 fireballs fly in the dream too, and the controller that
+# learned to dodge them lives longer in the real game. One episode is one draw; the table in section 3 gives
+# the averages over 100.
+#
+# ### Drive the dream yourself
+#
+# Now play M's dream yourself, as the paper's interactive article lets its reader take over from its agent: put
+# the mouse over the picture and step left or right with the arrow keys (or the buttons; *stay* waits one step).
+# Your score is the steps you survive until M's done head ends the game; the τ slider dreams your same moves
+# again at another temperature, and *C drives* hands the game to the controller evolved at τ = 1.15.
+
+# %%
+params, c_config, details = takecover.load_shipped_controller(1.15)  # C, evolved in the dream at tau = 1.15
+driver = lesson.DoomDriver(V, M, starts, params, c_config, tau=details["tau"], seed=SEED)
+lesson.DriveWidget(driver)
 
 # %% [markdown]
 # ## Open questions

@@ -1,4 +1,4 @@
-"""Drive the dream in a real browser, as a learner would: JupyterLab, headless Chromium, notebook 06.
+"""Drive the dream in a real browser, as a learner would: JupyterLab, headless Chromium, notebooks 06 and 05.
 
 The test starts JupyterLab as `make lab` does (the `jupyter_lab` fixture of tests/conftest.py) on a copy of
 notebook 06, drives it with tests/test_browser.py's browser settings, runs every cell from the Run menu, then, in the drive-the-dream widget: puts the mouse over the picture and
@@ -7,6 +7,9 @@ drags the tau slider and checks that the dream changed; presses reset and checks
 then runs the widget's clock with the up arrow held for a few seconds and records the frame rate the browser
 saw (frames that reached the page, not only those the kernel made). It saves a screenshot of the dream being
 driven (to docs/drive_screenshot.png, shown in the README, when WMCOURSE_DRIVE_SCREENSHOT names it).
+
+The Take Cover test (notebook 05) runs only the notebook's first cell and the cell of its driver, then plays
+Take Cover's dream with the left and right arrows, the stay button, the tau slider, "C drives" and reset.
 
 Needs what tests/test_browser.py needs (Debian's chromium and the playwright package); skipped without them
 locally, failed under CI.
@@ -147,3 +150,102 @@ def test_drive_the_dream_with_the_arrow_keys_in_jupyterlab(jupyter_lab, drag_sli
           f"the page over {CLOCK_SECONDS:.0f} s (kernel: {kernel.group(1) if kernel else '?'} frames/s), "
           f"{running['step']:.0f} steps")
     assert fps_seen >= 2, f"only {fps_seen:.1f} frames a second reached the page while the clock ran"
+
+
+# Take Cover (notebook 05): only the cells the driver needs, so that the test stays short -------------------------
+
+DOOM_NOTEBOOK = "05_take_cover.ipynb"
+
+# run the code cells whose source contains one of the given strings, in the notebook's order, from JupyterLab's
+# own command (as Shift+Enter on each); returns how many it started
+_RUN_CELLS_WITH = """async (needles) => {
+    const app = window.jupyterapp, notebook = app.shell.currentWidget.content;
+    const picked = [];
+    notebook.widgets.forEach((cell, i) => {
+        const source = cell.model.sharedModel.getSource();
+        if (cell.model.type === 'code' && needles.some(n => source.includes(n))) picked.push(i);
+    });
+    for (const i of picked) {
+        notebook.activeCellIndex = i;
+        await app.commands.execute('notebook:run-cell');
+    }
+    return picked;
+}"""
+
+_CELLS_DONE = """(indices) => {
+    const panel = window.jupyterapp.shell.currentWidget, cells = panel.content.widgets;
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    return indices.every(i => cells[i].model.executionCount !== null) && kernel && kernel.status === 'idle';
+}"""
+
+
+@pytest.mark.timeout(300)
+def test_play_take_covers_dream_with_the_arrow_keys_in_jupyterlab(jupyter_lab, drag_slider):
+    if not browser.CHROMIUM.exists():
+        browser._unavailable(f"{browser.CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
+    server = jupyter_lab(DOOM_NOTEBOOK)
+    timings, start = {}, time.monotonic()
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(browser.CHROMIUM), args=browser.CHROMIUM_FLAGS)
+        try:
+            page = chromium.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(server.url())
+            state = browser._NOTEBOOK_STATE
+            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                                   "&& window.jupyterapp.shell.currentWidget.sessionContext "
+                                   "&& window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=90_000)
+            page.wait_for_function(f"() => ({state})().kernel === 'idle'", timeout=90_000)
+            page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
+            timings["open"] = time.monotonic() - start
+            # the first cell (imports, the shipped V and M) and the driver's cell
+            ran = page.evaluate(_RUN_CELLS_WITH, ["takecover.load_shipped_models()", "lesson.DoomDriver("])
+            assert len(ran) == 2, f"expected the setup cell and the driver's cell, found cells {ran}"
+            page.wait_for_function(_CELLS_DONE, arg=ran, timeout=120_000, polling=500)
+            errors = page.evaluate(state)["errors"]
+            assert not errors, "cells raised errors in JupyterLab:\n" + "\n".join(errors)
+            timings["run two cells"] = time.monotonic() - start - timings["open"]
+
+            box = page.locator(".wm-drive").first
+            picture = box.locator(".wm-drive-picture img")
+            page.evaluate("(el) => el.scrollIntoView({block: 'center'})", box.element_handle())
+            first = _status(box)
+            image = picture.evaluate(_IMAGE_HASH)
+            assert first["step"] == 0 and first["score"] == 0, first
+
+            # left and right arrows with the mouse over the picture: one step each; the up arrow is not Take Cover's
+            picture.hover()
+            for key in ("ArrowLeft", "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowRight"):
+                page.keyboard.press(key)
+                page.wait_for_timeout(60)
+            driven = _wait_for(page, lambda: (s := _status(box))["step"] >= 4 and s, "four steps from the arrows")
+            after_keys = _wait_for(page, lambda: (h := picture.evaluate(_IMAGE_HASH)) != image and h,
+                                   "a new dreamed frame after the arrow keys")
+            assert driven["step"] == 4 and driven["score"] == 4, driven   # one point a step survived; no up arrow
+            box.get_by_role("button", name="stay", exact=True).click()
+            _wait_for(page, lambda: _status(box)["step"] == 5, "a step from the stay button")
+            timings["keys"] = time.monotonic() - start - sum(timings.values())
+
+            # the tau slider: the same five moves dreamed again at the new temperature
+            slider = box.locator(".widget-slider", has_text="temperature tau").first
+            before_tau = slider.locator(".widget-readout").text_content()
+            after_tau = drag_slider(page, slider, 0.1)
+            _wait_for(page, lambda: picture.evaluate(_IMAGE_HASH) != after_keys, "a new dream after moving tau")
+            assert float(after_tau) < float(before_tau) and _status(box)["step"] == 5
+            assert _status(box)["tau"] == pytest.approx(float(after_tau), abs=0.01)
+
+            # C drives: an arrow key now steps the controller's move
+            box.get_by_role("button", name="C drives").click()
+            picture.hover()
+            page.keyboard.press("ArrowLeft")
+            _wait_for(page, lambda: _status(box)["step"] == 6, "a step of C's")
+
+            box.get_by_role("button", name="reset").click()
+            _wait_for(page, lambda: _status(box)["step"] == 0, "reset")
+            assert _status(box)["score"] == 0
+            timings["tau, C and reset"] = time.monotonic() - start - sum(timings.values())
+        finally:
+            chromium.close()
+    print(f"notebook {DOOM_NOTEBOOK} in JupyterLab: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+          + f"; tau {before_tau} -> {after_tau}")

@@ -169,25 +169,37 @@ def test_the_temperature_picker_shows_dream_and_real_for_each_tau(monkeypatch):
 
     v, m, _ = takecover.load_shipped_models()
     assert lesson.shipped_taus() == sorted(lesson.shipped_taus()) and {0.1, 1.15} <= set(lesson.shipped_taus())
-    episodes = [lesson.tau_episode(v, m, tau, seed=1_000_000, max_steps=30, frames=4) for tau in (0.1, 1.15)]
+    episodes = [lesson.tau_episode(v, m, tau, seed=1_000_000, max_steps=30) for tau in (0.1, 1.15)]
     for e in episodes:
-        assert e["real_frames"].shape[1:] == (64, 64, 3) and e["dream_frames"].shape[1:] == (64, 64, 3)
         assert 1 <= e["real_steps"] <= 30 and 1 <= e["dream_steps"] <= 30
-        assert e["real_at"][-1] == e["real_steps"] - 1 and e["dream_at"][-1] == e["dream_steps"]
-    fig = lesson.tau_dream_vs_real_figure(episodes)
+        assert len(e["real_frames"]) == -(-e["real_steps"] // lesson.REAL_EVERY)
+        assert e["real_frames"].shape[1:] == (64, 64, 3) and e["dream_z"].shape == (e["dream_steps"] + 1, 64)
+    fig = lesson.tau_dream_vs_real_figure(v, episodes, frames=4)     # two taus: dream and real rows for each
     labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
     assert len(fig.axes) == 4 * 4 and len(labels) == 4
     assert labels[0].startswith("dream, τ = 0.1\nsurvived") and labels[1].startswith("real game\nsurvived")
     assert labels[2].startswith("dream, τ = 1.15") and f"{episodes[1]['real_steps']} steps" in labels[3]
+    assert fig.axes[0].get_xlabel() == "step 0" and len(fig.axes[0].get_images()) == 1
     plt.close(fig)
+    close = lesson.tau_dream_vs_real_figure(v, episodes[0], start=24, frames=4, spacing=4)   # a close-up from step 24
+    assert [ax.get_xlabel() for ax in close.axes[:4]][:2] == ["step 24", "step 28"]
+    assert close.axes[3].get_xlabel() == "over" and not close.axes[3].get_images()   # 36 > 30 steps: over
+    plt.close(close)
 
     played = []
     monkeypatch.setattr(lesson, "tau_episode", lambda v, m, tau, *a: played.append(tau) or episodes[tau > 1])
-    picker = lesson.TemperaturePicker(v, m, seed=1_000_000, max_steps=30, taus=[0.1, 1.15], tau=0.1)
+    picker = lesson.TemperaturePicker(v, m, seed=1_000_000, max_steps=30, taus=[0.1, 1.15], tau=0.1, spacing=4)
     picker.tau.value = 1.15
     picker.tau.value = 0.1                                            # played once, kept
     assert played == [0.1, 1.15] and picker.errors.outputs == ()
     assert picker.figure.axes[0].get_ylabel().startswith("dream, τ = 0.1")
+    picker.start.value = 8                                            # the scrubber: a close-up from step 8
+    assert picker.view.value == "close-up" and picker.figure.axes[0].get_xlabel() == "step 8"
+    real = {"rewards": np.ones(5, np.float32), "frames": np.zeros((5, 64, 64, 3), np.uint8)}
+    dream = {"rewards": np.ones(7, np.float32), "z": np.zeros((8, 64), np.float32)}
+    kept = lesson.TemperaturePicker(v, m, seed=1_000_000, max_steps=30, taus=[0.1, 1.15], tau=0.1,
+                                    played={0.1: (real, dream)})     # an episode the notebook already played
+    assert played == [0.1, 1.15] and kept.episodes[0.1]["real_steps"] == 5 and kept.episodes[0.1]["dream_steps"] == 7
     with pytest.raises(ValueError, match="no shipped controller for tau = 0.7"):
         lesson.TemperaturePicker(v, m, seed=0, taus=[0.1, 1.15], tau=0.7)
     plt.close("all")

@@ -218,15 +218,15 @@ def shipped_taus() -> list[float]:
     return [float(row["tau"]) for row in takecover.load_shipped_results()["rows"]]
 
 
-def tau_episode(v, m, tau: float, seed: int, max_steps: int = TAKE_COVER_MAX_STEPS, frames: int = 8,
-                dream_seed: int = SEED) -> dict:
+REAL_EVERY = 2  # a picked episode keeps every 2nd real frame (a 2,100-step episode: about 13 MB) and every dream code
+
+
+def tau_episode(v, m, tau: float, seed: int, max_steps: int = TAKE_COVER_MAX_STEPS, dream_seed: int = SEED) -> dict:
     """The shipped controller evolved in the dream at `tau`, played twice: one real episode (seed `seed`) and one
     dream at the same tau from V's code of that episode's first frame (wmcourse.worldmodels.agent.drive_real and
-    drive_dream, as in the notebook's section 4). Returns the steps survived in each, and `frames` frames of each
-    at evenly spaced steps: the real frames, and the dream's codes decoded by V."""
+    drive_dream, as in the notebook's section 4). Returns what tau_dream_vs_real_figure shows (episode_record)."""
     from ..experiments import takecover
     from ..worldmodels import agent
-    from ..worldmodels import vae as _vae
 
     if not tau > 0:
         raise ValueError(f"tau must be positive, got {tau}.")
@@ -235,12 +235,15 @@ def tau_episode(v, m, tau: float, seed: int, max_steps: int = TAKE_COVER_MAX_STE
                             env_id=TAKE_COVER)
     dream = agent.drive_dream(m, params, config, torch.as_tensor(real["z"][0]), tau=tau, max_steps=max_steps,
                               seed=dream_seed)
-    real_steps, dream_steps = len(real["rewards"]), len(dream["rewards"])
-    real_at = np.unique(np.linspace(0, real_steps - 1, frames).round().astype(int))
-    dream_at = np.unique(np.linspace(0, dream_steps, frames).round().astype(int))  # codes: the start, then each step
-    return {"tau": float(tau), "max_steps": max_steps, "real_steps": real_steps, "dream_steps": dream_steps,
-            "real_at": real_at, "real_frames": real["frames"][real_at],
-            "dream_at": dream_at, "dream_frames": _vae.decode_latents(v, dream["z"][dream_at])}
+    return episode_record(tau, real, dream, max_steps)
+
+
+def episode_record(tau: float, real: dict, dream: dict, max_steps: int = TAKE_COVER_MAX_STEPS) -> dict:
+    """A real episode and a dream already played (drive_real, drive_dream) as tau_episode keeps them: the steps
+    survived in each, every REAL_EVERY-th real frame, and the dream's codes (V decodes the ones shown)."""
+    return {"tau": float(tau), "max_steps": max_steps, "real_steps": len(real["rewards"]),
+            "dream_steps": len(dream["rewards"]), "real_frames": np.asarray(real["frames"][::REAL_EVERY], np.uint8),
+            "dream_z": np.asarray(dream["z"], np.float32)}
 
 
 def _survived(steps: int, max_steps: int) -> str:
@@ -249,63 +252,96 @@ def _survived(steps: int, max_steps: int) -> str:
     return f"{steps:,} steps"
 
 
-def tau_dream_vs_real_figure(episodes: list[dict] | dict, size: float = 1.25) -> plt.Figure:
-    """Each episode (tau_episode) as two rows side by side in time: its dream at its tau (frames decoded by V), then
-    its real game, each frame captioned with its step, each row with the steps it survived."""
+def _shown_steps(last: int, start: int | None, frames: int, spacing: int) -> np.ndarray:
+    """Steps to show: `frames` evenly over 0..last (start None), else start, start + spacing, ..."""
+    if start is None:
+        return np.linspace(0, last, frames).round().astype(int)
+    return start + spacing * np.arange(frames)
+
+
+def tau_dream_vs_real_figure(v, episodes: list[dict] | dict, start: int | None = None, frames: int = 8,
+                             spacing: int = 8, size: float = 1.25) -> plt.Figure:
+    """Each episode (tau_episode) as two rows, in step: its dream at its tau (codes decoded by V), then its real game,
+    each frame captioned with its step, each row with the steps it survived. start None: `frames` frames spread
+    over each whole episode; a step number: a close-up, `frames` frames `spacing` steps apart from that step (a
+    game that is over by then shows an empty panel)."""
+    from ..worldmodels import vae as _vae
+
     episodes = [episodes] if isinstance(episodes, dict) else list(episodes)
     if not episodes:
         raise ValueError("Expected at least one episode (lesson.tau_episode), got none.")
-    columns = max(max(len(e["dream_frames"]), len(e["real_frames"])) for e in episodes)
-    fig, axes = plt.subplots(2 * len(episodes), columns, figsize=(size * columns + 2.2, 2 * len(episodes) * (size + 0.35)),
-                             squeeze=False)
+    fig, axes = plt.subplots(2 * len(episodes), frames, squeeze=False,
+                             figsize=(size * frames + 2.2, 2 * len(episodes) * (size + 0.35)))
     for i, e in enumerate(episodes):
-        rows = ((f"dream, τ = {e['tau']:g}\nsurvived {_survived(e['dream_steps'], e['max_steps'])}",
-                 e["dream_frames"], e["dream_at"], "#7c3aed"),
-                (f"real game\nsurvived {_survived(e['real_steps'], e['max_steps'])}",
-                 e["real_frames"], e["real_at"], "#15803d"))
-        for r, (label, frames, at, colour) in enumerate(rows):
-            for j in range(columns):
+        dream_at = _shown_steps(e["dream_steps"], start, frames, spacing)   # codes: the start, then one per step
+        real_at = _shown_steps(e["real_steps"] - 1, start, frames, spacing)
+        inside = dream_at <= e["dream_steps"]
+        dreamed = np.zeros((frames, 64, 64, 3), np.uint8)
+        if inside.any():
+            dreamed[inside] = _vae.decode_latents(v, e["dream_z"][dream_at[inside]])
+        kept = np.minimum(real_at // REAL_EVERY, len(e["real_frames"]) - 1)
+        rows = ((f"dream, τ = {e['tau']:g}\nsurvived {_survived(e['dream_steps'], e['max_steps'])}", dreamed,
+                 dream_at, inside, "#7c3aed"),
+                (f"real game\nsurvived {_survived(e['real_steps'], e['max_steps'])}", e["real_frames"][kept],
+                 kept * REAL_EVERY, real_at < e["real_steps"], "#15803d"))
+        for r, (label, images, at, alive, colour) in enumerate(rows):
+            for j in range(frames):
                 ax = axes[2 * i + r][j]
                 ax.set_xticks([])
                 ax.set_yticks([])
                 for spine in ax.spines.values():
                     spine.set_visible(False)
-                if j < len(frames):
-                    ax.imshow(frames[j], interpolation="nearest")
+                if alive[j]:
+                    ax.imshow(images[j], interpolation="nearest")
                     ax.set_xlabel(f"step {int(at[j])}", fontsize=7, labelpad=1)
+                else:
+                    ax.set_xlabel("over", fontsize=7, labelpad=1, color="#b91c1c")
                 if j == 0:
                     ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9, color=colour)
-    fig.suptitle("the controller evolved at each τ: its dream (top) and the real game (below)", fontsize=10)
+    which = (f"the controller evolved at τ = {episodes[0]['tau']:g}" if len(episodes) == 1
+             else "the controllers evolved at each τ")
+    where = "over the whole episode" if start is None else f"every {spacing} steps from step {start}"
+    fig.suptitle(f"{which}: its dream at that τ, then the real game ({where})", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 class TemperaturePicker(FigureControl):
     """Notebook 05: pick tau on a slider of the shipped temperatures; see the controller evolved at that tau in
-    its dream (at the same tau) and in one real episode (tau_episode, tau_dream_vs_real_figure). Each tau's episode is
-    played once and kept, so going back to a tau costs nothing."""
+    its dream (at the same tau) and in one real episode (tau_episode, tau_dream_vs_real_figure): the whole episode,
+    or a close-up from a step on the scrubber. Each tau's episodes are played once and kept, so going back to a tau
+    costs nothing. `played` {tau: (real, dream)}: episodes the notebook has already played (the same seed, the same
+    max_steps, the dream from the real first frame's code at that tau with seed SEED), kept without playing them
+    again."""
 
     def __init__(self, v, m, seed: int, max_steps: int = TAKE_COVER_MAX_STEPS, taus: list[float] | None = None,
-                 tau: float = 1.15, frames: int = 8):
+                 tau: float = 1.15, played: dict[float, tuple[dict, dict]] | None = None, spacing: int = 8):
         import ipywidgets as W
 
-        self.v, self.m, self.seed, self.max_steps, self.frames = v, m, seed, max_steps, frames
+        self.v, self.m, self.seed, self.max_steps, self.spacing = v, m, seed, max_steps, spacing
         taus = sorted(shipped_taus() if taus is None else taus)
         if tau not in taus:
             raise ValueError(f"There is no shipped controller for tau = {tau}: pick one of {taus}.")
-        self.episodes: dict[float, dict] = {}
-        self.tau = slider(W.SelectionSlider, "temperature tau the controller was evolved at",
-                          options=[(f"{t:g}", t) for t in taus], value=tau, width="520px")
-        self._build([self.tau])
+        self.episodes: dict[float, dict] = {float(t): episode_record(t, real, dream, max_steps)
+                                            for t, (real, dream) in (played or {}).items()}
+        self.tau = slider(W.SelectionSlider, "τ the controller was evolved at", options=[(f"{t:g}", t) for t in taus],
+                          value=tau, width="330px")
+        self.view = W.ToggleButtons(options=["whole episode", "close-up"], value="whole episode",
+                                    style={"button_width": "105px"})
+        self.start = slider(W.IntSlider, "close-up from step", value=0, min=0, max=max_steps - 1, step=spacing,
+                            width="330px")
+        self.start.observe(lambda _: setattr(self.view, "value", "close-up"), names="value")  # scrubbing: close up
+        self._build([self.tau, self.view, self.start])
 
     def episode(self, tau: float) -> dict:
         """tau_episode for this tau, played the first time it is asked for."""
         if tau not in self.episodes:
-            self.episodes[tau] = tau_episode(self.v, self.m, tau, self.seed, self.max_steps, self.frames)
+            self.episodes[tau] = tau_episode(self.v, self.m, tau, self.seed, self.max_steps)
         return self.episodes[tau]
 
     def figure_now(self) -> plt.Figure:
-        return tau_dream_vs_real_figure(self.episode(self.tau.value))
+        start = None if self.view.value == "whole episode" else self.start.value
+        return tau_dream_vs_real_figure(self.v, self.episode(self.tau.value), start, spacing=self.spacing)
 
 
 # --- the learner's dream rollout: checked on a made-up M whose every number the checker knows -----------------
