@@ -225,15 +225,19 @@ def test_play_take_covers_dream_with_the_arrow_keys_in_jupyterlab(jupyter_lab, d
             assert driven["step"] == 4 and driven["score"] == 4, driven   # one point a step survived; no up arrow
             box.get_by_role("button", name="stay", exact=True).click()
             _wait_for(page, lambda: _status(box)["step"] == 5, "a step from the stay button")
+            after_stay = _wait_for(page, lambda: (h := picture.evaluate(_IMAGE_HASH)) != after_keys and h,
+                                   "a new dreamed frame after the stay button")
             timings["keys"] = time.monotonic() - start - sum(timings.values())
 
             # the tau slider: the same five moves dreamed again at the new temperature
             slider = box.locator(".widget-slider", has_text="temperature tau").first
             before_tau = slider.locator(".widget-readout").text_content()
             after_tau = drag_slider(page, slider, 0.1)
-            _wait_for(page, lambda: picture.evaluate(_IMAGE_HASH) != after_keys, "a new dream after moving tau")
-            assert float(after_tau) < float(before_tau) and _status(box)["step"] == 5
-            assert _status(box)["tau"] == pytest.approx(float(after_tau), abs=0.01)
+            assert float(after_tau) < float(before_tau)
+            _wait_for(page, lambda: _status(box)["tau"] == pytest.approx(float(after_tau), abs=0.01),
+                      "the dream at the new tau")
+            _wait_for(page, lambda: picture.evaluate(_IMAGE_HASH) != after_stay, "a new dream after moving tau")
+            assert _status(box)["step"] == 5
 
             # C drives: an arrow key now steps the controller's move
             box.get_by_role("button", name="C drives").click()
