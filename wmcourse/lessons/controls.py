@@ -75,7 +75,8 @@ ARROWS = {"ArrowLeft": "◀", "ArrowRight": "▶", "ArrowUp": "▲ gas", "ArrowD
 
 
 def status_html(status: dict) -> str:
-    """A driver's status (wmcourse.lessons.drive: CarDriver.status, CartPoleDriver.status) as one line of HTML."""
+    """A driver's status (wmcourse.lessons.drive: CarDriver.status, CartPoleDriver.status, DoomDriver.status) as one
+    line of HTML."""
     parts = []
     for key, value in status.items():
         if isinstance(value, bool) or value is None:
