@@ -50,10 +50,17 @@ lab: $(STAMP)
 # ruff first (pyproject.toml's [tool.ruff]: unused names, undefined names, likely bugs, import order), then pytest.
 # Each notebook executes once: website/pytest_notebooks.py runs notebooks/NN_name.ipynb cell by cell (one test a
 # cell, 600 s each at most) as the site's build would, and keeps the result for the site that tests/test_website.py builds.
-test: install cluster
+# Two workers (pytest-xdist; TEST_WORKERS=1 runs one): the decks, notebooks and site stay on one of them, in order.
+# One thread each (OMP_NUM_THREADS=1, inherited by the notebooks' kernels): two busy workers with two torch
+# threads each on two cores make torch's threads wait on each other, and a notebook runs ten times slower.
+# The installs run side by side (pip, npm and apt wait on different things).
+TEST_WORKERS ?= 2
+
+test:
+	@$(MAKE) --no-print-directory -j3 install cluster
 	$(BIN)/ruff check .
-	WMCOURSE_FAST=1 MPLBACKEND=Agg SDL_VIDEODRIVER=dummy $(BIN)/python -m pytest -p website.pytest_notebooks \
-		tests notebooks --timeout=900 -v --durations=15
+	WMCOURSE_FAST=1 MPLBACKEND=Agg SDL_VIDEODRIVER=dummy OMP_NUM_THREADS=1 $(BIN)/python -m pytest \
+		-p website.pytest_notebooks -n $(TEST_WORKERS) tests notebooks --timeout=900 -v --durations=15
 
 # Instructors' decks: draw the figures from data/, build every deck to HTML beside it (slides/NN_name.html).
 slides: $(STAMP) $(NODE_STAMP)

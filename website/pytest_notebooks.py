@@ -8,7 +8,8 @@ environment, fast or full mode, the inline Matplotlib backend) and run by the sa
 outputs are the ones the site would make, widget state included. When every cell passed, the executed notebook
 is stored in the site's jupyter-cache (build/site/<mode>/cache, keyed on the code of the page's source
 notebooks/NN_name.py), and the site's build (tests/test_website.py, `make site`) uses it instead of executing the
-notebook again. The notebook items run before tests/test_website.py's, whatever the order on the command line.
+notebook again. The decks' tests, the notebook items and the site's tests run first, in that order and (under
+pytest-xdist) on one worker, whatever the order on the command line.
 
 Without this plugin nothing changes: the site's build executes what its cache lacks.
 """
@@ -65,15 +66,43 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+SITE_GROUP = "site"  # the decks, the notebooks and the site: one worker, in this order (see site_group)
+
+
+def site_group(nodeid: str) -> int | None:
+    """Where a test stands in the chain that builds the site: 0 the decks (tests/test_slides.py draws the figures
+    and builds every deck), 1 the notebooks' cells, 2 the site (tests/test_website.py reuses both); None for a
+    test outside it. The chain runs on one worker, in this order, so that nothing reads a deck or a cached
+    notebook while another process writes it."""
+    path = nodeid.split("::", 1)[0]
+    if path.endswith("tests/test_slides.py"):
+        return 0
+    if path.startswith("notebooks/") and NOTEBOOK.fullmatch(path.rsplit("/", 1)[-1]):
+        return 1
+    if path.endswith("tests/test_website.py"):
+        return 2
+    return None
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Move the notebook cells before the site's tests, so that the site's build finds them executed."""
-    cells = [item for item in items if isinstance(item, NotebookCell)]
-    site = next((i for i, item in enumerate(items) if item.path.name == "test_website.py"), None)
-    if not cells or site is None or items.index(cells[0]) < site:
-        return
-    rest = [item for item in items if not isinstance(item, NotebookCell)]
-    site = next(i for i, item in enumerate(rest) if item.path.name == "test_website.py")
-    items[:] = rest[:site] + cells + rest[site:]
+    """Put the site's chain first, in its order (decks, notebook cells, site), so that the site's build finds the
+    decks built and the notebooks executed; the other tests keep their order after it."""
+    chain = sorted((item for item in items if site_group(item.nodeid) is not None),
+                   key=lambda item: site_group(item.nodeid))  # sorted() is stable: each file keeps its order
+    items[:] = chain + [item for item in items if site_group(item.nodeid) is None]
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: without it, nothing to do
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under pytest-xdist (`make test` runs two workers): one unit of work per test file, so that a module's
+    fixtures are made once, and the site's whole chain as one unit, the first one handed out."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ChainScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return SITE_GROUP if site_group(nodeid) is not None else nodeid.split("::", 1)[0]
+
+    return ChainScheduling(config, log)
 
 
 class CellFailed(Exception):
