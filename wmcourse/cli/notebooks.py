@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..artefacts import course_dir
+from ..errors import MissingArtefactError
 from . import arguments as A
 
 NOTEBOOKS = "[0-9][0-9]_*.ipynb"
@@ -38,7 +39,7 @@ def course_files() -> list[tuple[Path, str]]:
     notebooks, docs = course_dir("notebooks"), course_dir("docs")
     found = [(path, f"notebooks/{path.name}") for path in sorted(notebooks.glob(NOTEBOOKS))]
     if not found:
-        raise FileNotFoundError(f"no notebooks ({NOTEBOOKS}) in {notebooks}: reinstall the course")
+        raise MissingArtefactError(f"no notebooks ({NOTEBOOKS}) in {notebooks}: reinstall the course")
     for pattern in DOC_FILES:
         found += [(path, f"docs/{path.name}") for path in sorted(docs.glob(pattern))]
     return found
