@@ -3,7 +3,7 @@ import json
 import pytest
 
 from wmcourse import artefacts
-from wmcourse.errors import CorruptArtefactError, MissingArtefactError
+from wmcourse.errors import CommandFailedError, CorruptArtefactError, MissingArtefactError, SettingsError
 
 
 def test_missing_artefact_names_the_command(tmp_path):
@@ -34,7 +34,7 @@ def test_record_a_file_in_a_subfolder(tmp_path):
     artefacts.record(shard, command="python -m wmcourse collect", seed=1, figures={}, folder=tmp_path)
     assert "rollouts/shard_00000.npz" in artefacts.load_manifest(tmp_path)
     assert artefacts.verify(tmp_path) == []
-    with pytest.raises(ValueError, match="not inside"):
+    with pytest.raises(SettingsError, match="not inside"):
         artefacts.record(shard, command="x", seed=0, figures={}, folder=tmp_path / "rollouts" / "elsewhere")
 
 
@@ -44,6 +44,13 @@ def _recorded(tmp_path, payload: bytes = b"weights" * 100):
     artefacts.record(path, command="python -m wmcourse train-vae --out data/model.pt", seed=0, figures={},
                      folder=tmp_path)
     return path
+
+
+def test_a_failed_command_is_a_course_error(capsys):
+    """A notebook's RETRAIN command that fails: one sentence with its exit status (its output came before)."""
+    with pytest.raises(CommandFailedError, match="exit status 3"):
+        artefacts.run_command("echo trying; exit 3")
+    assert "trying" in capsys.readouterr().out
 
 
 def test_require_accepts_an_intact_file(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from wmcourse import paper
+from wmcourse.errors import SettingsError
 from wmcourse.lessons import n00_motivation, n02_mdn
 from wmcourse.worldmodels import mdn
 
@@ -64,7 +65,7 @@ def test_budget_mistakes_are_named(budget, answer, words):
 
 
 def test_budget_needs_measured_rates():
-    with pytest.raises(ValueError, match="positive step rates"):
+    with pytest.raises(SettingsError, match="positive step rates"):
         n00_motivation.budget_time(0.0, DREAM_RATE)
 
 

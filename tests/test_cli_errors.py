@@ -175,9 +175,6 @@ def test_commands_fail_cleanly_as_real_processes(tmp_path):
         assert len(done.stderr.strip().splitlines()) == 1 and expected in done.stderr, f"{command}:\n{done.stderr}"
 
 
-# folders and modules whose raises are not CourseErrors yet (they belong to other parts of the package's work)
-NOT_YET_COURSE_ERRORS = {"wmcourse/runtime.py", "wmcourse/artefacts.py", "wmcourse/baselines/dqn.py", "wmcourse/real",
-                         "wmcourse/dreamer", "wmcourse/lessons"}
 
 
 def test_every_deliberate_raise_is_a_course_error():
@@ -193,8 +190,6 @@ def test_every_deliberate_raise_is_a_course_error():
     found = []
     for path in sorted((ROOT / "wmcourse").rglob("*.py")):
         name = path.relative_to(ROOT).as_posix()
-        if any(name == skip or name.startswith(skip + "/") for skip in NOT_YET_COURSE_ERRORS):
-            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Raise) and node.exc is not None:
                 raised = ast.unparse(node.exc.func if isinstance(node.exc, ast.Call) else node.exc)

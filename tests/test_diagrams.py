@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
+from wmcourse.errors import SettingsError  # noqa: E402
 from wmcourse.lessons import diagrams  # noqa: E402
 from wmcourse.worldmodels import MDNRNN, ConvVAE, MDNRNNConfig, VAEConfig  # noqa: E402
 
@@ -24,7 +25,7 @@ def test_the_elbo_gap_is_a_kl_never_negative():
     widths = sorted(round(p.get_width(), 6) for p in ax.patches)
     assert widths == [7.0, 22.0]
     plt.close(ax.figure)
-    with pytest.raises(ValueError, match="cannot exceed"):
+    with pytest.raises(SettingsError, match="cannot exceed"):
         diagrams.draw_elbo_gap(log_px=-110.0, reconstruction=-85.0, kl_prior=22.0)
 
 

@@ -7,6 +7,7 @@ from torch import nn
 
 from wmcourse.artefacts import data_dir
 from wmcourse.baselines import dqn
+from wmcourse.errors import SettingsError
 from wmcourse.real import evaluate
 
 torch.set_num_threads(1)
@@ -42,7 +43,7 @@ def test_dqn_beats_a_random_policy():
 
 
 def test_bad_budget_is_refused():
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(SettingsError, match="positive"):
         dqn.train_dqn(config=dqn.DQNConfig(steps=0), progress=False)
 
 

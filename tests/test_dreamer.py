@@ -13,7 +13,7 @@ from wmcourse.dreamer import agent as dreamer
 from wmcourse.dreamer import probes as dreamer_probes
 from wmcourse.dreamer import train as dreamer_training
 from wmcourse.dreamer.rssm import RSSMConfig
-from wmcourse.errors import CorruptArtefactError, CourseError, MissingArtefactError, ShapeError
+from wmcourse.errors import CorruptArtefactError, CourseError, MissingArtefactError, SettingsError, ShapeError
 from wmcourse.experiments import dreamer_comparison
 from wmcourse.lessons import n08_dreamer
 
@@ -58,7 +58,7 @@ def test_lambda_zero_is_td_and_lambda_one_is_the_discounted_sum():
 def test_lambda_returns_reject_bad_shapes_and_settings():
     with pytest.raises(ShapeError, match="H \\+ 1"):
         dreamer.lambda_returns(torch.ones(3), torch.ones(3), torch.ones(3))
-    with pytest.raises(ValueError, match="lam"):
+    with pytest.raises(SettingsError, match="lam"):
         dreamer.lambda_returns(torch.ones(3), torch.ones(4), torch.ones(3), lam=1.5)
 
 
@@ -117,7 +117,7 @@ def test_policy_acts_on_batches_and_rejects_bad_observations():
     assert actions.shape == (3,) and set(actions.tolist()) <= {0, 1}
     with pytest.raises(ShapeError, match="observations"):
         policy.act(np.zeros((3, 5), np.float32))
-    with pytest.raises(ValueError, match="mode"):
+    with pytest.raises(SettingsError, match="mode"):
         dreamer.DreamerPolicy(agent, mode="best")
 
 
@@ -193,7 +193,7 @@ def test_cli_has_the_dreamer_command():
 def test_config_rejects_unknown_envs_and_empty_budgets():
     with pytest.raises(CourseError, match="Unknown environment"):
         dreamer.DreamerConfig(env_id="cartpole")
-    with pytest.raises(ValueError, match="steps"):
+    with pytest.raises(SettingsError, match="steps"):
         dreamer.DreamerConfig(steps=0)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse.errors import ShapeError
+from wmcourse.errors import SettingsError, ShapeError
 from wmcourse.lessons import controls, drive, n03_temperature
 from wmcourse.worldmodels import cartpole, controller, vae
 from wmcourse.worldmodels.mdnrnn import MDNRNN, MDNRNNConfig
@@ -71,7 +71,7 @@ def test_a_new_tau_re_dreams_the_same_moves(car):
     assert car.t == 6 and not np.array_equal(car.view(), at_one)
     car.tau = 1.0
     assert np.array_equal(car.view(), at_one) and car.score == pytest.approx(score)  # same moves, same dice
-    with pytest.raises(ValueError, match="tau must be positive"):
+    with pytest.raises(SettingsError, match="tau must be positive"):
         car.tau = 0
 
 
@@ -82,7 +82,7 @@ def test_c_can_take_the_wheel(car):
     np.testing.assert_allclose(car.action(), car._c_action())
     v, m, frames, _, _ = tiny_world()
     keyless = drive.CarDriver(v, m, frames)
-    with pytest.raises(ValueError, match="No controller"):
+    with pytest.raises(SettingsError, match="No controller"):
         keyless.set_autopilot(True)
 
 
@@ -101,9 +101,9 @@ def test_bad_inputs_get_clear_errors():
     with pytest.raises(ShapeError, match=r"\(N, 64, 64, 3\)"):
         drive.CarDriver(v, m, frames[0])
     plain = MDNRNN(MDNRNNConfig(z_size=4, action_size=3, hidden=16, K=3))
-    with pytest.raises(ValueError, match="reward and done heads"):
+    with pytest.raises(SettingsError, match="reward and done heads"):
         drive.CarDriver(v, plain, frames)
-    with pytest.raises(ValueError, match="Unknown world"):
+    with pytest.raises(SettingsError, match="Unknown world"):
         drive.CarDriver(v, m, frames).set_world("moon")
 
 
@@ -164,7 +164,7 @@ def test_one_tau_switch_for_both_drivers():
     away.tau = 0.5
     assert away.tau == 0.5 and replays == [2.0]
     for bad in (0, -1.0, float("nan")):
-        with pytest.raises(ValueError, match="tau must be positive"):
+        with pytest.raises(SettingsError, match="tau must be positive"):
             toy.tau = bad
     assert toy.tau == 2.0
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from wmcourse.errors import SettingsError
 from wmcourse.real import evaluate
 
 
@@ -32,5 +33,5 @@ def test_seeded_evaluation_repeats():
 
 
 def test_episode_count_must_be_positive():
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(SettingsError, match="at least 1"):
         evaluate.evaluate("CartPole-v1", None, episodes=0)

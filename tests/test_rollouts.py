@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from wmcourse.cli.main import main
-from wmcourse.errors import CourseError, MissingArtefactError, ShapeError
+from wmcourse.errors import CourseError, MissingArtefactError, SettingsError, ShapeError
 from wmcourse.real import envs, rollouts
 
 
@@ -157,7 +157,7 @@ def test_take_cover_hold_policy_stores_what_the_game_reads():
     actions = np.stack([hold.act(np.zeros((8, 1))) for _ in range(3000)])
     values, counts = np.unique(actions, return_counts=True)
     assert values.tolist() == [-1.0, 0.0, 1.0] and counts.min() > 0.28 * counts.sum()  # left, stay, right a third each
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(SettingsError, match="at least 1"):
         rollouts.HoldPolicy(space, longest=0)
 
 

@@ -8,7 +8,7 @@ import torch
 from torch.distributions import OneHotCategorical, OneHotCategoricalStraightThrough
 
 from wmcourse.dreamer import rssm
-from wmcourse.errors import ShapeError
+from wmcourse.errors import SettingsError, ShapeError
 
 
 def random_logits(shape=(5, 4, 6), seed=0, scale=2.0):
@@ -91,7 +91,7 @@ def test_unimix_keeps_every_class_possible():
     assert probs.sum().item() == pytest.approx(1.0)
     assert probs.min().item() == pytest.approx(0.01 / 4, rel=1e-3)
     assert probs.max().item() == pytest.approx(0.99 + 0.01 / 4, rel=1e-4)
-    with pytest.raises(ValueError, match="unimix"):
+    with pytest.raises(SettingsError, match="unimix"):
         rssm.unimix_logits(logits, 1.0)
 
 

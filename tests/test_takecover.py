@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from wmcourse.errors import CourseError
+from wmcourse.errors import CourseError, ShapeError
 from wmcourse.experiments import runner
 from wmcourse.lessons import n05_take_cover
 from wmcourse.real import envs
@@ -217,7 +217,7 @@ def test_animation_shows_every_sequence_until_the_longest_ends():
     assert "maxcdn" not in anim._repr_html_() and "https://" not in anim._repr_html_()  # plays offline
     assert anim.captions[3] == "step 15; real over" and anim.captions[1] == "step 5"
     assert drawn == 19  # ceil(95 / 20) = 5 steps a frame: 19 frames cover all 95 steps
-    with pytest.raises(ValueError, match=r"\(T, H, W, 3\)"):
+    with pytest.raises(ShapeError, match=r"\(T, H, W, 3\)"):
         n05_take_cover.animate_side_by_side({"real": short[0]})
 
 

@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from wmcourse import paper  # noqa: E402
+from wmcourse.errors import ShapeError  # noqa: E402
 from wmcourse.lessons import controls, n03_temperature, plots
 from wmcourse.worldmodels import mdn, vae
 from wmcourse.worldmodels.mdnrnn import MDNRNN, MDNRNNConfig  # noqa: E402
@@ -42,7 +43,7 @@ def test_dream_frames_shape_and_seed(world):
 
 def test_dream_frames_needs_enough_actions(world):
     model, small_vae, z0, actions, _ = world
-    with pytest.raises(ValueError, match="need 35 actions"):
+    with pytest.raises(ShapeError, match="need 35 actions"):
         n03_temperature.dream_frames(model, small_vae, z0, actions, tau=1.0, every=5, frames=8)
 
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import CorruptArtefactError, MissingArtefactError
+from .errors import CommandFailedError, CorruptArtefactError, MissingArtefactError, SettingsError
 
 MANIFEST_NAME = "manifest.json"
 PACKAGED = "_course"  # in a wheel: wmcourse/_course/data, .../notebooks (the .ipynb) and .../docs
@@ -32,7 +32,7 @@ def packaged_dir(name: str) -> Path | None:
     """The course folder `name` (data, notebooks or docs) inside the installed package, found through
     importlib.resources; None when the package carries none (a clone of the repository)."""
     if name not in COURSE_FOLDERS:
-        raise ValueError(f"{name!r} is not one of the course's folders {COURSE_FOLDERS}")
+        raise SettingsError(f"{name!r} is not one of the course's folders {COURSE_FOLDERS}")
     resource = importlib.resources.files(__package__) / PACKAGED / name
     return Path(str(resource)) if resource.is_dir() else None
 
@@ -134,7 +134,7 @@ def record(path: Path, command: str, seed: int | None, figures: dict[str, Any], 
     path = Path(path).resolve()
     folder = (folder or data_dir()).resolve()
     if not path.is_relative_to(folder):
-        raise ValueError(f"{path} is not inside {folder}: copy it into the artefact folder before recording it.")
+        raise SettingsError(f"{path} is not inside {folder}: copy it into the artefact folder before recording it.")
     entries = load_manifest(folder)
     entry = {
         "sha256": sha256(path),
@@ -198,4 +198,4 @@ def run_command(command: str) -> None:
             sys.stdout.write(chunk.decode(errors="replace"))
             sys.stdout.flush()
     if process.returncode:
-        raise RuntimeError(f"`{command}` failed with exit status {process.returncode} (its output is above).")
+        raise CommandFailedError(f"`{command}` failed with exit status {process.returncode} (its output is above).")

@@ -33,5 +33,9 @@ class RunStateError(CourseError, ValueError):
     """A run folder that is not in the state a step needs: not finished yet, or made by another run."""
 
 
+class CommandFailedError(CourseError, RuntimeError):
+    """A command the course ran on the learner's behalf (a notebook's RETRAIN) that exited with an error."""
+
+
 class ModelMismatchError(ShapeError):
     """A V, an M and a C that were not made together (their latent or memory sizes do not match)."""

@@ -7,6 +7,8 @@ import os
 
 import torch
 
+from .errors import SettingsError
+
 
 def fast_mode() -> bool:
     """True when WMCOURSE_FAST=1 (set by `make test`): notebooks then use tiny runs and fewer episodes."""
@@ -18,7 +20,7 @@ def pick_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"Device {device!r} was asked for but this machine has no CUDA GPU: use --device cpu or auto.")
+        raise SettingsError(f"Device {device!r} was asked for but this machine has no CUDA GPU: use --device cpu or auto.")
     return torch.device(device)
 
 

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..errors import SettingsError
 from ..real.envs import make_env
 from ..real.evaluate import evaluate
 
@@ -84,7 +85,7 @@ def train_dqn(env_id: str = "CartPole-v1", config: DQNConfig = DQNConfig(), seed
     eval_episodes separate real episodes (not counted in the budget). Returns (Q, learning curve rows
     {"steps", "mean", "std", "epsilon"})."""
     if config.steps < 1 or eval_every < 1:
-        raise ValueError(f"steps and eval_every must be positive, got {config.steps} and {eval_every}.")
+        raise SettingsError(f"steps and eval_every must be positive, got {config.steps} and {eval_every}.")
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     env = make_env(env_id)

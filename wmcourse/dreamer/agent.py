@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..checkpoint import count_parameters
-from ..errors import ShapeError
+from ..errors import SettingsError, ShapeError
 from ..real.envs import check_env_id
 from .rssm import RSSM, RSSMConfig, State, mlp, sample_one_hot, symexp, symlog, unimix_logits
 
@@ -59,7 +59,7 @@ def lambda_returns(rewards: Tensor, values: Tensor, continues: Tensor, gamma: fl
         raise ShapeError(f"Expected rewards and continues of shape (H, ...) and values of shape (H + 1, ...), got "
                          f"{tuple(rewards.shape)}, {tuple(continues.shape)} and {tuple(values.shape)}.")
     if not 0.0 <= lam <= 1.0 or not 0.0 <= gamma <= 1.0:
-        raise ValueError(f"gamma and lam must lie in [0, 1], got {gamma} and {lam}.")
+        raise SettingsError(f"gamma and lam must lie in [0, 1], got {gamma} and {lam}.")
     returns = []
     last = values[-1]
     for t in reversed(range(rewards.shape[0])):
@@ -105,7 +105,7 @@ class DreamerConfig:
         for name in ("steps", "train_every", "batch", "seq_len", "horizon", "imagine_starts", "eval_every",
                      "eval_episodes", "final_episodes"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")
+                raise SettingsError(f"{name} must be at least 1, got {getattr(self, name)}.")
 
     @classmethod
     def from_dict(cls, d: dict) -> DreamerConfig:
@@ -152,7 +152,7 @@ class DreamerPolicy:
 
     def __init__(self, agent: Dreamer, mode: str = "sample", seed: int = 0):
         if mode not in ("sample", "greedy"):
-            raise ValueError(f"mode must be 'sample' or 'greedy', got {mode!r}.")
+            raise SettingsError(f"mode must be 'sample' or 'greedy', got {mode!r}.")
         self.agent, self.mode = agent, mode
         self.generator = torch.Generator().manual_seed(seed)
         self.state: State | None = None

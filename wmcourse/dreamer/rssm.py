@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.distributions import OneHotCategorical
 
-from ..errors import ShapeError
+from ..errors import SettingsError, ShapeError
 from ..worldmodels.mdn import sample_component
 
 # --- symlog ----------------------------------------------------------------------------------------------
@@ -63,7 +63,7 @@ def unimix_logits(logits: Tensor, unimix: float = 0.01) -> Tensor:
     DreamerV3 mixes 1% of a uniform distribution into every categorical, so no class has probability 0 and
     KL divergences between prior and posterior can never be infinite."""
     if not 0.0 <= unimix < 1.0:
-        raise ValueError(f"unimix must be in [0, 1), got {unimix}.")
+        raise SettingsError(f"unimix must be in [0, 1), got {unimix}.")
     if unimix == 0.0:
         return torch.log_softmax(logits, dim=-1)
     probs = (1.0 - unimix) * torch.softmax(logits, dim=-1) + unimix / logits.shape[-1]

@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from ..errors import SettingsError
+
 GREY, BLUE, YELLOW, GREEN, PINK, PURPLE = "#e5e7eb", "#dbeafe", "#fde68a", "#bbf7d0", "#fbcfe8", "#ddd6fe"
 
 
@@ -130,7 +132,7 @@ def draw_elbo_gap(ax: plt.Axes | None = None, log_px: float = -100.0, reconstruc
     elbo = reconstruction - kl_prior
     gap = log_px - elbo
     if gap < 0:
-        raise ValueError(f"The ELBO ({elbo}) cannot exceed log p(x) ({log_px}): the gap is a KL, never negative.")
+        raise SettingsError(f"The ELBO ({elbo}) cannot exceed log p(x) ({log_px}): the gap is a KL, never negative.")
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 3.2))
     ax.barh([1], [reconstruction - elbo], left=[elbo], color="#fca5a5", edgecolor="#333", label="KL(q(z|x) || p(z))")

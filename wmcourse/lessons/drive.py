@@ -32,7 +32,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from ..errors import ShapeError
+from ..errors import SettingsError, ShapeError
 from ..worldmodels import controller, mdn
 
 LEFT, RIGHT, UP, DOWN = "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"
@@ -96,7 +96,7 @@ class DreamDriver:
     def tau(self, value: float) -> None:
         """A new temperature: the dream since the last reset is dreamed again at it (same moves, same dice)."""
         if not value > 0:
-            raise ValueError(f"tau must be positive, got {value}.")
+            raise SettingsError(f"tau must be positive, got {value}.")
         self._tau = float(value)
         if self._dreaming():
             self._replay()
@@ -128,10 +128,10 @@ class CarDriver(DreamDriver):
                              f"{start_frames.dtype}: preprocess raw frames with wmcourse.real.envs.preprocess_frames.")
         c = mdnrnn.config
         if not (c.predict_reward and c.predict_done):
-            raise ValueError("Driving the dream needs an M with reward and done heads (they keep the score and end "
+            raise SettingsError("Driving the dream needs an M with reward and done heads (they keep the score and end "
                              "the dream): train it with --predict-reward --predict-done, or use the shipped M.")
         if params is not None and config is None:
-            raise ValueError("Give the controller's config with its params (wmcourse.shipped.catalogue.load_shipped_controller).")
+            raise SettingsError("Give the controller's config with its params (wmcourse.shipped.catalogue.load_shipped_controller).")
         self.vae, self.mdnrnn = vae.eval(), mdnrnn.eval()
         self.start_frames, self.max_steps = start_frames, max_steps
         self.params = None if params is None else torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
@@ -150,14 +150,14 @@ class CarDriver(DreamDriver):
     def set_world(self, world: str) -> None:
         """Switch between M's dream and the real game; either starts afresh."""
         if world not in self.WORLDS:
-            raise ValueError(f"Unknown world {world!r}: expected one of {self.WORLDS}.")
+            raise SettingsError(f"Unknown world {world!r}: expected one of {self.WORLDS}.")
         self.world = world
         self.reset()
 
     def set_autopilot(self, on: bool) -> None:
         """C drives (True) or the keys do (False)."""
         if on and self.params is None:
-            raise ValueError("No controller was given to this driver: pass params and config to let C drive.")
+            raise SettingsError("No controller was given to this driver: pass params and config to let C drive.")
         self.autopilot = bool(on)
 
     # --- the game ---------------------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ class CarDriver(DreamDriver):
 
     def _c_action(self) -> np.ndarray:
         if self.params is None:
-            raise ValueError("No controller was given to this driver: pass params and config to let C drive.")
+            raise SettingsError("No controller was given to this driver: pass params and config to let C drive.")
         features = torch.cat([self.z, self.state[0]], dim=-1).view(1, 1, -1)
         return controller.act(self.params, features, self.config)[0, 0].numpy().astype(np.float32)
 
@@ -295,7 +295,7 @@ class CartPoleDriver(DreamDriver):
         if start_states.ndim != 2 or start_states.shape[1] != 4:
             raise ShapeError(f"Expected real CartPole start states of shape (N, 4), got {start_states.shape}.")
         if model.m.done_head is None:
-            raise ValueError("This M has no done head: drive a World Model trained with done_head=True "
+            raise SettingsError("This M has no done head: drive a World Model trained with done_head=True "
                              "(both shipped CartPole models have one).")
         self.model, self.start_states, self.max_steps, self.seed = model.eval(), start_states, max_steps, seed
         self.features = features
@@ -308,7 +308,7 @@ class CartPoleDriver(DreamDriver):
 
     def set_autopilot(self, on: bool) -> None:
         if on and self.params is None:
-            raise ValueError("No controller was given to this driver: pass params to let C drive.")
+            raise SettingsError("No controller was given to this driver: pass params to let C drive.")
         self.autopilot = bool(on)
 
     @torch.no_grad()
@@ -367,7 +367,7 @@ class CartPoleDriver(DreamDriver):
 
     def _c_push(self) -> int:
         if self.params is None:
-            raise ValueError("No controller was given to this driver: pass params to let C drive.")
+            raise SettingsError("No controller was given to this driver: pass params to let C drive.")
         f = self.z if self.features == "state" else torch.cat([self.z, self.state[0]], dim=-1)
         return int(controller.act(self.params, f.unsqueeze(0), self.config)[0, 0])
 

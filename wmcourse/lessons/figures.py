@@ -25,7 +25,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no window, whatever MPLBACKEND says
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..errors import CourseError, MissingArtefactError  # noqa: E402
+from ..errors import MissingArtefactError, SettingsError  # noqa: E402
 from . import (  # noqa: E402, F401  (each lesson registers the figures of its deck)
     n00_motivation,
     n01_vae,
@@ -47,7 +47,7 @@ def select(names: Sequence[str] | None = None) -> list[FigureSpec]:
     chosen = [spec for spec in FIGURES.values() if spec.name in names or spec.notebook in names]
     unknown = [n for n in names if n not in FIGURES and n not in {s.notebook for s in FIGURES.values()}]
     if unknown:
-        raise CourseError(f"Unknown figure(s) {', '.join(unknown)}: `python -m wmcourse figures --list` lists them.")
+        raise SettingsError(f"Unknown figure(s) {', '.join(unknown)}: `python -m wmcourse figures --list` lists them.")
     return chosen
 
 

@@ -16,6 +16,7 @@ from .. import paper as paper
 from ..artefacts import data_dir as data_dir
 from ..artefacts import run_command as run_command
 from ..checkpoint import count_parameters as count_parameters
+from ..errors import SettingsError
 from ..runtime import fast_mode as fast_mode
 from .diagrams import draw_dream_loop as draw_dream_loop
 from .diagrams import draw_vmc as draw_vmc
@@ -65,7 +66,7 @@ def budget_time(real_rate: float, dream_rate: float) -> Exercise:
     from ..paper import carracing_cma_real_steps
 
     if not (_is_number(real_rate) and _is_number(dream_rate) and real_rate > 0 and dream_rate > 0):
-        raise ValueError(f"Expected two positive step rates (steps per second), got {real_rate!r} and {dream_rate!r}.")
+        raise SettingsError(f"Expected two positive step rates (steps per second), got {real_rate!r} and {dream_rate!r}.")
     budget = carracing_cma_real_steps()
     want = {"real": budget / real_rate / _SECONDS_PER_DAY, "dream": budget / dream_rate / _SECONDS_PER_HOUR}
 

@@ -17,6 +17,7 @@ from .. import paper as paper
 from ..artefacts import data_dir as data_dir
 from ..artefacts import run_command as run_command
 from ..checkpoint import count_parameters as count_parameters
+from ..errors import ShapeError
 from ..runtime import fast_mode as fast_mode
 from ..worldmodels import vae as _vae
 from .animate import png_bytes
@@ -128,7 +129,7 @@ def dream_frames(mdnrnn_model, vae_model: _vae.ConvVAE, z0, actions, tau: float,
     steps = every * (frames - 1)
     actions = as_latents(actions)
     if len(actions) < steps:
-        raise ValueError(f"{frames} frames {every} steps apart need {steps} actions, got {len(actions)}.")
+        raise ShapeError(f"{frames} frames {every} steps apart need {steps} actions, got {len(actions)}.")
     g = torch.Generator().manual_seed(seed)
     dream = dream_sequence(mdnrnn_model, as_latents(z0), actions[:steps], tau=tau, generator=g)
     return _vae.decode_latents(vae_model, dream[::every])

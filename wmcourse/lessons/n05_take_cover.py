@@ -15,6 +15,7 @@ from .. import paper as paper
 from ..artefacts import data_dir as data_dir
 from ..artefacts import run_command as run_command
 from ..checkpoint import count_parameters as count_parameters
+from ..errors import ShapeError
 
 # what the notebook shows from the shared lessons modules (re-exported)
 from ..real.envs import TAKE_COVER as TAKE_COVER
@@ -98,10 +99,10 @@ def animate_side_by_side(movies: dict[str, np.ndarray], every: int | None = None
     player that needs nothing from outside (no video encoder, no web font)."""
 
     if not movies:
-        raise ValueError("Expected at least one frame sequence to animate, got none.")
+        raise ShapeError("Expected at least one frame sequence to animate, got none.")
     for name, frames in movies.items():
         if np.asarray(frames).ndim != 4:
-            raise ValueError(f"{name!r}: expected frames of shape (T, H, W, 3), got {np.asarray(frames).shape}.")
+            raise ShapeError(f"{name!r}: expected frames of shape (T, H, W, 3), got {np.asarray(frames).shape}.")
     longest = max(len(f) for f in movies.values())
     every = every or max(1, -(-longest // max_frames))
     steps = np.arange(0, longest, every)[:max_frames]
@@ -553,7 +554,6 @@ def population_policy(population, config, dreams: int):
     """C for a whole CMA-ES population in one batch: rows [c * dreams, (c + 1) * dreams) belong to candidate c.
 
     population (P, n) -> a policy(features (P * dreams, inputs)) -> actions (P * dreams, 1)."""
-    from ..errors import ShapeError
     from ..worldmodels import controller
 
     params = torch.as_tensor(np.asarray(population), dtype=torch.float32)

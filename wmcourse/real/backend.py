@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..errors import CourseError
+from ..errors import CourseError, SettingsError
 
 BACKENDS = ("local", "ray")
 
@@ -55,7 +55,7 @@ class LocalBackend:
 
     def __post_init__(self):
         if self.workers < 1:
-            raise CourseError(f"LocalBackend needs at least 1 worker, got workers={self.workers}.")
+            raise SettingsError(f"LocalBackend needs at least 1 worker, got workers={self.workers}.")
 
     def map(self, function: Callable[[Any], Any], items: Sequence[Any], cpus: int = 1) -> Iterator[tuple[int, Any]]:
         if self.workers == 1:
@@ -134,9 +134,9 @@ def make_backend(name: str = "local", workers: int | None = None, address: str |
     """A backend by name, as the command line chooses it: --backend local|ray, --workers N, --address A."""
     if name == "local":
         if address is not None:
-            raise CourseError("--address is for the Ray backend: add --backend ray, or drop --address.")
+            raise SettingsError("--address is for the Ray backend: add --backend ray, or drop --address.")
         return LocalBackend(workers or 1)
     if name == "ray":
         return RayBackend(address=address, num_cpus=workers)
-    raise CourseError(f"Unknown backend {name!r}: choose one of {', '.join(BACKENDS)}.")
+    raise SettingsError(f"Unknown backend {name!r}: choose one of {', '.join(BACKENDS)}.")
 

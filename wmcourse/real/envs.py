@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import ShapeError, UnknownEnvironmentError
+from ..errors import SettingsError, ShapeError, UnknownEnvironmentError
 
 SUPPORTED_ENVS: dict[str, str] = {
     "CarRacing-v3": "pixels: 96x96x3 frames, 3 continuous actions (steer, gas, brake)",
@@ -143,7 +143,7 @@ def make_vector_env(env_id: str, num_envs: int, asynchronous: bool | None = None
     """
     check_env_id(env_id)
     if num_envs < 1:
-        raise ValueError(f"num_envs must be at least 1, got {num_envs}.")
+        raise SettingsError(f"num_envs must be at least 1, got {num_envs}.")
     if asynchronous is None:
         asynchronous = env_id == "CarRacing-v3" and num_envs > 1
     if env_id == TAKE_COVER:  # not a plain gymnasium id: each copy is built by make_take_cover

@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..errors import SettingsError
 from .envs import make_vector_env
 
 
@@ -85,7 +86,7 @@ def evaluate(env_id: str, policy: Policy | None, episodes: int, seed: int = 0, n
     import time
 
     if episodes < 1:
-        raise ValueError(f"episodes must be at least 1, got {episodes}.")
+        raise SettingsError(f"episodes must be at least 1, got {episodes}.")
     num_envs = min(num_envs, episodes)
     quota = np.full(num_envs, episodes // num_envs)
     quota[: episodes % num_envs] += 1

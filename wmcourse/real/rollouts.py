@@ -43,7 +43,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..checkpoint import atomic_write_bytes
-from ..errors import CourseError, MissingArtefactError, ShapeError
+from ..errors import MissingArtefactError, SettingsError, ShapeError
 from .backend import Backend, LocalBackend
 from .envs import FRAME_SIZE, SUPPORTED_ENVS, TAKE_COVER, check_env_id, make_vector_env, preprocess_frames, thirds
 from .evaluate import Policy, RandomPolicy
@@ -122,7 +122,7 @@ class HoldPolicy:
     def __init__(self, action_space: gym.Space, seed: int = 0, longest: int = 10,
                  snap: Callable[[np.ndarray], np.ndarray] | None = None):
         if longest < 1:
-            raise ValueError(f"longest must be at least 1 step, got {longest}.")
+            raise SettingsError(f"longest must be at least 1 step, got {longest}.")
         self.uniform = RandomPolicy(action_space, seed)
         self.rng = np.random.default_rng([seed, 1])
         self.longest, self.snap = longest, snap
@@ -159,7 +159,7 @@ class PilotPolicy:
 
     def __init__(self, action_space: gym.Space, seed: int = 0, noise: float = 0.5, rho: float = 0.95):
         if not isinstance(action_space, gym.spaces.Box) or action_space.shape != (3,):
-            raise CourseError("The pilot policy drives CarRacing only (3 continuous actions); use 'random' or 'walk'.")
+            raise SettingsError("The pilot policy drives CarRacing only (3 continuous actions); use 'random' or 'walk'.")
         self.walk = WalkPolicy(action_space, seed, rho, center=(0.0, 0.0, 0.0), scale=(1.0, 1.0, 1.0))
         self.noise = noise
 
@@ -193,7 +193,7 @@ def make_policy(name: str, env_id: str, action_space: gym.Space, seed: int = 0) 
         return HoldPolicy(action_space, seed, snap=thirds if env_id == TAKE_COVER else None)
     if name == "pilot":
         return PilotPolicy(action_space, seed)
-    raise CourseError(f"Unknown policy {name!r}: choose one of {', '.join(POLICIES)}.")
+    raise SettingsError(f"Unknown policy {name!r}: choose one of {', '.join(POLICIES)}.")
 
 
 # --- episodes and shards -------------------------------------------------------------------------------
@@ -459,9 +459,9 @@ def collect(env_id: str, episodes: int, out_dir: str | Path, num_envs: int = 1, 
     """
     check_env_id(env_id)
     if episodes < 1:
-        raise ValueError(f"episodes must be at least 1, got {episodes}.")
+        raise SettingsError(f"episodes must be at least 1, got {episodes}.")
     if max_steps is not None and max_steps < 1:
-        raise ValueError(f"max_steps must be at least 1 (or None for the environment's own limit), got {max_steps}.")
+        raise SettingsError(f"max_steps must be at least 1 (or None for the environment's own limit), got {max_steps}.")
     per_shard = episodes_per_shard or DEFAULT_EPISODES_PER_SHARD[env_id]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -503,7 +503,7 @@ def _check_same_collection(out_dir: Path, info: dict) -> None:
         previous = json.loads(path.read_text())
         if previous != info:
             changed = ", ".join(f"{k}: {previous.get(k)!r} -> {v!r}" for k, v in info.items() if previous.get(k) != v)
-            raise CourseError(
+            raise SettingsError(
                 f"{out_dir} holds rollouts collected with other settings ({changed}). "
                 "Use another --out folder, or delete this one to start again."
             )
