@@ -64,7 +64,7 @@ def doom_move(keys: Iterable[str] | str) -> float:
     keys = {keys} if isinstance(keys, str) else set(keys)
     unknown = keys - set(DOOM_KEYS)
     if unknown:
-        raise ValueError(f"Take Cover is played with {LEFT!r} and {RIGHT!r} (no key: stay); got "
+        raise SettingsError(f"Take Cover is played with {LEFT!r} and {RIGHT!r} (no key: stay); got "
                          f"{sorted(map(str, unknown))}.")
     return float((RIGHT in keys) - (LEFT in keys))
 
@@ -422,13 +422,13 @@ class DoomDriver(DreamDriver):
             raise ShapeError(f"V makes codes of size {vae.config.z_size}, M reads {c.z_size}: pass the V that M was "
                              "trained with.")
         if not c.predict_done:
-            raise ValueError("Driving Take Cover's dream needs an M with a done head (it ends the game): train it with "
+            raise SettingsError("Driving Take Cover's dream needs an M with a done head (it ends the game): train it with "
                              "--predict-done, or use the shipped M.")
         if not tau > 0:
-            raise ValueError(f"tau must be positive, got {tau}.")
+            raise SettingsError(f"tau must be positive, got {tau}.")
         if params is not None:
             if config is None:
-                raise ValueError("Give the controller's config with its params "
+                raise SettingsError("Give the controller's config with its params "
                                  "(wmcourse.experiments.takecover.load_shipped_controller).")
             if config.input_size not in (c.z_size + c.hidden, c.z_size + 2 * c.hidden) or config.action_size != 1:
                 raise ShapeError(f"This controller reads {config.input_size} numbers and makes {config.action_size} "
@@ -444,7 +444,7 @@ class DoomDriver(DreamDriver):
     def set_autopilot(self, on: bool) -> None:
         """C plays (True) or the keys do (False)."""
         if on and self.params is None:
-            raise ValueError("No controller was given to this driver: pass params and config to let C drive.")
+            raise SettingsError("No controller was given to this driver: pass params and config to let C drive.")
         self.autopilot = bool(on)
 
     @torch.no_grad()
@@ -510,7 +510,7 @@ class DoomDriver(DreamDriver):
 
     def _c_move(self) -> float:
         if self.params is None:
-            raise ValueError("No controller was given to this driver: pass params and config to let C drive.")
+            raise SettingsError("No controller was given to this driver: pass params and config to let C drive.")
         parts = [self.z, self.state[0]] + ([self.state[1]] if self.include_cell else [])
         features = torch.cat(parts, dim=-1).view(1, 1, -1)
         return float(controller.act(self.params, features, self.config)[0, 0, 0])

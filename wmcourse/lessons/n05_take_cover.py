@@ -15,7 +15,7 @@ from .. import paper as paper
 from ..artefacts import data_dir as data_dir
 from ..artefacts import run_command as run_command
 from ..checkpoint import count_parameters as count_parameters
-from ..errors import ShapeError
+from ..errors import SettingsError, ShapeError
 
 # what the notebook shows from the shared lessons modules (re-exported)
 from ..real.envs import TAKE_COVER as TAKE_COVER
@@ -230,7 +230,7 @@ def tau_episode(v, m, tau: float, seed: int, max_steps: int = TAKE_COVER_MAX_STE
     from ..worldmodels import agent
 
     if not tau > 0:
-        raise ValueError(f"tau must be positive, got {tau}.")
+        raise SettingsError(f"tau must be positive, got {tau}.")
     params, config, _ = takecover.load_shipped_controller(tau)
     real = agent.drive_real(agent.WorldModelAgent(v, m, params, config), seed=seed, max_steps=max_steps,
                             env_id=TAKE_COVER)
@@ -270,7 +270,7 @@ def tau_dream_vs_real_figure(v, episodes: list[dict] | dict, start: int | None =
 
     episodes = [episodes] if isinstance(episodes, dict) else list(episodes)
     if not episodes:
-        raise ValueError("Expected at least one episode (lesson.tau_episode), got none.")
+        raise SettingsError("Expected at least one episode (lesson.tau_episode), got none.")
     fig, axes = plt.subplots(2 * len(episodes), frames, squeeze=False,
                              figsize=(size * frames + 2.2, 2 * len(episodes) * (size + 0.35)))
     for i, e in enumerate(episodes):
@@ -322,7 +322,7 @@ class TemperaturePicker(FigureControl):
         self.v, self.m, self.seed, self.max_steps, self.spacing = v, m, seed, max_steps, spacing
         taus = sorted(shipped_taus() if taus is None else taus)
         if tau not in taus:
-            raise ValueError(f"There is no shipped controller for tau = {tau}: pick one of {taus}.")
+            raise SettingsError(f"There is no shipped controller for tau = {tau}: pick one of {taus}.")
         self.episodes: dict[float, dict] = {float(t): episode_record(t, real, dream, max_steps)
                                             for t, (real, dream) in (played or {}).items()}
         self.tau = slider(W.SelectionSlider, "τ the controller was evolved at", options=[(f"{t:g}", t) for t in taus],
