@@ -204,6 +204,6 @@ def slide_random_returns() -> plt.Figure:
     return ax.figure
 
 
-@slide("00_dream_loop", "The one-minute explanation")
+@slide("00_dream_loop", "An analogy: learning to drift in an empty car park")
 def slide_dream_loop() -> plt.Figure:
     return as_figure(draw_dream_loop())

@@ -4,6 +4,7 @@ figures of its deck (drawn by the same functions the notebook calls).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -171,9 +172,13 @@ def slide_take_cover_training_seeds() -> plt.Figure:
     return take_cover_seeds_figure(takecover.load_training_seeds(), solved=takecover.SOLVED)
 
 
-def _take_cover_drive(tau: float, steps: int = 400) -> tuple[dict, dict, np.ndarray]:
+SLIDE_STEPS = 400  # the slides' Take Cover episodes and dreams are cut here
+
+
+@functools.cache
+def _take_cover_drive(tau: float, steps: int = SLIDE_STEPS) -> tuple[dict, dict, np.ndarray]:
     """A real Take Cover episode of the controller evolved at tau, its dream at tau from the same first
-    frame, and the dream's decoded frames."""
+    frame, and the dream's decoded frames (played once per tau and step count: several slides show them)."""
     import torch
 
     from ..experiments import takecover
@@ -343,6 +348,23 @@ class TemperaturePicker(FigureControl):
     def figure_now(self) -> plt.Figure:
         start = None if self.view.value == "whole episode" else self.start.value
         return tau_dream_vs_real_figure(self.v, self.episode(self.tau.value), start, spacing=self.spacing)
+
+
+@slide("05_pick_temperature", "Pick the temperature yourself")
+def slide_pick_temperature() -> plt.Figure:
+    """What the TemperaturePicker shows for tau 0.1 and 1.15 (tau_dream_vs_real_figure), the episodes cut at
+    SLIDE_STEPS: the same real episode and dream as the slides of sections 4 and 5."""
+    from ..experiments import takecover
+
+    v, _, _ = takecover.load_shipped_models()
+    episodes = []
+    for tau in (0.1, 1.15):
+        real, dream, _ = _take_cover_drive(tau)
+        episodes.append(episode_record(tau, real, dream, max_steps=SLIDE_STEPS))
+    fig = tau_dream_vs_real_figure(v, episodes)
+    fig.suptitle(f"the controllers evolved at τ = 0.1 and at τ = 1.15: each in its dream at that τ, then in the real "
+                 f"game (the first {SLIDE_STEPS} steps)", fontsize=10)
+    return fig
 
 
 # --- the learner's dream rollout: checked on a made-up M whose every number the checker knows -----------------

@@ -368,6 +368,11 @@ def slide_real_step_curves() -> plt.Figure:
     return as_figure(real_step_curves(shipped.carracing_step_curves()))
 
 
+@slide("06_iterative_training", "4. The paper's fix, one round: let reality correct the dream")
+def slide_iterative_training() -> plt.Figure:
+    return as_figure(draw_iterative_training(rounds=2))
+
+
 @slide("06_tau_sweep", "5. Temperature: the measured sweep next to the paper's VizDoom table")
 def slide_tau_sweep() -> plt.Figure:
     from ..experiments.tau_sweep import TAU_SWEEP_COMMAND, load_tau_sweep

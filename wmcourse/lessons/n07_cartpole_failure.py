@@ -34,7 +34,7 @@ from .diagrams import draw_iterative_training as draw_iterative_training
 from .drive import CartPoleDriver as CartPoleDriver
 from .exercise import Exercise
 from .plots import horizon_error_plot
-from .slides import SEED, slide
+from .slides import SEED, as_figure, slide
 
 
 def _episode_end_cases():
@@ -336,6 +336,11 @@ def slide_cartpole_rounds() -> plt.Figure:
     ax.figure.set_size_inches(8, 3.6)
     ax.figure.tight_layout()
     return ax.figure
+
+
+@slide("07_iterative_training", "The loop, round by round")
+def slide_iterative_training() -> plt.Figure:
+    return as_figure(draw_iterative_training(rounds=4))
 
 
 # --- the learner's iterative training loop: checked on made-up parts whose every call is recorded ------------------
