@@ -146,7 +146,11 @@ def test_a_glossary_link_in_notebook_00_opens_the_glossary_in_jupyterlab(jupyter
             # JupyterLab opens the linked file in a new tab of its own (a document, not a 404 page)
             page.wait_for_function("() => { const w = window.jupyterapp.shell.currentWidget; "
                                    "return w && w.title && w.title.label === 'glossary.md'; }", timeout=60_000)
-            opened = page.evaluate("() => window.jupyterapp.shell.currentWidget.node.innerText")
+            try:  # the tab comes first, its rendered text a moment later (seconds, on a busy machine)
+                page.wait_for_function("() => window.jupyterapp.shell.currentWidget.node.innerText.includes('ELBO')",
+                                       timeout=60_000)
+            finally:
+                opened = page.evaluate("() => window.jupyterapp.shell.currentWidget.node.innerText")
             assert "Glossary" in opened and "ELBO" in opened, opened[:500]
         finally:
             browser.close()

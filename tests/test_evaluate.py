@@ -35,3 +35,12 @@ def test_seeded_evaluation_repeats():
 def test_episode_count_must_be_positive():
     with pytest.raises(SettingsError, match="at least 1"):
         evaluate.evaluate("CartPole-v1", None, episodes=0)
+
+
+def test_max_steps_cuts_every_episode_there_and_is_checked():
+    """The quick tests' cap on a real episode: a random CarRacing episode never ends by itself within 40 steps, so
+    every one ends at exactly 40 (and the next starts fresh); a cap below 1 is refused."""
+    result = evaluate.evaluate("CarRacing-v3", None, 3, seed=3, num_envs=1, progress=False, max_steps=40)
+    assert result.lengths.tolist() == [40, 40, 40] and result.steps == 120
+    with pytest.raises(SettingsError, match="max_steps must be at least 1"):
+        evaluate.evaluate("CarRacing-v3", None, 1, max_steps=0, progress=False)

@@ -71,7 +71,7 @@ class CarRacingConfig:
     episodes_per_shard: int = 16
     num_envs: int = 2                   # environment copies stepped together (collecting and scoring)
     policy: str = "mix"                 # pilot and walk shards alternate (see wmcourse.real.rollouts)
-    max_steps: int | None = None        # cut collected episodes at this length (quick tests; None: the game's 1,000)
+    max_steps: int | None = None        # cut every real episode (collected or scored) here (quick tests; None: 1,000)
     heldout_episodes: int = 4           # held-out rollouts (seed + 1) that score every V
     vae_epochs: int = 3                 # the paper's V (z = 32) (paper: 10 epochs on 10,000 rollouts)
     small_zs: tuple[int, ...] = (4, 8, 16, 32)  # half-width Vs for the latent-size comparison (empty: none)
@@ -154,7 +154,8 @@ def run(runs: str | Path = RUNS, config: CarRacingConfig = CarRacingConfig(), st
         "train-mdnrnn": lambda: _train_mdnrnn(p, c),
         "evolve": lambda: _evolve(p, c),
         "eval-agent": lambda: {"result": eval_agent(p["controller"], p["vae"], p["mdnrnn"], c.eval_episodes,
-                                                    c.eval_seed, c.num_envs, p["controller_eval"])},
+                                                    c.eval_seed, c.num_envs, p["controller_eval"],
+                                                    max_steps=c.max_steps)},
         "tau-sweep": lambda: _tau_sweep(p, c),
         **{f"round-{r}": (lambda r=r: {"result": run_round(runs, r, c)}) for r in range(1, c.rounds + 1)},
     }
@@ -260,14 +261,16 @@ def evolve_controller(mdnrnn_path: str | Path, encoded: str | Path, out: str | P
 
 
 def eval_agent(controller_path: str | Path, vae_path: str | Path, mdnrnn_path: str | Path, episodes: int,
-               seed: int = 1000, num_envs: int = 2, out: str | Path | None = None, env_id: str = ENV_ID) -> dict:
+               seed: int = 1000, num_envs: int = 2, out: str | Path | None = None, env_id: str = ENV_ID,
+               max_steps: int | None = None) -> dict:
     """The controller with its V and M in the real game: {"controller", "mean", "std", "episodes", "returns",
     "real_steps", "seconds"} (written to `out` as JSON when given); real_steps and seconds go in a run ledger.
-    A V, M and C that were not made together are refused first (agent.load_agent)."""
+    A V, M and C that were not made together are refused first (agent.load_agent). max_steps cuts each episode
+    there (quick tests; None: the game's 1,000 steps)."""
     from ..real import evaluate
 
     wm = agent.load_agent(controller_path, vae_path, mdnrnn_path)
-    result = evaluate.evaluate(env_id, wm, episodes, seed=seed, num_envs=num_envs)
+    result = evaluate.evaluate(env_id, wm, episodes, seed=seed, num_envs=num_envs, max_steps=max_steps)
     print(f"{controller_path} in real {env_id}: {result}")
     scores = {"controller": str(controller_path), "mean": result.mean, "std": result.std,
               "episodes": len(result.returns), "returns": result.returns.round(2).tolist(),
@@ -281,6 +284,7 @@ def tau_sweep_config(c: CarRacingConfig = CarRacingConfig()) -> tau_sweep.TauSwe
     """The tau sweep's settings inside this experiment (the `tau-sweep` command's defaults)."""
     return tau_sweep.TauSweepConfig(taus=tuple(c.sweep.taus), search=c.sweep.search,
                                     real_episodes=c.sweep.real_episodes, max_steps=c.dream_steps,
+                                    real_max_steps=c.max_steps,
                                     num_envs=c.num_envs, seed=c.seed, eval_seed=c.eval_seed)
 
 
@@ -337,7 +341,7 @@ class _Rounds:
 
     def evolve(self, round_: int) -> dict:
         now, c = paths(self.runs, round_), self.c
-        quick = recipe.Scoring(0, 0, c.round.eval_episodes, c.eval_seed, c.num_envs)
+        quick = recipe.Scoring(0, 0, c.round.eval_episodes, c.eval_seed, c.num_envs, c.max_steps)
         scored = evolve_controller(now["mdnrnn"], now["all_encoded"], now["controller"], c.tau, c.dream_steps,
                                    c.round.search.settings(round_), now["vae"], quick, round=round_)
         report = {"round": round_, "new_episodes": c.round.episodes, "noise": c.round.noise,

@@ -59,6 +59,7 @@ class Scoring:
     real_episodes: int
     real_seed: int
     num_envs: int = 2
+    max_steps: int | None = None  # cut each real episode there (quick tests); None: the game's own limit
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,8 @@ def score(model: WorldModel, params: np.ndarray, config: controller.ControllerCo
     seconds = time.perf_counter() - start
     if scoring.real_episodes:
         real = evaluate.evaluate(model.env_id, model.policy(params, config), scoring.real_episodes,
-                                 seed=scoring.real_seed, num_envs=scoring.num_envs, progress=False)
+                                 seed=scoring.real_seed, num_envs=scoring.num_envs, progress=False,
+                                 max_steps=scoring.max_steps)
     return dreams, real, seconds
 
 

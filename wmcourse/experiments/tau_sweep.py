@@ -31,6 +31,7 @@ class TauSweepConfig:
     dream_episodes: int = 256   # dreams that score the final controller
     real_episodes: int = 20     # real episodes that score it
     max_steps: int = 1000
+    real_max_steps: int | None = None  # cut each real episode there (quick tests); None: the game's 1,000
     num_envs: int = 2
     seed: int = 0               # CMA-ES's and its dreams'
     dream_seed: int = 1         # the scoring dreams'
@@ -46,7 +47,8 @@ def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | 
     work.mkdir(parents=True, exist_ok=True)
     model = recipe.MDNRNNModel("CarRacing-v3", mdnrnn.load_mdnrnn(mdnrnn_path),
                                agent.start_latents(latents.load_encoded(encoded)), vae.load_vae(vae_path))
-    scoring = recipe.Scoring(c.dream_episodes, c.dream_seed, c.real_episodes, c.eval_seed, c.num_envs)
+    scoring = recipe.Scoring(c.dream_episodes, c.dream_seed, c.real_episodes, c.eval_seed, c.num_envs,
+                             c.real_max_steps)
 
     def row(tau: float) -> dict:
         start = time.perf_counter()
@@ -57,7 +59,8 @@ def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | 
         return {**scored.row(), "seconds": round(time.perf_counter() - start, 1)}
 
     def random_policy() -> dict:  # the bar every row must clear, on the same tracks
-        real = evaluate.evaluate("CarRacing-v3", None, c.real_episodes, seed=c.eval_seed, num_envs=c.num_envs)
+        real = evaluate.evaluate("CarRacing-v3", None, c.real_episodes, seed=c.eval_seed, num_envs=c.num_envs,
+                                 max_steps=c.real_max_steps)
         print(f"random policy: real {real.mean:.1f} +- {real.std:.1f}")
         return recipe.real_row(real)
 

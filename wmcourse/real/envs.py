@@ -13,6 +13,7 @@ reward is +1 for every step survived.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from pathlib import Path
@@ -134,26 +135,32 @@ def make_env(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
     return gym.make(check_env_id(env_id), render_mode=render_mode, **kwargs)
 
 
-def make_vector_env(env_id: str, num_envs: int, asynchronous: bool | None = None) -> gym.vector.VectorEnv:
+def make_vector_env(env_id: str, num_envs: int, asynchronous: bool | None = None,
+                    max_steps: int | None = None) -> gym.vector.VectorEnv:
     """Several copies of a real environment stepped together.
 
     CarRacing is slow (Box2D physics and rendering each frame), so its copies run in worker processes;
     CartPole is so cheap that processes would cost more than they save.
     An episode that ends is reset within the same step (its last observation is in info["final_obs"]).
+    max_steps cuts every episode there (truncated, as the game's own limit does; None: the game's limit).
     """
     check_env_id(env_id)
     if num_envs < 1:
         raise SettingsError(f"num_envs must be at least 1, got {num_envs}.")
     if asynchronous is None:
         asynchronous = env_id == "CarRacing-v3" and num_envs > 1
+    if max_steps is not None and max_steps < 1:
+        raise SettingsError(f"max_steps must be at least 1 (or None: the game's own limit), got {max_steps}.")
     if env_id == TAKE_COVER:  # not a plain gymnasium id: each copy is built by make_take_cover
         kind = gym.vector.AsyncVectorEnv if asynchronous else gym.vector.SyncVectorEnv
-        return kind([make_take_cover] * num_envs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+        make = functools.partial(make_take_cover, max_steps=max_steps or TAKE_COVER_MAX_STEPS)
+        return kind([make] * num_envs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     return gym.make_vec(
         env_id,
         num_envs=num_envs,
         vectorization_mode="async" if asynchronous else "sync",
         vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
+        **({} if max_steps is None else {"max_episode_steps": max_steps}),
     )
 
 

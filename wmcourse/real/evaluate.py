@@ -78,8 +78,9 @@ def random_policy_frames(env_id: str = "CarRacing-v3", at=(0, 50, 100, 150), see
 
 
 def evaluate(env_id: str, policy: Policy | None, episodes: int, seed: int = 0, num_envs: int = 1,
-             progress: bool = True) -> EvalResult:
-    """Run `episodes` full episodes of `policy` (None: random) in `num_envs` parallel copies of the real env.
+             progress: bool = True, max_steps: int | None = None) -> EvalResult:
+    """Run `episodes` full episodes of `policy` (None: random) in `num_envs` parallel copies of the real env
+    (max_steps: cut each episode there, for quick tests; None: the game's own limit).
 
     Each copy plays a fixed share of the episodes, so short episodes are not over-represented.
     """
@@ -90,7 +91,7 @@ def evaluate(env_id: str, policy: Policy | None, episodes: int, seed: int = 0, n
     num_envs = min(num_envs, episodes)
     quota = np.full(num_envs, episodes // num_envs)
     quota[: episodes % num_envs] += 1
-    envs = make_vector_env(env_id, num_envs)
+    envs = make_vector_env(env_id, num_envs, max_steps=max_steps)
     policy = policy or RandomPolicy(envs.single_action_space, seed)
     returns: list[float] = []
     lengths: list[int] = []
