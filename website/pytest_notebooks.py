@@ -84,38 +84,24 @@ def site_group(nodeid: str) -> int | None:
     return None
 
 
-# the test files that take longest after the chain (make test's slowest durations: JupyterLab in Chromium, real
-# Take Cover, Ray): handed out right after it, so that the two workers do not end on one long file each
-LONG_FIRST = ("test_browser_drive.py", "test_browser.py", "test_takecover.py", "test_cluster.py", "test_wheel.py",
-              "test_backend.py", "test_controller_shipped.py", "test_dream_rollout.py", "test_pipeline.py")
-
-
-def _order(item: pytest.Item) -> tuple[int, int]:
-    group = site_group(item.nodeid)
-    if group is not None:
-        return 0, group
-    name = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
-    return (1, LONG_FIRST.index(name)) if name in LONG_FIRST else (2, 0)
-
-
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Put the site's chain first, in its order (decks, notebook cells, site), so that the site's build finds the
-    decks built and the notebooks executed; then the longest test files; the others keep their order."""
-    items[:] = sorted(items, key=_order)  # sorted() is stable: each file keeps the order of its tests
+    decks built and the notebooks executed; the other tests keep their order after it."""
+    chain = sorted((item for item in items if site_group(item.nodeid) is not None),
+                   key=lambda item: site_group(item.nodeid))  # sorted() is stable: each file keeps its order
+    items[:] = chain + [item for item in items if site_group(item.nodeid) is None]
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: without it, nothing to do
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """Under pytest-xdist (`make test` runs two workers): one unit of work per test file, so that a module's
-    fixtures are made once, and the site's whole chain as one unit, the first one handed out, then the longest
-    files (pytest_collection_modifyitems' order)."""
+    fixtures are made once, and the site's whole chain as one unit, the first one handed out."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ChainScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return SITE_GROUP if site_group(nodeid) is not None else nodeid.split("::", 1)[0]
 
-    config.option.loadscopereorder = False  # hand the units out in the collection's order (above), not by size
     return ChainScheduling(config, log)
 
 
