@@ -24,13 +24,14 @@ ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
 @pytest.fixture(scope="module")
 def on_ray():
     """One local Ray instance for the whole module (starting Ray costs seconds on 2 cores), shut down after."""
-    for attempt in range(2):  # Ray gives its raylet 30 s to start: on a machine shared with others, try twice
+    attempts = 3  # Ray gives its raylet 30 s to start: beside the other test worker on 2 cores, try again
+    for attempt in range(attempts):
         try:
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
             break
         except Exception:
             ray.shutdown()
-            if attempt:
+            if attempt == attempts - 1:
                 raise
     try:
         yield RayBackend()
