@@ -585,9 +585,10 @@ print(f"... and in reality (shipped, {row01['real_episodes']} episodes): {row01[
 #
 # The course ships one controller for each temperature of the table, each evolved only in M's dream at that τ.
 # Pick a τ on the slider. The top row is that controller in its own dream at the same τ (M's codes, decoded by
-# V); the bottom row is the same controller in one real episode, the episode of section 4. Each row says how
-# many steps it survived. The frames are spread over the whole episode; move the step slider for a close-up,
-# eight frames eight steps apart, where you can follow a fireball. Start at τ = 0.1, then try 1.15.
+# V); the bottom row is the same controller in one real episode, from the same start as section 4's (a τ is
+# played the first time you pick it, which takes a moment). Each row says how many steps it survived. The frames
+# are spread over the whole episode; move the step slider for a close-up, eight frames eight steps apart, where
+# you can follow a fireball. The slider opens at τ = 1.15: move it to 0.1 first, then back to 1.15.
 
 # %%
 picker = lesson.TemperaturePicker(V, M, seed=settings["eval_seed"], max_steps=real_steps,
@@ -606,7 +607,9 @@ picker
 # Now play M's dream yourself, as the paper's interactive article lets its reader take over from its agent: put
 # the mouse over the picture and step left or right with the arrow keys (or the buttons; *stay* waits one step).
 # Your score is the steps you survive until M's done head ends the game; the τ slider dreams your same moves
-# again at another temperature, and *C drives* hands the game to the controller evolved at τ = 1.15.
+# again at another temperature, and *C drives* hands the game to the controller evolved at τ = 1.15. The dream
+# moves one step a key press (start the *clock* to play on). Try to survive by standing still at τ = 0.1, then at
+# τ = 1.15, and compare with how long *C drives* lasts: a dream you survive without dodging cannot teach dodging.
 
 # %%
 params, c_config, details = takecover.load_shipped_controller(1.15)  # C, evolved in the dream at tau = 1.15

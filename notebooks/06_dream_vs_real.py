@@ -159,8 +159,9 @@ lesson.drive_animation(real, dream, functools.partial(worldmodels.vae.decode_lat
 # %% [markdown]
 # ### Take the wheel
 #
-# The interactive article of "World Models" (Ha & Schmidhuber, 2018) lets its reader override the agent inside
-# its dream. Go further: drive the dream yourself. Put the mouse over the picture and use the arrow keys (left and right steer, up is gas, down
+# The interactive article of "World Models" (Ha & Schmidhuber, 2018) lets its reader take the wheel in the
+# CarRacing dream with the arrow keys and a τ slider. Here you also see what the dream pays (the course's reward
+# head; the paper's M had none) and can switch to the real game. Put the mouse over the picture and use the arrow keys (left and right steer, up is gas, down
 # brakes), or the buttons below it. Each step M reads your action, updates its memory and samples the next
 # code; V decodes it; M's reward head keeps the score and its done head can end the dream.
 #
@@ -201,10 +202,11 @@ lesson.RewardGapScrubber(real, V, window=25)
 
 # %% [markdown]
 # ### Exercise: find where the dream over-pays
-# Sliding by hand finds one stretch. Write the measurement instead: for every step `t` of the real drive,
-# the sum over the `window` steps up to and including `t` of what M's reward head predicted minus what the
-# game paid (at the start of the drive, sum the steps there are). Positive means the dream pays more than
-# reality. The checker tries it on a short made-up drive.
+# Sliding by hand finds one stretch. Write the measurement instead. `real_rewards` and `predicted_rewards` are
+# 1-D arrays of the same length T (what the game paid first, what M predicted second); return an array of length
+# T whose entry `t` is the sum of `predicted - real` over the `window` steps up to and including `t` (at the
+# start of the drive, sum the steps there are). Positive means the dream pays more than reality. The checker
+# tries it on a short made-up drive.
 
 # %%
 def overpaid(real_rewards, predicted_rewards, window):
@@ -216,8 +218,10 @@ lesson.overpaid_exercise.check(overpaid)
 # lesson.overpaid_exercise.solution()
 
 # %% [markdown]
-# With a correct `overpaid`, the scrubber opens at the step where M over-pays most along this drive
-# (the package's version stands in until yours passes). Look at the frame: what is the car doing there?
+# With a correct `overpaid`, the slider opens at the last step of the 25 where M over-pays most along this drive
+# (the package's version stands in until yours passes). Drag it back through those 25 steps and read the gap in
+# the plot's title: what is the car doing there that the scripted drivers of M's data rarely did (on the grass,
+# spinning, cutting a corner off the road)? That is the driving a controller evolved in this dream is paid for.
 
 # %%
 measure = overpaid if lesson.overpaid_exercise.problem(overpaid) is None else lesson.reference_overpaid
@@ -232,8 +236,10 @@ lesson.RewardGapScrubber(real, V, window=25, start=worst)
 # M learned rewards for the states the scripted drivers visited. The evolved controller drives differently
 # (its own speeds, its own lines, its own mistakes), into states that are rare or absent in M's data. There
 # M's reward head extrapolates, and nothing forces the extrapolation to be right. CMA-ES then prefers exactly
-# the controllers whose states M over-pays. That is the paper's "cheating", measured. Three things reduce it:
-# more and more varied data (the paper used 10,000 rollouts; this course 64), collecting new data with the
+# the controllers whose states M over-pays. That is the kind of exploit the paper calls cheating the world
+# model (in VizDoom, C found moves that made M's monsters stop firing); here it goes through the course's reward
+# head, which the paper's M did not have. In the course's view three things reduce it: more and more varied
+# data (this course's M saw 64 episodes), collecting new data with the
 # current controller and retraining M (the paper's iterative training, notebook 05, which section 4 of this
 # notebook runs on CarRacing), and a noisier dream (τ > 1), which section 5 measures.
 # </details>
@@ -347,7 +353,7 @@ print(f"{len(real1['rewards'])} real steps: round 0 earned {real['rewards'][:len
 #
 # Not everywhere: it is less wrong *where the earlier controllers went*, because those episodes are now in M's
 # data. The new controller drives elsewhere again, and there M is still extrapolating; that is why the paper
-# repeats the loop (it mentions a pendulum-swing task that needed 20 rounds). Each round buys real data exactly
+# repeats the loop (its article shows a pendulum swing-up after 20 rounds). Each round buys real data exactly
 # where the controller's beliefs matter. It is not a steady climb either: a round can make things worse, as
 # some rounds do in Take Cover (notebook 05) and on CartPole (notebook 07).
 # </details>

@@ -214,10 +214,11 @@ print("longest random episode:", random_data.lengths.max(), "steps; the task ask
 #
 # ### Exercise: measure the coverage
 # The picture says the controller leaves M's data behind. Put a number on it. Cut the four-dimensional state
-# space into boxes of size `cell` (one size per dimension: `worldmodels.cartpole.COVERAGE_CELL` is 0.2 for
-# the position and the velocities and 0.02 rad, about one degree, for the angle). A box that M's data
-# (`reference`) visited at least `min_count` times is one M knows. Write `my_coverage`: the share of the
-# controller's states (`states`) that fall in boxes M knows.
+# space into boxes of size `cell` (one size per dimension, in the order x, ẋ, θ, θ̇:
+# `worldmodels.cartpole.COVERAGE_CELL` is 0.2 for the position and the velocities and 0.02 rad, about one degree,
+# for the angle). A state's box is `np.floor(state / np.array(cell))`, four whole numbers. A box that M's data
+# (`reference`, shape (M, 4)) visited at least `min_count` times is one M knows. Write `my_coverage`: the share
+# of the controller's states (`states`, shape (N, 4)) that fall in boxes M knows.
 
 # %%
 def my_coverage(reference, states, cell, min_count):
@@ -234,6 +235,11 @@ cell = worldmodels.cartpole.COVERAGE_CELL
 print(f"the failure controller's real states in boxes M's data knows: "
       f"{share(random_data.states, failure_runs.states, cell, 3):.0%} with random data, "
       f"{share(iterative_data.states, failure_runs.states, cell, 3):.0%} with the iterative loop's data")
+
+# %% [markdown]
+# A low first share means most of the controller's real states sit in boxes M hardly saw: there the dream was
+# guessing. The iterative loop's data was collected by controllers that balance, so it reaches those boxes and
+# the share rises.
 
 # %% [markdown]
 # <details><summary><b>Question:</b> would five times more random data fix this? (click)</summary>
@@ -488,14 +494,18 @@ print("the fixed agent (trained only in its dream), in reality:", check)
 
 # %% [markdown]
 # ### Exercise: write the loop yourself
-# The paper's iterative training, with the stop the course adds, fits in a dozen lines. You get four parts,
+# The paper's iterative training (simplified, as in notebook 05: M predicts the next state and done, not the
+# reward and action the paper's M also learns there; the paper repeats until the task is solved), plus one thing
+# the course adds (run every round, then keep the round whose controller scores best on held-out real episodes),
+# fits in a dozen lines. You get four parts,
 # each a call: `parts.collect(controller)` plays real episodes (`None`: random play; a controller: it drives,
 # with a little noise) and returns them; `parts.join(data, new)` puts two sets of episodes together;
-# `parts.train_m(data)` trains a new M; `parts.evolve_c(m)` evolves a controller in that M's dream. Reality
-# is used only to choose: `parts.held_out(controller)` scores a controller on real episodes that nothing else
-# sees. Write `iterative_training(parts, rounds)`: round 0 from random play, then `rounds` more rounds; return
-# the controller whose held-out score is best and the list of every round's held-out score. The checker runs
-# it on made-up parts that record every call.
+# `parts.train_m(data)` trains a new M on `data` (give it all the episodes so far); `parts.evolve_c(m)` evolves
+# a controller in that M's dream. Real *scores* are used only to choose: `parts.held_out(controller)` scores a
+# controller on real episodes that nothing else sees, and the search in the dream never sees them. Write
+# `iterative_training(parts, rounds)`: round 0 from random play, then `rounds` more rounds, each collecting with
+# the newest controller; return the controller whose held-out score is best and the list of every round's
+# held-out score. The checker runs it on made-up parts that record every call.
 
 # %%
 def iterative_training(parts, rounds):
@@ -509,7 +519,8 @@ lesson.iterative_training.check(iterative_training)
 # %% [markdown]
 # Now run your loop on real CartPole, at a size that runs here in seconds (a few thousand real steps a round
 # and a few dozen optimizer steps, so its numbers mean little; section 4 measured the full size). Until your
-# loop passes the checker, the course's runs instead.
+# loop passes the checker, the course's own loop runs instead. Look at whether the held-out score changes from
+# round to round, and which round would be kept.
 
 # %%
 loop = iterative_training if lesson.iterative_training.problem(iterative_training) is None \

@@ -84,12 +84,34 @@ def site_group(nodeid: str) -> int | None:
     return None
 
 
+# JupyterLab in Chromium: few tests, each long. By their count of tests they would come last and leave one worker
+# running them alone at the end, so they are handed out early, on the worker that does not run the chain: xdist
+# gives each worker two units to start with, so the chain's worker takes the 3rd unit after the chain, the other
+# worker the 2nd and the 4th.
+BROWSER_FILES = ("test_browser_drive.py", "test_browser.py")
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put the site's chain first, in its order (decks, notebook cells, site), so that the site's build finds the
-    decks built and the notebooks executed; the other tests keep their order after it."""
+    """Order the work: the site's chain first, in its order (decks, notebook cells, site), so that the site's build
+    finds the decks built and the notebooks executed; the other files by their count of tests (most first, as
+    pytest-xdist would), with the browser tests as the 2nd and 4th units. Each file keeps the order of its tests."""
+    def path(item: pytest.Item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[path(item)] = counts.get(path(item), 0) + 1
     chain = sorted((item for item in items if site_group(item.nodeid) is not None),
-                   key=lambda item: site_group(item.nodeid))  # sorted() is stable: each file keeps its order
-    items[:] = chain + [item for item in items if site_group(item.nodeid) is None]
+                   key=lambda item: site_group(item.nodeid))
+    files = sorted({path(item) for item in items if site_group(item.nodeid) is None}, key=lambda f: (-counts[f], f))
+    browser = [f for f in files if f.rsplit("/", 1)[-1] in BROWSER_FILES]
+    rest = [f for f in files if f not in browser]
+    order = [*browser[:1], *rest[:1], *browser[1:], *rest[1:]]
+    by_file: dict[str, list[pytest.Item]] = {f: [] for f in order}
+    for item in items:
+        if site_group(item.nodeid) is None:
+            by_file[path(item)].append(item)
+    items[:] = chain + [item for f in order for item in by_file[f]]
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: without it, nothing to do
@@ -102,6 +124,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
         def _split_scope(self, nodeid: str) -> str:
             return SITE_GROUP if site_group(nodeid) is not None else nodeid.split("::", 1)[0]
 
+    config.option.loadscopereorder = False  # hand the units out in the collection's order (above)
     return ChainScheduling(config, log)
 
 

@@ -178,7 +178,7 @@ def mdnrnn_layers(z_size: int = 32, actions: int = 3, hidden: int = 256, k: int 
 
 
 def draw_iterative_training(ax: plt.Axes | None = None, rounds: int = 3) -> plt.Axes:
-    """The paper's iterative training as rounds: collect with the current controller (plus noise), retrain M
+    """The paper's iterative training as rounds: collect with the current controller (the course adds a little noise), retrain M
     on all the data, evolve C in the new dream. A held-out look at reality scores each round's controller; the
     round kept is the best there, and only it is scored again on fresh episodes (the claim)."""
     ax = _canvas(ax, (11, 4.6), (0, 11), (-1.3, 3.6))
@@ -204,5 +204,6 @@ def draw_iterative_training(ax: plt.Axes | None = None, rounds: int = 3) -> plt.
     ax.text(3.6 + 0.9 * best + 0.3, -0.4 + heights[best] + 0.08, "kept", ha="center", fontsize=9, weight="bold")
     box(ax, (8.3, -0.5), 2.4, 1.1, "fresh episodes", "only the kept C:\nthe reported score", PURPLE)
     arrow(ax, (3.6 + 0.9 * best + 0.6, 0.0), (8.3, 0.05), "", curved=-0.1)
-    ax.set_title("Iterative training: rounds, and a held-out look at reality to choose when to stop", fontsize=12)
+    ax.set_title("Iterative training: rounds, and a held-out look at reality to choose which round to keep",
+                 fontsize=12)
     return ax

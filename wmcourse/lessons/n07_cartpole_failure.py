@@ -422,8 +422,8 @@ def _judge_iterative_training(f: Any) -> str | None:
 
 
 def reference_iterative_training(parts, rounds):
-    """The paper's iterative training, stopped by a held-out look at reality: returns (the controller kept, the
-    held-out score of every round)."""
+    """The paper's iterative training for a fixed number of rounds, plus the course's addition, a held-out look at
+    reality that picks the round to keep: returns (the controller kept, the held-out score of every round)."""
     data = parts.collect(None)                 # round 0: random play
     controller = parts.evolve_c(parts.train_m(data))
     history = [parts.held_out(controller)]
@@ -431,7 +431,7 @@ def reference_iterative_training(parts, rounds):
     for _ in range(rounds):
         data = parts.join(data, parts.collect(controller))   # the current controller drives, plus noise
         controller = parts.evolve_c(parts.train_m(data))     # a new M on ALL the data; C evolved in its dream
-        history.append(parts.held_out(controller))           # reality chooses when to stop, nothing more
+        history.append(parts.held_out(controller))           # a real score only picks the round to keep
         if history[-1] > best:
             kept, best = controller, history[-1]
     return kept, history
@@ -445,7 +445,8 @@ iterative_training = Exercise(
                "new C the same way. Keep the C with the best held-out score."),
     solution_text=inspect.getsource(reference_iterative_training).replace("def reference_iterative_training",
                                                                           "def iterative_training"),
-    praise="Correct: that is the paper's loop, with reality used only to choose which round to keep.",
+    praise="Correct: that is the paper's loop (collect with the current C, retrain M on all the data, evolve C in "
+           "its dream), plus the course's addition: held-out real episodes pick which round to keep.",
 )
 
 
