@@ -153,7 +153,8 @@ plt.show()
 # like M's LSTM, with fewer gates and no separate cell state. The
 # [**continue head**](../docs/glossary.md#continue-head) predicts $c_t$, the probability that the episode is
 # still running after step $t$: Dreamer's version of M's done head, $c_t = 1 - P(\text{done}_t)$.
-#
+
+# %% [markdown]
 # <details><summary><b>Question:</b> M's LSTM in World Models also has a memory h that is never sampled. So what is new about the RSSM? (click)</summary>
 #
 # Where $z$ comes from. In World Models, V makes $z_t$ from the frame alone, trained before M exists and only
@@ -344,7 +345,8 @@ plt.show()
 # plain log it handles negative numbers and 0. In CartPole every step pays 1, so the reward head barely needs
 # it, but the critic does: with DreamerV3's $\gamma = 0.997$ a state that keeps the pole up is worth up to
 # $1 / (1 - \gamma) \approx 333$.
-#
+
+# %% [markdown]
 # ## 6. Learning in imagination: λ-returns
 # *About 24 minutes, with exercises 3 and 4.* ([λ-return](../docs/glossary.md#lambda-return))
 #
@@ -654,7 +656,8 @@ display(Markdown(lesson.dreamer_comparison.design_table(results, over_seeds, dre
 # - [ ] I can compute a λ-return by hand, and say what λ = 0 and λ = 1 mean.
 # - [ ] I know why Dreamer dreams only 15 steps while World Models dreamed whole episodes.
 # - [ ] I can read the learning curves: how many real steps each agent needed, and what each cost in time.
-#
+
+# %% [markdown]
 # ## Formulas used
 # | what | formula |
 # |---|---|
@@ -665,7 +668,8 @@ display(Markdown(lesson.dreamer_comparison.design_table(results, over_seeds, dre
 # | λ-return | $R_t = r_t + \gamma c_t [(1 - \lambda) v_{t+1} + \lambda R_{t+1}]$, $R_H = v_H$ |
 # | actor (discrete) | maximise $\log \pi(a_t \mid s_t)\, \mathrm{sg}\big((R_t - V(s_t)) / \max(1, S)\big) + \eta\, H[\pi]$ |
 # | critic | minimise $(V_{\text{symlog}}(s_t) - \mathrm{symlog}(R_t))^2$ |
-#
+
+# %% [markdown]
 # **What to remember:** Dreamer trades real steps for computation: it dreams only short stretches (15 steps)
 # and lets a critic judge the rest, so its model's errors have little time to grow, and it keeps learning its
 # model from the data its own behaviour collects.
