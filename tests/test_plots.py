@@ -10,10 +10,10 @@ import numpy as np  # noqa: E402
 
 from wmcourse.lessons import (
     n00_motivation,
-    n05_take_cover,
     n06_dream_vs_real,
     n07_cartpole_failure,
     n08_dreamer,
+    plots,
 )
 from wmcourse.real import evaluate  # noqa: E402
 
@@ -77,5 +77,5 @@ def test_dream_real_rounds_has_a_dream_and_a_real_bar_per_round():
 
 
 def test_predicted_done_plot_marks_the_threshold():
-    ax = n05_take_cover.predicted_done_plot(np.array([0.1, 0.2, 0.9]))
+    ax = plots.predicted_done_plot(np.array([0.1, 0.2, 0.9]))
     assert ax.get_ylim() == (0, 1) and ax.get_legend().get_texts()[0].get_text() == "a dream ends above 0.5"

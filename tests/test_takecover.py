@@ -9,7 +9,7 @@ import torch
 
 from wmcourse.errors import CourseError, ShapeError
 from wmcourse.experiments import runner
-from wmcourse.lessons import n05_take_cover
+from wmcourse.lessons import animate, n05_take_cover
 from wmcourse.real import envs
 from wmcourse.worldmodels import controller, dream, latents
 from wmcourse.worldmodels import train_mdnrnn as mdnrnn_training
@@ -212,13 +212,13 @@ def test_shipped_results_hold_the_papers_temperatures_and_a_random_baseline():
 def test_animation_shows_every_sequence_until_the_longest_ends():
 
     short, long = np.zeros((10, 64, 64, 3), np.uint8), np.full((95, 64, 64, 3), 255, np.uint8)
-    anim = n05_take_cover.animate_side_by_side({"real": short, "dream": long}, max_frames=20)
+    anim = animate.animate_side_by_side({"real": short, "dream": long}, max_frames=20)
     drawn = len(anim)
     assert "maxcdn" not in anim._repr_html_() and "https://" not in anim._repr_html_()  # plays offline
     assert anim.captions[3] == "step 15; real over" and anim.captions[1] == "step 5"
     assert drawn == 19  # ceil(95 / 20) = 5 steps a frame: 19 frames cover all 95 steps
     with pytest.raises(ShapeError, match=r"\(T, H, W, 3\)"):
-        n05_take_cover.animate_side_by_side({"real": short[0]})
+        animate.animate_side_by_side({"real": short[0]})
 
 
 # --- a second run can continue an earlier run's V ---------------------------------------------------------

@@ -1,9 +1,10 @@
 """Animations: the course's worlds in motion, playable in a notebook and saved as GIFs for the slides.
 
 The paper's interactive article ("World Models", Ha & Schmidhuber 2018) opens with its agent driving inside its
-dream. These are the course's own: the shipped controller in real CarRacing, V's view of it and a dream from the
-same start, in step (notebook 06); the CartPole World Model balancing in its dream while it fails in reality
-(notebook 07); CMA-ES's search distribution generation by generation (notebook 04).
+dream. These are the course's own: Take Cover's real game beside its dream (notebook 05); the shipped controller
+in real CarRacing, V's view of it and a dream from the same start, in step (notebook 06); the CartPole World Model
+balancing in its dream while it fails in reality (notebook 07); CMA-ES's search distribution generation by
+generation (notebook 04).
 
 An `Animation` is just its frames (T, H, W, 3) uint8, a caption per frame and the panels' titles. In a notebook
 it shows itself as a small JavaScript player (play, pause, a frame slider; the frames embedded as PNG, scaled up
@@ -116,6 +117,27 @@ def side_by_side(panels: Mapping[str, np.ndarray], captions: Sequence[str] | Non
         parts.append(f)
     return Animation(np.concatenate(parts, axis=2), list(captions or []),
                      [(name, f.shape[2]) for name, f in frames.items()], fps, scale)
+
+
+def animate_side_by_side(movies: Mapping[str, np.ndarray], every: int | None = None,
+                         max_frames: int = 150) -> Animation:
+    """Several frame sequences side by side and in step, each (T_i, H, W, 3) uint8 titled by its key; a sequence
+    that ends holds its last frame while the others go on. Every `every`-th step is drawn (default: as few as
+    cover the longest sequence in max_frames frames). Returns an Animation: a notebook shows it as a
+    player that needs nothing from outside (no video encoder, no web font)."""
+    if not movies:
+        raise ShapeError("Expected at least one frame sequence to animate, got none.")
+    for name, frames in movies.items():
+        if np.asarray(frames).ndim != 4:
+            raise ShapeError(f"{name!r}: expected frames of shape (T, H, W, 3), got {np.asarray(frames).shape}.")
+    longest = max(len(f) for f in movies.values())
+    every = every or max(1, -(-longest // max_frames))
+    steps = np.arange(0, longest, every)[:max_frames]
+    panels = {name: np.asarray(frames, np.uint8)[np.minimum(steps, len(frames) - 1)]
+              for name, frames in movies.items()}
+    captions = ["step " + str(t) + "".join(f"; {name} over" for name, f in movies.items() if t >= len(f))
+                for t in steps]
+    return side_by_side(panels, captions)
 
 
 def _pad(frames: np.ndarray, n: int) -> np.ndarray:

@@ -22,9 +22,7 @@ from ..errors import SettingsError, ShapeError
 from ..real.envs import TAKE_COVER as TAKE_COVER
 from ..real.envs import TAKE_COVER_MAX_STEPS as TAKE_COVER_MAX_STEPS
 from ..runtime import fast_mode as fast_mode
-from . import (
-    animate,  # noqa: E402
-)
+from .animate import animate_side_by_side as animate_side_by_side
 from .controls import DriveWidget as DriveWidget
 from .controls import FigureControl, slider
 from .diagrams import draw_dream_loop as draw_dream_loop
@@ -32,6 +30,7 @@ from .diagrams import draw_iterative_training as draw_iterative_training
 from .drive import DoomDriver as DoomDriver
 from .exercise import Exercise, answer_array
 from .plots import frame_grid as frame_grid
+from .plots import predicted_done_plot as predicted_done_plot
 from .plots import return_histogram as return_histogram
 from .plots import take_cover_tau_figure as take_cover_tau_figure
 from .slides import SEED, as_figure, slide
@@ -77,40 +76,6 @@ thirds_action = Exercise(
     ),
     praise="Correct: that is the paper's Take Cover action, wmcourse.real.envs.thirds applied to tanh of C's output.",
 )
-
-
-def predicted_done_plot(predicted_done: np.ndarray, threshold: float = 0.5, ax: plt.Axes | None = None) -> plt.Axes:
-    """M's probability that the game ends now, read along a real episode (notebook 05); a dream ends above
-    `threshold`."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 2.6))
-    ax.plot(predicted_done, lw=1)
-    ax.axhline(threshold, color="#b91c1c", ls="--", lw=1, label=f"a dream ends above {threshold:g}")
-    ax.set_xlabel("real step")
-    ax.set_ylabel("M's P(done)")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=8)
-    return ax
-
-
-def animate_side_by_side(movies: dict[str, np.ndarray], every: int | None = None, max_frames: int = 150):
-    """Several frame sequences side by side and in step, each (T_i, H, W, 3) uint8 titled by its key; a sequence
-    that ends holds its last frame while the others go on. Every `every`-th step is drawn (default: as few as
-    cover the longest sequence in max_frames frames). Returns an animate.Animation: a notebook shows it as a
-    player that needs nothing from outside (no video encoder, no web font)."""
-
-    if not movies:
-        raise ShapeError("Expected at least one frame sequence to animate, got none.")
-    for name, frames in movies.items():
-        if np.asarray(frames).ndim != 4:
-            raise ShapeError(f"{name!r}: expected frames of shape (T, H, W, 3), got {np.asarray(frames).shape}.")
-    longest = max(len(f) for f in movies.values())
-    every = every or max(1, -(-longest // max_frames))
-    steps = np.arange(0, longest, every)[:max_frames]
-    panels = {name: np.asarray(frames, np.uint8)[np.minimum(steps, len(frames) - 1)] for name, frames in movies.items()}
-    captions = ["step " + str(t) + "".join(f"; {name} over" for name, f in movies.items() if t >= len(f))
-                for t in steps]
-    return animate.side_by_side(panels, captions)
 
 
 def take_cover_seeds_figure(summary: dict, solved: float = 750.0) -> plt.Figure:

@@ -61,6 +61,20 @@ def frame_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str] |
     return fig
 
 
+def predicted_done_plot(predicted_done: np.ndarray, threshold: float = 0.5, ax: plt.Axes | None = None) -> plt.Axes:
+    """M's probability that the game ends now, read along a real episode (notebook 05); a dream ends above
+    `threshold`."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 2.6))
+    ax.plot(predicted_done, lw=1)
+    ax.axhline(threshold, color="#b91c1c", ls="--", lw=1, label=f"a dream ends above {threshold:g}")
+    ax.set_xlabel("real step")
+    ax.set_ylabel("M's P(done)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    return ax
+
+
 def _mixture_density(y, pi, mu, sigma):
     """Density of a 1-D mixture (weights pi, means mu, scales sigma, each (K,)) at the points y."""
     y = np.asarray(y, float)[:, None]
