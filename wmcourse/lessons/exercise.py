@@ -1,6 +1,8 @@
 """Exercises and their checkers: `ex.check(answer)` says in one sentence what is wrong, `ex.hint()`,
 `ex.solution()`. Each exercise has a judge: None when the answer is right, otherwise a sentence naming the
 mistake without giving the expected value away. The lessons (nNN_*.py) define the exercises; tests call the judges.
+A checker of a function that drives M runs it on a probe (ProbeM, ProbePolicy, run_probe): a made-up M and C
+that record what they are given and whose every number the checker knows.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
+
+from ..worldmodels.mdnrnn import MDNRNNOutput
 
 
 @dataclass(frozen=True)
@@ -64,3 +69,68 @@ def answer_array(out: Any, shape: tuple[int, ...], one_per: str) -> np.ndarray |
         return f"Return one number {one_per}: expected shape {shape}, got {got.shape}."
     return got
 
+
+# --- probes: a made-up M and C whose every number a checker knows ---------------------------------------------
+
+class ProbeM:
+    """A stand-in for M (an MDN-RNN) with M's interface (initial_state, step -> (out, state)) and a known answer,
+    for checking a learner's function that drives M (notebook 05's dream rollout).
+
+    Its memory counts steps: after t steps every entry of h is t and of c is 1000 i + 2t for dream i, so the
+    checker can tell which memory C was shown and which dream a row is (a rollout may drop finished dreams from
+    its batch). Its mixture is set by the test (log_pi, mu, log_sigma over (D, K)), and dream i ends after step
+    ends[i] (done logit `end_logit` there, -10 elsewhere). It records what it was given."""
+
+    def __init__(self, mixture: tuple, ends: torch.Tensor, end_logit: float = 10.0, z_size: int = 2,
+                 hidden: int = 3):
+        self.mixture, self.ends, self.end_logit = mixture, ends, end_logit
+        self.z_size, self.hidden = z_size, hidden
+        self.seen_z, self.seen_actions, self.seen_h = [], [], []
+
+    def initial_state(self, batch_size: int, device=None):
+        h = torch.zeros(batch_size, self.hidden)
+        return h, 1000.0 * torch.arange(batch_size, dtype=torch.float32).unsqueeze(1).expand(-1, self.hidden).clone()
+
+    def step(self, z, action, state=None):
+        z, action = torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(action, dtype=torch.float32)
+        h, c = state if state is not None else self.initial_state(len(z))
+        self.seen_z.append(z.detach().clone())
+        self.seen_actions.append(action.detach().clone())
+        self.seen_h.append(h.detach().clone())
+        dream = ((c[:, 0] - 2.0 * h[:, 0]) / 1000.0).round().long().clamp(0, len(self.ends) - 1)
+        h, c = h + 1.0, c + 2.0
+        batch = len(z)
+        log_pi, mu, log_sigma = (t.expand(batch, *t.shape).clone() for t in self.mixture)
+        done = torch.where(h[:, 0] >= self.ends[dream], torch.tensor(self.end_logit), torch.tensor(-10.0))
+        return MDNRNNOutput(log_pi, mu, log_sigma, None, done), (h, c)
+
+
+class ProbePolicy:
+    """C for the probe: records the features it is shown and answers a = tanh(sum of them) (one number)."""
+
+    def __init__(self):
+        self.seen, self.given = [], []
+
+    def __call__(self, features):
+        features = torch.as_tensor(features, dtype=torch.float32)
+        self.seen.append(features.detach().clone())
+        action = torch.tanh(features.sum(dim=-1, keepdim=True) * 0.01)
+        self.given.append(action.clone())
+        return action
+
+
+def probe_mixture(pi: list[float], mu: list[float], sigma: list[float], dims: int = 2) -> tuple:
+    """(log_pi, mu, log_sigma), each (dims, K): the same K-component mixture on every dimension."""
+    row = lambda values: torch.tensor(values, dtype=torch.float32).expand(dims, len(values)).clone()  # noqa: E731
+    return row([float(np.log(p)) for p in pi]), row(mu), row([float(np.log(s)) for s in sigma])
+
+
+def run_probe(f, m: ProbeM, tau: float, max_steps: int, batch: int,
+              seed: int = 0) -> tuple[torch.Tensor | str, ProbePolicy]:
+    """The learner's f(m, policy, z0, tau, max_steps) run on the probe M and a ProbePolicy from `batch` start codes
+    (torch's global generator seeded by `seed`): (its score per dream, or the sentence that says what is wrong with
+    them; the policy, with what it was shown)."""
+    torch.manual_seed(seed)
+    policy = ProbePolicy()
+    got = answer_array(f(m, policy, torch.full((batch, m.z_size), 0.25), tau, max_steps), (batch,), "per dream")
+    return (got if isinstance(got, str) else torch.as_tensor(got, dtype=torch.float32)), policy

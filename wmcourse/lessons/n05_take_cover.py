@@ -28,7 +28,7 @@ from .controls import FigureControl, slider
 from .diagrams import draw_dream_loop as draw_dream_loop
 from .diagrams import draw_iterative_training as draw_iterative_training
 from .drive import DoomDriver as DoomDriver
-from .exercise import Exercise, answer_array
+from .exercise import Exercise, ProbeM, answer_array, probe_mixture, run_probe
 from .plots import frame_grid as frame_grid
 from .plots import predicted_done_plot as predicted_done_plot
 from .plots import return_histogram as return_histogram
@@ -334,79 +334,13 @@ def slide_pick_temperature() -> plt.Figure:
 
 # --- the learner's dream rollout: checked on a made-up M whose every number the checker knows -----------------
 
-class ProbeM:
-    """A stand-in for Take Cover's M with M's interface (initial_state, step -> (out, state)) and a known answer.
-
-    Its memory counts steps: after t steps every entry of h is t and of c is 1000 i + 2t for dream i, so the
-    checker can tell which memory C was shown and which dream a row is (a rollout may drop finished dreams from
-    its batch). Its mixture is set by the test (log_pi, mu, log_sigma over (D, K)), and dream i ends after step
-    ends[i] (done logit `end_logit` there, -10 elsewhere). It records what it was given."""
-
-    def __init__(self, mixture: tuple, ends: torch.Tensor, end_logit: float = 10.0, z_size: int = 2,
-                 hidden: int = 3):
-        self.mixture, self.ends, self.end_logit = mixture, ends, end_logit
-        self.z_size, self.hidden = z_size, hidden
-        self.seen_z, self.seen_actions, self.seen_h = [], [], []
-
-    def initial_state(self, batch_size: int, device=None):
-        h = torch.zeros(batch_size, self.hidden)
-        return h, 1000.0 * torch.arange(batch_size, dtype=torch.float32).unsqueeze(1).expand(-1, self.hidden).clone()
-
-    def step(self, z, action, state=None):
-        from ..worldmodels.mdnrnn import MDNRNNOutput
-
-        z, action = torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(action, dtype=torch.float32)
-        h, c = state if state is not None else self.initial_state(len(z))
-        self.seen_z.append(z.detach().clone())
-        self.seen_actions.append(action.detach().clone())
-        self.seen_h.append(h.detach().clone())
-        dream = ((c[:, 0] - 2.0 * h[:, 0]) / 1000.0).round().long().clamp(0, len(self.ends) - 1)
-        h, c = h + 1.0, c + 2.0
-        batch = len(z)
-        log_pi, mu, log_sigma = (t.expand(batch, *t.shape).clone() for t in self.mixture)
-        done = torch.where(h[:, 0] >= self.ends[dream], torch.tensor(self.end_logit), torch.tensor(-10.0))
-        return MDNRNNOutput(log_pi, mu, log_sigma, None, done), (h, c)
-
-
-class ProbePolicy:
-    """C for the probe: records the features it is shown and answers a = tanh(sum of them) (one number)."""
-
-    def __init__(self):
-        self.seen, self.given = [], []
-
-    def __call__(self, features):
-        features = torch.as_tensor(features, dtype=torch.float32)
-        self.seen.append(features.detach().clone())
-        action = torch.tanh(features.sum(dim=-1, keepdim=True) * 0.01)
-        self.given.append(action.clone())
-        return action
-
-
-def _mixture(pi: list[float], mu: list[float], sigma: list[float], dims: int = 2) -> tuple:
-    """(log_pi, mu, log_sigma), each (dims, K): the same K-component mixture on every dimension."""
-    row = lambda values: torch.tensor(values, dtype=torch.float32).expand(dims, len(values)).clone()  # noqa: E731
-    return row([float(np.log(p)) for p in pi]), row(mu), row([float(np.log(s)) for s in sigma])
-
-
-def _scores(out: Any, batch: int) -> torch.Tensor | str:
-    got = answer_array(out, (batch,), "per dream")
-    return got if isinstance(got, str) else torch.as_tensor(got, dtype=torch.float32)
-
-
-def _run(f, m, tau: float, max_steps: int, batch: int, seed: int = 0):
-    torch.manual_seed(seed)
-    policy = ProbePolicy()
-    z0 = torch.full((batch, m.z_size), 0.25)
-    return _scores(f(m, policy, z0, tau, max_steps), batch), policy
-
-
 def _judge_dream_rollout(f: Any) -> str | None:
     if not callable(f):
         return f"Expected a function dream_rollout(m, policy, z0, tau, max_steps), got {type(f).__name__}."
     # 1. the order of a step, the features C reads, and when a dream ends
     ends = torch.tensor([3.0, 5.0, 8.0, 2.0])
-    m = ProbeM(_mixture([1.0], [0.0], [0.1]), ends)
-    scores, policy = _run(f, m, 1.0, 20, len(ends))
+    m = ProbeM(probe_mixture([1.0], [0.0], [0.1]), ends)
+    scores, policy = run_probe(f, m, 1.0, 20, len(ends))
     if isinstance(scores, str):
         return scores
     if not policy.seen or not m.seen_z:
@@ -442,8 +376,8 @@ def _judge_dream_rollout(f: Any) -> str | None:
         return (f"Expected each dream to score the steps it survived, {ends.tolist()} here; got "
                 f"{[round(float(s), 2) for s in scores]}.")
     # 2. the done head gives a logit, not a probability
-    m = ProbeM(_mixture([1.0], [0.0], [0.1]), torch.tensor([3.0, 4.0]), end_logit=0.3)
-    scores, _ = _run(f, m, 1.0, 12, 2)
+    m = ProbeM(probe_mixture([1.0], [0.0], [0.1]), torch.tensor([3.0, 4.0]), end_logit=0.3)
+    scores, _ = run_probe(f, m, 1.0, 12, 2)
     if isinstance(scores, str):
         return scores
     if not torch.allclose(scores, torch.tensor([3.0, 4.0])):
@@ -452,8 +386,8 @@ def _judge_dream_rollout(f: Any) -> str | None:
     # 3. the fed-back z is a sample of the tempered mixture, one component per dimension
     n = 4000
     never = torch.full((n,), 10.0**6)
-    m = ProbeM(_mixture([0.5, 0.5], [-5.0, 5.0], [1.0, 1.0]), never)
-    scores, _ = _run(f, m, 1.0, 2, n, seed=1)
+    m = ProbeM(probe_mixture([0.5, 0.5], [-5.0, 5.0], [1.0, 1.0]), never)
+    scores, _ = run_probe(f, m, 1.0, 2, n, seed=1)
     if isinstance(scores, str):
         return scores
     if len(m.seen_z) < 2:
@@ -472,8 +406,8 @@ def _judge_dream_rollout(f: Any) -> str | None:
     spread = float((z1.abs() - 5.0).std())
     if not 0.85 < spread < 1.15:
         return f"Around its mean a component should spread by sigma = 1 at tau = 1; your samples spread by {spread:.2f}."
-    m = ProbeM(_mixture([1.0], [0.0], [1.0]), never)
-    scores, _ = _run(f, m, 4.0, 2, n, seed=2)
+    m = ProbeM(probe_mixture([1.0], [0.0], [1.0]), never)
+    scores, _ = run_probe(f, m, 4.0, 2, n, seed=2)
     if isinstance(scores, str):
         return scores
     spread = float(m.seen_z[1].std())
@@ -483,8 +417,8 @@ def _judge_dream_rollout(f: Any) -> str | None:
         return "Sigma grows with the square root of tau (sigma * sqrt(tau)), not with tau itself."
     if not 1.8 < spread < 2.2:
         return f"At tau = 4 a component with sigma = 1 should spread by 2; your samples spread by {spread:.2f}."
-    m = ProbeM(_mixture([0.8, 0.2], [-5.0, 5.0], [0.1, 0.1]), never)
-    scores, _ = _run(f, m, 3.0, 2, n, seed=3)
+    m = ProbeM(probe_mixture([0.8, 0.2], [-5.0, 5.0], [0.1, 0.1]), never)
+    scores, _ = run_probe(f, m, 3.0, 2, n, seed=3)
     if isinstance(scores, str):
         return scores
     share = float((m.seen_z[1] > 0).float().mean())
@@ -497,7 +431,6 @@ def _judge_dream_rollout(f: Any) -> str | None:
         return (f"At tau = 3 the rarer component (weight 0.2) should be drawn {expected:.0%} of the time; yours "
                 f"was drawn {share:.0%}.")
     return None
-
 
 
 def reference_rollout(m, policy, z0, tau, max_steps):
