@@ -2,7 +2,8 @@
 `ex.solution()`. Each exercise has a judge: None when the answer is right, otherwise a sentence naming the
 mistake without giving the expected value away. The lessons (nNN_*.py) define the exercises; tests call the judges.
 A checker of a function that drives M runs it on a probe (ProbeM, ProbePolicy, run_probe): a made-up M and C
-that record what they are given and whose every number the checker knows.
+that record what they are given and whose every number the checker knows; sampling_problem checks the z's such a
+function draws from M's tempered mixture.
 """
 
 from __future__ import annotations
@@ -134,3 +135,49 @@ def run_probe(f, m: ProbeM, tau: float, max_steps: int, batch: int,
     policy = ProbePolicy()
     got = answer_array(f(m, policy, torch.full((batch, m.z_size), 0.25), tau, max_steps), (batch,), "per dream")
     return (got if isinstance(got, str) else torch.as_tensor(got, dtype=torch.float32)), policy
+
+
+def sampling_problem(draw: Callable[[tuple, float, int], torch.Tensor | str]) -> str | None:
+    """What is wrong with how a learner's code draws the next z from M's mixture at temperature tau, in a sentence
+    (None: nothing found). draw(mixture, tau, seed) -> the z's it drew, (n, 2) for a few thousand n, from the
+    probe_mixture `mixture` on each of 2 dimensions (or the sentence that says why there are none)."""
+    z1 = draw(probe_mixture([0.5, 0.5], [-5.0, 5.0], [1.0, 1.0]), 1.0, 1)
+    if isinstance(z1, str):
+        return z1
+    if torch.allclose(z1, torch.zeros_like(z1), atol=1e-4) or torch.isin(z1, torch.tensor([-5.0, 5.0])).all():
+        return ("You fed back a mean, not a sample: the next z is drawn from M's mixture (a component, then "
+                "mu + sigma * noise), which is what makes the dream a dream.")
+    upper = (z1 > 0).float()
+    if abs(float(upper.mean()) - 0.5) > 0.05:
+        return "The next z should come from each component as often as its weight says; check how you pick k."
+    agreement = float((upper[:, 0] == upper[:, 1]).float().mean())
+    if agreement > 0.9:
+        return ("Each dimension of z has its own mixture in M: draw a component for every dimension, not one "
+                "for the whole z.")
+    spread = float((z1.abs() - 5.0).std())
+    if not 0.85 < spread < 1.15:
+        return (f"Around its mean a component should spread by sigma = 1 at tau = 1; your samples spread by "
+                f"{spread:.2f}.")
+    z1 = draw(probe_mixture([1.0], [0.0], [1.0]), 4.0, 2)
+    if isinstance(z1, str):
+        return z1
+    spread = float(z1.std())
+    if 0.85 < spread < 1.15:
+        return "You forgot the temperature on sigma: at temperature tau the noise is sigma * sqrt(tau)."
+    if 3.5 < spread < 4.5:
+        return "Sigma grows with the square root of tau (sigma * sqrt(tau)), not with tau itself."
+    if not 1.8 < spread < 2.2:
+        return f"At tau = 4 a component with sigma = 1 should spread by 2; your samples spread by {spread:.2f}."
+    z1 = draw(probe_mixture([0.8, 0.2], [-5.0, 5.0], [0.1, 0.1]), 3.0, 3)
+    if isinstance(z1, str):
+        return z1
+    share = float((z1 > 0).float().mean())
+    expected = 0.2 ** (1 / 3) / (0.8 ** (1 / 3) + 0.2 ** (1 / 3))
+    if abs(share - 0.2) < 0.03:
+        return "You forgot the temperature on the mixture weights: pi_k(tau) is proportional to pi_k^(1/tau)."
+    if share < 0.1:
+        return "The temperature goes the other way: divide the logits by tau (pi^(1/tau)), do not multiply."
+    if abs(share - expected) > 0.03:
+        return (f"At tau = 3 the rarer component (weight 0.2) should be drawn {expected:.0%} of the time; yours "
+                f"was drawn {share:.0%}.")
+    return None

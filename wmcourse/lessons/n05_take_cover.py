@@ -13,7 +13,6 @@ import numpy as np
 import torch
 
 from .. import paper as paper
-from ..artefacts import data_dir as data_dir
 from ..artefacts import run_command as run_command
 from ..checkpoint import count_parameters as count_parameters
 from ..errors import SettingsError, ShapeError
@@ -28,7 +27,7 @@ from .controls import FigureControl, slider
 from .diagrams import draw_dream_loop as draw_dream_loop
 from .diagrams import draw_iterative_training as draw_iterative_training
 from .drive import DoomDriver as DoomDriver
-from .exercise import Exercise, ProbeM, answer_array, probe_mixture, run_probe
+from .exercise import Exercise, ProbeM, answer_array, probe_mixture, run_probe, sampling_problem
 from .plots import frame_grid as frame_grid
 from .plots import predicted_done_plot as predicted_done_plot
 from .plots import return_histogram as return_histogram
@@ -37,8 +36,6 @@ from .slides import SEED, as_figure, slide
 
 
 def _judge_thirds_action(f: Any) -> str | None:
-    import numpy as np
-
     from ..real.envs import thirds
 
     if not callable(f):
@@ -143,18 +140,13 @@ SLIDE_STEPS = 400  # the slides' Take Cover episodes and dreams are cut here
 @functools.cache
 def _take_cover_drive(tau: float, steps: int = SLIDE_STEPS) -> tuple[dict, dict, np.ndarray]:
     """A real Take Cover episode of the controller evolved at tau, its dream at tau from the same first
-    frame, and the dream's decoded frames (played once per tau and step count: several slides show them)."""
-    import torch
-
+    frame (play_tau), and the dream's decoded frames (played once per tau and step count: several slides show
+    them)."""
     from ..experiments import takecover
-    from ..real.envs import TAKE_COVER
-    from ..worldmodels import agent, vae
+    from ..worldmodels import vae
 
     v, m, _ = takecover.load_shipped_models()
-    params, config, _ = takecover.load_shipped_controller(tau)
-    seed = takecover.load_shipped_results()["config"]["eval_seed"]
-    real = agent.drive_real(agent.WorldModelAgent(v, m, params, config), seed=seed, max_steps=steps, env_id=TAKE_COVER)
-    dream = agent.drive_dream(m, params, config, torch.as_tensor(real["z"][0]), tau=tau, max_steps=steps, seed=SEED)
+    real, dream = play_tau(v, m, tau, takecover.load_shipped_results()["config"]["eval_seed"], steps)
     return real, dream, vae.decode_latents(v, dream["z"])
 
 
@@ -168,7 +160,7 @@ def slide_take_cover_dream_vs_real() -> plt.Figure:
     n = min(len(real["frames"]), len(decoded))
     shown = np.linspace(0, n - 1, 8).astype(int)
     return frame_grid([real["frames"][shown], vae.decode_latents(v, real["z"][shown]), decoded[shown]],
-                            ["real", "V's view", "dream\ntau 1.15"], [f"step {t}" for t in shown], size=1.4)
+                      ["real", "V's view", "dream\ntau 1.15"], [f"step {t}" for t in shown], size=1.4)
 
 
 @slide("05_cheating", "5. Cheating at low temperature: the fireballs that never come")
@@ -177,7 +169,7 @@ def slide_take_cover_cheating() -> plt.Figure:
     n = min(len(real["frames"]), len(decoded))
     shown = np.linspace(0, n - 1, 8).astype(int)
     return frame_grid([real["frames"][shown], decoded[shown]], ["real", "dream\ntau 0.1"],
-                            [f"step {t}" for t in shown], size=1.4)
+                      [f"step {t}" for t in shown], size=1.4)
 
 
 # --- the learner picks the temperature: one shipped controller, its dream and its real game -----------------------
@@ -192,10 +184,11 @@ def shipped_taus() -> list[float]:
 REAL_EVERY = 2  # a picked episode keeps every 2nd real frame (a 2,100-step episode: about 13 MB) and every dream code
 
 
-def tau_episode(v, m, tau: float, seed: int, max_steps: int = TAKE_COVER_MAX_STEPS, dream_seed: int = SEED) -> dict:
+def play_tau(v, m, tau: float, seed: int, max_steps: int = TAKE_COVER_MAX_STEPS,
+             dream_seed: int = SEED) -> tuple[dict, dict]:
     """The shipped controller evolved in the dream at `tau`, played twice: one real episode (seed `seed`) and one
     dream at the same tau from V's code of that episode's first frame (wmcourse.worldmodels.agent.drive_real and
-    drive_dream, as in the notebook's section 4). Returns what tau_dream_vs_real_figure shows (episode_record)."""
+    drive_dream, as in the notebook's section 4). Returns (real, dream)."""
     from ..experiments import takecover
     from ..worldmodels import agent
 
@@ -206,7 +199,12 @@ def tau_episode(v, m, tau: float, seed: int, max_steps: int = TAKE_COVER_MAX_STE
                             env_id=TAKE_COVER)
     dream = agent.drive_dream(m, params, config, torch.as_tensor(real["z"][0]), tau=tau, max_steps=max_steps,
                               seed=dream_seed)
-    return episode_record(tau, real, dream, max_steps)
+    return real, dream
+
+
+def tau_episode(v, m, tau: float, seed: int, max_steps: int = TAKE_COVER_MAX_STEPS, dream_seed: int = SEED) -> dict:
+    """play_tau's real episode and dream, kept as tau_dream_vs_real_figure shows them (episode_record)."""
+    return episode_record(tau, *play_tau(v, m, tau, seed, max_steps, dream_seed), max_steps)
 
 
 def episode_record(tau: float, real: dict, dream: dict, max_steps: int = TAKE_COVER_MAX_STEPS) -> dict:
@@ -384,53 +382,19 @@ def _judge_dream_rollout(f: Any) -> str | None:
         return ("out.done_logit is a logit: the game ends where its probability sigmoid(logit) > 0.5 "
                 "(a logit above 0), not where the logit itself is above 0.5.")
     # 3. the fed-back z is a sample of the tempered mixture, one component per dimension
-    n = 4000
-    never = torch.full((n,), 10.0**6)
-    m = ProbeM(probe_mixture([0.5, 0.5], [-5.0, 5.0], [1.0, 1.0]), never)
-    scores, _ = run_probe(f, m, 1.0, 2, n, seed=1)
+    return sampling_problem(functools.partial(_fed_back_z, f))
+
+
+def _fed_back_z(f, mixture: tuple, tau: float, seed: int, n: int = 4000) -> torch.Tensor | str:
+    """The z the learner's rollout feeds back after its first step, in n dreams of a probe M with this mixture
+    that never ends them (n, 2); or the sentence that says what is wrong."""
+    m = ProbeM(mixture, torch.full((n,), 10.0**6))
+    scores, _ = run_probe(f, m, tau, 2, n, seed=seed)
     if isinstance(scores, str):
         return scores
     if len(m.seen_z) < 2:
         return "With no done, a dream runs max_steps steps: call m.step max_steps times."
-    z1 = m.seen_z[1]
-    if torch.allclose(z1, torch.zeros_like(z1), atol=1e-4) or torch.isin(z1, torch.tensor([-5.0, 5.0])).all():
-        return ("You fed back a mean, not a sample: the next z is drawn from M's mixture (a component, then "
-                "mu + sigma * noise), which is what makes the dream a dream.")
-    upper = (z1 > 0).float()
-    if abs(float(upper.mean()) - 0.5) > 0.05:
-        return "The next z should come from each component as often as its weight says; check how you pick k."
-    agreement = float((upper[:, 0] == upper[:, 1]).float().mean())
-    if agreement > 0.9:
-        return ("Each dimension of z has its own mixture in M: draw a component for every dimension, not one "
-                "for the whole z.")
-    spread = float((z1.abs() - 5.0).std())
-    if not 0.85 < spread < 1.15:
-        return f"Around its mean a component should spread by sigma = 1 at tau = 1; your samples spread by {spread:.2f}."
-    m = ProbeM(probe_mixture([1.0], [0.0], [1.0]), never)
-    scores, _ = run_probe(f, m, 4.0, 2, n, seed=2)
-    if isinstance(scores, str):
-        return scores
-    spread = float(m.seen_z[1].std())
-    if 0.85 < spread < 1.15:
-        return "You forgot the temperature on sigma: at temperature tau the noise is sigma * sqrt(tau)."
-    if 3.5 < spread < 4.5:
-        return "Sigma grows with the square root of tau (sigma * sqrt(tau)), not with tau itself."
-    if not 1.8 < spread < 2.2:
-        return f"At tau = 4 a component with sigma = 1 should spread by 2; your samples spread by {spread:.2f}."
-    m = ProbeM(probe_mixture([0.8, 0.2], [-5.0, 5.0], [0.1, 0.1]), never)
-    scores, _ = run_probe(f, m, 3.0, 2, n, seed=3)
-    if isinstance(scores, str):
-        return scores
-    share = float((m.seen_z[1] > 0).float().mean())
-    expected = 0.2 ** (1 / 3) / (0.8 ** (1 / 3) + 0.2 ** (1 / 3))
-    if abs(share - 0.2) < 0.03:
-        return "You forgot the temperature on the mixture weights: pi_k(tau) is proportional to pi_k^(1/tau)."
-    if share < 0.1:
-        return "The temperature goes the other way: divide the logits by tau (pi^(1/tau)), do not multiply."
-    if abs(share - expected) > 0.03:
-        return (f"At tau = 3 the rarer component (weight 0.2) should be drawn {expected:.0%} of the time; yours "
-                f"was drawn {share:.0%}.")
-    return None
+    return m.seen_z[1]
 
 
 def reference_rollout(m, policy, z0, tau, max_steps):
@@ -492,40 +456,37 @@ def population_policy(population, config, dreams: int):
 def evolve_with(rollout, m, starts: torch.Tensor, tau: float, population: int = 16, dreams: int = 4,
                 generations: int = 10, max_steps: int = 2100, sigma_init: float = 0.1, seed: int = 0,
                 fitness=None):
-    """CMA-ES (the `cma` package) with every candidate scored by YOUR rollout: the mean of `dreams` dreams each.
+    """CMA-ES (wmcourse.worldmodels.evolve.evolve) with every candidate scored by YOUR rollout: the mean of `dreams`
+    dreams each.
 
     `fitness(scores, population, dreams)` turns the rollout's scores into one number per candidate (default:
     reference_fitness, the mean). Returns (the search mean after the last generation, the controller's config,
     the history: each generation's best, mean and worst fitness)."""
-    import cma
+    from itertools import count
 
-    from ..worldmodels import controller
+    from ..worldmodels import controller, evolve
 
     config = controller.ControllerConfig(input_size=m.config.z_size + 2 * m.config.hidden, action_size=1,
                                          squash="thirds")
-    es = cma.CMAEvolutionStrategy(np.zeros(config.n_params), sigma_init,
-                                  {"popsize": population, "seed": seed + 1, "verbose": -9})
-    generator = torch.Generator().manual_seed(seed)
-    history = []
-    for generation in range(generations):
-        candidates = np.asarray(es.ask())
+    generator, generation = torch.Generator().manual_seed(seed), count()
+
+    def score(candidates: np.ndarray) -> np.ndarray:
         z0 = starts[torch.randint(len(starts), (population * dreams,), generator=generator)]
-        torch.manual_seed(seed * 100_003 + generation)  # the rollout's own draws, repeatable
+        torch.manual_seed(seed * 100_003 + next(generation))  # the rollout's own draws, repeatable
         with torch.no_grad():
             scores = torch.as_tensor(rollout(m, population_policy(candidates, config, dreams), z0, tau, max_steps))
-        values = np.asarray(torch.as_tensor((fitness or reference_fitness)(scores.float(), population, dreams)),
-                            dtype=np.float64)
-        es.tell(list(candidates), list(-values))
-        history.append({"generation": generation + 1, "best": float(values.max()), "mean": float(values.mean()),
-                        "worst": float(values.min())})
-    return np.asarray(es.mean, np.float32), config, history
+        return np.asarray(torch.as_tensor((fitness or reference_fitness)(scores.float(), population, dreams)))
+
+    settings = evolve.EvolveConfig(population=population, rollouts=dreams, sigma_init=sigma_init,
+                                   generations=generations, seed=seed)
+    result = evolve.evolve(score, config.n_params, settings, progress=False)
+    return np.asarray(result.best_params, np.float32), config, result.history
 
 
 def real_survival(v, m, params, config, episodes: int, seed: int = LEARNER_EPISODE_SEED):
     """Steps survived in the real Take Cover by V + M + this controller, and by a random policy, on the same
     `episodes` episodes: (controller's returns, random's returns)."""
     from ..real import evaluate
-    from ..real.envs import TAKE_COVER
     from ..worldmodels.agent import WorldModelAgent
 
     mine = evaluate.evaluate(TAKE_COVER, WorldModelAgent(v, m, params, config), episodes, seed=seed, progress=False)
