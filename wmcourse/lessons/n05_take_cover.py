@@ -28,6 +28,7 @@ from .diagrams import draw_dream_loop as draw_dream_loop
 from .diagrams import draw_iterative_training as draw_iterative_training
 from .drive import DoomDriver as DoomDriver
 from .exercise import Exercise, ProbeM, answer_array, probe_mixture, run_probe, sampling_problem
+from .plots import bare
 from .plots import frame_grid as frame_grid
 from .plots import predicted_done_plot as predicted_done_plot
 from .plots import return_histogram as return_histogram
@@ -65,7 +66,8 @@ def _judge_thirds_action(f: Any) -> str | None:
 thirds_action = Exercise(
     name="thirds action",
     judge=_judge_thirds_action,
-    hint_text="t = np.tanh(o); then -1 where t < -1/3, +1 where t > 1/3, 0 elsewhere (np.where, or booleans subtracted).",
+    hint_text=("t = np.tanh(o); then -1 where t < -1/3, +1 where t > 1/3, 0 elsewhere (np.where, or booleans "
+               "subtracted)."),
     solution_text=(
         "def to_action(o):\n"
         "    t = np.tanh(o)\n"
@@ -255,11 +257,7 @@ def tau_dream_vs_real_figure(v, episodes: list[dict] | dict, start: int | None =
                  kept * REAL_EVERY, real_at < e["real_steps"], "#15803d"))
         for r, (label, images, at, alive, colour) in enumerate(rows):
             for j in range(frames):
-                ax = axes[2 * i + r][j]
-                ax.set_xticks([])
-                ax.set_yticks([])
-                for spine in ax.spines.values():
-                    spine.set_visible(False)
+                ax = bare(axes[2 * i + r][j])
                 if alive[j]:
                     ax.imshow(images[j], interpolation="nearest")
                     ax.set_xlabel(f"step {int(at[j])}", fontsize=7, labelpad=1)
@@ -353,7 +351,8 @@ def _judge_dream_rollout(f: Any) -> str | None:
     later = policy.seen[2][0] if len(policy.seen) > 2 else None
     if later is not None:
         h_part, c_part = later[m.z_size:m.z_size + m.hidden], later[m.z_size + m.hidden:]  # dream 0, step 2
-        if torch.allclose(h_part, torch.full_like(h_part, 4.0)) and torch.allclose(c_part, torch.full_like(c_part, 2.0)):
+        if (torch.allclose(h_part, torch.full_like(h_part, 4.0))
+                and torch.allclose(c_part, torch.full_like(c_part, 2.0))):
             return "The memory parts are in the wrong order: C reads [z, h, c], h before c."
         if not torch.allclose(h_part, torch.full_like(h_part, 2.0)):
             return ("C was shown a memory h that M had not updated with the last step: after each m.step, keep the "

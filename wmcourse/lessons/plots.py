@@ -37,6 +37,15 @@ def return_histogram(returns: np.ndarray, title: str, ax: plt.Axes | None = None
     return ax
 
 
+def bare(ax: plt.Axes) -> plt.Axes:
+    """An axis for a picture: no ticks, no frame (labels may still be set)."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return ax
+
+
 def frame_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str] | None = None,
                col_labels: Sequence[str] | None = None, size: float = 1.5, suptitle: str | None = None) -> plt.Figure:
     """A grid of images: one list of frames per row, each row labelled on its left."""
@@ -44,11 +53,7 @@ def frame_grid(rows: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str] |
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols + 1.2, size * n_rows + 0.5), squeeze=False)
     for i, row in enumerate(rows):
         for j in range(n_cols):
-            ax = axes[i][j]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
+            ax = bare(axes[i][j])
             if j < len(row):
                 ax.imshow(row[j])
             if j == 0 and row_labels is not None:
