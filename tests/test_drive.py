@@ -49,7 +49,7 @@ def test_a_step_changes_the_dream_and_the_score(car):
     assert car.score == pytest.approx(car.reward) and car.score != 0
     for _ in range(4):
         car.step([drive.LEFT])
-    assert car.t == 5 and len(car.actions) == 5
+    assert car.t == 5 and len(car.moves) == 5
 
 
 def test_reset_starts_again_from_the_next_real_frame(car):
@@ -78,8 +78,8 @@ def test_a_new_tau_re_dreams_the_same_moves(car):
 def test_c_can_take_the_wheel(car):
     car.set_autopilot(True)
     car.step()
-    assert car.actions == [None] and car.t == 1
-    np.testing.assert_allclose(car.action(), car._c_action())
+    assert car.moves == [None] and car.t == 1
+    np.testing.assert_allclose(car.action(), car._c_move())
     v, m, frames, _, _ = tiny_world()
     keyless = drive.CarDriver(v, m, frames)
     with pytest.raises(SettingsError, match="No controller"):
@@ -183,7 +183,7 @@ def test_cartpole_tau_replays_and_c_drives():
     np.testing.assert_allclose(driver.dreamed, dreamed)
     driver.set_autopilot(True)
     driver.step()
-    assert driver.t == 5 and driver.pushes[-1] is None
+    assert driver.t == 5 and driver.moves[-1] is None
     ended = drive.CartPoleDriver(tiny_cartpole(done_bias=20.0), starts)
     ended.step([drive.LEFT])
     assert ended.done and ended.dream_end == 1 and ended.score == 1
@@ -239,7 +239,7 @@ def test_the_clock_steps_in_the_kernel_until_stopped_and_stops_on_an_error(car):
     time.sleep(0.8)
     view.clock.value = False
     stopped = car.t
-    assert stopped > 3 and car.actions[-1].tolist() == [0, 1, 0]   # the held key drove every step
+    assert stopped > 3 and car.moves[-1].tolist() == [0, 1, 0]   # the held key drove every step
     time.sleep(0.1)
     assert car.t == stopped and view.fps > 0
     view.clock.value = True

@@ -5,7 +5,8 @@ inside its dream and override it. Here the learner takes the wheel. Each step of
 
     a_t           the keys held (steer, gas, brake), or C's action on [z_t, h_t] when C drives
     M             reads (z_t, a_t), updates its memory h, predicts r_t, P(done_t) and a mixture over z_{t+1}
-    z_{t+1}       ~ the mixture at temperature tau (wmcourse.worldmodels.mdn.sample), exactly as in wmcourse.worldmodels.dream
+    z_{t+1}       ~ the mixture at temperature tau (wmcourse.worldmodels.mdn.sample), exactly as in
+                  wmcourse.worldmodels.dream
     frame         V decodes z_{t+1}: the picture M imagines
 
 The score is the sum of M's reward head; the dream ends when M's done head says P(done) > 0.5. A dream starts
@@ -65,7 +66,7 @@ def doom_move(keys: Iterable[str] | str) -> float:
     unknown = keys - set(DOOM_KEYS)
     if unknown:
         raise SettingsError(f"Take Cover is played with {LEFT!r} and {RIGHT!r} (no key: stay); got "
-                         f"{sorted(map(str, unknown))}.")
+                            f"{sorted(map(str, unknown))}.")
     return float((RIGHT in keys) - (LEFT in keys))
 
 
@@ -81,11 +82,18 @@ def _strip(frames: list[np.ndarray], gap: int = 2) -> np.ndarray:
 
 
 class DreamDriver:
-    """What both drivers share: the temperature switch. Setting `tau` (positive) dreams the moves since the last
-    reset again at the new temperature, with the same dice (the subclass's _replay), while the driver is in the
-    dream (_dreaming). A subclass sets self._tau in its __init__."""
+    """What every driver shares: C's params and the "C drives" switch, the start of each episode (the next start,
+    the dice seeded afresh), the moves recorded since the last reset, and the temperature switch. Setting `tau`
+    (positive) dreams those moves again at the new temperature, with the same dice (_replay), while the driver is
+    in the dream (_dreaming). A subclass calls _seat in its __init__ and makes reset, _c_move and _advance."""
 
     _tau: float
+    C_NEEDS = "params and config"  # what a driver must be given to let C drive
+
+    def _seat(self, params: np.ndarray | None, tau: float, seed: int) -> None:
+        """C's params as a (1, n) float tensor (None: no C), the keys driving, the temperature, the seed, no reset."""
+        self.params = None if params is None else torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
+        self.autopilot, self._tau, self.seed, self.resets = False, _positive(tau), seed, 0
 
     @property
     def tau(self) -> float:
@@ -95,17 +103,61 @@ class DreamDriver:
     @tau.setter
     def tau(self, value: float) -> None:
         """A new temperature: the dream since the last reset is dreamed again at it (same moves, same dice)."""
-        if not value > 0:
-            raise SettingsError(f"tau must be positive, got {value}.")
-        self._tau = float(value)
+        self._tau = _positive(value)
         if self._dreaming():
             self._replay()
 
     def _dreaming(self) -> bool:
         return True
 
+    def set_autopilot(self, on: bool) -> None:
+        """C drives (True) or the keys do (False)."""
+        if on:
+            self._need_c()
+        self.autopilot = bool(on)
+
+    def _need_c(self) -> None:
+        if self.params is None:
+            raise SettingsError(f"No controller was given to this driver: pass {self.C_NEEDS} to let C drive.")
+
+    def _next_start(self, starts):
+        """An episode begins: count the reset, seed the dice for it, record no moves yet; returns the next of
+        `starts` (each reset takes the next, round and round)."""
+        self.resets += 1
+        self.generator = torch.Generator().manual_seed(self.seed + self.resets)
+        self.moves: list = []  # None: C chose (recomputed on a replay)
+        return starts[(self.resets - 1) % len(starts)]
+
+    def _play(self, move) -> None:
+        """One step with this move (None: C's, chosen now), recorded for a replay."""
+        self.moves.append(move)
+        self._advance(self._c_move() if move is None else move)
+
+    @torch.no_grad()
     def _replay(self) -> None:
+        """Dream again from the same start with the same recorded moves and a generator seeded as at reset."""
+        moves = self.moves
+        self.resets -= 1
+        self.reset()
+        for move in moves:
+            if self.done:
+                break
+            self._play(move)
+
+    def reset(self) -> np.ndarray:
         raise NotImplementedError
+
+    def _c_move(self):
+        raise NotImplementedError
+
+    def _advance(self, move) -> None:
+        raise NotImplementedError
+
+
+def _positive(tau: float) -> float:
+    if not tau > 0:
+        raise SettingsError(f"tau must be positive, got {tau}.")
+    return float(tau)
 
 
 class CarDriver(DreamDriver):
@@ -129,16 +181,14 @@ class CarDriver(DreamDriver):
         c = mdnrnn.config
         if not (c.predict_reward and c.predict_done):
             raise SettingsError("Driving the dream needs an M with reward and done heads (they keep the score and end "
-                             "the dream): train it with --predict-reward --predict-done, or use the shipped M.")
+                                "the dream): train it with --predict-reward --predict-done, or use the shipped M.")
         if params is not None and config is None:
-            raise SettingsError("Give the controller's config with its params (wmcourse.shipped.catalogue.load_shipped_controller).")
+            raise SettingsError("Give the controller's config with its params "
+                                "(wmcourse.shipped.catalogue.load_shipped_controller).")
         self.vae, self.mdnrnn = vae.eval(), mdnrnn.eval()
         self.start_frames, self.max_steps = start_frames, max_steps
-        self.params = None if params is None else torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
-        self.config = config
-        self.world, self.autopilot, self._tau = "dream", False, float(tau)
-        self.seed, self.track_seed = seed, track_seed
-        self.resets = 0
+        self._seat(params, tau, seed)
+        self.config, self.world, self.track_seed = config, "dream", track_seed
         self._env = None
         self.reset()
 
@@ -154,24 +204,16 @@ class CarDriver(DreamDriver):
         self.world = world
         self.reset()
 
-    def set_autopilot(self, on: bool) -> None:
-        """C drives (True) or the keys do (False)."""
-        if on and self.params is None:
-            raise SettingsError("No controller was given to this driver: pass params and config to let C drive.")
-        self.autopilot = bool(on)
-
     # --- the game ---------------------------------------------------------------------------------------------
 
     @torch.no_grad()
     def reset(self) -> np.ndarray:
         """Start again from a real frame (the next start frame in the dream; the next track in the real game)."""
-        self.resets += 1
+        start = self._next_start(self.start_frames)
         self.t, self.score, self.predicted_score, self.reward, self.p_done, self.done = 0, 0.0, 0.0, 0.0, 0.0, False
         self.state = self.mdnrnn.initial_state(1)
-        self.actions: list[np.ndarray | None] = []  # None: C chose (recomputed on a replay)
         if self.world == "dream":
-            self.start = self.start_frames[(self.resets - 1) % len(self.start_frames)]
-            self.generator = torch.Generator().manual_seed(self.seed + self.resets)
+            self.start = start
             self.z = self._encode(self.start)
             self.frame = self._decode(self.z)
         else:
@@ -190,7 +232,7 @@ class CarDriver(DreamDriver):
     def action(self, keys: Iterable[str] = ()) -> np.ndarray:
         """What is done this step: C's action on [z, h] when C drives, else the keys' (car_action)."""
         if self.autopilot:
-            return self._c_action()
+            return self._c_move()
         return car_action(keys)
 
     @torch.no_grad()
@@ -198,9 +240,7 @@ class CarDriver(DreamDriver):
         """One step with the keys held (or C's action); returns the picture to show. A finished episode stays."""
         if self.done:
             return self.view()
-        action = None if self.autopilot else car_action(keys)
-        self.actions.append(action)
-        self._advance(self._c_action() if action is None else action)
+        self._play(None if self.autopilot else car_action(keys))
         return self.view()
 
     def view(self) -> np.ndarray:
@@ -235,9 +275,8 @@ class CarDriver(DreamDriver):
         x = self.vae.decode(z)[0]
         return (x.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
-    def _c_action(self) -> np.ndarray:
-        if self.params is None:
-            raise SettingsError("No controller was given to this driver: pass params and config to let C drive.")
+    def _c_move(self) -> np.ndarray:
+        self._need_c()
         features = torch.cat([self.z, self.state[0]], dim=-1).view(1, 1, -1)
         return controller.act(self.params, features, self.config)[0, 0].numpy().astype(np.float32)
 
@@ -264,28 +303,18 @@ class CarDriver(DreamDriver):
         self.score += self.reward
         self.done = self.done or self.t >= self.max_steps
 
-    @torch.no_grad()
-    def _replay(self) -> None:
-        """Dream again from the same start with the same recorded moves and a generator seeded as at reset."""
-        moves = self.actions
-        self.resets -= 1
-        self.reset()
-        for action in moves:
-            if self.done:
-                break
-            self.actions.append(action)
-            self._advance(self._c_action() if action is None else action)
-
 
 class CartPoleDriver(DreamDriver):
     """Push CartPole in M's dream and in the real physics at once, from the same real start state.
 
-    model: a CartPole World Model (wmcourse.worldmodels.cartpole.StateWorldModel, with a done head); start_states (N, 4):
-    real states to start from (each reset takes the next). Both worlds get the same push each step. The real
-    world ends by the task's rule (|x| > 2.4 or |theta| > 12 degrees) but its physics keeps running, so you see
-    the pole fall while the dream may keep it up; the dream ends when M's done head says P(done) > 0.5.
+    model: a CartPole World Model (wmcourse.worldmodels.cartpole.StateWorldModel, with a done head);
+    start_states (N, 4): real states to start from (each reset takes the next). Both worlds get the same push each
+    step. The real world ends by the task's rule (|x| > 2.4 or |theta| > 12 degrees) but its physics keeps running,
+    so you see the pole fall while the dream may keep it up; the dream ends when M's done head says P(done) > 0.5.
     params, features: the controller C for the "C drives" switch (it acts on the dream's state, as it trained).
     """
+
+    C_NEEDS = "params"
 
     def __init__(self, model, start_states: np.ndarray, params: np.ndarray | None = None, features: str = "state",
                  tau: float = 1.0, seed: int = 0, max_steps: int = 500):
@@ -296,27 +325,19 @@ class CartPoleDriver(DreamDriver):
             raise ShapeError(f"Expected real CartPole start states of shape (N, 4), got {start_states.shape}.")
         if model.m.done_head is None:
             raise SettingsError("This M has no done head: drive a World Model trained with done_head=True "
-                             "(both shipped CartPole models have one).")
-        self.model, self.start_states, self.max_steps, self.seed = model.eval(), start_states, max_steps, seed
+                                "(both shipped CartPole models have one).")
+        self.model, self.start_states, self.max_steps = model.eval(), start_states, max_steps
         self.features = features
         self.config = cartpole.ControllerSettings(features=features).controller_config(model.config.hidden)
-        self.params = None if params is None else torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
-        self.autopilot, self._tau, self.resets = False, float(tau), 0
+        self._seat(params, tau, seed)
         self._physics = gym.make(cartpole.ENV_ID).unwrapped  # its step is the real physics; its state is set each step
         self._physics.reset(seed=seed)
         self.reset()
 
-    def set_autopilot(self, on: bool) -> None:
-        if on and self.params is None:
-            raise SettingsError("No controller was given to this driver: pass params to let C drive.")
-        self.autopilot = bool(on)
-
     @torch.no_grad()
     def reset(self) -> np.ndarray:
         """Start both worlds again from the next real start state."""
-        self.resets += 1
-        self.start = self.start_states[(self.resets - 1) % len(self.start_states)]
-        self.generator = torch.Generator().manual_seed(self.seed + self.resets)
+        self.start = self._next_start(self.start_states)
         self.real = self.start.astype(np.float64).copy()
         self.z = self.model.encode(self.start[None])
         self.dreamed = self.start.copy()
@@ -325,7 +346,6 @@ class CartPoleDriver(DreamDriver):
         self.real_end: int | None = None      # the step at which the task's rule ended the real episode
         self.dream_end: int | None = None     # the step at which M's done head ended the dream
         self.rule_end: int | None = None      # the step at which the task's rule would end the DREAMED state
-        self.pushes: list[int | None] = []    # None: C chose (recomputed on a replay)
         return self.view()
 
     @property
@@ -349,8 +369,7 @@ class CartPoleDriver(DreamDriver):
         push = None if self.autopilot else cart_push(keys)
         if push is None and not self.autopilot:
             return self.view()  # CartPole has no "no push": wait for a key
-        self.pushes.append(push)
-        self._advance(self._c_push() if push is None else push)
+        self._play(push)
         return self.view()
 
     def view(self) -> np.ndarray:
@@ -365,9 +384,8 @@ class CartPoleDriver(DreamDriver):
                 "done": self.done, "reality ended at": self.real_end, "rule on dreamed state at": self.rule_end,
                 "tau": self.tau, "C drives": self.autopilot}
 
-    def _c_push(self) -> int:
-        if self.params is None:
-            raise SettingsError("No controller was given to this driver: pass params to let C drive.")
+    def _c_move(self) -> int:
+        self._need_c()
         f = self.z if self.features == "state" else torch.cat([self.z, self.state[0]], dim=-1)
         return int(controller.act(self.params, f.unsqueeze(0), self.config)[0, 0])
 
@@ -388,16 +406,6 @@ class CartPoleDriver(DreamDriver):
             self.rule_end = self.t
         if self.dream_end is None and self.p_done > 0.5:
             self.dream_end = self.t
-
-    def _replay(self) -> None:
-        pushes = self.pushes
-        self.resets -= 1
-        self.reset()
-        for push in pushes:
-            if self.done:
-                break
-            self.pushes.append(push)
-            self._advance(self._c_push() if push is None else push)
 
 
 class DoomDriver(DreamDriver):
@@ -422,41 +430,29 @@ class DoomDriver(DreamDriver):
             raise ShapeError(f"V makes codes of size {vae.config.z_size}, M reads {c.z_size}: pass the V that M was "
                              "trained with.")
         if not c.predict_done:
-            raise SettingsError("Driving Take Cover's dream needs an M with a done head (it ends the game): train it with "
-                             "--predict-done, or use the shipped M.")
-        if not tau > 0:
-            raise SettingsError(f"tau must be positive, got {tau}.")
+            raise SettingsError("Driving Take Cover's dream needs an M with a done head (it ends the game): train it "
+                                "with --predict-done, or use the shipped M.")
         if params is not None:
             if config is None:
                 raise SettingsError("Give the controller's config with its params "
-                                 "(wmcourse.experiments.takecover.load_shipped_controller).")
+                                    "(wmcourse.experiments.takecover.load_shipped_controller).")
             if config.input_size not in (c.z_size + c.hidden, c.z_size + 2 * c.hidden) or config.action_size != 1:
                 raise ShapeError(f"This controller reads {config.input_size} numbers and makes {config.action_size} "
                                  f"actions; Take Cover's C reads [z, h, c] ({c.z_size + 2 * c.hidden}) or [z, h] "
                                  f"({c.z_size + c.hidden}) of this M and makes 1.")
-        self.vae, self.mdnrnn, self.start_z, self.max_steps, self.seed = vae.eval(), mdnrnn.eval(), start_z, max_steps, seed
-        self.params = None if params is None else torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
+        self.vae, self.mdnrnn, self.start_z, self.max_steps = vae.eval(), mdnrnn.eval(), start_z, max_steps
+        self._seat(params, tau, seed)
         self.config = config
         self.include_cell = config is not None and config.input_size == c.z_size + 2 * c.hidden
-        self.autopilot, self._tau, self.resets = False, float(tau), 0
         self.reset()
-
-    def set_autopilot(self, on: bool) -> None:
-        """C plays (True) or the keys do (False)."""
-        if on and self.params is None:
-            raise SettingsError("No controller was given to this driver: pass params and config to let C drive.")
-        self.autopilot = bool(on)
 
     @torch.no_grad()
     def reset(self) -> np.ndarray:
         """Start a new dream from the next real start code."""
-        self.resets += 1
-        self.start = self.start_z[(self.resets - 1) % len(self.start_z)]
-        self.generator = torch.Generator().manual_seed(self.seed + self.resets)
+        self.start = self._next_start(self.start_z)
         self.z = self.start.view(1, -1).clone()
         self.state = self.mdnrnn.initial_state(1)
         self.t, self.p_done, self.done = 0, 0.0, False
-        self.moves: list[float | None] = []  # None: C chose (recomputed on a replay)
         self._frame = None
         return self.view()
 
@@ -476,8 +472,7 @@ class DoomDriver(DreamDriver):
         move = None if self.autopilot else doom_move(keys)  # a bad key is refused even after the end
         if self.done:
             return self.view()
-        self.moves.append(move)
-        self._advance(self._c_move() if move is None else move)
+        self._play(move)
         return self.view()
 
     @torch.no_grad()
@@ -488,8 +483,7 @@ class DoomDriver(DreamDriver):
         for _ in range(self.max_steps if steps is None else steps):
             if self.done:
                 break
-            self.moves.append(move)
-            self._advance(self._c_move() if move is None else move)
+            self._play(move)
         return self.score
 
     @torch.no_grad()
@@ -509,8 +503,7 @@ class DoomDriver(DreamDriver):
                 "C drives": self.autopilot}
 
     def _c_move(self) -> float:
-        if self.params is None:
-            raise SettingsError("No controller was given to this driver: pass params and config to let C drive.")
+        self._need_c()
         parts = [self.z, self.state[0]] + ([self.state[1]] if self.include_cell else [])
         features = torch.cat(parts, dim=-1).view(1, 1, -1)
         return float(controller.act(self.params, features, self.config)[0, 0, 0])
@@ -524,18 +517,6 @@ class DoomDriver(DreamDriver):
         self.t += 1
         self.done = self.p_done > 0.5 or self.t >= self.max_steps
         self._frame = None
-
-    @torch.no_grad()
-    def _replay(self) -> None:
-        """Dream again from the same start with the same moves and a generator seeded as at reset."""
-        moves = self.moves
-        self.resets -= 1
-        self.reset()
-        for move in moves:
-            if self.done:
-                break
-            self.moves.append(move)
-            self._advance(self._c_move() if move is None else move)
 
 
 def _cartpole_physics(env, state: np.ndarray, push: int) -> np.ndarray:
@@ -552,9 +533,9 @@ def _cartpole_physics(env, state: np.ndarray, push: int) -> np.ndarray:
 def drive_frames_per_second(driver, steps: int = 200, keys: tuple[str, ...] = ("ArrowUp",), scale: int = 1,
                             threads: int | None = 1) -> float:
     """Frames a second of the drive-the-dream widget's work, without a browser: one step of the driver
-    (wmcourse.lessons.drive: M's step and sample, V's decode; or the real game), then the picture encoded as the PNG the
-    widget sends (wmcourse.lessons.animate.png_bytes; at its own size, the browser enlarges it), on `threads` torch threads as the widget runs it (None: torch's
-    own choice). A finished episode is reset (not counted)."""
+    (wmcourse.lessons.drive: M's step and sample, V's decode; or the real game), then the picture encoded as the PNG
+    the widget sends (wmcourse.lessons.animate.png_bytes; at its own size, the browser enlarges it), on `threads`
+    torch threads as the widget runs it (None: torch's own choice). A finished episode is reset (not counted)."""
     from ..runtime import torch_threads
 
     with torch_threads(threads):
