@@ -136,8 +136,8 @@ def drive_animation(real: Mapping[str, np.ndarray], dream: Mapping[str, np.ndarr
     """The same controller C driving the real car, V's view of it, and C driving M's dream from V's code of the
     same first frame: side by side and in step, with what each world paid so far.
 
-    real, dream: wmcourse.worldmodels.agent.drive_real and drive_dream; every `every`-th step is shown. decode: codes (N, Z)
-    -> frames (N, 64, 64, 3), e.g. functools.partial(vae.decode_latents, V)."""
+    real, dream: wmcourse.worldmodels.agent.drive_real and drive_dream; every `every`-th step is shown. decode: codes
+    (N, Z) -> frames (N, 64, 64, 3), e.g. functools.partial(vae.decode_latents, V)."""
     n = min(len(real["frames"]), steps or len(real["frames"]))
     shown = np.arange(0, n, every)
     dreamed = _pad(decode(dream["z"][:n]), n)
@@ -156,8 +156,8 @@ def cartpole_animation(real_states: np.ndarray, dream_states: np.ndarray, every:
                        fps: int = FPS) -> Animation:
     """The same controller in real CartPole and in M's dream from the same start state, side by side: each held
     on its last picture once it has ended (tinted red when it ended before the last frame: the pole fell, the
-    cart left, or M's done head ended the dream). States: (T + 1, 4) and (U + 1, 4), wmcourse.worldmodels.cartpole.play_real
-    and play_dream."""
+    cart left, or M's done head ended the dream). States: (T + 1, 4) and (U + 1, 4),
+    wmcourse.worldmodels.cartpole.play_real and play_dream."""
     from .cartpole_plots import cartpole_image
 
     n = steps or max(len(real_states), len(dream_states))
@@ -225,7 +225,9 @@ def cma_animation(trace: Sequence, objective: Callable[[np.ndarray], np.ndarray]
 
 
 def ellipse_points(mean: np.ndarray, covariance: np.ndarray, radius: float = 2.0, n: int = 100) -> np.ndarray:
-    """Points on the ellipse {m + radius * L u : |u| = 1}, L the Cholesky factor: radius 2 holds ~86% of a 2-D Gaussian."""
+    """Points on the ellipse {m + radius * L u : |u| = 1}, L the Cholesky factor.
+
+    Radius 2 holds ~86% of a 2-D Gaussian."""
     angle = np.linspace(0, 2 * np.pi, n)
     circle = np.stack([np.cos(angle), np.sin(angle)])
     return (mean[:, None] + radius * np.linalg.cholesky(covariance) @ circle).T
