@@ -152,11 +152,13 @@ def motivation(m: dict) -> Section:
         [
             Result(
                 "Random policy on CartPole-v1",
-                f"A policy that pushes the cart left or right at random keeps the pole up for {f1(random_row['real_mean'])} "
-                f"steps on average, far below the episode's cap of {count(cap)} steps. Over {random_seeds['n']} seeds "
-                f"the mean barely moves ({pm(random_seeds['mean'], random_seeds['std'])} across seeds).",
+                "A policy that pushes the cart left or right at random keeps the pole up for "
+                f"{f1(random_row['real_mean'])} steps on average, far below the episode's cap of {count(cap)} steps. "
+                f"Over {random_seeds['n']} seeds the mean barely moves "
+                f"({pm(random_seeds['mean'], random_seeds['std'])} across seeds).",
                 f"{random_row['episodes']} real episodes (seed {cart['seed']}); the same over seeds "
-                f"{joined([str(s) for s in seeds['seeds']])}, {random_seeds['n']} means of {random_row['episodes']} episodes",
+                f"{joined([str(s) for s in seeds['seeds']])}, {random_seeds['n']} means of {random_row['episodes']} "
+                "episodes",
                 [cart["command"], seeds["command"]],
                 ["cartpole_results.json", "cartpole_seeds.json"],
                 body=table(
@@ -168,7 +170,8 @@ def motivation(m: dict) -> Section:
                         ],
                         [
                             f"{random_seeds['n']} seeds, across seeds (lowest–highest)",
-                            f"{pm(random_seeds['mean'], random_seeds['std'])} ({f1(random_seeds['min'])}–{f1(random_seeds['max'])})",
+                            f"{pm(random_seeds['mean'], random_seeds['std'])} "
+                            f"({f1(random_seeds['min'])}–{f1(random_seeds['max'])})",
                         ],
                     ],
                 ),
@@ -176,8 +179,8 @@ def motivation(m: dict) -> Section:
             Result(
                 "Random policy on CarRacing-v3",
                 f"A random policy scores below zero on every track: {pm(rand['real_mean'], rand['real_std'])} over "
-                f"{len(returns)} real episodes (highest {f1(max(returns))}). Every CarRacing score on this page is read "
-                "against it.",
+                f"{len(returns)} real episodes (highest {f1(max(returns))}). Every CarRacing score on this page is "
+                "read against it.",
                 f"{len(returns)} real episodes, measured beside the τ sweep on the same tracks",
                 [m["tau_sweep.json"]["command"]],
                 ["tau_sweep.json"],
@@ -213,7 +216,8 @@ def vae_section(m: dict) -> Section:
         ),
         "a larger beta gives less KL and more reconstruction error",
     )
-    sample = f"{count(frames)} frames of {held} held-out episodes; one training run per model (seed {full['seed']}); no spread recorded"
+    sample = (f"{count(frames)} frames of {held} held-out episodes; one training run per model (seed {full['seed']}); "
+              "no spread recorded")
     return Section(
         "VAE",
         "01_vae",
@@ -222,8 +226,8 @@ def vae_section(m: dict) -> Section:
             Result(
                 "The paper's VAE on held-out frames",
                 f"The paper's convolutional VAE with z = {paper['z_size']} ({count(paper['parameters'])} parameters) "
-                f"rebuilds frames of episodes it never saw with a mean squared error of {paper['mse_per_pixel']:.5f} per "
-                f"pixel value (pixels scaled to the unit interval), while its code carries "
+                f"rebuilds frames of episodes it never saw with a mean squared error of {paper['mse_per_pixel']:.5f} "
+                f"per pixel value (pixels scaled to the unit interval), while its code carries "
                 f"{paper['kl_nats_per_frame']:.1f} nats per frame. Its training data: {trained['rollouts']} of real "
                 f"CarRacing-v3 (the '{trained['policy']}' data policy).",
                 sample,
@@ -233,9 +237,10 @@ def vae_section(m: dict) -> Section:
             Result(
                 "Latent size",
                 f"Half-width VAEs with z = {joined([str(r['z_size']) for r in small])}: the smallest code, "
-                f"z = {worst['z_size']}, rebuilds frames worst (MSE {worst['mse_per_pixel']:.5f}); the others are close "
-                f"({min(r['mse_per_pixel'] for r in others):.5f} to {max(r['mse_per_pixel'] for r in others):.5f}). "
-                "The information the code carries (KL) grows with its size.",
+                f"z = {worst['z_size']}, rebuilds frames worst (MSE {worst['mse_per_pixel']:.5f}); the others are "
+                f"close ({min(r['mse_per_pixel'] for r in others):.5f} to "
+                f"{max(r['mse_per_pixel'] for r in others):.5f}). The information the code carries (KL) grows with its "
+                "size.",
                 sample,
                 [m[Path(r["vae"]).name]["command"] for r in small] + [m["vae_results.json"]["command"]],
                 ["vae_results.json"],
@@ -254,11 +259,12 @@ def vae_section(m: dict) -> Section:
             ),
             Result(
                 "The β trade-off",
-                f"Raising β trades detail for a smaller code: from β = {betas[0]['beta']:g} to {betas[-1]['beta']:g} the "
-                f"KL falls from {betas[0]['kl_nats_per_frame']:.1f} to {betas[-1]['kl_nats_per_frame']:.1f} nats per "
-                f"frame and the error rises from {betas[0]['mse_per_pixel']:.5f} to {betas[-1]['mse_per_pixel']:.5f}. "
-                "These half-width VAEs were trained apart from the latent-size ones, with settings the file does not "
-                "record beyond β and size: compare them with each other, not with the table above.",
+                f"Raising β trades detail for a smaller code: from β = {betas[0]['beta']:g} to {betas[-1]['beta']:g} "
+                f"the KL falls from {betas[0]['kl_nats_per_frame']:.1f} to {betas[-1]['kl_nats_per_frame']:.1f} nats "
+                f"per frame and the error rises from {betas[0]['mse_per_pixel']:.5f} to "
+                f"{betas[-1]['mse_per_pixel']:.5f}. These half-width VAEs were trained apart from the latent-size "
+                "ones, with settings the file does not record beyond β and size: compare them with each other, not "
+                "with the table above.",
                 sample,
                 [m["vae_results.json"]["command"]],
                 ["vae_results.json"],
@@ -294,10 +300,10 @@ def mdn_section(m: dict) -> Section:
         [
             Result(
                 "M's prediction error, training and held out",
-                f"After {count(f['epoch'])} epochs, M predicts the next latent code almost as well on held-out episodes "
-                f"as on its training data ({f['held_out_z_nll']:.4f} against {f['z_nll']:.4f} nats per dimension). Its "
-                f"reward head does not: its squared error is {ratio:.0f} times larger on held-out episodes "
-                f"({f['held_out_reward_mse']:.4f} against {f['reward_mse']:.4f}).",
+                f"After {count(f['epoch'])} epochs, M predicts the next latent code almost as well on held-out "
+                f"episodes as on its training data ({f['held_out_z_nll']:.4f} against {f['z_nll']:.4f} nats per "
+                f"dimension). Its reward head does not: its squared error is {ratio:.0f} times larger on held-out "
+                f"episodes ({f['held_out_reward_mse']:.4f} against {f['reward_mse']:.4f}).",
                 f"the episodes the training run split off its own data ({entry['training_data']['rollouts']}); "
                 f"one training run (seed {entry['seed']}); no spread recorded",
                 [entry["command"]],
@@ -345,9 +351,9 @@ def cma_section(m: dict) -> Section:
             Result(
                 "CMA-ES in the dream, generation by generation",
                 f"CMA-ES raised the population's mean dream score from {f1(first['mean'])} in generation "
-                f"{first['generation']} to {f1(last['mean'])} in generation {last['generation']} (best candidate of the "
-                f"last generation: {f1(last['best'])}). This is the first controller of section 'CarRacing dream vs "
-                "real' (round 0); its real score is there.",
+                f"{first['generation']} to {f1(last['mean'])} in generation {last['generation']} (best candidate of "
+                f"the last generation: {f1(last['best'])}). This is the first controller of section 'CarRacing dream "
+                "vs real' (round 0); its real score is there.",
                 f"one search (seed {entry['seed']}), {len(history)} generations; each candidate's score is a mean over "
                 "dreams whose number the file does not record",
                 [entry["command"]],
@@ -542,9 +548,9 @@ def take_cover_section(m: dict) -> Section:
             Result(
                 "The temperature table",
                 f"Controllers trained only in the dream at the two lowest temperatures (τ = {low_taus}) "
-                f"score highest in the dream ({joined([f1(r['dream_mean']) for r in low])}) and lowest in the real game "
-                f"({joined([f1(r['real_mean']) for r in low])}, beside random's {f1(rand['real_mean'])}): the dream is "
-                f"too easy and they exploit it. At τ = {high_taus} they survive "
+                f"score highest in the dream ({joined([f1(r['dream_mean']) for r in low])}) and lowest in the real "
+                f"game ({joined([f1(r['real_mean']) for r in low])}, beside random's {f1(rand['real_mean'])}): the "
+                f"dream is too easy and they exploit it. At τ = {high_taus} they survive "
                 f"{f1(min(r['real_mean'] for r in high))} to {f1(max(r['real_mean'] for r in high))} steps in reality. "
                 f"The standard error of one of these {n_real}-episode means is about "
                 f"{f1(max(se[r['tau']] for r in high))} steps, so their order is within the noise. "
@@ -575,12 +581,13 @@ def take_cover_section(m: dict) -> Section:
             ),
             Result(
                 "The same dream, searched again",
-                f"With V, M and their data kept, CMA-ES run again with other seeds gives τ = {tau_s} controllers that score "
-                f"{joined([f1(r['real_mean']) for r in search])} in reality: {pm(search_mean, search_std)} across the "
-                f"{len(search)} searches. The search adds little spread; the training run adds far more (next result).",
+                f"With V, M and their data kept, CMA-ES run again with other seeds gives τ = {tau_s} controllers that "
+                f"score {joined([f1(r['real_mean']) for r in search])} in reality: {pm(search_mean, search_std)} "
+                f"across the {len(search)} searches. The search adds little spread; the training run adds far more "
+                "(next result).",
                 f"{n_real} real episodes per controller (the same episodes for all); CMA-ES seeds "
-                f"{joined([str(r.get('controller_seed', cfg['seed'])) for r in search])}; the spread across searches is "
-                f"computed on this page from the {len(search)} means; the file does not record the command of the "
+                f"{joined([str(r.get('controller_seed', cfg['seed'])) for r in search])}; the spread across searches "
+                f"is computed on this page from the {len(search)} means; the file does not record the command of the "
                 "searches with other seeds",
                 [ship_cmd],
                 ["takecover_results.json"],
@@ -598,15 +605,15 @@ def take_cover_section(m: dict) -> Section:
             ),
             Result(
                 "Take Cover over training seeds",
-                f"Each training seed makes its own data, V, M and controllers with the same command. At τ = {tau_s} the "
-                f"controller counted as solved on {main['solved']} seed of {len(runs)}: "
+                f"Each training seed makes its own data, V, M and controllers with the same command. At τ = {tau_s} "
+                f"the controller counted as solved on {main['solved']} seed of {len(runs)}: "
                 f"{joined([f1(v) for v in main['real_means']])} steps, "
                 f"{pm(main['mean'], main['std'])} across seeds. Where it scored within one standard deviation of the "
                 f"random policy, it still dreamed {joined([f1(r['dream_mean']) for r in near_random])} steps. "
                 f"Every τ = {cheat_s} controller dreamed {f1(min(r['dream_mean'] for r in cheat))} to "
-                f"{f1(max(r['dream_mean'] for r in cheat))} steps and scored {f1(min(r['real_mean'] for r in cheat))} to "
-                f"{f1(max(r['real_mean'] for r in cheat))} in reality (random: {f1(rand['real_mean'])}). Whether τ = {tau_s} "
-                "transfers depends on the training run.",
+                f"{f1(max(r['dream_mean'] for r in cheat))} steps and scored {f1(min(r['real_mean'] for r in cheat))} "
+                f"to {f1(max(r['real_mean'] for r in cheat))} in reality (random: {f1(rand['real_mean'])}). Whether "
+                f"τ = {tau_s} transfers depends on the training run.",
                 f"{n_real} real episodes per controller; {len(runs)} training seeds; "
                 "the spread across seeds is over the per-seed means",
                 run_cmds + [seeds_cmd],
@@ -628,8 +635,8 @@ def take_cover_section(m: dict) -> Section:
                 "How honest is each M's dream? Constant policies (always left, always stay, always right) live in the "
                 f"dream at τ = {tau_s} and in the game. "
                 + " ".join(
-                    f"In training seed {s}'s first M, '{p}' lives {f1(d)} steps in the dream against {f1(r)} in the game; "
-                    f"after one round of iterative training, {f1(d1)}."
+                    f"In training seed {s}'s first M, '{p}' lives {f1(d)} steps in the dream against {f1(r)} in the "
+                    f"game; after one round of iterative training, {f1(d1)}."
                     for s, p, d, r, d1 in lenient
                 )
                 + " The rounds (next result) take such safe walls away.",
@@ -645,10 +652,11 @@ def take_cover_section(m: dict) -> Section:
             Result(
                 "Rounds of iterative training",
                 f"The paper's iterative training, after the table: each round plays the last τ = {tau_s} controller in "
-                "the real game to collect more data, trains M further on all of it, and evolves a new controller in the new "
-                "dream (C still learns only in the dream). "
-                f"The best round differs by seed ({peak_text}), so no fixed number of rounds suits them all. After round{'s' if len(ras) > 1 else ''} {joined(sorted(ras, key=int))} the training seeds "
-                f"average {joined([f1(ras[k]['mean']) for k in sorted(ras, key=int)])}.",
+                "the real game to collect more data, trains M further on all of it, and evolves a new controller in "
+                "the new dream (C still learns only in the dream). "
+                f"The best round differs by seed ({peak_text}), so no fixed number of rounds suits them all. After "
+                f"round{'s' if len(ras) > 1 else ''} {joined(sorted(ras, key=int))} the training seeds average "
+                f"{joined([f1(ras[k]['mean']) for k in sorted(ras, key=int)])}.",
                 f"{n_real} real episodes per controller; {len(runs)} training seeds; the spread "
                 "across seeds is over the per-seed means; 'solved' is the file's own count",
                 run_cmds + [seeds_cmd],
@@ -662,13 +670,13 @@ def take_cover_section(m: dict) -> Section:
             Result(
                 "When to stop iterating",
                 f"A look at reality with episodes of its own decides when to stop: every round's controller (rounds "
-                f"{joined([str(r) for r in val_rounds])}) plays {sel0['validation_episodes']} held-out episodes, the one "
-                f"that lives longest is kept, and only it plays {sel0['test_episodes']} fresh episodes. The kept "
+                f"{joined([str(r) for r in val_rounds])}) plays {sel0['validation_episodes']} held-out episodes, the "
+                f"one that lives longest is kept, and only it plays {sel0['test_episodes']} fresh episodes. The kept "
                 f"controllers score {joined([f1(v) for v in chosen['real_means']])} on the fresh episodes: "
                 f"**{pm(chosen['mean'], chosen['std'])} across the {len(chosen['real_means'])} training seeds**, "
                 f"{chosen['solved']} of {len(chosen['real_means'])} counted as solved. The best of several noisy means "
-                f"is biased up, hence the fresh score: training seed {drop[1]}'s kept controller lived {f1(drop[2])} on "
-                f"the held-out episodes and {f1(drop[3])} on the fresh ones.",
+                f"is biased up, hence the fresh score: training seed {drop[1]}'s kept controller lived {f1(drop[2])} "
+                f"on the held-out episodes and {f1(drop[3])} on the fresh ones.",
                 f"held out: {sel0['validation_episodes']} real episodes per controller, seeds from "
                 f"{count(sel0['validation_seed'])}; fresh: {sel0['test_episodes']} real episodes, seeds from "
                 f"{count(sel0['test_seed'])}; {len(runs)} training seeds",
@@ -776,14 +784,14 @@ def carracing_section(m: dict) -> Section:
         [
             Result(
                 "Rounds of dream training",
-                f"Each round collects {retrained[0]['new_episodes']} real episodes with the last controller (action noise "
-                f"{retrained[0]['noise']:g}), trains M on all the data and evolves a new controller in the new dream. The "
-                f"real score rose from {f1(reals[0])} (round 0, below random's {f1(rand['real_mean'])}: that controller "
-                f"exploits M) to {joined([f1(x) for x in reals[1:]])}, while the population's mean dream score did not "
-                f"rise ({joined([f1(x) for x in dreams])}). Round {rounds[-1][0]}'s controller is the one called "
-                "'dream only' below.",
-                f"{rounds[0][3]['episodes']} real episodes per round, the same tracks for every round (the first tracks "
-                f"of {selection['result']['num_envs']} environments reset with seeds "
+                f"Each round collects {retrained[0]['new_episodes']} real episodes with the last controller (action "
+                f"noise {retrained[0]['noise']:g}), trains M on all the data and evolves a new controller in the new "
+                f"dream. The real score rose from {f1(reals[0])} (round 0, below random's {f1(rand['real_mean'])}: "
+                f"that controller exploits M) to {joined([f1(x) for x in reals[1:]])}, while the population's mean "
+                f"dream score did not rise ({joined([f1(x) for x in dreams])}). Round {rounds[-1][0]}'s controller is "
+                "the one called 'dream only' below.",
+                f"{rounds[0][3]['episodes']} real episodes per round, the same tracks for every round (the first "
+                f"tracks of {selection['result']['num_envs']} environments reset with seeds "
                 f"{joined([count(s) for s in selection['result']['reset_seeds']])}); one run",
                 [r[1]["command"] for r in rounds] + [m["controller_carracing_round1_eval.json"]["command"]],
                 [f"{name}{x}" for name in CONTROLLERS for x in (".npz", "_eval.json")]
@@ -808,9 +816,9 @@ def carracing_section(m: dict) -> Section:
                 f"τ = {srows[-1]['tau']:g}), but every controller scores below the random policy in reality "
                 f"({f1(min(r['real_mean'] for r in srows))} to {f1(max(r['real_mean'] for r in srows))} against "
                 f"{f1(rand['real_mean'])}): no temperature closes the gap with this M.",
-                f"dream: {scfg['dream_episodes']} new dreams per controller; real: {scfg['real_episodes']} episodes per "
-                f"controller, the same tracks for all; search: population {scfg['population']} × {scfg['rollouts']} "
-                f"dreams, {scfg['generations']} generations (seed {scfg['seed']})",
+                f"dream: {scfg['dream_episodes']} new dreams per controller; real: {scfg['real_episodes']} episodes "
+                f"per controller, the same tracks for all; search: population {scfg['population']} × "
+                f"{scfg['rollouts']} dreams, {scfg['generations']} generations (seed {scfg['seed']})",
                 [m["tau_sweep.json"]["command"]],
                 ["tau_sweep.json"],
                 body=table(
@@ -824,16 +832,19 @@ def carracing_section(m: dict) -> Section:
             ),
             Result(
                 "Three controllers on held-out tracks",
-                f"On the same {n_tracks} held-out tracks, 'dream, then real CMA-ES' scores {pm(score[REFINED], evals[REFINED]['result']['std'])}, "
-                f"'dream only' {pm(score[DREAM_ONLY], evals[DREAM_ONLY]['result']['std'])} and 'real CMA-ES from scratch' "
-                f"{pm(score[FROM_SCRATCH], evals[FROM_SCRATCH]['result']['std'])}. Both real CMA-ES runs spent about {count(refine[FROM_SCRATCH])} real "
-                "steps; starting from the dream's controller was worth more than that whole budget spent from zeros. "
-                "How many more steps the search from scratch needs to catch up was not measured.",
+                f"On the same {n_tracks} held-out tracks, 'dream, then real CMA-ES' scores "
+                f"{pm(score[REFINED], evals[REFINED]['result']['std'])}, 'dream only' "
+                f"{pm(score[DREAM_ONLY], evals[DREAM_ONLY]['result']['std'])} and 'real CMA-ES from scratch' "
+                f"{pm(score[FROM_SCRATCH], evals[FROM_SCRATCH]['result']['std'])}. Both real CMA-ES runs spent about "
+                f"{count(refine[FROM_SCRATCH])} real steps; starting from the dream's controller was worth more than "
+                "that whole budget spent from zeros. How many more steps the search from scratch needs to catch up was "
+                "not measured.",
                 f"{n_tracks} real tracks per controller: the first {n_tracks} after one environment reset with seed "
-                f"{count(reset)}, far from every seed used in training; one run per controller. Real steps by stage from "
-                f"the ledger; 'at most' marks stages whose steps were not recorded (counted as {count(st['max_steps'])} "
-                "steps, an episode's limit, per episode)",
-                [e["command"] for e in (evals[DREAM_ONLY], refinements[REFINED], evals[REFINED], refinements[FROM_SCRATCH], evals[FROM_SCRATCH])],
+                f"{count(reset)}, far from every seed used in training; one run per controller. Real steps by stage "
+                "from the ledger; 'at most' marks stages whose steps were not recorded (counted as "
+                f"{count(st['max_steps'])} steps, an episode's limit, per episode)",
+                [e["command"] for e in (evals[DREAM_ONLY], refinements[REFINED], evals[REFINED],
+                                        refinements[FROM_SCRATCH], evals[FROM_SCRATCH])],
                 ["carracing_ledger.json"],
                 machine=machines([evals[DREAM_ONLY], refinements[REFINED], evals[REFINED], refinements[FROM_SCRATCH],
                                   evals[FROM_SCRATCH]]),
@@ -968,13 +979,13 @@ def cartpole_section(m: dict) -> Section:
                 "The shipped agents of notebook 07",
                 f"In the run whose agents the notebook loads, the World Model trained on {count(first_steps)} random "
                 f"steps with a learned done head dreams {f1(one_rows[fail]['dream_mean'])} and scores "
-                f"{pm(one_rows[fail]['real_mean'], one_rows[fail]['real_std'])} in reality; the iterative loop with a done "
-                f"head ends at {f1(one_rows[fix]['real_mean'])}, and DQN at {f1(one_rows['dqn']['real_mean'])}. This is one "
-                f"seed: over {n_seeds} seeds (next result) the same failure variant scores "
-                f"{f1(rows[fail]['real']['per_seed'][str(one['seed'])])} on seed {one['seed']}, and the loop is far less "
-                "reliable.",
-                f"{one['config']['eval_episodes']} real episodes and {one['config']['dream_episodes']} dreams per agent; "
-                f"one training seed ({one['seed']})",
+                f"{pm(one_rows[fail]['real_mean'], one_rows[fail]['real_std'])} in reality; the iterative loop with a "
+                f"done head ends at {f1(one_rows[fix]['real_mean'])}, and DQN at {f1(one_rows['dqn']['real_mean'])}. "
+                f"This is one seed: over {n_seeds} seeds (next result) the same failure variant scores "
+                f"{f1(rows[fail]['real']['per_seed'][str(one['seed'])])} on seed {one['seed']}, and the loop is far "
+                "less reliable.",
+                f"{one['config']['eval_episodes']} real episodes and {one['config']['dream_episodes']} dreams per "
+                f"agent; one training seed ({one['seed']})",
                 [one["command"]],
                 ["cartpole_results.json"],
                 body=table(
@@ -992,13 +1003,13 @@ def cartpole_section(m: dict) -> Section:
                 f"Over {n_seeds} training seeds the dream promises about the cap for every World Model variant "
                 f"({f1(min(r['dream']['min'] for r in wm))} to {f1(max(r['dream']['max'] for r in wm))}), and reality "
                 f"rarely keeps the promise. On {count(first_steps)} random steps with a learned done head: "
-                f"{pm(rows[fail]['real']['mean'], rows[fail]['real']['std'])} across seeds, the cap on {at_cap(rows[fail])} "
-                f"of {n_seeds}. Using {more:g} times as much random data does not close the gap "
+                f"{pm(rows[fail]['real']['mean'], rows[fail]['real']['std'])} across seeds, the cap on "
+                f"{at_cap(rows[fail])} of {n_seeds}. Using {more:g} times as much random data does not close the gap "
                 f"({pm(rows['random_all']['real']['mean'], rows['random_all']['real']['std'])}); nor does the paper's "
                 f"iterative loop alone ({pm(rows[fix]['real']['mean'], rows[fix]['real']['std'])}, the cap on "
                 f"{at_cap(rows[fix])} of {n_seeds}). Searching C in longer dreams makes the loop reach the cap on "
-                f"{at_cap(rows['iterative_long'])} of {n_seeds}; DQN, on real steps alone, reaches it on {at_cap(rows['dqn'])} "
-                f"of {n_seeds}.",
+                f"{at_cap(rows['iterative_long'])} of {n_seeds}; DQN, on real steps alone, reaches it on "
+                f"{at_cap(rows['dqn'])} of {n_seeds}.",
                 f"each seed's score is the mean of {n_ep} real episodes; mean ± standard deviation across the "
                 f"{n_seeds} seeds ({joined([str(s) for s in over['seeds']])})",
                 [over["command"]] + [over["seed_commands"][str(s)] for s in over["seeds"]],
@@ -1018,8 +1029,8 @@ def cartpole_section(m: dict) -> Section:
             Result(
                 "The loops, round by round",
                 f"No loop improves steadily from round to round. With the learned done head (the paper's loop) every "
-                f"seed reaches the cap in some round and falls to {f1(min(lows))}–{f1(max(lows))} in another, while its "
-                f"dream says {f1(cap)} in every round: the last round's controller is a draw from that lottery.",
+                f"seed reaches the cap in some round and falls to {f1(min(lows))}–{f1(max(lows))} in another, while "
+                f"its dream says {f1(cap)} in every round: the last round's controller is a draw from that lottery.",
                 f"each cell: mean ± standard deviation across {n_seeds} seeds of each seed's {n_ep}-episode mean",
                 [over["command"]],
                 ["cartpole_seeds.json"],
@@ -1029,20 +1040,21 @@ def cartpole_section(m: dict) -> Section:
                 "DQN's learning curve",
                 f"DQN learns only from real steps, and not steadily: every seed's score falls back at least once, and "
                 f"at {count(dqn['steps'][worst])} steps the training seeds score {f1(dqn['min'][worst])} to "
-                f"{f1(dqn['max'][worst])}. At the end {at_cap(rows['dqn'])} of {n_seeds} seeds are at the cap. The curve's "
-                "points are evaluations during training, on other episodes than the final score in 'CartPole over "
-                "training seeds', so its last point differs a little from that score.",
-                f"each point: mean ± standard deviation across {n_seeds} seeds of each seed's evaluation (lowest–highest "
-                "seed)",
+                f"{f1(dqn['max'][worst])}. At the end {at_cap(rows['dqn'])} of {n_seeds} seeds are at the cap. The "
+                "curve's points are evaluations during training, on other episodes than the final score in 'CartPole "
+                "over training seeds', so its last point differs a little from that score.",
+                f"each point: mean ± standard deviation across {n_seeds} seeds of each seed's evaluation "
+                "(lowest–highest seed)",
                 [over["command"]],
                 ["cartpole_seeds.json"],
                 body=table(["real steps", "real, across seeds", "lowest–highest seed"], dqn_table),
             ),
             Result(
                 "The same M, searched again",
-                f"Keeping M and its data and only running CMA-ES again with other seeds ({joined([str(s) for s in search_ids])}) "
-                f"moves the failure variant's real score on seed {s0} from {f1(rows[spread['variant']]['real']['per_seed'][s0])} "
-                f"to {joined([f1(r['real_mean']) for r in spread['runs'][s0]])}, while every search dreams "
+                "Keeping M and its data and only running CMA-ES again with other seeds "
+                f"({joined([str(s) for s in search_ids])}) moves the failure variant's real score on seed {s0} from "
+                f"{f1(rows[spread['variant']]['real']['per_seed'][s0])} to "
+                f"{joined([f1(r['real_mean']) for r in spread['runs'][s0]])}, while every search dreams "
                 f"{f1(min(sp_dreams))} to {f1(max(sp_dreams))}: a dream where every controller reaches the cap cannot "
                 "rank them.",
                 f"{spread['runs'][s0][0]['episodes']} real episodes per controller; training seeds "
@@ -1106,11 +1118,11 @@ def dreamer_section(m: dict) -> Section:
             Result(
                 "Minimal Dreamer on CartPole",
                 f"A minimal Dreamer ({count(params['total (trained)'])} parameters: world model "
-                f"{count(params['world model'])}, actor {count(params['actor'])}, critic {count(params['critic'])}) ends at "
-                f"{joined([f1(x) for x in finals])} with {count(base['real_steps'])} real steps: {pm(mean, std)} across "
-                f"{len(runs)} training seeds. Each first reached its best evaluation between "
-                f"{count(min(x[1] for x in reach))} and {count(max(x[1] for x in reach))} real steps. Compare the World "
-                "Model agents and DQN on the same budget in section 'CartPole'.",
+                f"{count(params['world model'])}, actor {count(params['actor'])}, critic {count(params['critic'])}) "
+                f"ends at {joined([f1(x) for x in finals])} with {count(base['real_steps'])} real steps: "
+                f"{pm(mean, std)} across {len(runs)} training seeds. Each first reached its best evaluation between "
+                f"{count(min(x[1] for x in reach))} and {count(max(x[1] for x in reach))} real steps. Compare the "
+                "World Model agents and DQN on the same budget in section 'CartPole'.",
                 f"final score: {base['final']['episodes']} real episodes per seed; learning curve: an evaluation of "
                 f"{base['config']['eval_episodes']} episodes every {count(base['config']['eval_every'])} real steps; "
                 f"{len(runs)} training seeds; {base['torch_threads']} torch thread",
@@ -1131,12 +1143,14 @@ def dreamer_section(m: dict) -> Section:
             Result(
                 "Dreamer with a shorter discount",
                 f"With discount γ = {g099['config']['gamma']:g} instead of {base['config']['gamma']:g} (seed "
-                f"{g099['config']['seed']}, run on an earlier version of the code, as its manifest entry says), the same "
-                f"agent also ends at {pm(g099['final']['mean'], g099['final']['std'])}. It first reached {f1(gbest)} after "
-                f"{count(gfirst)} real steps and stayed there from {count(gstay)}; with γ = {base['config']['gamma']:g} the "
-                f"same seed first reached {f1(bbest)} after {count(bfirst)} and stayed from {count(bstay)}.",
-                f"final score: {g099['final']['episodes']} real episodes; learning curve: {g099['config']['eval_episodes']} "
-                f"episodes every {count(g099['config']['eval_every'])} real steps; one training seed",
+                f"{g099['config']['seed']}, run on an earlier version of the code, as its manifest entry says), the "
+                f"same agent also ends at {pm(g099['final']['mean'], g099['final']['std'])}. It first reached "
+                f"{f1(gbest)} after {count(gfirst)} real steps and stayed there from {count(gstay)}; with γ = "
+                f"{base['config']['gamma']:g} the same seed first reached {f1(bbest)} after {count(bfirst)} and stayed "
+                f"from {count(bstay)}.",
+                f"final score: {g099['final']['episodes']} real episodes; learning curve: "
+                f"{g099['config']['eval_episodes']} episodes every {count(g099['config']['eval_every'])} real steps; "
+                "one training seed",
                 [g099["command"]],
                 ["dreamer_cartpole_gamma099.json"],
             ),

@@ -1,6 +1,8 @@
-"""Ship the CarRacing controllers, their real scores and the tau sweep into data/ (carracing_experiment.ship_controllers).
+"""Ship the CarRacing controllers, their real scores and the tau sweep into data/.
 
     python scripts/ship_carracing_controller.py [RUNS_DIR]      (default runs/CarRacing-v3)
+
+It runs carracing_experiment.ship_controllers.
 """
 
 import sys

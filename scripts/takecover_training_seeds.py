@@ -46,10 +46,12 @@ def main() -> None:
     named = takecover.spreads_by_name(summary)
     for name, row in named.items():
         print(f"{name}: real {row['mean']:.1f} +- {row['std']:.1f} over training seeds {summary['seeds']} "
-              f"({', '.join(f'{m:.1f}' for m in row['real_means'])}); above 750 on {row['solved']} of {len(row['real_means'])}")
+              f"({', '.join(f'{m:.1f}' for m in row['real_means'])}); above 750 on {row['solved']} of "
+              f"{len(row['real_means'])}")
     if args.out.resolve().is_relative_to(artefacts.data_dir().resolve()):
         flags = " --fixed-policies" if args.fixed_policies else ""
-        artefacts.record(args.out, "python scripts/takecover_training_seeds.py " + " ".join(map(str, args.runs)) + flags,
+        artefacts.record(args.out,
+                         "python scripts/takecover_training_seeds.py " + " ".join(map(str, args.runs)) + flags,
                          seed=None, figures={name: {"mean": round(r["mean"], 1), "std": round(r["std"], 1)}
                                              for name, r in named.items()})
         print(f"recorded {args.out} in the manifest")

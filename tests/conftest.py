@@ -50,7 +50,8 @@ def jupyter_lab(tmp_path):
                 shutil.copy(lab.ROOT / "docs" / name, work / "docs" / name)
         shutil.copy(lab.NOTEBOOKS / notebook, work / start_file)  # the browser saves into the copy, never the source
         folders = {name: str(tmp_path / "jupyter" / name) for name in
-                   ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR")}
+                   ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
+                    "JUPYTERLAB_WORKSPACES_DIR")}
         log = open(tmp_path / f"jupyter-lab{len(servers)}.log", "w")
         server = lab.start_lab(work, start_file, port=0, log=log, extra_args=["--LabApp.expose_app_in_browser=True"],
                                env={"WMCOURSE_FAST": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",

@@ -1,12 +1,12 @@
 """Drive the dream in a real browser, as a learner would: JupyterLab, headless Chromium, notebooks 06 and 05.
 
-The test starts JupyterLab as `make lab` does (the `jupyter_lab` fixture of tests/conftest.py) on a copy of
-notebook 06, drives it with tests/test_browser.py's browser settings, runs every cell from the Run menu, then, in the drive-the-dream widget: puts the mouse over the picture and
-presses the up arrow (keyboard events through ipyevents), checks that the dreamed frame and the score changed;
-drags the tau slider and checks that the dream changed; presses reset and checks that the drive starts again;
-then runs the widget's clock with the up arrow held for a few seconds and records the frame rate the browser
-saw (frames that reached the page, not only those the kernel made). It saves a screenshot of the dream being
-driven (to docs/drive_screenshot.png, shown in the README, when WMCOURSE_DRIVE_SCREENSHOT names it).
+The test starts JupyterLab as `make lab` does (the `jupyter_lab` fixture of tests/conftest.py) on a copy of notebook 06,
+drives it with tests/test_browser.py's browser settings, runs every cell from the Run menu, then, in the drive-the-dream
+widget: puts the mouse over the picture and presses the up arrow (keyboard events through ipyevents), checks that the
+dreamed frame and the score changed; drags the tau slider and checks that the dream changed; presses reset and checks
+that the drive starts again; then runs the widget's clock with the up arrow held for a few seconds and records the frame
+rate the browser saw (frames that reached the page, not only those the kernel made). It saves a screenshot of the dream
+being driven (to docs/drive_screenshot.png, shown in the README, when WMCOURSE_DRIVE_SCREENSHOT names it).
 
 The Take Cover test (notebook 05) runs only the notebook's first cell and the cell of its driver, then plays
 Take Cover's dream with the left and right arrows, the stay button, the tau slider, "C drives" and reset.
@@ -41,7 +41,9 @@ _IMAGE_HASH = """async (img) => {
 # count the pictures that reach the page: every change of the <img>'s src is one frame shown
 _COUNT_FRAMES = """(img) => {
     window.__wmFrames = 0;
-    window.__wmObserver = new MutationObserver(ms => { for (const m of ms) if (m.attributeName === 'src') window.__wmFrames++; });
+    window.__wmObserver = new MutationObserver(ms => {
+        for (const m of ms) if (m.attributeName === 'src') window.__wmFrames++;
+    });
     window.__wmObserver.observe(img, {attributes: true});
 }"""
 

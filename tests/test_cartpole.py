@@ -199,7 +199,8 @@ def test_episode_end_checker():
     assert n07_cartpole_failure.episode_end.problem(cp.done_rule) is None
     assert "radians" in n07_cartpole_failure.episode_end.problem(lambda s: (abs(s[:, 0]) > 2.4) | (abs(s[:, 2]) > 12))
     assert "OR" in n07_cartpole_failure.episode_end.problem(lambda s: abs(s[:, 2]) > cp.THETA_LIMIT)
-    assert ">=" in n07_cartpole_failure.episode_end.problem(lambda s: (abs(s[:, 0]) >= 2.4) | (abs(s[:, 2]) >= cp.THETA_LIMIT))
+    assert ">=" in n07_cartpole_failure.episode_end.problem(
+        lambda s: (abs(s[:, 0]) >= 2.4) | (abs(s[:, 2]) >= cp.THETA_LIMIT))
     assert "Not attempted" in n07_cartpole_failure.episode_end.problem(...)
 
 

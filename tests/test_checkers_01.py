@@ -42,7 +42,8 @@ def test_reparameterization_agrees_with_the_package():
     (lambda mu, logvar, eps: (mu, torch.exp(0.5 * logvar) * eps), "not a tuple"),
     (lambda mu, logvar, eps: mu + torch.exp(-0.5 * logvar) * eps, "divided by sigma"),
     (lambda mu, logvar, eps: (mu + torch.exp(0.5 * logvar) * eps).detach(), "gradients cannot reach"),
-    (lambda mu, logvar, eps: torch.tensor(np.asarray(mu.detach()) + np.exp(0.5 * logvar.detach().numpy()) * eps.numpy()),
+    (lambda mu, logvar, eps: torch.tensor(np.asarray(mu.detach())
+                                          + np.exp(0.5 * logvar.detach().numpy()) * eps.numpy()),
      "gradients cannot reach"),
     (lambda mu, logvar, eps: mu + np.exp(0.5 * logvar) * eps, "use torch operations only"),
     (lambda mu, logvar, eps: mu - torch.exp(0.5 * logvar) * eps * 3, "term by term"),

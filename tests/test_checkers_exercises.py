@@ -132,7 +132,8 @@ def test_straight_through_average_over_samples_converges_to_the_biased_value():
 def test_balanced_kl_checker_tests_where_the_gradients_flow():
     ex, kl = n08_dreamer.balanced_kl, rssm.categorical_kl
     assert ex.problem(lambda q, p: rssm.kl_balanced_loss(q, p).loss) is None
-    assert ex.problem(lambda q, p: (0.5 * kl(q.detach(), p).clamp_min(1) + 0.1 * kl(q, p.detach()).clamp_min(1)).mean()) is None
+    assert ex.problem(
+        lambda q, p: (0.5 * kl(q.detach(), p).clamp_min(1) + 0.1 * kl(q, p.detach()).clamp_min(1)).mean()) is None
     assert "both sides" in ex.problem(lambda q, p: (0.6 * kl(q, p).clamp_min(1)).mean())
     assert "wrong sides" in ex.problem(
         lambda q, p: (0.5 * kl(q, p.detach()).clamp_min(1) + 0.1 * kl(q.detach(), p).clamp_min(1)).mean())

@@ -1,5 +1,6 @@
 """The Ray backend on a local Ray instance with 2 CPUs: the same shards and scores as the local backend, a worker
-that dies is retried, an interrupted run resumes on Ray. Skipped when Ray is not installed (pip install -e .[cluster])."""
+that dies is retried, an interrupted run resumes on Ray. Skipped when Ray is not installed
+(pip install -e .[cluster])."""
 
 import os
 import signal
@@ -44,7 +45,8 @@ def test_ray_collects_the_same_shards(on_ray, tmp_path):
     settings = dict(num_envs=1, seed=4, episodes_per_shard=1, max_steps=15, progress=False)
     local = rollouts.collect("CarRacing-v3", 3, tmp_path / "local", **settings)
     remote = rollouts.collect("CarRacing-v3", 3, tmp_path / "ray", backend=on_ray, **settings)
-    assert [p.name for p in local] == [p.name for p in remote] == ["shard_00000.npz", "shard_00001.npz", "shard_00002.npz"]
+    assert ([p.name for p in local] == [p.name for p in remote]
+            == ["shard_00000.npz", "shard_00001.npz", "shard_00002.npz"])
     for a, b in zip(local, remote):
         assert rollouts.shard_meta(a) == rollouts.shard_meta(b)
         with np.load(a) as x, np.load(b) as y:
@@ -99,7 +101,7 @@ def test_a_run_interrupted_locally_resumes_on_ray(on_ray, tiny_world_model, tmp_
 
 
 def test_the_paper_scale_cluster_config_is_one_ray_accepts():
-    """What `ray up` checks before it starts any machine (no cloud account here: the cluster itself is never launched)."""
+    """What `ray up` checks before it starts any machine (no cloud account here: the cluster is never launched)."""
     import copy
 
     import yaml

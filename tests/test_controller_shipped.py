@@ -75,4 +75,5 @@ def test_the_refined_controller_outdrives_the_dream_only_one_on_a_real_track():
     params, config, _ = shipped.load_refined_controller()
     wm = agent.WorldModelAgent(shipped.load_shipped_vae(), shipped.load_shipped_mdnrnn(round_=2), params, config)
     refined = agent.drive_real(wm, ref["seed"], ref["steps"])
-    assert refined["rewards"].sum() > dream_only["rewards"].sum() + 20, (refined["rewards"].sum(), dream_only["rewards"].sum())
+    assert refined["rewards"].sum() > dream_only["rewards"].sum() + 20, (refined["rewards"].sum(),
+                                                                         dream_only["rewards"].sum())

@@ -37,7 +37,8 @@ def test_the_architecture_page_names_every_module():
 def test_every_notebook_link_to_the_docs_resolves():
     found = 0
     for notebook in sorted((ROOT / "notebooks").glob("*.py")):
-        for name, anchor in re.findall(r"\]\(\.\./docs/(glossary|references)\.md(?:#([\w\-]+))?\)", notebook.read_text()):
+        for name, anchor in re.findall(r"\]\(\.\./docs/(glossary|references)\.md(?:#([\w\-]+))?\)",
+                                       notebook.read_text()):
             found += 1
             target = DOCS / f"{name}.md"
             assert target.exists(), f"{notebook.name} links {target}, which is missing"

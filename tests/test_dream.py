@@ -36,12 +36,14 @@ def test_population_returns_batches_like_one_at_a_time():
     config = controller.ControllerConfig(input_size=4 + 16)
     params = torch.randn(3, config.n_params) * 0.1
     start = torch.randn(8, 4)
-    batched = dream.population_returns(dream.BatchedDream(model, start, max_steps=30, generator=torch.Generator().manual_seed(1)),
+    batched = dream.population_returns(dream.BatchedDream(model, start, max_steps=30,
+                                                          generator=torch.Generator().manual_seed(1)),
                                        params, config, rollouts=5)
     assert batched.shape == (3,)
     # the same candidate three times scores the same in expectation: with many rollouts the means agree
     same = params[:1].repeat(3, 1)
-    means = dream.population_returns(dream.BatchedDream(model, start, max_steps=30, generator=torch.Generator().manual_seed(2)),
+    means = dream.population_returns(dream.BatchedDream(model, start, max_steps=30,
+                                                        generator=torch.Generator().manual_seed(2)),
                                      same, config, rollouts=400)
     assert (means.max() - means.min()) < 0.2 * means.abs().mean() + 0.05
 
@@ -53,7 +55,8 @@ def test_a_dream_ends_when_m_says_done():
         model.reward_head.weight.zero_()
         model.reward_head.bias.fill_(1.0)
     config = controller.ControllerConfig(input_size=20)
-    returns = dream.population_returns(dream.BatchedDream(model, torch.randn(4, 4), max_steps=100), torch.zeros(2, config.n_params), config, 3)
+    returns = dream.population_returns(dream.BatchedDream(model, torch.randn(4, 4), max_steps=100),
+                                       torch.zeros(2, config.n_params), config, 3)
     torch.testing.assert_close(returns, torch.ones(2))  # one step, reward 1, then the dream is over
 
 

@@ -74,7 +74,8 @@ def compacting_rollout(m, policy, z0, tau, max_steps):
 
 def package_rollout(m, policy, z0, tau, max_steps):
     """Sampling with the package's inverse-CDF sampler (wmcourse.worldmodels.mdn.sample)."""
-    return rollout(m, policy, z0, tau, max_steps, sample=lambda out, t: mdn.sample(out.log_pi, out.mu, out.log_sigma, t))
+    return rollout(m, policy, z0, tau, max_steps,
+                   sample=lambda out, t: mdn.sample(out.log_pi, out.mu, out.log_sigma, t))
 
 
 @pytest.mark.parametrize("correct", [rollout, distributions_rollout, package_rollout])

@@ -143,7 +143,8 @@ def test_tiny_training_run_writes_a_curve_and_resumes(tmp_path):
     assert results["final"]["episodes"] == 3 and len(results["final"]["returns"]) == 3
     assert results["parameters"]["total (trained)"] == sum(
         v for k, v in results["parameters"].items() if k != "total (trained)")
-    again = dreamer_training.train(config, tmp_path / "run", resume=True, progress=False)  # already finished: nothing to redo
+    # already finished: nothing to redo
+    again = dreamer_training.train(config, tmp_path / "run", resume=True, progress=False)
     assert again["curve"] == results["curve"] and again["updates"] == results["updates"]
     with pytest.raises(CourseError, match="other settings"):
         dreamer_training.train(tiny_config(seed=1), tmp_path / "run", resume=True, progress=False)

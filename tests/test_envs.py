@@ -30,7 +30,8 @@ def test_preprocess_keeps_batch_shape():
     assert envs.preprocess_frames(np.zeros((2, 5, 96, 96, 3), np.uint8)).shape == (2, 5, 64, 64, 3)
 
 
-@pytest.mark.parametrize("bad", [np.zeros((64, 64, 3), np.uint8), np.zeros((96, 96, 3), np.float32), np.zeros((3, 96, 96), np.uint8)])
+@pytest.mark.parametrize("bad", [np.zeros((64, 64, 3), np.uint8), np.zeros((96, 96, 3), np.float32),
+                                 np.zeros((3, 96, 96), np.uint8)])
 def test_preprocess_rejects_wrong_frames_with_a_clear_error(bad):
     with pytest.raises(ShapeError, match=r"\(\.\.\., 96, 96, 3\)"):
         envs.preprocess_frames(bad)

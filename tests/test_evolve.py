@@ -39,7 +39,8 @@ def test_trace_cma_covariance_is_the_sampling_distribution_and_it_descends():
     # the candidates of one generation are drawn from N(mean, covariance): their sample covariance agrees
     snap = trace[5]
     np.testing.assert_allclose(np.cov(snap.candidates.T), snap.covariance, rtol=0.35, atol=0.02 * snap.covariance.max())
-    np.testing.assert_allclose(snap.candidates.mean(0), snap.mean, atol=3 * np.sqrt(snap.covariance.diagonal().max() / 200))
+    np.testing.assert_allclose(snap.candidates.mean(0), snap.mean,
+                               atol=3 * np.sqrt(snap.covariance.diagonal().max() / 200))
     assert trace[-1].best < 1e-3 < trace[0].best
     np.testing.assert_allclose(trace[-1].mean, [1.0, 1.0], atol=0.05)
 

@@ -137,7 +137,8 @@ def test_make_lab_without_a_display_prints_a_working_address_and_stops_on_ctrl_c
             assert response.status == 200
         os.killpg(make.pid, signal.SIGINT)  # Ctrl+C in the terminal reaches make and the launcher
         stopping = time.monotonic()
-        make.wait(timeout=120)  # the launcher gives JupyterLab 20 s to stop, then 10 s after a kill; margin for a busy CI
+        # the launcher gives JupyterLab 20 s to stop, then 10 s after a kill; margin for a busy CI
+        make.wait(timeout=120)
         print(f"make lab stopped {time.monotonic() - stopping:.1f} s after Ctrl+C")
         assert not _answers(port), "JupyterLab still answers after Ctrl+C"
     finally:
@@ -167,7 +168,8 @@ def test_with_a_display_the_browser_opens_notebook_00(tmp_path):
             assert (tmp_path / "opened").exists(), "no browser was opened:\n" + (tmp_path / "lab.log").read_text()
             # Jupyter opens a local page that forwards to the start page with the token
             page = Path((tmp_path / "opened").read_text().strip().removeprefix("file://")).read_text()
-            assert re.search(rf"http://127\.0\.0\.1:{port}/lab/tree/notebooks/00_motivation\.ipynb\?token=[0-9a-f]+", page)
+            assert re.search(rf"http://127\.0\.0\.1:{port}/lab/tree/notebooks/"
+                             r"00_motivation\.ipynb\?token=[0-9a-f]+", page)
         finally:
             launcher.send_signal(signal.SIGTERM)  # the launcher stops JupyterLab and its kernels
             launcher.wait(timeout=60)

@@ -67,5 +67,6 @@ def test_the_checks_see_a_broken_path(tmp_path):
     """The path check on made-up text: a Next that skips a notebook, a wall of text, a flag in the open."""
     text = "**Next:** notebook 03 is next"
     assert "notebook 02" not in re.findall(r"\*\*Next:\*\*([^\n]*)", text)[0]
-    assert WORKSHOP.search("run it with --rounds 3") and not WORKSHOP.search(DETAILS.sub("", "<details>--rounds 3</details>"))
+    assert (WORKSHOP.search("run it with --rounds 3")
+            and not WORKSHOP.search(DETAILS.sub("", "<details>--rounds 3</details>")))
     assert WORKSHOP.search("as issue 12 asked") and not WORKSHOP.search("a row of the table")

@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _entry(**changes) -> ledger.Entry:
-    base = dict(setup="dream-only", stage="data", real_steps=1000, exact=True, wall_seconds=12.5, machine="test machine",
-                command="python -m wmcourse collect --episodes 1", what="one real episode", result={"episodes": 1})
+    base = dict(setup="dream-only", stage="data", real_steps=1000, exact=True, wall_seconds=12.5,
+                machine="test machine", command="python -m wmcourse collect --episodes 1", what="one real episode",
+                result={"episodes": 1})
     return ledger.Entry(**{**base, **changes})
 
 
@@ -165,8 +166,8 @@ def test_an_evaluation_entry_counts_the_steps_and_names_the_reset_seeds():
               "real_steps": 2_950}
     entry = ledger.evaluation_entry("refined", scores, 1000, 2, "python -m wmcourse eval-agent ...", 12.5,
                                     user_cpu_seconds=11.0)
-    assert (entry.setup, entry.stage, entry.real_steps, entry.exact, entry.wall_seconds) == ("refined", "evaluation", 2_950,
-                                                                                             True, 12.5)
+    assert (entry.setup, entry.stage, entry.real_steps, entry.exact, entry.wall_seconds) == (
+        "refined", "evaluation", 2_950, True, 12.5)
     assert entry.result["reset_seeds"] == [1000, 1001] and entry.result["num_envs"] == 2
     assert entry.result["user_cpu_seconds"] == 11.0 and entry.result["returns"] == scores["returns"]
     assert "seed(s) 1000, 1001" in entry.what and "CarRacing-v3" in entry.what
@@ -175,9 +176,10 @@ def test_an_evaluation_entry_counts_the_steps_and_names_the_reset_seeds():
 def test_a_refinement_entry_counts_every_generation_and_their_summed_time():
     history = [{"generation": 1, "mean": 100.0, "real_steps": 24_000, "total_real_steps": 24_000, "seconds": 200.0},
                {"generation": 2, "mean": 250.04, "real_steps": 23_500, "total_real_steps": 47_500, "seconds": 210.5}]
-    entry = ledger.refinement_entry("from-scratch", history, "zeros shaped like c.npz", "python -m wmcourse evolve-real ...")
-    assert (entry.setup, entry.stage, entry.real_steps, entry.exact, entry.wall_seconds) == ("from-scratch", "refinement",
-                                                                                             47_500, True, 410.5)
+    entry = ledger.refinement_entry("from-scratch", history, "zeros shaped like c.npz",
+                                    "python -m wmcourse evolve-real ...")
+    assert (entry.setup, entry.stage, entry.real_steps, entry.exact, entry.wall_seconds) == (
+        "from-scratch", "refinement", 47_500, True, 410.5)
     assert entry.result == {"generations": 2, "last_population_mean": 250.0, "start": "zeros shaped like c.npz"}
     with pytest.raises(LedgerError, match="at least one finished generation"):
         ledger.refinement_entry("from-scratch", [], "c.npz", "python -m wmcourse evolve-real ...")
@@ -223,7 +225,8 @@ def test_a_refinement_curve_starts_after_the_setups_data_and_selection_and_ends_
     entries = [_entry(setup=refined, real_steps=1000),
                _entry(setup=refined, stage="selection", real_steps=300, command="select"),
                _entry(setup=refined, stage="refinement", real_steps=50, command="refine"),
-               _entry(setup=refined, stage="evaluation", real_steps=9999, command="eval", result={"mean": 80.0, "std": 5.0})]
+               _entry(setup=refined, stage="evaluation", real_steps=9999, command="eval",
+                      result={"mean": 80.0, "std": 5.0})]
     history = [{"mean": 10.0, "total_real_steps": 20}, {"mean": 30.0, "total_real_steps": 50}]
     curve = ledger.refinement_curve(entries, refined, history, "dream, then real CMA-ES")
     assert curve.steps == [1320, 1350] and curve.scores == [10.0, 30.0]

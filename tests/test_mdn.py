@@ -190,8 +190,10 @@ WRONG = {
     "weights are missing": lambda lp, mu, ls, y: -torch.logsumexp(log_normal(y, mu, ls), -1).mean(),
     "where log pi_k belongs": lambda lp, mu, ls, y: -torch.logsumexp(lp.exp() + log_normal(y, mu, ls), -1).mean(),
     "NaN": lambda lp, mu, ls, y: -torch.log((lp * log_normal(y, mu, ls).exp()).sum(-1)).mean(),
-    "-log sigma term": lambda lp, mu, ls, y: -torch.logsumexp(lp - 0.5 * ((y[..., None] - mu) / ls.exp()) ** 2 - LOG_SQRT_2PI, -1).mean(),
-    "sqrt(2 pi)": lambda lp, mu, ls, y: -torch.logsumexp(lp - 0.5 * ((y[..., None] - mu) / ls.exp()) ** 2 - ls, -1).mean(),
+    "-log sigma term": lambda lp, mu, ls, y: -torch.logsumexp(
+        lp - 0.5 * ((y[..., None] - mu) / ls.exp()) ** 2 - LOG_SQRT_2PI, -1).mean(),
+    "sqrt(2 pi)": lambda lp, mu, ls, y: -torch.logsumexp(
+        lp - 0.5 * ((y[..., None] - mu) / ls.exp()) ** 2 - ls, -1).mean(),
     "not of the variance": lambda lp, mu, ls, y: -torch.logsumexp(
         lp - 0.5 * (y[..., None] - mu) ** 2 / ls.exp() - 0.5 * ls - LOG_SQRT_2PI, -1).mean(),
     "outside the sum": lambda lp, mu, ls, y: -(lp.exp() * log_normal(y, mu, ls)).sum(-1).mean(),

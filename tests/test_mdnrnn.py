@@ -87,7 +87,8 @@ def test_steps_after_a_done_are_masked():
 def test_loss_ignores_whatever_is_in_the_padding(data):
     torch.manual_seed(0)
     model = MDNRNN(SMALL)
-    batch = latents.make_batch(data, torch.arange(8), torch.zeros(8, dtype=torch.long), 40, torch.Generator().manual_seed(0))
+    batch = latents.make_batch(data, torch.arange(8), torch.zeros(8, dtype=torch.long), 40,
+                               torch.Generator().manual_seed(0))
     pad = ~batch.mask
     assert pad.any()
     junk = lambda x: torch.where(pad.view(*pad.shape, *[1] * (x.ndim - 2)), 100 * torch.randn_like(x) + 7, x)  # noqa: E731
@@ -113,7 +114,8 @@ def test_done_loss_weighs_done_steps_like_the_paper(data):
 def test_short_training_lowers_the_loss(data, tmp_path):
     torch.manual_seed(0)
     before = mdnrnn_training.evaluate_mdnrnn(MDNRNN(SMALL), data, seed=0)
-    model, history = mdnrnn_training.train_mdnrnn(data, SMALL, tmp_path / "m.pt", epochs=6, seed=0, progress=False, held_out=0.2)
+    model, history = mdnrnn_training.train_mdnrnn(data, SMALL, tmp_path / "m.pt", epochs=6, seed=0, progress=False,
+                                                  held_out=0.2)
     assert len(history) == 6 and history[-1]["timesteps_per_s"] > 0
     assert history[-1]["loss"] < history[0]["loss"]
     assert history[-1]["held_out_z_nll"] < history[0]["held_out_z_nll"]

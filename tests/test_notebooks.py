@@ -31,7 +31,8 @@ def test_ipynb_matches_its_py_source(source):
 def test_ipynb_is_committed_without_outputs(source):
     nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
     with_outputs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
-    assert not with_outputs, f"{source.with_suffix('.ipynb').name} carries outputs in cells {with_outputs}: regenerate it with `make notebooks`"
+    assert not with_outputs, (f"{source.with_suffix('.ipynb').name} carries outputs in cells {with_outputs}: "
+                              "regenerate it with `make notebooks`")
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)

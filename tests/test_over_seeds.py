@@ -90,7 +90,8 @@ def test_the_table_over_seeds_aggregates_every_row_round_and_curve(two_seeds, tm
         assert row["real"]["std"] == pytest.approx(np.std(values))
         assert row["real"]["per_seed"] == {"0": values[0], "1": values[1]}
     loop = next(row for row in summary["rows"] if row["name"] == summary["fixed_variant"])
-    assert [r["real"]["per_seed"]["1"] for r in loop["rounds"]] == [r["real_mean"] for r in runs[1]["rows"][2]["rounds"]]
+    assert ([r["real"]["per_seed"]["1"] for r in loop["rounds"]]
+            == [r["real_mean"] for r in runs[1]["rows"][2]["rounds"]])
     assert summary["curves"]["wm_iterative"] == loop["curve"]
     dqn = summary["curves"]["dqn"]
     assert dqn["mean"] == pytest.approx(np.mean([[p["mean"] for p in r["rows"][3]["curve"]] for r in runs], axis=0))
@@ -120,7 +121,8 @@ def test_the_plots_show_every_seed(two_seeds):
     ax = cartpole_plots.results_over_seeds_plot(summary["rows"])
     dots = [line for line in ax.lines if line.get_marker() == "o"]
     assert sorted(len(line.get_xdata()) for line in dots) == [2] * len(summary["rows"])
-    ax = cartpole_plots.curves_over_seeds_plot({"WM": summary["curves"]["wm_iterative"], "DQN": summary["curves"]["dqn"]})
+    ax = cartpole_plots.curves_over_seeds_plot({"WM": summary["curves"]["wm_iterative"],
+                                                "DQN": summary["curves"]["dqn"]})
     thin = [line for line in ax.lines if line.get_linewidth() < 1]
     assert len(thin) == 4  # one line per seed per learner
     assert list(thin[2].get_ydata()) == summary["curves"]["dqn"]["per_seed"]["0"]

@@ -25,7 +25,8 @@ def test_requirements_and_environment_yml_carry_the_same_pins():
 
 
 def test_every_requirement_is_pinned_exactly():
-    lines = (ROOT / "requirements.txt").read_text().splitlines() + (ROOT / "requirements-cluster.txt").read_text().splitlines()
+    lines = ((ROOT / "requirements.txt").read_text().splitlines()
+             + (ROOT / "requirements-cluster.txt").read_text().splitlines())
     for line in lines:
         line = line.split("#")[0].strip()
         if line:

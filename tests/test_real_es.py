@@ -117,9 +117,9 @@ def test_from_scratch_takes_only_the_controllers_shape(tiny_world_model, tmp_pat
     vae, mdnrnn, config = tiny_world_model
     start = controller.save_controller(tmp_path / "start.npz", np.ones(config.n_params), config)
     out = tmp_path / "control.npz"
-    assert main(["evolve-real", "--controller", str(start), "--from-scratch", "--vae", str(vae), "--mdnrnn", str(mdnrnn),
-                 "--out", str(out), "--generations", "1", "--population", "2", "--rollouts", "1",
-                 "--max-steps", "5"]) == 0
+    assert main(["evolve-real", "--controller", str(start), "--from-scratch", "--vae", str(vae),
+                 "--mdnrnn", str(mdnrnn), "--out", str(out), "--generations", "1", "--population", "2",
+                 "--rollouts", "1", "--max-steps", "5"]) == 0
     state = pickle.loads((tmp_path / "control.real_es" / "state.pkl").read_bytes())
     assert state["identity"]["start"] == [0.0] * config.n_params  # the search began at zeros, not at the ones
     assert json.loads(out.with_suffix(".json").read_text())["start"] == f"zeros shaped like {start}"

@@ -31,4 +31,5 @@ def test_the_catalogue_commands_agree_with_the_manifest():
     for entry in shipped.CATALOGUE:
         if entry.name in manifest:
             first = entry.command.split(" && ")[0]
-            assert manifest[entry.name]["command"].startswith(first) or entry.name.startswith("carracing_heldout"), entry
+            assert (manifest[entry.name]["command"].startswith(first)
+                    or entry.name.startswith("carracing_heldout")), entry

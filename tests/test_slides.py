@@ -135,7 +135,9 @@ def _stated_minutes(deck: Path) -> int | None:
 
 
 def _readme_table() -> dict[str, tuple[int, int]]:
-    """slides/README.md's table: {"00_motivation": (slides, minutes)} from rows "| `00_motivation.md`, ... | 14 | 46 min |"."""
+    """slides/README.md's table: {"00_motivation": (slides, minutes)}.
+
+    From rows "| `00_motivation.md`, ... | 14 | 46 min |"."""
     rows = {}
     for line in (SLIDES / "README.md").read_text().splitlines():
         match = re.match(r"\|\s*`(\d\d_[a-z0-9_]+)\.md`.*\|\s*(\d+)\s*\|\s*(\d+) min\s*\|\s*$", line)
@@ -186,7 +188,8 @@ def test_every_deck_states_an_honest_time_that_fits_a_lecture(deck):
     minutes = _lecture_minutes(deck)
     low, high = LECTURE_MINUTES
     assert low <= minutes <= high, (f"{deck.name}: {len(_slides(deck))} slides x {MINUTES_PER_SLIDE} min + exercises "
-                                    f"and demos = {minutes} min, not a lecture of {low} to {high} minutes: trim or split it")
+                                    f"and demos = {minutes} min, not a lecture of {low} to {high} minutes: "
+                                    "trim or split it")
     assert _stated_minutes(deck) == minutes, (f"{deck.name}: the title slide states {_stated_minutes(deck)} minutes, "
                                               f"the slides, exercises and demos add up to {minutes}")
 
@@ -203,7 +206,8 @@ def test_the_chinese_deck_has_the_english_slides_exercises_and_demos(deck):
 def test_the_readme_table_gives_each_decks_slides_and_time_as_the_decks_do():
     table = _readme_table()
     english = {d.name[:-3]: d for d in DECKS if not d.name.endswith(".zh.md")}
-    assert set(table) == set(english), f"slides/README.md's table lists {sorted(table)}, the decks are {sorted(english)}"
+    assert set(table) == set(english), (f"slides/README.md's table lists {sorted(table)}, "
+                                        f"the decks are {sorted(english)}")
     for name, deck in english.items():
         assert table[name] == (len(_slides(deck)), _lecture_minutes(deck)), (
             f"slides/README.md gives {name} {table[name][0]} slides and {table[name][1]} min; the deck has "
@@ -216,7 +220,8 @@ def test_every_slide_carries_what_a_slide_can(deck):
         prose = _prose(slide)
         if deck.name.endswith(".zh.md"):
             han = len(re.findall(r"[\u4e00-\u9fff]", prose))
-            assert han <= MAX_HAN, f"{deck.name}, slide {i}: {han} Chinese characters of visible text (at most {MAX_HAN})"
+            assert han <= MAX_HAN, (f"{deck.name}, slide {i}: {han} Chinese characters of visible text "
+                                    f"(at most {MAX_HAN})")
         else:
             words = len(re.findall(r"[A-Za-z0-9][\w'’.,:;()±−×/-]*", prose))
             assert words <= MAX_WORDS, f"{deck.name}, slide {i}: {words} words of visible text (at most {MAX_WORDS})"
@@ -366,7 +371,8 @@ def test_the_rendering_check_sees_an_overflowing_slide_and_a_missing_image(built
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
     deck = tmp_path / "broken.md"
     items = "\n".join(f"- item {i}" for i in range(30))
-    deck.write_text(f"---\nmarp: true\ntheme: wmcourse\n---\n\n# Fits\n\n![](figures/none.png)\n\n---\n\n# Too long\n\n{items}\n")
+    deck.write_text("---\nmarp: true\ntheme: wmcourse\n---\n\n# Fits\n\n![](figures/none.png)\n\n---\n\n"
+                    f"# Too long\n\n{items}\n")
     marp = subprocess.run([str(MARP), "--config-file", "marp.config.mjs", str(deck)], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert marp.returncode == 0, marp.stdout + marp.stderr

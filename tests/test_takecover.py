@@ -159,7 +159,8 @@ def test_every_epoch_trains_each_episodes_last_step():
 def test_m_without_reward_head_trains_its_done_head():
     data = latents.synthetic_episodes(30, z_size=3, action_size=1, min_len=20, max_len=60, seed=1)
     config = MDNRNNConfig(z_size=3, action_size=1, hidden=16, predict_done=True, seq_len=64, batch_size=10)
-    model, history = mdnrnn_training.train_mdnrnn(data, config, epochs=2, seed=0, device="cpu", held_out=0.0, progress=False)
+    model, history = mdnrnn_training.train_mdnrnn(data, config, epochs=2, seed=0, device="cpu", held_out=0.0,
+                                                  progress=False)
     assert "done_bce" in history[-1] and "reward_mse" not in history[-1]
     assert model.reward_head is None
 
@@ -259,7 +260,8 @@ def test_cli_takecover_select_chooses_after_the_run(monkeypatch, capsys):
     from wmcourse.cli import main as cli
     from wmcourse.experiments import takecover
 
-    monkeypatch.setattr(takecover, "run", lambda out, config: {"rows": [], "random": {"real_mean": 0.0, "real_std": 0.0},
+    monkeypatch.setattr(takecover, "run", lambda out, config: {"rows": [],
+                                                               "random": {"real_mean": 0.0, "real_std": 0.0},
                                                                "total_seconds": 0.0})
     chosen = {"chosen_round": 2, "tests": [{"round": 2, "real_mean": 812.0, "real_std": 400.0, "real_episodes": 100}]}
     monkeypatch.setattr(takecover, "select_round", lambda out, episodes: chosen if episodes == 50 else None)
@@ -395,7 +397,8 @@ def test_a_round_plays_the_last_controller_and_trains_m_on_all_the_data(tmp_path
         takecover.run(tmp_path, runner.override(config, {"round_episodes": 3}))
     selection = takecover.select_round(tmp_path, validation_episodes=1)  # in the real game
     assert [row["round"] for row in selection["validation"]] == [0, 1]
-    assert all(row["real_episodes"] == 1 and row["seed"] == takecover.VALIDATION_SEED for row in selection["validation"])
+    assert all(row["real_episodes"] == 1 and row["seed"] == takecover.VALIDATION_SEED
+               for row in selection["validation"])
     test = takecover.chosen_test(selection)
     assert test["real_episodes"] == config.real_episodes and test["seed"] == takecover.TEST_SEED
     more = takecover.run(tmp_path, runner.override(config, {"rounds": 2, "workers": 2}))  # rounds may be added later

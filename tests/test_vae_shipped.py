@@ -14,7 +14,8 @@ from wmcourse.worldmodels import probes, vae
 def results_table():
     entry = dict(frames=80, parameters=1, kl_nats_per_frame=1.0)
     return [
-        {"vae": "runs/CarRacing-v3/ship/vae_carracing_z32.pt", "z_size": 32, "beta": 1.0, "mse_per_pixel": 0.01, **entry},
+        {"vae": "runs/CarRacing-v3/ship/vae_carracing_z32.pt", "z_size": 32, "beta": 1.0,
+         "mse_per_pixel": 0.01, **entry},
         *({"vae": f"runs/CarRacing-v3/ship/vae_carracing_small_z{z}.pt", "z_size": z, "beta": 1.0,
            "mse_per_pixel": 0.1 / z, **entry} for z in (16, 4, 32, 8)),
         *({"vae": f"runs/CarRacing-v3/vae_beta{b:g}.pt", "z_size": 32, "beta": b, "mse_per_pixel": 0.01 * b, **entry}

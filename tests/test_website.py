@@ -77,7 +77,8 @@ def _fake_course(root: Path, docs: tuple[str, ...]) -> None:
     (root / "README.md").write_text("# Course\n\nOverview.\n\n## Slides\n\nNot on the home page.\n")
 
 
-@pytest.mark.parametrize("docs", [(), ("glossary",), ("glossary", "references"), ("glossary", "references", "architecture")])
+@pytest.mark.parametrize("docs", [(), ("glossary",), ("glossary", "references"),
+                                  ("glossary", "references", "architecture")])
 def test_the_source_tree_links_every_notebook_and_the_docs_that_exist(tmp_path, docs):
     _fake_course(tmp_path / "course", docs)
     layout = site_build.Layout(tmp_path / "build")
@@ -329,7 +330,8 @@ def test_every_reference_in_the_site_is_relative_so_any_static_host_serves_it_as
             continue
         text = path.read_text(errors="replace")
         if path.suffix != ".js":  # scripts compare strings with "/" freely; their URLs are checked in Chromium
-            problems += [f"{path.relative_to(site)}: {text[m.start():m.end() + 40]!r}" for m in _ABSOLUTE.finditer(text)]
+            problems += [f"{path.relative_to(site)}: {text[m.start():m.end() + 40]!r}"
+                         for m in _ABSOLUTE.finditer(text)]
     assert not problems, "absolute references (they break under another host or path):\n" + "\n".join(problems[:15])
     assert (site / ".nojekyll").is_file(), "GitHub Pages would hide _static/ without .nojekyll"
 
@@ -346,7 +348,10 @@ def test_the_absolute_reference_check_finds_them():
 # what a page reports once MathJax has finished (its startup promise) and every image has tried to load
 _PAGE_REPORT = """async () => {
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
-    await Promise.all(Array.from(document.images).map(i => { i.loading = 'eager'; return i.decode().catch(() => null); }));
+    await Promise.all(Array.from(document.images).map(i => {
+        i.loading = 'eager';
+        return i.decode().catch(() => null);
+    }));
     const main = document.querySelector('main') || document.body;
     const copy = main.cloneNode(true);
     copy.querySelectorAll('pre, code, script, style, mjx-container, .highlight, textarea').forEach(e => e.remove());
@@ -364,9 +369,12 @@ _PAGE_REPORT = """async () => {
         rawTex: ['$$', '\\\\(', '\\\\[', '$\\\\'].filter(s => text.includes(s))
             .concat((text.match(/\\$[^$\\s]([^$]{0,100}[^$\\s])?\\$/g) || []).slice(0, 3)),
         widgetViews: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
-        widgetsRendered: document.querySelectorAll('.jupyter-widgets.widget-container, .jupyter-widgets.widget-inline-hbox, .jupyter-widgets.widget-output, .jupyter-widgets.widget-image, .jupyter-widgets.widget-box').length,
+        widgetsRendered: document.querySelectorAll(['.jupyter-widgets.widget-container',
+            '.jupyter-widgets.widget-inline-hbox', '.jupyter-widgets.widget-output', '.jupyter-widgets.widget-image',
+            '.jupyter-widgets.widget-box'].join(', ')).length,
         widgetNotes: document.querySelectorAll('.course-widget-note').length,
-        nav: Array.from(document.querySelectorAll('.bd-sidebar-primary nav a[href], .bd-sidebar-primary a.navbar-brand[href]'))
+        nav: Array.from(document.querySelectorAll(
+                '.bd-sidebar-primary nav a[href], .bd-sidebar-primary a.navbar-brand[href]'))
             .map(a => a.href),
         links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
     };
@@ -413,7 +421,8 @@ def test_every_page_renders_in_chromium_with_nothing_missing_and_the_navigation_
             _screenshot(page, f"{served}/{SCREENSHOT_PAGE}", screenshot)
         finally:
             browser.close()
-    assert not outside, "pages made requests outside the site (another host, or an absolute path):\n" + "\n".join(sorted(set(outside))[:10])
+    assert not outside, ("pages made requests outside the site (another host, or an absolute path):\n"
+                         + "\n".join(sorted(set(outside))[:10]))
     assert not failed, "requests failed:\n" + "\n".join(sorted(set(failed))[:10])
     # ipyevents' keyboard listener has no view and works only with a kernel; the static page cannot load its module
     # (its JavaScript is not served in the site yet), which leaves every visible widget rendered. Anything else fails.

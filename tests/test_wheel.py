@@ -82,7 +82,8 @@ def test_the_wheel_carries_the_package_every_shipped_artefact_the_notebooks_and_
     print(f"{wheel.name}: {size / 1e6:.1f} MB")
     assert size < LIMIT, f"{wheel.name} is {size / 1e6:.1f} MB, over the {LIMIT / 1e6:.0f} MB an index accepts"
     names = set(zipfile.ZipFile(wheel).namelist())
-    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "wmcourse").rglob("*.py") if "__pycache__" not in p.parts}
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "wmcourse").rglob("*.py")
+               if "__pycache__" not in p.parts}
     assert not modules - names, f"modules missing from the wheel: {sorted(modules - names)}"
     assert "wmcourse/cli/lab_settings/overrides.json" in names
     packaged = f"wmcourse/{artefacts.PACKAGED}"
@@ -172,7 +173,7 @@ def _imports(source: str) -> set[str]:
 
 
 def test_the_wheel_declares_every_package_the_course_imports():
-    """`pip install` of the wheel brings what the package and every notebook import (the pins are requirements.txt's)."""
+    """`pip install` of the wheel brings what the package and each notebook import (the pins are requirements.txt's)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = {re.match(r"[A-Za-z0-9_.\-]+", d).group(0).lower().replace("_", "-")
                 for d in [*project["dependencies"], *sum(project.get("optional-dependencies", {}).values(), [])]}

@@ -34,8 +34,10 @@ def test_dream_frames_shape_and_seed(world):
     model, small_vae, z0, actions, _ = world
     frames = n03_temperature.dream_frames(model, small_vae, z0, actions, tau=1.0, seed=3, every=4, frames=6)
     assert frames.shape == (6, 64, 64, 3) and frames.dtype == np.uint8
-    assert np.array_equal(frames, n03_temperature.dream_frames(model, small_vae, z0, actions, tau=1.0, seed=3, every=4, frames=6))
-    assert not np.array_equal(frames, n03_temperature.dream_frames(model, small_vae, z0, actions, 1.0, seed=4, every=4, frames=6))
+    assert np.array_equal(frames, n03_temperature.dream_frames(model, small_vae, z0, actions, tau=1.0, seed=3,
+                                                               every=4, frames=6))
+    assert not np.array_equal(frames, n03_temperature.dream_frames(model, small_vae, z0, actions, 1.0, seed=4,
+                                                                   every=4, frames=6))
     # the first frame is the decoded start code, whatever the temperature
     hot = n03_temperature.dream_frames(model, small_vae, z0, actions, tau=2.0, seed=3, every=4, frames=6)
     assert np.array_equal(frames[0], hot[0]) and not np.array_equal(frames[1:], hot[1:])
@@ -72,7 +74,8 @@ def test_strip_and_grid(world):
 
 def test_tempered_mixture_figure_uses_the_package_temperature():
     log_pi = torch.log(torch.tensor([0.6, 0.3, 0.1]))
-    fig = n03_temperature.tempered_mixture_figure(log_pi, torch.tensor([-1.0, 0.8, 2.5]), torch.log(torch.tensor([0.3] * 3)))
+    fig = n03_temperature.tempered_mixture_figure(log_pi, torch.tensor([-1.0, 0.8, 2.5]),
+                                                  torch.log(torch.tensor([0.3] * 3)))
     bars = fig.axes[1].patches
     heights = np.array([b.get_height() for b in bars]).reshape(4, 3)  # taus x components
     expected = mdn.temperature(log_pi, torch.zeros(3), 0.3)[0].exp().numpy()
@@ -92,7 +95,8 @@ def test_tau_table_plot_and_paper_rows():
 def test_tempered_mixture_checker():
     right = lambda lp, ls, tau: (torch.log_softmax(lp / tau, dim=-1), ls + 0.5 * math.log(tau))  # noqa: E731
     assert n03_temperature.tempered_mixture.problem(right) is None
-    assert "normalise" in n03_temperature.tempered_mixture.problem(lambda lp, ls, tau: (lp / tau, ls + 0.5 * math.log(tau)))
+    assert "normalise" in n03_temperature.tempered_mixture.problem(
+        lambda lp, ls, tau: (lp / tau, ls + 0.5 * math.log(tau)))
     assert "not multiplied" in n03_temperature.tempered_mixture.problem(
         lambda lp, ls, tau: (torch.log_softmax(lp * tau, dim=-1), ls + 0.5 * math.log(tau)))
     assert "sqrt(tau), not tau" in n03_temperature.tempered_mixture.problem(

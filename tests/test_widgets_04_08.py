@@ -54,8 +54,8 @@ def test_survival_explorer_recomputes_the_dream_only():
     config = cartpole.ControllerSettings().controller_config(8)
     thetas, dots = np.linspace(-0.2, 0.2, 4), np.linspace(-1, 1, 3)
     real = np.full(12, 30)
-    view = n07_cartpole_failure.SurvivalExplorer(model, np.ones(config.n_params, np.float32), "state", thetas, dots, real,
-                                    horizon=30)
+    view = n07_cartpole_failure.SurvivalExplorer(model, np.ones(config.n_params, np.float32), "state", thetas, dots,
+                                                 real, horizon=30)
     assert view.dreamed.shape == (12,) and np.array_equal(view.real_steps, real)
     view.threshold.value = 0.05                            # a done head this eager ends the dreams sooner
     eager = view.dreamed.copy()
@@ -121,7 +121,8 @@ def test_side_by_side_animation_player_and_gif(tmp_path):
 
 def test_drive_and_cartpole_animations_hold_an_ended_world():
     real = fake_drive(20)
-    dream = {"z": np.zeros((9, 4), np.float32), "rewards": np.ones(8, np.float32), "dones": np.array([False] * 7 + [True])}
+    dream = {"z": np.zeros((9, 4), np.float32), "rewards": np.ones(8, np.float32),
+             "dones": np.array([False] * 7 + [True])}
     decode = lambda z: np.full((len(z), 64, 64, 3), 100, np.uint8)  # noqa: E731
     anim = animate.drive_animation(real, dream, decode, every=2)
     assert len(anim) == 10 and "M pays in its dream    8.0 (the dream ended)" in anim.captions[-1]

@@ -20,7 +20,8 @@ def pick_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise SettingsError(f"Device {device!r} was asked for but this machine has no CUDA GPU: use --device cpu or auto.")
+        raise SettingsError(f"Device {device!r} was asked for but this machine has no CUDA GPU: "
+                            "use --device cpu or auto.")
     return torch.device(device)
 
 

@@ -95,7 +95,8 @@ def train_dqn(env_id: str = "CartPole-v1", config: DQNConfig = DQNConfig(), seed
     opt = torch.optim.Adam(q.parameters(), lr=config.lr)
     size = min(config.buffer_size, config.steps)
     buffer = {"obs": np.zeros((size, n_obs), np.float32), "next_obs": np.zeros((size, n_obs), np.float32),
-              "action": np.zeros(size, np.int64), "reward": np.zeros(size, np.float32), "done": np.zeros(size, np.float32)}
+              "action": np.zeros(size, np.int64), "reward": np.zeros(size, np.float32),
+              "done": np.zeros(size, np.float32)}
     curve: list[dict] = []
     obs, _ = env.reset(seed=seed)
     for step in tqdm(range(1, config.steps + 1), desc="DQN", unit="step", disable=not progress, mininterval=1):

@@ -46,7 +46,8 @@ def cmd_bench(args: argparse.Namespace) -> None:
     for env_id in args.env:
         rates[env_id] = benchmark.real_steps_per_second(env_id, args.steps, args.seed)
         print(f"real {env_id}: {benchmark.format_rate(rates[env_id])}")
-    model = mdnrnn.MDNRNN(mdnrnn.MDNRNNConfig(predict_reward=True, predict_done=True))  # the cost does not depend on the weights
+    # the cost does not depend on the weights
+    model = mdnrnn.MDNRNN(mdnrnn.MDNRNNConfig(predict_reward=True, predict_done=True))
     dream = dream_steps_per_second(model, batch_size=args.dream_batch, steps=args.dream_steps, seed=args.seed)
     print(f"dream (paper-size MDN-RNN, {args.dream_batch} dreams batched): {benchmark.format_rate(dream)}")
     for env_id, rate in rates.items():
@@ -82,9 +83,10 @@ def cmd_train_vae(args: argparse.Namespace) -> None:
     config = vae.VAEConfig(z_size=args.z, width=args.width, beta=args.beta, kl_tolerance=args.kl_tolerance,
                            lr=args.lr, batch_size=args.batch_size)
     frames = rollouts.count_frames(args.rollouts)
-    print(f"{frames:,} frames in {args.rollouts}; V has {checkpoint.count_parameters(vae.ConvVAE(config)):,} parameters")
-    history = vae_training.train_vae(args.rollouts, config, args.out, epochs=args.epochs, steps=args.steps, seed=args.seed,
-                                     device=args.device, threads=args.threads)
+    print(f"{frames:,} frames in {args.rollouts}; V has "
+          f"{checkpoint.count_parameters(vae.ConvVAE(config)):,} parameters")
+    history = vae_training.train_vae(args.rollouts, config, args.out, epochs=args.epochs, steps=args.steps,
+                                     seed=args.seed, device=args.device, threads=args.threads)
     print(f"saved {args.out}: loss {history['loss'][-1]:.1f} (reconstruction {history['reconstruction'][-1]:.1f}, "
           f"KL {history['kl'][-1]:.2f}) after {history['step'][-1]:,} steps")
     if args.ship:
@@ -119,8 +121,8 @@ def cmd_train_mdnrnn(args: argparse.Namespace) -> None:
     )
     print(f"{len(data)} episodes, {data.num_steps:,} steps, z {data.z_size}, actions {data.action_size}; "
           f"M has {checkpoint.count_parameters(mdnrnn.MDNRNN(config)):,} parameters")
-    _, history = mdnrnn_training.train_mdnrnn(data, config, args.out, epochs=args.epochs, seed=args.seed, device=args.device,
-                                              held_out=args.held_out, resume=not args.no_resume)
+    _, history = mdnrnn_training.train_mdnrnn(data, config, args.out, epochs=args.epochs, seed=args.seed,
+                                              device=args.device, held_out=args.held_out, resume=not args.no_resume)
     last = history[-1] if history else {}
     print(f"saved {args.out}: " + ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
 
@@ -244,7 +246,8 @@ def cmd_figures(args: argparse.Namespace) -> None:
 
     if args.list:
         for spec in figures.select(args.only):
-            print(f"{spec.name:24s} notebook {spec.notebook}, cell '{spec.cell}'" + ("  (optional)" if spec.optional else ""))
+            print(f"{spec.name:24s} notebook {spec.notebook}, cell '{spec.cell}'"
+                  + ("  (optional)" if spec.optional else ""))
         return
     report = figures.write_figures(args.out, args.only, dpi=args.dpi)
     print(f"{len(report['written'])} figures in {args.out}" + (f", {len(report['skipped'])} optional ones skipped"
@@ -297,7 +300,8 @@ def cmd_takecover(args: argparse.Namespace) -> None:
                   f"real {row['real_mean']:.0f} +- {row['real_std']:.0f} over {row['real_episodes']} episodes")
         for row in results.get("rounds", []):
             print(f"round {row['round']} (+{row['real_steps_collected']:,} real steps): tau {row['tau']:g}: dream "
-                  f"{row['dream_mean']:.0f} +- {row['dream_std']:.0f}, real {row['real_mean']:.0f} +- {row['real_std']:.0f}")
+                  f"{row['dream_mean']:.0f} +- {row['dream_std']:.0f}, "
+                  f"real {row['real_mean']:.0f} +- {row['real_std']:.0f}")
         print(f"random policy: real {results['random']['real_mean']:.0f} +- {results['random']['real_std']:.0f}; "
               f"total {results['total_seconds'] / 60:.1f} min")
         if args.controller_seeds:

@@ -2,8 +2,9 @@
 
 `python -m wmcourse.cli.lab` (what `make lab` runs) installs the course's JupyterLab settings into this Python's
 environment (no news toast, no update check, no extension manager), starts JupyterLab on the course's folder
-(the notebooks and the docs they link, so a link to ../docs/glossary.md opens), as root too, opens notebook 00 in a browser when there is a display, and otherwise prints the address with its token and
-how to reach it from another computer (an SSH tunnel). Ctrl+C stops it and its kernels.
+(the notebooks and the docs they link, so a link to ../docs/glossary.md opens), as root too, opens notebook 00 in a
+browser when there is a display, and otherwise prints the address with its token and how to reach it from another
+computer (an SSH tunnel). Ctrl+C stops it and its kernels.
 
 Tests start it with `start_lab`, `wait_until_ready` and `stop_lab` (see the `jupyter_lab` fixture in tests/).
 Only the standard library is imported here, so the launcher starts in a fraction of a second.

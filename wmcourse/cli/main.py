@@ -34,7 +34,8 @@ def _one_line(message: str) -> str:
 
 def _add_ledger_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ledger", type=A.output_file, default=None,
-                   help="count the real steps in this run ledger (wmcourse.shipped.ledger), for example data/carracing_ledger.json")
+                   help="count the real steps in this run ledger (wmcourse.shipped.ledger), "
+                        "for example data/carracing_ledger.json")
     from ..shipped.ledger import SETUPS
 
     p.add_argument("--setup", default=None, choices=list(SETUPS),
@@ -48,7 +49,8 @@ def _add_backend_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=A.positive_int, default=None,
                    help="local: worker processes (default 1, in this process); ray: CPUs of a local Ray instance")
     p.add_argument("--address", default=None,
-                   help="ray: an existing cluster ('auto' on a node of it, or ray://HOST:10001); default: start a local one")
+                   help="ray: an existing cluster ('auto' on a node of it, or ray://HOST:10001); "
+                        "default: start a local one")
 
 
 def _add_fast_argument(p: argparse.ArgumentParser) -> None:
@@ -77,24 +79,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="also print the result as JSON")
     p.set_defaults(run=C.cmd_baseline)
 
-    p = sub.add_parser("bench", help="measure real environment steps and batched dream steps per second, and their ratio")
+    p = sub.add_parser("bench", help="measure real environment steps and batched dream steps per second, "
+                                     "and their ratio")
     p.add_argument("--env", type=_env_id, nargs="+", default=["CarRacing-v3", "CartPole-v1"])
     p.add_argument("--steps", type=A.positive_int, default=500)
-    p.add_argument("--dream-batch", type=A.positive_int, default=1024, help="dreams stepped together (a CMA-ES population x rollouts)")
+    p.add_argument("--dream-batch", type=A.positive_int, default=1024,
+                   help="dreams stepped together (a CMA-ES population x rollouts)")
     p.add_argument("--dream-steps", type=A.positive_int, default=100)
     p.add_argument("--drive", action="store_true", help="instead: the frame rate of driving the dream yourself "
                                                         "(notebooks 06 and 07), with the shipped models")
-    p.add_argument("--threads", type=A.positive_int, default=1, help="torch threads for --drive (1: as the widget runs)")
+    p.add_argument("--threads", type=A.positive_int, default=1,
+                   help="torch threads for --drive (1: as the widget runs)")
     p.add_argument("--seed", type=A.seed, default=0)
     p.set_defaults(run=C.cmd_bench)
 
     p = sub.add_parser("collect", help="play a policy in the real environment and store the episodes (resumable)")
     p.add_argument("--env", type=_env_id, default="CarRacing-v3")
     p.add_argument("--episodes", type=A.positive_int, default=100, help="the paper used 10,000")
-    p.add_argument("--out", type=A.folder, default=None, help="default runs/ENV/rollouts; rerun the same command to resume")
+    p.add_argument("--out", type=A.folder, default=None,
+                   help="default runs/ENV/rollouts; rerun the same command to resume")
     p.add_argument("--num-envs", type=A.positive_int, default=2, help="environment copies stepped together")
     p.add_argument("--policy", default="auto", choices=["auto", "random", "walk", "hold", "pilot", "mix"],
-                   help="auto: walk for CarRacing, random for CartPole, hold for Take Cover; mix: pilot and walk shards alternate (see wmcourse.real.rollouts)")
+                   help="auto: walk for CarRacing, random for CartPole, hold for Take Cover; mix: pilot and walk "
+                        "shards alternate (see wmcourse.real.rollouts)")
     p.add_argument("--seed", type=A.seed, default=0)
     p.add_argument("--max-steps", type=A.positive_int, default=None, help="cut episodes at this length (quick tests)")
     p.add_argument("--episodes-per-shard", type=A.positive_int, default=None)
@@ -106,22 +113,28 @@ def build_parser() -> argparse.ArgumentParser:
     v = VAEConfig()
     p = sub.add_parser("train-vae", help="train the VAE (V) on collected frames (resumable)")
     p.add_argument("--rollouts", type=A.folder, default=str(run["rollouts"]))
-    p.add_argument("--out", type=A.output_file, default=str(run["vae"]), help="checkpoint with optimizer state; rerun to resume")
+    p.add_argument("--out", type=A.output_file, default=str(run["vae"]),
+                   help="checkpoint with optimizer state; rerun to resume")
     p.add_argument("--z", type=A.positive_int, default=v.z_size)
-    p.add_argument("--width", type=A.positive_float, default=v.width, help="channel multiplier (0.5: a quarter of the parameters)")
+    p.add_argument("--width", type=A.positive_float, default=v.width,
+                   help="channel multiplier (0.5: a quarter of the parameters)")
     p.add_argument("--beta", type=A.non_negative_float, default=v.beta)
-    p.add_argument("--kl-tolerance", type=A.non_negative_float, default=v.kl_tolerance, help="free bits: nats per latent dimension")
+    p.add_argument("--kl-tolerance", type=A.non_negative_float, default=v.kl_tolerance,
+                   help="free bits: nats per latent dimension")
     p.add_argument("--lr", type=A.positive_float, default=v.lr)
     p.add_argument("--batch-size", type=A.positive_int, default=v.batch_size)
     p.add_argument("--epochs", type=A.positive_int, default=cr.vae_epochs)
     p.add_argument("--steps", type=A.positive_int, default=None, help="optimizer steps (overrides --epochs)")
     p.add_argument("--seed", type=A.seed, default=cr.seed)
     p.add_argument("--device", type=A.device, default="auto", help="auto (a CUDA GPU when there is one), cpu or cuda")
-    p.add_argument("--threads", type=A.positive_int, default=None, help="CPU threads for torch (default: torch's choice)")
-    p.add_argument("--ship", type=A.output_file, default=None, help="also write a float16 copy of the weights here (for data/)")
+    p.add_argument("--threads", type=A.positive_int, default=None,
+                   help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--ship", type=A.output_file, default=None,
+                   help="also write a float16 copy of the weights here (for data/)")
     p.set_defaults(run=C.cmd_train_vae)
 
-    p = sub.add_parser("eval-vae", help="held-out reconstruction error (MSE per pixel) and KL of a trained VAE, as JSON")
+    p = sub.add_parser("eval-vae", help="held-out reconstruction error (MSE per pixel) "
+                                        "and KL of a trained VAE, as JSON")
     p.add_argument("--vae", type=A.archive(".pt"), default=str(run["vae"]))
     p.add_argument("--rollouts", type=A.folder, default=str(run["heldout"]), help="held-out frames (the shipped ones: "
                    "data/carracing_heldout)")
@@ -137,9 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=C.cmd_encode)
 
     m = carracing.mdnrnn_config(cr)  # the paper's M, with the course's windows, batches and heads
-    p = sub.add_parser("train-mdnrnn", help="train the MDN-RNN (M) on encoded episodes (see wmcourse.worldmodels.latents)")
-    p.add_argument("--data", type=A.folder_or_archive, default=str(run["encoded"]), help="an .npz of encoded episodes, or a folder of them")
-    p.add_argument("--out", type=A.output_file, default=str(run["mdnrnn"]), help="checkpoint written each epoch; rerun to resume")
+    p = sub.add_parser("train-mdnrnn", help="train the MDN-RNN (M) on encoded episodes "
+                                            "(see wmcourse.worldmodels.latents)")
+    p.add_argument("--data", type=A.folder_or_archive, default=str(run["encoded"]),
+                   help="an .npz of encoded episodes, or a folder of them")
+    p.add_argument("--out", type=A.output_file, default=str(run["mdnrnn"]),
+                   help="checkpoint written each epoch; rerun to resume")
     p.add_argument("--epochs", type=A.positive_int, default=cr.mdnrnn_epochs)
     p.add_argument("--seed", type=A.seed, default=cr.seed)
     p.add_argument("--device", type=A.device, default="auto", help="auto (a CUDA GPU when there is one), cpu or cuda")
@@ -161,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evolve", help="evolve the controller with CMA-ES inside the dream (resumable)")
     p.add_argument("--mdnrnn", type=A.archive(".pt"), default=str(run["mdnrnn"]))
-    p.add_argument("--encoded", type=A.folder_or_archive, default=str(run["encoded"]), help="encoded episodes: their first frames start the dreams")
+    p.add_argument("--encoded", type=A.folder_or_archive, default=str(run["encoded"]),
+                   help="encoded episodes: their first frames start the dreams")
     p.add_argument("--out", type=A.output_file, default=str(run["controller"]))
     p.add_argument("--tau", type=A.positive_float, default=cr.tau)
     p.add_argument("--max-steps", type=A.positive_int, default=cr.dream_steps)
@@ -177,15 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", type=_env_id, default=carracing.ENV_ID)
     p.add_argument("--episodes", type=A.positive_int, default=cr.eval_episodes)
     p.add_argument("--num-envs", type=A.positive_int, default=cr.num_envs)
-    p.add_argument("--seed", type=A.seed, default=cr.eval_seed, help="track seeds: keep them apart from the training data's")
+    p.add_argument("--seed", type=A.seed, default=cr.eval_seed,
+                   help="track seeds: keep them apart from the training data's")
     _add_ledger_arguments(p)
     p.set_defaults(run=C.cmd_eval_agent)
 
     from ..worldmodels.real_es import RealESConfig
 
-    p = sub.add_parser("evolve-real", help="CMA-ES with every candidate scored in the REAL environment, from a starting "
-                                           "controller (the paper's recipe; resumable; --backend ray for a cluster)")
-    p.add_argument("--controller", type=A.archive(".npz"), default="data/controller_carracing_round2.npz", help="where the search starts")
+    p = sub.add_parser("evolve-real", help="CMA-ES with every candidate scored in the REAL environment, "
+                                           "from a starting controller (the paper's recipe; resumable; "
+                                           "--backend ray for a cluster)")
+    p.add_argument("--controller", type=A.archive(".npz"), default="data/controller_carracing_round2.npz",
+                   help="where the search starts")
     p.add_argument("--from-scratch", action="store_true",
                    help="start from zeros (the paper's start) and take only the shape of --controller")
     p.add_argument("--vae", type=A.archive(".pt"), default=None, help=models)
@@ -201,11 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     from ..experiments.tau_sweep import TauSweepConfig
 
-    p = sub.add_parser("tau-sweep", help="evolve a controller in the dream at each temperature; score it in dream and reality")
+    p = sub.add_parser("tau-sweep", help="evolve a controller in the dream at each temperature; "
+                                         "score it in dream and reality")
     p.add_argument("--vae", type=A.archive(".pt"), default=str(run["vae"]))
     p.add_argument("--mdnrnn", type=A.archive(".pt"), default=str(run["mdnrnn"]))
-    p.add_argument("--encoded", type=A.folder_or_archive, default=str(run["encoded"]), help="encoded episodes: their first frames start the dreams")
-    p.add_argument("--out", type=A.output_file, default=str(run["tau_sweep"]), help="the table (controllers go beside it)")
+    p.add_argument("--encoded", type=A.folder_or_archive, default=str(run["encoded"]),
+                   help="encoded episodes: their first frames start the dreams")
+    p.add_argument("--out", type=A.output_file, default=str(run["tau_sweep"]),
+                   help="the table (controllers go beside it)")
     A.add_config_options(p, TauSweepConfig(), helps={"rollouts": "dreams per candidate while evolving",
                                                      "dream_episodes": "dreams that score the final controller",
                                                      "real_episodes": "real episodes that score it"})
@@ -218,15 +241,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=A.folder, default=carracing.RUNS, help="where everything is written; rerun to resume")
     A.add_config_options(p, cr, types={"round_noise": A.non_negative_float},
                          choices={"policy": ["random", "walk", "hold", "pilot", "mix"]})
-    p.add_argument("--stop-after", default=None, choices=carracing.STAGES, help="stop after this stage (the rounds come last)")
+    p.add_argument("--stop-after", default=None, choices=carracing.STAGES,
+                   help="stop after this stage (the rounds come last)")
     _add_fast_argument(p)
     p.set_defaults(run=C.cmd_pipeline)
 
     from ..experiments.takecover import TakeCoverConfig
 
-    p = sub.add_parser("takecover", help="the paper's own dream: VizDoom Take Cover, V, M, C evolved in the dream at each "
-                                         "temperature, scored in 100 real episodes (resumable)")
-    p.add_argument("--out", type=A.folder, default="runs/TakeCover", help="where everything is written; rerun to resume")
+    p = sub.add_parser("takecover", help="the paper's own dream: VizDoom Take Cover, V, M, C evolved in the dream at "
+                                         "each temperature, scored in 100 real episodes (resumable)")
+    p.add_argument("--out", type=A.folder, default="runs/TakeCover",
+                   help="where everything is written; rerun to resume")
     A.add_config_options(p, TakeCoverConfig(), types={"vae_from": A.archive(".pt")},
                          choices={"policy": ["hold", "random", "walk"]}, helps={
         "episodes": "random rollouts to collect", "policy": "hold: a random action held 1-10 steps (the paper's); "
@@ -240,14 +265,15 @@ def build_parser() -> argparse.ArgumentParser:
         "round_noise": "std of the noise on the controller's action while a round collects",
         "round_epochs": "epochs each round trains M on (on all data so far)"})
     _add_fast_argument(p)
-    p.add_argument("--ship", type=A.folder, default=None, help="afterwards copy the small results into this folder (data) with manifest entries")
+    p.add_argument("--ship", type=A.folder, default=None,
+                   help="afterwards copy the small results into this folder (data) with manifest entries")
     p.add_argument("--ship-only", action="store_true", help="only ship a finished run")
     p.add_argument("--controller-seeds", type=A.seed, nargs="+", default=None,
                    help="afterwards evolve more tau = 1.15 controllers from the same V and M, one per CMA-ES seed "
                         "(not the run's --seed), each scored like a table row")
     p.add_argument("--select", type=A.positive_int, default=None, metavar="EPISODES",
-                   help="afterwards keep the round (0: the table's) whose tau = round_tau controller lives longest over "
-                        "EPISODES held-out real episodes, and score it on real_episodes fresh ones")
+                   help="afterwards keep the round (0: the table's) whose tau = round_tau controller lives longest "
+                        "over EPISODES held-out real episodes, and score it on real_episodes fresh ones")
     p.set_defaults(run=C.cmd_takecover)
 
     p = sub.add_parser("figures", help="draw the slides' figures (PNG) from the shipped artefacts, as the notebooks do")
@@ -264,8 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", type=_env_id, default="CartPole-v1", choices=["CartPole-v1"],
                    help="the minimal Dreamer reads state vectors: CartPole-v1 only")
     p.add_argument("--out", type=A.output_file, default=dreamer_experiment.OUT,
-                   help="results JSON (the agent goes beside it as .pt); inside data/ both are recorded in the manifest")
-    p.add_argument("--run-dir", type=A.folder, default=None, help="checkpoints (default runs/dreamer/ENV-seedN); rerun to resume")
+                   help="results JSON (the agent goes beside it as .pt); "
+                        "inside data/ both are recorded in the manifest")
+    p.add_argument("--run-dir", type=A.folder, default=None,
+                   help="checkpoints (default runs/dreamer/ENV-seedN); rerun to resume")
     A.add_config_options(p, DreamerConfig(), only=("steps", "seed", "train_every", "gamma", "eval_every"),
                          types={"gamma": A.discount}, helps={
                              "steps": "real environment steps", "train_every": "real steps per update",
@@ -278,7 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("cartpole", help="notebook 07: the CartPole World Model that fails on random data, its fixes, "
                                         "and DQN on the same real budget (the measured table)")
-    p.add_argument("--out", type=A.output_file, default="data/cartpole_results.json", help="the table; checkpoints are written beside it")
+    p.add_argument("--out", type=A.output_file, default="data/cartpole_results.json",
+                   help="the table; checkpoints are written beside it")
     A.add_config_options(p, ExperimentConfig(), only=("seed",))
     p.add_argument("--seeds", type=A.seed, nargs="+", default=None,
                    help="run the table once per seed (each in RUN_DIR/seedN/, skipped when already there) and write "

@@ -66,7 +66,8 @@ def get_notebooks(target: Path | str, force: bool = False) -> Copied:
 
 def _cmd_get_notebooks(args: argparse.Namespace) -> None:
     done = get_notebooks(args.dir, force=args.force)
-    print(f"{len(done.written)} files written to {args.dir} (notebooks/ and docs/), {len(done.unchanged)} already there")
+    print(f"{len(done.written)} files written to {args.dir} (notebooks/ and docs/), "
+          f"{len(done.unchanged)} already there")
     if done.kept:
         print(f"kept {len(done.kept)} files that differ from the course's (your changes; --force replaces them): "
               + ", ".join(done.kept))

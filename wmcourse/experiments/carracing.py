@@ -195,10 +195,12 @@ def _collect(out: Path, episodes: int, per_shard: int, num_envs: int, seed: int,
     rollouts.collect(ENV_ID, episodes, out, num_envs=num_envs, policy=policy or c.policy, seed=seed,
                      episodes_per_shard=per_shard, max_steps=c.max_steps)
     returns, lengths = rollouts.episode_returns(out)
-    print(f"{len(returns)} episodes in {out}: {lengths.sum():,} steps, return {returns.mean():.1f} +- {returns.std():.1f}")
+    print(f"{len(returns)} episodes in {out}: {lengths.sum():,} steps, return {returns.mean():.1f} +- "
+          f"{returns.std():.1f}")
 
 
-def _train_vae(frames: Path, out: Path, config: vae.VAEConfig, epochs: int, seed: int, ship: Path | None = None) -> None:
+def _train_vae(frames: Path, out: Path, config: vae.VAEConfig, epochs: int, seed: int,
+               ship: Path | None = None) -> None:
     """Train (or resume) one V; with `ship`, also write a float16 copy of its weights there (for data/)."""
     history = vae_training.train_vae(frames, config, out, epochs=epochs, seed=seed, device="auto")
     print(f"saved {out}: loss {history['loss'][-1]:.1f} after {history['step'][-1]:,} steps")
@@ -393,7 +395,8 @@ def ship_models(runs: str | Path = RUNS) -> None:
 
     encoded = sorted((runs / "heldout_encoded").glob("*.npz"))
     shutil.copy(encoded[0], data / "carracing_heldout_encoded.npz")
-    artefacts.record(data / "carracing_heldout_encoded.npz", "python -m wmcourse encode --vae data/vae_carracing_z32.pt "
+    artefacts.record(data / "carracing_heldout_encoded.npz",
+                     "python -m wmcourse encode --vae data/vae_carracing_z32.pt "
                      "--rollouts data/carracing_heldout --out runs/heldout_encoded", seed=None,
                      figures={"episodes": len(latents.load_encoded(data / "carracing_heldout_encoded.npz"))})
 
@@ -441,7 +444,8 @@ def ship_controller(runs: Path, round_: int) -> None:
                                                       REFERENCE_STEPS, seed=1)]}
     evaluation = data / shipped.controller_name(round_, "_eval.json")
     evaluation.write_text(json.dumps(real, indent=1) + "\n")
-    artefacts.record(evaluation, f"{EVOLVE_COMMAND}  (step: python -m wmcourse eval-agent --episodes {real['episodes']})",
+    artefacts.record(evaluation, f"{EVOLVE_COMMAND}  "
+                                 f"(step: python -m wmcourse eval-agent --episodes {real['episodes']})",
                      seed=1000, figures={"mean": round(real["mean"], 1), "std": round(real["std"], 1)})
 
 

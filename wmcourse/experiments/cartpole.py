@@ -273,7 +273,8 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), out: str | Pat
 
     keep = lambda _, row: rows.append(row)  # noqa: E731
     stages = [Stage("random", lambda: random_baseline(config), keep=keep),
-              *(Stage(v.name, lambda v=v: variant(v), keep=keep) for v in config.variants), Stage("dqn", dqn_row, keep=keep)]
+              *(Stage(v.name, lambda v=v: variant(v), keep=keep) for v in config.variants),
+              Stage("dqn", dqn_row, keep=keep)]
     Run(None, config, ExperimentConfig()).run(stages)
     q, dqn_curve = trained["q"], trained["curve"]
     fixed = FIXED_VARIANT if FIXED_VARIANT in runs else config.variants[-1].name
@@ -388,7 +389,8 @@ def learning_curves(summary: dict, results: dict) -> dict[str, dict]:
     and DQN over seeds where the table over seeds (`summary`, load_over_seeds) has them, then, for those not run
     over seeds yet, the earlier single run (`results`, load_cartpole_results), labelled "(one run, seed N)"."""
     curves = {label: summary["curves"][key] for key, label in CURVE_LABELS.items() if key in summary["curves"]}
-    curves.update({f"{label} (one run, seed {results['seed']})": curve_spread([results["curves"][key]], [results["seed"]])
+    curves.update({f"{label} (one run, seed {results['seed']})":
+                       curve_spread([results["curves"][key]], [results["seed"]])
                    for key, label in CURVE_LABELS.items() if key not in summary["curves"]})
     return curves
 
@@ -415,7 +417,8 @@ def load_cartpole_results(folder: str | Path | None = None) -> dict:
     return json.loads(path.read_text())
 
 
-def load_shipped(which: str = "failure", folder: str | Path | None = None) -> tuple[cp.StateWorldModel, np.ndarray, str, cp.Episodes]:
+def load_shipped(which: str = "failure",
+                 folder: str | Path | None = None) -> tuple[cp.StateWorldModel, np.ndarray, str, cp.Episodes]:
     """(M, C's parameters, C's features, M's real training data) of the shipped "failure" or "fixed" agent."""
     from ..artefacts import require
 
@@ -442,5 +445,6 @@ def format_table(results: dict) -> str:
     lines = ["| setup | dream score | real score | real steps used |", "|---|---:|---:|---:|"]
     for row in results["rows"]:
         dream = "-" if row["dream_mean"] is None else f"{row['dream_mean']:.1f} ± {row['dream_std']:.1f}"
-        lines.append(f"| {row['label']} | {dream} | {row['real_mean']:.1f} ± {row['real_std']:.1f} | {row['steps']:,} |")
+        lines.append(f"| {row['label']} | {dream} | {row['real_mean']:.1f} ± {row['real_std']:.1f} | "
+                     f"{row['steps']:,} |")
     return "\n".join(lines)

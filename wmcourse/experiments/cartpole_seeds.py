@@ -136,8 +136,8 @@ def collect_runs(seeds: list[int], run_dir: str | Path = RUN_DIR, config: Experi
     runs = []
     for seed in seeds:
         folder = Path(run_dir) / f"seed{seed}" / "rows"
-        rows = [json.loads((folder / f"{n}.json").read_text()) for n in ["random", *(v.name for v in config.variants), "dqn"]
-                if (folder / f"{n}.json").exists()]
+        rows = [json.loads((folder / f"{n}.json").read_text())
+                for n in ["random", *(v.name for v in config.variants), "dqn"] if (folder / f"{n}.json").exists()]
         runs.append({"env": cp.ENV_ID, "budget": config.budget, "seed": seed, "command": row_command(seed, run_dir),
                      "config": {"controller": asdict(config.controller), "dqn": asdict(config.dqn),
                                 "eval_episodes": config.eval_episodes, "dream_episodes": config.dream_episodes},
@@ -217,6 +217,7 @@ def write_over_seeds(runs: list[dict], out: str | Path, run_dir: str | Path = RU
                             {row["name"]: round(row["real_mean"], 1) for row in run["rows"]})
         by_name = {row["name"]: row for row in summary["rows"]}
         figures = {name: {"real_mean": round(row["real"]["mean"], 1), "real_std": round(row["real"]["std"], 1),
-                          "real_min": row["real"]["min"], "real_max": row["real"]["max"]} for name, row in by_name.items()}
+                          "real_min": row["real"]["min"], "real_max": row["real"]["max"]}
+                   for name, row in by_name.items()}
         record_artefact(out, summary["command"], None, {"seeds": summary["seeds"], **figures})
     return summary

@@ -29,10 +29,12 @@ def command(config: DreamerConfig, out: str | Path, run_dir: str | Path | None =
     """The command line that makes this run: the settings that differ from DreamerConfig's defaults."""
     default = DreamerConfig()
     options = [f"--{f.name.replace('_', '-')} {getattr(config, f.name)}" for f in fields(config)
-               if f.name not in ("env_id", "steps", "seed", "rssm") and getattr(config, f.name) != getattr(default, f.name)]
+               if f.name not in ("env_id", "steps", "seed", "rssm")
+                  and getattr(config, f.name) != getattr(default, f.name)]
     options += [f"--seed {config.seed}"] if config.seed else []
     return " ".join([f"python -m wmcourse dreamer --env {config.env_id} --steps {config.steps}", *options,
-                     f"--out {shlex.quote(str(out))}"] + ([f"--run-dir {shlex.quote(str(run_dir))}"] if run_dir else []))
+                     f"--out {shlex.quote(str(out))}"]
+                    + ([f"--run-dir {shlex.quote(str(run_dir))}"] if run_dir else []))
 
 
 def run(config: DreamerConfig | None = None, out: str | Path = OUT, run_dir: str | Path | None = None,

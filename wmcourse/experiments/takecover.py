@@ -128,8 +128,8 @@ MODEL_KEYS = ("episodes", "policy", "episodes_per_shard", "vae_steps", "vae_from
               "mdnrnn_seq_len", "mdnrnn_batch", "seed")  # what V and M depend on; the rest matters to C and its scores
 ROUND_KEYS = ("rounds", *(f"round_{k}" for k in ("episodes", "noise", "epochs", "tau")))  # only rounds depend on these
 FREE_KEYS = ("rounds", "workers")  # a run may be given more rounds later, or more processes
-CLI_KEYS = ("episodes", "policy", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs", "taus",
-            "workers")  # the settings most often changed: first on a recorded command line, in this order
+CLI_KEYS = ("episodes", "policy", "generations", "real_episodes", "seed", "vae_steps", "vae_from", "mdnrnn_epochs",
+            "taus", "workers")  # the settings most often changed: first on a recorded command line, in this order
 
 
 def command(out: str | Path, config: TakeCoverConfig = TakeCoverConfig()) -> str:
@@ -162,7 +162,8 @@ def _stages(out: Path, c: TakeCoverConfig) -> tuple[list[Stage], list[Stage], li
               keep=lambda state, row: state.update(random=row)),
     ]
     table = [Stage(f"evolve tau {tau:g}", call(_tau_row, str(out), tau, c), uses=_table_keys(c), keep=_keep_row,
-                   finished=lambda state, tau=tau: any(row["tau"] == tau for row in state.get("rows", []))) for tau in c.taus]
+                   finished=lambda state, tau=tau: any(row["tau"] == tau for row in state.get("rows", [])))
+             for tau in c.taus]
     task = _Rounds(out, c)
     rounds = [Stage(f"round {r} {step}", work, keep=_keep_round if step == "controller" else None,
                     finished=lambda state, r=r: any(row["round"] == r for row in state.get("rounds", [])))
@@ -226,7 +227,8 @@ def run_controller_seeds(out: str | Path, seeds: tuple[int, ...], tau: float = 1
     if config.seed in seeds:
         raise SettingsError(f"seed {config.seed} is the table's own controller; give other seeds.")
     stages = [Stage(f"evolve tau {tau:g} controller seed {s}", call(_tau_row, str(out), tau, config, s),
-                    uses=_table_keys(config), keep=lambda state, row: state.setdefault("controller_seeds", []).append(row),
+                    uses=_table_keys(config),
+                    keep=lambda state, row: state.setdefault("controller_seeds", []).append(row),
                     finished=lambda state, s=s: any(r["tau"] == tau and r["controller_seed"] == s
                                                     for r in state.get("controller_seeds", [])))
               for s in seeds]
@@ -343,7 +345,8 @@ def select_round(out: str | Path, validation_episodes: int = 50) -> dict:
     checkpoint.check_same_config(path, {k: selection.get(k) for k in settings}, settings)
     rounds = _round_numbers(results)
     todo = [r for r in rounds if not any(row["round"] == r for row in selection["validation"])]
-    for row in in_processes(_play_round, [(str(out), r, c, validation_episodes, VALIDATION_SEED) for r in todo], c.workers):
+    for row in in_processes(_play_round, [(str(out), r, c, validation_episodes, VALIDATION_SEED) for r in todo],
+                            c.workers):
         selection["validation"].append(row)
         selection["validation"].sort(key=lambda row: row["round"])
         atomic_write_text(path, json.dumps(selection, indent=1) + "\n")
@@ -411,8 +414,9 @@ def ship(out: str | Path, folder: str | Path | None = None, start_latents: int =
     shipped = []
     target = folder / RESULTS_NAME
     shutil.copyfile(p["results"], target)
-    artefacts.record(target, ship_command, seed, {"rows": table, "random_real_mean": round(results["random"]["real_mean"], 1),
-                                                  "total_minutes": round(results.get("total_seconds", 0) / 60, 1)}, folder)
+    artefacts.record(target, ship_command, seed,
+                     {"rows": table, "random_real_mean": round(results["random"]["real_mean"], 1),
+                      "total_minutes": round(results.get("total_seconds", 0) / 60, 1)}, folder)
     shipped.append(target)
     target = folder / VAE_NAME
     vae.save_vae(vae.load_vae(p["vae"]), target, half=True)
@@ -524,8 +528,9 @@ def _selection_summary(out: Path, results: dict) -> dict:
     selection = json.loads(path.read_text())
     rounds = _round_numbers(results)
     if selection.get("rounds") != rounds:
-        raise RunStateError(f"{path} chose among rounds {selection.get('rounds')}, but {out} has rounds {rounds}: rerun "
-                         f"`{results['command']} --select {selection['validation_episodes']}` to choose again.")
+        raise RunStateError(f"{path} chose among rounds {selection.get('rounds')}, but {out} has rounds {rounds}: "
+                            f"rerun `{results['command']} --select {selection['validation_episodes']}` "
+                            "to choose again.")
     return {"selection": selection}
 
 
@@ -558,7 +563,8 @@ class ConstantPolicy:
         pass
 
 
-def constant_controller(action: float, z_size: int = 64, hidden: int = 512) -> tuple[np.ndarray, controller.ControllerConfig]:
+def constant_controller(action: float, z_size: int = 64,
+                        hidden: int = 512) -> tuple[np.ndarray, controller.ControllerConfig]:
     """A Take Cover controller that ignores what it sees and always takes `action`: zero weights, bias 5 * action
     (tanh(5) = 0.9999 lies in the right third, tanh(0) = 0 in the middle one)."""
     config = controller.ControllerConfig(input_size=z_size + 2 * hidden, action_size=1, squash="thirds")

@@ -65,7 +65,8 @@ def run_tau_sweep(vae_path: str | Path, mdnrnn_path: str | Path, encoded: str | 
         return recipe.real_row(real)
 
     stages = [*(Stage(f"tau {tau:g}", lambda tau=tau: row(tau), keep=lambda state, r: state["rows"].append(r),
-                      finished=lambda state, tau=tau: any(r["tau"] == tau for r in state.get("rows", []))) for tau in c.taus),
+                      finished=lambda state, tau=tau: any(r["tau"] == tau for r in state.get("rows", [])))
+                for tau in c.taus),
               Stage("random-policy", random_policy, keep=lambda state, r: state.update(random=r),
                     finished=lambda state: state.get("random") is not None)]
     run = Run(out, c, TauSweepConfig(), stages)

@@ -247,8 +247,9 @@ def cma_animation(trace: Sequence, objective: Callable[[np.ndarray], np.ndarray]
 
 
 def ellipse_points(mean: np.ndarray, covariance: np.ndarray, radius: float = 2.0, n: int = 100) -> np.ndarray:
-    """Points on the ellipse {m + radius * L u : |u| = 1}, L the Cholesky factor: radius 2 holds ~86% of a 2-D
-    Gaussian."""
+    """Points on the ellipse {m + radius * L u : |u| = 1}, L the Cholesky factor.
+
+    Radius 2 holds ~86% of a 2-D Gaussian."""
     angle = np.linspace(0, 2 * np.pi, n)
     circle = np.stack([np.cos(angle), np.sin(angle)])
     return (mean[:, None] + radius * np.linalg.cholesky(covariance) @ circle).T

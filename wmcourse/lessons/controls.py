@@ -95,10 +95,11 @@ class DriveWidget:
     Put the mouse over the picture and use the arrow keys (keyboard events through ipyevents), or the buttons.
     With the clock stopped, each key press is one step; with the clock running, the world steps every
     `interval_ms` with the keys held. The clock runs in the kernel (a thread), so the pace does not wait for a
-    message from the browser each frame; one lock keeps it and the controls from stepping the driver at once. The tau slider re-dreams the drive at the new temperature; "C drives"
-    hands the wheel to the controller; reset starts again from a real frame. `fps` is the kernel's frame rate
-    (step, decode and PNG encoding of the last 30 frames). The models run on `threads` torch threads: one is
-    several times faster than two for a batch of one on a busy 2-core machine (`python -m wmcourse bench --drive`)."""
+    message from the browser each frame; one lock keeps it and the controls from stepping the driver at once. The tau
+    slider re-dreams the drive at the new temperature; "C drives" hands the wheel to the controller; reset starts again
+    from a real frame. `fps` is the kernel's frame rate (step, decode and PNG encoding of the last 30 frames). The
+    models run on `threads` torch threads: one is several times faster than two for a batch of one on a busy 2-core
+    machine (`python -m wmcourse bench --drive`)."""
 
     def __init__(self, driver, scale: int = 4, interval_ms: int = 40, burst: int = 5, tau_max: float = 2.5,
                  threads: int = 1):

@@ -73,8 +73,8 @@ def draw_dream_loop(ax: plt.Axes | None = None, reward: str = "one point per ste
     were V's code of a real frame; M's done head ends the dream. No frame, no physics: only M."""
     ax = _canvas(ax, (10, 4.8), (0, 10), (-1.1, 4.2))
     box(ax, (0.2, 2.35), 2.0, 1.0, "start", "z_0 = V(a real\nfirst frame)")
-    box(ax, (3.4, 2.2), 3.2, 1.3, "M  (in place of the world)", "reads z_t, a_t; updates h\npredicts P(z_t+1), done, reward",
-        YELLOW)
+    box(ax, (3.4, 2.2), 3.2, 1.3, "M  (in place of the world)",
+        "reads z_t, a_t; updates h\npredicts P(z_t+1), done, reward", YELLOW)
     box(ax, (3.4, 0.0), 3.2, 1.1, "C", "a_t = C([z_t, h_t])", GREEN)
     box(ax, (7.6, 2.35), 2.2, 1.0, "sample", "z_t+1 ~ P(z_t+1) at τ\n(not its mean)", PINK)
     box(ax, (7.6, -0.05), 2.2, 1.2, "score", f"{reward}\nuntil done > 0.5", PURPLE)
@@ -165,7 +165,8 @@ def draw_architecture(layers: list[tuple[str, str]], title: str, ax: plt.Axes | 
 def vae_layers(z_size: int = 32) -> list[tuple[str, str]]:
     """The paper's VAE as (layer, output shape): 4 convolutions down to 2x2x256, mu and log sigma^2, then back."""
     return [("frame", "64x64x3"), ("conv 32, k4 s2", "31x31x32"), ("conv 64, k4 s2", "14x14x64"),
-            ("conv 128, k4 s2", "6x6x128"), ("conv 256, k4 s2", "2x2x256 = 1024"), ("μ, log σ²", f"{z_size} + {z_size}"),
+            ("conv 128, k4 s2", "6x6x128"), ("conv 256, k4 s2", "2x2x256 = 1024"),
+            ("μ, log σ²", f"{z_size} + {z_size}"),
             ("z = μ + σ·ε", f"{z_size}"), ("dense", "1x1x1024"), ("deconv 128, k5", "5x5x128"),
             ("deconv 64, k5", "13x13x64"), ("deconv 32, k6", "30x30x32"), ("deconv 3, k6", "64x64x3, sigmoid")]
 
@@ -178,8 +179,8 @@ def mdnrnn_layers(z_size: int = 32, actions: int = 3, hidden: int = 256, k: int 
 
 
 def draw_iterative_training(ax: plt.Axes | None = None, rounds: int = 3) -> plt.Axes:
-    """The paper's iterative training as rounds: collect with the current controller (the course adds a little noise), retrain M
-    on all the data, evolve C in the new dream. A held-out look at reality scores each round's controller; the
+    """The paper's iterative training as rounds: collect with the current controller (the course adds a little noise),
+    retrain M on all the data, evolve C in the new dream. A held-out look at reality scores each round's controller; the
     round kept is the best there, and only it is scored again on fresh episodes (the claim)."""
     ax = _canvas(ax, (11, 4.6), (0, 11), (-1.3, 3.6))
     steps = [("collect", "real episodes with\nC + noise", GREY), ("train M", "on ALL data\nso far", YELLOW),

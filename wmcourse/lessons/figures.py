@@ -4,9 +4,10 @@
     python -m wmcourse figures --list                        (what there is, and which notebook cell it comes from)
 
 Each figure is named after its notebook ("01_reconstructions.png" comes from notebook 01) and is made by a
-plain function of its notebook's lesson module (wmcourse/lessons/nNN_*.py, decorated `@slide`) that returns a matplotlib figure, or a wmcourse.lessons.animate.Animation, written as
-an animated GIF ("06_drive.gif": the notebook's own animation). The slides in slides/ show these files, so a
-deck never carries a picture pasted by hand: remake the artefacts in data/ and the decks follow.
+plain function of its notebook's lesson module (wmcourse/lessons/nNN_*.py, decorated `@slide`) that returns a matplotlib
+figure, or a wmcourse.lessons.animate.Animation, written as an animated GIF ("06_drive.gif": the notebook's own
+animation). The slides in slides/ show these files, so a deck never carries a picture pasted by hand: remake the
+artefacts in data/ and the decks follow.
 
 Every figure here is quick: it loads shipped artefacts (data/), runs a real environment for a few hundred
 steps, or fits a toy model for a second or two; nothing trains for long. Figures marked optional need an

@@ -39,7 +39,8 @@ def _budget_slip(got: float, want: float, world: str, unit: str, rates: tuple[fl
         (seconds / 60, f"Your {world} time is in minutes: convert it to {unit}."),
         (24.0 if unit == "days" else 1 / 24, f"Your {world} time is in {'hours' if unit == 'days' else 'days'}: "
                                              f"the question asks for {unit}."),
-        (1 / 1000, f"Your {world} time counts rollouts, not steps: each rollout runs up to 1,000 steps." if world == "real"
+        (1 / 1000, f"Your {world} time counts rollouts, not steps: each rollout runs up to 1,000 steps."
+         if world == "real"
          else "Your dream time is about 1,000 times too short: count steps, not rollouts (each runs up to 1,000 "
               "steps), and do not divide by the 1,024 dreams of the batch, which the dream's rate already counts."),
         (1 / 16, f"Your {world} time scores each candidate once: the paper scored every candidate by the mean of "
@@ -66,7 +67,8 @@ def budget_time(real_rate: float, dream_rate: float) -> Exercise:
     from ..paper import carracing_cma_real_steps
 
     if not (_is_number(real_rate) and _is_number(dream_rate) and real_rate > 0 and dream_rate > 0):
-        raise SettingsError(f"Expected two positive step rates (steps per second), got {real_rate!r} and {dream_rate!r}.")
+        raise SettingsError(f"Expected two positive step rates (steps per second), got {real_rate!r} and "
+                            f"{dream_rate!r}.")
     budget = carracing_cma_real_steps()
     want = {"real": budget / real_rate / _SECONDS_PER_DAY, "dream": budget / dream_rate / _SECONDS_PER_HOUR}
 

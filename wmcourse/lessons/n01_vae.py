@@ -86,7 +86,8 @@ def _judge_reparameterization(f: Any) -> str | None:
             (mu + logvar * eps,
              "You used logvar as the standard deviation: logvar is log sigma^2, so sigma = exp(logvar / 2)."),
             (mu + torch.exp(logvar) * eps,
-             "exp(logvar) is the variance sigma^2; the noise is scaled by the standard deviation sigma = exp(logvar / 2)."),
+             "exp(logvar) is the variance sigma^2; the noise is scaled by the standard deviation "
+             "sigma = exp(logvar / 2)."),
             (mu + torch.exp(-0.5 * logvar) * eps, "You divided by sigma: sigma = exp(+logvar / 2) multiplies eps."),
             (sigma * eps, "You forgot mu: the sample is centred on the mean, z = mu + sigma * eps."),
             (mu * sigma * eps, "mu is added, not multiplied: z = mu + sigma * eps."),
@@ -162,15 +163,18 @@ def _judge_kl_term(f: Any) -> str | None:
         return None
     var = logvar.exp()
     mistakes = [
-        (0.5 * (1 + logvar - mu ** 2 - var), "The sign is flipped: a KL divergence is never negative (try mu = 1, logvar = 0)."),
+        (0.5 * (1 + logvar - mu ** 2 - var), "The sign is flipped: a KL divergence is never negative (try mu = 1, "
+                                             "logvar = 0)."),
         (-(1 + logvar - mu ** 2 - var), "You forgot the 1/2 in front."),
         (-0.5 * (1 + logvar - mu ** 2 - torch.exp(0.5 * logvar)),
          "You used sigma where sigma^2 belongs: exp(logvar) is already the variance sigma^2."),
         (-0.5 * (1 + 0.5 * logvar - mu ** 2 - torch.exp(0.5 * logvar)),
-         "You used sigma where sigma^2 belongs: logvar is log sigma^2 and exp(logvar) is sigma^2; use them as they are."),
+         "You used sigma where sigma^2 belongs: logvar is log sigma^2 and exp(logvar) is sigma^2; "
+         "use them as they are."),
         (-0.5 * (1 + logvar - var), "You forgot the mu^2 term: a code whose mean moves away from 0 must cost KL."),
         (-0.5 * (1 + logvar - mu - var), "mu enters squared: -1/2 (1 + log sigma^2 - mu^2 - sigma^2)."),
-        (-0.5 * (logvar - mu ** 2 - var), "You forgot the constant 1: with it, KL is exactly 0 when mu = 0 and sigma = 1."),
+        (-0.5 * (logvar - mu ** 2 - var), "You forgot the constant 1: with it, "
+                                          "KL is exactly 0 when mu = 0 and sigma = 1."),
         (-0.5 * (1 + logvar - mu ** 2 - var ** 2), "exp(logvar) is already sigma^2; you squared it again."),
     ]
     for wrong, sentence in mistakes:
@@ -510,7 +514,8 @@ def slide_latent_size_errors() -> plt.Figure:
 
     results = shipped.latent_size_results(_vae_results())
     if not results:
-        raise MissingArtefactError("data/vae_results.json has no small VAEs; remake it with:\n    " + shipped.MAKE_MODELS)
+        raise MissingArtefactError("data/vae_results.json has no small VAEs; remake it with:\n    "
+                                   + shipped.MAKE_MODELS)
     return as_figure(latent_size_errors(results))
 
 

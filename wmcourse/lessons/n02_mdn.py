@@ -57,7 +57,8 @@ def _mixture_nll_mistakes(log_pi, mu, log_sigma, target):
     summed = "You summed where the loss averages: take the mean over every batch entry and every dimension."
     return [
         (lse.mean(), "That is the log-likelihood; the loss is its negative."),
-        (-torch.logsumexp(log_n, dim=-1).mean(), "The mixture weights are missing: add log pi_k to each component's log-density."),
+        (-torch.logsumexp(log_n, dim=-1).mean(), "The mixture weights are missing: "
+                                                 "add log pi_k to each component's log-density."),
         (-torch.logsumexp(log_pi.exp() + log_n, dim=-1).mean(),
          "You added pi_k to the log-density where log pi_k belongs (pi_k multiplies the density, so its log adds)."),
         (-torch.logsumexp(log_pi + log_n + log_sigma, dim=-1).mean(),
@@ -67,10 +68,12 @@ def _mixture_nll_mistakes(log_pi, mu, log_sigma, target):
         (-torch.logsumexp(log_pi + log_n + log_sigma + LOG_SQRT_2PI, dim=-1).mean(),
          "The Gaussian is not normalised: its log-density needs -log sigma - log sqrt(2 pi)."),
         (-torch.logsumexp(log_pi + log_n_var, dim=-1).mean(),
-         "log_sigma is the log of the standard deviation, not of the variance: divide (y - mu)^2 by sigma^2 = exp(2 log_sigma)."),
+         "log_sigma is the log of the standard deviation, not of the variance: "
+         "divide (y - mu)^2 by sigma^2 = exp(2 log_sigma)."),
         (-(log_pi.exp() * log_n).sum(dim=-1).mean(),
          "The log belongs outside the sum over components: log sum_k pi_k N_k, not sum_k pi_k log N_k."),
-        (-torch.logsumexp(log_pi + log_n, dim=-2).mean(), "Sum over the K components (the last axis), not over the dimensions."),
+        (-torch.logsumexp(log_pi + log_n, dim=-2).mean(), "Sum over the K components (the last axis), "
+                                                          "not over the dimensions."),
         (-lse.sum(dim=-1).mean(), summed),
         (-lse.sum(), summed),
         (-lse.mean(dim=-1).sum(), summed),
@@ -211,7 +214,8 @@ def _judge_junction(answer: Any) -> str | None:
         return "Not attempted yet: replace both `...` with the name of a forecast and run the cell again."
     for key, name in answer.items():
         if name not in JUNCTION_FORECASTS:
-            return f"Unknown forecast {name!r} for {key!r}: choose from " + ", ".join(map(repr, JUNCTION_FORECASTS)) + "."
+            return (f"Unknown forecast {name!r} for {key!r}: choose from "
+                    + ", ".join(map(repr, JUNCTION_FORECASTS)) + ".")
     winners = _junction_winners()
     if answer["one car"] != winners["one car"]:
         if answer["one car"] == "one wide bell":
@@ -349,7 +353,8 @@ def toy_fits_figure(x, y, single, mixture, nll: dict[str, float] | None = None, 
     ys = np.linspace(-1.5, 1.5, 400)
     near = np.abs(x - x_slice) < 0.05
     ax = axes[2]
-    ax.hist(y[near], bins=30, range=(-1.5, 1.5), density=True, color="#d1d5db", label=f"data with |x - {x_slice}| < 0.05")
+    ax.hist(y[near], bins=30, range=(-1.5, 1.5), density=True, color="#d1d5db",
+            label=f"data with |x - {x_slice}| < 0.05")
     p1, m1, s1 = (a[0] for a in _toy_predictions(single, np.array([x_slice])))
     pk, mk, sk = (a[0] for a in _toy_predictions(mixture, np.array([x_slice])))
     ax.plot(ys, _mixture_density(ys, p1, m1, s1), color="#b91c1c", lw=2, label="one Gaussian")
@@ -421,8 +426,8 @@ def slide_predictions() -> plt.Figure:
     episode, frames, z, actions = episode_codes()
     horizon = 8
     start = min(120, len(episode) - horizon)
-    return prediction_figure(shipped_mdnrnn(), shipped_vae(), z, actions, frames, start=start, horizon=horizon, samples=2,
-                                     seed=SEED)
+    return prediction_figure(shipped_mdnrnn(), shipped_vae(), z, actions, frames, start=start, horizon=horizon,
+                             samples=2, seed=SEED)
 
 
 @slide("02_horizon_errors", "4. M's predictions, seen through V")

@@ -83,8 +83,8 @@ def _judge_tempered_mixture(f: Any) -> str | None:
 tempered_mixture = Exercise(
     name="tempered mixture",
     judge=_judge_tempered_mixture,
-    hint_text="Weights: softmax of (log pi / tau) over the last axis, kept in logs. Spreads: sigma * sqrt(tau), which in "
-              "logs is log_sigma + log(sqrt(tau)) = log_sigma + 0.5 * log(tau).",
+    hint_text="Weights: softmax of (log pi / tau) over the last axis, kept in logs. Spreads: sigma * sqrt(tau), "
+              "which in logs is log_sigma + log(sqrt(tau)) = log_sigma + 0.5 * log(tau).",
     solution_text=(
         "def tempered_mixture(log_pi, log_sigma, tau):\n"
         "    return torch.log_softmax(log_pi / tau, dim=-1), log_sigma + 0.5 * math.log(tau)"
@@ -120,8 +120,8 @@ tempered_weight = Exercise(
 def dream_frames(mdnrnn_model, vae_model: _vae.ConvVAE, z0, actions, tau: float, seed: int = 0,
                  every: int = 8, frames: int = 8) -> np.ndarray:
     """A dream decoded: start from the latent z0 (Z,) of a real frame, roll M forward under `actions` (T, A)
-    sampling at temperature tau (wmcourse.worldmodels.dream.dream_sequence, with a generator seeded by `seed`), and decode
-    every `every`-th latent (z0 first): uint8 (frames, 64, 64, 3). Needs T >= every * (frames - 1)."""
+    sampling at temperature tau (wmcourse.worldmodels.dream.dream_sequence, with a generator seeded by `seed`), and
+    decode every `every`-th latent (z0 first): uint8 (frames, 64, 64, 3). Needs T >= every * (frames - 1)."""
     import torch
 
     from ..worldmodels.dream import dream_sequence
@@ -221,7 +221,9 @@ def tempered_mixture_figure(log_pi, mu, log_sigma, taus=(0.3, 1.0, 1.5, 2.0)) ->
 
 
 def dream_spread_plot(spread: dict[str, np.ndarray], real_step: float | None = None) -> plt.Figure:
-    """How jumpy each dream is and how far many dreams drift apart, by temperature (wmcourse.worldmodels.probes.dream_spread)."""
+    """How jumpy each dream is and how far many dreams drift apart, by temperature.
+
+    Measured by wmcourse.worldmodels.probes.dream_spread."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.3))
     axes[0].plot(spread["tau"], spread["step"], "o-", color="#7c3aed")
     if real_step is not None:

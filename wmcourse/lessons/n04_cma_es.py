@@ -43,13 +43,15 @@ def _es_update_mistakes(candidates, values, elite):
 
 def _judge_simple_es(f: Any) -> str | None:
     """Run the learner's ES for a few generations with a spy objective that records every candidate, and check
-    the first generation's samples and the first update of the mean exactly against wmcourse.worldmodels.evolve.simple_es."""
+    the first generation's samples and the first update of the mean exactly against
+    wmcourse.worldmodels.evolve.simple_es."""
     import numpy as np
 
     from ..worldmodels.evolve import simple_es as reference
 
     if not callable(f):
-        return f"Expected a function simple_es(objective, x0, sigma, population, elite, generations, seed), got {type(f).__name__}."
+        return ("Expected a function simple_es(objective, x0, sigma, population, elite, generations, seed), got "
+                f"{type(f).__name__}.")
     x0, sigma, population, elite, generations, seed = np.array([-2.0, 3.0]), 0.3, 10, 3, 60, 0
     seen: list = []
 
@@ -81,9 +83,9 @@ def _judge_simple_es(f: Any) -> str | None:
     if not close(first, x0 + sigma * eps1):
         if close(first, x0 + eps1):
             return "The candidates are not scaled: x_i = mean + sigma * eps_i."
-        return ("The first candidates are not mean + sigma * eps with eps = rng.standard_normal((population, len(mean))) "
-                "from the rng you are given: draw them that way, once per generation, so the checker can follow "
-                "your search exactly.")
+        return ("The first candidates are not mean + sigma * eps with "
+                "eps = rng.standard_normal((population, len(mean))) from the rng you are given: draw them that way, "
+                "once per generation, so the checker can follow your search exactly.")
     values = ((first - 1.0) ** 2).sum(axis=1)
     want = first[np.argsort(values)[:elite]].mean(axis=0)
     if not close(second, want + sigma * eps2):
@@ -121,7 +123,8 @@ simple_es = Exercise(
         "        curve.append(best)\n"
         "    return curve"
     ),
-    praise="Correct: one update checked exactly against wmcourse.worldmodels.evolve.simple_es, and the whole curve matches.",
+    praise="Correct: one update checked exactly against wmcourse.worldmodels.evolve.simple_es, "
+           "and the whole curve matches.",
 )
 
 

@@ -103,7 +103,8 @@ sample_component_exercise = Exercise(
         "    k = (pi.cumsum(dim=-1) < u).sum(dim=-1)\n"
         "    return k.clamp(max=pi.shape[-1] - 1)  # rounding can leave the last cumulative weight just below 1"
     ),
-    praise="Correct: the same components as wmcourse.worldmodels.mdn.sample_component, drawn from the same random numbers.",
+    praise="Correct: the same components as wmcourse.worldmodels.mdn.sample_component, "
+           "drawn from the same random numbers.",
 )
 
 
@@ -144,14 +145,17 @@ def _judge_dream_sample(f: Any) -> str | None:
         g = torch.Generator().manual_seed(23)
         eps_first = torch.randn(mu.shape[:-1], generator=g)
         k_after = sample_component(log_pi, tau, g).unsqueeze(-1)
-        swapped = mu.gather(-1, k_after).squeeze(-1) + log_sigma.gather(-1, k_after).squeeze(-1).exp() * math.sqrt(tau) * eps_first
+        swapped = (mu.gather(-1, k_after).squeeze(-1)
+                   + log_sigma.gather(-1, k_after).squeeze(-1).exp() * math.sqrt(tau) * eps_first)
         if close(out, swapped):
-            return "Draw the component first and the Gaussian noise second, from the same generator, as the package does."
+            return ("Draw the component first and the Gaussian noise second, from the same generator, "
+                    "as the package does.")
         u = torch.rand(mu.shape[:-1], generator=torch.Generator().manual_seed(23))
         if close(out, mu_k + sigma_k * math.sqrt(tau) * u):
             return "eps must be Gaussian noise, torch.randn, not uniform noise (torch.rand)."
-        return ("Not the package's draw: first k from your component sampler (or wmcourse.worldmodels.mdn.sample_component) with "
-                "the generator, then eps = torch.randn(..., generator=generator), z = mu_k + sigma_k sqrt(tau) eps.")
+        return ("Not the package's draw: first k from your component sampler (or "
+                "wmcourse.worldmodels.mdn.sample_component) with the generator, then "
+                "eps = torch.randn(..., generator=generator), z = mu_k + sigma_k sqrt(tau) eps.")
     return None
 
 
@@ -174,8 +178,8 @@ dream_sample = Exercise(
 
 
 class RewardGapScrubber(FigureControl):
-    """Notebook 06: a slider along a real drive (wmcourse.worldmodels.agent.drive_real): the frame there, V's view of it, and
-    what the game paid against what M's reward head predicted, up to that step."""
+    """Notebook 06: a slider along a real drive (wmcourse.worldmodels.agent.drive_real): the frame there, V's view of
+    it, and what the game paid against what M's reward head predicted, up to that step."""
 
     def __init__(self, real: dict, vae_model: _vae.ConvVAE, window: int = 25, start: int | None = None):
         self.real, self.vae, self.window = real, vae_model, window
@@ -207,9 +211,10 @@ def reward_gap_figure(real: dict, dream: dict) -> plt.Figure:
 
 
 def reward_gap_at(real: dict, t: int, v_view: np.ndarray, window: int = 25) -> plt.Figure:
-    """Notebook 06's reward-gap scrubber: the real frame at step t of a real drive (wmcourse.worldmodels.agent.drive_real) and
-    V's view of it, beside the cumulative reward the game paid and the one M's reward head predicted along the
-    same drive, step t marked; the title says what each paid over the `window` steps up to t."""
+    """Notebook 06's reward-gap scrubber: the real frame at step t of a real drive
+    (wmcourse.worldmodels.agent.drive_real) and V's view of it, beside the cumulative reward the game paid and the one
+    M's reward head predicted along the same drive, step t marked; the title says what each paid over the `window` steps
+    up to t."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), gridspec_kw={"width_ratios": [1, 1, 2.6]})
     for ax, frame, title in ((axes[0], real["frames"][t], f"real frame, step {t}"), (axes[1], v_view, "V's view")):
         ax.imshow(frame, interpolation="nearest")

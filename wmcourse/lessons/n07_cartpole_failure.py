@@ -81,7 +81,8 @@ def _judge_episode_end(f: Any) -> str | None:
     if (got == (states[:, 0] > X_LIMIT) | (states[:, 2] > THETA_LIMIT)).all():
         return "Only one side is checked: the pole can fall left (negative theta) and the cart can leave left too."
     if (got == (np.abs(states[:, 1]) > X_LIMIT) | (np.abs(states[:, 3]) > THETA_LIMIT)).all():
-        return "Columns 1 and 3 are velocities; the rule is about the position x (column 0) and the angle theta (column 2)."
+        return ("Columns 1 and 3 are velocities; the rule is about the position x (column 0) and the angle "
+                "theta (column 2).")
     wrong = int((got != want).sum())
     return f"{wrong} of {len(states)} states are judged wrongly: check which columns you read and the two limits."
 
@@ -89,15 +90,16 @@ def _judge_episode_end(f: Any) -> str | None:
 episode_end = Exercise(
     name="episode end",
     judge=_judge_episode_end,
-    hint_text="states[:, 0] is the cart position x and states[:, 2] the pole angle theta (radians). An episode ends when "
-              "|x| > 2.4 or |theta| > 12 degrees; numpy's np.abs and | (elementwise or) do it for all rows at once.",
+    hint_text="states[:, 0] is the cart position x and states[:, 2] the pole angle theta (radians). An "
+              "episode ends when |x| > 2.4 or |theta| > 12 degrees; numpy's np.abs and | (elementwise or) do it for "
+              "all rows at once.",
     solution_text=(
         "def episode_end(states):\n"
         "    theta_limit = 12 * 2 * np.pi / 360\n"
         "    return (np.abs(states[:, 0]) > 2.4) | (np.abs(states[:, 2]) > theta_limit)"
     ),
-    praise="Correct: that is wmcourse.worldmodels.cartpole.done_rule, the judge that the dream without a done head applies to M's "
-           "predicted states. It is exact; what M feeds it is not.",
+    praise="Correct: that is wmcourse.worldmodels.cartpole.done_rule, the judge that the dream without a done head "
+           "applies to M's predicted states. It is exact; what M feeds it is not.",
 )
 
 
@@ -259,7 +261,8 @@ def slide_cartpole_done_along() -> plt.Figure:
              if model.m.done_head is not None}
     return cartpole_plots.done_along_plot(states, heads, bool(dones[-1]),
                                           title=f"iterative-data episode {example}: "
-                                                f"{'the cart left the track' if left_track else 'an ending'} at step {len(actions)}")
+                                                f"{'the cart left the track' if left_track else 'an ending'} at step "
+                                                f"{len(actions)}")
 
 
 @slide("07_survival", "3d. Sensitivity near the failure boundary")
@@ -321,7 +324,8 @@ def slide_cartpole_rounds() -> plt.Figure:
     rows = [row for row in summary["rows"] if len(row.get("rounds", ())) > 1]
     if rows:
         dreams = [v for row in rows for r in row["rounds"] for v in r["dream"]["per_seed"].values()]
-        ax = cartpole_plots.curves_over_seeds_plot({row["label"]: row["curve"] for row in rows}, budget=summary["budget"])
+        ax = cartpole_plots.curves_over_seeds_plot({row["label"]: row["curve"] for row in rows},
+                                                   budget=summary["budget"])
         which = f"{len(summary['seeds'])} seeds"
     else:
         results = _cartpole_results()
@@ -407,7 +411,8 @@ def _judge_iterative_training(f: Any) -> str | None:
                     "Keep the data and parts.join(data, new) each round.")
     for i, m in enumerate(parts.evolved):
         if m[1] != i:
-            return "Evolve each round's controller in the dream of the M trained that round (the new M), not an old one."
+            return ("Evolve each round's controller in the dream of the M trained that round (the new M), "
+                    "not an old one.")
     if [c[0] for c in parts.scored] != list(range(rounds + 1)):
         return ("Score every round's controller once on the held-out episodes, round 0 included, and only to choose: "
                 "the search itself never sees a real score.")

@@ -55,14 +55,16 @@ def _judge_straight_through(f: Any) -> str | None:
         return f"z must have the shape of one_hot, {tuple(one_hot.shape)}, got {tuple(out.shape)}."
     value = out.detach()
     if torch.allclose(value, probs.detach(), atol=1e-6) and not torch.allclose(value, one_hot):
-        return "The forward pass gives the probabilities, not the discrete sample: its value must be the one-hot vector."
+        return ("The forward pass gives the probabilities, not the discrete sample: "
+                "its value must be the one-hot vector.")
     if torch.allclose(value, one_hot + probs.detach(), atol=1e-6):
         return "Adding probs shifts the value away from the one-hot vector: subtract a copy of probs with no gradient."
     if not torch.allclose(value, one_hot, atol=1e-6):
         return "The forward value must be exactly the one-hot sample (each row a single 1)."
     if out.grad_fn is None:
-        return ("The value is the one-hot sample, but no gradient can reach probs: a discrete sample has no gradient of "
-                "its own; add a term that is zero in value but carries probs' gradient.")
+        return ("The value is the one-hot sample, but no gradient can reach probs: "
+                "a discrete sample has no gradient of its own; add a term that is zero in value but carries "
+                "probs' gradient.")
     (out * weights).sum().backward(retain_graph=True)
     got = logits.grad.clone()
     logits.grad = None
@@ -111,7 +113,8 @@ def _kl_gradients(loss_fn, post, prior):
     if not out.requires_grad:
         return out, torch.zeros_like(q), torch.zeros_like(p)
     gq, gp = torch.autograd.grad(out.reshape(()), (q, p), allow_unused=True)
-    return out.detach().reshape(()), (torch.zeros_like(q) if gq is None else gq), (torch.zeros_like(p) if gp is None else gp)
+    return (out.detach().reshape(()), (torch.zeros_like(q) if gq is None else gq),
+            (torch.zeros_like(p) if gp is None else gp))
 
 
 def _judge_balanced_kl(f: Any) -> str | None:
@@ -135,7 +138,8 @@ def _judge_balanced_kl(f: Any) -> str | None:
     if not close(value, want):
         if close(value, (0.6 * kl(post, prior)).mean()):
             return "Free bits are missing: clip each KL below at 1 nat (clamp_min(1.0)) before weighting it."
-        if close(value, (0.6 * kl(post, prior).mean()).clamp_min(1.0)) or close(value, 0.6 * kl(post, prior).mean().clamp_min(1.0)):
+        if (close(value, (0.6 * kl(post, prior).mean()).clamp_min(1.0))
+                or close(value, 0.6 * kl(post, prior).mean().clamp_min(1.0))):
             return "Clip each state's KL at 1 nat, before the mean over states, not the mean itself."
         if close(value, (0.5 * kl(prior, post).clamp_min(1) + 0.1 * kl(prior, post).clamp_min(1)).mean()):
             return "The KL is the wrong way round: KL[q || p], the posterior first (rssm.categorical_kl(post, prior))."
@@ -149,8 +153,8 @@ def _judge_balanced_kl(f: Any) -> str | None:
     both = lambda q, p: (0.6 * kl(q, p).clamp_min(1.0)).mean()  # noqa: E731
     _, bq, bp = _kl_gradients(both, post, prior)
     if close(gq, bq) and close(gp, bp):
-        return ("The value is right but both terms train both sides: stop the posterior's gradient in the dynamics term "
-                "(post.detach()) and the prior's in the representation term (prior.detach()).")
+        return ("The value is right but both terms train both sides: stop the posterior's gradient in "
+                "the dynamics term (post.detach()) and the prior's in the representation term (prior.detach()).")
     swapped = lambda q, p: (0.5 * kl(q, p.detach()).clamp_min(1) + 0.1 * kl(q.detach(), p).clamp_min(1)).mean()  # noqa: E731
     _, sq, sp = _kl_gradients(swapped, post, prior)
     if close(gq, sq) and close(gp, sp):
@@ -220,7 +224,8 @@ def _lambda_mistakes(rewards, values, continues, gamma, lam):
         (lambda_returns(rewards, values, continues, gamma, 1 - lam),
          "lam and 1 - lam are swapped: lam weighs the longer return R_{t+1}, 1 - lam the critic's v_{t+1}."),
         (lambda_returns(rewards, values, continues, 1.0, lam), "The discount gamma is missing."),
-        (backwards(lambda t, last: rewards[t] + gamma * continues[t] * ((1 - lam) * values[t] + lam * last), values[-1]),
+        (backwards(lambda t, last: rewards[t] + gamma * continues[t] * ((1 - lam) * values[t] + lam * last),
+                   values[-1]),
          "Off by one: the critic's value in R_t is v_{t+1}, the state the step leads to, not v_t."),
         (backwards(lambda t, last: rewards[t] + gamma * continues[t] * ((1 - lam) * values[t + 1] + lam * last),
                    torch.zeros_like(values[-1])),
@@ -287,7 +292,8 @@ def _judge_lambda_by_hand(answer: Any) -> str | None:
     if math.isclose(answer, 19.0, rel_tol=1e-3):
         return "That is R_1. Now use it: R_0 = r_0 + gamma * ((1 - lam) * v_1 + lam * R_1)."
     if math.isclose(answer, 1 + 0.9 * 10, rel_tol=1e-3):
-        return "That is the one-step (lam = 0) target r_0 + gamma * v_1; lam = 0.5 also weighs in the longer return R_1."
+        return ("That is the one-step (lam = 0) target r_0 + gamma * v_1; "
+                "lam = 0.5 also weighs in the longer return R_1.")
     if math.isclose(answer, 1 + 0.9 * (1 + 0.9 * 20), rel_tol=1e-3):
         return "That is the lam = 1 return (rewards, then v_2); with lam = 0.5 half the weight goes to v_1."
     if math.isclose(answer, 1 + 0.9 * (0.5 * 20 + 0.5 * 19), rel_tol=1e-3):
@@ -302,7 +308,8 @@ def _judge_lambda_by_hand(answer: Any) -> str | None:
 lambda_by_hand = Exercise(
     name="lambda-return by hand",
     judge=_judge_lambda_by_hand,
-    hint_text="Backwards: R_2 = v_2 = 20, so R_1 = 1 + 0.9 * (0.5 * 20 + 0.5 * 20). Then R_0 = 1 + 0.9 * (0.5 * v_1 + 0.5 * R_1).",
+    hint_text="Backwards: R_2 = v_2 = 20, so R_1 = 1 + 0.9 * (0.5 * 20 + 0.5 * 20). "
+              "Then R_0 = 1 + 0.9 * (0.5 * v_1 + 0.5 * R_1).",
     solution_text="R_1 = 1 + 0.9 * 20 = 19 (R_2 = v_2, so the bracket is v_2); "
                   "R_0 = 1 + 0.9 * (0.5 * 10 + 0.5 * 19) = 1 + 0.9 * 14.5 = 14.05.",
     praise="Correct: the critic's opinion of s_1 and the longer return through s_2 are averaged, half and half.",
@@ -482,7 +489,8 @@ def plot_lambda_targets(seed: int = 0, horizon: int = 15, fall: int = 10, ax=Non
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3))
     for lam in lams:
-        ax.plot(lambda_returns(rewards, values, continues, gamma=gamma, lam=lam), marker="o", ms=3, label=f"λ = {lam:g}")
+        ax.plot(lambda_returns(rewards, values, continues, gamma=gamma, lam=lam), marker="o", ms=3,
+                label=f"λ = {lam:g}")
     truth = [sum(gamma ** k for k in range(fall + 1 - t)) if t <= fall else 1.0 for t in range(horizon)]
     ax.plot(truth, color="black", ls=":", label="true discounted steps left")
     ax.set_xlabel("dream step t")

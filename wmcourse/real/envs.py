@@ -4,10 +4,10 @@ CarRacing-v3 gives 96x96x3 frames; as in the authors' code we keep the top 84 ro
 is dropped) and resize to 64x64x3. CartPole-v1 gives a 4-number state (and a rendered frame on request).
 VizdoomTakeCover-v1 (the `vizdoom` package) gives 240x320x3 screens with no status bar drawn (its config sets
 render_hud false), resized whole to 64x64x3; the authors' Doom code cropped the screen before resizing. The
-paper's game ran at a harder skill level than vizdoom's default configuration, which the course uses. The course wraps it so that it looks like the paper's: the observation is the screen
-alone, the action is one number a in [-1, 1] read in thirds (a < -1/3: move left, a > 1/3: move right,
-else stay), and an episode is cut at 2,100 steps (the paper's limit; the game itself has none). The
-reward is +1 for every step survived.
+paper's game ran at a harder skill level than vizdoom's default configuration, which the course uses. The course wraps
+it so that it looks like the paper's: the observation is the screen alone, the action is one number a in [-1, 1] read in
+thirds (a < -1/3: move left, a > 1/3: move right, else stay), and an episode is cut at 2,100 steps (the paper's limit;
+the game itself has none). The reward is +1 for every step survived.
 """
 
 from __future__ import annotations
@@ -165,8 +165,9 @@ def make_vector_env(env_id: str, num_envs: int, asynchronous: bool | None = None
 
 
 def preprocess_frames(frames: np.ndarray) -> np.ndarray:
-    """Crop CarRacing frames to their top 84 rows and resize to 64x64 (bilinear): uint8 (..., 96, 96, 3) -> uint8 (..., 64, 64, 3).
-    Take Cover screens (..., 240, 320, 3) are resized whole (the authors' Doom code cropped them first).
+    """Crop CarRacing frames to their top 84 rows and resize to 64x64 (bilinear):
+    uint8 (..., 96, 96, 3) -> uint8 (..., 64, 64, 3). Take Cover screens (..., 240, 320, 3) are resized whole (the
+    authors' Doom code cropped them first).
 
     One frame or a batch of any leading shape; the result stays uint8 so it stores compactly.
     """
@@ -174,8 +175,8 @@ def preprocess_frames(frames: np.ndarray) -> np.ndarray:
     shape = frames.shape[-3:]
     if shape not in (RAW_FRAME_SHAPE, DOOM_FRAME_SHAPE) or frames.dtype != np.uint8:
         raise ShapeError(
-            f"Expected CarRacing frames of shape (..., 96, 96, 3) or Take Cover screens (..., 240, 320, 3), dtype uint8 "
-            f"(what env.step returns), got shape {frames.shape} and dtype {frames.dtype}. "
+            "Expected CarRacing frames of shape (..., 96, 96, 3) or Take Cover screens (..., 240, 320, 3), dtype "
+            f"uint8 (what env.step returns), got shape {frames.shape} and dtype {frames.dtype}. "
             "Frames that are already 64x64 need no preprocessing."
         )
     lead = frames.shape[:-3]
@@ -192,6 +193,7 @@ def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
     if frames.ndim != 4 or frames.shape[1:] != (FRAME_SIZE, FRAME_SIZE, 3):
         raise ShapeError(
             f"Expected preprocessed frames of shape (N, 64, 64, 3), got {frames.shape}. "
-            "Raw 96x96 CarRacing frames go through wmcourse.real.envs.preprocess_frames first; a single frame needs frame[None]."
+            "Raw 96x96 CarRacing frames go through wmcourse.real.envs.preprocess_frames first; "
+            "a single frame needs frame[None]."
         )
     return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float().div_(255.0)

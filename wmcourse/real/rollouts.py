@@ -159,7 +159,8 @@ class PilotPolicy:
 
     def __init__(self, action_space: gym.Space, seed: int = 0, noise: float = 0.5, rho: float = 0.95):
         if not isinstance(action_space, gym.spaces.Box) or action_space.shape != (3,):
-            raise SettingsError("The pilot policy drives CarRacing only (3 continuous actions); use 'random' or 'walk'.")
+            raise SettingsError("The pilot policy drives CarRacing only (3 continuous actions); "
+                                "use 'random' or 'walk'.")
         self.walk = WalkPolicy(action_space, seed, rho, center=(0.0, 0.0, 0.0), scale=(1.0, 1.0, 1.0))
         self.noise = noise
 

@@ -3,8 +3,8 @@
 CATALOGUE lists each file under data/ (its path there), the command that makes it, and the dotted name of
 the function that loads it, so a reader finds in one table what a file is, how to remake it and how to read
 it (`data/manifest.json` adds each file's hash, size, seed and measured figures). A controller's entry also
-names the V and M it acts through (`models_for`), so a command given a shipped controller finds them itself. The loaders of the
-CarRacing V, M and C files live here; every loader checks the file against the manifest first
+names the V and M it acts through (`models_for`), so a command given a shipped controller finds them itself. The loaders
+of the CarRacing V, M and C files live here; every loader checks the file against the manifest first
 (`artefacts.require`), and a missing or altered file stops with the command that remakes it. The files of
 the CartPole, Dreamer, Take Cover and tau-sweep experiments are loaded by their own modules (named in the
 catalogue as strings, so this module imports none of them).
@@ -48,9 +48,9 @@ _TAKECOVER_SEEDS = ("python scripts/takecover_training_seeds.py runs/TakeCover r
 _TAU_SWEEP = ("python -m wmcourse tau-sweep --vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing.pt "
               "--encoded data/carracing_heldout_encoded.npz --out data/tau_sweep.json")  # tau_sweep.TAU_SWEEP_COMMAND
 REFINED_CONTROLLER = "controller_carracing_refined.npz"  # dream, then real CMA-ES: the round-2 controller refined
-_REFINED = ("python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz --vae data/vae_carracing_z32.pt "
-            "--mdnrnn data/mdnrnn_carracing_round2.pt --out runs/cr_real/refined.npz --population 12 --rollouts 2 "
-            "--sigma-init 0.05 --generations 13 --seed 7")
+_REFINED = ("python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz "
+            "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_round2.pt --out runs/cr_real/refined.npz "
+            "--population 12 --rollouts 2 --sigma-init 0.05 --generations 13 --seed 7")
 FROM_SCRATCH_CONTROLLER = "controller_carracing_from_scratch.npz"  # real CMA-ES from zeros, the refined one's budget
 _FROM_SCRATCH = ("python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz --from-scratch "
                  "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_round2.pt "
@@ -90,7 +90,8 @@ def _entries() -> list[Shipped]:
         *(Shipped(controller_name(r, "_eval.json"), MAKE_CONTROLLER, here + "load_shipped_evaluation") for r in ROUNDS),
         Shipped("tau_sweep.json", _TAU_SWEEP, "wmcourse.experiments.tau_sweep.load_tau_sweep"),
         Shipped(REFINED_CONTROLLER, _REFINED, here + "load_refined_controller", (VAE_NAME, mdnrnn_name(2))),
-        Shipped(FROM_SCRATCH_CONTROLLER, _FROM_SCRATCH, here + "load_from_scratch_controller", (VAE_NAME, mdnrnn_name(2))),
+        Shipped(FROM_SCRATCH_CONTROLLER, _FROM_SCRATCH, here + "load_from_scratch_controller",
+                (VAE_NAME, mdnrnn_name(2))),
         Shipped("carracing_ledger.json", _LEDGER, "wmcourse.shipped.ledger.load"),  # real steps by setup and stage
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
@@ -98,13 +99,15 @@ def _entries() -> list[Shipped]:
         Shipped("cartpole_dqn.pt", _CARTPOLE, cartpole + "load_shipped_dqn"),
         Shipped("cartpole_seeds.json", "python -m wmcourse cartpole --seeds 0 1 2 3 4 --out data/cartpole_seeds.json",
                 cartpole + "load_over_seeds"),
+        # each seed's rows, summed up in cartpole_seeds.json
         *(Shipped(f"cartpole_seeds/seed{s}.json", f"python -m wmcourse cartpole --seeds {s} --rows-only",
-                  cartpole + "load_over_seeds") for s in range(5)),  # each seed's rows, summed up in cartpole_seeds.json
+                  cartpole + "load_over_seeds") for s in range(5)),
         Shipped("cartpole_search_spread.json", _SEARCH_SPREAD, cartpole + "load_search_spread"),
         Shipped("dreamer_cartpole.json", _DREAMER, "wmcourse.dreamer.train.load_dreamer_results"),
         Shipped("dreamer_cartpole.pt", _DREAMER, "wmcourse.dreamer.train.load_agent"),
-        *(Shipped(f"dreamer_cartpole_seed{seed}.{ext}", _DREAMER.replace("--out data/dreamer_cartpole.json",
-                                                                          f"--seed {seed} --out data/dreamer_cartpole_seed{seed}.json"),
+        *(Shipped(f"dreamer_cartpole_seed{seed}.{ext}",
+                  _DREAMER.replace("--out data/dreamer_cartpole.json",
+                                   f"--seed {seed} --out data/dreamer_cartpole_seed{seed}.json"),
                   "wmcourse.dreamer.train." + loader)
           for seed in (1, 2) for ext, loader in (("json", "load_dreamer_results"), ("pt", "load_agent"))),
         Shipped("dreamer_cartpole_gamma099.json", _DREAMER_099, "wmcourse.dreamer.train.load_dreamer_results"),
@@ -217,7 +220,9 @@ def pick_heldout_frames(n: int = 8, skip: int = 60, seed: int | None = None) -> 
 
 
 def load_heldout_episode(index: int = 0):
-    """One held-out real CarRacing episode (wmcourse.real.rollouts.Episode: obs (T, 64, 64, 3) uint8, action (T, 3), ...)."""
+    """One held-out real CarRacing episode.
+
+    A wmcourse.real.rollouts.Episode: obs (T, 64, 64, 3) uint8, action (T, 3), ..."""
     from ..real.rollouts import load_episodes
 
     folder = _heldout_folder()

@@ -65,7 +65,8 @@ def _check(entry: Entry) -> None:
     if entry.real_steps < 0:
         raise LedgerError(f"A ledger entry counts 0 or more real steps, got {entry.real_steps}.")
     if entry.wall_seconds is not None and not entry.wall_seconds >= 0:
-        raise LedgerError(f"A ledger entry's wall time is 0 s or more (or None when unknown), got {entry.wall_seconds}.")
+        raise LedgerError("A ledger entry's wall time is 0 s or more (or None when unknown), got "
+                          f"{entry.wall_seconds}.")
     if not entry.command.strip() or not entry.what.strip():
         raise LedgerError("A ledger entry names the command that spent the steps and what they were; one is empty.")
 
@@ -114,10 +115,10 @@ def evaluation_entry(setup: str, scores: dict[str, Any], seed: int, num_envs: in
     episodes, returns, real_steps), played by `num_envs` environments reset from `seed` on this machine.
     `details` join the result (e.g. user_cpu_seconds); `what` defaults to a sentence naming the reset seeds."""
     seeds = reset_seeds(seed, num_envs, scores["episodes"])
-    what = what or (f"{scores['controller']} scored on {scores['episodes']} real {env_id} episodes: the first tracks of "
-                    f"{len(seeds)} environment(s) reset with seed(s) {', '.join(map(str, seeds))}.")
-    return Entry(setup=setup, stage="evaluation", real_steps=scores["real_steps"], exact=True, wall_seconds=wall_seconds,
-                 machine=machine(), command=command, what=what,
+    what = what or (f"{scores['controller']} scored on {scores['episodes']} real {env_id} episodes: "
+                    f"the first tracks of {len(seeds)} environment(s) reset with seed(s) {', '.join(map(str, seeds))}.")
+    return Entry(setup=setup, stage="evaluation", real_steps=scores["real_steps"], exact=True,
+                 wall_seconds=wall_seconds, machine=machine(), command=command, what=what,
                  result={"mean": scores["mean"], "std": scores["std"], "episodes": scores["episodes"],
                          "reset_seeds": seeds, "num_envs": len(seeds), **details, "returns": scores["returns"]})
 
@@ -142,7 +143,8 @@ def restated(entries: list[Entry], from_setup: str, to_setup: str, stages: tuple
     data too)."""
     unknown = set(stages) - set(STAGES)
     if unknown:
-        raise LedgerError(f"Unknown ledger stage(s) {', '.join(sorted(unknown))}: expected some of {', '.join(STAGES)}.")
+        raise LedgerError(f"Unknown ledger stage(s) {', '.join(sorted(unknown))}: expected some of "
+                          f"{', '.join(STAGES)}.")
     chosen = [replace(e, setup=to_setup) for e in entries if e.setup == from_setup and e.stage in stages]
     if not chosen:
         raise LedgerError(f"Setup {from_setup!r} has no {'/'.join(stages)} entries to restate for {to_setup!r}.")
@@ -163,7 +165,8 @@ def _read(path: Path) -> list[Entry]:
         why = str(exc)
     if why:
         raise LedgerError(f"{path} is not a run ledger ({why}): expected JSON {{\"entries\": [...]}} written by "
-                          f"wmcourse.shipped.ledger.add; restore it with `git checkout -- {path}` or pass another path.")
+                          f"wmcourse.shipped.ledger.add; restore it with `git checkout -- {path}` "
+                          "or pass another path.")
     return entries
 
 

@@ -49,7 +49,8 @@ class WorldModelAgent:
         why = mismatch(vae, mdnrnn, config)
         if why:
             raise ModelMismatchError(why)
-        self.include_cell = config.input_size == mdnrnn.config.z_size + 2 * mdnrnn.config.hidden  # Take Cover's [z, h, c]
+        # Take Cover's [z, h, c]
+        self.include_cell = config.input_size == mdnrnn.config.z_size + 2 * mdnrnn.config.hidden
         self.vae, self.mdnrnn, self.config = vae.eval(), mdnrnn.eval(), config
         self.params = torch.as_tensor(np.asarray(params), dtype=torch.float32).view(1, -1)
         self.state: tuple[torch.Tensor, torch.Tensor] | None = None
@@ -93,9 +94,9 @@ def start_latents(data: EncodedEpisodes) -> torch.Tensor:
 @torch.no_grad()
 def drive_real(wm: WorldModelAgent, seed: int, max_steps: int = 1000,
                env_id: str = "CarRacing-v3") -> dict[str, np.ndarray]:
-    """One real episode (CarRacing unless env_id says otherwise) driven by the agent: the preprocessed frames it saw (T, 64, 64, 3) uint8,
-    its codes z (T, Z), actions (T, A), rewards (T,), and M's predicted reward at each step (T,), read from
-    the same memory the agent acts with (what the dream would have paid along this real drive)."""
+    """One real episode (CarRacing unless env_id says otherwise) driven by the agent: the preprocessed frames it saw
+    (T, 64, 64, 3) uint8, its codes z (T, Z), actions (T, A), rewards (T,), and M's predicted reward at each step (T,),
+    read from the same memory the agent acts with (what the dream would have paid along this real drive)."""
     from ..real.envs import make_env
 
     env = make_env(env_id)

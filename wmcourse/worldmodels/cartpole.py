@@ -117,7 +117,8 @@ def collect_episodes(policy, steps: int, seed: int = 0, num_envs: int = 8, epsil
     policy follows wmcourse.real.evaluate.Policy: act(obs (n, 4)) -> actions (n,), reset(done mask).
     """
     if steps < 1 or num_envs < 1 or not 0 <= epsilon <= 1:
-        raise SettingsError(f"Need steps >= 1, num_envs >= 1 and 0 <= epsilon <= 1, got {steps}, {num_envs}, {epsilon}.")
+        raise SettingsError(f"Need steps >= 1, num_envs >= 1 and 0 <= epsilon <= 1, "
+                            f"got {steps}, {num_envs}, {epsilon}.")
     rng = np.random.default_rng(seed)
     envs = make_vector_env(ENV_ID, num_envs)
     obs, _ = envs.reset(seed=seed)
@@ -242,7 +243,8 @@ def to_encoded(episodes: Episodes, model: StateWorldModel) -> latents.EncodedEpi
 def train_world_model(episodes: Episodes, config: WorldModelConfig = WorldModelConfig(), seed: int = 0,
                       progress: bool = False) -> tuple[StateWorldModel, list[dict]]:
     """Fit V's normaliser to the data, then train M for about config.train_steps optimizer steps
-    (mdnrnn_training.train_mdnrnn: Adam, gradient values clipped to 1, fresh windows each epoch). Returns (model, history)."""
+    (mdnrnn_training.train_mdnrnn: Adam, gradient values clipped to 1, fresh windows each epoch).
+    Returns (model, history)."""
     model = StateWorldModel(config, *normaliser(episodes))
     data = to_encoded(episodes, model)
     epochs = max(1, math.ceil(config.train_steps / math.ceil(len(data) / config.batch_size)))
@@ -263,7 +265,8 @@ def load_world_model(path: str | Path) -> StateWorldModel:
         raise MissingArtefactError(f"No CartPole world model at {path}: make it with `python -m wmcourse cartpole`.")
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CourseError(f"{path} is not a CartPole world model written by wmcourse.worldmodels.cartpole.save_world_model.")
+        raise CourseError(f"{path} is not a CartPole world model written by "
+                          "wmcourse.worldmodels.cartpole.save_world_model.")
     model = StateWorldModel(WorldModelConfig(**ckpt["config"]), np.zeros(4), np.ones(4))
     model.load_state_dict(ckpt["model"])
     return model.eval()
@@ -504,7 +507,8 @@ def done_detection(model: StateWorldModel, episodes: Episodes) -> dict[str, floa
             "false_alarms": alarms / max(others, 1), "endings": len(caught)}
 
 
-def survival_grid(n: int = 25, theta: float = 0.25, theta_dot: float = 2.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def survival_grid(n: int = 25, theta: float = 0.25,
+                  theta_dot: float = 2.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start states for `survival`: an n x n grid of pole angles in [-theta, theta] and angular velocities in
     [-theta_dot, theta_dot], the cart at rest in the middle. Returns (thetas (n,), theta_dots (n,), starts (n * n, 4)),
     the starts in the row order survival_maps reshapes to (theta_dot, theta)."""
@@ -562,8 +566,8 @@ def dream_survival(model: StateWorldModel, params: np.ndarray, features: str, st
 @torch.no_grad()
 def play_real(model: StateWorldModel, params: np.ndarray, features: str = "state", seed: int = 0,
               max_steps: int = MAX_STEPS) -> np.ndarray:
-    """One real CartPole-v1 episode of C (wmcourse.worldmodels.cartpole.WorldModelPolicy) from env.reset(seed): every state,
-    (T + 1, 4), until the pole fell, the cart left or max_steps."""
+    """One real CartPole-v1 episode of C (wmcourse.worldmodels.cartpole.WorldModelPolicy) from env.reset(seed): every
+    state, (T + 1, 4), until the pole fell, the cart left or max_steps."""
     import gymnasium as gym
 
     env = gym.make(ENV_ID)

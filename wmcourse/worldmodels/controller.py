@@ -40,7 +40,8 @@ class ControllerConfig:
         if self.squash not in SQUASHES:
             raise SettingsError(f"Unknown squash {self.squash!r}: expected one of {SQUASHES}.")
         if self.squash in ("discrete", "thirds") and self.action_size != 1:
-            raise SettingsError(f"A {self.squash!r} controller has one output (read by its sign or its thirds): set action_size=1.")
+            raise SettingsError(f"A {self.squash!r} controller has one output (read by its sign or its thirds): "
+                                "set action_size=1.")
 
     @property
     def n_params(self) -> int:
@@ -50,7 +51,8 @@ class ControllerConfig:
 def split_params(params: torch.Tensor, config: ControllerConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """Flat parameter vectors (P, n) -> weights W (P, action_size, input_size) and biases b (P, action_size)."""
     if params.ndim != 2 or params.shape[1] != config.n_params:
-        raise ShapeError(f"Expected controller parameters of shape (population, {config.n_params}), got {tuple(params.shape)}.")
+        raise ShapeError(f"Expected controller parameters of shape (population, {config.n_params}), got "
+                         f"{tuple(params.shape)}.")
     n_weights = config.action_size * config.input_size
     weights = params[:, :n_weights].reshape(-1, config.action_size, config.input_size)
     return weights, params[:, n_weights:]
@@ -94,6 +96,7 @@ def save_controller(path: str | Path, params: np.ndarray, config: ControllerConf
 def load_controller(path: str | Path) -> tuple[np.ndarray, ControllerConfig, dict]:
     """(params, config, details) of a controller saved by save_controller."""
     if not Path(path).exists():
-        raise MissingArtefactError(f"No controller at {path}. Evolve one with:\n    python -m wmcourse evolve --out {path}")
+        raise MissingArtefactError(f"No controller at {path}. Evolve one with:\n"
+                                   f"    python -m wmcourse evolve --out {path}")
     with np.load(path) as f:
         return f["params"], ControllerConfig(**json.loads(str(f["config"]))), json.loads(str(f["details"]))

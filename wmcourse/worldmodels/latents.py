@@ -108,8 +108,9 @@ class EncodedEpisodes:
             problems.append(f"lengths must list at least one episode, each of at least 1 step, "
                             f"got {self.lengths.tolist()[:10]}")
         if self.mu.ndim != 2 or self.mu.shape != self.logvar.shape or len(self.mu) != steps + E:
-            problems.append(f"mu and logvar must both be (sum (T_i + 1), Z) = ({steps + E}, Z), with the final observation "
-                            f"of each episode, got {tuple(self.mu.shape)} and {tuple(self.logvar.shape)}")
+            problems.append(f"mu and logvar must both be (sum (T_i + 1), Z) = ({steps + E}, Z), "
+                            f"with the final observation of each episode, got {tuple(self.mu.shape)} and "
+                            f"{tuple(self.logvar.shape)}")
         if self.actions.ndim != 2 or len(self.actions) != steps:
             problems.append(f"actions must be (sum T_i, A) = ({steps}, A), got {tuple(self.actions.shape)}")
         if self.rewards.shape != (steps,) or self.dones.shape != (steps,):
@@ -121,7 +122,9 @@ class EncodedEpisodes:
 
     @classmethod
     def from_episodes(cls, episodes: Sequence[Mapping[str, np.ndarray | Tensor]]) -> EncodedEpisodes:
-        """Join episodes given one by one: each a mapping with mu, logvar (T+1, Z), actions (T, A), rewards, dones (T,)."""
+        """Join episodes given one by one.
+
+        Each is a mapping with mu, logvar (T+1, Z), actions (T, A), rewards, dones (T,)."""
         if len(episodes) == 0:
             raise ShapeError("Expected at least one episode, got none.")
         cat = {k: torch.cat([torch.as_tensor(e[k]) for e in episodes]) for k in _KEYS[:-1]}
@@ -204,7 +207,8 @@ def load_encoded(path: str | Path) -> EncodedEpisodes:
     if not path.exists() or not files:
         raise MissingArtefactError(
             f"No encoded episodes at {path} (expected an .npz file or a folder of them). Encode rollouts with "
-            f"the VAE first:\n    python -m wmcourse encode --out {path}\n(the format is in wmcourse.worldmodels.latents's docstring)."
+            f"the VAE first:\n    python -m wmcourse encode --out {path}\n"
+            "(the format is in wmcourse.worldmodels.latents's docstring)."
         )
     parts = []
     for f in files:

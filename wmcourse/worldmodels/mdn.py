@@ -64,7 +64,9 @@ def mdn_log_prob(log_pi: Tensor, mu: Tensor, log_sigma: Tensor, target: Tensor) 
 
 
 def mdn_nll(log_pi: Tensor, mu: Tensor, log_sigma: Tensor, target: Tensor) -> Tensor:
-    """Mean negative log-likelihood per dimension: -mean_{..., d} logsumexp_k [log pi_dk + log N(y_d; mu_dk, sigma_dk^2)].
+    """Mean negative log-likelihood per dimension.
+
+    -mean_{..., d} logsumexp_k [log pi_dk + log N(y_d; mu_dk, sigma_dk^2)].
 
     Parameters (..., D, K) with log_pi normalised over K, target (..., D); returns a scalar (nats per dimension).
     """

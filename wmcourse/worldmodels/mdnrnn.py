@@ -68,7 +68,7 @@ class MDNRNNConfig:
 
 
 class MDNRNNOutput(NamedTuple):
-    """What M predicts at each step: the mixture over z_{t+1} (..., Z, K) and, if asked for, r_t and the done logit (...)."""
+    """What M predicts per step: the mixture over z_{t+1} (..., Z, K) and, if asked, r_t and the done logit (...)."""
 
     log_pi: Tensor
     mu: Tensor
@@ -168,7 +168,7 @@ def paper_parameter_count(config: MDNRNNConfig) -> int:
 
 
 def parameter_breakdown(model: MDNRNN) -> dict[str, int]:
-    """Trainable numbers by part: LSTM weights, LSTM biases (two vectors in PyTorch), the mixture head, the extra heads."""
+    """Trainable numbers by part: LSTM weights, LSTM biases (two vectors in PyTorch), mixture head, extra heads."""
     parts = {
         "LSTM weights": model.lstm.weight_ih_l0.numel() + model.lstm.weight_hh_l0.numel(),
         "LSTM biases (b_ih + b_hh)": model.lstm.bias_ih_l0.numel() + model.lstm.bias_hh_l0.numel(),

@@ -83,7 +83,8 @@ def _check_episode(model: MDNRNN, z: Tensor, actions: Tensor) -> None:
             or z.shape[1] != c.z_size or actions.shape[1] != c.action_size:
         raise ShapeError(
             f"Expected one episode: latents z of shape (T + 1, {c.z_size}) and actions of shape (T, {c.action_size}), "
-            f"got {tuple(z.shape)} and {tuple(actions.shape)} (EncodedEpisodes.episode(i) gives mu and actions in this form)."
+            f"got {tuple(z.shape)} and {tuple(actions.shape)} "
+            "(EncodedEpisodes.episode(i) gives mu and actions in this form)."
         )
 
 

@@ -141,8 +141,8 @@ def _check_world_model(vae: str | Path, mdnrnn: str | Path, config: controller.C
     v, m = _world_model(str(vae), str(mdnrnn))
     expected = m.config.z_size + m.config.hidden
     if v.config.z_size != m.config.z_size or config.input_size != expected or config.squash != "carracing":
-        raise CourseError(f"The controller reads {config.input_size} inputs ({config.squash} actions), but this V and M "
-                          f"give [z, h] of size {expected} for CarRacing (V's z: {v.config.z_size}, M's z: "
+        raise CourseError(f"The controller reads {config.input_size} inputs ({config.squash} actions), but this V and "
+                          f"M give [z, h] of size {expected} for CarRacing (V's z: {v.config.z_size}, M's z: "
                           f"{m.config.z_size}): pass the --controller, --vae and --mdnrnn that were trained together.")
 
 

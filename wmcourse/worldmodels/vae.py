@@ -15,7 +15,8 @@ The average KL bounds the information the code carries from above:
 
     E_x KL(q(z|x) || p(z)) = I(x; z) + KL(q(z) || p(z))      q(z) = E_x q(z|x), the aggregate posterior
 
-V is trained by wmcourse.worldmodels.train_vae, measured by wmcourse.worldmodels.probes; the shipped ones load from wmcourse.shipped.catalogue.
+V is trained by wmcourse.worldmodels.train_vae, measured by wmcourse.worldmodels.probes; the shipped ones load from
+wmcourse.shipped.catalogue.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class ConvVAE(nn.Module):
         """x (N, 3, 64, 64) in [0, 1] -> mu, logvar (N, z_size): the parameters of q(z | x)."""
         if x.ndim != 4 or tuple(x.shape[1:]) != (3, FRAME_SIZE, FRAME_SIZE):
             raise ShapeError(f"The VAE takes images (N, 3, 64, 64) in [0, 1], got {tuple(x.shape)}. uint8 frames "
-                             "(N, 64, 64, 3) go through wmcourse.real.envs.frames_to_tensor (or use vae.encode_frames).")
+                             "(N, 64, 64, 3) go through wmcourse.real.envs.frames_to_tensor "
+                             "(or use vae.encode_frames).")
         h = self.encoder(x)
         return self.fc_mu(h), self.fc_logvar(h)
 
