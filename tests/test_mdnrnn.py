@@ -6,7 +6,7 @@ import torch
 
 from wmcourse import checkpoint
 from wmcourse.cli import main as cli
-from wmcourse.errors import CourseError, MissingArtefactError, ShapeError
+from wmcourse.errors import CourseError, MissingArtefactError, SettingsError, ShapeError
 from wmcourse.worldmodels import dream, latents, mdnrnn
 from wmcourse.worldmodels import train_mdnrnn as mdnrnn_training
 from wmcourse.worldmodels.mdnrnn import MDNRNN, MDNRNNConfig
@@ -194,6 +194,19 @@ def test_dream_speed_is_measured():
     rate = dream.dream_steps_per_second(model, batch_size=1024, steps=10)
     print(f"dream of 1,024 rollouts: {rate:,.0f} steps/s")
     assert rate > 1000
+
+
+def test_a_bfloat16_m_dreams_what_the_fp32_m_dreams():
+    """The bench's bf16 dream (a bfloat16 copy of M, the mixture sampled in float32) keeps the dreams' statistics
+    within twice fp32's own sampling noise, and that noise shrinks as the batch grows, as sampling noise does."""
+    model = MDNRNN(MDNRNNConfig(z_size=8, hidden=32, K=3))
+    noise = dream.dream_statistics_gap(model, "fp32", batch_size=4096, steps=10)
+    assert 0 < noise < 0.15
+    assert dream.dream_statistics_gap(model, "fp32", batch_size=64, steps=10) > 2 * noise
+    assert dream.dream_statistics_gap(model, "bf16", batch_size=4096, steps=10) <= dream.SAME_DREAMS * noise
+    assert dream.dream_steps_per_second(model, batch_size=64, steps=3, precision="bf16") > 0
+    with pytest.raises(SettingsError, match="fp32, bf16, compiled"):
+        dream.dream_steps_per_second(model, precision="fp16")
 
 
 def test_train_mdnrnn_command(data, tmp_path, capsys):

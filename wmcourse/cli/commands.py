@@ -32,8 +32,10 @@ def cmd_baseline(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
-    from ..worldmodels import mdnrnn
-    from ..worldmodels.dream import dream_steps_per_second
+    import torch
+
+    from ..shipped import catalogue
+    from ..worldmodels import dream, mdnrnn
 
     if args.drive:
         from ..lessons import drive
@@ -46,12 +48,26 @@ def cmd_bench(args: argparse.Namespace) -> None:
     for env_id in args.env:
         rates[env_id] = benchmark.real_steps_per_second(env_id, args.steps, args.seed)
         print(f"real {env_id}: {benchmark.format_rate(rates[env_id])}")
-    # the cost does not depend on the weights
+    # the cost does not depend on the weights; the statistics are compared on the shipped CarRacing M
     model = mdnrnn.MDNRNN(mdnrnn.MDNRNNConfig(predict_reward=True, predict_done=True))
-    dream = dream_steps_per_second(model, batch_size=args.dream_batch, steps=args.dream_steps, seed=args.seed)
-    print(f"dream (paper-size MDN-RNN, {args.dream_batch} dreams batched): {benchmark.format_rate(dream)}")
+    shipped = catalogue.load_shipped_mdnrnn()
+    print(f"dream (paper-size MDN-RNN, {args.dream_batch} dreams batched, {torch.get_num_threads()} torch threads), "
+          "by how M computes:")
+    noise = dream.dream_statistics_gap(shipped, "fp32", seed=args.seed)
+    matching = {}
+    for precision in args.precision:
+        rate = dream.dream_steps_per_second(model, batch_size=args.dream_batch, steps=args.dream_steps,
+                                            seed=args.seed, precision=precision)
+        gap = noise if precision == "fp32" else dream.dream_statistics_gap(shipped, precision, seed=args.seed)
+        same = gap <= dream.SAME_DREAMS * noise
+        if same:
+            matching[precision] = rate
+        print(f"  {precision:9s} {benchmark.format_rate(rate)}; its dreams' statistics lie {gap:.3f} std from "
+              f"fp32's ({'the same' if same else 'NOT the same'}: fp32's own sampling noise is {noise:.3f})")
+    best = max(matching, key=matching.get)
+    print(f"the fastest with the same dreams: {best}")
     for env_id, rate in rates.items():
-        print(f"a real {env_id} step costs {dream / rate:,.3g} dream steps")
+        print(f"a real {env_id} step costs {matching[best] / rate:,.3g} dream steps")
 
 
 def cmd_collect(args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from ..errors import CourseError, UnknownEnvironmentError
 from ..real import envs
+from ..worldmodels.dream import PRECISIONS
 from . import arguments as A
 from . import commands as C
 
@@ -86,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dream-batch", type=A.positive_int, default=1024,
                    help="dreams stepped together (a CMA-ES population x rollouts)")
     p.add_argument("--dream-steps", type=A.positive_int, default=100)
+    p.add_argument("--precision", nargs="+", choices=PRECISIONS, default=list(PRECISIONS),
+                   help="how M computes in the dream: fp32 as trained, bf16 (a bfloat16 copy), compiled "
+                        "(torch.compile); each is timed and its dreams compared with fp32's")
     p.add_argument("--drive", action="store_true", help="instead: the frame rate of driving the dream yourself "
                                                         "(notebooks 06 and 07), with the shipped models")
     p.add_argument("--threads", type=A.positive_int, default=1,

@@ -14,11 +14,13 @@ A dream starts from the latent z_0 of a real frame (a pool of real start latents
 It ends when M's done head says so (probability above 0.5, as the paper thresholded Doom's done) or at
 max_steps. `BatchedDream` steps a whole CMA-ES population times its rollouts in one tensor;
 `DreamEnv` wraps a single dream as a `gymnasium.Env`, so anything that runs on a real env runs on it.
-`dream_sequence` replays M under given actions (to decode and watch), `dream_steps_per_second` times it.
+`dream_sequence` replays M under given actions (to decode and watch), `dream_steps_per_second` times it
+(in fp32, bfloat16 or compiled; `dream_statistics_gap` checks that another precision dreams the same).
 """
 
 from __future__ import annotations
 
+import copy
 import time
 
 import gymnasium as gym
@@ -214,21 +216,66 @@ def dream_sequence(mdnrnn: MDNRNN, z0: Tensor, actions: Tensor, tau: float = 1.0
     return dream[0] if single else dream
 
 
-@torch.no_grad()
-def dream_steps_per_second(mdnrnn: MDNRNN, batch_size: int = 1024, steps: int = 100, tau: float = 1.0,
-                           seed: int = 0) -> float:
-    """Measured dream steps per second (LSTM step + mixture sampling) for a batch of parallel dreams."""
+PRECISIONS = ("fp32", "bf16", "compiled")  # how the bench can step the dream (dream_steps_per_second)
+SAME_DREAMS = 2.0  # another precision dreams the same when its statistics gap is at most this times fp32's own
+
+
+def _stepper(mdnrnn: MDNRNN, precision: str):
+    """M's step in one of PRECISIONS, and the dtype its inputs take: fp32 as trained; bf16, a bfloat16 copy of M
+    (fast only where the CPU computes in bfloat16, e.g. AVX-512 BF16); compiled, torch.compile of the fp32 step."""
+    if precision not in PRECISIONS:
+        raise SettingsError(f"Unknown precision {precision!r}: expected one of {', '.join(PRECISIONS)}.")
+    if precision == "bf16":
+        return copy.deepcopy(mdnrnn).to(torch.bfloat16).step, torch.bfloat16
+    if precision == "compiled":
+        return torch.compile(mdnrnn.step, dynamic=False), torch.float32
+    return mdnrnn.step, torch.float32
+
+
+def _dream_batch(mdnrnn: MDNRNN, batch_size: int, steps: int, tau: float, seed: int, precision: str = "fp32",
+                 warmup: int = 0, draws_seed: int | None = None) -> tuple[Tensor, float]:
+    """Step `batch_size` dreams for `steps` steps under random actions: the final codes (float32) and the seconds
+    the steps after the first `warmup` took. `seed` draws the starts and actions, `draws_seed` (default: the
+    same) the mixture's samples, which are drawn in float32 whatever the precision of M."""
     c = mdnrnn.config
     device = mdnrnn.lstm.weight_ih_l0.device
+    step, dtype = _stepper(mdnrnn, precision)
     g = torch.Generator(device=device).manual_seed(seed)
     z = torch.randn(batch_size, c.z_size, generator=g, device=device)
-    a = torch.rand(batch_size, c.action_size, generator=g, device=device) * 2 - 1
-    state = mdnrnn.initial_state(batch_size, device)
-    for i in range(steps + 5):  # 5 warm-up steps
-        if i == 5:
+    a = (torch.rand(batch_size, c.action_size, generator=g, device=device) * 2 - 1).to(dtype)
+    state = tuple(s.to(dtype) for s in mdnrnn.initial_state(batch_size, device))
+    if draws_seed is not None:
+        g = torch.Generator(device=device).manual_seed(draws_seed)
+    start = time.perf_counter()
+    for i in range(warmup + steps):
+        if i == warmup:
             start = time.perf_counter()
-        out, state = mdnrnn.step(z, a, state)
-        z = mdn.sample(out.log_pi, out.mu, out.log_sigma, tau, g)
+        out, state = step(z.to(dtype), a, state)
+        z = mdn.sample(out.log_pi.float(), out.mu.float(), out.log_sigma.float(), tau, g)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return steps * batch_size / (time.perf_counter() - start)
+    return z, time.perf_counter() - start
+
+
+@torch.no_grad()
+def dream_steps_per_second(mdnrnn: MDNRNN, batch_size: int = 1024, steps: int = 100, tau: float = 1.0,
+                           seed: int = 0, precision: str = "fp32") -> float:
+    """Measured dream steps per second (LSTM step + mixture sampling) for a batch of parallel dreams, with M in
+    one of PRECISIONS (5 warm-up steps are not counted; a compiled step compiles in them)."""
+    _, seconds = _dream_batch(mdnrnn, batch_size, steps, tau, seed, precision, warmup=5)
+    return steps * batch_size / seconds
+
+
+@torch.no_grad()
+def dream_statistics_gap(mdnrnn: MDNRNN, precision: str, batch_size: int = 4096, steps: int = 20,
+                         tau: float = 1.0, seed: int = 0) -> float:
+    """How far the dreams of M in `precision` lie from M's fp32 dreams: after `steps` steps of `batch_size` dreams
+    each (the same starts, other random draws), the largest gap over latent dimensions between their means or
+    their standard deviations, in units of the fp32 dreams' standard deviation. With precision "fp32" it is the
+    sampling noise alone: another precision dreams the same when its gap is about that."""
+    reference, _ = _dream_batch(mdnrnn, batch_size, steps, tau, seed)
+    other, _ = _dream_batch(mdnrnn, batch_size, steps, tau, seed, precision, draws_seed=seed + 1)
+    scale = reference.std(dim=0).clamp(min=1e-6)
+    mean_gap = (other.mean(dim=0) - reference.mean(dim=0)).abs() / scale
+    std_gap = (other.std(dim=0) - reference.std(dim=0)).abs() / scale
+    return float(torch.maximum(mean_gap, std_gap).max())
