@@ -136,7 +136,8 @@ def slide_take_cover_training_seeds() -> plt.Figure:
     return take_cover_seeds_figure(takecover.load_training_seeds(), solved=takecover.SOLVED)
 
 
-SLIDE_STEPS = 400  # the slides' Take Cover episodes and dreams are cut here
+# the slides' Take Cover episodes and dreams are cut here (fast mode: the tests' quick build of the decks)
+SLIDE_STEPS = 150 if fast_mode() else 400
 
 
 @functools.cache
