@@ -387,7 +387,7 @@ display(Markdown("\n".join(table)))
 
 # %%
 survival = takecover.fixed_policy_survival(M, starts, tau=1.15, dreams=8 if FAST else 32,
-                                          real_episodes=4 if FAST else 10)
+                                          real_episodes=2 if FAST else 10)
 for row in survival:
     print(f"{row['policy']:13s} dream (tau 1.15) {row['dream_mean']:6.0f} ± {row['dream_std']:<5.0f} "
           f"real {row['real_mean']:6.0f} ± {row['real_std']:.0f}")

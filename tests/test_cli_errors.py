@@ -151,12 +151,10 @@ def test_a_bad_value_is_one_line_and_exit_status_2(argv, expected, tmp_path, cap
     assert "Traceback" not in out + err
 
 
-# as real processes (the in-process test above covers every command): an argparse error, a course error raised
-# while loading a checkpoint, one raised by a run's settings, one by the command that copies the notebooks
+# as real processes (the in-process test above covers every command, and each start costs seconds of imports):
+# an argparse error, and a course error raised by a run's settings
 REAL_PROCESS = [(["evolve-real", "--backend", "dask"], "invalid choice"),
-                (["tau-sweep", "--vae", MISSING, "--mdnrnn", MISSING], "checkpoint"),
-                (["takecover", "--out", "DIR", "--rounds", "1", "--taus", "0.5"], "round_tau"),
-                (["get-notebooks", TEXT], "expected a folder")]
+                (["takecover", "--out", "DIR", "--rounds", "1", "--taus", "0.5"], "round_tau")]
 
 
 @pytest.mark.timeout(300)
@@ -188,7 +186,9 @@ def test_every_deliberate_raise_is_a_course_error():
     from wmcourse import errors
 
     course = {name for name, cls in inspect.getmembers(errors, inspect.isclass) if issubclass(cls, errors.CourseError)}
-    allowed = course | {"LabError", "_Error", "argparse.ArgumentTypeError", "KeyboardInterrupt", "NotImplementedError"}
+    # AttributeError: what a module's __getattr__ must raise for a name it does not have (Python's protocol)
+    allowed = course | {"LabError", "_Error", "argparse.ArgumentTypeError", "KeyboardInterrupt", "NotImplementedError",
+                        "AttributeError"}
     found = []
     for path in sorted((ROOT / "wmcourse").rglob("*.py")):
         name = path.relative_to(ROOT).as_posix()

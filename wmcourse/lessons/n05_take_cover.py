@@ -501,7 +501,7 @@ LEARNER_SEARCH_FAST = {"population": 8, "dreams": 2, "generations": 4, "max_step
 
 def learner_episodes(fast: bool) -> int:
     """Real episodes that score the learner's controller (and random play beside it)."""
-    return 4 if fast else 12
+    return 2 if fast else 12
 
 
 def learner_result_figure(history: list[dict], mine: np.ndarray, random: np.ndarray) -> plt.Figure:
