@@ -84,17 +84,17 @@ def site_group(nodeid: str) -> int | None:
     return None
 
 
-# JupyterLab in Chromium: few tests, each long. By their count of tests they would come last and leave one worker
-# running them alone at the end, so they are handed out early, on the worker that does not run the chain: xdist
-# gives each worker two units to start with, so the chain's worker takes the 3rd unit after the chain, the other
-# worker the 2nd and the 4th.
-BROWSER_FILES = ("test_browser_drive.py", "test_browser.py")
+# Few tests, each long: JupyterLab in Chromium, and the tiny sites' Sphinx builds. By their count of tests they would
+# come last and leave one worker running them alone at the end, so they are handed out early, mostly to the worker
+# that does not run the chain.
+LONG_FILES = ("test_browser_drive.py", "test_browser.py", "test_website_build.py")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Order the work: the site's chain first, in its order (decks, notebook cells, site), so that the site's build
     finds the decks built and the notebooks executed; the other files by their count of tests (most first, as
-    pytest-xdist would), with the browser tests as the 2nd and 4th units. Each file keeps the order of its tests."""
+    pytest-xdist would), with the few long ones (LONG_FILES) as the 2nd, 4th and 5th units. Each file keeps the
+    order of its tests."""
     def path(item: pytest.Item) -> str:
         return item.nodeid.split("::", 1)[0]
 
@@ -104,9 +104,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     chain = sorted((item for item in items if site_group(item.nodeid) is not None),
                    key=lambda item: site_group(item.nodeid))
     files = sorted({path(item) for item in items if site_group(item.nodeid) is None}, key=lambda f: (-counts[f], f))
-    browser = [f for f in files if f.rsplit("/", 1)[-1] in BROWSER_FILES]
-    rest = [f for f in files if f not in browser]
-    order = [*browser[:1], *rest[:1], *browser[1:], *rest[1:]]
+    long = [f for f in files if f.rsplit("/", 1)[-1] in LONG_FILES]
+    rest = [f for f in files if f not in long]
+    order = [*long[:1], *rest[:1], *long[1:], *rest[1:]]
     by_file: dict[str, list[pytest.Item]] = {f: [] for f in order}
     for item in items:
         if site_group(item.nodeid) is None:
