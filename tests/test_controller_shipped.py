@@ -2,6 +2,8 @@
 real drive that the ship script measured, so a broken agent loop, dream or artefact shows up here; and the
 controller after the last round of iterative training beating a random policy on a real track."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -28,6 +30,7 @@ def test_shipped_controller_replays_its_reference_dreams(round_):
     np.testing.assert_allclose(returns, ref["returns"], atol=0.05)
 
 
+@functools.cache  # several tests look at the same drive: play it once
 def _real_drive(round_):
     params, config, _, reference = _shipped(round_)
     ref = reference["reference_drive"]

@@ -84,16 +84,16 @@ def site_group(nodeid: str) -> int | None:
     return None
 
 
-# Few tests, each long: JupyterLab in Chromium, and the tiny sites' Sphinx builds. By their count of tests they would
-# come last and leave one worker running them alone at the end, so they are handed out early, mostly to the worker
-# that does not run the chain.
-LONG_FILES = ("test_browser_drive.py", "test_browser.py", "test_website_build.py")
+# Few tests, each long: JupyterLab in Chromium, the tiny sites' Sphinx builds, Ray. By their count of tests they would
+# come last and leave one worker running them alone at the end, so they are handed out early, in this order, mostly
+# to the worker that does not run the chain (Ray last: beside the decks' build its raylet could time out starting).
+LONG_FILES = ("test_browser.py", "test_browser_drive.py", "test_website_build.py", "test_cluster.py")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Order the work: the site's chain first, in its order (decks, notebook cells, site), so that the site's build
     finds the decks built and the notebooks executed; the other files by their count of tests (most first, as
-    pytest-xdist would), with the few long ones (LONG_FILES) as the 2nd, 4th and 5th units. Each file keeps the
+    pytest-xdist would), with the few long ones (LONG_FILES) as the 2nd and 4th to 6th units. Each file keeps the
     order of its tests."""
     def path(item: pytest.Item) -> str:
         return item.nodeid.split("::", 1)[0]
@@ -104,7 +104,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     chain = sorted((item for item in items if site_group(item.nodeid) is not None),
                    key=lambda item: site_group(item.nodeid))
     files = sorted({path(item) for item in items if site_group(item.nodeid) is None}, key=lambda f: (-counts[f], f))
-    long = [f for f in files if f.rsplit("/", 1)[-1] in LONG_FILES]
+    long = sorted((f for f in files if f.rsplit("/", 1)[-1] in LONG_FILES),
+                  key=lambda f: LONG_FILES.index(f.rsplit("/", 1)[-1]))
     rest = [f for f in files if f not in long]
     order = [*long[:1], *rest[:1], *long[1:], *rest[1:]]
     by_file: dict[str, list[pytest.Item]] = {f: [] for f in order}
