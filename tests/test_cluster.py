@@ -2,6 +2,7 @@
 that dies is retried, an interrupted run resumes on Ray. Skipped when Ray is not installed
 (pip install -e .[cluster])."""
 
+import importlib.util
 import os
 import signal
 import sys
@@ -9,22 +10,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_real_es import StopAfter  # the same interrupted backend
 
-ray = pytest.importorskip("ray")
-
-from test_real_es import StopAfter  # noqa: E402  (the same interrupted backend)
-
-from wmcourse.real import rollouts  # noqa: E402
-from wmcourse.real.backend import LocalBackend, RayBackend  # noqa: E402
+from wmcourse.real import rollouts
+from wmcourse.real.backend import LocalBackend, RayBackend
 from wmcourse.worldmodels import real_es
 
-# Ray's workers cannot import this test file: send its functions to them by value.
-ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+# Ray is imported by the fixture (seconds of imports), not when the tests are collected
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                                reason="Ray is not installed (pip install -e .[cluster])")
 
 
 @pytest.fixture(scope="module")
 def on_ray():
     """One local Ray instance for the whole module (starting Ray costs seconds on 2 cores), shut down after."""
+    import ray
+
+    # Ray's workers cannot import this test file: send its functions to them by value.
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     attempts = 3  # Ray gives its raylet 30 s to start: beside the other test worker on 2 cores, try again
     for attempt in range(attempts):
         try:

@@ -84,16 +84,17 @@ def site_group(nodeid: str) -> int | None:
     return None
 
 
-# Few tests, each long: JupyterLab in Chromium, the tiny sites' Sphinx builds, Ray. By their count of tests they would
+# Few tests, each long: JupyterLab in Chromium, and the tiny sites' Sphinx builds. By their count of tests they would
 # come last and leave one worker running them alone at the end, so they are handed out early, in this order, mostly
-# to the worker that does not run the chain (Ray last: beside the decks' build its raylet could time out starting).
-LONG_FILES = ("test_browser.py", "test_browser_drive.py", "test_website_build.py", "test_cluster.py")
+# to the worker that does not run the chain. Not Ray's tests: beside the decks' build its raylet could time out
+# starting, and beside the notebooks its processes slowed both (a run took 15 s longer).
+LONG_FILES = ("test_browser.py", "test_browser_drive.py", "test_website_build.py")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Order the work: the site's chain first, in its order (decks, notebook cells, site), so that the site's build
     finds the decks built and the notebooks executed; the other files by their count of tests (most first, as
-    pytest-xdist would), with the few long ones (LONG_FILES) as the 2nd and 4th to 6th units. Each file keeps the
+    pytest-xdist would), with the few long ones (LONG_FILES) as the 2nd, 4th and 5th units. Each file keeps the
     order of its tests."""
     def path(item: pytest.Item) -> str:
         return item.nodeid.split("::", 1)[0]

@@ -434,7 +434,7 @@ def slide_training_curve() -> plt.Figure:
 
     frames = shipped.load_heldout_frames(max_frames=300)
     config = vae.VAEConfig(width=0.25, batch_size=32, lr=1e-3)
-    steps = 30
+    steps = 10 if fast_mode() else 30  # fast mode: the tests' quick build of the decks
     history = vae_training.train_vae(frames, config, steps=steps, seed=SEED, device="cpu", progress=False)
     return training_curve(history, f"A quarter-width VAE, {steps} steps on {len(frames)} frames")
 

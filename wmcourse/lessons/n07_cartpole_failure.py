@@ -192,7 +192,8 @@ def slide_cartpole_dream_vs_real():
 
 @slide("07_two_scores", "2. The failure, measured")
 def slide_cartpole_two_scores() -> plt.Figure:
-    """The notebook's histogram: the failure controller's score in 100 dreams and over 100 real episodes."""
+    """The notebook's histogram: the failure controller's score in 100 dreams and over 100 real episodes (30 in fast
+    mode)."""
     from ..real import evaluate
     from ..worldmodels import cartpole
     from ..worldmodels.dream import controller_returns as dream_returns
@@ -200,8 +201,9 @@ def slide_cartpole_two_scores() -> plt.Figure:
     model, params, features, data = _cartpole_agent("failure")
     world, config = cartpole.controller_dream(model, data.first_states, cartpole.ControllerSettings(features=features),
                                               seed=SEED)
-    dream = dream_returns(world, params, config, 100)
-    real = evaluate.evaluate(cartpole.ENV_ID, cartpole.WorldModelPolicy(model, params, features), 100,
+    episodes = 30 if fast_mode() else 100  # fast mode: the tests' quick build of the decks
+    dream = dream_returns(world, params, config, episodes)
+    real = evaluate.evaluate(cartpole.ENV_ID, cartpole.WorldModelPolicy(model, params, features), episodes,
                              seed=100_000, num_envs=10, progress=False)
     return dream_real_histogram(dream, real.returns, "the failure agent (random data, learned done head): "
                                       "dream vs reality").figure
