@@ -53,12 +53,13 @@ def cmd_bench(args: argparse.Namespace) -> None:
     shipped = catalogue.load_shipped_mdnrnn()
     print(f"dream (paper-size MDN-RNN, {args.dream_batch} dreams batched, {torch.get_num_threads()} torch threads), "
           "by how M computes:")
-    noise = dream.dream_statistics_gap(shipped, "fp32", seed=args.seed)
+    gaps = dream.dream_statistics_gaps(shipped, args.precision, seed=args.seed)
+    noise = gaps["fp32"]
     matching = {}
     for precision in args.precision:
         rate = dream.dream_steps_per_second(model, batch_size=args.dream_batch, steps=args.dream_steps,
                                             seed=args.seed, precision=precision)
-        gap = noise if precision == "fp32" else dream.dream_statistics_gap(shipped, precision, seed=args.seed)
+        gap = gaps[precision]
         same = gap <= dream.SAME_DREAMS * noise
         if same:
             matching[precision] = rate

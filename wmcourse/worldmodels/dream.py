@@ -15,13 +15,14 @@ It ends when M's done head says so (probability above 0.5, as the paper threshol
 max_steps. `BatchedDream` steps a whole CMA-ES population times its rollouts in one tensor;
 `DreamEnv` wraps a single dream as a `gymnasium.Env`, so anything that runs on a real env runs on it.
 `dream_sequence` replays M under given actions (to decode and watch), `dream_steps_per_second` times it
-(in fp32, bfloat16 or compiled; `dream_statistics_gap` checks that another precision dreams the same).
+(in fp32, bfloat16 or compiled; `dream_statistics_gaps` checks that another precision dreams the same).
 """
 
 from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -267,15 +268,19 @@ def dream_steps_per_second(mdnrnn: MDNRNN, batch_size: int = 1024, steps: int = 
 
 
 @torch.no_grad()
-def dream_statistics_gap(mdnrnn: MDNRNN, precision: str, batch_size: int = 4096, steps: int = 20,
-                         tau: float = 1.0, seed: int = 0) -> float:
-    """How far the dreams of M in `precision` lie from M's fp32 dreams: after `steps` steps of `batch_size` dreams
-    each (the same starts, other random draws), the largest gap over latent dimensions between their means or
-    their standard deviations, in units of the fp32 dreams' standard deviation. With precision "fp32" it is the
-    sampling noise alone: another precision dreams the same when its gap is about that."""
+def dream_statistics_gaps(mdnrnn: MDNRNN, precisions: Sequence[str], batch_size: int = 4096, steps: int = 20,
+                          tau: float = 1.0, seed: int = 0) -> dict[str, float]:
+    """How far the dreams of M in each precision lie from one batch of M's fp32 dreams: after `steps` steps of
+    `batch_size` dreams each (the same starts, other random draws), the largest gap over latent dimensions between
+    their means or their standard deviations, in units of the fp32 dreams' standard deviation. "fp32" is always
+    among the answers: its gap is the sampling noise alone, and another precision dreams the same when its gap is
+    about that."""
     reference, _ = _dream_batch(mdnrnn, batch_size, steps, tau, seed)
-    other, _ = _dream_batch(mdnrnn, batch_size, steps, tau, seed, precision, draws_seed=seed + 1)
     scale = reference.std(dim=0).clamp(min=1e-6)
-    mean_gap = (other.mean(dim=0) - reference.mean(dim=0)).abs() / scale
-    std_gap = (other.std(dim=0) - reference.std(dim=0)).abs() / scale
-    return float(torch.maximum(mean_gap, std_gap).max())
+    gaps = {}
+    for precision in dict.fromkeys(("fp32", *precisions)):
+        other, _ = _dream_batch(mdnrnn, batch_size, steps, tau, seed, precision, draws_seed=seed + 1)
+        mean_gap = (other.mean(dim=0) - reference.mean(dim=0)).abs() / scale
+        std_gap = (other.std(dim=0) - reference.std(dim=0)).abs() / scale
+        gaps[precision] = float(torch.maximum(mean_gap, std_gap).max())
+    return gaps
