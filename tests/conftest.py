@@ -1,8 +1,8 @@
+import contextlib
 import importlib.util
 import os
 import shutil
 from pathlib import Path
-from typing import IO
 
 import pytest
 import torch
@@ -17,58 +17,144 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture()
-def jupyter_lab(tmp_path):
-    """Start JupyterLab exactly as `make lab` does (wmcourse.cli.lab.start_lab), on a copy of one notebook.
+CHROMIUM = Path(os.environ.get("WMCOURSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-    Call it with a notebook's name; it returns the running `LabServer` (open `server.url()` in a browser: it logs
-    in with the token and opens the notebook) and stops the server and its kernels after the test:
+# JavaScript run in the page: the open notebook's model through the JupyterLab app (exposed with
+# expose_app_in_browser): its code cells, how many ran, the kernel's state and the errors the cells raised
+NOTEBOOK_STATE = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    if (!panel || !panel.content || !panel.content.model) return null;
+    const cells = Array.from(panel.content.model.cells).filter(c => c.type === 'code');
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    const errors = [];
+    for (const c of cells) {
+        for (let i = 0; i < c.outputs.length; i++) {
+            const o = c.outputs.get(i);
+            if (o.type === 'error') errors.push(JSON.stringify(o.toJSON()).slice(0, 600));
+        }
+    }
+    return {code: cells.length, executed: cells.filter(c => c.executionCount !== null).length,
+            kernel: kernel ? kernel.status : 'none', busy: panel.sessionContext.kernelDisplayStatus, errors};
+}"""
 
-        def test_something(jupyter_lab):
-            server = jupyter_lab("03_temperature.ipynb")
-            page.goto(server.url())
+# run the code cells whose source contains one of the given strings, in the notebook's order, with JupyterLab's
+# own command (as Shift+Enter on each); returns their indices
+_RUN_CELLS_WITH = """async (needles) => {
+    const app = window.jupyterapp, notebook = app.shell.currentWidget.content;
+    const picked = [];
+    notebook.widgets.forEach((cell, i) => {
+        const source = cell.model.sharedModel.getSource();
+        if (cell.model.type === 'code' && needles.some(n => source.includes(n))) picked.push(i);
+    });
+    for (const i of picked) {
+        notebook.activeCellIndex = i;
+        await app.commands.execute('notebook:run-cell');
+    }
+    return picked;
+}"""
+
+_CELLS_DONE = """(indices) => {
+    const panel = window.jupyterapp.shell.currentWidget, cells = panel.content.widgets;
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    return indices.every(i => cells[i].model.executionCount !== null) && kernel && kernel.status === 'idle';
+}"""
+
+
+def unavailable(reason: str):
+    """Skip locally, fail under CI (CI=true), where `make test` must have installed what is missing."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must have it: `make install` installs it)")
+    pytest.skip(reason)
+
+
+class CourseInBrowser:
+    """One JupyterLab, started as `make lab` starts it, and one headless Chromium that opens its notebooks."""
+
+    def __init__(self, server, chromium):
+        self.server, self.chromium, self._tabs = server, chromium, 0
+
+    @contextlib.contextmanager
+    def notebook(self, name: str):
+        """Open notebooks/`name` in a new tab, as the address `make lab` prints does (the token logs in), and wait
+        for its kernel; yield the page. Afterwards its kernel is shut down and the tab closed. Each tab has a
+        workspace of its own, so it does not reopen the notebooks of the tabs before it."""
+        self._tabs += 1
+        page = self.chromium.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(self.server.url(f"/lab/workspaces/tab{self._tabs}/tree/notebooks/{name}"))
+            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
+                                   "&& window.jupyterapp.shell.currentWidget.sessionContext "
+                                   "&& window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=90_000)
+            page.wait_for_function(f"() => ({NOTEBOOK_STATE})().kernel === 'idle'", timeout=90_000)
+            page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")  # more room
+            yield page
+        finally:
+            try:
+                page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
+            finally:
+                page.close()
+
+    @staticmethod
+    def run_cells(page, *needles: str, timeout_s: float = 120) -> list[int]:
+        """Run the code cells that contain one of `needles` (in the notebook's order) and wait until they are done;
+        fail on a cell that raised. Returns the cells' indices."""
+        ran = page.evaluate(_RUN_CELLS_WITH, list(needles))
+        page.wait_for_function(_CELLS_DONE, arg=ran, timeout=timeout_s * 1000, polling=500)
+        errors = page.evaluate(NOTEBOOK_STATE)["errors"]
+        assert not errors, "cells raised errors in JupyterLab:\n" + "\n".join(errors)
+        return ran
+
+
+@pytest.fixture(scope="session")
+def course_in_browser(tmp_path_factory):
+    """JupyterLab started exactly as `make lab` starts it (wmcourse.cli.lab.start_lab) on a copy of the course's
+    notebooks/ and docs/ (a notebook's ../docs/ links resolve; the browser saves into the copy, never the source),
+    and Debian's Chromium driven by Playwright (no browser is downloaded): one of each for all the browser tests.
+
+        def test_something(course_in_browser):
+            with course_in_browser.notebook("03_temperature.ipynb") as page:
+                course_in_browser.run_cells(page, "lesson.TauDream(")
 
     The kernels run in fast mode with one thread; Jupyter's user folders are the test's own, so only the course's
-    settings apply. The one addition to `make lab`'s command: window.jupyterapp, which browser tests drive.
+    settings apply. The one addition to `make lab`'s command: window.jupyterapp, which the tests drive. Without
+    Chromium, Playwright or JupyterLab the tests are skipped locally and fail under CI.
     """
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
+    if importlib.util.find_spec("jupyterlab") is None:
+        unavailable("JupyterLab is not installed: `make install`")
     from wmcourse.cli import lab
 
-    servers: list[tuple[lab.LabServer, IO]] = []
-
-    def start(notebook: str, env: dict[str, str] | None = None, docs: tuple[str, ...] = ()) -> lab.LabServer:
-        if importlib.util.find_spec("jupyterlab") is None:
-            message = "JupyterLab is not installed: `make install`"
-            pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-        work = tmp_path / f"lab{len(servers)}"
-        work.mkdir()
-        start_file = notebook
-        if docs:  # the course's layout: notebooks/ beside docs/, so the notebook's ../docs/ links resolve
-            start_file = f"notebooks/{notebook}"
-            (work / "notebooks").mkdir()
-            (work / "docs").mkdir()
-            for name in docs:
-                shutil.copy(lab.ROOT / "docs" / name, work / "docs" / name)
-        shutil.copy(lab.NOTEBOOKS / notebook, work / start_file)  # the browser saves into the copy, never the source
-        folders = {name: str(tmp_path / "jupyter" / name) for name in
-                   ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
-                    "JUPYTERLAB_WORKSPACES_DIR")}
-        log = open(tmp_path / f"jupyter-lab{len(servers)}.log", "w")
-        server = lab.start_lab(work, start_file, port=0, log=log, extra_args=["--LabApp.expose_app_in_browser=True"],
+    tmp_path = tmp_path_factory.mktemp("lab")
+    work = tmp_path / "course"
+    shutil.copytree(lab.NOTEBOOKS, work / "notebooks", ignore=shutil.ignore_patterns("*.py", ".*"))
+    shutil.copytree(lab.ROOT / "docs", work / "docs", ignore=shutil.ignore_patterns(".*"))
+    folders = {name: str(tmp_path / "jupyter" / name) for name in
+               ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR")}
+    with open(tmp_path / "jupyter-lab.log", "w") as log:
+        server = lab.start_lab(work, lab.START_NOTEBOOK, port=0, log=log,
+                               extra_args=["--LabApp.expose_app_in_browser=True"],
                                env={"WMCOURSE_FAST": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                                     "OMP_NUM_THREADS": "1",  # small models: one thread beats two on busy cores
-                                    **folders, **(env or {})})
-        servers.append((server, log))
+                                    **folders})
         try:
-            lab.wait_until_ready(server, timeout=120)
-        except lab.LabError as exc:
-            raise AssertionError(f"{exc}:\n{Path(log.name).read_text()[-3000:]}") from exc
-        return server
-
-    yield start
-    for server, log in servers:
-        lab.stop_lab(server)
-        log.close()
-        assert server.process.poll() is not None, "jupyter-lab is still running"
+            try:
+                lab.wait_until_ready(server, timeout=120)
+            except lab.LabError as exc:
+                raise AssertionError(f"{exc}:\n{Path(log.name).read_text()[-3000:]}") from exc
+            with sync_api.sync_playwright() as playwright:
+                chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+                try:
+                    yield CourseInBrowser(server, chromium)
+                finally:
+                    chromium.close()
+        finally:
+            lab.stop_lab(server)
+    assert server.process.poll() is not None, "jupyter-lab is still running"
 
 
 @pytest.fixture()

@@ -89,13 +89,15 @@ def site_group(nodeid: str) -> int | None:
 # to the worker that does not run the chain. Not Ray's tests: beside the decks' build its raylet could time out
 # starting, and beside the notebooks its processes slowed both (a run took 15 s longer).
 LONG_FILES = ("test_browser.py", "test_browser_drive.py", "test_website_build.py")
+# The browser tests share one JupyterLab and one Chromium (a session fixture, tests/conftest.py): one unit of work
+BROWSER_GROUP, BROWSER_FILES = "browser", ("test_browser.py", "test_browser_drive.py")
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """Order the work: the site's chain first, in its order (decks, notebook cells, site), so that the site's build
     finds the decks built and the notebooks executed; the other files by their count of tests (most first, as
-    pytest-xdist would), with the few long ones (LONG_FILES) as the 2nd, 4th and 5th units. Each file keeps the
-    order of its tests."""
+    pytest-xdist would), with the few long ones (LONG_FILES) as the 1st (the browser's two files, one unit) and the
+    3rd units. Each file keeps the order of its tests."""
     def path(item: pytest.Item) -> str:
         return item.nodeid.split("::", 1)[0]
 
@@ -108,7 +110,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     long = sorted((f for f in files if f.rsplit("/", 1)[-1] in LONG_FILES),
                   key=lambda f: LONG_FILES.index(f.rsplit("/", 1)[-1]))
     rest = [f for f in files if f not in long]
-    order = [*long[:1], *rest[:1], *long[1:], *rest[1:]]
+    order = [*long[:2], *rest[:1], *long[2:], *rest[1:]]
     by_file: dict[str, list[pytest.Item]] = {f: [] for f in order}
     for item in items:
         if site_group(item.nodeid) is None:
@@ -119,12 +121,16 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: without it, nothing to do
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """Under pytest-xdist (`make test` runs two workers): one unit of work per test file, so that a module's
-    fixtures are made once, and the site's whole chain as one unit, the first one handed out."""
+    fixtures are made once, the site's whole chain as one unit, the first one handed out, and the browser tests'
+    files as one unit (they share one JupyterLab)."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ChainScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return SITE_GROUP if site_group(nodeid) is not None else nodeid.split("::", 1)[0]
+            path = nodeid.split("::", 1)[0]
+            if site_group(nodeid) is not None:
+                return SITE_GROUP
+            return BROWSER_GROUP if path.rsplit("/", 1)[-1] in BROWSER_FILES else path
 
     config.option.loadscopereorder = False  # hand the units out in the collection's order (above)
     return ChainScheduling(config, log)
