@@ -184,14 +184,14 @@ def test_shipped_low_temperature_controller_cheats_its_dream():
 def test_shipped_controller_beats_a_random_policy_in_the_real_game():
     """The dream-trained tau = 1.15 controller, in the real Take Cover on episodes no stage of the run used, against
     a random policy on the same episodes: it must survive clearly longer (the run's 100 episodes: 759 against 215;
-    here four episodes each, to keep the test short: a trained episode can last 2,100 steps)."""
+    here four episodes each, cut at 800 steps to keep the test short: a trained episode can last 2,100)."""
     from wmcourse.experiments import takecover
     from wmcourse.real import evaluate
 
     seed = 7_000_000  # the run collected from SeedSequence draws and scored from 1,000,000: far from both
     trained = evaluate.evaluate(envs.TAKE_COVER, takecover.shipped_agent(1.15), 4, seed=seed, num_envs=2,
-                                progress=False)
-    random = evaluate.evaluate(envs.TAKE_COVER, None, 4, seed=seed, num_envs=2, progress=False)
+                                progress=False, max_steps=800)
+    random = evaluate.evaluate(envs.TAKE_COVER, None, 4, seed=seed, num_envs=2, progress=False, max_steps=800)
     assert trained.mean > 1.5 * random.mean, (trained.returns, random.returns)
 
 
@@ -382,6 +382,8 @@ def test_a_round_plays_the_last_controller_and_trains_m_on_all_the_data(tmp_path
     assert row["round"] == 1 and row["tau"] == 1.15 and row["real_episodes"] == 2
     played = rollouts.load_episodes(tmp_path / "rollouts_round1")
     assert len(played) == 2 and row["real_steps_collected"] == sum(len(e.reward) for e in played)
+    assert max(len(e.reward) for e in played) <= config.max_steps == 50  # a toy run cuts real games there too
+    assert takecover.real_cap(takecover.TakeCoverConfig()) is None  # the paper's run: the game's own 2,100 steps
     actions = np.concatenate([e.action for e in played])
     assert set(np.unique(actions)) <= {-1.0, 0.0, 1.0}
     first = torch.load(tmp_path / "mdnrnn.pt", weights_only=True)["history"]

@@ -143,13 +143,20 @@ def command(out: str | Path, config: TakeCoverConfig = TakeCoverConfig()) -> str
     return " ".join(words)
 
 
+def real_cap(c: TakeCoverConfig) -> int | None:
+    """Where a real episode is cut: max_steps when it is below the game's own limit of 2,100 steps (a toy run),
+    else nowhere (None): the game ends it, exactly as it did for the shipped run."""
+    return c.max_steps if c.max_steps < TAKE_COVER_MAX_STEPS else None
+
+
 def _stages(out: Path, c: TakeCoverConfig) -> tuple[list[Stage], list[Stage], list[Stage]]:
     """The run's stages: the models and the random policy, the table (one per tau, run in parallel), the rounds."""
     p = _paths(out)
     models = [
         Stage("collect", lambda: rollouts.collect(TAKE_COVER, c.episodes, p["rollouts"], num_envs=1, policy=c.policy,
                                                   seed=c.seed, episodes_per_shard=c.episodes_per_shard,
-                                                  backend=LocalBackend(c.workers)), uses=MODEL_KEYS),
+                                                  max_steps=real_cap(c), backend=LocalBackend(c.workers)),
+              uses=MODEL_KEYS),
         Stage("train-vae", lambda: _train_vae(p, c), uses=MODEL_KEYS),
         Stage("encode", lambda: latents.encode_rollouts(vae.load_vae(p["vae"]), p["rollouts"], p["encoded"]),
               uses=MODEL_KEYS),
@@ -157,7 +164,8 @@ def _stages(out: Path, c: TakeCoverConfig) -> tuple[list[Stage], list[Stage], li
                                                                    epochs=c.mdnrnn_epochs, seed=c.seed, device="cpu"),
               uses=MODEL_KEYS),
         Stage("random-policy", lambda: recipe.real_row(evaluate.evaluate(TAKE_COVER, None, c.real_episodes,
-                                                                         seed=c.eval_seed, num_envs=c.num_envs)),
+                                                                         seed=c.eval_seed, num_envs=c.num_envs,
+                                                                         max_steps=real_cap(c))),
               uses=(*MODEL_KEYS, "real_episodes", "eval_seed", "num_envs"),
               keep=lambda state, row: state.update(random=row)),
     ]
@@ -265,7 +273,7 @@ def _tau_row(out: str, tau: float, c: TakeCoverConfig, controller_seed: int | No
     first frames of the random rollouts)."""
     torch.set_num_threads(c.threads)
     seed = c.seed if controller_seed is None else controller_seed
-    scoring = recipe.Scoring(c.dream_episodes, c.seed + 1, c.real_episodes, c.eval_seed, c.num_envs)
+    scoring = recipe.Scoring(c.dream_episodes, c.seed + 1, c.real_episodes, c.eval_seed, c.num_envs, real_cap(c))
     scored = recipe.evolve_and_score(_model(Path(out), round_), tau, c.max_steps, c.search.settings(seed), scoring,
                                      save=controller_path(Path(out), tau, controller_seed, round_))
     row = {"tau": tau, "evolve_seconds": round(scored.evolve_seconds, 1)}
@@ -296,7 +304,8 @@ class _Rounds:
         policy = agent.NoisyPolicy(model.policy(params, cc), np.array([-1.0]), np.array([1.0]), self.c.round.noise,
                                    seed=seed, snap=thirds)
         rollouts.collect(TAKE_COVER, self.c.round.episodes, self._rollouts(round_), num_envs=self.c.num_envs,
-                         policy=policy, seed=seed, episodes_per_shard=self.c.episodes_per_shard)
+                         policy=policy, seed=seed, episodes_per_shard=self.c.episodes_per_shard,
+                         max_steps=real_cap(self.c))
 
     def encode(self, round_: int) -> None:
         latents.encode_rollouts(vae.load_vae(_paths(self.out)["vae"]), self._rollouts(round_),
@@ -385,7 +394,8 @@ def _play_round(out: str, round_: int, c: TakeCoverConfig, episodes: int, seed: 
     params, cc, _ = controller.load_controller(controller_path(out, c.round.tau, round_=round_))
     policy = agent.WorldModelAgent(vae.load_vae(_paths(out)["vae"]), mdnrnn.load_mdnrnn(mdnrnn_path(out, round_)),
                                    params, cc)
-    real = evaluate.evaluate(TAKE_COVER, policy, episodes, seed=seed, num_envs=c.num_envs, progress=False)
+    real = evaluate.evaluate(TAKE_COVER, policy, episodes, seed=seed, num_envs=c.num_envs, progress=False,
+                             max_steps=real_cap(c))
     return {"round": round_, "seed": seed, **recipe.real_row(real)}
 
 
@@ -576,13 +586,16 @@ def constant_controller(action: float, z_size: int = 64,
 def fixed_policy_survival(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float = 1.15, dreams: int = 32,
                           real_episodes: int = 10, max_steps: int = TAKE_COVER_MAX_STEPS,
                           seed: int = 3_000_000) -> list[dict]:
-    """Steps survived by the three constant policies (left, stay, right) in M's dream at tau and in the real game:
-    a policy that sees nothing should die about as soon in both, if the dream is as dangerous as the game."""
+    """Steps survived by the three constant policies (left, stay, right) in M's dream at tau and in the real game
+    (both cut at max_steps): a policy that sees nothing should die about as soon in both, if the dream is as
+    dangerous as the game."""
+    cut = max_steps if max_steps < TAKE_COVER_MAX_STEPS else None  # None: the game's own limit
     rows = []
     for action, name in ((-1.0, "always left"), (0.0, "always stay"), (1.0, "always right")):
         params, config = constant_controller(action, model.config.z_size, model.config.hidden)
         lived = dream.dream_score(model, starts, params, config, tau, dreams, max_steps, seed=0)
-        real = evaluate.evaluate(TAKE_COVER, ConstantPolicy(action), real_episodes, seed=seed, progress=False)
+        real = evaluate.evaluate(TAKE_COVER, ConstantPolicy(action), real_episodes, seed=seed, progress=False,
+                                 max_steps=cut)
         rows.append({"policy": name, "dream_mean": float(lived.mean()), "dream_std": float(lived.std()),
                      "real_mean": real.mean, "real_std": real.std})
     return rows
@@ -592,10 +605,12 @@ def fixed_policy_rounds(out: str | Path, tau: float = 1.15, dreams: int = 32, re
                         start_latents: int = 64) -> list[dict]:
     """fixed_policy_survival for a finished run's first M and the M of each of its rounds of iterative training
     (dreams from the first `start_latents` real first frames of its random rollouts): did a round take away the
-    walls the dream made safe?"""
+    walls the dream made safe? Dreams and real games are cut at the run's max_steps."""
     p = _paths(Path(out))
     results = json.loads(p["results"].read_text())
+    max_steps = from_json(TakeCoverConfig(), results.get("config", {})).max_steps
     starts = agent.start_latents(latents.load_encoded(p["encoded"]))[:start_latents]
     rounds = _round_numbers(results)
     return [{"round": r, "tau": tau, "rows": fixed_policy_survival(mdnrnn.load_mdnrnn(mdnrnn_path(out, r)), starts,
-                                                                   tau, dreams, real_episodes)} for r in rounds]
+                                                                   tau, dreams, real_episodes, max_steps)}
+            for r in rounds]
