@@ -6,7 +6,8 @@ environment (no news toast, no update check, no extension manager), starts Jupyt
 browser when there is a display, and otherwise prints the address with its token and how to reach it from another
 computer (an SSH tunnel). Ctrl+C stops it and its kernels.
 
-Tests start it with `start_lab`, `wait_until_ready` and `stop_lab` (see the `jupyter_lab` fixture in tests/).
+Tests start it with `start_lab`, `wait_until_ready` and `stop_lab` (see the `course_in_browser` fixture in
+tests/conftest.py).
 Only the standard library is imported here, so the launcher starts in a fraction of a second.
 """
 
