@@ -70,32 +70,48 @@ def unavailable(reason: str):
 
 
 class CourseInBrowser:
-    """One JupyterLab, started as `make lab` starts it, and one headless Chromium that opens its notebooks."""
+    """One JupyterLab, started as `make lab` starts it, and one headless Chromium that opens its notebooks in one
+    JupyterLab page, one after the other, as a learner opens them from the file browser."""
 
     def __init__(self, server, chromium):
-        self.server, self.chromium, self._tabs = server, chromium, 0
+        self.server, self.chromium, self._page = server, chromium, None
+
+    def _open(self, name: str):
+        path = f"notebooks/{name}"
+        if self._page is None:  # the address `make lab` prints (the token logs in), on this notebook
+            self._page = self.chromium.new_page(viewport={"width": 1280, "height": 1000})
+            self._page.set_default_timeout(60_000)
+            self._page.goto(self.server.url(f"/lab/tree/{path}"))
+            self._page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget",
+                                         timeout=90_000)
+            self._page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
+        else:
+            self._page.evaluate("async (path) => { await window.jupyterapp.commands.execute('docmanager:open', "
+                                "{path}); }", path)  # (the widget it returns cannot come back to Python)
+        page = self._page
+        page.wait_for_function("(path) => { const w = window.jupyterapp.shell.currentWidget; "
+                               "return w && w.context && w.context.path === path && w.sessionContext "
+                               "&& w.sessionContext.isReady; }", arg=path, timeout=90_000)
+        page.wait_for_function(f"() => ({NOTEBOOK_STATE})().kernel === 'idle'", timeout=90_000)
+        return page
 
     @contextlib.contextmanager
     def notebook(self, name: str):
-        """Open notebooks/`name` in a new tab, as the address `make lab` prints does (the token logs in), and wait
-        for its kernel; yield the page. Afterwards its kernel is shut down and the tab closed. Each tab has a
-        workspace of its own, so it does not reopen the notebooks of the tabs before it."""
-        self._tabs += 1
-        page = self.chromium.new_page(viewport={"width": 1280, "height": 1000})
-        page.set_default_timeout(60_000)
+        """Open notebooks/`name` and wait for its kernel; yield the page. Afterwards its kernel is shut down and
+        everything open in JupyterLab closed (without saving: the notebooks are copies), ready for the next one;
+        after a failure the page is closed, so the next test starts from a fresh one."""
+        page = self._open(name)
         try:
-            page.goto(self.server.url(f"/lab/workspaces/tab{self._tabs}/tree/notebooks/{name}"))
-            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                                   "&& window.jupyterapp.shell.currentWidget.sessionContext "
-                                   "&& window.jupyterapp.shell.currentWidget.sessionContext.isReady", timeout=90_000)
-            page.wait_for_function(f"() => ({NOTEBOOK_STATE})().kernel === 'idle'", timeout=90_000)
-            page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")  # more room
             yield page
-        finally:
-            try:
-                page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
-            finally:
-                page.close()
+        except BaseException:
+            self._page = None
+            page.close()
+            raise
+        page.evaluate("""async () => {
+            const app = window.jupyterapp;
+            await app.serviceManager.sessions.shutdownAll();
+            for (const widget of Array.from(app.shell.widgets('main'))) widget.dispose();
+        }""")
 
     @staticmethod
     def run_cells(page, *needles: str, timeout_s: float = 120) -> list[int]:
