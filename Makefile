@@ -19,7 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || { py=$$(sh scripts/find_python.sh $(PYTHON)) && echo "making $(VENV) with $$py" \
 		&& $$py -m venv $(VENV); }
 	$(BIN)/python scripts/install_requirements.py requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python scripts/install_requirements.py --editable .
 	$(BIN)/python -m wmcourse.cli.lab --install-settings
 	touch $(STAMP)
 

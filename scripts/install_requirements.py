@@ -1,6 +1,7 @@
 """Install pinned requirement files into this Python's environment with uv, from where pip would install them.
 
     .venv/bin/python scripts/install_requirements.py requirements.txt [requirements-cluster.txt ...]
+    .venv/bin/python scripts/install_requirements.py --editable .      (the course itself, without its dependencies)
 
 `make install` runs it. uv (pinned in requirements.txt) installs the same pinned packages as pip does, about eight
 times faster (the course's requirements into a new environment: 9 s against 74 s for pip on a 2-core machine), so
@@ -12,6 +13,7 @@ for this machine, an index it cannot read), pip installs instead, as before.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shlex
@@ -60,18 +62,20 @@ def uv_pin(requirements: Path) -> str:
     raise SystemExit(f"{requirements} pins no uv release (a line uv==X.Y.Z): add one, or install with pip")
 
 
-def main(files: list[str]) -> int:
-    if not files:
+def main(args: list[str]) -> int:
+    """Install requirement files, or with --editable PATH the project at PATH in editable mode and without its
+    dependencies (pip took 9 s to build the editable wheel, uv 3 s)."""
+    if not args:
         raise SystemExit(__doc__)
+    what = ["--no-deps", "-e", args[1]] if args[0] == "--editable" else [a for name in args for a in ("-r", name)]
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
-    subprocess.run([*pip, uv_pin(Path(__file__).resolve().parent.parent / "requirements.txt")], check=True)
-    args = [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", sys.executable]
-    for name in files:
-        args += ["-r", name]
-    if subprocess.run(args, env=uv_environment(pip_settings())).returncode == 0:
+    if importlib.util.find_spec("uv") is None:
+        subprocess.run([*pip, uv_pin(Path(__file__).resolve().parent.parent / "requirements.txt")], check=True)
+    uv = [sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python", sys.executable]
+    if subprocess.run([*uv, *what], env=uv_environment(pip_settings())).returncode == 0:
         return 0
-    print("uv could not install the requirements; pip installs them instead", file=sys.stderr)
-    return subprocess.run([*pip, *(a for name in files for a in ("-r", name))]).returncode
+    print("uv could not install; pip installs instead", file=sys.stderr)
+    return subprocess.run([*pip, *what]).returncode
 
 
 if __name__ == "__main__":
