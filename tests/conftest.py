@@ -115,9 +115,10 @@ class CourseInBrowser:
 
     @staticmethod
     def run_cells(page, *needles: str, timeout_s: float = 120) -> list[int]:
-        """Run the code cells that contain one of `needles` (in the notebook's order) and wait until they are done;
-        fail on a cell that raised. Returns the cells' indices."""
+        """Run the code cells that contain one of `needles` (one cell each, in the notebook's order) and wait until
+        they are done; fail on a cell that raised. Returns the cells' indices."""
         ran = page.evaluate(_RUN_CELLS_WITH, list(needles))
+        assert len(ran) == len(needles), f"expected one code cell for each of {needles}, found cells {ran}"
         page.wait_for_function(_CELLS_DONE, arg=ran, timeout=timeout_s * 1000, polling=500)
         errors = page.evaluate(NOTEBOOK_STATE)["errors"]
         assert not errors, "cells raised errors in JupyterLab:\n" + "\n".join(errors)

@@ -69,9 +69,8 @@ def test_drive_the_dream_with_the_arrow_keys_in_jupyterlab(course_in_browser, dr
     with course_in_browser.notebook(NOTEBOOK) as page:
         timings["open"] = time.monotonic() - start
         # the first cell (imports, the shipped V, M and C), the cell that loads the evaluation, the widget's cell
-        ran = course_in_browser.run_cells(page, "RETRAIN = False", "evaluation = shipped.load_shipped_evaluation()",
+        course_in_browser.run_cells(page, "RETRAIN = False", "evaluation = shipped.load_shipped_evaluation()",
                                           "lesson.CarDriver(")
-        assert len(ran) == 3, f"expected the setup cell, the evaluation's cell and the widget's cell: cells {ran}"
         timings["run three cells"] = time.monotonic() - start - timings["open"]
 
         box = page.locator(".wm-drive").first
@@ -145,8 +144,7 @@ def test_play_take_covers_dream_with_the_arrow_keys_in_jupyterlab(course_in_brow
     with course_in_browser.notebook(DOOM_NOTEBOOK) as page:
         timings["open"] = time.monotonic() - start
         # the first cell (imports, the shipped V and M) and the driver's cell
-        ran = course_in_browser.run_cells(page, "takecover.load_shipped_models()", "lesson.DoomDriver(")
-        assert len(ran) == 2, f"expected the setup cell and the driver's cell, found cells {ran}"
+        course_in_browser.run_cells(page, "takecover.load_shipped_models()", "lesson.DoomDriver(")
         timings["run two cells"] = time.monotonic() - start - timings["open"]
 
         box = page.locator(".wm-drive").first
