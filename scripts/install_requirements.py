@@ -67,6 +67,8 @@ def main(args: list[str]) -> int:
     dependencies (pip took 9 s to build the editable wheel, uv 3 s)."""
     if not args:
         raise SystemExit(__doc__)
+    if args[0] == "--editable" and len(args) != 2:
+        raise SystemExit("--editable takes one path, the project's folder: install_requirements.py --editable .")
     what = ["--no-deps", "-e", args[1]] if args[0] == "--editable" else [a for name in args for a in ("-r", name)]
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
     if importlib.util.find_spec("uv") is None:
