@@ -133,3 +133,36 @@ def test_every_generations_search_mean_is_kept(uninterrupted, tiny_world_model, 
     assert sorted(means) == [1, 2] == [h["generation"] for h in history]
     np.testing.assert_allclose(means[2], mean)
     assert not np.allclose(means[1], means[2])  # the search moved between generations
+
+
+def test_select_generation_keeps_the_best_mean_on_validation_tracks_and_resumes(tiny_world_model, tmp_path):
+    """The start and each kept search mean drive the same validation tracks, apart from the search's; the best mean
+    return is kept; an interrupted choice plays only what is missing; the ledger counts its steps as selection."""
+    from wmcourse.shipped import ledger
+
+    vae, mdnrnn, config = tiny_world_model
+    real_es.evolve_real(np.zeros(config.n_params), config, vae, mdnrnn, tmp_path, TINY, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        real_es.select_generation(tmp_path, config, tracks=2, backend=StopAfter(3), max_steps=20)
+    counting = Counting()
+    chosen = real_es.select_generation(tmp_path, config, tracks=2, backend=counting, max_steps=20)
+    assert counting.items == [3 * 2 - 3]  # the start and two means on two tracks, three already played
+    assert [row["generation"] for row in chosen["generations"]] == [0, 1, 2]
+    means = [row["mean"] for row in chosen["generations"]]
+    assert chosen["chosen"] == int(np.argmax(means))
+    kept = {0: np.zeros(config.n_params), **real_es.generation_means(tmp_path)}[chosen["chosen"]]
+    np.testing.assert_allclose(chosen["params"], kept, atol=1e-6)
+    assert chosen["seeds"] == [real_es.VALIDATION_SEED, real_es.VALIDATION_SEED + 1]
+    search = {s for g in range(TINY.generations) for s in real_es.track_seeds(TINY.seed, g, TINY.rollouts)}
+    assert not search & set(chosen["seeds"])
+    # the same choice again plays nothing: every score comes from the log
+    again = real_es.select_generation(tmp_path, config, tracks=2, backend=Counting(), max_steps=20)
+    assert again["generations"] == chosen["generations"] and again["real_steps"] == chosen["real_steps"]
+    replay = real_es.score_population(chosen["params"][None], chosen["seeds"], vae, mdnrnn, config, max_steps=20)
+    assert chosen["generations"][chosen["chosen"]]["mean"] == pytest.approx(replay.scores[0])
+    entry = ledger.selection_entry(ledger.REFINED, chosen, "runs/x.real_es", "python -m wmcourse ...")
+    assert entry.stage == "selection" and entry.real_steps == chosen["real_steps"] > 0
+    with pytest.raises(CourseError, match="parameters"):
+        real_es.select_generation(tmp_path, controller.ControllerConfig(input_size=3, action_size=3), tracks=2)
+    with pytest.raises(CourseError, match="no real CMA-ES run"):
+        real_es.select_generation(tmp_path / "nothing", config)

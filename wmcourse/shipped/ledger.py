@@ -137,6 +137,21 @@ def refinement_entry(setup: str, history: list[dict[str, Any]], start: str, comm
                          "start": start})
 
 
+def selection_entry(setup: str, selection: dict[str, Any], run: str, command: str) -> Entry:
+    """The "selection" entry of a choice among a real CMA-ES run's search means (`real_es.select_generation`):
+    real steps that chose which weights to keep, without changing any."""
+    seeds, rows = selection["seeds"], selection["generations"]
+    return Entry(setup=setup, stage="selection", real_steps=selection["real_steps"], exact=True,
+                 wall_seconds=selection["seconds"], machine=machine(), command=command,
+                 what=f"{len(rows)} search means of the real CMA-ES run {run} (its start and the mean after each "
+                      f"generation) each drove {len(seeds)} validation tracks (seeds {seeds[0]} to {seeds[-1]}); "
+                      f"generation {selection['chosen']} was kept. These steps chose a controller; they did not "
+                      "change its weights.",
+                 result={"chosen_generation": selection["chosen"], "validation_seeds": [seeds[0], seeds[-1]],
+                         "generations": [{k: round(v, 1) if k != "generation" else v for k, v in row.items()}
+                                         for row in rows]})
+
+
 def restated(entries: list[Entry], from_setup: str, to_setup: str, stages: tuple[str, ...]) -> list[Entry]:
     """`from_setup`'s entries of `stages`, counted again for `to_setup`: for steps two setups both stand on (the
     from-scratch controller reads the same V and M as the dream-only one, so the data that trained them is its

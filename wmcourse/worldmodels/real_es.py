@@ -13,7 +13,7 @@ backend (wmcourse.real.backend): this machine's processes, or Ray tasks on a clu
 which. Resumable: a generation's candidates are written before they are scored, every finished episode is
 appended to that generation's score file, and a restarted run scores only the episodes still missing.
 Each generation's search mean is kept (`mean_NNNNN.npy`, after generation NNNNN), so the generation to keep
-can be chosen afterwards on held-out tracks (`generation_means`).
+can be chosen afterwards on validation tracks that neither the search nor the report drives (`select_generation`).
 """
 
 from __future__ import annotations
@@ -175,6 +175,70 @@ def _read_scores(path: Path) -> dict[tuple[int, int], tuple[float, int]]:
 def generation_means(run_dir: str | Path) -> dict[int, np.ndarray]:
     """{generation: the search mean after it} for every generation of a run that kept its means."""
     return {int(p.stem.split("_")[1]): np.load(p) for p in sorted(Path(run_dir).glob("mean_*.npy"))}
+
+
+# Validation tracks choose the generation to keep: apart from the tracks the search drives (SeedSequence draws of
+# (seed, generation)) and from the reporting range (the 100 tracks after a reset with seed 5,000,000)
+VALIDATION_SEED = 6_000_000
+VALIDATION_NAME = "validation.jsonl"
+
+
+def select_generation(run_dir: str | Path, config: controller.ControllerConfig, tracks: int = 16,
+                      backend: Backend | None = None, max_steps: int = 1000) -> dict:
+    """Choose which search mean of a real CMA-ES run to keep, on tracks neither the search nor the report drives.
+
+    The run's start (generation 0) and the mean after each kept generation (generation_means) drive the same
+    `tracks` tracks, seeds VALIDATION_SEED, VALIDATION_SEED + 1, ...; the best mean return is kept:
+
+        chosen = argmax_g  mean_e R[g, e]
+
+    That winner's own validation score is the maximum of noisy means, biased up: report it on fresh tracks.
+    Resumable: every episode is a line of run_dir/validation.jsonl. Returns {"seeds", "generations": [{"generation",
+    "mean", "std"}], "chosen", "params", "real_steps" (every validation episode's), "seconds" (summed over calls)}.
+    """
+    run_dir = Path(run_dir)
+    state_path = run_dir / "state.pkl"
+    if not state_path.exists():
+        raise CourseError(f"{run_dir} holds no real CMA-ES run (no state.pkl): run `python -m wmcourse evolve-real` "
+                          "first.")
+    if tracks < 1:
+        raise CourseError(f"select_generation needs at least 1 validation track, got {tracks}.")
+    identity = pickle.loads(state_path.read_bytes())["identity"]
+    if identity["n_params"] != config.n_params:
+        raise CourseError(f"{run_dir} evolved controllers of {identity['n_params']} parameters; this config has "
+                          f"{config.n_params}: pass the controller's own config.")
+    means = generation_means(run_dir)
+    generations = [0, *sorted(means)]
+    candidates = np.stack([np.asarray(identity["start"], np.float32), *(means[g] for g in sorted(means))])
+    seeds = [VALIDATION_SEED + e for e in range(tracks)]
+    log_path = run_dir / VALIDATION_NAME
+    finished, seconds = {}, 0.0
+    if log_path.exists():
+        for line in log_path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a crash: that episode runs again
+            if "seconds" in row and "generation" not in row:
+                seconds += row["seconds"]
+            elif row.get("generation") in generations and row.get("episode", tracks) < tracks:
+                finished[generations.index(row["generation"]), row["episode"]] = (row["return"], row["steps"])
+    start = time.perf_counter()
+    with open(log_path, "a") as log:
+        def write(c: int, e: int, total: float, steps: int) -> None:
+            log.write(json.dumps({"generation": generations[c], "episode": e, "seed": seeds[e], "return": total,
+                                  "steps": steps}) + "\n")
+            log.flush()
+
+        scores = score_population(candidates, seeds, identity["vae"], identity["mdnrnn"], config, backend, max_steps,
+                                  finished, write)
+        called = round(time.perf_counter() - start, 1)
+        log.write(json.dumps({"seconds": called}) + "\n")
+    rows = [{"generation": g, "mean": float(r.mean()), "std": float(r.std())}
+            for g, r in zip(generations, scores.returns)]
+    best = int(np.argmax(scores.scores))
+    return {"seeds": seeds, "generations": rows, "chosen": generations[best], "params": candidates[best],
+            "real_steps": int(scores.steps.sum()), "seconds": round(seconds + called, 1)}
 
 
 def evolve_real(start: np.ndarray, config: controller.ControllerConfig, vae: str, mdnrnn: str, run_dir: str | Path,
