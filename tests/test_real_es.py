@@ -125,6 +125,28 @@ def test_from_scratch_takes_only_the_controllers_shape(tiny_world_model, tmp_pat
     assert json.loads(out.with_suffix(".json").read_text())["start"] == f"zeros shaped like {start}"
 
 
+def test_select_keeps_the_validation_winner_and_the_ledger_counts_its_steps(tiny_world_model, tmp_path, capsys):
+    from wmcourse.shipped import ledger
+
+    vae, mdnrnn, config = tiny_world_model
+    start = controller.save_controller(tmp_path / "start.npz", np.ones(config.n_params), config)
+    out, book = tmp_path / "kept.npz", tmp_path / "ledger.json"
+    command = ["evolve-real", "--controller", str(start), "--vae", str(vae), "--mdnrnn", str(mdnrnn), "--out",
+               str(out), "--generations", "1", "--population", "2", "--rollouts", "1", "--max-steps", "5",
+               "--select", "2", "--ledger", str(book), "--setup", "refined"]
+    assert main(command) == 0
+    params, _, details = controller.load_controller(out)
+    chosen = details["selection"]["chosen"]
+    assert [row["generation"] for row in details["selection"]["generations"]] == [0, 1]
+    kept = np.ones(config.n_params) if chosen == 0 else real_es.generation_means(tmp_path / "kept.real_es")[1]
+    np.testing.assert_allclose(params, kept, atol=1e-6)
+    assert "<- kept" in capsys.readouterr().out
+    entries = {e.stage: e for e in ledger.load(book)}
+    assert entries["selection"].real_steps == details["selection"]["real_steps"] == 2 * 2 * 5
+    assert entries["refinement"].real_steps == 2 * 1 * 5
+    assert main(command) == 2  # counted already: refused before any episode is played
+
+
 def test_every_generations_search_mean_is_kept(uninterrupted, tiny_world_model, tmp_path):
     vae, mdnrnn, config = tiny_world_model
     mean, history = real_es.evolve_real(np.zeros(config.n_params), config, vae, mdnrnn, tmp_path, TINY,

@@ -212,6 +212,8 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
     from ..worldmodels import controller, real_es
 
     _check_ledger_arguments(args, "refinement")
+    if args.ledger and args.select:
+        ledger.check_new(args.ledger, args.setup, "selection", args.command_line)
     _models(args)
     start, config, _ = controller.load_controller(args.controller)
     if args.from_scratch:  # real CMA-ES from scratch, the control: only the controller's shape is taken
@@ -225,11 +227,19 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
     cpu = time.process_time()
     mean, history = real_es.evolve_real(start, config, args.vae, args.mdnrnn, run_dir, settings, chosen)
     cpu = time.process_time() - cpu
+    selection, kept = None, {}
+    if args.select:
+        selection = real_es.select_generation(run_dir, config, args.select, chosen, settings.max_steps)
+        mean = selection["params"]
+        kept = {"selection": {k: v for k, v in selection.items() if k != "params"}}
+        for row in selection["generations"]:
+            print(f"generation {row['generation']:>4}: {row['mean']:7.1f} ± {row['std']:5.1f} on {args.select} "
+                  "validation tracks" + ("   <- kept" if row["generation"] == selection["chosen"] else ""))
     controller.save_controller(args.out, mean, config, history=history, start=origin, vae=args.vae,
-                               mdnrnn=args.mdnrnn, settings=asdict(settings))
+                               mdnrnn=args.mdnrnn, settings=asdict(settings), **kept)
     results = {"controller": args.out, "start": origin, "vae": args.vae, "mdnrnn": args.mdnrnn,
                "backend": args.backend, "settings": asdict(settings), "history": history,
-               "total_real_steps": history[-1]["total_real_steps"] if history else 0}
+               "total_real_steps": history[-1]["total_real_steps"] if history else 0, **kept}
     Path(args.out).with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
     last = history[-1]
     measured = [h for h in history if h["real_steps_per_s"]]
@@ -240,6 +250,9 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
     if args.ledger:
         ledger.add(args.ledger, ledger.refinement_entry(args.setup, history, origin, args.command_line))
         print(f"counted {last['total_real_steps']:,} real refinement steps for setup {args.setup} in {args.ledger}")
+        if selection:
+            ledger.add(args.ledger, ledger.selection_entry(args.setup, selection, str(run_dir), args.command_line))
+            print(f"counted {selection['real_steps']:,} real selection steps for setup {args.setup} in {args.ledger}")
 
 
 def cmd_tau_sweep(args: argparse.Namespace) -> None:

@@ -219,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "beside it; the run's state in a .real_es folder beside it")
     A.add_config_options(p, RealESConfig(), helps={"generations": "the paper: about 1,800",
                                                    "rollouts": "real episodes per candidate, every generation"})
+    p.add_argument("--select", type=A.positive_int, default=None, metavar="TRACKS",
+                   help="after the run, keep the search mean (or the start) with the best mean return on TRACKS "
+                        "validation tracks (seeds 6,000,000 on), instead of the last one; with --ledger its "
+                        "steps count as selection")
     _add_backend_arguments(p)
     _add_ledger_arguments(p)
     p.set_defaults(run=C.cmd_evolve_real)
