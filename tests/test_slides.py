@@ -29,24 +29,17 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CHROMIUM, CHROMIUM_FLAGS, unavailable
+
 ROOT = Path(__file__).resolve().parent.parent
 SLIDES = ROOT / "slides"
 NOTEBOOKS = ROOT / "notebooks"
 MARP = ROOT / "node_modules" / ".bin" / "marp"
-CHROMIUM = Path(os.environ.get("WMCOURSE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 DECKS = sorted(SLIDES.glob("[0-9][0-9]_*.md"))
 POINTER = re.compile(r"(?:notebook|笔记本) (\d\d) · (?:cell|单元) “(.+?)”")
 DIRECTIVE = re.compile(r"^\s*_?(footer|header|class|paginate|backgroundColor|backgroundImage|color|theme|style)\s*:")
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)[^)]*\)|<img[^>]+src=\"([^\"]+)\"")
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI must have it: `make install` installs it)")
-    pytest.skip(reason)
 
 
 def _notebook(number: str) -> Path:
@@ -258,9 +251,9 @@ def test_the_slide_parser_sees_a_missing_pointer_and_missing_notes():
 def built():
     """Draw the figures, then build every deck to HTML beside its source (slides/*.html, ignored by git)."""
     if not shutil.which("node"):
-        _unavailable("node is not installed, so the Marp CLI cannot run")
+        unavailable("node is not installed, so the Marp CLI cannot run")
     if not MARP.exists():
-        _unavailable(f"{MARP.relative_to(ROOT)} is missing: run `npm ci` (make install does it)")
+        unavailable(f"{MARP.relative_to(ROOT)} is missing: run `npm ci` (make install does it)")
     start = time.time()
     figures = subprocess.run([sys.executable, "-m", "wmcourse", "figures", "--out", str(SLIDES / "figures")],
                              cwd=ROOT, capture_output=True, text=True, timeout=600,
@@ -327,7 +320,7 @@ _LOAD_KATEX_FONTS = """async () => {
 
 def test_every_deck_renders_in_chromium_and_fits_its_pages(built):
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
+        unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
     problems, outside = [], []
     with sync_api.sync_playwright() as p:
@@ -367,7 +360,7 @@ def test_every_deck_renders_in_chromium_and_fits_its_pages(built):
 def test_the_rendering_check_sees_an_overflowing_slide_and_a_missing_image(built, tmp_path):
     """The checks above on a deck made to fail: a slide too long for its page, an image that is not there."""
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
+        unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
     deck = tmp_path / "broken.md"
     items = "\n".join(f"- item {i}" for i in range(30))

@@ -383,7 +383,7 @@ def test_a_round_plays_the_last_controller_and_trains_m_on_all_the_data(tmp_path
     played = rollouts.load_episodes(tmp_path / "rollouts_round1")
     assert len(played) == 2 and row["real_steps_collected"] == sum(len(e.reward) for e in played)
     assert max(len(e.reward) for e in played) <= config.max_steps == 50  # a toy run cuts real games there too
-    assert takecover.real_cap(takecover.TakeCoverConfig()) is None  # the paper's run: the game's own 2,100 steps
+    assert takecover.real_cap(takecover.TakeCoverConfig().max_steps) is None  # the paper's run: the game's 2,100
     actions = np.concatenate([e.action for e in played])
     assert set(np.unique(actions)) <= {-1.0, 0.0, 1.0}
     first = torch.load(tmp_path / "mdnrnn.pt", weights_only=True)["history"]

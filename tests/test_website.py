@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CHROMIUM, CHROMIUM_FLAGS, unavailable
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -50,17 +52,8 @@ def _load(name: str, path: Path):
 site_build = _load("wmcourse_site_build", ROOT / "website" / "build.py")
 course_site = _load("wmcourse_course_site", ROOT / "website" / "course_site.py")
 
-CHROMIUM = Path(os.environ.get("WMCOURSE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOT_ENV = "WMCOURSE_SITE_SCREENSHOT"
 SCREENSHOT_PAGE = "notebooks/03_temperature.html"
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI must have it: `make install` installs it)")
-    pytest.skip(reason)
 
 
 # --- the build script and the extension, without building ------------------------------------------------------
@@ -318,7 +311,7 @@ _PAGE_REPORT = """async () => {
 @pytest.mark.timeout(1800)
 def test_every_page_renders_in_chromium_with_nothing_missing_and_the_navigation_reaches_it(site, served, tmp_path):
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
+        unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
     pages = [p for p in _pages(site) if p not in ("genindex.html", "search.html")]
     problems, outside, failed, console = [], [], [], []
@@ -406,7 +399,7 @@ def _screenshot(page, url: str, path: Path) -> None:
 def test_the_browser_check_sees_raw_tex_a_missing_image_and_an_unrendered_widget(served, tmp_path, site):
     """The report above, on a page made to fail (no MathJax, no widget manager), served beside the site's pages."""
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
+        unavailable(f"{CHROMIUM} not found: `apt-get install chromium` (make install does it as root)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements.txt)")
     broken = site / "_broken_check.html"
     broken.write_text('<html><body><main><p>left raw: $$x^2$$ and $z_t$</p><span class="math">\\(y\\)</span>'

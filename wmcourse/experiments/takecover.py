@@ -143,10 +143,15 @@ def command(out: str | Path, config: TakeCoverConfig = TakeCoverConfig()) -> str
     return " ".join(words)
 
 
-def real_cap(c: TakeCoverConfig) -> int | None:
-    """Where a real episode is cut: max_steps when it is below the game's own limit of 2,100 steps (a toy run),
+def real_cap(max_steps: int) -> int | None:
+    """Where a real episode is cut: at max_steps when it is below the game's own limit of 2,100 steps (a toy run),
     else nowhere (None): the game ends it, exactly as it did for the shipped run."""
-    return c.max_steps if c.max_steps < TAKE_COVER_MAX_STEPS else None
+    return max_steps if max_steps < TAKE_COVER_MAX_STEPS else None
+
+
+def _run_config(results: dict) -> TakeCoverConfig:
+    """The settings a finished run recorded in its results.json, the defaults for any it did not."""
+    return from_json(TakeCoverConfig(), results.get("config", {}))
 
 
 def _stages(out: Path, c: TakeCoverConfig) -> tuple[list[Stage], list[Stage], list[Stage]]:
@@ -155,7 +160,8 @@ def _stages(out: Path, c: TakeCoverConfig) -> tuple[list[Stage], list[Stage], li
     models = [
         Stage("collect", lambda: rollouts.collect(TAKE_COVER, c.episodes, p["rollouts"], num_envs=1, policy=c.policy,
                                                   seed=c.seed, episodes_per_shard=c.episodes_per_shard,
-                                                  max_steps=real_cap(c), backend=LocalBackend(c.workers)),
+                                                  max_steps=real_cap(c.max_steps),
+                                                  backend=LocalBackend(c.workers)),
               uses=MODEL_KEYS),
         Stage("train-vae", lambda: _train_vae(p, c), uses=MODEL_KEYS),
         Stage("encode", lambda: latents.encode_rollouts(vae.load_vae(p["vae"]), p["rollouts"], p["encoded"]),
@@ -165,7 +171,7 @@ def _stages(out: Path, c: TakeCoverConfig) -> tuple[list[Stage], list[Stage], li
               uses=MODEL_KEYS),
         Stage("random-policy", lambda: recipe.real_row(evaluate.evaluate(TAKE_COVER, None, c.real_episodes,
                                                                          seed=c.eval_seed, num_envs=c.num_envs,
-                                                                         max_steps=real_cap(c))),
+                                                                         max_steps=real_cap(c.max_steps))),
               uses=(*MODEL_KEYS, "real_episodes", "eval_seed", "num_envs"),
               keep=lambda state, row: state.update(random=row)),
     ]
@@ -273,7 +279,8 @@ def _tau_row(out: str, tau: float, c: TakeCoverConfig, controller_seed: int | No
     first frames of the random rollouts)."""
     torch.set_num_threads(c.threads)
     seed = c.seed if controller_seed is None else controller_seed
-    scoring = recipe.Scoring(c.dream_episodes, c.seed + 1, c.real_episodes, c.eval_seed, c.num_envs, real_cap(c))
+    scoring = recipe.Scoring(c.dream_episodes, c.seed + 1, c.real_episodes, c.eval_seed, c.num_envs,
+                             real_cap(c.max_steps))
     scored = recipe.evolve_and_score(_model(Path(out), round_), tau, c.max_steps, c.search.settings(seed), scoring,
                                      save=controller_path(Path(out), tau, controller_seed, round_))
     row = {"tau": tau, "evolve_seconds": round(scored.evolve_seconds, 1)}
@@ -305,7 +312,7 @@ class _Rounds:
                                    seed=seed, snap=thirds)
         rollouts.collect(TAKE_COVER, self.c.round.episodes, self._rollouts(round_), num_envs=self.c.num_envs,
                          policy=policy, seed=seed, episodes_per_shard=self.c.episodes_per_shard,
-                         max_steps=real_cap(self.c))
+                         max_steps=real_cap(self.c.max_steps))
 
     def encode(self, round_: int) -> None:
         latents.encode_rollouts(vae.load_vae(_paths(self.out)["vae"]), self._rollouts(round_),
@@ -346,7 +353,7 @@ def select_round(out: str | Path, validation_episodes: int = 50) -> dict:
         raise RunStateError(f"{out} has no finished takecover run: run `{results.get('command', COMMAND)}` first.")
     if validation_episodes < 1:
         raise SettingsError(f"validation_episodes must be at least 1, got {validation_episodes}.")
-    c = from_json(TakeCoverConfig(), results.get("config", {}))
+    c = _run_config(results)
     path = out / SELECTION_NAME
     settings = {"tau": c.round.tau, "validation_seed": VALIDATION_SEED, "validation_episodes": validation_episodes,
                 "test_seed": TEST_SEED, "test_episodes": c.real_episodes}
@@ -395,7 +402,7 @@ def _play_round(out: str, round_: int, c: TakeCoverConfig, episodes: int, seed: 
     policy = agent.WorldModelAgent(vae.load_vae(_paths(out)["vae"]), mdnrnn.load_mdnrnn(mdnrnn_path(out, round_)),
                                    params, cc)
     real = evaluate.evaluate(TAKE_COVER, policy, episodes, seed=seed, num_envs=c.num_envs, progress=False,
-                             max_steps=real_cap(c))
+                             max_steps=real_cap(c.max_steps))
     return {"round": round_, "seed": seed, **recipe.real_row(real)}
 
 
@@ -589,13 +596,12 @@ def fixed_policy_survival(model: mdnrnn.MDNRNN, starts: torch.Tensor, tau: float
     """Steps survived by the three constant policies (left, stay, right) in M's dream at tau and in the real game
     (both cut at max_steps): a policy that sees nothing should die about as soon in both, if the dream is as
     dangerous as the game."""
-    cut = max_steps if max_steps < TAKE_COVER_MAX_STEPS else None  # None: the game's own limit
     rows = []
     for action, name in ((-1.0, "always left"), (0.0, "always stay"), (1.0, "always right")):
         params, config = constant_controller(action, model.config.z_size, model.config.hidden)
         lived = dream.dream_score(model, starts, params, config, tau, dreams, max_steps, seed=0)
         real = evaluate.evaluate(TAKE_COVER, ConstantPolicy(action), real_episodes, seed=seed, progress=False,
-                                 max_steps=cut)
+                                 max_steps=real_cap(max_steps))
         rows.append({"policy": name, "dream_mean": float(lived.mean()), "dream_std": float(lived.std()),
                      "real_mean": real.mean, "real_std": real.std})
     return rows
@@ -608,7 +614,7 @@ def fixed_policy_rounds(out: str | Path, tau: float = 1.15, dreams: int = 32, re
     walls the dream made safe? Dreams and real games are cut at the run's max_steps."""
     p = _paths(Path(out))
     results = json.loads(p["results"].read_text())
-    max_steps = from_json(TakeCoverConfig(), results.get("config", {})).max_steps
+    max_steps = _run_config(results).max_steps
     starts = agent.start_latents(latents.load_encoded(p["encoded"]))[:start_latents]
     rounds = _round_numbers(results)
     return [{"round": r, "tau": tau, "rows": fixed_policy_survival(mdnrnn.load_mdnrnn(mdnrnn_path(out, r)), starts,
