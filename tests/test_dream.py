@@ -87,3 +87,55 @@ def test_drive_dream_and_drive_real_agree_with_the_batched_dream_and_the_real_en
     assert drive["frames"].shape == (12, 64, 64, 3) and drive["frames"].dtype == np.uint8
     assert drive["rewards"].shape == drive["predicted_rewards"].shape == (12,)
     assert np.all(drive["actions"][:, 1:] >= 0) and np.all(np.abs(drive["actions"][:, 0]) <= 1)
+
+
+def test_dropout_masks_keep_one_minus_p_of_the_units_and_average_one():
+    model = _model(dropout=0.2)
+    inputs, heads = model.dropout_masks(4000, torch.Generator().manual_seed(0))
+    assert inputs.shape == (4000, 4 + 3) and heads.shape == (4000, 16)
+    kept = (heads > 0).float().mean().item()
+    assert abs(kept - 0.8) < 0.01                         # each unit kept with probability 1 - p
+    assert abs(heads.mean().item() - 1.0) < 0.015         # scaled by 1 / (1 - p): E[mask] = 1
+    assert set(heads.unique().tolist()) == {0.0, 1.25}
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        _model(dropout=1.0)
+
+
+def test_each_dream_keeps_its_own_dropout_mask_for_its_whole_length():
+    model = _model(dropout=0.3)
+    start = torch.randn(1, 4).repeat(6, 1)
+    world = dream.BatchedDream(model, start, max_steps=10, tau=1e-8, generator=torch.Generator().manual_seed(0))
+    world.reset(6)
+    masks = [m.clone() for m in world.masks]
+    assert not torch.equal(masks[1][0], masks[1][1])      # different dreams, different sub-networks of M
+    actions = torch.zeros(6, 3)
+    z_first = []
+    for _ in range(4):
+        world.step(actions)
+        z_first.append(world.z.clone())
+    for held, now in zip(masks, world.masks):
+        torch.testing.assert_close(held, now)             # the mask holds for the whole dream
+    # tau near 0: each dream follows its own sub-network's most likely path; same start, different dreams
+    assert (z_first[-1][0] - z_first[-1][1]).abs().max() > 1e-4
+    # one dream replayed through M.step with its mask gives the same path
+    z, state = start[:1], model.initial_state(1)
+    for _ in range(4):
+        out, state = model.step(z, actions[:1], state, (masks[0][:1], masks[1][:1]))
+        z = dream.mdn.sample(out.log_pi, out.mu, out.log_sigma, 1e-8)
+    torch.testing.assert_close(z, z_first[-1][:1], atol=1e-3, rtol=0)
+    world.keep(torch.tensor([True, False, True, False, True, False]))
+    torch.testing.assert_close(world.masks[1], masks[1][[0, 2, 4]])
+
+
+def test_dropout_acts_in_training_and_in_dreams_but_not_in_eval():
+    model = _model(dropout=0.5)
+    z, a = torch.randn(3, 5, 4), torch.randn(3, 5, 3)
+    plain = MDNRNN(MDNRNNConfig(z_size=4, action_size=3, hidden=16, predict_reward=True, predict_done=True))
+    plain.load_state_dict(model.state_dict())
+    model.eval(), plain.eval()
+    torch.testing.assert_close(model(z, a)[0].mu, plain(z, a)[0].mu)   # eval (reality, held-out loss): no dropout
+    model.train()
+    torch.manual_seed(1)
+    assert not torch.allclose(model(z, a)[0].mu, plain(z, a)[0].mu)  # training: fresh masks each sequence
+    ones = (torch.ones(3, 7), torch.ones(3, 16))
+    torch.testing.assert_close(model(z, a, masks=ones)[0].mu, plain(z, a)[0].mu)  # all-ones masks: the full M

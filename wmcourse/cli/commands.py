@@ -134,7 +134,7 @@ def cmd_train_mdnrnn(args: argparse.Namespace) -> None:
         z_size=data.z_size, action_size=data.action_size, hidden=args.hidden, K=args.mixtures, lr=args.lr,
         grad_clip=args.grad_clip, batch_size=args.batch_size, seq_len=args.seq_len,
         predict_reward=args.predict_reward, predict_done=args.predict_done, done_weight=args.done_weight,
-        reward_smoothing=args.reward_smoothing,
+        reward_smoothing=args.reward_smoothing, dropout=args.dropout,
     )
     print(f"{len(data)} episodes, {data.num_steps:,} steps, z {data.z_size}, actions {data.action_size}; "
           f"M has {checkpoint.count_parameters(mdnrnn.MDNRNN(config)):,} parameters")

@@ -59,6 +59,9 @@ class BatchedDream:
         pick = torch.randint(len(self.start_z), (batch,), generator=self.generator, device=self.start_z.device)
         self.z = self.start_z[pick]
         self.state = self.model.initial_state(batch, self.z.device)
+        # an M with dropout: each dream keeps one mask, so each dreams with its own sub-network of M
+        self.masks = (self.model.dropout_masks(batch, self.generator, self.z.device) if self.model.config.dropout > 0
+                      else None)
         self.t = 0
         return self.features()
 
@@ -69,13 +72,15 @@ class BatchedDream:
     def keep(self, mask: Tensor) -> None:
         """Drop the dreams where mask (B,) is False (finished ones) from the batch."""
         self.z, self.state = self.z[mask], (self.state[0][mask], self.state[1][mask])
+        if self.masks is not None:
+            self.masks = (self.masks[0][mask], self.masks[1][mask])
 
     @torch.no_grad()
     def step(self, actions: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Advance every dream one step: actions (B, A) -> features (B, feature_size), reward (B,), done (B,).
 
         The reward is M's prediction, or 1 (a step survived) when M has no reward head."""
-        out, self.state = self.model.step(self.z, actions.to(self.z.dtype), self.state)
+        out, self.state = self.model.step(self.z, actions.to(self.z.dtype), self.state, self.masks)
         self.z = mdn.sample(out.log_pi, out.mu, out.log_sigma, self.tau, self.generator)
         self.t += 1
         done = torch.sigmoid(out.done_logit) > 0.5

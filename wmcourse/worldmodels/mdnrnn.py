@@ -34,13 +34,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..checkpoint import count_parameters, load_torch, save_torch
-from ..errors import ShapeError
+from ..errors import SettingsError, ShapeError
 from . import mdn
 
 if TYPE_CHECKING:
     from .latents import SequenceBatch
 
 State = tuple[Tensor, Tensor]  # (h, c), each (B, hidden)
+Masks = tuple[Tensor, Tensor]  # dropout masks of M's input [z, a] (B, Z + A) and of the heads' input h (B, hidden)
 FORMAT = "wmcourse.mdnrnn/1"
 TRAIN_COMMAND = "python -m wmcourse train-mdnrnn --data runs/CarRacing-v3/encoded --out {path}"
 
@@ -65,6 +66,7 @@ class MDNRNNConfig:
     done_weight: float = 10.0     # weight of the done = 1 steps in the done loss (the authors' code's restart_factor)
     reward_weight: float = 1.0
     reward_smoothing: int = 1     # reward target: the mean of the next k real rewards (1: the raw reward)
+    dropout: float = 0.0          # Dropout's Dream Land: drop M's inputs and its heads' inputs, one mask a sequence
 
 
 class MDNRNNOutput(NamedTuple):
@@ -83,6 +85,9 @@ class MDNRNN(nn.Module):
     def __init__(self, config: MDNRNNConfig | None = None):
         super().__init__()
         self.config = c = config or MDNRNNConfig()
+        if not 0.0 <= c.dropout < 1.0:
+            raise SettingsError(f"MDNRNNConfig.dropout is the probability of dropping a unit: expected a number in "
+                                f"[0, 1), got {c.dropout}.")
         self.lstm = nn.LSTM(c.z_size + c.action_size, c.hidden, batch_first=True)
         self.mdn = mdn.MixtureHead(c.hidden, c.z_size, c.K)
         self.reward_head = nn.Linear(c.hidden, 1) if c.predict_reward else None
@@ -101,8 +106,28 @@ class MDNRNN(nn.Module):
         done = self.done_head(h).squeeze(-1) if self.done_head is not None else None
         return MDNRNNOutput(log_pi, mu, log_sigma, reward, done)
 
-    def forward(self, z: Tensor, actions: Tensor, state: State | None = None) -> tuple[MDNRNNOutput, State]:
-        """Run over whole sequences: z (B, T, Z) and actions (B, T, A) -> predictions for every step, final state."""
+    def dropout_masks(self, batch: int, generator: torch.Generator | None = None,
+                      device: torch.device | str | None = None) -> Masks:
+        """One dropout mask per sequence (or per dream) for M's input and for its heads' input (Wellmer & Kwok,
+        "Dropout's Dream Land", 2021): each unit kept with probability 1 - p and then scaled by 1 / (1 - p),
+
+            mask = Bernoulli(1 - p) / (1 - p),   so E[mask] = 1.
+
+        The same mask holds for every step of the sequence, so a dream under one mask is one sub-network of M."""
+        c = self.config
+        device = device or self.lstm.weight_ih_l0.device
+        keep = 1.0 - c.dropout
+
+        def draw(size: int) -> Tensor:
+            return torch.bernoulli(torch.full((batch, size), keep, device=device), generator=generator) / keep
+        return draw(c.z_size + c.action_size), draw(c.hidden)
+
+    def forward(self, z: Tensor, actions: Tensor, state: State | None = None,
+                masks: Masks | None = None) -> tuple[MDNRNNOutput, State]:
+        """Run over whole sequences: z (B, T, Z) and actions (B, T, A) -> predictions for every step, final state.
+
+        masks (dropout_masks) multiply M's input and the heads' input at every step; in training mode an M with
+        dropout draws fresh ones for each sequence of the batch. The final state is never masked."""
         c = self.config
         if z.ndim != 3 or actions.ndim != 3 or z.shape[:2] != actions.shape[:2] \
                 or z.shape[-1] != c.z_size or actions.shape[-1] != c.action_size:
@@ -111,19 +136,26 @@ class MDNRNN(nn.Module):
                 f"{tuple(z.shape)} and {tuple(actions.shape)}. One step of a batch goes through step(); "
                 "discrete actions must be one-hot."
             )
+        if masks is None and self.training and c.dropout > 0:
+            masks = self.dropout_masks(z.shape[0], device=z.device)
+        inputs = torch.cat([z, actions], dim=-1)
+        if masks is not None:
+            inputs = inputs * masks[0].unsqueeze(1)
         hx = None if state is None else (state[0].unsqueeze(0), state[1].unsqueeze(0))
-        hs, (h, cell) = self.lstm(torch.cat([z, actions], dim=-1), hx)
-        return self.heads(hs), (h.squeeze(0), cell.squeeze(0))
+        hs, (h, cell) = self.lstm(inputs, hx)
+        return self.heads(hs if masks is None else hs * masks[1].unsqueeze(1)), (h.squeeze(0), cell.squeeze(0))
 
-    def step(self, z: Tensor, action: Tensor, state: State | None = None) -> tuple[MDNRNNOutput, State]:
-        """One step for a batch of dreams: z (B, Z), action (B, A), state (h, c) each (B, hidden).
+    def step(self, z: Tensor, action: Tensor, state: State | None = None,
+             masks: Masks | None = None) -> tuple[MDNRNNOutput, State]:
+        """One step for a batch of dreams: z (B, Z), action (B, A), state (h, c) each (B, hidden), and each
+        dream's dropout masks (dropout_masks) if it dreams under one.
 
         The batch can be a whole CMA-ES population times its rollouts: one LSTM call steps them all.
         """
         if z.ndim != 2 or action.ndim != 2:
             raise ShapeError(f"step() takes one step of a batch: z (B, Z) and action (B, A), "
                              f"got {tuple(z.shape)} and {tuple(action.shape)}.")
-        out, state = self.forward(z.unsqueeze(1), action.unsqueeze(1), state)
+        out, state = self.forward(z.unsqueeze(1), action.unsqueeze(1), state, masks)
         return MDNRNNOutput(*(None if t is None else t.squeeze(1) for t in out)), state
 
     def loss(self, batch: SequenceBatch) -> dict[str, Tensor]:
