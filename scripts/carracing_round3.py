@@ -5,14 +5,20 @@ skips or resumes what it wrote in the run folder.
     collect    128 real episodes driven by round 2's controller with action noise 0.1 (track seeds from 300)
     encode     the new episodes encoded by the shipped V
     train      M fine-tuned from round 2's weights on the new episodes for 40 epochs (a fresh Adam: the shipped
-               M keeps no optimizer state). --dropout P: Dropout's Dream Land's M (MDNRNNConfig.dropout)
+               M keeps no optimizer state). --dropout P: Dropout's Dream Land's M (MDNRNNConfig.dropout).
+               --all-data: on the new episodes and the 64 first ones together (collected again, the same
+               episodes: `python -m wmcourse collect --env CarRacing-v3 --episodes 64 --episodes-per-shard 16
+               --num-envs 2 --policy mix --seed 0 --out RUNS/rollouts`, then the step encode-first)
     evolve     a new controller evolved by CMA-ES in the new M's dream, 64 candidates x 16 dreams, 20
                generations; the search never sees a real score
     validate   each NAME=CONTROLLER:MDNRNN on the 16 validation tracks (seeds 6,000,000 on, one track a seed, as
                real_es.select_generation): apart from every training seed and from the reporting tracks
+    ship       the measurements (data, each M's held-out loss, each dream's last generation, each validation
+               score) into data/carracing_round3.json, recorded in data/manifest.json
 
     python scripts/carracing_round3.py collect|encode|train|evolve [--dropout P] [--runs runs/cr_row1]
     python scripts/carracing_round3.py validate round2=R/controller_round2.npz:R/mdnrnn_round2.pt ...
+    python scripts/carracing_round3.py ship
 """
 
 from __future__ import annotations
@@ -43,16 +49,37 @@ SHIPPED = {"vae_z32.pt": "vae_carracing_z32.pt", "mdnrnn_round2.pt": "mdnrnn_car
            "controller_round2.npz": "controller_carracing_round2.npz"}
 
 
-def suffix(dropout: float) -> str:
-    return f"_dropout{dropout:g}" if dropout else ""
+def suffix(dropout: float, all_data: bool = False) -> str:
+    return ("_all" if all_data else "") + (f"_dropout{dropout:g}" if dropout else "")
 
 
-def m_path(runs: Path, dropout: float) -> Path:
-    return runs / f"mdnrnn_round{ROUND}{suffix(dropout)}.pt"
+def m_path(runs: Path, dropout: float, all_data: bool = False) -> Path:
+    return runs / f"mdnrnn_round{ROUND}{suffix(dropout, all_data)}.pt"
 
 
-def c_path(runs: Path, dropout: float) -> Path:
-    return runs / f"controller_round{ROUND}{suffix(dropout)}.npz"
+def c_path(runs: Path, dropout: float, all_data: bool = False) -> Path:
+    return runs / f"controller_round{ROUND}{suffix(dropout, all_data)}.npz"
+
+
+def data_folder(runs: Path, all_data: bool) -> Path:
+    """The encoded episodes M trains on and the dreams start from: the round's, or the first 64 and the round's."""
+    if not all_data:
+        return carracing.paths(runs, ROUND)["all_encoded"]
+    folder = runs / f"encoded_first_and_round{ROUND}"
+    folder.mkdir(exist_ok=True)
+    for source in (runs / "encoded", carracing.paths(runs, ROUND)["encoded"]):
+        if not any(source.glob("*.npz")):
+            raise SystemExit(f"{source} holds no encoded episodes: run the steps that make it first")
+        for f in sorted(source.glob("*.npz")):
+            if not (folder / f"{source.name}_{f.name}").exists():
+                shutil.copy(f, folder / f"{source.name}_{f.name}")
+    return folder
+
+
+def encode_first(runs: Path) -> None:
+    from wmcourse.worldmodels import vae
+
+    latents.encode_rollouts(vae.load_vae(runs / "vae_z32.pt"), runs / "rollouts", runs / "encoded")
 
 
 def setup(runs: Path) -> None:
@@ -62,9 +89,8 @@ def setup(runs: Path) -> None:
             shutil.copy(artefacts.data_dir() / shipped, runs / name)
 
 
-def train(runs: Path, dropout: float) -> None:
-    now = carracing.paths(runs, ROUND)
-    ckpt = m_path(runs, dropout).with_suffix(".ckpt.pt")
+def train(runs: Path, dropout: float, all_data: bool) -> None:
+    ckpt = m_path(runs, dropout, all_data).with_suffix(".ckpt.pt")
     config = dataclasses.replace(carracing.mdnrnn_config(CONFIG), dropout=dropout)
     if not ckpt.exists():  # round 2's weights and a fresh optimizer
         model = mdnrnn.MDNRNN(config).eval()
@@ -74,16 +100,16 @@ def train(runs: Path, dropout: float) -> None:
                            index_generator=torch.Generator().manual_seed(ROUND).get_state(),
                            noise_generator=torch.Generator().manual_seed(ROUND + 1).get_state())
     torch.set_num_threads(2)
-    model, history = training.train_mdnrnn(latents.load_encoded(now["all_encoded"]), config, ckpt, epochs=EPOCHS,
-                                           seed=ROUND, device="cpu")
-    mdnrnn.save_mdnrnn(model, m_path(runs, dropout), history=history)
+    model, history = training.train_mdnrnn(latents.load_encoded(data_folder(runs, all_data)), config, ckpt,
+                                           epochs=EPOCHS, seed=ROUND, device="cpu")
+    mdnrnn.save_mdnrnn(model, m_path(runs, dropout, all_data), history=history)
 
 
-def evolve(runs: Path, dropout: float) -> None:
+def evolve(runs: Path, dropout: float, all_data: bool) -> None:
     torch.set_num_threads(2)
-    carracing.evolve_controller(m_path(runs, dropout), carracing.paths(runs, ROUND)["all_encoded"],
-                                c_path(runs, dropout), CONFIG.tau, CONFIG.dream_steps, SEARCH.settings(ROUND),
-                                round=ROUND, dropout=dropout)
+    carracing.evolve_controller(m_path(runs, dropout, all_data), data_folder(runs, all_data),
+                                c_path(runs, dropout, all_data), CONFIG.tau, CONFIG.dream_steps,
+                                SEARCH.settings(ROUND), round=ROUND, dropout=dropout, all_data=all_data)
 
 
 def validate(runs: Path, named: list[str]) -> dict[str, dict]:
@@ -122,11 +148,91 @@ def validate(runs: Path, named: list[str]) -> dict[str, dict]:
     return results
 
 
+OUT = "carracing_round3.json"
+COMMAND = "python scripts/carracing_round3.py"
+R = "runs/cr_row1"
+COMMANDS = [  # every step, in order (from the folder that holds runs/)
+    f"{COMMAND} collect", f"{COMMAND} encode",
+    *(f"{COMMAND} {step}{flags}" for flags in ("", " --dropout 0.05") for step in ("train", "evolve")),
+    f"python -m wmcourse collect --env CarRacing-v3 --episodes 64 --episodes-per-shard 16 --num-envs 2 --policy mix "
+    f"--seed 0 --out {R}/rollouts", f"{COMMAND} encode-first", f"{COMMAND} train --all-data",
+    f"{COMMAND} evolve --all-data",
+    f"{COMMAND} validate round2={R}/controller_round2.npz:{R}/mdnrnn_round2.pt "
+    f"round3={R}/controller_round3.npz:{R}/mdnrnn_round3.pt "
+    f"round3_dropout={R}/controller_round3_dropout0.05.npz:{R}/mdnrnn_round3_dropout0.05.pt "
+    f"round3_all={R}/controller_round3_all.npz:{R}/mdnrnn_round3_all.pt",
+    f"{COMMAND} ship"]
+
+
+CANDIDATES = {  # name: (dropout, all_data); "round2" is the shipped round-2 controller and its M
+    "round2": None, "round3": (0.0, False), "round3_dropout": (0.05, False), "round3_all": (0.0, True)}
+DRIVE_SEED = real_es.VALIDATION_SEED  # the first validation track: one real drive per controller, to see it drive
+
+
+def files(runs: Path, name: str) -> tuple[Path, Path]:
+    if CANDIDATES[name] is None:
+        return runs / "controller_round2.npz", runs / "mdnrnn_round2.pt"
+    return c_path(runs, *CANDIDATES[name]), m_path(runs, *CANDIDATES[name])
+
+
+def ship(runs: Path) -> None:
+    """data/carracing_round3.json: the round's data, and for round 2's controller and each new one that was
+    validated: its M's held-out loss, its dream's last generation, its score on the validation tracks (the
+    validation log's episodes) and one real drive on the first validation track (its mean action, and the reward
+    its M predicted along the drive against the reward the game paid)."""
+    from wmcourse.real import rollouts
+    from wmcourse.shipped import ledger
+    from wmcourse.worldmodels import agent
+
+    torch.set_num_threads(2)
+    scores: dict[str, dict[int, tuple[float, int]]] = {}
+    for line in (runs / "validation.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        scores.setdefault(row["name"], {})[row["episode"]] = (row["return"], row["steps"])
+    candidates = []
+    for name in [n for n in CANDIDATES if n in scores]:
+        episodes = scores[name]
+        if sorted(episodes) != list(range(VALIDATION_TRACKS)):
+            raise SystemExit(f"{name} has {len(episodes)} of {VALIDATION_TRACKS} validation episodes: run validate")
+        valid = np.array([episodes[e][0] for e in range(VALIDATION_TRACKS)])
+        c_file, m_file = files(runs, name)
+        history = mdnrnn.read_checkpoint(m_file).get("history") or [{}]
+        search = controller.load_controller(c_file)[2].get("history") or [{}]
+        drive = agent.drive_real(agent.load_agent(c_file, runs / "vae_z32.pt", m_file), DRIVE_SEED)
+        dropout, all_data = CANDIDATES[name] or (0.0, None)
+        candidates.append({
+            "name": name, "dropout": dropout, "all_data": all_data,
+            "held_out_z_nll": history[-1].get("held_out_z_nll"),
+            "dream_last_generation": {k: search[-1].get(k) for k in ("generation", "mean", "best")},
+            "validation": {"mean": float(valid.mean()), "std": float(valid.std()), "returns": valid.round(2).tolist(),
+                           "real_steps": int(sum(episodes[e][1] for e in range(VALIDATION_TRACKS)))},
+            "drive": {"seed": DRIVE_SEED, "steps": len(drive["rewards"]),
+                      "mean_action": drive["actions"].mean(axis=0).round(3).tolist(),
+                      "real_return": round(float(drive["rewards"].sum()), 1),
+                      "predicted_return": round(float(drive["predicted_rewards"].sum()), 1)}})
+        print(name, candidates[-1]["validation"]["mean"], candidates[-1]["drive"])
+    returns, _ = rollouts.episode_returns(runs / f"rollouts_round{ROUND}")
+    actions = np.concatenate([e.action for e in rollouts.load_episodes(runs / f"rollouts_round{ROUND}")])
+    result = {"round": ROUND, "episodes": EPISODES, "noise": CONFIG.round.noise, "epochs": EPOCHS,
+              "search": dataclasses.asdict(SEARCH), "validation_seed": real_es.VALIDATION_SEED,
+              "validation_tracks": VALIDATION_TRACKS,
+              "data_real_steps": int(rollouts.count_frames(runs / f"rollouts_round{ROUND}")),
+              "data_returns": {"mean": float(returns.mean()), "std": float(returns.std())},
+              "data_mean_action": actions.mean(axis=0).round(3).tolist(),
+              "first_data_real_steps": int(rollouts.count_frames(runs / "rollouts"))
+              if any((runs / "rollouts").glob("shard_*.npz")) else None,
+              "machine": ledger.machine(), "commands": COMMANDS, "candidates": candidates}
+    out = artefacts.data_dir() / OUT
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    artefacts.record(out, f"{COMMAND} ship", ROUND, {c["name"]: round(c["validation"]["mean"], 1) for c in candidates})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=["collect", "encode", "train", "evolve", "validate"])
+    parser.add_argument("step", choices=["collect", "encode", "encode-first", "train", "evolve", "validate", "ship"])
     parser.add_argument("named", nargs="*", help="validate: NAME=CONTROLLER:MDNRNN ...")
     parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--all-data", action="store_true")
     parser.add_argument("--runs", type=Path, default=Path("runs/cr_row1"))
     args = parser.parse_args()
     setup(args.runs)
@@ -135,12 +241,16 @@ def main() -> None:
         task.collect(ROUND)
     elif args.step == "encode":
         task.encode(ROUND)
+    elif args.step == "encode-first":
+        encode_first(args.runs)
     elif args.step == "train":
-        train(args.runs, args.dropout)
+        train(args.runs, args.dropout, args.all_data)
     elif args.step == "evolve":
-        evolve(args.runs, args.dropout)
-    else:
+        evolve(args.runs, args.dropout, args.all_data)
+    elif args.step == "validate":
         validate(args.runs, args.named)
+    else:
+        ship(args.runs)
 
 
 if __name__ == "__main__":

@@ -708,6 +708,62 @@ def ledger_setups() -> dict[str, list[dict]]:
     return setups
 
 
+def larger_round_result(m: dict) -> Result:
+    """Round 3, four times an earlier round, from the shipped round-2 files (scripts/carracing_round3.py)."""
+    r3 = load_json("carracing_round3.json")
+    c = {x["name"]: x for x in r3["candidates"]}
+    new = [x for x in r3["candidates"] if x["name"] != "round2"]
+    dropout = c["round3_dropout"]["dropout"] if "round3_dropout" in c else 0.0
+    labels = {"round2": "round 2 (the 'dream only' controller)",
+              "round3": "round 3, M fine-tuned on the round's episodes",
+              "round3_dropout": f"the same, with Dropout's Dream Land's M (p = {dropout:g})",
+              "round3_all": "round 3, M fine-tuned on the round's and the first 64 episodes"}
+    dream = {x["name"]: x["dream_last_generation"]["mean"] for x in r3["candidates"]}
+    valid = {x["name"]: x["validation"]["mean"] for x in r3["candidates"]}
+    gas = {x["name"]: x["drive"]["mean_action"][1] for x in r3["candidates"]}
+    brake = {x["name"]: x["drive"]["mean_action"][2] for x in r3["candidates"]}
+    drive = {x["name"]: x["drive"] for x in r3["candidates"]}
+    worst = min(new, key=lambda x: valid[x["name"]])["name"]
+    require(all(dream[x["name"]] > dream["round2"] for x in new), "every round-3 dream pays more than round 2's")
+    require(all(valid[x["name"]] < valid["round2"] for x in new), "no round-3 controller beats round 2's")
+    require(all(valid[x["name"]] < 0 and brake[x["name"]] < brake["round2"] / 5 for x in new) and valid["round2"] > 0,
+            "every round-3 controller scores below zero and brakes less than a fifth of round 2's")
+    require(abs(drive[worst]["predicted_return"] - drive[worst]["real_return"]) < 100 < dream[worst],
+            "along a real drive M's predicted reward is within 100 of the game's")
+    n = r3["validation_tracks"]
+    brakes = joined([f"{brake[x['name']]:.2f}" for x in new])
+
+    def row(name: str) -> list[str]:
+        d = drive[name]
+        return [labels[name], f1(dream[name]), f"**{pm(valid[name], c[name]['validation']['std'])}**",
+                f"{gas[name]:.2f} / {brake[name]:.2f}", f"{f1(d['real_return'])} / {f1(d['predicted_return'])}"]
+
+    return Result(
+        "A round four times larger",
+        f"A further round collected {count(r3['data_real_steps'])} real steps ({r3['episodes']} episodes, four times "
+        f"an earlier round) with round 2's controller (action noise {r3['noise']:g}) and fine-tuned M on them. Every "
+        f"new dream paid its controller more than round 2's dream had "
+        f"({joined([f1(dream[x['name']]) for x in new])} against {f1(dream['round2'])}), and every new controller "
+        f"scored below zero on the validation tracks ({joined([f1(valid[x['name']]) for x in new])}) where round 2's "
+        f"scored {f1(valid['round2'])}. They hardly brake ({brakes} on average along one real drive, against "
+        f"round 2's {brake['round2']:.2f}) and earn little more than the game's cost of a frame. "
+        f"Along that drive the worst one's M predicted {f1(drive[worst]['predicted_return'])} points where the game "
+        f"paid {f1(drive[worst]['real_return'])}: M reads real frames well; the error is in the dream, where M "
+        "feeds on its own predictions. The look at held-out tracks keeps round 2's controller.",
+        f"{n} validation tracks per controller (the first track of an environment reset with each seed from "
+        f"{count(r3['validation_seed'])}), apart from the training and the reporting tracks; one run per controller; "
+        f"search: population {r3['search']['population']} × {r3['search']['rollouts']} dreams, "
+        f"{r3['search']['generations']} generations (round 2's own search: 64 × 8 dreams, 20 generations); the "
+        "drive: one real episode on the first validation track",
+        r3["commands"],
+        ["carracing_round3.json"],
+        machine=r3["machine"],
+        body=table(["controller", "dream, population mean in the last generation", f"real ({n} validation tracks)",
+                    "the drive: mean gas / brake", "the drive: real / M's predicted reward"],
+                   [row(x["name"]) for x in r3["candidates"]]),
+    )
+
+
 def carracing_section(m: dict) -> Section:
     rounds = []
     for i, name in enumerate(CONTROLLERS):
@@ -775,6 +831,7 @@ def carracing_section(m: dict) -> Section:
         for a, b in zip(h2, h3)
     ]
     refinements = {r: next(e for e in ledger[r] if e["stage"] == "refinement") for r in (REFINED, FROM_SCRATCH)}
+    larger = larger_round_result(m)
 
     return Section(
         "CarRacing dream vs real",
@@ -809,6 +866,7 @@ def carracing_section(m: dict) -> Section:
                     ],
                 ),
             ),
+            larger,
             Result(
                 "The τ sweep",
                 f"One controller evolved in the round-0 dream at each temperature. Raising τ lowers the dream score "

@@ -57,6 +57,8 @@ _FROM_SCRATCH = ("python -m wmcourse evolve-real --controller data/controller_ca
                  "--out runs/cr_real/from_scratch.npz --population 12 --rollouts 2 --sigma-init 0.1 --generations 13 "
                  "--seed 7")
 _LEDGER = "python scripts/carracing_ledger.py"  # ledger.MAKE_LEDGER (its arguments: in the manifest)
+LARGER_ROUND = "carracing_round3.json"  # a round four times larger, measured on validation tracks, not shipped as C
+_LARGER_ROUND = "python scripts/carracing_round3.py"  # its steps: in the file's "commands"
 _SEARCH_SPREAD = ("python scripts/cartpole_search_spread.py --out data/cartpole_search_spread.json --seeds 0 3 "
                   "--search-seeds 1 2")
 
@@ -93,6 +95,7 @@ def _entries() -> list[Shipped]:
         Shipped(FROM_SCRATCH_CONTROLLER, _FROM_SCRATCH, here + "load_from_scratch_controller",
                 (VAE_NAME, mdnrnn_name(2))),
         Shipped("carracing_ledger.json", _LEDGER, "wmcourse.shipped.ledger.load"),  # real steps by setup and stage
+        Shipped(LARGER_ROUND, _LARGER_ROUND, here + "load_larger_round"),
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
           for data in ("random", "iterative") for kind, ext in (("wm", "pt"), ("c", "npz"), ("data", "npz"))),
@@ -305,6 +308,12 @@ def carracing_step_curves() -> list[ledger.StepCurve]:
 def load_shipped_evaluation(round_: int = 0) -> dict:
     """The real evaluation of a shipped controller: mean, std, episodes, returns and replayable references."""
     return json.loads(artefacts.require(controller_name(round_, "_eval.json"), MAKE_CONTROLLER).read_text())
+
+
+def load_larger_round() -> dict:
+    """CarRacing's round 3, four times an earlier round (scripts/carracing_round3.py): its data, and for round 2's
+    controller and each new one the dream's score, the validation tracks' score and one real drive."""
+    return json.loads(artefacts.require(LARGER_ROUND, _LARGER_ROUND).read_text())
 
 
 def shipped_rounds() -> list[int]:
