@@ -151,17 +151,18 @@ def validate(runs: Path, named: list[str]) -> dict[str, dict]:
 OUT = "carracing_round3.json"
 COMMAND = "python scripts/carracing_round3.py"
 R = "runs/cr_row1"
-COMMANDS = [  # every step, in order (from the folder that holds runs/)
-    f"{COMMAND} collect", f"{COMMAND} encode",
-    *(f"{COMMAND} {step}{flags}" for flags in ("", " --dropout 0.05") for step in ("train", "evolve")),
-    f"python -m wmcourse collect --env CarRacing-v3 --episodes 64 --episodes-per-shard 16 --num-envs 2 --policy mix "
-    f"--seed 0 --out {R}/rollouts", f"{COMMAND} encode-first", f"{COMMAND} train --all-data",
-    f"{COMMAND} evolve --all-data",
-    f"{COMMAND} validate round2={R}/controller_round2.npz:{R}/mdnrnn_round2.pt "
-    f"round3={R}/controller_round3.npz:{R}/mdnrnn_round3.pt "
-    f"round3_dropout={R}/controller_round3_dropout0.05.npz:{R}/mdnrnn_round3_dropout0.05.pt "
-    f"round3_all={R}/controller_round3_all.npz:{R}/mdnrnn_round3_all.pt",
-    f"{COMMAND} ship"]
+
+
+def commands(names: list[str]) -> list[str]:
+    """Every step that made the candidates `names`, in order (from the folder that holds runs/)."""
+    variants = {"round3": "", "round3_dropout": " --dropout 0.05", "round3_all": " --all-data"}
+    steps = [f"{COMMAND} collect", f"{COMMAND} encode"]
+    if "round3_all" in names:
+        steps += [f"python -m wmcourse collect --env CarRacing-v3 --episodes 64 --episodes-per-shard 16 --num-envs 2 "
+                  f"--policy mix --seed 0 --out {R}/rollouts", f"{COMMAND} encode-first"]
+    steps += [f"{COMMAND} {step}{variants[n]}" for n in names if n in variants for step in ("train", "evolve")]
+    named = " ".join(f"{n}={c}:{m}" for n in names for c, m in [files(Path(R), n)])
+    return [*steps, f"{COMMAND} validate {named}", f"{COMMAND} ship"]
 
 
 CANDIDATES = {  # name: (dropout, all_data); "round2" is the shipped round-2 controller and its M
@@ -221,7 +222,8 @@ def ship(runs: Path) -> None:
               "data_mean_action": actions.mean(axis=0).round(3).tolist(),
               "first_data_real_steps": int(rollouts.count_frames(runs / "rollouts"))
               if any((runs / "rollouts").glob("shard_*.npz")) else None,
-              "machine": ledger.machine(), "commands": COMMANDS, "candidates": candidates}
+              "machine": ledger.machine(), "commands": commands([c["name"] for c in candidates]),
+              "candidates": candidates}
     out = artefacts.data_dir() / OUT
     out.write_text(json.dumps(result, indent=1) + "\n")
     artefacts.record(out, f"{COMMAND} ship", ROUND, {c["name"]: round(c["validation"]["mean"], 1) for c in candidates})

@@ -716,22 +716,21 @@ def larger_round_result(m: dict) -> Result:
     dropout = c["round3_dropout"]["dropout"] if "round3_dropout" in c else 0.0
     labels = {"round2": "round 2 (the 'dream only' controller)",
               "round3": "round 3, M fine-tuned on the round's episodes",
-              "round3_dropout": f"the same, with Dropout's Dream Land's M (p = {dropout:g})",
+              "round3_dropout": f"the same, with a dropout M (a variant of Dropout's Dream Land, p = {dropout:g})",
               "round3_all": "round 3, M fine-tuned on the round's and the first 64 episodes"}
     dream = {x["name"]: x["dream_last_generation"]["mean"] for x in r3["candidates"]}
     valid = {x["name"]: x["validation"]["mean"] for x in r3["candidates"]}
     gas = {x["name"]: x["drive"]["mean_action"][1] for x in r3["candidates"]}
     brake = {x["name"]: x["drive"]["mean_action"][2] for x in r3["candidates"]}
     drive = {x["name"]: x["drive"] for x in r3["candidates"]}
-    worst = min(new, key=lambda x: valid[x["name"]])["name"]
     require(all(dream[x["name"]] > dream["round2"] for x in new), "every round-3 dream pays more than round 2's")
-    require(all(valid[x["name"]] < valid["round2"] for x in new), "no round-3 controller beats round 2's")
     require(all(valid[x["name"]] < 0 and brake[x["name"]] < brake["round2"] / 5 for x in new) and valid["round2"] > 0,
             "every round-3 controller scores below zero and brakes less than a fifth of round 2's")
-    require(abs(drive[worst]["predicted_return"] - drive[worst]["real_return"]) < 100 < dream[worst],
-            "along a real drive M's predicted reward is within 100 of the game's")
     n = r3["validation_tracks"]
     brakes = joined([f"{brake[x['name']]:.2f}" for x in new])
+    frames = {x["name"]: x["validation"]["real_steps"] / n for x in new}  # CarRacing costs 0.1 a frame
+    tiles = {x["name"]: valid[x["name"]] + 0.1 * frames[x["name"]] for x in new}
+    require(all(t < 50 for t in tiles.values()), "the round-3 controllers collect under 50 points of tiles")
 
     def row(name: str) -> list[str]:
         d = drive[name]
@@ -741,17 +740,21 @@ def larger_round_result(m: dict) -> Result:
     return Result(
         "A round four times larger",
         f"A further round collected {count(r3['data_real_steps'])} real steps ({r3['episodes']} episodes, four times "
-        f"an earlier round) with round 2's controller (action noise {r3['noise']:g}) and fine-tuned M on them. Every "
-        f"new dream paid its controller more than round 2's dream had "
-        f"({joined([f1(dream[x['name']]) for x in new])} against {f1(dream['round2'])}), and every new controller "
-        f"scored below zero on the validation tracks ({joined([f1(valid[x['name']]) for x in new])}) where round 2's "
-        f"scored {f1(valid['round2'])}. They hardly brake ({brakes} on average along one real drive, against "
-        f"round 2's {brake['round2']:.2f}) and earn little more than the game's cost of a frame. "
-        f"Along that drive the worst one's M predicted {f1(drive[worst]['predicted_return'])} points where the game "
-        f"paid {f1(drive[worst]['real_return'])}: M reads real frames well; the error is in the dream, where M "
-        "feeds on its own predictions. The look at held-out tracks keeps round 2's controller.",
-        f"{n} validation tracks per controller (the first track of an environment reset with each seed from "
-        f"{count(r3['validation_seed'])}), apart from the training and the reporting tracks; one run per controller; "
+        f"rounds 1 and 2) with round 2's controller (action noise {r3['noise']:g}). Unlike those rounds, M was "
+        f"fine-tuned from round 2's weights on the new episodes only (a fresh Adam optimizer, {r3['epochs']} epochs), "
+        f"and each candidate's dream score was a mean over {r3['search']['rollouts']} dreams instead of 8. Every new "
+        f"dream paid its controller more than round 2's dream had ({joined([f1(dream[x['name']]) for x in new])} "
+        f"against {f1(dream['round2'])}), and every new controller scored below zero on the validation tracks "
+        f"({joined([f1(valid[x['name']]) for x in new])}) where round 2's scored {f1(valid['round2'])}: the cost of "
+        f"{max(frames.values()):,.0f} frames at -0.1 each, plus at most {max(tiles.values()):.0f} points of tiles. "
+        f"Along one real drive they hardly braked ({brakes} on average, against round 2's {brake['round2']:.2f}); "
+        f"there their M predicted {joined([f1(drive[x['name']]['predicted_return']) for x in new])} points where "
+        f"the game paid {joined([f1(drive[x['name']]['real_return']) for x in new])} (round 2's M: "
+        f"{f1(drive['round2']['predicted_return'])} against {f1(drive['round2']['real_return'])}). Where their dreams "
+        "go wrong was not measured. Judged on the validation tracks, round 2's controller stays the shipped one.",
+        f"{n} validation tracks per controller, one track per seed, seeds {count(r3['validation_seed'])}–"
+        f"{count(r3['validation_seed'] + n - 1)}, disjoint from the training and the reporting tracks; one run per "
+        "controller; "
         f"search: population {r3['search']['population']} × {r3['search']['rollouts']} dreams, "
         f"{r3['search']['generations']} generations (round 2's own search: 64 × 8 dreams, 20 generations); the "
         "drive: one real episode on the first validation track",

@@ -176,8 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reward-smoothing", type=A.positive_int, default=m.reward_smoothing,
                    help="reward target: mean of the next k rewards (1: raw)")
     p.add_argument("--dropout", type=A.fraction, default=m.dropout,
-                   help="drop M's inputs and its heads' inputs with this probability, one mask per sequence "
-                        "(and per dream: Dropout's Dream Land)")
+                   help="drop M's inputs and what its heads read with this probability, one mask per sequence "
+                        "(and per dream: a variant of Dropout's Dream Land)")
     p.add_argument("--held-out", type=A.fraction, default=0.05, help="fraction of episodes kept for evaluation")
     p.add_argument("--no-resume", action="store_true", help="start over even if --out exists")
     p.set_defaults(run=C.cmd_train_mdnrnn)

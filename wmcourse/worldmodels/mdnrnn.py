@@ -66,7 +66,8 @@ class MDNRNNConfig:
     done_weight: float = 10.0     # weight of the done = 1 steps in the done loss (the authors' code's restart_factor)
     reward_weight: float = 1.0
     reward_smoothing: int = 1     # reward target: the mean of the next k real rewards (1: the raw reward)
-    dropout: float = 0.0          # Dropout's Dream Land: drop M's inputs and its heads' inputs, one mask a sequence
+    dropout: float = 0.0          # a variant of Dropout's Dream Land: drop M's inputs [z, a] and what its heads
+    #                               read (h), one mask a sequence (and a dream); DDL masks z and the recurrent h
 
 
 class MDNRNNOutput(NamedTuple):
@@ -108,12 +109,14 @@ class MDNRNN(nn.Module):
 
     def dropout_masks(self, batch: int, generator: torch.Generator | None = None,
                       device: torch.device | str | None = None) -> Masks:
-        """One dropout mask per sequence (or per dream) for M's input and for its heads' input (Wellmer & Kwok,
-        "Dropout's Dream Land", 2021): each unit kept with probability 1 - p and then scaled by 1 / (1 - p),
+        """One dropout mask per sequence (or per dream) for M's input [z, a] and for what its heads read (h): a
+        variant of Wellmer & Kwok's "Dropout's Dream Land" (2021), which masks z (not the action) and the recurrent
+        h that feeds back into the LSTM. Each unit is kept with probability 1 - p and then scaled by 1 / (1 - p),
 
             mask = Bernoulli(1 - p) / (1 - p),   so E[mask] = 1.
 
-        The same mask holds for every step of the sequence, so a dream under one mask is one sub-network of M."""
+        The same mask holds for every step of the sequence, so a dream under one mask is one sub-network of M.
+        The memory the controller reads (h, c) is never masked."""
         c = self.config
         device = device or self.lstm.weight_ih_l0.device
         keep = 1.0 - c.dropout
