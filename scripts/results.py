@@ -723,11 +723,11 @@ def larger_round_result(m: dict) -> Result:
     gas = {x["name"]: x["drive"]["mean_action"][1] for x in r3["candidates"]}
     brake = {x["name"]: x["drive"]["mean_action"][2] for x in r3["candidates"]}
     drive = {x["name"]: x["drive"] for x in r3["candidates"]}
-    require(all(dream[x["name"]] > dream["round2"] for x in new), "every round-3 dream pays more than round 2's")
-    require(all(valid[x["name"]] < 0 and brake[x["name"]] < brake["round2"] / 5 for x in new) and valid["round2"] > 0,
-            "every round-3 controller scores below zero and brakes less than a fifth of round 2's")
+    require(all(valid[x["name"]] < 0 for x in new) and valid["round2"] > 0, "every round-3 controller scores below 0")
+    require("round3_all" in c and valid["round3_all"] < 0, "M on all the data did not rescue the round")
+    require(max(brake["round3"], brake["round3_dropout"]) < 0.05 < 0.8 < min(gas["round3_all"], brake["round3_all"]),
+            "two hardly brake, the third holds gas and brake down together")
     n = r3["validation_tracks"]
-    brakes = joined([f"{brake[x['name']]:.2f}" for x in new])
     frames = {x["name"]: x["validation"]["real_steps"] / n for x in new}  # CarRacing costs 0.1 a frame
     tiles = {x["name"]: valid[x["name"]] + 0.1 * frames[x["name"]] for x in new}
     require(all(t < 50 for t in tiles.values()), "the round-3 controllers collect under 50 points of tiles")
@@ -741,17 +741,20 @@ def larger_round_result(m: dict) -> Result:
         "A round four times larger",
         f"A further round collected {count(r3['data_real_steps'])} real steps ({r3['episodes']} episodes, four times "
         f"rounds 1 and 2) with round 2's controller (action noise {r3['noise']:g}). Unlike those rounds, M was "
-        f"fine-tuned from round 2's weights on the new episodes only (a fresh Adam optimizer, {r3['epochs']} epochs), "
-        f"and each candidate's dream score was a mean over {r3['search']['rollouts']} dreams instead of 8. Every new "
-        f"dream paid its controller more than round 2's dream had ({joined([f1(dream[x['name']]) for x in new])} "
-        f"against {f1(dream['round2'])}), and every new controller scored below zero on the validation tracks "
-        f"({joined([f1(valid[x['name']]) for x in new])}) where round 2's scored {f1(valid['round2'])}: the cost of "
-        f"{max(frames.values()):,.0f} frames at -0.1 each, plus at most {max(tiles.values()):.0f} points of tiles. "
-        f"Along one real drive they hardly braked ({brakes} on average, against round 2's {brake['round2']:.2f}); "
-        f"there their M predicted {joined([f1(drive[x['name']]['predicted_return']) for x in new])} points where "
-        f"the game paid {joined([f1(drive[x['name']]['real_return']) for x in new])} (round 2's M: "
-        f"{f1(drive['round2']['predicted_return'])} against {f1(drive['round2']['real_return'])}). Where their dreams "
-        "go wrong was not measured. Judged on the validation tracks, round 2's controller stays the shipped one.",
+        f"fine-tuned from round 2's weights with a fresh Adam optimizer for {r3['epochs']} epochs, on the new "
+        "episodes only, or on them and the first 64 episodes (collected again from the same seeds: the same "
+        f"{count(r3['first_data_real_steps'])} steps), and each candidate's dream score was a mean over "
+        f"{r3['search']['rollouts']} dreams instead of 8. The new dreams paid their controllers "
+        f"{joined([f1(dream[x['name']]) for x in new])} (round 2's dream: {f1(dream['round2'])}), and every new "
+        f"controller scored below zero on the validation tracks ({joined([f1(valid[x['name']]) for x in new])}) "
+        f"where round 2's scored {f1(valid['round2'])}: the cost of {max(frames.values()):,.0f} frames at -0.1 "
+        f"each, plus at most {max(tiles.values()):.0f} points of tiles. None drives like round 2's controller: along "
+        "one real drive two hardly brake and the third holds gas and brake down together (the table). There their "
+        f"M predicted {joined([f1(drive[x['name']]['predicted_return']) for x in new])} points where the game paid "
+        f"{joined([f1(drive[x['name']]['real_return']) for x in new])} (round 2's M: "
+        f"{f1(drive['round2']['predicted_return'])} against {f1(drive['round2']['real_return'])}). Training M on the "
+        "first episodes too did not help, and a variant of Dropout's Dream Land's M did not either; why the "
+        "round fails was not measured. Judged on the validation tracks, round 2's controller stays the shipped one.",
         f"{n} validation tracks per controller, one track per seed, seeds {count(r3['validation_seed'])}–"
         f"{count(r3['validation_seed'] + n - 1)}, disjoint from the training and the reporting tracks; one run per "
         "controller; "
