@@ -117,14 +117,7 @@ def validate(runs: Path, named: list[str]) -> dict[str, dict]:
     torch.set_num_threads(1)
     log = runs / "validation.jsonl"
     seeds = [real_es.VALIDATION_SEED + i for i in range(VALIDATION_TRACKS)]
-    done: dict[tuple[str, int], tuple[float, int]] = {}
-    if log.exists():
-        for line in log.read_text().splitlines():
-            try:
-                row = json.loads(line)
-                done[row["name"], row["episode"]] = (row["return"], row["steps"])
-            except (json.JSONDecodeError, KeyError):
-                continue  # a line cut short by a crash: that episode runs again
+    done = real_es.read_episode_log(log, key="name")
     results = {}
     for item in named:
         name, files = item.split("=")

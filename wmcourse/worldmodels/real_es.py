@@ -159,14 +159,15 @@ class SeededNormal:
         return self.rng.standard_normal(shape)
 
 
-def _read_scores(path: Path) -> dict[tuple[int, int], tuple[float, int]]:
-    """The finished episodes of a generation; a line cut short by a crash is ignored (that episode reruns)."""
+def read_episode_log(path: Path, key: str = "candidate") -> dict[tuple, tuple[float, int]]:
+    """The finished episodes of a log of one JSON line per episode, {(row[key], episode): (return, steps)}; a line
+    cut short by a crash is ignored (that episode reruns)."""
     finished = {}
     if path.exists():
         for line in path.read_text().splitlines():
             try:
                 row = json.loads(line)
-                finished[row["candidate"], row["episode"]] = (row["return"], row["steps"])
+                finished[row[key], row["episode"]] = (row["return"], row["steps"])
             except (json.JSONDecodeError, KeyError):
                 continue
     return finished
@@ -280,7 +281,7 @@ def evolve_real(start: np.ndarray, config: controller.ControllerConfig, vae: str
             candidates = np.asarray(es.ask())
             atomic_pickle(gen_path, (es, candidates))
         scores_path = run_dir / f"gen_{generation:05d}.scores.jsonl"
-        finished = _read_scores(scores_path)
+        finished = read_episode_log(scores_path)
         start_time = time.perf_counter()
         new_steps = 0
         with open(scores_path, "a") as log:
