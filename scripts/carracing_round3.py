@@ -148,12 +148,14 @@ R = "runs/cr_row1"
 
 def commands(names: list[str]) -> list[str]:
     """Every step that made the candidates `names`, in order (from the folder that holds runs/)."""
-    variants = {"round3": "", "round3_dropout": " --dropout 0.05", "round3_all": " --all-data"}
+    new = [CANDIDATES[n] for n in names if CANDIDATES[n] is not None]
     steps = [f"{COMMAND} collect", f"{COMMAND} encode"]
-    if "round3_all" in names:
+    if any(all_data for _, all_data in new):
         steps += [f"python -m wmcourse collect --env CarRacing-v3 --episodes 64 --episodes-per-shard 16 --num-envs 2 "
                   f"--policy mix --seed 0 --out {R}/rollouts", f"{COMMAND} encode-first"]
-    steps += [f"{COMMAND} {step}{variants[n]}" for n in names if n in variants for step in ("train", "evolve")]
+    flags = [(f" --dropout {dropout:g}" if dropout else "") + (" --all-data" if all_data else "")
+             for dropout, all_data in new]
+    steps += [f"{COMMAND} {step}{flag}" for flag in flags for step in ("train", "evolve")]
     named = " ".join(f"{n}={c}:{m}" for n in names for c, m in [files(Path(R), n)])
     return [*steps, f"{COMMAND} validate {named}", f"{COMMAND} ship"]
 
@@ -180,9 +182,8 @@ def ship(runs: Path) -> None:
 
     torch.set_num_threads(2)
     scores: dict[str, dict[int, tuple[float, int]]] = {}
-    for line in (runs / "validation.jsonl").read_text().splitlines():
-        row = json.loads(line)
-        scores.setdefault(row["name"], {})[row["episode"]] = (row["return"], row["steps"])
+    for (name, episode), played in real_es.read_episode_log(runs / "validation.jsonl", key="name").items():
+        scores.setdefault(name, {})[episode] = played
     candidates = []
     for name in [n for n in CANDIDATES if n in scores]:
         episodes = scores[name]
