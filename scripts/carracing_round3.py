@@ -49,16 +49,33 @@ SHIPPED = {"vae_z32.pt": "vae_carracing_z32.pt", "mdnrnn_round2.pt": "mdnrnn_car
            "controller_round2.npz": "controller_carracing_round2.npz"}
 
 
-def suffix(dropout: float, all_data: bool = False) -> str:
-    return ("_all" if all_data else "") + (f"_dropout{dropout:g}" if dropout else "")
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """How one new controller was made: its M (round 3's, trained with dropout p, on the round's episodes or on
+    the first 64 too; or round 2's own M) and where its search started (zeros, or round 2's controller)."""
+
+    dropout: float = 0.0
+    all_data: bool = False
+    in_round2_m: bool = False  # the search in round 2's own dream: no new M is trained
+    warm: bool = False         # CMA-ES's first mean is round 2's controller instead of zeros
+
+    def suffix(self) -> str:
+        return ("_all" if self.all_data else "") + (f"_dropout{self.dropout:g}" if self.dropout else "")
+
+    def m_flags(self) -> str:
+        return (f" --dropout {self.dropout:g}" if self.dropout else "") + (" --all-data" if self.all_data else "")
+
+    def flags(self) -> str:
+        return self.m_flags() + (" --in-round2-m" if self.in_round2_m else "") + (" --warm-start" if self.warm else "")
 
 
-def m_path(runs: Path, dropout: float, all_data: bool = False) -> Path:
-    return runs / f"mdnrnn_round{ROUND}{suffix(dropout, all_data)}.pt"
+def m_path(runs: Path, v: Variant) -> Path:
+    return runs / ("mdnrnn_round2.pt" if v.in_round2_m else f"mdnrnn_round{ROUND}{v.suffix()}.pt")
 
 
-def c_path(runs: Path, dropout: float, all_data: bool = False) -> Path:
-    return runs / f"controller_round{ROUND}{suffix(dropout, all_data)}.npz"
+def c_path(runs: Path, v: Variant) -> Path:
+    return runs / (f"controller_round{ROUND}{v.suffix()}" + ("_in_round2_m" if v.in_round2_m else "")
+                   + ("_warm" if v.warm else "") + ".npz")
 
 
 def data_folder(runs: Path, all_data: bool) -> Path:
@@ -89,9 +106,11 @@ def setup(runs: Path) -> None:
             shutil.copy(artefacts.data_dir() / shipped, runs / name)
 
 
-def train(runs: Path, dropout: float, all_data: bool) -> None:
-    ckpt = m_path(runs, dropout, all_data).with_suffix(".ckpt.pt")
-    config = dataclasses.replace(carracing.mdnrnn_config(CONFIG), dropout=dropout)
+def train(runs: Path, v: Variant) -> None:
+    if v.in_round2_m:
+        raise SystemExit("--in-round2-m evolves in round 2's own M: there is no M to train")
+    ckpt = m_path(runs, v).with_suffix(".ckpt.pt")
+    config = dataclasses.replace(carracing.mdnrnn_config(CONFIG), dropout=v.dropout)
     if not ckpt.exists():  # round 2's weights and a fresh optimizer
         model = mdnrnn.MDNRNN(config).eval()
         model.load_state_dict(mdnrnn.read_checkpoint(runs / "mdnrnn_round2.pt")["model"])
@@ -100,16 +119,17 @@ def train(runs: Path, dropout: float, all_data: bool) -> None:
                            index_generator=torch.Generator().manual_seed(ROUND).get_state(),
                            noise_generator=torch.Generator().manual_seed(ROUND + 1).get_state())
     torch.set_num_threads(2)
-    model, history = training.train_mdnrnn(latents.load_encoded(data_folder(runs, all_data)), config, ckpt,
+    model, history = training.train_mdnrnn(latents.load_encoded(data_folder(runs, v.all_data)), config, ckpt,
                                            epochs=EPOCHS, seed=ROUND, device="cpu")
-    mdnrnn.save_mdnrnn(model, m_path(runs, dropout, all_data), history=history)
+    mdnrnn.save_mdnrnn(model, m_path(runs, v), history=history)
 
 
-def evolve(runs: Path, dropout: float, all_data: bool) -> None:
+def evolve(runs: Path, v: Variant) -> None:
     torch.set_num_threads(2)
-    carracing.evolve_controller(m_path(runs, dropout, all_data), data_folder(runs, all_data),
-                                c_path(runs, dropout, all_data), CONFIG.tau, CONFIG.dream_steps,
-                                SEARCH.settings(ROUND), round=ROUND, dropout=dropout, all_data=all_data)
+    start = controller.load_controller(runs / "controller_round2.npz")[0] if v.warm else None
+    carracing.evolve_controller(m_path(runs, v), data_folder(runs, v.all_data), c_path(runs, v), CONFIG.tau,
+                                CONFIG.dream_steps, SEARCH.settings(ROUND), start=start, round=ROUND,
+                                **dataclasses.asdict(v))
 
 
 def validate(runs: Path, named: list[str]) -> dict[str, dict]:
@@ -150,25 +170,27 @@ def commands(names: list[str]) -> list[str]:
     """Every step that made the candidates `names`, in order (from the folder that holds runs/)."""
     new = [CANDIDATES[n] for n in names if CANDIDATES[n] is not None]
     steps = [f"{COMMAND} collect", f"{COMMAND} encode"]
-    if any(all_data for _, all_data in new):
+    if any(v.all_data for v in new):
         steps += [f"python -m wmcourse collect --env CarRacing-v3 --episodes 64 --episodes-per-shard 16 --num-envs 2 "
                   f"--policy mix --seed 0 --out {R}/rollouts", f"{COMMAND} encode-first"]
-    flags = [(f" --dropout {dropout:g}" if dropout else "") + (" --all-data" if all_data else "")
-             for dropout, all_data in new]
-    steps += [f"{COMMAND} {step}{flag}" for flag in flags for step in ("train", "evolve")]
+    for v in new:
+        train = f"{COMMAND} train{v.m_flags()}"
+        steps += ([] if v.in_round2_m or train in steps else [train]) + [f"{COMMAND} evolve{v.flags()}"]
     named = " ".join(f"{n}={c}:{m}" for n in names for c, m in [files(Path(R), n)])
     return [*steps, f"{COMMAND} validate {named}", f"{COMMAND} ship"]
 
 
-CANDIDATES = {  # name: (dropout, all_data); "round2" is the shipped round-2 controller and its M
-    "round2": None, "round3": (0.0, False), "round3_dropout": (0.05, False), "round3_all": (0.0, True)}
+CANDIDATES = {  # name: how it was made; "round2" is the shipped round-2 controller and its M
+    "round2": None, "round3": Variant(), "round3_dropout": Variant(dropout=0.05), "round3_all": Variant(all_data=True),
+    "round3_in_round2_m": Variant(in_round2_m=True), "round3_in_round2_m_warm": Variant(in_round2_m=True, warm=True),
+    "round3_all_warm": Variant(all_data=True, warm=True)}
 DRIVE_SEED = real_es.VALIDATION_SEED  # the first validation track: one real drive per controller, to see it drive
 
 
 def files(runs: Path, name: str) -> tuple[Path, Path]:
     if CANDIDATES[name] is None:
         return runs / "controller_round2.npz", runs / "mdnrnn_round2.pt"
-    return c_path(runs, *CANDIDATES[name]), m_path(runs, *CANDIDATES[name])
+    return c_path(runs, CANDIDATES[name]), m_path(runs, CANDIDATES[name])
 
 
 def ship(runs: Path) -> None:
@@ -194,9 +216,8 @@ def ship(runs: Path) -> None:
         history = mdnrnn.read_checkpoint(m_file).get("history") or [{}]
         search = controller.load_controller(c_file)[2].get("history") or [{}]
         drive = agent.drive_real(agent.load_agent(c_file, runs / "vae_z32.pt", m_file), DRIVE_SEED)
-        dropout, all_data = CANDIDATES[name] or (0.0, None)
         candidates.append({
-            "name": name, "dropout": dropout, "all_data": all_data,
+            "name": name, **dataclasses.asdict(CANDIDATES[name] or Variant()),
             "held_out_z_nll": history[-1].get("held_out_z_nll"),
             "dream_last_generation": {k: search[-1].get(k) for k in ("generation", "mean", "best")},
             "validation": {"mean": float(valid.mean()), "std": float(valid.std()), "returns": valid.round(2).tolist(),
@@ -229,10 +250,13 @@ def main() -> None:
     parser.add_argument("named", nargs="*", help="validate: NAME=CONTROLLER:MDNRNN ...")
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--all-data", action="store_true")
+    parser.add_argument("--in-round2-m", action="store_true", help="evolve in round 2's own M (no new M)")
+    parser.add_argument("--warm-start", action="store_true", help="CMA-ES starts at round 2's controller")
     parser.add_argument("--runs", type=Path, default=Path("runs/cr_row1"))
     args = parser.parse_args()
     setup(args.runs)
     task = carracing._Rounds(args.runs, CONFIG)
+    variant = Variant(args.dropout, args.all_data, args.in_round2_m, args.warm_start)
     if args.step == "collect":
         task.collect(ROUND)
     elif args.step == "encode":
@@ -240,9 +264,9 @@ def main() -> None:
     elif args.step == "encode-first":
         encode_first(args.runs)
     elif args.step == "train":
-        train(args.runs, args.dropout, args.all_data)
+        train(args.runs, variant)
     elif args.step == "evolve":
-        evolve(args.runs, args.dropout, args.all_data)
+        evolve(args.runs, variant)
     elif args.step == "validate":
         validate(args.runs, args.named)
     else:

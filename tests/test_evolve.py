@@ -32,6 +32,27 @@ def test_checkpoint_of_other_settings_is_refused(tmp_path):
         evolve(sphere_score, 4, EvolveConfig(population=6, generations=2), checkpoint=ckpt, progress=False)
 
 
+def test_a_warm_start_centres_the_first_generation_on_it(tmp_path):
+    start = np.full(6, 1.0)  # the sphere's optimum: a warm start there samples around it from the first generation
+    warm = evolve(sphere_score, 6, EvolveConfig(population=8, sigma_init=0.01, generations=1), progress=False,
+                  start=start)
+    cold = evolve(sphere_score, 6, EvolveConfig(population=8, sigma_init=0.01, generations=1), progress=False)
+    assert warm.history[0]["worst"] > -0.01 > cold.history[0]["best"]
+    np.testing.assert_allclose(warm.best_params, start, atol=0.02)
+    with pytest.raises(ValueError, match=r"expected \(6,\)"):
+        evolve(sphere_score, 6, EvolveConfig(population=8, generations=1), progress=False, start=np.ones(5))
+
+
+def test_a_checkpoint_from_another_warm_start_is_refused(tmp_path):
+    ckpt = tmp_path / "es.pkl"
+    config = EvolveConfig(population=6, generations=2)
+    evolve(sphere_score, 3, config, checkpoint=ckpt, progress=False, start=np.ones(3))
+    evolve(sphere_score, 3, EvolveConfig(population=6, generations=3), checkpoint=ckpt, progress=False,
+           start=np.ones(3))  # the same start: resumed and extended
+    with pytest.raises(ValueError, match="another warm start"):
+        evolve(sphere_score, 3, config, checkpoint=ckpt, progress=False)
+
+
 def test_trace_cma_covariance_is_the_sampling_distribution_and_it_descends():
     from wmcourse.worldmodels.evolve import rosenbrock, trace_cma
 

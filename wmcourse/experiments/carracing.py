@@ -249,14 +249,16 @@ def _model(mdnrnn_path: str | Path, encoded: str | Path, vae_path: str | Path | 
 
 def evolve_controller(mdnrnn_path: str | Path, encoded: str | Path, out: str | Path, tau: float, max_steps: int,
                       settings: evolve.EvolveConfig, vae_path: str | Path | None = None,
-                      real: recipe.Scoring | None = None, **details) -> recipe.Scored:
+                      real: recipe.Scoring | None = None, start: np.ndarray | None = None,
+                      **details) -> recipe.Scored:
     """C evolved with CMA-ES in the dream of the M at `mdnrnn_path` (at temperature tau, dreams of at most
-    max_steps), started from the real frames of `encoded`; resumable (out + ".es.pkl"), saved at `out`.
+    max_steps), started from the real frames of `encoded`, the search from zeros or from the parameters `start`;
+    resumable (out + ".es.pkl"), saved at `out`.
     With `real` (and the V at vae_path), also scored in reality (recipe.evolve_and_score)."""
     model = _model(mdnrnn_path, encoded, vae_path)
     print(f"evolving the controller in the dream of {mdnrnn_path} (tau {tau}), {len(model.starts)} real start frames")
     scored = recipe.evolve_and_score(model, tau, max_steps, settings, real or recipe.Scoring(0, 0, 0, 0), save=out,
-                                     mdnrnn=str(mdnrnn_path), **details)
+                                     mdnrnn=str(mdnrnn_path), start=start, **details)
     last = scored.history[-1]
     print(f"saved {out}: generation {last['generation']}, dream score best {last['best']:.1f}, mean {last['mean']:.1f}")
     return scored

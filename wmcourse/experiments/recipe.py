@@ -133,12 +133,13 @@ def real_row(result: evaluate.EvalResult) -> dict:
 
 
 def evolve_at(model: WorldModel, tau: float, max_steps: int, settings: evolve.EvolveConfig,
-              checkpoint: str | Path | None = None, progress: bool = True
+              checkpoint: str | Path | None = None, progress: bool = True, start: np.ndarray | None = None
               ) -> tuple[evolve.EvolveResult, controller.ControllerConfig]:
-    """C evolved by CMA-ES in `model`'s dream at tau (dreams of at most max_steps, drawn from settings.seed);
-    resumable from `checkpoint` (CMA-ES's state, every generation)."""
+    """C evolved by CMA-ES in `model`'s dream at tau (dreams of at most max_steps, drawn from settings.seed),
+    from zeros or from `start`; resumable from `checkpoint` (CMA-ES's state, every generation)."""
     world, config = model.dream(tau, max_steps, settings.seed)
-    return evolve.evolve_in_dream(world, config, settings, checkpoint=checkpoint, progress=progress), config
+    return evolve.evolve_in_dream(world, config, settings, checkpoint=checkpoint, progress=progress,
+                                  start=start), config
 
 
 def score(model: WorldModel, params: np.ndarray, config: controller.ControllerConfig, tau: float, max_steps: int,
@@ -158,19 +159,20 @@ def score(model: WorldModel, params: np.ndarray, config: controller.ControllerCo
 
 def evolve_and_score(model: WorldModel, tau: float, max_steps: int, settings: evolve.EvolveConfig, scoring: Scoring,
                      save: str | Path | None = None, search_steps: int | None = None, progress: bool = True,
-                     **details: Any) -> Scored:
+                     start: np.ndarray | None = None, **details: Any) -> Scored:
     """Evolve C in the dream at tau, then score it in fresh dreams and in reality: one row of every table.
 
     save: write C there (controller.save_controller, with its CMA-ES history, tau and `details`), and keep
     CMA-ES's state beside it (save + ".es.pkl") so an interrupted search resumes.
-    search_steps: the search's dreams run this long instead of max_steps (scoring always uses max_steps)."""
-    start = time.perf_counter()
+    search_steps: the search's dreams run this long instead of max_steps (scoring always uses max_steps).
+    start: the search's first mean (a warm start from another controller's parameters; None: zeros)."""
+    began = time.perf_counter()
     checkpoint = None if save is None else f"{save}.es.pkl"
-    result, config = evolve_at(model, tau, search_steps or max_steps, settings, checkpoint, progress)
+    result, config = evolve_at(model, tau, search_steps or max_steps, settings, checkpoint, progress, start)
     params = np.asarray(result.best_params, np.float32)
     if save is not None:
         controller.save_controller(save, params, config, history=result.history, tau=tau, **details)
-    evolve_seconds = time.perf_counter() - start
+    evolve_seconds = time.perf_counter() - began
     dreams, real, dream_seconds = score(model, params, config, tau, max_steps, scoring)
     return Scored(tau, params, config, result.history, dreams, real, evolve_seconds, dream_seconds)
 

@@ -37,25 +37,41 @@ class EvolveResult:
     history: list[dict] = field(default_factory=list)  # per generation: best, mean and worst score, sigma
 
 
-def _new_strategy(n_params: int, config: EvolveConfig) -> cma.CMAEvolutionStrategy:
+def _new_strategy(n_params: int, config: EvolveConfig, start: np.ndarray | None = None) -> cma.CMAEvolutionStrategy:
     options = {"popsize": config.population, "seed": config.seed + 1, "verbose": -9}  # cma treats seed 0 as "random"
-    return cma.CMAEvolutionStrategy(np.zeros(n_params), config.sigma_init, options)
+    return cma.CMAEvolutionStrategy(_start(n_params, start), config.sigma_init, options)
+
+
+def _start(n_params: int, start: np.ndarray | None) -> np.ndarray:
+    """The search's first mean: zeros, or `start` (a warm start from an earlier controller's parameters)."""
+    if start is None:
+        return np.zeros(n_params)
+    start = np.asarray(start, np.float64)
+    if start.shape != (n_params,):
+        raise SettingsError(f"the warm start has shape {start.shape}, expected ({n_params},): "
+                            "give the parameters of a controller of the same size")
+    return start
 
 
 def evolve(score: Callable[[np.ndarray], np.ndarray], n_params: int, config: EvolveConfig = EvolveConfig(),
-           checkpoint: str | Path | None = None, progress: bool = True) -> EvolveResult:
-    """Maximise score(population (P, n) -> (P,)) with CMA-ES for config.generations generations.
+           checkpoint: str | Path | None = None, progress: bool = True, start: np.ndarray | None = None
+           ) -> EvolveResult:
+    """Maximise score(population (P, n) -> (P,)) with CMA-ES for config.generations generations, the search
+    centred first on zeros, or on `start` (a warm start).
 
     With `checkpoint`, the strategy and history are saved every generation and a rerun continues from there
     (asking for more generations extends the run).
     """
-    es, history = _new_strategy(n_params, config), []
+    es, history = _new_strategy(n_params, config, start), []
+    first_mean = np.asarray(es.mean, np.float64).copy()
     if checkpoint is not None and Path(checkpoint).exists():
         saved = pickle.loads(Path(checkpoint).read_bytes())
         same = {k: v for k, v in asdict(config).items() if k != "generations"}  # a run may be extended
-        if {k: v for k, v in saved["config"].items() if k != "generations"} != same or saved["n_params"] != n_params:
-            raise SettingsError(f"{checkpoint} was made with other settings ({saved['config']}): "
-                             "delete it or use another path to start over.")
+        saved_start = saved.get("start", np.zeros(saved["n_params"]))
+        if ({k: v for k, v in saved["config"].items() if k != "generations"} != same or saved["n_params"] != n_params
+                or not np.array_equal(saved_start, first_mean)):
+            raise SettingsError(f"{checkpoint} was made with other settings ({saved['config']}) or another warm "
+                                "start: delete it or use another path to start over.")
         es, history = saved["es"], saved["history"]
     bar = tqdm(total=config.generations, initial=len(history), desc="CMA-ES", unit="gen", disable=not progress)
     for generation in range(len(history), config.generations):
@@ -67,7 +83,8 @@ def evolve(score: Callable[[np.ndarray], np.ndarray], n_params: int, config: Evo
         bar.update(1)
         bar.set_postfix(best=f"{scores.max():.1f}", mean=f"{scores.mean():.1f}")
         if checkpoint is not None:
-            atomic_pickle(checkpoint, {"es": es, "history": history, "config": asdict(config), "n_params": n_params})
+            atomic_pickle(checkpoint, {"es": es, "history": history, "config": asdict(config), "n_params": n_params,
+                                       "start": first_mean})
     bar.close()
     return EvolveResult(np.asarray(es.mean), history)
 
@@ -146,7 +163,7 @@ def cma_overhead_seconds(n: int, generations: int, population: int = 64, seed: i
 # --- the controller evolved inside the dream ----------------------------------------------------------
 
 def evolve_in_dream(world, config, settings: EvolveConfig, checkpoint: str | Path | None = None,
-                    progress: bool = True) -> EvolveResult:
+                    progress: bool = True, start: np.ndarray | None = None) -> EvolveResult:
     """CMA-ES on the linear controller `config`, every candidate scored by its mean return over settings.rollouts
     dreams of `world` (the whole population x rollouts stepped as one batch).
 
@@ -160,4 +177,4 @@ def evolve_in_dream(world, config, settings: EvolveConfig, checkpoint: str | Pat
         params = torch.as_tensor(candidates, dtype=torch.float32)
         return dream.population_returns(world, params, config, settings.rollouts).numpy()
 
-    return evolve(score, config.n_params, settings, checkpoint=checkpoint, progress=progress)
+    return evolve(score, config.n_params, settings, checkpoint=checkpoint, progress=progress, start=start)
