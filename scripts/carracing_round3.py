@@ -2,21 +2,28 @@
 size of the earlier rounds; then the candidates compared on held-out validation tracks. Resumable: every step
 skips or resumes what it wrote in the run folder.
 
-    collect    128 real episodes driven by round 2's controller with action noise 0.1 (track seeds from 300)
-    encode     the new episodes encoded by the shipped V
+    collect    128 real episodes driven by round 2's controller with action noise 0.1 (track seeds from 300).
+               --round 1, --round 2: rounds 1 and 2's 32 episodes again, driven by the shipped round-0 and round-1
+               controllers (their own episodes were not kept); --round 4: 64 episodes driven by round 3's
+               controller (the plain variant, made by `train` and `evolve`), the one that fails in reality
+    encode     the new episodes encoded by the shipped V (--round as for collect)
     train      M fine-tuned from round 2's weights on the new episodes for 40 epochs (a fresh Adam: the shipped
                M keeps no optimizer state). --dropout P: Dropout's Dream Land's M (MDNRNNConfig.dropout).
                --all-data: on the new episodes and the 64 first ones together (collected again, the same
                episodes: `python -m wmcourse collect --env CarRacing-v3 --episodes 64 --episodes-per-shard 16
-               --num-envs 2 --policy mix --seed 0 --out RUNS/rollouts`, then the step encode-first)
+               --num-envs 2 --policy mix --seed 0 --out RUNS/rollouts`, then the step encode-first).
+               --every-round: on every round's episodes (the first 64, rounds 1 to 4) for 20 epochs
     evolve     a new controller evolved by CMA-ES in the new M's dream, 64 candidates x 16 dreams, 20
-               generations; the search never sees a real score
+               generations; the search never sees a real score. --in-round2-m: in round 2's own M instead;
+               --warm-start: the search starts at round 2's controller instead of zeros
     validate   each NAME=CONTROLLER:MDNRNN on the 16 validation tracks (seeds 6,000,000 on, one track a seed, as
                real_es.select_generation): apart from every training seed and from the reporting tracks
     ship       the measurements (data, each M's held-out loss, each dream's last generation, each validation
                score) into data/carracing_round3.json, recorded in data/manifest.json
 
-    python scripts/carracing_round3.py collect|encode|train|evolve [--dropout P] [--runs runs/cr_row1]
+    python scripts/carracing_round3.py collect|encode [--round R] [--runs runs/cr_row1]
+    python scripts/carracing_round3.py train|evolve [--dropout P] [--all-data | --every-round] [--in-round2-m]
+                                       [--warm-start]
     python scripts/carracing_round3.py validate round2=R/controller_round2.npz:R/mdnrnn_round2.pt ...
     python scripts/carracing_round3.py ship
 """
@@ -41,12 +48,17 @@ from wmcourse.worldmodels import train_mdnrnn as training
 ROUND = 3
 EPISODES = 128
 EPOCHS = 40
+EVERY_ROUND_EPOCHS = 20
+ROUND_EPISODES = {1: 32, 2: 32, ROUND: EPISODES, 4: 64}  # rounds 1 and 2 as they were run; round 4 from round 3's C
 VALIDATION_TRACKS = 16
 CONFIG = dataclasses.replace(carracing.CarRacingConfig(),
                              round=dataclasses.replace(carracing.CarRacingConfig().round, episodes=EPISODES))
 SEARCH = recipe.Search(population=64, rollouts=16, generations=20)
 SHIPPED = {"vae_z32.pt": "vae_carracing_z32.pt", "mdnrnn_round2.pt": "mdnrnn_carracing_round2.pt",
-           "controller_round2.npz": "controller_carracing_round2.npz"}
+           "controller_round2.npz": "controller_carracing_round2.npz",
+           "mdnrnn.pt": "mdnrnn_carracing.pt", "controller.npz": "controller_carracing.npz",  # rounds 0 and 1: they
+           "mdnrnn_round1.pt": "mdnrnn_carracing_round1.pt",                                # drive rounds 1 and 2
+           "controller_round1.npz": "controller_carracing_round1.npz"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,33 +70,39 @@ class Variant:
     all_data: bool = False
     in_round2_m: bool = False  # the search in round 2's own dream: no new M is trained
     warm: bool = False         # CMA-ES's first mean is round 2's controller instead of zeros
+    every_round: bool = False  # M on every round's episodes: the first 64, rounds 1 and 2 again, 3, and 4
 
     def suffix(self) -> str:
         return ("_all" if self.all_data else "") + (f"_dropout{self.dropout:g}" if self.dropout else "")
 
     def m_flags(self) -> str:
-        return (f" --dropout {self.dropout:g}" if self.dropout else "") + (" --all-data" if self.all_data else "")
+        return ((f" --dropout {self.dropout:g}" if self.dropout else "") + (" --all-data" if self.all_data else "")
+                + (" --every-round" if self.every_round else ""))
 
     def flags(self) -> str:
         return self.m_flags() + (" --in-round2-m" if self.in_round2_m else "") + (" --warm-start" if self.warm else "")
 
 
 def m_path(runs: Path, v: Variant) -> Path:
-    return runs / ("mdnrnn_round2.pt" if v.in_round2_m else f"mdnrnn_round{ROUND}{v.suffix()}.pt")
+    if v.in_round2_m:
+        return runs / "mdnrnn_round2.pt"
+    return runs / (f"mdnrnn_every_round{v.suffix()}.pt" if v.every_round else f"mdnrnn_round{ROUND}{v.suffix()}.pt")
 
 
 def c_path(runs: Path, v: Variant) -> Path:
-    return runs / (f"controller_round{ROUND}{v.suffix()}" + ("_in_round2_m" if v.in_round2_m else "")
-                   + ("_warm" if v.warm else "") + ".npz")
+    name = f"controller_every_round{v.suffix()}" if v.every_round else f"controller_round{ROUND}{v.suffix()}"
+    return runs / (name + ("_in_round2_m" if v.in_round2_m else "") + ("_warm" if v.warm else "") + ".npz")
 
 
-def data_folder(runs: Path, all_data: bool) -> Path:
-    """The encoded episodes M trains on and the dreams start from: the round's, or the first 64 and the round's."""
-    if not all_data:
+def data_folder(runs: Path, v: Variant) -> Path:
+    """The encoded episodes M trains on and the dreams start from: the round's; or the first 64 and the round's;
+    or every round's (the first 64, rounds 1 and 2 collected again, round 3 and round 4)."""
+    if not (v.all_data or v.every_round):
         return carracing.paths(runs, ROUND)["all_encoded"]
-    folder = runs / f"encoded_first_and_round{ROUND}"
+    rounds = (0, 1, 2, 3, 4) if v.every_round else (0, ROUND)
+    folder = runs / ("encoded_every_round" if v.every_round else f"encoded_first_and_round{ROUND}")
     folder.mkdir(exist_ok=True)
-    for source in (runs / "encoded", carracing.paths(runs, ROUND)["encoded"]):
+    for source in [carracing.paths(runs, r)["encoded"] for r in rounds]:
         if not any(source.glob("*.npz")):
             raise SystemExit(f"{source} holds no encoded episodes: run the steps that make it first")
         for f in sorted(source.glob("*.npz")):
@@ -107,6 +125,8 @@ def setup(runs: Path) -> None:
 
 
 def train(runs: Path, v: Variant) -> None:
+    """M fine-tuned from round 2's weights with a fresh Adam (EPOCHS epochs; EVERY_ROUND_EPOCHS on every round's
+    episodes, about 2.5 times as many)."""
     if v.in_round2_m:
         raise SystemExit("--in-round2-m evolves in round 2's own M: there is no M to train")
     ckpt = m_path(runs, v).with_suffix(".ckpt.pt")
@@ -119,15 +139,16 @@ def train(runs: Path, v: Variant) -> None:
                            index_generator=torch.Generator().manual_seed(ROUND).get_state(),
                            noise_generator=torch.Generator().manual_seed(ROUND + 1).get_state())
     torch.set_num_threads(2)
-    model, history = training.train_mdnrnn(latents.load_encoded(data_folder(runs, v.all_data)), config, ckpt,
-                                           epochs=EPOCHS, seed=ROUND, device="cpu")
+    model, history = training.train_mdnrnn(latents.load_encoded(data_folder(runs, v)), config, ckpt,
+                                           epochs=EVERY_ROUND_EPOCHS if v.every_round else EPOCHS, seed=ROUND,
+                                           device="cpu")
     mdnrnn.save_mdnrnn(model, m_path(runs, v), history=history)
 
 
 def evolve(runs: Path, v: Variant) -> None:
     torch.set_num_threads(2)
     start = controller.load_controller(runs / "controller_round2.npz")[0] if v.warm else None
-    carracing.evolve_controller(m_path(runs, v), data_folder(runs, v.all_data), c_path(runs, v), CONFIG.tau,
+    carracing.evolve_controller(m_path(runs, v), data_folder(runs, v), c_path(runs, v), CONFIG.tau,
                                 CONFIG.dream_steps, SEARCH.settings(ROUND), start=start, round=ROUND,
                                 **dataclasses.asdict(v))
 
@@ -169,11 +190,16 @@ R = "runs/cr_row1"
 def commands(names: list[str]) -> list[str]:
     """Every step that made the candidates `names`, in order (from the folder that holds runs/)."""
     new = [CANDIDATES[n] for n in names if CANDIDATES[n] is not None]
+    every = any(v.every_round for v in new)
     steps = [f"{COMMAND} collect", f"{COMMAND} encode"]
-    if any(v.all_data for v in new):
+    if any(v.all_data or v.every_round for v in new):
         steps += [f"python -m wmcourse collect --env CarRacing-v3 --episodes 64 --episodes-per-shard 16 --num-envs 2 "
                   f"--policy mix --seed 0 --out {R}/rollouts", f"{COMMAND} encode-first"]
+    if every:  # round 4 is driven by round 3's controller: that one is made first
+        new = [Variant(), *[v for v in new if v != Variant()]]
     for v in new:
+        if v.every_round and f"{COMMAND} collect --round 4" not in steps:
+            steps += [f"{COMMAND} {step} --round {r}" for r in (1, 2, 4) for step in ("collect", "encode")]
         train = f"{COMMAND} train{v.m_flags()}"
         steps += ([] if v.in_round2_m or train in steps else [train]) + [f"{COMMAND} evolve{v.flags()}"]
     named = " ".join(f"{n}={c}:{m}" for n in names for c, m in [files(Path(R), n)])
@@ -183,7 +209,7 @@ def commands(names: list[str]) -> list[str]:
 CANDIDATES = {  # name: how it was made; "round2" is the shipped round-2 controller and its M
     "round2": None, "round3": Variant(), "round3_dropout": Variant(dropout=0.05), "round3_all": Variant(all_data=True),
     "round3_in_round2_m": Variant(in_round2_m=True), "round3_in_round2_m_warm": Variant(in_round2_m=True, warm=True),
-    "round3_all_warm": Variant(all_data=True, warm=True)}
+    "every_round": Variant(every_round=True), "every_round_warm": Variant(every_round=True, warm=True)}
 DRIVE_SEED = real_es.VALIDATION_SEED  # the first validation track: one real drive per controller, to see it drive
 
 
@@ -227,16 +253,24 @@ def ship(runs: Path) -> None:
                       "real_return": round(float(drive["rewards"].sum()), 1),
                       "predicted_return": round(float(drive["predicted_rewards"].sum()), 1)}})
         print(name, candidates[-1]["validation"]["mean"], candidates[-1]["drive"])
-    returns, _ = rollouts.episode_returns(runs / f"rollouts_round{ROUND}")
-    actions = np.concatenate([e.action for e in rollouts.load_episodes(runs / f"rollouts_round{ROUND}")])
+    def episodes(folder: Path) -> dict:
+        returns, _ = rollouts.episode_returns(folder)
+        actions = np.concatenate([e.action for e in rollouts.load_episodes(folder)])
+        return {"episodes": len(returns), "real_steps": int(rollouts.count_frames(folder)),
+                "returns": {"mean": float(returns.mean()), "std": float(returns.std())},
+                "mean_action": actions.mean(axis=0).round(3).tolist()}
+
+    this_round = episodes(runs / f"rollouts_round{ROUND}")
     result = {"round": ROUND, "episodes": EPISODES, "noise": CONFIG.round.noise, "epochs": EPOCHS,
+              "every_round_epochs": EVERY_ROUND_EPOCHS,
               "search": dataclasses.asdict(SEARCH), "validation_seed": real_es.VALIDATION_SEED,
               "validation_tracks": VALIDATION_TRACKS,
-              "data_real_steps": int(rollouts.count_frames(runs / f"rollouts_round{ROUND}")),
-              "data_returns": {"mean": float(returns.mean()), "std": float(returns.std())},
-              "data_mean_action": actions.mean(axis=0).round(3).tolist(),
+              "data_real_steps": this_round["real_steps"], "data_returns": this_round["returns"],
+              "data_mean_action": this_round["mean_action"],
               "first_data_real_steps": int(rollouts.count_frames(runs / "rollouts"))
               if any((runs / "rollouts").glob("shard_*.npz")) else None,
+              "other_rounds": {r: episodes(runs / f"rollouts_round{r}") for r in (1, 2, 4)
+                               if any((runs / f"rollouts_round{r}").glob("shard_*.npz"))},
               "machine": ledger.machine(), "commands": commands([c["name"] for c in candidates]),
               "candidates": candidates}
     out = artefacts.data_dir() / OUT
@@ -252,15 +286,19 @@ def main() -> None:
     parser.add_argument("--all-data", action="store_true")
     parser.add_argument("--in-round2-m", action="store_true", help="evolve in round 2's own M (no new M)")
     parser.add_argument("--warm-start", action="store_true", help="CMA-ES starts at round 2's controller")
+    parser.add_argument("--every-round", action="store_true", help="M on every round's episodes (rounds 0 to 4)")
+    parser.add_argument("--round", type=int, default=ROUND, choices=sorted(ROUND_EPISODES),
+                        help="collect, encode: which round's episodes (1, 2: again; 4: driven by round 3's C)")
     parser.add_argument("--runs", type=Path, default=Path("runs/cr_row1"))
     args = parser.parse_args()
     setup(args.runs)
-    task = carracing._Rounds(args.runs, CONFIG)
-    variant = Variant(args.dropout, args.all_data, args.in_round2_m, args.warm_start)
+    task = carracing._Rounds(args.runs, dataclasses.replace(
+        CONFIG, round=dataclasses.replace(CONFIG.round, episodes=ROUND_EPISODES[args.round])))
+    variant = Variant(args.dropout, args.all_data, args.in_round2_m, args.warm_start, args.every_round)
     if args.step == "collect":
-        task.collect(ROUND)
+        task.collect(args.round)
     elif args.step == "encode":
-        task.encode(ROUND)
+        task.encode(args.round)
     elif args.step == "encode-first":
         encode_first(args.runs)
     elif args.step == "train":
