@@ -54,6 +54,7 @@ VALIDATION_TRACKS = 16
 CONFIG = dataclasses.replace(carracing.CarRacingConfig(),
                              round=dataclasses.replace(carracing.CarRacingConfig().round, episodes=EPISODES))
 SEARCH = recipe.Search(population=64, rollouts=16, generations=20)
+ENSEMBLE_SEARCH = recipe.Search(population=64, rollouts=8, generations=20)  # 8 dreams in each of three Ms
 SHIPPED = {"vae_z32.pt": "vae_carracing_z32.pt", "mdnrnn_round2.pt": "mdnrnn_carracing_round2.pt",
            "controller_round2.npz": "controller_carracing_round2.npz",
            "mdnrnn.pt": "mdnrnn_carracing.pt", "controller.npz": "controller_carracing.npz",  # rounds 0 and 1: they
@@ -71,6 +72,7 @@ class Variant:
     in_round2_m: bool = False  # the search in round 2's own dream: no new M is trained
     warm: bool = False         # CMA-ES's first mean is round 2's controller instead of zeros
     every_round: bool = False  # M on every round's episodes: the first 64, rounds 1 and 2 again, 3, and 4
+    ensemble: bool = False     # with every_round: C searched in three Ms' dreams (ENSEMBLE), scored by the worst
 
     def suffix(self) -> str:
         return ("_all" if self.all_data else "") + (f"_dropout{self.dropout:g}" if self.dropout else "")
@@ -80,17 +82,20 @@ class Variant:
                 + (" --every-round" if self.every_round else ""))
 
     def flags(self) -> str:
-        return self.m_flags() + (" --in-round2-m" if self.in_round2_m else "") + (" --warm-start" if self.warm else "")
+        return (self.m_flags() + (" --in-round2-m" if self.in_round2_m else "")
+                + (" --ensemble" if self.ensemble else "") + (" --warm-start" if self.warm else ""))
 
 
 def m_path(runs: Path, v: Variant) -> Path:
-    if v.in_round2_m:
+    """The M a controller drives with (an ensemble's: its first member, round 2's)."""
+    if v.in_round2_m or v.ensemble:
         return runs / "mdnrnn_round2.pt"
     return runs / (f"mdnrnn_every_round{v.suffix()}.pt" if v.every_round else f"mdnrnn_round{ROUND}{v.suffix()}.pt")
 
 
 def c_path(runs: Path, v: Variant) -> Path:
-    name = f"controller_every_round{v.suffix()}" if v.every_round else f"controller_round{ROUND}{v.suffix()}"
+    name = (f"controller_ensemble{v.suffix()}" if v.ensemble else f"controller_every_round{v.suffix()}"
+            if v.every_round else f"controller_round{ROUND}{v.suffix()}")
     return runs / (name + ("_in_round2_m" if v.in_round2_m else "") + ("_warm" if v.warm else "") + ".npz")
 
 
@@ -145,9 +150,19 @@ def train(runs: Path, v: Variant) -> None:
     mdnrnn.save_mdnrnn(model, m_path(runs, v), history=history)
 
 
+def ensemble(runs: Path) -> list[Path]:
+    """The Ms of the ensemble: round 2's (the one the controller drives with), round 3's and every round's."""
+    return [runs / "mdnrnn_round2.pt", m_path(runs, Variant()), m_path(runs, Variant(every_round=True))]
+
+
 def evolve(runs: Path, v: Variant) -> None:
     torch.set_num_threads(2)
     start = controller.load_controller(runs / "controller_round2.npz")[0] if v.warm else None
+    if v.ensemble:
+        carracing.evolve_in_ensemble(ensemble(runs), data_folder(runs, v), c_path(runs, v), CONFIG.tau,
+                                     CONFIG.dream_steps, ENSEMBLE_SEARCH.settings(ROUND), start=start, round=ROUND,
+                                     **dataclasses.asdict(v))
+        return
     carracing.evolve_controller(m_path(runs, v), data_folder(runs, v), c_path(runs, v), CONFIG.tau,
                                 CONFIG.dream_steps, SEARCH.settings(ROUND), start=start, round=ROUND,
                                 **dataclasses.asdict(v))
@@ -209,7 +224,8 @@ def commands(names: list[str]) -> list[str]:
 CANDIDATES = {  # name: how it was made; "round2" is the shipped round-2 controller and its M
     "round2": None, "round3": Variant(), "round3_dropout": Variant(dropout=0.05), "round3_all": Variant(all_data=True),
     "round3_in_round2_m": Variant(in_round2_m=True), "round3_in_round2_m_warm": Variant(in_round2_m=True, warm=True),
-    "every_round": Variant(every_round=True), "every_round_warm": Variant(every_round=True, warm=True)}
+    "every_round": Variant(every_round=True), "every_round_warm": Variant(every_round=True, warm=True),
+    "ensemble": Variant(every_round=True, ensemble=True)}
 DRIVE_SEED = real_es.VALIDATION_SEED  # the first validation track: one real drive per controller, to see it drive
 
 
@@ -286,6 +302,8 @@ def main() -> None:
     parser.add_argument("--all-data", action="store_true")
     parser.add_argument("--in-round2-m", action="store_true", help="evolve in round 2's own M (no new M)")
     parser.add_argument("--warm-start", action="store_true", help="CMA-ES starts at round 2's controller")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="with --every-round: evolve in the dreams of round 2's, round 3's and every round's M")
     parser.add_argument("--every-round", action="store_true", help="M on every round's episodes (rounds 0 to 4)")
     parser.add_argument("--round", type=int, default=ROUND, choices=sorted(ROUND_EPISODES),
                         help="collect, encode: which round's episodes (1, 2: again; 4: driven by round 3's C)")
@@ -294,7 +312,9 @@ def main() -> None:
     setup(args.runs)
     task = carracing._Rounds(args.runs, dataclasses.replace(
         CONFIG, round=dataclasses.replace(CONFIG.round, episodes=ROUND_EPISODES[args.round])))
-    variant = Variant(args.dropout, args.all_data, args.in_round2_m, args.warm_start, args.every_round)
+    if args.ensemble and not args.every_round:
+        raise SystemExit("--ensemble needs --every-round: its third member is the M on every round's episodes")
+    variant = Variant(args.dropout, args.all_data, args.in_round2_m, args.warm_start, args.every_round, args.ensemble)
     if args.step == "collect":
         task.collect(args.round)
     elif args.step == "encode":

@@ -139,3 +139,30 @@ def test_dropout_acts_in_training_and_in_dreams_but_not_in_eval():
     assert not torch.allclose(model(z, a)[0].mu, plain(z, a)[0].mu)  # training: fresh masks each sequence
     ones = (torch.ones(3, 7), torch.ones(3, 16))
     torch.testing.assert_close(model(z, a, masks=ones)[0].mu, plain(z, a)[0].mu)  # all-ones masks: the full M
+
+
+def test_an_ensemble_scores_each_candidate_by_its_worst_member():
+    members, start = [_model(seed=s) for s in (1, 2)], torch.randn(6, 4, generator=torch.Generator().manual_seed(0))
+
+    def worlds():
+        return [dream.controller_dream(m, start, 1.0, 25, seed=10 + k)[0] for k, m in enumerate(members)]
+
+    config = dream.controller_dream(members[0], start, 1.0, 25)[1]
+    params = torch.randn(5, config.n_params, generator=torch.Generator().manual_seed(3))
+    each = torch.stack([dream.population_returns(w, params, config, 4) for w in worlds()])
+    assert (each[0] != each[1]).any()  # the members disagree, so the minimum is a choice
+    np.testing.assert_allclose(dream.worst_member_returns(worlds(), params, config, 4), each.min(dim=0).values)
+    with pytest.raises(ValueError, match="at least one"):
+        dream.worst_member_returns([], params, config, 4)
+
+
+def test_an_ensemble_of_one_searches_as_the_plain_dream_does():
+    from wmcourse.worldmodels import evolve
+
+    m, start = _model(seed=1), torch.randn(6, 4, generator=torch.Generator().manual_seed(0))
+    settings = evolve.EvolveConfig(population=6, rollouts=2, generations=2, seed=4)
+    plain = evolve.evolve_in_dream(*dream.controller_dream(m, start, 1.0, 20, seed=9), settings, progress=False)
+    world, config = dream.controller_dream(m, start, 1.0, 20, seed=9)
+    one = evolve.evolve_in_dreams([world], config, settings, progress=False)
+    np.testing.assert_array_equal(one.best_params, plain.best_params)
+    assert one.history == plain.history

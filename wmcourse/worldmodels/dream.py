@@ -132,6 +132,18 @@ def population_returns(dream: BatchedDream, params: Tensor, config: controller.C
     return rollout_returns(dream, params, config, rollouts).mean(dim=1)
 
 
+def worst_member_returns(worlds: list, params: Tensor, config: controller.ControllerConfig, rollouts: int) -> Tensor:
+    """An ensemble's pessimistic score of P candidates, (P, n) -> (P,): each candidate's mean return over `rollouts`
+    dreams of each member's world, then the lowest of those means,
+
+        score(c) = min_k  mean over the dreams of worlds[k] of the return of c.
+
+    A controller that exploits one M's mistake gets what the other members say it earns."""
+    if not worlds:
+        raise ValueError("an ensemble needs at least one member's dream: give one world per M")
+    return torch.stack([population_returns(w, params, config, rollouts) for w in worlds]).min(dim=0).values
+
+
 def controller_returns(world, params: np.ndarray, config: controller.ControllerConfig, episodes: int) -> np.ndarray:
     """The returns of ONE controller in `episodes` fresh dreams of `world`, (episodes,): what the dream believes
     it scores. `world` is any batched dream (reset(batch), step(actions), max_steps): a BatchedDream of an

@@ -178,3 +178,22 @@ def evolve_in_dream(world, config, settings: EvolveConfig, checkpoint: str | Pat
         return dream.population_returns(world, params, config, settings.rollouts).numpy()
 
     return evolve(score, config.n_params, settings, checkpoint=checkpoint, progress=progress, start=start)
+
+
+def evolve_in_dreams(worlds: list, config, settings: EvolveConfig, checkpoint: str | Path | None = None,
+                     progress: bool = True, start: np.ndarray | None = None) -> EvolveResult:
+    """CMA-ES in the dreams of an ensemble of Ms, each candidate scored by its worst member
+    (dream.worst_member_returns over settings.rollouts dreams of each world). Each world is one member's batched
+    dream (dream.controller_dream), the controller reading that member's own memory h."""
+    import torch
+
+    from . import dream
+
+    if not worlds:
+        raise SettingsError("evolve_in_dreams needs at least one dream: give one world per M of the ensemble")
+
+    def score(candidates: np.ndarray) -> np.ndarray:
+        params = torch.as_tensor(candidates, dtype=torch.float32)
+        return dream.worst_member_returns(worlds, params, config, settings.rollouts).numpy()
+
+    return evolve(score, config.n_params, settings, checkpoint=checkpoint, progress=progress, start=start)
