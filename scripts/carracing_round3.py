@@ -18,6 +18,7 @@ skips or resumes what it wrote in the run folder.
                --warm-start: the search starts at round 2's controller instead of zeros
     validate   each NAME=CONTROLLER:MDNRNN on the 16 validation tracks (seeds 6,000,000 on, one track a seed, as
                real_es.select_generation): apart from every training seed and from the reporting tracks
+    cross      each validated controller scored in 64 fresh dreams of round 2's, round 3's and every round's M
     ship       the measurements (data, each M's held-out loss, each dream's last generation, each validation
                score) into data/carracing_round3.json, recorded in data/manifest.json
 
@@ -218,7 +219,7 @@ def commands(names: list[str]) -> list[str]:
         train = f"{COMMAND} train{v.m_flags()}"
         steps += ([] if v.in_round2_m or train in steps else [train]) + [f"{COMMAND} evolve{v.flags()}"]
     named = " ".join(f"{n}={c}:{m}" for n in names for c, m in [files(Path(R), n)])
-    return [*steps, f"{COMMAND} validate {named}", f"{COMMAND} ship"]
+    return [*steps, f"{COMMAND} validate {named}", f"{COMMAND} cross", f"{COMMAND} ship"]
 
 
 CANDIDATES = {  # name: how it was made; "round2" is the shipped round-2 controller and its M
@@ -233,6 +234,31 @@ def files(runs: Path, name: str) -> tuple[Path, Path]:
     if CANDIDATES[name] is None:
         return runs / "controller_round2.npz", runs / "mdnrnn_round2.pt"
     return c_path(runs, CANDIDATES[name]), m_path(runs, CANDIDATES[name])
+
+
+CROSS_DREAMS, CROSS_SEED = 64, 11
+CROSS_MS = {"round 2": Variant(in_round2_m=True), "round 3": Variant(), "every round": Variant(every_round=True)}
+
+
+def cross(runs: Path) -> dict:
+    """Each validated controller scored in fresh dreams of each M of CROSS_MS (CROSS_DREAMS dreams from every
+    round's first frames, seed CROSS_SEED): whether an M agrees with the others about a controller it did not
+    make. Written to cross.json in the run folder."""
+    from wmcourse.worldmodels import agent, dream
+
+    torch.set_num_threads(2)
+    done = {n for (n, _) in real_es.read_episode_log(runs / "validation.jsonl", key="name")}
+    starts = agent.start_latents(latents.load_encoded(data_folder(runs, Variant(every_round=True))))
+    models = {label: mdnrnn.load_mdnrnn(m_path(runs, v)) for label, v in CROSS_MS.items()}
+    table = {}
+    for name in [n for n in CANDIDATES if n in done]:
+        params, config, _ = controller.load_controller(files(runs, name)[0])
+        table[name] = {label: float(dream.dream_score(m, starts, params, config, CONFIG.tau, CROSS_DREAMS,
+                                                      CONFIG.dream_steps, seed=CROSS_SEED).mean())
+                       for label, m in models.items()}
+        print(name, {k: round(v, 1) for k, v in table[name].items()})
+    (runs / "cross.json").write_text(json.dumps(table, indent=1) + "\n")
+    return table
 
 
 def ship(runs: Path) -> None:
@@ -287,6 +313,8 @@ def ship(runs: Path) -> None:
               if any((runs / "rollouts").glob("shard_*.npz")) else None,
               "other_rounds": {r: episodes(runs / f"rollouts_round{r}") for r in (1, 2, 4)
                                if any((runs / f"rollouts_round{r}").glob("shard_*.npz"))},
+              "cross": {"dreams": CROSS_DREAMS, "seed": CROSS_SEED,
+                        "scores": json.loads((runs / "cross.json").read_text())},
               "machine": ledger.machine(), "commands": commands([c["name"] for c in candidates]),
               "candidates": candidates}
     out = artefacts.data_dir() / OUT
@@ -296,7 +324,8 @@ def ship(runs: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=["collect", "encode", "encode-first", "train", "evolve", "validate", "ship"])
+    parser.add_argument("step", choices=["collect", "encode", "encode-first", "train", "evolve", "validate", "cross",
+                                                      "ship"])
     parser.add_argument("named", nargs="*", help="validate: NAME=CONTROLLER:MDNRNN ...")
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--all-data", action="store_true")
@@ -325,6 +354,8 @@ def main() -> None:
         train(args.runs, variant)
     elif args.step == "evolve":
         evolve(args.runs, variant)
+    elif args.step == "cross":
+        cross(args.runs)
     elif args.step == "validate":
         validate(args.runs, args.named)
     else:
