@@ -279,7 +279,7 @@ def evolve_in_ensemble(mdnrnn_paths: list[str | Path], encoded: str | Path, out:
     result = evolve.evolve_in_dreams([world for world, _ in dreams], config, settings, checkpoint=f"{out}.es.pkl",
                                      start=start)
     controller.save_controller(out, np.asarray(result.best_params, np.float32), config, history=result.history,
-                               tau=tau, mdnrnn=str(mdnrnn_paths[0]), ensemble=[str(p) for p in mdnrnn_paths],
+                               tau=tau, mdnrnn=str(mdnrnn_paths[0]), members=[str(p) for p in mdnrnn_paths],
                                **details)
     last = result.history[-1]
     print(f"saved {out}: generation {last['generation']}, worst-member dream score best {last['best']:.1f}, "
