@@ -226,3 +226,28 @@ def test_stages_run_in_worker_processes_are_recorded_as_they_end(tmp_path):
     assert sorted(state["values"]) == [8.0, 16.0] and set(state["stages"]) == {"power 3", "power 4"}
     assert state["wall_seconds"] >= 0
     assert run.run_parallel(stages, workers=2, wall_key="wall_seconds")["values"] == state["values"]  # all done
+
+
+def test_carracings_ensemble_search_saves_a_controller_that_names_its_members(tmp_path):
+    from wmcourse.experiments import carracing
+    from wmcourse.worldmodels import controller, latents, mdnrnn
+
+    paths = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        m = mdnrnn.MDNRNN(mdnrnn.MDNRNNConfig(z_size=4, hidden=8, K=2, predict_reward=True, predict_done=True))
+        paths.append(mdnrnn.save_mdnrnn(m, tmp_path / f"m{seed}.pt"))
+    g, lengths = torch.Generator().manual_seed(0), torch.tensor([5, 6, 4])
+    rows, steps = int((lengths + 1).sum()), int(lengths.sum())
+    latents.save_encoded(tmp_path / "encoded" / "e.npz", latents.EncodedEpisodes(
+        torch.randn(rows, 4, generator=g), torch.zeros(rows, 4), torch.rand(steps, 3, generator=g),
+        torch.zeros(steps), torch.zeros(steps, dtype=torch.bool), lengths))
+    settings = evolve.EvolveConfig(population=4, rollouts=2, generations=2, seed=3)
+    out = tmp_path / "c.npz"
+    result = carracing.evolve_in_ensemble(paths, tmp_path / "encoded", out, 1.0, 10, settings, round=3, ensemble=True)
+    params, _, details = controller.load_controller(out)
+    np.testing.assert_array_equal(params, result.best_params.astype(np.float32))
+    assert details["mdnrnn"] == str(paths[0]) and details["members"] == [str(p) for p in paths]
+    assert len(details["history"]) == 2 and details["ensemble"] is True
+    again = carracing.evolve_in_ensemble(paths, tmp_path / "encoded", out, 1.0, 10, settings)  # resumed: done
+    np.testing.assert_array_equal(again.best_params, result.best_params)
