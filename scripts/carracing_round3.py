@@ -1,5 +1,5 @@
-"""Round 3 of the paper's iterative training on CarRacing, from the shipped round-2 V, M and C, four times the
-size of the earlier rounds; then the candidates compared on held-out validation tracks. Resumable: every step
+"""Round 3 of the iterative training the paper proposes, on CarRacing, from the shipped round-2 V, M and C, four
+times the size of the earlier rounds; then the candidates compared on held-out validation tracks. Resumable: every step
 skips or resumes what it wrote in the run folder.
 
     collect    128 real episodes driven by round 2's controller with action noise 0.1 (track seeds from 300).
@@ -18,7 +18,8 @@ skips or resumes what it wrote in the run folder.
                --warm-start: the search starts at round 2's controller instead of zeros
     validate   each NAME=CONTROLLER:MDNRNN on the 16 validation tracks (seeds 6,000,000 on, one track a seed, as
                real_es.select_generation): apart from every training seed and from the reporting tracks
-    cross      each validated controller scored in 64 fresh dreams of round 2's, round 3's and every round's M
+    cross      round 2's, round 3's, every round's and the ensemble's controller in 64 fresh dreams of round 2's,
+               round 3's and every round's M
     ship       the measurements (data, each M's held-out loss, each dream's last generation, each validation
                score) into data/carracing_round3.json, recorded in data/manifest.json
 
@@ -199,6 +200,10 @@ def validate(runs: Path, named: list[str]) -> dict[str, dict]:
 
 
 OUT = "carracing_round3.json"
+ENSEMBLE_OUT = "controller_carracing_ensemble.npz"  # the ensemble's controller, shipped beside the round's numbers
+HELDOUT_LOG = "ensemble_heldout.log"  # the stdout of HELDOUT_COMMAND, in the run folder
+HELDOUT_COMMAND = (f"python -m wmcourse eval-agent --controller data/{ENSEMBLE_OUT} --vae data/vae_carracing_z32.pt "
+                   "--mdnrnn data/mdnrnn_carracing_round2.pt --episodes 100 --num-envs 1 --seed 5000000")
 COMMAND = "python scripts/carracing_round3.py"
 R = "runs/cr_row1"
 
@@ -224,8 +229,7 @@ def commands(names: list[str]) -> list[str]:
 
 CANDIDATES = {  # name: how it was made; "round2" is the shipped round-2 controller and its M
     "round2": None, "round3": Variant(), "round3_dropout": Variant(dropout=0.05), "round3_all": Variant(all_data=True),
-    "round3_in_round2_m": Variant(in_round2_m=True), "round3_in_round2_m_warm": Variant(in_round2_m=True, warm=True),
-    "every_round": Variant(every_round=True), "every_round_warm": Variant(every_round=True, warm=True),
+    "round3_in_round2_m": Variant(in_round2_m=True), "every_round": Variant(every_round=True),
     "ensemble": Variant(every_round=True, ensemble=True)}
 DRIVE_SEED = real_es.VALIDATION_SEED  # the first validation track: one real drive per controller, to see it drive
 
@@ -238,26 +242,27 @@ def files(runs: Path, name: str) -> tuple[Path, Path]:
 
 CROSS_DREAMS, CROSS_SEED = 64, 11
 CROSS_MS = {"round 2": Variant(in_round2_m=True), "round 3": Variant(), "every round": Variant(every_round=True)}
+CROSS_CONTROLLERS = ("round2", "round3", "every_round", "ensemble")
 
 
 def cross(runs: Path) -> dict:
-    """Each validated controller scored in fresh dreams of each M of CROSS_MS (CROSS_DREAMS dreams from every
-    round's first frames, seed CROSS_SEED): whether an M agrees with the others about a controller it did not
-    make. Written to cross.json in the run folder."""
+    """Each controller of CROSS_CONTROLLERS scored in fresh dreams of each M of CROSS_MS (CROSS_DREAMS dreams from
+    every round's first frames, seed CROSS_SEED): whether an M agrees with the others about a controller it did
+    not make. Written to cross.json in the run folder after each controller (a rerun skips those done)."""
     from wmcourse.worldmodels import agent, dream
 
     torch.set_num_threads(2)
-    done = {n for (n, _) in real_es.read_episode_log(runs / "validation.jsonl", key="name")}
+    out = runs / "cross.json"
+    table = json.loads(out.read_text()) if out.exists() else {}
     starts = agent.start_latents(latents.load_encoded(data_folder(runs, Variant(every_round=True))))
     models = {label: mdnrnn.load_mdnrnn(m_path(runs, v)) for label, v in CROSS_MS.items()}
-    table = {}
-    for name in [n for n in CANDIDATES if n in done]:
+    for name in [n for n in CROSS_CONTROLLERS if n not in table]:
         params, config, _ = controller.load_controller(files(runs, name)[0])
         table[name] = {label: float(dream.dream_score(m, starts, params, config, CONFIG.tau, CROSS_DREAMS,
                                                       CONFIG.dream_steps, seed=CROSS_SEED).mean())
                        for label, m in models.items()}
-        print(name, {k: round(v, 1) for k, v in table[name].items()})
-    (runs / "cross.json").write_text(json.dumps(table, indent=1) + "\n")
+        print(name, {k: round(v, 1) for k, v in table[name].items()}, flush=True)
+        out.write_text(json.dumps(table, indent=1) + "\n")
     return table
 
 
@@ -274,6 +279,14 @@ def ship(runs: Path) -> None:
     scores: dict[str, dict[int, tuple[float, int]]] = {}
     for (name, episode), played in real_es.read_episode_log(runs / "validation.jsonl", key="name").items():
         scores.setdefault(name, {})[episode] = played
+    def one_drive(c_file: Path, m_file: Path) -> dict:
+        drive = agent.drive_real(agent.load_agent(c_file, runs / "vae_z32.pt", m_file), DRIVE_SEED)
+        return {"seed": DRIVE_SEED, "steps": len(drive["rewards"]),
+                "mean_action": drive["actions"].mean(axis=0).round(3).tolist(),
+                "real_return": round(float(drive["rewards"].sum()), 1),
+                "predicted_return": round(float(drive["predicted_rewards"].sum()), 1)}
+
+    drives = json.loads((runs / "drives.json").read_text()) if (runs / "drives.json").exists() else {}  # a rerun
     candidates = []
     for name in [n for n in CANDIDATES if n in scores]:
         episodes = scores[name]
@@ -283,18 +296,16 @@ def ship(runs: Path) -> None:
         c_file, m_file = files(runs, name)
         history = mdnrnn.read_checkpoint(m_file).get("history") or [{}]
         search = controller.load_controller(c_file)[2].get("history") or [{}]
-        drive = agent.drive_real(agent.load_agent(c_file, runs / "vae_z32.pt", m_file), DRIVE_SEED)
+        drives[name] = drives.get(name) or one_drive(c_file, m_file)
         candidates.append({
             "name": name, **dataclasses.asdict(CANDIDATES[name] or Variant()),
             "held_out_z_nll": history[-1].get("held_out_z_nll"),
             "dream_last_generation": {k: search[-1].get(k) for k in ("generation", "mean", "best")},
             "validation": {"mean": float(valid.mean()), "std": float(valid.std()), "returns": valid.round(2).tolist(),
                            "real_steps": int(sum(episodes[e][1] for e in range(VALIDATION_TRACKS)))},
-            "drive": {"seed": DRIVE_SEED, "steps": len(drive["rewards"]),
-                      "mean_action": drive["actions"].mean(axis=0).round(3).tolist(),
-                      "real_return": round(float(drive["rewards"].sum()), 1),
-                      "predicted_return": round(float(drive["predicted_rewards"].sum()), 1)}})
+            "drive": drives[name]})
         print(name, candidates[-1]["validation"]["mean"], candidates[-1]["drive"])
+        (runs / "drives.json").write_text(json.dumps(drives, indent=1) + "\n")
     def episodes(folder: Path) -> dict:
         returns, _ = rollouts.episode_returns(folder)
         actions = np.concatenate([e.action for e in rollouts.load_episodes(folder)])
@@ -317,6 +328,19 @@ def ship(runs: Path) -> None:
                         "scores": json.loads((runs / "cross.json").read_text())},
               "machine": ledger.machine(), "commands": commands([c["name"] for c in candidates]),
               "candidates": candidates}
+    if (runs / HELDOUT_LOG).exists():  # the ensemble's controller on the 100 held-out tracks, once, after validation
+        printed = [line for line in (runs / HELDOUT_LOG).read_text().splitlines() if line.startswith("{")]
+        evaluation = json.loads(printed[-1])
+        result["ensemble_heldout"] = {k: evaluation[k] for k in ("mean", "std", "episodes", "returns", "real_steps",
+                                                             "seconds")} | {"seed": 5_000_000,
+                                                                             "command": HELDOUT_COMMAND}
+    scores_by_name = {c["name"]: c["validation"]["mean"] for c in candidates}
+    if "ensemble" in scores_by_name:
+        shipped = artefacts.data_dir() / ENSEMBLE_OUT
+        shutil.copy(files(runs, "ensemble")[0], shipped)
+        artefacts.record(shipped, f"{COMMAND} evolve --every-round --ensemble", ROUND,
+                         {"validation_mean": round(scores_by_name["ensemble"], 1)},
+                         mdnrnn="data/mdnrnn_carracing_round2.pt", vae="data/vae_carracing_z32.pt")
     out = artefacts.data_dir() / OUT
     out.write_text(json.dumps(result, indent=1) + "\n")
     artefacts.record(out, f"{COMMAND} ship", ROUND, {c["name"]: round(c["validation"]["mean"], 1) for c in candidates})

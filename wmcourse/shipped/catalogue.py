@@ -59,6 +59,7 @@ _FROM_SCRATCH = ("python -m wmcourse evolve-real --controller data/controller_ca
 _LEDGER = "python scripts/carracing_ledger.py"  # ledger.MAKE_LEDGER (its arguments: in the manifest)
 LARGER_ROUND = "carracing_round3.json"  # a round four times larger, measured on validation tracks, not shipped as C
 _LARGER_ROUND = "python scripts/carracing_round3.py"  # its steps: in the file's "commands"
+ENSEMBLE_CONTROLLER = "controller_carracing_ensemble.npz"  # evolved in three Ms' dreams, scored by the worst; not row 1
 _SEARCH_SPREAD = ("python scripts/cartpole_search_spread.py --out data/cartpole_search_spread.json --seeds 0 3 "
                   "--search-seeds 1 2")
 
@@ -96,6 +97,7 @@ def _entries() -> list[Shipped]:
                 (VAE_NAME, mdnrnn_name(2))),
         Shipped("carracing_ledger.json", _LEDGER, "wmcourse.shipped.ledger.load"),  # real steps by setup and stage
         Shipped(LARGER_ROUND, _LARGER_ROUND, here + "load_larger_round"),
+        Shipped(ENSEMBLE_CONTROLLER, _LARGER_ROUND, here + "load_ensemble_controller", (VAE_NAME, mdnrnn_name(2))),
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
           for data in ("random", "iterative") for kind, ext in (("wm", "pt"), ("c", "npz"), ("data", "npz"))),
@@ -314,6 +316,12 @@ def load_larger_round() -> dict:
     """CarRacing's round 3, four times an earlier round (scripts/carracing_round3.py): its data, and for round 2's
     controller and each new one the dream's score, the validation tracks' score and one real drive."""
     return json.loads(artefacts.require(LARGER_ROUND, _LARGER_ROUND).read_text())
+
+
+def load_ensemble_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
+    """The controller evolved in the dreams of three Ms at once, each candidate scored by its worst member
+    (scripts/carracing_round3.py --ensemble); in the real game it reads the shipped V and round-2 M."""
+    return load_controller(artefacts.require(ENSEMBLE_CONTROLLER, _LARGER_ROUND))
 
 
 def shipped_rounds() -> list[int]:
