@@ -847,7 +847,8 @@ def ensemble_result(m: dict) -> Result:
         f"{pm(r2['validation']['mean'], r2['validation']['std'])} for round 2's controller. Its search never saw "
         "a real score, but the validation tracks did choose among the controllers of this section and the last, "
         "and the ensemble was tried after the failures above. It differs from the plain search in more than "
-        "pessimism too: its dreams start from every round's first frames, 8 per member. One run, one seed."
+        "pessimism too: its dreams start from every round's first frames, and each controller gets 8 dreams per "
+        "member. One run, one seed."
         f"{heldout}",
         f"{n} validation tracks (seeds {count(r3['validation_seed'])}–{count(r3['validation_seed'] + n - 1)}); "
         f"search: population {r3['search']['population']} × 8 dreams in each of the three Ms, "

@@ -140,7 +140,7 @@ def worst_member_returns(worlds: list, params: Tensor, config: controller.Contro
 
     A controller that exploits one M's mistake gets what the other members say it earns."""
     if not worlds:
-        raise ValueError("an ensemble needs at least one member's dream: give one world per M")
+        raise SettingsError("an ensemble needs at least one member's dream: give one world per M")
     return torch.stack([population_returns(w, params, config, rollouts) for w in worlds]).min(dim=0).values
 
 
