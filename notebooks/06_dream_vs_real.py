@@ -357,7 +357,8 @@ print(f"{len(real1['rewards'])} real steps: round 0 earned {real['rewards'][:len
 # where the controller's beliefs matter. It is not a steady climb either: a round can make things worse, as
 # some rounds do in Take Cover (notebook 05) and on CartPole (notebook 07).
 # </details>
-#
+
+# %% [markdown]
 # <details><summary>How this was measured</summary>
 #
 # A third round was run from the shipped round-2 V, M and C with 128 new real episodes, four times the 32 that
