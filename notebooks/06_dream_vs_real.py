@@ -291,30 +291,36 @@ for round_, (dream_mean, ev) in rounds.items():
 # %% [markdown]
 # ### Is the dream worth anything, once real CMA-ES is allowed?
 #
-# Twenty episodes cannot pin down a controller whose returns range from near 0 to 900. So three controllers
+# Twenty episodes cannot pin down a controller whose returns range from near 0 to 900. So four controllers
 # are scored on the same 100 held-out tracks, each with every real step it cost:
 #
-# - **dream only**: the round-2 controller above; real steps only trained V and M (and chose the round);
+# - **dream only, one M**: the round-2 controller above; real steps only trained V and M (and chose the round);
+# - **dream only, three Ms**: a controller evolved in the dreams of three Ms at once, each trained on more real
+#   episodes (the end of this section tells how); its search never saw a real score either;
 # - **dream, then real CMA-ES**: that controller refined by CMA-ES in the real car;
 # - **real CMA-ES from scratch**: CMA-ES in the real car from zeros (the paper's own way of training C for
 #   CarRacing), with the same settings and real-step budget as the refinement. Its C reads the same V and M,
 #   so it stands on the same data.
-#
+
+# %% [markdown]
 # <details><summary>How this was measured</summary>
 #
 # The run ledger `data/carracing_ledger.json` records every real step by stage: *data* (the 64 scripted
 # episodes V and M first trained on, the 4 held-out episodes, each round's 32 episodes), *selection* (the
 # 20-episode scores that chose the round; not recorded step by step, so counted as an upper bound of 1,000 an
-# episode), *refinement* (real CMA-ES) and *evaluation*. Both CMA-ES runs: 13 generations of 12 candidates,
-# each scored on 2 real tracks, seed 7; initial step size σ = 0.05 from the dream's controller, 0.1 from zeros
+# episode), *refinement* (real CMA-ES) and *evaluation*. The three-Ms controller stands on the one-M setup's
+# steps and adds the episodes its Ms trained on (a third round's 128, a fourth round's 64, and rounds 1 and 2
+# and the first 64 collected again), the 16 validation tracks of each of the 7 controllers it was chosen among,
+# and one drive of each (`python scripts/carracing_ledger.py --ensemble`). Both CMA-ES runs: 13 generations of
+# 12 candidates, each scored on 2 real tracks, seed 7; initial step size σ = 0.05 from the dream's controller, 0.1 from zeros
 # (`python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz ... --population 12
 # --rollouts 2 --generations 13 --seed 7`, with `--from-scratch` for the last setup). The held-out tracks:
 # the first 100 tracks of one environment reset with seed 5,000,000, used by nothing else
 # (`python -m wmcourse eval-agent ... --episodes 100 --num-envs 1 --seed 5000000`). Each setup is one run:
 # one CMA-ES seed, one set of training tracks. In the figure, a line's points are a round's 20-episode score
-# (dream only) or a generation's population mean on its two tracks (the two CMA-ES runs): the average
-# *candidate*, the search mean plus noise of size σ, which is why the search from zeros sits far below its
-# star. Commands, wall times and the machine: [the results appendix](../docs/results.md), section "CarRacing".
+# (dream only, one M), the chosen controller's score on its 16 validation tracks (three Ms) or a generation's
+# population mean on its two tracks (the two CMA-ES runs): the average *candidate*, the search mean plus noise
+# of size σ, which is why the search from zeros sits far below its star. Commands, wall times and the machine: [the results appendix](../docs/results.md), section "CarRacing".
 # </details>
 
 # %%
@@ -327,8 +333,10 @@ display(Markdown(lesson.setups_table(curves)))
 # **What the dream saved.** With the same real CMA-ES budget, the search that started from the dream's
 # controller reached 772.3 on the held-out tracks, the one from zeros 393.1: below even the dream-only
 # controller (529.7), which never met a real score while it was searched and spent less than half the real
-# steps. Remember: here the dream's controller was a better start than anything the same real steps could
-# buy from scratch; each setup is one run, so the gaps are one measurement, not a law.
+# steps. The controller evolved in three Ms' dreams came close to the refined one (675.8) without a single real
+# score in its search, and with about half the spread from track to track. Remember: here the dream's
+# controller was a better start than anything the same real steps could buy from scratch; each setup is one
+# run, so the gaps are one measurement, not a law.
 
 # %% [markdown]
 # The last round's controller, in the real car, from the same track as before:

@@ -18,11 +18,19 @@ Steps two setups both stand on are restated for the second (the from-scratch con
 setup's V and M):
 
     python scripts/carracing_ledger.py --restate dream-only from-scratch data
+
+The controller evolved in three Ms' dreams (scripts/carracing_round3.py, its measurements in
+data/carracing_round3.json) is its own setup, "dream-only-ensemble": it stands on the one-M setup's data and
+selection (its first M is round 2's, and round 2's controller drove its new episodes), then adds every episode
+that run collected, the validation tracks that chose it, one drive of each candidate, and its held-out tracks:
+
+    python scripts/carracing_ledger.py --ensemble
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -117,6 +125,61 @@ def evaluation_entry(stdout: Path, wall_seconds: float, user_seconds: float | No
         user_cpu_seconds=user_seconds)
 
 
+LARGER_ROUND = "python scripts/carracing_round3.py"
+
+
+def ensemble_entries(larger: dict, entries: list[ledger.Entry]) -> list[ledger.Entry]:
+    """The ensemble controller's real steps, from data/carracing_round3.json (`larger`): the one-M setup's data and
+    selection counted again, each round that run collected, the validation and drives of every candidate (they
+    chose the ensemble among them), and its 100 held-out tracks."""
+    setup, machine = ledger.ENSEMBLE, larger["machine"]
+
+    def data(steps: int, command: str, what: str, **result) -> ledger.Entry:
+        return ledger.Entry(setup=setup, stage="data", real_steps=int(steps), exact=True, wall_seconds=None,
+                            machine=machine, command=command, what=what, result=result)
+
+    first = next(c for c in larger["commands"] if "--policy mix" in c)
+    new = [data(larger["data_real_steps"], f"{LARGER_ROUND} collect",
+                f"Round {larger['round']}: {larger['episodes']} real episodes driven by round 2's controller with "
+                f"action noise {larger['noise']}; round {larger['round']}'s M trained on them.",
+                episodes=larger["episodes"], mean=round(larger["data_returns"]["mean"], 1)),
+           data(larger["first_data_real_steps"], first,
+                "The first 64 episodes collected again with the same seeds (the originals were not kept), for the M "
+                "trained on every round's episodes.", episodes=64)]
+    for r, other in sorted(larger["other_rounds"].items()):
+        driver = "round 3's controller, the one that fails in reality" if r == "4" else \
+            f"round {int(r) - 1}'s shipped controller (the round's own episodes were not kept)"
+        new.append(data(other["real_steps"], f"{LARGER_ROUND} collect --round {r}",
+                        f"Round {r}: {other['episodes']} real episodes driven by {driver}, for the M trained on every "
+                        "round's episodes.", episodes=other["episodes"], mean=round(other["returns"]["mean"], 1)))
+    candidates = larger["candidates"]
+    validate = next(c for c in larger["commands"] if c.startswith(f"{LARGER_ROUND} validate"))
+    seeds = (larger["validation_seed"], larger["validation_seed"] + larger["validation_tracks"] - 1)
+    new.append(ledger.Entry(
+        setup=setup, stage="selection", real_steps=sum(c["validation"]["real_steps"] for c in candidates), exact=True,
+        wall_seconds=None, machine=machine, command=validate,
+        what=f"{len(candidates)} candidate controllers each drove the {larger['validation_tracks']} validation tracks "
+             f"(seeds {seeds[0]} to {seeds[1]}); these scores chose the ensemble's controller.",
+        result={"episodes": len(candidates) * larger["validation_tracks"],
+                "reset_seeds": list(range(seeds[0], seeds[1] + 1)),  # one track a seed (real_es.score_population)
+                "means": {c["name"]: round(c["validation"]["mean"], 1) for c in candidates}}))
+    new.append(ledger.Entry(
+        setup=setup, stage="selection", real_steps=sum(c["drive"]["steps"] for c in candidates), exact=True,
+        wall_seconds=None, machine=machine, command=f"{LARGER_ROUND} ship",
+        what=f"One real drive of each of the {len(candidates)} candidates on the first validation track, to watch "
+             "how it drives; counted as selection, since what they showed was seen before the choice.",
+        result={"episodes": len(candidates), "reset_seeds": [larger["validation_seed"]]}))
+    heldout = larger["ensemble_heldout"]
+    evaluation = ledger.evaluation_entry(
+        setup, {**heldout, "controller": f"data/{catalogue.ENSEMBLE_CONTROLLER}"}, heldout["seed"], 1,
+        heldout["command"], heldout["seconds"],
+        what=f"The ensemble's controller on {heldout['episodes']} held-out real tracks: the first "
+             f"{heldout['episodes']} tracks of one environment reset with seed {heldout['seed']}, the same tracks as "
+             "every setup's.")
+    return [*ledger.restated(entries, ledger.DREAM_ONLY, setup, ("data", "selection")), *new,
+            dataclasses.replace(evaluation, machine=f"{machine} (shared with other jobs: its wall time is long)")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--evaluation", type=Path, help="the stdout of the held-out eval-agent run")
@@ -124,6 +187,8 @@ def main() -> None:
     parser.add_argument("--user-seconds", type=float, default=None, help="its user CPU time")
     parser.add_argument("--restate", nargs="+", metavar=("FROM_SETUP TO_SETUP", "STAGE"),
                         help="instead: count FROM_SETUP's entries of these stages again for TO_SETUP")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="instead: add the ensemble controller's entries (from data/carracing_round3.json)")
     parser.add_argument("--record", action="store_true",
                         help="instead: only record the ledger in the manifest (after eval-agent or evolve-real "
                              "--ledger added to it)")
@@ -139,6 +204,9 @@ def main() -> None:
                          "--restate dream-only from-scratch data")
         new = ledger.restated(ledger.load(args.out), args.restate[0], args.restate[1], tuple(args.restate[2:]))
         command = "python scripts/carracing_ledger.py --restate " + " ".join(args.restate)
+    elif args.ensemble:
+        new = ensemble_entries(catalogue.load_larger_round(), ledger.load(args.out))
+        command = "python scripts/carracing_ledger.py --ensemble"
     elif args.record:
         pass
     elif args.evaluation is None or args.wall_seconds is None:

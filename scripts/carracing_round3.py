@@ -136,20 +136,26 @@ def train(runs: Path, v: Variant) -> None:
     episodes, about 2.5 times as many)."""
     if v.in_round2_m:
         raise SystemExit("--in-round2-m evolves in round 2's own M: there is no M to train")
-    ckpt = m_path(runs, v).with_suffix(".ckpt.pt")
-    config = dataclasses.replace(carracing.mdnrnn_config(CONFIG), dropout=v.dropout)
-    if not ckpt.exists():  # round 2's weights and a fresh optimizer
+    fine_tune(runs / "mdnrnn_round2.pt", data_folder(runs, v), m_path(runs, v),
+              EVERY_ROUND_EPOCHS if v.every_round else EPOCHS, ROUND, v.dropout)
+
+
+def fine_tune(start: Path, encoded: Path, out: Path, epochs: int, seed: int, dropout: float = 0.0) -> None:
+    """The M at `start` trained further on the episodes of `encoded` for `epochs` epochs with a fresh Adam (a
+    shipped M keeps no optimizer state) and dropout p; resumable from out's checkpoint (.ckpt.pt), saved at `out`."""
+    ckpt = out.with_suffix(".ckpt.pt")
+    config = dataclasses.replace(carracing.mdnrnn_config(CONFIG), dropout=dropout)
+    if not ckpt.exists():  # the start's weights and a fresh optimizer
         model = mdnrnn.MDNRNN(config).eval()
-        model.load_state_dict(mdnrnn.read_checkpoint(runs / "mdnrnn_round2.pt")["model"])
+        model.load_state_dict(mdnrnn.read_checkpoint(start)["model"])
         opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-        mdnrnn.save_mdnrnn(model, ckpt, optimizer=opt.state_dict(), history=[], seed=ROUND,
-                           index_generator=torch.Generator().manual_seed(ROUND).get_state(),
-                           noise_generator=torch.Generator().manual_seed(ROUND + 1).get_state())
+        mdnrnn.save_mdnrnn(model, ckpt, optimizer=opt.state_dict(), history=[], seed=seed,
+                           index_generator=torch.Generator().manual_seed(seed).get_state(),
+                           noise_generator=torch.Generator().manual_seed(seed + 1).get_state())
     torch.set_num_threads(2)
-    model, history = training.train_mdnrnn(latents.load_encoded(data_folder(runs, v)), config, ckpt,
-                                           epochs=EVERY_ROUND_EPOCHS if v.every_round else EPOCHS, seed=ROUND,
+    model, history = training.train_mdnrnn(latents.load_encoded(encoded), config, ckpt, epochs=epochs, seed=seed,
                                            device="cpu")
-    mdnrnn.save_mdnrnn(model, m_path(runs, v), history=history)
+    mdnrnn.save_mdnrnn(model, out, history=history)
 
 
 def ensemble(runs: Path) -> list[Path]:

@@ -155,10 +155,28 @@ def test_the_shipped_dream_only_setup_counts_every_stage(shipped_ledger):
     rounds = sum(manifest[shipped.mdnrnn_name(r)]["figures"]["real_steps_collected"] for r in (1, 2))
     assert counts["data"] == 63_598 + manifest["carracing_heldout/shard_00000.npz"]["figures"]["frames"] + rounds
     assert counts["refinement"] == 0
-    assert all(not e.exact for e in shipped_ledger if e.stage == "selection")
+    assert all(not e.exact for e in shipped_ledger if e.stage == "selection" and e.setup == ledger.DREAM_ONLY)
     assert all(e.exact for e in shipped_ledger if e.stage in ("data", "evaluation"))
     recorded = manifest[ledger.LEDGER_NAME]["figures"][ledger.DREAM_ONLY]
     assert {k: recorded[k] for k in counts} == counts
+
+
+def test_the_ensemble_stands_on_the_one_m_setup_and_counts_its_own_rounds_validation_and_held_out_tracks(
+        shipped_ledger):
+    """Three Ms: every data and selection step of one M again, plus each episode data/carracing_round3.json
+    collected, the 16 validation tracks of each candidate and one drive each; scored on the same held-out tracks."""
+    counts = ledger.steps_by_setup_and_stage(shipped_ledger)
+    one, three = counts[ledger.DREAM_ONLY], counts[ledger.ENSEMBLE]
+    larger = shipped.load_larger_round()
+    collected = (larger["data_real_steps"] + larger["first_data_real_steps"]
+                 + sum(r["real_steps"] for r in larger["other_rounds"].values()))
+    assert three["data"] == one["data"] + collected
+    validated = sum(c["validation"]["real_steps"] + c["drive"]["steps"] for c in larger["candidates"])
+    assert three["selection"] == one["selection"] + validated and three["refinement"] == 0
+    (evaluation,) = [e for e in shipped_ledger if e.setup == ledger.ENSEMBLE and e.stage == "evaluation"]
+    assert evaluation.result["reset_seeds"] == [5_000_000] and evaluation.result["episodes"] == 100
+    assert evaluation.result["mean"] == pytest.approx(np.mean(evaluation.result["returns"]), abs=0.01)
+    assert "controller_carracing_ensemble.npz" in evaluation.command
 
 
 def test_an_evaluation_entry_counts_the_steps_and_names_the_reset_seeds():

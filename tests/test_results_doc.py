@@ -122,8 +122,8 @@ def test_plain_labels_only(page):
     prose = re.sub(r"`[^`]*`", "", page)  # commands and file names keep their own spelling
     assert not re.search(r"\brows?\b", prose, flags=re.I), "say what a controller is, not its row"
     assert not re.search(r"\bissue\b", prose, flags=re.I)
-    for label in ("dream only", "dream, then real CMA-ES", "real CMA-ES from scratch"):
-        assert label in block(page, "Three controllers on held-out tracks")
+    for label in ("dream only, one M", "dream only, three Ms", "dream, then real CMA-ES", "real CMA-ES from scratch"):
+        assert label in block(page, "Four controllers on held-out tracks")
 
 
 def test_means_on_the_page_are_the_means_of_the_stored_returns(page):
@@ -145,16 +145,14 @@ def test_means_on_the_page_are_the_means_of_the_stored_returns(page):
         assert pm(load(name)["final"]["returns"]) in dreamer, name
 
 
-def test_the_three_carracing_controllers_carry_their_own_scores_and_steps(page):
+def test_the_four_carracing_controllers_carry_their_own_scores_and_steps(page):
     """From the ledger's raw entries: each controller's 100-track score sits on its own line, with its real steps."""
     entries = load("carracing_ledger.json")["entries"]
-    text = block(page, "Three controllers on held-out tracks")
-    lines = {
-        label: next(l for l in text.splitlines() if l.startswith(f"| {label} |"))
-        for label in ("dream only", "dream, then real CMA-ES", "real CMA-ES from scratch")
-    }
-    for setup, label in (("dream-only", "dream only"), ("refined", "dream, then real CMA-ES"),
-                         ("from-scratch", "real CMA-ES from scratch")):
+    text = block(page, "Four controllers on held-out tracks")
+    labels = {"dream-only": "dream only, one M", "dream-only-ensemble": "dream only, three Ms",
+              "refined": "dream, then real CMA-ES", "from-scratch": "real CMA-ES from scratch"}
+    lines = {label: next(l for l in text.splitlines() if l.startswith(f"| {label} |")) for label in labels.values()}
+    for setup, label in labels.items():
         ev = next(e for e in entries if e["setup"] == setup and e["stage"] == "evaluation")["result"]
         score = pm(ev["returns"]) if "returns" in ev else f"{ev['mean']:,.1f} ± {ev['std']:,.1f}"
         assert score in lines[label], label

@@ -269,8 +269,8 @@ def real_step_curves(curves: Sequence, target: float = 900.0, ax: plt.Axes | Non
     ax.set_xlabel("real CarRacing steps spent (data + selection + refinement)")
     ax.set_ylabel("real score")
     ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:,.0f}k")
-    ax.set_title("lines: a round's 20 episodes or a generation's population mean; stars: 100 held-out tracks ± std",
-                 fontsize=9)
+    ax.set_title("lines: a round's 20 episodes, 16 validation tracks or a generation's population mean; "
+                 "stars: 100 held-out tracks ± std", fontsize=9)
     ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.92), fontsize=9)
     return ax
 

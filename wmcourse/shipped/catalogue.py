@@ -59,7 +59,7 @@ _FROM_SCRATCH = ("python -m wmcourse evolve-real --controller data/controller_ca
 _LEDGER = "python scripts/carracing_ledger.py"  # ledger.MAKE_LEDGER (its arguments: in the manifest)
 LARGER_ROUND = "carracing_round3.json"  # a round four times larger, measured on validation tracks, not shipped as C
 _LARGER_ROUND = "python scripts/carracing_round3.py"  # its steps: in the file's "commands"
-ENSEMBLE_CONTROLLER = "controller_carracing_ensemble.npz"  # evolved in three Ms' dreams, scored by the worst; not row 1
+ENSEMBLE_CONTROLLER = "controller_carracing_ensemble.npz"  # evolved in three Ms' dreams, scored by the worst
 _SEARCH_SPREAD = ("python scripts/cartpole_search_spread.py --out data/cartpole_search_spread.json --seeds 0 3 "
                   "--search-seeds 1 2")
 
@@ -287,8 +287,9 @@ def load_from_scratch_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
 
 
 def carracing_step_curves() -> list[ledger.StepCurve]:
-    """The three CarRacing setups as real score against the real steps spent (data, selection, refinement):
-    "dream only" by its iterative rounds (each round's 20-episode score after the data it had), the two real
+    """The four CarRacing setups as real score against the real steps spent (data, selection, refinement):
+    "dream only, one M" by its iterative rounds (each round's 20-episode score after the data it had), "three Ms"
+    by its controller's score on the validation tracks that chose it, the two real
     CMA-ES setups by their generations (the population's mean on that generation's tracks); each ends in its
     score on the 100 held-out tracks of the run ledger."""
     entries = ledger.load(artefacts.require(ledger.LEDGER_NAME, ledger.MAKE_LEDGER))
@@ -297,10 +298,14 @@ def carracing_step_curves() -> list[ledger.StepCurve]:
     steps = [artefacts.frames_in(first) + int(manifest[f"{HELDOUT}/shard_00000.npz"]["figures"]["frames"])]
     for round_ in shipped_rounds()[1:]:
         steps.append(steps[-1] + int(manifest[mdnrnn_name(round_)]["figures"]["real_steps_collected"]))
-    rounds = ledger.StepCurve(ledger.DREAM_ONLY, "dream only (iterative rounds)", steps,
+    rounds = ledger.StepCurve(ledger.DREAM_ONLY, "dream only, one M (iterative rounds)", steps,
                               [load_shipped_evaluation(r)["mean"] for r in shipped_rounds()],
                               ledger.held_out_point(entries, ledger.DREAM_ONLY))
-    return [rounds,
+    held_out = ledger.held_out_point(entries, ledger.ENSEMBLE)
+    chosen = next(c for c in load_larger_round()["candidates"] if c["name"] == "ensemble")
+    ensemble = ledger.StepCurve(ledger.ENSEMBLE, "dream only, three Ms (its 16 validation tracks)", [held_out[0]],
+                                [chosen["validation"]["mean"]], held_out)
+    return [rounds, ensemble,
             ledger.refinement_curve(entries, ledger.REFINED, load_refined_controller()[2]["history"],
                                     ledger.SETUPS[ledger.REFINED]),
             ledger.refinement_curve(entries, ledger.FROM_SCRATCH, load_from_scratch_controller()[2]["history"],

@@ -2,9 +2,10 @@
 
 A World Model's claim is sample efficiency, so a score means little without the real steps behind it. The
 ledger is a JSON file ({"entries": [...]}) with one entry per batch of real steps: which setup of the
-comparison it belongs to (CarRacing's: "dream-only", "refined" for dream then real CMA-ES, "from-scratch" for
-real CMA-ES from scratch; SETUPS), its stage, the count (exact, or an upper bound where the run did not record
-it), the wall time, the machine, the command and what the steps bought. Stages:
+comparison it belongs to (CarRacing's: "dream-only" for the round-2 controller evolved in one M's dream,
+"dream-only-ensemble" for the controller evolved in three Ms' dreams, "refined" for dream then real CMA-ES,
+"from-scratch" for real CMA-ES from scratch; SETUPS), its stage, the count (exact, or an upper bound where the run
+did not record it), the wall time, the machine, the command and what the steps bought. Stages:
 
     data         episodes collected to train V and M
     selection    real episodes whose scores picked a controller (a round, a temperature, a checkpoint)
@@ -28,9 +29,9 @@ from ..checkpoint import atomic_write_text
 from ..errors import LedgerError, MissingArtefactError
 
 STAGES = ("data", "selection", "refinement", "evaluation")
-DREAM_ONLY, REFINED, FROM_SCRATCH = "dream-only", "refined", "from-scratch"
-SETUPS = {DREAM_ONLY: "dream only", REFINED: "dream, then real CMA-ES",  # CarRacing's setups and their labels
-          FROM_SCRATCH: "real CMA-ES from scratch"}
+DREAM_ONLY, ENSEMBLE, REFINED, FROM_SCRATCH = "dream-only", "dream-only-ensemble", "refined", "from-scratch"
+SETUPS = {DREAM_ONLY: "dream only, one M", ENSEMBLE: "dream only, three Ms",  # CarRacing's setups and their labels
+          REFINED: "dream, then real CMA-ES", FROM_SCRATCH: "real CMA-ES from scratch"}
 LEDGER_NAME = "carracing_ledger.json"  # the CarRacing ledger, in data/
 MAKE_LEDGER = "python scripts/carracing_ledger.py"  # with the held-out run's stdout and times: see its docstring
 
