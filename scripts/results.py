@@ -821,7 +821,8 @@ def ensemble_result(m: dict) -> Result:
     require(e["validation"]["std"] < r2["validation"]["std"] / 2, "and it varies less from track to track")
     n = r3["validation_tracks"]
     heldout = ""
-    commands = [x for x in r3["commands"] if "ensemble" in x or "every-round" in x.split(" evolve")[0]]
+    other_variants = ("--dropout", "--all-data", "--in-round2-m", "evolve --every-round")  # the ensemble needs none
+    commands = [x for x in r3["commands"] if "ensemble" in x or not any(v in x for v in other_variants)]
     if held:
         row1 = next(x for x in ledger_setups()[DREAM_ONLY] if x["stage"] == "evaluation")["result"]
         require(held["episodes"] == row1["episodes"] == 100 and [held["seed"]] == row1["reset_seeds"],
