@@ -295,9 +295,10 @@ for round_, (dream_mean, ev) in rounds.items():
 # are scored on the same 100 held-out tracks, each with every real step it cost:
 #
 # - **dream only, one M**: the round-2 controller above; real steps only trained V and M (and chose the round);
-# - **dream only, three Ms**: a controller evolved in the dreams of three Ms at once, each trained on more real
-#   episodes (the end of this section tells how); its search never saw a real score either;
-# - **dream, then real CMA-ES**: that controller refined by CMA-ES in the real car;
+# - **dream only, three Ms**: a controller evolved in the dreams of three Ms at once (an *ensemble*), each M
+#   trained on more real episodes; each candidate was scored by the worst of its three dream scores, so a mistake
+#   only one M makes pays nothing (the end of this section tells more). Its search never saw a real score either;
+# - **dream, then real CMA-ES**: the round-2 controller refined by CMA-ES in the real car;
 # - **real CMA-ES from scratch**: CMA-ES in the real car from zeros (the paper's own way of training C for
 #   CarRacing), with the same settings and real-step budget as the refinement. Its C reads the same V and M,
 #   so it stands on the same data.
@@ -309,9 +310,9 @@ for round_, (dream_mean, ev) in rounds.items():
 # episodes V and M first trained on, the 4 held-out episodes, each round's 32 episodes), *selection* (the
 # 20-episode scores that chose the round; not recorded step by step, so counted as an upper bound of 1,000 an
 # episode), *refinement* (real CMA-ES) and *evaluation*. The three-Ms controller stands on the one-M setup's
-# steps and adds the episodes its Ms trained on (a third round's 128, a fourth round's 64, and rounds 1 and 2
-# and the first 64 collected again), the 16 validation tracks of each of the 7 controllers it was chosen among,
-# and one drive of each (`python scripts/carracing_ledger.py --ensemble`). Both CMA-ES runs: 13 generations of
+# steps and adds the episodes its Ms trained on, the 16 *validation tracks* (real tracks used only to choose
+# among controllers, never to report a score) of each of the 7 controllers it was chosen among, and one drive of
+# each (`python scripts/carracing_ledger.py --ensemble`; the results appendix lists every batch). Both CMA-ES runs: 13 generations of
 # 12 candidates, each scored on 2 real tracks, seed 7; initial step size σ = 0.05 from the dream's controller, 0.1 from zeros
 # (`python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz ... --population 12
 # --rollouts 2 --generations 13 --seed 7`, with `--from-scratch` for the last setup). The held-out tracks:
@@ -334,7 +335,9 @@ display(Markdown(lesson.setups_table(curves)))
 # controller reached 772.3 on the held-out tracks, the one from zeros 393.1: below even the dream-only
 # controller (529.7), which never met a real score while it was searched and spent less than half the real
 # steps. The controller evolved in three Ms' dreams came close to the refined one (675.8) without a single real
-# score in its search, and with about half the spread from track to track. Remember: here the dream's
+# score in its search, and varied far less from track to track (± 82.4, against ± 145.6 refined and ± 241.1 for
+# one M), though it spent the most real steps of all (650,196), mostly on data for its Ms and on choosing it among
+# seven controllers. Remember: here the dream's
 # controller was a better start than anything the same real steps could buy from scratch; each setup is one
 # run, so the gaps are one measurement, not a law.
 
@@ -372,25 +375,25 @@ print(f"{len(real1['rewards'])} real steps: round 0 earned {real['rewards'][:len
 # A third round was run from the shipped round-2 V, M and C with 128 new real episodes, four times the 32 that
 # rounds 1 and 2 each collected. M was trained further on them in three ways: on them alone; on them alone with
 # a variant of the dropout of Wellmer and Kwok's "Dropout's Dream Land" (2021); and on them together with the
-# first 64 episodes. With dropout, at the start of each dream each input to M, and each unit of the memory M's
-# predictions read, is set to zero with chance 0.05 until the dream ends; the units that stay on are multiplied
-# by 1/0.95, so their average is unchanged. A controller must then do well in many slightly different dreams.
-# All three new controllers scored below zero on 16 *validation tracks* (real tracks used only to compare
-# controllers, kept apart from the 100 held-out tracks that report scores), where round 2's scored several
-# hundred points.
+# first 64 episodes. With dropout, each input to M and each memory unit is switched off with chance 0.05 for a
+# whole dream, and the others are scaled by 1/0.95 so their average stays the same: a controller must then do
+# well in many slightly different dreams. All three new controllers scored below zero on the 16 validation
+# tracks, where round 2's scored several hundred points.
 #
-# Why: the same larger search in round 2's own M found a controller as good as round 2's, so the new M was at
-# fault. We scored round 3's controller in new dreams of round 2's M and of an M trained on every round's
-# episodes. Those dreams paid it about what the real game did; only the dream of the M it was evolved in paid
-# it hundreds of points. It had found a mistake of that one M. But the controller evolved in the every-round M
-# also failed in the real game, so more data alone did not stop the search from finding a mistake.
+# Why: a search of the same size (16 dreams a candidate) in round 2's own M found a controller as good as
+# round 2's, so the new M was at fault. We scored round 3's controller in new dreams of round 2's M and of an M
+# trained on every round's episodes (including a fourth round of 64, driven by round 3's controller). Those dreams paid it about what the real game did; only the dream of the M it was evolved in paid
+# it hundreds of points. It had found a mistake of that one M. But the controller evolved in the M trained on
+# every round's episodes also failed in the real game, so more data alone did not stop the search from finding
+# a mistake.
 #
 # What helped in this one run was a dream that is harder to cheat. One search ran in the dreams of three Ms at
-# once (an *ensemble*), and each controller CMA-ES tried was scored by the worst of its three dream scores, so a
-# mistake that only one M makes earns nothing extra. The resulting controller, still trained only in dreams,
-# scored higher than round 2's on the validation tracks, and then on the 100 held-out tracks, with a much
-# smaller spread from track to track. This notebook still drives round 2's controller. The numbers and commands: [results appendix](../docs/results.md),
-# sections "A round four times larger" and "A dream that is harder to cheat: an ensemble of Ms".
+# once: round 2's M, the M trained further on round 3's episodes, and the M trained on every round's episodes.
+# Each controller CMA-ES tried was scored by the worst of its three dream scores, so a mistake that only one M
+# makes earns nothing extra. The resulting controller, still trained only in dreams, scored higher than round
+# 2's on the validation tracks, and then on the 100 held-out tracks, with a much smaller spread from track to
+# track. In the real car it reads round 2's M. This notebook still drives round 2's controller. Numbers and
+# commands: [results appendix](../docs/results.md), "A dream that is harder to cheat: an ensemble of Ms".
 # </details>
 
 # %% [markdown]
