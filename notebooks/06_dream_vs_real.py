@@ -334,10 +334,10 @@ display(Markdown(lesson.setups_table(curves)))
 # **What the dream saved.** With the same real CMA-ES budget, the search that started from the dream's
 # controller reached 772.3 on the held-out tracks, the one from zeros 393.1: below even the dream-only
 # controller (529.7), which never met a real score while it was searched and spent less than half the real
-# steps. The controller evolved in three Ms' dreams came close to the refined one (675.8) without a single real
-# score in its search, and varied far less from track to track (± 82.4, against ± 145.6 refined and ± 241.1 for
-# one M), though it spent the most real steps of all (650,196), mostly on data for its Ms and on choosing it among
-# seven controllers. Remember: here the dream's
+# steps. The controller evolved in three Ms' dreams reached 675.8, below the refined one but without a single
+# real score in its search, and varied far less from track to track (± 82.4, against ± 145.6 refined and ± 241.1
+# for one M); it spent the most real steps of all (at most 650,196), mostly on data for its Ms and on the
+# validation tracks that chose it among seven controllers. Remember: here the dream's
 # controller was a better start than anything the same real steps could buy from scratch; each setup is one
 # run, so the gaps are one measurement, not a law.
 
@@ -386,14 +386,21 @@ print(f"{len(real1['rewards'])} real steps: round 0 earned {real['rewards'][:len
 # it hundreds of points. It had found a mistake of that one M. But the controller evolved in the M trained on
 # every round's episodes also failed in the real game, so more data alone did not stop the search from finding
 # a mistake.
+# </details>
+
+# %% [markdown]
+# <details><summary>How this was measured: a dream that is harder to cheat</summary>
 #
 # What helped in this one run was a dream that is harder to cheat. One search ran in the dreams of three Ms at
 # once: round 2's M, the M trained further on round 3's episodes, and the M trained on every round's episodes.
 # Each controller CMA-ES tried was scored by the worst of its three dream scores, so a mistake that only one M
 # makes earns nothing extra. The resulting controller, still trained only in dreams, scored higher than round
 # 2's on the validation tracks, and then on the 100 held-out tracks, with a much smaller spread from track to
-# track. In the real car it reads round 2's M. This notebook still drives round 2's controller. Numbers and
-# commands: [results appendix](../docs/results.md), "A dream that is harder to cheat: an ensemble of Ms".
+# track. Three cautions. It was chosen on the validation tracks among seven controllers, after the failures
+# above. Its three Ms share data and all descend from round 2's weights, so they are less independent than three
+# Ms trained apart. And in each dream it read that M's own memory, while in the real car it reads round 2's M.
+# This notebook still drives round 2's controller. Numbers and commands: [results
+# appendix](../docs/results.md), "A dream that is harder to cheat: an ensemble of Ms".
 # </details>
 
 # %% [markdown]

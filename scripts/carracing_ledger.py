@@ -145,13 +145,14 @@ def ensemble_entries(larger: dict, entries: list[ledger.Entry]) -> list[ledger.E
                 episodes=larger["episodes"], mean=round(larger["data_returns"]["mean"], 1)),
            data(larger["first_data_real_steps"], first,
                 "The first 64 episodes collected again with the same seeds (the originals were not kept), for the M "
-                "trained on every round's episodes.", episodes=64)]
+                "trained on every round's episodes.", episodes=64, again=True)]
     for r, other in sorted(larger["other_rounds"].items()):
         driver = "round 3's controller, the one that fails in reality" if r == "4" else \
             f"round {int(r) - 1}'s shipped controller (the round's own episodes were not kept)"
         new.append(data(other["real_steps"], f"{LARGER_ROUND} collect --round {r}",
                         f"Round {r}: {other['episodes']} real episodes driven by {driver}, for the M trained on every "
-                        "round's episodes.", episodes=other["episodes"], mean=round(other["returns"]["mean"], 1)))
+                        "round's episodes.", episodes=other["episodes"], mean=round(other["returns"]["mean"], 1),
+                        again=r != "4"))
     candidates = larger["candidates"]
     validate = next(c for c in larger["commands"] if c.startswith(f"{LARGER_ROUND} validate"))
     seeds = (larger["validation_seed"], larger["validation_seed"] + larger["validation_tracks"] - 1)

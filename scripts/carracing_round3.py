@@ -292,6 +292,9 @@ def ship(runs: Path) -> None:
                 "real_return": round(float(drive["rewards"].sum()), 1),
                 "predicted_return": round(float(drive["predicted_rewards"].sum()), 1)}
 
+    unknown = sorted(set(scores) - set(CANDIDATES))
+    if unknown:  # their validation steps would be missing from the ledger
+        raise SystemExit(f"the validation log holds {', '.join(unknown)}, which CANDIDATES does not name: add them")
     drives = json.loads((runs / "drives.json").read_text()) if (runs / "drives.json").exists() else {}  # a rerun
     candidates = []
     for name in [n for n in CANDIDATES if n in scores]:
