@@ -10,7 +10,8 @@ candidate scored by its worse member. Resumable: every step skips or resumes wha
     evolve     CMA-ES from the ensemble's controller in the dreams of round 2's M and the new M, 64 candidates x 8
                dreams in each, 20 generations; the search never sees a real score
     validate   the new controller on the 16 validation tracks (carracing_round3.validate, seeds 6,000,000 on)
-    ship       data/carracing_round5.json (the data, the search, the validation score), the new M and controller
+    ship       data/carracing_round5.json: the data, the search, the validation score, and each M's dream of the
+               controller the round started from and of the new one
 
     python scripts/carracing_round5.py collect|encode|train|evolve|validate|ship [--runs runs/cr_round5]
 """
@@ -45,7 +46,6 @@ SHIPPED = {"vae_z32.pt": catalogue.VAE_NAME, "mdnrnn_round2.pt": catalogue.mdnrn
            "controller_ensemble.npz": catalogue.ENSEMBLE_CONTROLLER}
 COMMAND = "python scripts/carracing_round5.py"
 OUT = "carracing_round5.json"
-M_OUT, C_OUT = "mdnrnn_carracing_round5.pt", "controller_carracing_round5.npz"
 
 
 def setup(runs: Path) -> None:
@@ -78,9 +78,30 @@ def evolve(runs: Path) -> None:
                                  SEARCH.settings(ROUND), start=start, round=ROUND, warm="ensemble")
 
 
+CROSS_DREAMS, CROSS_SEED = 64, 11  # as carracing_round3.cross
+
+
+def cross(runs: Path) -> dict[str, dict[str, float]]:
+    """The controller the round started from and the new one, each in 64 fresh dreams of both Ms (from the round's
+    first frames): what each M believes of each."""
+    from wmcourse.worldmodels import dream
+
+    torch.set_num_threads(2)
+    starts = agent.start_latents(latents.load_encoded(runs / "encoded"))
+    models = {f"round {r}": mdnrnn.load_mdnrnn(runs / f"mdnrnn_round{r}.pt") for r in (2, ROUND)}
+    table = {}
+    for name in ("ensemble", "round5"):
+        params, config, _ = controller.load_controller(runs / f"controller_{name}.npz")
+        table[name] = {label: round(float(dream.dream_score(m, starts, params, config, round3.CONFIG.tau, CROSS_DREAMS,
+                                                               round3.CONFIG.dream_steps, seed=CROSS_SEED).mean()), 1)
+                       for label, m in models.items()}
+    return table
+
+
 def ship(runs: Path) -> None:
-    """data/carracing_round5.json: the round's data, the search's last generation and the validation score; the new M
-    and controller copied into data/ and recorded in the manifest."""
+    """data/carracing_round5.json: the round's data, the new M's last epoch, the search's last generation, the
+    validation score and each M's dream of both controllers. The M and the controller stay in the run folder: the
+    controller did worse than the one it started from on the validation tracks, and the script remakes both."""
     returns, lengths = rollouts.episode_returns(runs / "rollouts")
     played = round3.validate(runs, [f"round5={runs / 'controller_round5.npz'}:{runs / 'mdnrnn_round2.pt'}"])
     history = controller.load_controller(runs / "controller_round5.npz")[2]["history"]
@@ -88,19 +109,16 @@ def ship(runs: Path) -> None:
               "search": dataclasses.asdict(SEARCH), "data_real_steps": int(lengths.sum()),
               "data_returns": {"mean": float(returns.mean()), "std": float(returns.std())},
               "m_last_epoch": mdnrnn.read_checkpoint(runs / "mdnrnn_round5.pt")["history"][-1],
-              "dream_last_generation": history[-1], "validation": played["round5"],
-              "validation_seed": round3.real_es.VALIDATION_SEED, "validation_tracks": round3.VALIDATION_TRACKS,
+              "dream_history": [{k: round(h[k], 1) for k in ("mean", "best")} for h in history],
+              "validation": played["round5"], "validation_seed": round3.real_es.VALIDATION_SEED,
+              "validation_tracks": round3.VALIDATION_TRACKS,
+              "cross": {"dreams": CROSS_DREAMS, "seed": CROSS_SEED, "scores": cross(runs)},
               "machine": ledger.machine(),
               "commands": [f"{COMMAND} {step}" for step in ("collect", "encode", "train", "evolve", "validate",
                                                              "ship")]}
-    data = artefacts.data_dir()
-    shutil.copy(runs / "mdnrnn_round5.pt", data / M_OUT)
-    artefacts.record(data / M_OUT, f"{COMMAND} train", ROUND, {"epochs": EPOCHS, "episodes": EPISODES})
-    shutil.copy(runs / "controller_round5.npz", data / C_OUT)
-    artefacts.record(data / C_OUT, f"{COMMAND} evolve", ROUND, {"validation_mean": round(played["round5"]["mean"], 1)},
-                     mdnrnn=f"data/{catalogue.mdnrnn_name(2)}", vae=f"data/{catalogue.VAE_NAME}")
-    (data / OUT).write_text(json.dumps(result, indent=1) + "\n")
-    artefacts.record(data / OUT, f"{COMMAND} ship", ROUND, {"validation_mean": round(played["round5"]["mean"], 1)})
+    out = artefacts.data_dir() / OUT
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    artefacts.record(out, f"{COMMAND} ship", ROUND, {"validation_mean": round(played["round5"]["mean"], 1)})
 
 
 def main() -> None:
