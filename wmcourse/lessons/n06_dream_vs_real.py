@@ -393,7 +393,7 @@ def slide_tau_sweep() -> plt.Figure:
 
 
 def setups_table(curves) -> str:
-    """The three CarRacing setups as a Markdown table: the score on the 100 held-out tracks, the real steps each
+    """The CarRacing setups as a Markdown table: the score on the 100 held-out tracks, the real steps each
     spent before them (from the run ledger), and how many of those were real CMA-ES."""
     from .. import artefacts
     from ..shipped import ledger
