@@ -312,16 +312,17 @@ for round_, (dream_mean, ev) in rounds.items():
 # episode), *refinement* (real CMA-ES) and *evaluation*. The three-Ms controller stands on the one-M setup's
 # steps and adds the episodes its Ms trained on, the 16 *validation tracks* (real tracks used only to choose
 # among controllers, never to report a score) of each of the 7 controllers it was chosen among, and one drive of
-# each (`python scripts/carracing_ledger.py --ensemble`; the results appendix lists every batch). Both CMA-ES runs: 13 generations of
-# 12 candidates, each scored on 2 real tracks, seed 7; initial step size σ = 0.05 from the dream's controller, 0.1 from zeros
-# (`python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz ... --population 12
+# each (`python scripts/carracing_ledger.py --ensemble`; the results appendix lists every batch). Both CMA-ES
+# runs: 13 generations of 12 candidates, each scored on 2 real tracks, seed 7; initial step size σ = 0.05 from the
+# dream's controller, 0.1 from zeros (`python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz ... --population 12
 # --rollouts 2 --generations 13 --seed 7`, with `--from-scratch` for the last setup). The held-out tracks:
 # the first 100 tracks of one environment reset with seed 5,000,000, used by nothing else
 # (`python -m wmcourse eval-agent ... --episodes 100 --num-envs 1 --seed 5000000`). Each setup is one run:
 # one CMA-ES seed, one set of training tracks. In the figure, a line's points are a round's 20-episode score
 # (dream only, one M), the chosen controller's score on its 16 validation tracks (three Ms) or a generation's
 # population mean on its two tracks (the two CMA-ES runs): the average *candidate*, the search mean plus noise
-# of size σ, which is why the search from zeros sits far below its star. Commands, wall times and the machine: [the results appendix](../docs/results.md), section "CarRacing".
+# of size σ, which is why the search from zeros sits far below its star. Commands, wall times and the machine:
+# [the results appendix](../docs/results.md), section "CarRacing".
 # </details>
 
 # %%
@@ -332,14 +333,14 @@ display(Markdown(lesson.setups_table(curves)))
 
 # %% [markdown]
 # **What the dream saved.** With the same real CMA-ES budget, the search that started from the dream's
-# controller reached 772.3 on the held-out tracks, the one from zeros 393.1: below even the dream-only
+# controller reached 772.3 on the held-out tracks, the one from zeros 393.1: below even the one-M dream-only
 # controller (529.7), which never met a real score while it was searched and spent less than half the real
 # steps. The controller evolved in three Ms' dreams reached 675.8, below the refined one but without a single
 # real score in its search, and varied far less from track to track (± 82.4, against ± 145.6 refined and ± 241.1
 # for one M); it spent the most real steps of all (at most 650,196), mostly on data for its Ms and on the
-# validation tracks that chose it among seven controllers. Remember: here the dream's
-# controller was a better start than anything the same real steps could buy from scratch; each setup is one
-# run, so the gaps are one measurement, not a law.
+# validation tracks that chose it among seven controllers. Remember: here the dream's controller was a better
+# start than anything the same real steps could buy from scratch; each setup is one run, so the gaps are one
+# measurement, not a law.
 
 # %% [markdown]
 # The last round's controller, in the real car, from the same track as before:
