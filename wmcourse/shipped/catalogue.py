@@ -60,7 +60,8 @@ _LEDGER = "python scripts/carracing_ledger.py"  # ledger.MAKE_LEDGER (its argume
 LARGER_ROUND = "carracing_round3.json"  # a round four times larger, measured on validation tracks, not shipped as C
 _LARGER_ROUND = "python scripts/carracing_round3.py"  # its steps: in the file's "commands"
 ENSEMBLE_CONTROLLER = "controller_carracing_ensemble.npz"  # evolved in three Ms' dreams, scored by the worst
-NEXT_ROUND = "carracing_round5.json"  # one more round, driven by the ensemble's controller: measured, not shipped as C
+NEXT_ROUNDS = ("carracing_round5.json", "carracing_round6.json")  # one more round from the ensemble's controller,
+# with noise 0.1 and again with 0.03: measured, not shipped as C
 _NEXT_ROUND = "python scripts/carracing_round5.py"  # its steps: in the file's "commands"
 _SEARCH_SPREAD = ("python scripts/cartpole_search_spread.py --out data/cartpole_search_spread.json --seeds 0 3 "
                   "--search-seeds 1 2")
@@ -100,7 +101,7 @@ def _entries() -> list[Shipped]:
         Shipped("carracing_ledger.json", _LEDGER, "wmcourse.shipped.ledger.load"),  # real steps by setup and stage
         Shipped(LARGER_ROUND, _LARGER_ROUND, here + "load_larger_round"),
         Shipped(ENSEMBLE_CONTROLLER, _LARGER_ROUND, here + "load_ensemble_controller", (VAE_NAME, mdnrnn_name(2))),
-        Shipped(NEXT_ROUND, _NEXT_ROUND, here + "load_next_round"),
+        *(Shipped(name, _NEXT_ROUND, here + "load_next_round") for name in NEXT_ROUNDS),
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
           for data in ("random", "iterative") for kind, ext in (("wm", "pt"), ("c", "npz"), ("data", "npz"))),
@@ -332,10 +333,14 @@ def load_ensemble_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
     return load_controller(artefacts.require(ENSEMBLE_CONTROLLER, _LARGER_ROUND))
 
 
-def load_next_round() -> dict:
-    """One more round from the ensemble's controller (scripts/carracing_round5.py): its episodes, the new M's last
-    epoch, the search in two Ms' dreams, the new controller's validation score and each M's dream of both."""
-    return json.loads(artefacts.require(NEXT_ROUND, _NEXT_ROUND).read_text())
+def load_next_round(number: int = 5) -> dict:
+    """One more round from the ensemble's controller (scripts/carracing_round5.py; 5: noise 0.1, 6: noise 0.03): its
+    episodes, the new M's last epoch, the search in two Ms' dreams, the new controller's validation score and each
+    M's dream of both."""
+    name = f"carracing_round{number}.json"
+    if name not in NEXT_ROUNDS:
+        raise ValueError(f"No shipped round {number} from the ensemble's controller: expected 5 or 6.")
+    return json.loads(artefacts.require(name, _NEXT_ROUND).read_text())
 
 
 def shipped_rounds() -> list[int]:
