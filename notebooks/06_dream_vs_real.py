@@ -401,8 +401,8 @@ print(f"{len(real1['rewards'])} real steps: round 0 earned {real['rewards'][:len
 # above. Its three Ms share data and all descend from round 2's weights, so they are less independent than three
 # Ms trained apart. And in each dream it read that M's own memory, while in the real car it reads round 2's M.
 # One more round did not help, tried twice: episodes driven by this controller trained a new M, and the search
-# in its dream and round 2's found a controller both Ms paid well and the validation tracks did not (422.5, and
-# -38.3 with less action noise, against 724.9).
+# in its dream and round 2's found a controller both Ms paid well and the validation tracks did not (422.5 and
+# -38.3 in two tries, against 724.9).
 # This notebook still drives round 2's controller. Numbers and commands: [results
 # appendix](../docs/results.md), "A dream that is harder to cheat: an ensemble of Ms" and "One more round".
 # </details>
