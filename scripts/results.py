@@ -903,7 +903,7 @@ def next_round_result(m: dict) -> Result:
         "the lower of the two dreams it set the search's objective. Unlike the previous result's three Ms, here two "
         "Ms searched together, and the new one had seen the episodes of one controller only. One run each; the two "
         "tries also differ in episodes, M updates, tracks and seeds, so the noise's effect is not isolated. Dream "
-        f"scores compare within a row only: each try's dreams start from its own tracks. The two tries together "
+        f"scores compare within one try only: each try's dreams start from its own tracks. The two tries together "
         f"spent {count(spent)} real steps ({' + '.join(count(r['data_real_steps']) for r in tries)} in episodes, "
         f"{len(tries)} × {count(v['real_steps'])} on the validation tracks); the ledger counts them for no setup, "
         "since nothing they made was kept and the three-Ms controller's held-out score came before them.",
