@@ -339,7 +339,7 @@ def load_next_round(number: int = 5) -> dict:
     M's dream of both."""
     name = f"carracing_round{number}.json"
     if name not in NEXT_ROUNDS:
-        raise ValueError(f"No shipped round {number} from the ensemble's controller: expected 5 or 6.")
+        raise SettingsError(f"No shipped round {number} from the ensemble's controller: expected 5 or 6.")
     return json.loads(artefacts.require(name, _NEXT_ROUND).read_text())
 
 
