@@ -2,7 +2,11 @@
 
 import importlib
 
+import numpy as np
+import pytest
+
 from wmcourse import artefacts
+from wmcourse.errors import SettingsError
 from wmcourse.shipped import catalogue as shipped
 
 NOT_ARTEFACTS = {artefacts.MANIFEST_NAME, "README.md"}
@@ -33,3 +37,16 @@ def test_the_catalogue_commands_agree_with_the_manifest():
             first = entry.command.split(" && ")[0]
             assert (manifest[entry.name]["command"].startswith(first)
                     or entry.name.startswith("carracing_heldout")), entry
+
+
+def test_the_extra_rounds_record_their_validation_episodes_and_refuse_an_unknown_round():
+    """Rounds 5 and 6 from the ensemble's controller: each validation mean is its 16 returns' mean, and both are
+    below the start's (what the results page says); a round that was not run is refused by name."""
+    start = next(c for c in shipped.load_larger_round()["candidates"] if c["name"] == "ensemble")["validation"]
+    for number in (5, 6):
+        validation = shipped.load_next_round(number)["validation"]
+        assert len(validation["returns"]) == 16 and validation["real_steps"] == 16_000
+        assert validation["mean"] == pytest.approx(np.mean(validation["returns"]), abs=0.01)
+        assert validation["mean"] < start["mean"]
+    with pytest.raises(SettingsError, match="expected 5 or 6"):
+        shipped.load_next_round(7)
