@@ -124,9 +124,10 @@ def encode_first(runs: Path) -> None:
     latents.encode_rollouts(vae.load_vae(runs / "vae_z32.pt"), runs / "rollouts", runs / "encoded")
 
 
-def setup(runs: Path) -> None:
+def setup(runs: Path, copies: dict[str, str] = SHIPPED) -> None:
+    """The run folder, with a copy of each shipped file of `copies` (its name in the folder: its name in data/)."""
     runs.mkdir(parents=True, exist_ok=True)
-    for name, shipped in SHIPPED.items():
+    for name, shipped in copies.items():
         if not (runs / name).exists():
             shutil.copy(artefacts.data_dir() / shipped, runs / name)
 
@@ -251,11 +252,21 @@ CROSS_MS = {"round 2": Variant(in_round2_m=True), "round 3": Variant(), "every r
 CROSS_CONTROLLERS = ("round2", "round3", "every_round", "ensemble")
 
 
+def dream_scores(controller_file: Path, models: dict, starts: torch.Tensor) -> dict[str, float]:
+    """The controller's mean score in CROSS_DREAMS fresh dreams (seed CROSS_SEED) of each M of `models`."""
+    from wmcourse.worldmodels import dream
+
+    params, config, _ = controller.load_controller(controller_file)
+    return {label: float(dream.dream_score(m, starts, params, config, CONFIG.tau, CROSS_DREAMS, CONFIG.dream_steps,
+                                           seed=CROSS_SEED).mean())
+            for label, m in models.items()}
+
+
 def cross(runs: Path) -> dict:
     """Each controller of CROSS_CONTROLLERS scored in fresh dreams of each M of CROSS_MS (CROSS_DREAMS dreams from
     every round's first frames, seed CROSS_SEED): whether an M agrees with the others about a controller it did
     not make. Written to cross.json in the run folder after each controller (a rerun skips those done)."""
-    from wmcourse.worldmodels import agent, dream
+    from wmcourse.worldmodels import agent
 
     torch.set_num_threads(2)
     out = runs / "cross.json"
@@ -263,10 +274,7 @@ def cross(runs: Path) -> dict:
     starts = agent.start_latents(latents.load_encoded(data_folder(runs, Variant(every_round=True))))
     models = {label: mdnrnn.load_mdnrnn(m_path(runs, v)) for label, v in CROSS_MS.items()}
     for name in [n for n in CROSS_CONTROLLERS if n not in table]:
-        params, config, _ = controller.load_controller(files(runs, name)[0])
-        table[name] = {label: float(dream.dream_score(m, starts, params, config, CONFIG.tau, CROSS_DREAMS,
-                                                      CONFIG.dream_steps, seed=CROSS_SEED).mean())
-                       for label, m in models.items()}
+        table[name] = dream_scores(files(runs, name)[0], models, starts)
         print(name, {k: round(v, 1) for k, v in table[name].items()}, flush=True)
         out.write_text(json.dumps(table, indent=1) + "\n")
     return table

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -63,13 +62,6 @@ class Round:
         return "" if self == Round() else f" --round {self.number} --noise {self.noise:g} --episodes {self.episodes}"
 
 
-def setup(runs: Path) -> None:
-    runs.mkdir(parents=True, exist_ok=True)
-    for name, shipped in SHIPPED.items():
-        if not (runs / name).exists():
-            shutil.copy(artefacts.data_dir() / shipped, runs / name)
-
-
 def collect(runs: Path, r: Round) -> None:
     torch.set_num_threads(1)
     driver = agent.load_agent(runs / "controller_ensemble.npz", runs / "vae_z32.pt", runs / "mdnrnn_round2.pt")
@@ -93,24 +85,15 @@ def evolve(runs: Path, r: Round) -> None:
                                  SEARCH.settings(r.number), start=start, round=r.number, warm="ensemble")
 
 
-CROSS_DREAMS, CROSS_SEED = 64, 11  # as carracing_round3.cross
-
-
 def cross(runs: Path, r: Round) -> dict[str, dict[str, float]]:
-    """The controller the round started from and the new one, each in 64 fresh dreams of both Ms (from the round's
-    first frames): what each M believes of each."""
-    from wmcourse.worldmodels import dream
-
+    """The controller the round started from and the new one, each in fresh dreams of both Ms (from the round's
+    first frames; carracing_round3.dream_scores): what each M believes of each."""
     torch.set_num_threads(2)
     starts = agent.start_latents(latents.load_encoded(runs / "encoded"))
     models = {f"round {n}": mdnrnn.load_mdnrnn(runs / f"mdnrnn_round{n}.pt") for n in (2, r.number)}
-    table = {}
-    for name in ("ensemble", r.name):
-        params, config, _ = controller.load_controller(runs / f"controller_{name}.npz")
-        table[name] = {label: round(float(dream.dream_score(m, starts, params, config, round3.CONFIG.tau, CROSS_DREAMS,
-                                                               round3.CONFIG.dream_steps, seed=CROSS_SEED).mean()), 1)
-                       for label, m in models.items()}
-    return table
+    return {name: {label: round(score, 1) for label, score in
+                   round3.dream_scores(runs / f"controller_{name}.npz", models, starts).items()}
+            for name in ("ensemble", r.name)}
 
 
 def validate(runs: Path, r: Round) -> dict[str, dict]:
@@ -131,7 +114,7 @@ def ship(runs: Path, r: Round) -> None:
               "dream_history": [{k: round(h[k], 1) for k in ("mean", "best")} for h in history],
               "validation": played, "validation_seed": round3.real_es.VALIDATION_SEED,
               "validation_tracks": round3.VALIDATION_TRACKS,
-              "cross": {"dreams": CROSS_DREAMS, "seed": CROSS_SEED, "scores": cross(runs, r)},
+              "cross": {"dreams": round3.CROSS_DREAMS, "seed": round3.CROSS_SEED, "scores": cross(runs, r)},
               "machine": ledger.machine(),
               "commands": [f"{COMMAND} {step}{r.flags()}" for step in ("collect", "encode", "train", "evolve",
                                                                         "validate", "ship")]}
@@ -152,7 +135,7 @@ def main() -> None:
     if r.number <= 4:
         raise SystemExit("--round: rounds 1 to 4 are scripts/carracing_round3.py's; pick 5 or more")
     runs = args.runs or Path(f"runs/cr_{r.name}")
-    setup(runs)
+    round3.setup(runs, SHIPPED)
     if args.step == "collect":
         collect(runs, r)
     elif args.step == "encode":
