@@ -1,5 +1,6 @@
 """CMA-ES in the real environment: episodes scored by their own seeds, every finished one kept, runs resumed."""
 
+import dataclasses
 import json
 import pickle
 
@@ -188,3 +189,19 @@ def test_select_generation_keeps_the_best_mean_on_validation_tracks_and_resumes(
         real_es.select_generation(tmp_path, controller.ControllerConfig(input_size=3, action_size=3), tracks=2)
     with pytest.raises(CourseError, match="no real CMA-ES run"):
         real_es.select_generation(tmp_path / "nothing", config)
+
+
+def test_select_every_kth_generation_validates_the_start_those_means_and_the_last(tiny_world_model, tmp_path):
+    vae, mdnrnn, config = tiny_world_model
+    settings = dataclasses.replace(TINY, generations=3)
+    real_es.evolve_real(np.zeros(config.n_params), config, vae, mdnrnn, tmp_path, settings, progress=False)
+    counting = Counting()
+    chosen = real_es.select_generation(tmp_path, config, tracks=2, backend=counting, max_steps=20, every=2)
+    assert [row["generation"] for row in chosen["generations"]] == [0, 2, 3]  # generation 1 is skipped
+    assert counting.items == [3 * 2]
+    everything = real_es.select_generation(tmp_path, config, tracks=2, backend=Counting(), max_steps=20)
+    assert [row["generation"] for row in everything["generations"]] == [0, 1, 2, 3]
+    same = {row["generation"]: row["mean"] for row in everything["generations"]}
+    assert all(same[row["generation"]] == row["mean"] for row in chosen["generations"])  # reused from the log
+    with pytest.raises(CourseError, match="at least 1"):
+        real_es.select_generation(tmp_path, config, tracks=2, every=0)

@@ -229,7 +229,8 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
     cpu = time.process_time() - cpu
     selection, kept = None, {}
     if args.select:
-        selection = real_es.select_generation(run_dir, config, args.select, chosen, settings.max_steps)
+        selection = real_es.select_generation(run_dir, config, args.select, chosen, settings.max_steps,
+                                               args.select_every)
         mean = selection["params"]
         kept = {"selection": {k: v for k, v in selection.items() if k != "params"}}
         for row in selection["generations"]:

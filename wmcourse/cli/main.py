@@ -226,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after the run, keep the search mean (or the start) with the best mean return on TRACKS "
                         "validation tracks (seeds 6,000,000 on), instead of the last one; with --ledger its "
                         "steps count as selection")
+    p.add_argument("--select-every", type=A.positive_int, default=1, metavar="K",
+                   help="with --select: validate the start, every K-th generation's mean and the last one "
+                        "(K times fewer validation episodes)")
     _add_backend_arguments(p)
     _add_ledger_arguments(p)
     p.set_defaults(run=C.cmd_evolve_real)

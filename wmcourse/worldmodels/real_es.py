@@ -185,11 +185,12 @@ VALIDATION_NAME = "validation.jsonl"
 
 
 def select_generation(run_dir: str | Path, config: controller.ControllerConfig, tracks: int = 16,
-                      backend: Backend | None = None, max_steps: int = 1000) -> dict:
+                      backend: Backend | None = None, max_steps: int = 1000, every: int = 1) -> dict:
     """Choose which search mean of a real CMA-ES run to keep, on tracks neither the search nor the report drives.
 
-    The run's start (generation 0) and the mean after each kept generation (generation_means) drive the same
-    `tracks` tracks, seeds VALIDATION_SEED, VALIDATION_SEED + 1, ...; the best mean return is kept:
+    The run's start (generation 0) and the mean after each kept generation (generation_means; with `every` = k,
+    only every k-th generation and the last, k times fewer validation episodes) drive the same `tracks` tracks,
+    seeds VALIDATION_SEED, VALIDATION_SEED + 1, ...; the best mean return is kept:
 
         chosen = argmax_g  mean_e R[g, e]
 
@@ -204,11 +205,16 @@ def select_generation(run_dir: str | Path, config: controller.ControllerConfig, 
                           "first.")
     if tracks < 1:
         raise CourseError(f"select_generation needs at least 1 validation track, got {tracks}.")
+    if every < 1:
+        raise CourseError(f"select_generation's `every` is how many generations apart the candidates are: at least "
+                          f"1, got {every}.")
     identity = pickle.loads(state_path.read_bytes())["identity"]
     if identity["n_params"] != config.n_params:
         raise CourseError(f"{run_dir} evolved controllers of {identity['n_params']} parameters; this config has "
                           f"{config.n_params}: pass the controller's own config.")
     means = generation_means(run_dir)
+    last = max(means, default=0)
+    means = {g: m for g, m in means.items() if g % every == 0 or g == last}
     generations = [0, *sorted(means)]
     candidates = np.stack([np.asarray(identity["start"], np.float32), *(means[g] for g in sorted(means))])
     seeds = [VALIDATION_SEED + e for e in range(tracks)]
