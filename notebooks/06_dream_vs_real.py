@@ -291,7 +291,7 @@ for round_, (dream_mean, ev) in rounds.items():
 # %% [markdown]
 # ### Is the dream worth anything, once real CMA-ES is allowed?
 #
-# Twenty episodes cannot pin down a controller whose returns range from near 0 to 900. So four controllers
+# Twenty episodes cannot pin down a controller whose returns range from near 0 to 900. So five controllers
 # are scored on the same 100 held-out tracks, each with every real step it cost:
 #
 # - **dream only, one M**: the round-2 controller above; real steps only trained V and M (and chose the round);
@@ -299,8 +299,11 @@ for round_, (dream_mean, ev) in rounds.items():
 #   trained on more real episodes; each candidate was scored by the worst of its three dream scores, so a mistake
 #   only one M makes pays nothing (the end of this section tells more). Its search never saw a real score either;
 # - **dream, then real CMA-ES**: the round-2 controller refined by CMA-ES in the real car;
+# - **three Ms' dream, then real CMA-ES**: the three-Ms controller refined by real CMA-ES, with slightly different
+#   settings (below);
 # - **real CMA-ES from scratch**: CMA-ES in the real car from zeros (the paper's own way of training C for
-#   CarRacing), with the same settings and real-step budget as the refinement. Its C reads the same V and M,
+#   CarRacing), with the same settings and real-step budget as the refinement of round 2's controller. Its C reads
+#   the same V and M,
 #   so it stands on the same data.
 
 # %% [markdown]
@@ -312,16 +315,21 @@ for round_, (dream_mean, ev) in rounds.items():
 # episode), *refinement* (real CMA-ES) and *evaluation*. The three-Ms controller stands on the one-M setup's
 # steps and adds the episodes its Ms trained on, the 16 *validation tracks* (real tracks used only to choose
 # among controllers, never to report a score) of each of the 7 controllers it was chosen among, and one drive of
-# each (`python scripts/carracing_ledger.py --ensemble`; the results appendix lists every batch). Both CMA-ES
-# runs: 13 generations of 12 candidates, each scored on 2 real tracks, seed 7; initial step size σ = 0.05 from the
-# dream's controller, 0.1 from zeros (`python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz ... --population 12
-# --rollouts 2 --generations 13 --seed 7`, with `--from-scratch` for the last setup). The held-out tracks:
+# each (`python scripts/carracing_ledger.py --ensemble`; the results appendix lists every batch). The CMA-ES
+# runs from round 2's controller and from zeros: 13 generations of 12 candidates, each scored on 2 real tracks,
+# seed 7; initial step size σ = 0.05 from the dream's controller, 0.1 from zeros (`python -m wmcourse evolve-real
+# --controller data/controller_carracing_round2.npz ... --population 12 --rollouts 2 --generations 13 --seed 7`, with
+# `--from-scratch` for the last setup). The run from the three-Ms controller: 12 generations of the same size,
+# seed 8, σ = 0.1. The *search mean* (the centre CMA-ES draws its candidates around) at the start and after every
+# third generation then drove the 16 validation tracks; the mean after generation 9 scored best there and was
+# kept (`... --controller data/controller_carracing_ensemble.npz --generations 12 --seed 8 --select 16
+# --select-every 3`). Its total adds those steps to the three-Ms controller's. The held-out tracks:
 # the first 100 tracks of one environment reset with seed 5,000,000, used by nothing else
 # (`python -m wmcourse eval-agent ... --episodes 100 --num-envs 1 --seed 5000000`). Each setup is one run:
 # one CMA-ES seed, one set of training tracks. In the figure, a line's points are a round's 20-episode score
 # (dream only, one M), the chosen controller's score on its 16 validation tracks (three Ms) or a generation's
-# population mean on its two tracks (the two CMA-ES runs): the average *candidate*, the search mean plus noise
-# of size σ, which is why the search from zeros sits far below its star. Commands, wall times and the machine:
+# population mean on its two tracks (the CMA-ES runs): the average *candidate*, the search mean plus noise
+# of size σ, which is why the search from zeros sits far below its star (and why a larger σ draws a lower line). Commands, wall times and the machine:
 # [the results appendix](../docs/results.md), section "CarRacing".
 # </details>
 
@@ -332,15 +340,18 @@ plt.show()
 display(Markdown(lesson.setups_table(curves)))
 
 # %% [markdown]
-# **What the dream saved.** With the same real CMA-ES budget, the search that started from the dream's
+# **What the dream saved.** With the same real CMA-ES budget, the search that started from round 2's dream
 # controller reached 772.3 on the held-out tracks, the one from zeros 393.1: below even the one-M dream-only
 # controller (529.7), which never met a real score while it was searched and spent less than half the real
-# steps. The controller evolved in three Ms' dreams reached 675.8, below the refined one but without a single
-# real score in its search, and varied far less from track to track (± 82.4, against ± 145.6 refined and ± 241.1
-# for one M); it spent the most real steps of all (at most 650,196), mostly on data for its Ms and on the
-# validation tracks that chose it among seven controllers. Remember: here the dream's controller was a better
-# start than anything the same real steps could buy from scratch; each setup is one run, so the gaps are one
-# measurement, not a law.
+# steps. The controller evolved in three Ms' dreams reached 675.8 without a single real score in its search, and
+# varied far less from track to track (± 82.4, against ± 145.6 refined and ± 241.1 for one M); it spent at most
+# 650,196 real steps, mostly on data for its Ms and on the validation tracks that chose it among seven
+# controllers. Refined by real CMA-ES, it reached 786.4 ± 128.7, against 772.3 for round 2's refined
+# controller: a gap smaller than its standard error (about 19), for at most 1,016,969 real steps in all. The two
+# refinements differ in their start, σ, seed and in choosing a generation on validation tracks, so this one run
+# cannot say which of these helped.
+# Remember: the dream's controllers were a better start than anything the same real steps could buy from scratch;
+# each setup is one run, so the gaps are one measurement, not a law.
 
 # %% [markdown]
 # The last round's controller, in the real car, from the same track as before:

@@ -179,6 +179,33 @@ def test_the_ensemble_stands_on_the_one_m_setup_and_counts_its_own_rounds_valida
     assert "controller_carracing_ensemble.npz" in evaluation.command
 
 
+
+def test_the_three_ms_refinement_counts_the_ensembles_steps_its_search_and_the_validation_that_kept_it(
+        shipped_ledger):
+    """Three Ms' dream, then real CMA-ES: the three-Ms setup's data and selection again, every real CMA-ES
+    generation, the validation episodes that chose which search mean to keep (the start and every third
+    generation's), and the same held-out tracks; under 3 million real steps before those tracks."""
+    counts = ledger.steps_by_setup_and_stage(shipped_ledger)
+    three, refined = counts[ledger.ENSEMBLE], counts[ledger.REFINED_ENSEMBLE]
+    details = shipped.load_refined_ensemble_controller()[2]
+    history, selection = details["history"], details["selection"]
+    assert refined["data"] == three["data"]
+    assert refined["selection"] == three["selection"] + selection["real_steps"]
+    assert refined["refinement"] == history[-1]["total_real_steps"] == sum(h["real_steps"] for h in history)
+    rows = selection["generations"]
+    last = len(history)  # select_generation(every=3): the start, every third generation's mean and the last
+    assert [r["generation"] for r in rows] == [0, *(g for g in range(1, last + 1) if g % 3 == 0 or g == last)]
+    assert selection["chosen"] == rows[int(np.argmax([r["mean"] for r in rows]))]["generation"]
+    start = next(c for c in shipped.load_larger_round()["candidates"] if c["name"] == "ensemble")["validation"]
+    # the start is the three-Ms controller on its own 16 validation tracks: about the score it had there (two runs
+    # differ in the last bits of their floats, which moves a car a little)
+    assert rows[0]["mean"] == pytest.approx(start["mean"], abs=10)
+    (evaluation,) = [e for e in shipped_ledger if e.setup == ledger.REFINED_ENSEMBLE and e.stage == "evaluation"]
+    assert evaluation.result["reset_seeds"] == [5_000_000] and evaluation.result["episodes"] == 100
+    assert evaluation.result["mean"] == pytest.approx(np.mean(evaluation.result["returns"]), abs=0.01)
+    assert shipped.REFINED_ENSEMBLE_CONTROLLER in evaluation.command  # the kept controller, not its start
+    assert refined["total"] - refined["evaluation"] < 3_000_000
+
 def test_an_evaluation_entry_counts_the_steps_and_names_the_reset_seeds():
     scores = {"controller": "c.npz", "mean": 500.0, "std": 10.0, "episodes": 3, "returns": [490.0, 500.0, 510.0],
               "real_steps": 2_950}
@@ -210,6 +237,8 @@ def test_restated_entries_count_the_same_steps_for_another_setup():
     assert again == [replace(entries[0], setup="from-scratch")]
     assert ledger.steps_by_setup_and_stage([*entries, *again])["from-scratch"]["total"] == 1000
     assert ledger.steps_before_refinement(entries, "dream-only") == 1500
+    chosen_after = _entry(stage="selection", real_steps=70, command="pick", result={"chosen_generation": 3})
+    assert ledger.steps_before_refinement([*entries, chosen_after], "dream-only") == 1500  # it came after the run
     with pytest.raises(LedgerError, match="no data entries"):
         ledger.restated(entries, "nosuch", "from-scratch", ("data",))
     with pytest.raises(LedgerError, match="Unknown ledger stage"):

@@ -185,6 +185,7 @@ def test_select_generation_keeps_the_best_mean_on_validation_tracks_and_resumes(
     assert chosen["generations"][chosen["chosen"]]["mean"] == pytest.approx(replay.scores[0])
     entry = ledger.selection_entry(ledger.REFINED, chosen, "runs/x.real_es", "python -m wmcourse ...")
     assert entry.stage == "selection" and entry.real_steps == chosen["real_steps"] > 0
+    assert entry.result["reset_seeds"] == chosen["seeds"]  # the tracks it drove, which no evaluation may reuse
     with pytest.raises(CourseError, match="parameters"):
         real_es.select_generation(tmp_path, controller.ControllerConfig(input_size=3, action_size=3), tracks=2)
     with pytest.raises(CourseError, match="no real CMA-ES run"):

@@ -259,7 +259,7 @@ def real_step_curves(curves: Sequence, target: float = 900.0, ax: plt.Axes | Non
     star with its std, its final controller on the held-out tracks; a dashed line at the issue's target."""
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 4.6))
-    colours = ["#7c3aed", "#16a34a", "#ea580c", "#0284c7"]
+    colours = ["#7c3aed", "#16a34a", "#ea580c", "#b91c1c", "#0284c7"]
     for curve, colour in zip(curves, colours):
         ax.plot(curve.steps, curve.scores, "o-", color=colour, ms=4, lw=1.4, alpha=0.8, label=curve.label)
         steps, mean, std = curve.held_out
@@ -271,7 +271,7 @@ def real_step_curves(curves: Sequence, target: float = 900.0, ax: plt.Axes | Non
     ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1000:,.0f}k")
     ax.set_title("lines: a round's 20 episodes, 16 validation tracks or a generation's population mean; "
                  "stars: 100 held-out tracks ± std", fontsize=9)
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.92), fontsize=9)
+    ax.legend(loc="lower right", fontsize=9)
     return ax
 
 

@@ -51,6 +51,11 @@ REFINED_CONTROLLER = "controller_carracing_refined.npz"  # dream, then real CMA-
 _REFINED = ("python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz "
             "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_round2.pt --out runs/cr_real/refined.npz "
             "--population 12 --rollouts 2 --sigma-init 0.05 --generations 13 --seed 7")
+REFINED_ENSEMBLE_CONTROLLER = "controller_carracing_refined_ensemble.npz"  # the three Ms' controller refined
+_REFINED_ENSEMBLE = ("python -m wmcourse evolve-real --controller data/controller_carracing_ensemble.npz "
+                     "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_round2.pt "
+                     "--out runs/cr_real_ens/refined.npz --population 12 --rollouts 2 --seed 8 --generations 12 "
+                     "--workers 2 --select 16 --select-every 3")
 FROM_SCRATCH_CONTROLLER = "controller_carracing_from_scratch.npz"  # real CMA-ES from zeros, the refined one's budget
 _FROM_SCRATCH = ("python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz --from-scratch "
                  "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_round2.pt "
@@ -96,6 +101,8 @@ def _entries() -> list[Shipped]:
         *(Shipped(controller_name(r, "_eval.json"), MAKE_CONTROLLER, here + "load_shipped_evaluation") for r in ROUNDS),
         Shipped("tau_sweep.json", _TAU_SWEEP, "wmcourse.experiments.tau_sweep.load_tau_sweep"),
         Shipped(REFINED_CONTROLLER, _REFINED, here + "load_refined_controller", (VAE_NAME, mdnrnn_name(2))),
+        Shipped(REFINED_ENSEMBLE_CONTROLLER, _REFINED_ENSEMBLE, here + "load_refined_ensemble_controller",
+                (VAE_NAME, mdnrnn_name(2))),
         Shipped(FROM_SCRATCH_CONTROLLER, _FROM_SCRATCH, here + "load_from_scratch_controller",
                 (VAE_NAME, mdnrnn_name(2))),
         Shipped("carracing_ledger.json", _LEDGER, "wmcourse.shipped.ledger.load"),  # real steps by setup and stage
@@ -284,6 +291,13 @@ def load_refined_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
     return load_controller(artefacts.require(REFINED_CONTROLLER, _REFINED))
 
 
+def load_refined_ensemble_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
+    """"Three Ms' dream, then real CMA-ES": the controller evolved in three Ms' dreams refined by CMA-ES in the real
+    game (12 candidates x 2 real tracks a generation), the generation kept chosen on the 16 validation tracks; it
+    reads the round-2 M."""
+    return load_controller(artefacts.require(REFINED_ENSEMBLE_CONTROLLER, _REFINED_ENSEMBLE))
+
+
 def load_from_scratch_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
     """"Real CMA-ES from scratch", the control: CMA-ES in the real game from zeros (the paper's start) with the
     refined controller's settings and real-step budget; it reads the same V and round-2 M."""
@@ -291,9 +305,9 @@ def load_from_scratch_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
 
 
 def carracing_step_curves() -> list[ledger.StepCurve]:
-    """The four CarRacing setups as real score against the real steps spent (data, selection, refinement):
+    """The five CarRacing setups as real score against the real steps spent (data, selection, refinement):
     "dream only, one M" by its iterative rounds (each round's 20-episode score after the data it had), "three Ms"
-    by its controller's score on the validation tracks that chose it, the two real
+    by its controller's score on the validation tracks that chose it, the three real
     CMA-ES setups by their generations (the population's mean on that generation's tracks); each ends in its
     score on the 100 held-out tracks of the run ledger."""
     entries = ledger.load(artefacts.require(ledger.LEDGER_NAME, ledger.MAKE_LEDGER))
@@ -312,6 +326,8 @@ def carracing_step_curves() -> list[ledger.StepCurve]:
     return [rounds, ensemble,
             ledger.refinement_curve(entries, ledger.REFINED, load_refined_controller()[2]["history"],
                                     ledger.SETUPS[ledger.REFINED]),
+            ledger.refinement_curve(entries, ledger.REFINED_ENSEMBLE, load_refined_ensemble_controller()[2]["history"],
+                                    ledger.SETUPS[ledger.REFINED_ENSEMBLE]),
             ledger.refinement_curve(entries, ledger.FROM_SCRATCH, load_from_scratch_controller()[2]["history"],
                                     ledger.SETUPS[ledger.FROM_SCRATCH])]
 

@@ -4,7 +4,8 @@ A World Model's claim is sample efficiency, so a score means little without the 
 ledger is a JSON file ({"entries": [...]}) with one entry per batch of real steps: which setup of the
 comparison it belongs to (CarRacing's: "dream-only" for the round-2 controller evolved in one M's dream,
 "dream-only-ensemble" for the controller evolved in three Ms' dreams, "refined" for dream then real CMA-ES,
-"from-scratch" for real CMA-ES from scratch; SETUPS), its stage, the count (exact, or an upper bound where the run
+"refined-ensemble" for the three Ms' controller then real CMA-ES, "from-scratch" for real CMA-ES from scratch;
+SETUPS), its stage, the count (exact, or an upper bound where the run
 did not record it), the wall time, the machine, the command and what the steps bought. Stages:
 
     data         episodes collected to train V and M
@@ -30,8 +31,10 @@ from ..errors import LedgerError, MissingArtefactError
 
 STAGES = ("data", "selection", "refinement", "evaluation")
 DREAM_ONLY, ENSEMBLE, REFINED, FROM_SCRATCH = "dream-only", "dream-only-ensemble", "refined", "from-scratch"
+REFINED_ENSEMBLE = "refined-ensemble"
 SETUPS = {DREAM_ONLY: "dream only, one M", ENSEMBLE: "dream only, three Ms",  # CarRacing's setups and their labels
-          REFINED: "dream, then real CMA-ES", FROM_SCRATCH: "real CMA-ES from scratch"}
+          REFINED: "dream, then real CMA-ES", REFINED_ENSEMBLE: "three Ms' dream, then real CMA-ES",
+          FROM_SCRATCH: "real CMA-ES from scratch"}
 LEDGER_NAME = "carracing_ledger.json"  # the CarRacing ledger, in data/
 MAKE_LEDGER = "python scripts/carracing_ledger.py"  # with the held-out run's stdout and times: see its docstring
 
@@ -149,6 +152,7 @@ def selection_entry(setup: str, selection: dict[str, Any], run: str, command: st
                       f"generation {selection['chosen']} was kept. These steps chose a controller; they did not "
                       "change its weights.",
                  result={"chosen_generation": selection["chosen"], "validation_seeds": [seeds[0], seeds[-1]],
+                         "reset_seeds": list(seeds),  # one track a seed (real_es.score_population)
                          "generations": [{k: round(v, 1) if k != "generation" else v for k, v in row.items()}
                                          for row in rows]})
 
@@ -244,9 +248,10 @@ def exact_by_setup(entries: list[Entry]) -> dict[str, bool]:
 
 
 def steps_before_refinement(entries: list[Entry], setup: str) -> int:
-    """The real steps a setup spent before its controller met real CMA-ES: its data and selection stages."""
-    counts = steps_by_setup_and_stage(entries)[setup]
-    return counts["data"] + counts["selection"]
+    """The real steps a setup spent before its controller met real CMA-ES: its data and selection stages, except a
+    choice among that run's own search means (`selection_entry`), which came after it."""
+    return sum(e.real_steps for e in entries if e.setup == setup and (
+        e.stage == "data" or (e.stage == "selection" and "chosen_generation" not in e.result)))
 
 
 @dataclass(frozen=True)
