@@ -928,9 +928,10 @@ def refined_ensemble_result(ledger: dict[str, list[dict]]) -> Result:
     on the 100 held-out tracks beside the refinement of round 2's controller, track by track."""
     d = npz_details("controller_carracing_refined_ensemble.npz")
     hist, sel, st = d["history"], d["selection"], d["settings"]
-    stage = {s: next(e for e in ledger[REFINED_ENSEMBLE] if e["stage"] == s and ("chosen_generation" in e["result"]
-                                                                                  or s != "selection"))
-             for s in ("refinement", "selection", "evaluation")}
+    own = ledger[REFINED_ENSEMBLE]
+    stage = {"refinement": next(e for e in own if e["stage"] == "refinement"),
+             "selection": next(e for e in own if "chosen_generation" in e["result"]),  # not the restated choices
+             "evaluation": next(e for e in own if e["stage"] == "evaluation")}
     ev, old = stage["evaluation"]["result"], next(e for e in ledger[REFINED] if e["stage"] == "evaluation")["result"]
     old_refine = next(e for e in ledger[REFINED] if e["stage"] == "refinement")
     old_sigma = re.search(r"--sigma-init ([\d.]+)", old_refine["command"]).group(1)

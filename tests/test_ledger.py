@@ -179,7 +179,6 @@ def test_the_ensemble_stands_on_the_one_m_setup_and_counts_its_own_rounds_valida
     assert "controller_carracing_ensemble.npz" in evaluation.command
 
 
-
 def test_the_three_ms_refinement_counts_the_ensembles_steps_its_search_and_the_validation_that_kept_it(
         shipped_ledger):
     """Three Ms' dream, then real CMA-ES: the three-Ms setup's data and selection again, every real CMA-ES
@@ -205,6 +204,7 @@ def test_the_three_ms_refinement_counts_the_ensembles_steps_its_search_and_the_v
     assert evaluation.result["mean"] == pytest.approx(np.mean(evaluation.result["returns"]), abs=0.01)
     assert shipped.REFINED_ENSEMBLE_CONTROLLER in evaluation.command  # the kept controller, not its start
     assert refined["total"] - refined["evaluation"] < 3_000_000
+
 
 def test_an_evaluation_entry_counts_the_steps_and_names_the_reset_seeds():
     scores = {"controller": "c.npz", "mean": 500.0, "std": 10.0, "episodes": 3, "returns": [490.0, 500.0, 510.0],

@@ -5,8 +5,8 @@ ledger is a JSON file ({"entries": [...]}) with one entry per batch of real step
 comparison it belongs to (CarRacing's: "dream-only" for the round-2 controller evolved in one M's dream,
 "dream-only-ensemble" for the controller evolved in three Ms' dreams, "refined" for dream then real CMA-ES,
 "refined-ensemble" for the three Ms' controller then real CMA-ES, "from-scratch" for real CMA-ES from scratch;
-SETUPS), its stage, the count (exact, or an upper bound where the run
-did not record it), the wall time, the machine, the command and what the steps bought. Stages:
+SETUPS), its stage, the count (exact, or an upper bound where the run did not record it), the wall time, the
+machine, the command and what the steps bought. Stages:
 
     data         episodes collected to train V and M
     selection    real episodes whose scores picked a controller (a round, a temperature, a checkpoint)
