@@ -51,6 +51,18 @@ def test_the_same_setup_stage_and_command_is_refused(tmp_path):
     assert len(ledger.load(path)) == 3
 
 
+def test_the_same_evaluation_command_on_a_replaced_controller_file_is_a_new_count(tmp_path):
+    path = tmp_path / "ledger.json"
+    scored = _entry(stage="evaluation", command="eval-agent --controller c.npz", result={"controller_sha256": "a1"})
+    ledger.add(path, scored)
+    with pytest.raises(LedgerError, match="already counts"):
+        ledger.add(path, _entry(stage="evaluation", command=scored.command, result={"controller_sha256": "a1"}))
+    with pytest.raises(LedgerError, match="already counts"):  # no hash: it may be the same file
+        ledger.check_new(path, scored.setup, "evaluation", scored.command)
+    ledger.add(path, _entry(stage="evaluation", command=scored.command, result={"controller_sha256": "b2"}))
+    assert len(ledger.load(path)) == 2
+
+
 @pytest.mark.parametrize("changes, words", [
     (dict(stage="training"), "data, selection, refinement, evaluation"),
     (dict(real_steps=-1), "0 or more"),
@@ -181,28 +193,43 @@ def test_the_ensemble_stands_on_the_one_m_setup_and_counts_its_own_rounds_valida
 
 def test_the_three_ms_refinement_counts_the_ensembles_steps_its_search_and_the_validation_that_kept_it(
         shipped_ledger):
-    """Three Ms' dream, then real CMA-ES: the three-Ms setup's data and selection again, every real CMA-ES
-    generation, the validation episodes that chose which search mean to keep (the start and every third
-    generation's), and the same held-out tracks; under 3 million real steps before those tracks."""
+    """Three Ms' dream, then real CMA-ES, a run in two parts: the three-Ms setup's data and selection again, every
+    real CMA-ES generation once, the validation episodes of each part's choice of a search mean (the start and
+    every third generation's, the second on fresh tracks), and the same held-out tracks, the last look scoring the
+    shipped file; under 3 million real steps before those tracks."""
     counts = ledger.steps_by_setup_and_stage(shipped_ledger)
     three, refined = counts[ledger.ENSEMBLE], counts[ledger.REFINED_ENSEMBLE]
     details = shipped.load_refined_ensemble_controller()[2]
-    history, selection = details["history"], details["selection"]
+    history = details["history"]
+    own = [e for e in shipped_ledger if e.setup == ledger.REFINED_ENSEMBLE]
+    parts = [e for e in own if e.stage == "refinement"]
+    choices = [e for e in own if "chosen_generation" in e.result]
     assert refined["data"] == three["data"]
-    assert refined["selection"] == three["selection"] + selection["real_steps"]
+    assert refined["selection"] == three["selection"] + sum(e.real_steps for e in choices)
     assert refined["refinement"] == history[-1]["total_real_steps"] == sum(h["real_steps"] for h in history)
-    rows = selection["generations"]
-    last = len(history)  # select_generation(every=3): the start, every third generation's mean and the last
-    assert [r["generation"] for r in rows] == [0, *(g for g in range(1, last + 1) if g % 3 == 0 or g == last)]
-    assert selection["chosen"] == rows[int(np.argmax([r["mean"] for r in rows]))]["generation"]
+    assert [e.result["first_generation"] for e in parts[1:]] == [p.result["generations"] + 1 for p in parts[:-1]]
+    assert parts[-1].result["generations"] == len(history)
+    for part, choice in zip(parts, choices):  # select_generation(every=3, since): the start, every third and the last
+        rows, last = choice.result["generations"], part.result["generations"]
+        since = rows[1]["generation"]
+        assert [r["generation"] for r in rows] == [0, *(g for g in range(since, last + 1)
+                                                         if (g - since) % 3 == 0 or g == last)]
+        assert choice.result["chosen_generation"] == rows[int(np.argmax([r["mean"] for r in rows]))]["generation"]
+    assert details["selection"]["chosen"] == choices[-1].result["chosen_generation"]
+    first, second = (set(c.result["reset_seeds"]) for c in choices)
+    assert not first & second  # the tracks that had chosen twice did not choose again
     start = next(c for c in shipped.load_larger_round()["candidates"] if c["name"] == "ensemble")["validation"]
     # the start is the three-Ms controller on its own 16 validation tracks: about the score it had there (two runs
     # differ in the last bits of their floats, which moves a car a little)
-    assert rows[0]["mean"] == pytest.approx(start["mean"], abs=10)
-    (evaluation,) = [e for e in shipped_ledger if e.setup == ledger.REFINED_ENSEMBLE and e.stage == "evaluation"]
-    assert evaluation.result["reset_seeds"] == [5_000_000] and evaluation.result["episodes"] == 100
-    assert evaluation.result["mean"] == pytest.approx(np.mean(evaluation.result["returns"]), abs=0.01)
-    assert shipped.REFINED_ENSEMBLE_CONTROLLER in evaluation.command  # the kept controller, not its start
+    assert choices[0].result["generations"][0]["mean"] == pytest.approx(start["mean"], abs=10)
+    looks = [e for e in own if e.stage == "evaluation"]
+    for look in looks:
+        assert look.result["reset_seeds"] == [5_000_000] and look.result["episodes"] == 100
+        assert look.result["mean"] == pytest.approx(np.mean(look.result["returns"]), abs=0.01)
+        assert shipped.REFINED_ENSEMBLE_CONTROLLER in look.command  # the kept controller, not its start
+    shipped_file = artefacts.require(shipped.REFINED_ENSEMBLE_CONTROLLER, "")
+    assert looks[-1].result["controller_sha256"] == artefacts.sha256(shipped_file)  # the last look is what ships
+    assert len({look.result["controller_sha256"] for look in looks}) == len(looks)
     assert refined["total"] - refined["evaluation"] < 3_000_000
 
 
@@ -225,9 +252,25 @@ def test_a_refinement_entry_counts_every_generation_and_their_summed_time():
                                     "python -m wmcourse evolve-real ...")
     assert (entry.setup, entry.stage, entry.real_steps, entry.exact, entry.wall_seconds) == (
         "from-scratch", "refinement", 47_500, True, 410.5)
-    assert entry.result == {"generations": 2, "last_population_mean": 250.0, "start": "zeros shaped like c.npz"}
-    with pytest.raises(LedgerError, match="at least one finished generation"):
+    assert entry.result == {"generations": 2, "first_generation": 1, "last_population_mean": 250.0,
+                            "start": "zeros shaped like c.npz"}
+    with pytest.raises(LedgerError, match="not counted yet"):
         ledger.refinement_entry("from-scratch", [], "c.npz", "python -m wmcourse evolve-real ...")
+
+
+def test_a_resumed_run_counts_only_the_generations_no_entry_counted():
+    history = [{"generation": g, "mean": 10.0 * g, "real_steps": 100 * g, "total_real_steps": 50 * g * (g + 1),
+                "seconds": float(g)} for g in (1, 2, 3)]
+    first = ledger.refinement_entry("refined", history[:1], "c.npz", "evolve-real --generations 1")
+    assert ledger.counted_generations([first], "refined", "c.npz") == 1
+    assert ledger.counted_generations([first], "refined", "other.npz") == 0  # another run's start
+    rest = ledger.refinement_entry("refined", history, "c.npz", "evolve-real --generations 3", counted=1)
+    assert (first.real_steps, rest.real_steps, rest.wall_seconds) == (100, 200 + 300, 5.0)
+    assert first.real_steps + rest.real_steps == history[-1]["total_real_steps"]  # each generation counted once
+    assert rest.result["first_generation"] == 2 and "generations 2 to 3" in rest.what
+    assert ledger.counted_generations([first, rest], "refined", "c.npz") == 3
+    with pytest.raises(LedgerError, match="3 are counted"):
+        ledger.refinement_entry("refined", history, "c.npz", "evolve-real", counted=3)
 
 
 def test_restated_entries_count_the_same_steps_for_another_setup():
@@ -265,6 +308,11 @@ def test_evolve_real_counts_its_refinement_steps_once(tiny_world_model, tmp_path
     assert entry.result["generations"] == 2 and entry.command == "python -m wmcourse " + " ".join(argv)
     assert main(argv) == 2  # the same command again would count its steps twice
     assert "already counts" in capsys.readouterr().err and len(ledger.load(path)) == 1
+    longer = list(argv)
+    longer[argv.index("--generations") + 1] = "3"  # the run resumed for one more generation
+    assert main(longer) == 0
+    first, resumed = ledger.load(path)
+    assert resumed.real_steps == 2 * 1 * 5 and resumed.result["first_generation"] == 3  # generations 1-2 once
 
 
 def test_a_refinement_curve_starts_after_the_setups_data_and_selection_and_ends_in_its_evaluation():
@@ -280,6 +328,15 @@ def test_a_refinement_curve_starts_after_the_setups_data_and_selection_and_ends_
     assert curve.held_out == (1350, 80.0, 5.0)  # the evaluation's own steps bought nothing: not on the x axis
     with pytest.raises(LedgerError, match="0 evaluation entries"):
         ledger.held_out_point(entries[:3], refined)
+    rescored = _entry(setup=refined, stage="evaluation", real_steps=9000, command="eval again",
+                      result={"mean": 90.0, "std": 4.0})
+    assert ledger.held_out_point([*entries, rescored], refined) == (1350, 90.0, 4.0)  # the last look, same steps
+    chosen = _entry(setup=refined, stage="selection", real_steps=400, command="pick",
+                    result={"chosen_generation": 1, "generations": [{"generation": 0}, {"generation": 1}]})
+    resumed = [{"generation": 1, "mean": 10.0, "total_real_steps": 20}, {"generation": 2, "mean": 30.0,
+                                                                          "total_real_steps": 50}]
+    curve = ledger.refinement_curve([*entries, chosen], refined, resumed, "resumed after a choice")
+    assert curve.steps == [1320, 1350 + 400]  # generation 2 came after the choice among generations 0 and 1
 
 
 def test_the_control_stands_on_the_dream_only_data_and_spends_the_refined_budget(shipped_ledger):

@@ -206,3 +206,17 @@ def test_select_every_kth_generation_validates_the_start_those_means_and_the_las
     assert all(same[row["generation"]] == row["mean"] for row in chosen["generations"])  # reused from the log
     with pytest.raises(CourseError, match="at least 1"):
         real_es.select_generation(tmp_path, config, tracks=2, every=0)
+    later = real_es.select_generation(tmp_path, config, tracks=2, backend=Counting(), max_steps=20, every=2, since=1)
+    assert [row["generation"] for row in later["generations"]] == [0, 1, 3]
+    fresh = Counting()
+    other = real_es.select_generation(tmp_path, config, tracks=2, backend=fresh, max_steps=20, every=2,
+                                      validation_seed=real_es.VALIDATION_SEED + 100)
+    assert other["seeds"] == [real_es.VALIDATION_SEED + 100, real_es.VALIDATION_SEED + 101]
+    assert fresh.items == [3 * 2]  # other tracks: nothing reused from the log
+    timed = [json.loads(line) for line in (tmp_path / real_es.VALIDATION_NAME).read_text().splitlines()]
+    assert {row["seed"] for row in timed if "generation" not in row} == {real_es.VALIDATION_SEED,
+                                                                          real_es.VALIDATION_SEED + 100}
+    replay = real_es.score_population(other["params"][None], other["seeds"], vae, mdnrnn, config, max_steps=20)
+    assert other["generations"][[0, 2, 3].index(other["chosen"])]["mean"] == pytest.approx(replay.scores[0])
+    with pytest.raises(CourseError, match="0 or more"):
+        real_es.select_generation(tmp_path, config, tracks=2, since=-1)

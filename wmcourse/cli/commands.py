@@ -152,7 +152,7 @@ def cmd_evolve(args: argparse.Namespace) -> None:
                                 A.config_from_args(c.search.settings(c.seed), args))
 
 
-def _check_ledger_arguments(args: argparse.Namespace, stage: str) -> None:
+def _check_ledger_arguments(args: argparse.Namespace, stage: str, controller_sha256: str | None = None) -> None:
     """--ledger and --setup come together, and this command's steps are not counted yet: checked before the
     episodes, so a rerun by mistake stops before it spends them."""
     from ..shipped import ledger
@@ -162,7 +162,7 @@ def _check_ledger_arguments(args: argparse.Namespace, stage: str) -> None:
                             "run ledger (for example --ledger data/carracing_ledger.json --setup dream-only), or "
                             "neither.")
     if args.ledger:
-        ledger.check_new(args.ledger, args.setup, stage, args.command_line)
+        ledger.check_new(args.ledger, args.setup, stage, args.command_line, controller_sha256)
 
 
 def _models(args: argparse.Namespace) -> None:
@@ -186,10 +186,13 @@ def _models(args: argparse.Namespace) -> None:
 def cmd_eval_agent(args: argparse.Namespace) -> None:
     import time
 
+    from .. import artefacts
     from ..experiments.carracing import eval_agent
     from ..shipped import ledger
 
-    _check_ledger_arguments(args, "evaluation")
+    path = Path(args.controller)  # the same command may score a replaced file: a new entry, told by its hash
+    scored = artefacts.sha256(path) if path.is_file() else None
+    _check_ledger_arguments(args, "evaluation", scored)
     _models(args)
     start = time.perf_counter()
     scores = eval_agent(args.controller, args.vae, args.mdnrnn, args.episodes, seed=args.seed,
@@ -198,7 +201,7 @@ def cmd_eval_agent(args: argparse.Namespace) -> None:
     if args.ledger:
         ledger.add(args.ledger, ledger.evaluation_entry(args.setup, scores, args.seed, args.num_envs,
                                                         args.command_line, round(time.perf_counter() - start, 1),
-                                                        env_id=args.env))
+                                                        env_id=args.env, controller_sha256=scored))
         print(f"counted {scores['real_steps']:,} real evaluation steps for setup {args.setup} in {args.ledger}")
 
 
@@ -230,7 +233,8 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
     selection, kept = None, {}
     if args.select:
         selection = real_es.select_generation(run_dir, config, args.select, chosen, settings.max_steps,
-                                               args.select_every)
+                                               args.select_every, args.select_seed or real_es.VALIDATION_SEED,
+                                               args.select_since)
         mean = selection["params"]
         kept = {"selection": {k: v for k, v in selection.items() if k != "params"}}
         for row in selection["generations"]:
@@ -249,8 +253,12 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
     if measured:
         _print_rate(args, sum(h["real_steps"] for h in measured), sum(h["seconds"] for h in measured), cpu)
     if args.ledger:
-        ledger.add(args.ledger, ledger.refinement_entry(args.setup, history, origin, args.command_line))
-        print(f"counted {last['total_real_steps']:,} real refinement steps for setup {args.setup} in {args.ledger}")
+        counted = ledger.counted_generations(ledger.load(args.ledger) if Path(args.ledger).exists() else [],
+                                             args.setup, origin)
+        if counted < len(history):  # a resumed run: only the generations no earlier entry counted
+            entry = ledger.refinement_entry(args.setup, history, origin, args.command_line, counted)
+            ledger.add(args.ledger, entry)
+            print(f"counted {entry.real_steps:,} real refinement steps for setup {args.setup} in {args.ledger}")
         if selection:
             ledger.add(args.ledger, ledger.selection_entry(args.setup, selection, str(run_dir), args.command_line))
             print(f"counted {selection['real_steps']:,} real selection steps for setup {args.setup} in {args.ledger}")

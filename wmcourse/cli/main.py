@@ -224,11 +224,16 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "rollouts": "real episodes per candidate, every generation"})
     p.add_argument("--select", type=A.positive_int, default=None, metavar="TRACKS",
                    help="after the run, keep the search mean (or the start) with the best mean return on TRACKS "
-                        "validation tracks (seeds 6,000,000 on), instead of the last one; with --ledger its "
-                        "steps count as selection")
+                        "validation tracks (seeds 6,000,000 on, or --select-seed), instead of the last one; with "
+                        "--ledger its steps count as selection")
     p.add_argument("--select-every", type=A.positive_int, default=1, metavar="K",
                    help="with --select: validate the start, every K-th generation's mean and the last one "
                         "(K times fewer validation episodes)")
+    p.add_argument("--select-since", type=A.positive_int, default=0, metavar="G",
+                   help="with --select: validate every K-th generation from generation G on (default 0)")
+    p.add_argument("--select-seed", type=A.seed, default=None, metavar="SEED",
+                   help="with --select: the first validation track's seed (default 6,000,000); a fresh range "
+                        "when these tracks have already chosen once")
     _add_backend_arguments(p)
     _add_ledger_arguments(p)
     p.set_defaults(run=C.cmd_evolve_real)

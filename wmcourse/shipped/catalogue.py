@@ -54,8 +54,8 @@ _REFINED = ("python -m wmcourse evolve-real --controller data/controller_carraci
 REFINED_ENSEMBLE_CONTROLLER = "controller_carracing_refined_ensemble.npz"  # the three Ms' controller refined
 _REFINED_ENSEMBLE = ("python -m wmcourse evolve-real --controller data/controller_carracing_ensemble.npz "
                      "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_round2.pt "
-                     "--out runs/cr_real_ens/refined.npz --population 12 --rollouts 2 --seed 8 --generations 12 "
-                     "--workers 2 --select 16 --select-every 3")
+                     "--out runs/cr_real_ens/refined.npz --population 12 --rollouts 2 --seed 8 --generations 21 "
+                     "--workers 2 --select 16 --select-every 3 --select-since 9 --select-seed 6100000")
 FROM_SCRATCH_CONTROLLER = "controller_carracing_from_scratch.npz"  # real CMA-ES from zeros, the refined one's budget
 _FROM_SCRATCH = ("python -m wmcourse evolve-real --controller data/controller_carracing_round2.npz --from-scratch "
                  "--vae data/vae_carracing_z32.pt --mdnrnn data/mdnrnn_carracing_round2.pt "
@@ -293,8 +293,8 @@ def load_refined_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
 
 def load_refined_ensemble_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
     """"Three Ms' dream, then real CMA-ES": the controller evolved in three Ms' dreams refined by CMA-ES in the real
-    game (12 candidates x 2 real tracks a generation), the generation kept chosen on the 16 validation tracks; it
-    reads the round-2 M."""
+    game (12 candidates x 2 real tracks a generation, 21 generations), the generation kept chosen on 16 fresh
+    validation tracks (seeds 6,100,000 on); it reads the round-2 M."""
     return load_controller(artefacts.require(REFINED_ENSEMBLE_CONTROLLER, _REFINED_ENSEMBLE))
 
 

@@ -127,18 +127,31 @@ def evaluation_entry(setup: str, scores: dict[str, Any], seed: int, num_envs: in
                          "reset_seeds": seeds, "num_envs": len(seeds), **details, "returns": scores["returns"]})
 
 
-def refinement_entry(setup: str, history: list[dict[str, Any]], start: str, command: str) -> Entry:
+def refinement_entry(setup: str, history: list[dict[str, Any]], start: str, command: str,
+                     counted: int = 0) -> Entry:
     """The "refinement" entry of a CMA-ES run scored in the real environment (`real_es.evolve_real`'s history:
     one dict a generation with its real steps and seconds); its wall time is the generations' own, summed
-    over every resumption of the run."""
-    if not history:
-        raise LedgerError("A refinement entry needs at least one finished generation; run more --generations.")
-    return Entry(setup=setup, stage="refinement", real_steps=history[-1]["total_real_steps"], exact=True,
-                 wall_seconds=round(sum(h["seconds"] for h in history), 1), machine=machine(), command=command,
-                 what=f"CMA-ES in the real environment from {start}: {len(history)} generations, every candidate "
-                      "scored on real tracks; these steps changed the controller's weights.",
-                 result={"generations": len(history), "last_population_mean": round(history[-1]["mean"], 1),
-                         "start": start})
+    over every resumption of the run. A run resumed after an earlier entry counted its first `counted`
+    generations counts only the ones after them."""
+    if not 0 <= counted < len(history):
+        raise LedgerError(f"A refinement entry needs a generation not counted yet: the run has {len(history)} "
+                          f"finished generation(s) and {counted} are counted; run more --generations.")
+    new = history[counted:]
+    before = history[counted - 1]["total_real_steps"] if counted else 0
+    which = f"generations {counted + 1} to {len(history)}" if counted else f"{len(history)} generations"
+    return Entry(setup=setup, stage="refinement", real_steps=history[-1]["total_real_steps"] - before, exact=True,
+                 wall_seconds=round(sum(h["seconds"] for h in new), 1), machine=machine(), command=command,
+                 what=f"CMA-ES in the real environment from {start}: {which}, every candidate scored on real tracks; "
+                      "these steps changed the controller's weights.",
+                 result={"generations": len(history), "first_generation": counted + 1,
+                         "last_population_mean": round(history[-1]["mean"], 1), "start": start})
+
+
+def counted_generations(entries: list[Entry], setup: str, start: str) -> int:
+    """How many generations of the real CMA-ES run from `start` the refinement entries of `setup` already count
+    (0 when none): a resumed run counts only the generations after them."""
+    return max((e.result.get("generations", 0) for e in entries
+                if e.setup == setup and e.stage == "refinement" and e.result.get("start") == start), default=0)
 
 
 def selection_entry(setup: str, selection: dict[str, Any], run: str, command: str) -> Entry:
@@ -147,8 +160,9 @@ def selection_entry(setup: str, selection: dict[str, Any], run: str, command: st
     seeds, rows = selection["seeds"], selection["generations"]
     return Entry(setup=setup, stage="selection", real_steps=selection["real_steps"], exact=True,
                  wall_seconds=selection["seconds"], machine=machine(), command=command,
-                 what=f"{len(rows)} search means of the real CMA-ES run {run} (its start and the mean after each "
-                      f"generation) each drove {len(seeds)} validation tracks (seeds {seeds[0]} to {seeds[-1]}); "
+                 what=f"{len(rows)} search means of the real CMA-ES run {run} (its start and the means after "
+                      f"generations {', '.join(str(r['generation']) for r in rows[1:])}) each drove {len(seeds)} "
+                      f"validation tracks (seeds {seeds[0]} to {seeds[-1]}); "
                       f"generation {selection['chosen']} was kept. These steps chose a controller; they did not "
                       "change its weights.",
                  result={"chosen_generation": selection["chosen"], "validation_seeds": [seeds[0], seeds[-1]],
@@ -207,11 +221,15 @@ def load(path: str | Path) -> list[Entry]:
     return _read(path)
 
 
-def check_new(path: str | Path, setup: str, stage: str, command: str) -> None:
+def check_new(path: str | Path, setup: str, stage: str, command: str, controller_sha256: str | None = None) -> None:
     """Raise LedgerError when the ledger already has an entry for (setup, stage, command): call it before a
-    long run, so a command rerun by mistake stops before it spends the steps, not after."""
+    long run, so a command rerun by mistake stops before it spends the steps, not after. An evaluation that
+    names the sha256 of the controller file it scores differs from one that scored another file under the same
+    name (a setup whose kept controller was replaced); an old entry without a hash counts as the same."""
     for old in _read(Path(path)):
-        if (old.setup, old.stage, old.command) == (setup, stage, command):
+        scored = old.result.get("controller_sha256")
+        if (old.setup, old.stage, old.command) == (setup, stage, command) and (
+                scored is None or controller_sha256 is None or scored == controller_sha256):
             raise LedgerError(f"{path} already counts the {stage} steps of setup {setup!r} for `{command}`: "
                               "counting them twice would overstate the budget; pass another --ledger or --setup.")
 
@@ -219,7 +237,7 @@ def check_new(path: str | Path, setup: str, stage: str, command: str) -> None:
 def add(path: str | Path, entry: Entry) -> list[Entry]:
     """Append `entry` to the ledger at `path` (created if missing), atomically; returns all entries."""
     path = Path(path)
-    check_new(path, entry.setup, entry.stage, entry.command)
+    check_new(path, entry.setup, entry.stage, entry.command, entry.result.get("controller_sha256"))
     entries = [*_read(path), entry]
     atomic_write_text(path, json.dumps({"entries": [asdict(e) for e in entries]}, indent=1) + "\n")
     return entries
@@ -267,20 +285,25 @@ class StepCurve:
 
 
 def held_out_point(entries: list[Entry], setup: str) -> tuple[int, float, float]:
-    """(the real steps `setup` spent before its evaluation, the evaluation's mean, its std)."""
+    """(the real steps `setup` spent before its evaluation, the evaluation's mean, its std). A setup whose kept
+    controller was replaced and scored again ends in its last evaluation; the earlier ones bought no weights."""
     evaluations = [e for e in entries if e.setup == setup and e.stage == "evaluation"]
-    if len(evaluations) != 1:
-        raise LedgerError(f"Setup {setup!r} has {len(evaluations)} evaluation entries; a curve ends in exactly one.")
+    if not evaluations:
+        raise LedgerError(f"Setup {setup!r} has 0 evaluation entries; a curve ends in its held-out score: run "
+                          "`python -m wmcourse eval-agent ... --ledger ... --setup ...` first.")
     counts = steps_by_setup_and_stage(entries)[setup]
-    return (counts["total"] - counts["evaluation"], evaluations[0].result["mean"], evaluations[0].result["std"])
+    return (counts["total"] - counts["evaluation"], evaluations[-1].result["mean"], evaluations[-1].result["std"])
 
 
 def refinement_curve(entries: list[Entry], setup: str, history: list[dict[str, Any]], label: str) -> StepCurve:
     """A real CMA-ES run as a curve: each generation's population mean at the setup's steps before refinement
-    plus the run's steps so far (`history` as `real_es.evolve_real` returns it)."""
+    plus the run's steps so far (`history` as `real_es.evolve_real` returns it), plus any choice among the run's
+    means made before that generation (a run resumed after a selection)."""
     before = steps_before_refinement(entries, setup)
-    return StepCurve(setup, label, [before + h["total_real_steps"] for h in history], [h["mean"] for h in history],
-                     held_out_point(entries, setup))
+    choices = [(max(row["generation"] for row in e.result["generations"]), e.real_steps) for e in entries
+               if e.setup == setup and e.stage == "selection" and "chosen_generation" in e.result]
+    return StepCurve(setup, label, [before + h["total_real_steps"] + sum(n for g, n in choices if g < h["generation"])
+                                    for h in history], [h["mean"] for h in history], held_out_point(entries, setup))
 
 
 def format_table(entries: list[Entry]) -> str:

@@ -185,12 +185,13 @@ VALIDATION_NAME = "validation.jsonl"
 
 
 def select_generation(run_dir: str | Path, config: controller.ControllerConfig, tracks: int = 16,
-                      backend: Backend | None = None, max_steps: int = 1000, every: int = 1) -> dict:
+                      backend: Backend | None = None, max_steps: int = 1000, every: int = 1,
+                      validation_seed: int = VALIDATION_SEED, since: int = 0) -> dict:
     """Choose which search mean of a real CMA-ES run to keep, on tracks neither the search nor the report drives.
 
     The run's start (generation 0) and the mean after each kept generation (generation_means; with `every` = k,
-    only every k-th generation and the last, k times fewer validation episodes) drive the same `tracks` tracks,
-    seeds VALIDATION_SEED, VALIDATION_SEED + 1, ...; the best mean return is kept:
+    only every k-th generation from generation `since` on and the last, k times fewer validation episodes) drive
+    the same `tracks` tracks, seeds validation_seed, validation_seed + 1, ...; the best mean return is kept:
 
         chosen = argmax_g  mean_e R[g, e]
 
@@ -208,16 +209,18 @@ def select_generation(run_dir: str | Path, config: controller.ControllerConfig, 
     if every < 1:
         raise CourseError(f"select_generation's `every` is how many generations apart the candidates are: at least "
                           f"1, got {every}.")
+    if since < 0:
+        raise CourseError(f"select_generation's `since` is the first generation to validate: 0 or more, got {since}.")
     identity = pickle.loads(state_path.read_bytes())["identity"]
     if identity["n_params"] != config.n_params:
         raise CourseError(f"{run_dir} evolved controllers of {identity['n_params']} parameters; this config has "
                           f"{config.n_params}: pass the controller's own config.")
     means = generation_means(run_dir)
     last = max(means, default=0)
-    means = {g: m for g, m in means.items() if g % every == 0 or g == last}
+    means = {g: m for g, m in means.items() if (g >= since and (g - since) % every == 0) or g == last}
     generations = [0, *sorted(means)]
     candidates = np.stack([np.asarray(identity["start"], np.float32), *(means[g] for g in sorted(means))])
-    seeds = [VALIDATION_SEED + e for e in range(tracks)]
+    seeds = [validation_seed + e for e in range(tracks)]
     log_path = run_dir / VALIDATION_NAME
     finished, seconds = {}, 0.0
     if log_path.exists():
@@ -227,8 +230,10 @@ def select_generation(run_dir: str | Path, config: controller.ControllerConfig, 
             except json.JSONDecodeError:
                 continue  # a line cut short by a crash: that episode runs again
             if "seconds" in row and "generation" not in row:
-                seconds += row["seconds"]
-            elif row.get("generation") in generations and row.get("episode", tracks) < tracks:
+                if row.get("seed", VALIDATION_SEED) == validation_seed:  # this range's calls only
+                    seconds += row["seconds"]
+            elif (row.get("generation") in generations and row.get("episode", tracks) < tracks
+                  and row.get("seed") == seeds[row["episode"]]):  # the same track: another range drives again
                 finished[generations.index(row["generation"]), row["episode"]] = (row["return"], row["steps"])
     start = time.perf_counter()
     with open(log_path, "a") as log:
@@ -240,7 +245,7 @@ def select_generation(run_dir: str | Path, config: controller.ControllerConfig, 
         scores = score_population(candidates, seeds, identity["vae"], identity["mdnrnn"], config, backend, max_steps,
                                   finished, write)
         called = round(time.perf_counter() - start, 1)
-        log.write(json.dumps({"seconds": called}) + "\n")
+        log.write(json.dumps({"seconds": called, "seed": validation_seed}) + "\n")
     rows = [{"generation": g, "mean": float(r.mean()), "std": float(r.std())}
             for g, r in zip(generations, scores.returns)]
     best = int(np.argmax(scores.scores))
