@@ -315,24 +315,24 @@ for round_, (dream_mean, ev) in rounds.items():
 # episode), *refinement* (real CMA-ES) and *evaluation*. The three-Ms controller stands on the one-M setup's
 # steps and adds the episodes its Ms trained on, the 16 *validation tracks* (real tracks used only to choose
 # among controllers, never to report a score) of each of the 7 controllers it was chosen among, and one drive of
-# each (`python scripts/carracing_ledger.py --ensemble`; the results appendix lists every batch). The CMA-ES
+# each (the results appendix lists every batch). The CMA-ES
 # runs from round 2's controller and from zeros: 13 generations of 12 candidates, each scored on 2 real tracks,
 # seed 7; initial step size σ = 0.05 from the dream's controller, 0.1 from zeros (`python -m wmcourse evolve-real
 # --controller data/controller_carracing_round2.npz ... --population 12 --rollouts 2 --generations 13 --seed 7`, with
-# `--from-scratch` for the last setup). The run from the three-Ms controller: generations of the same size,
-# seed 8, σ = 0.1, in two parts. After 12 generations, the *search mean* (the centre CMA-ES draws its candidates
-# around) at the start and after every third generation drove the 16 validation tracks; generation 9's scored
-# best there and scored 786.4 ± 128.7 on the held-out tracks. The run then went on to generation 21, and 16 fresh
-# validation tracks (seeds 6,100,000 on) chose again among the start, generation 9 and every third generation
-# after it: generation 15 was kept (`... --controller data/controller_carracing_ensemble.npz --generations 21
-# --seed 8 --select 16 --select-every 3 --select-since 9 --select-seed 6100000`) and is the score shown; its
-# total adds both parts and both choices to the three-Ms controller's steps. The held-out tracks:
-# the first 100 tracks of one environment reset with seed 5,000,000, used by nothing else
-# (`python -m wmcourse eval-agent ... --episodes 100 --num-envs 1 --seed 5000000`). Each setup is one run:
-# one CMA-ES seed, one set of training tracks. In the figure, a line's points are a round's 20-episode score
+# `--from-scratch` for the last setup). The run from the three-Ms controller: 21 generations of the same size,
+# seed 8, σ = 0.1, in two parts. After 12 generations, the controller set to the *search mean* (the centre CMA-ES
+# draws its candidates around) at the start and after every third generation drove the 16 validation tracks;
+# generation 9's won and scored 786.4 ± 128.7 on the held-out tracks. The run then went on to generation 21, and
+# 16 fresh validation tracks (seeds 6,100,000–6,100,015) chose again among the start, generation 9 and every
+# third generation after it: generation 15 (`... --generations 21 --seed 8 --select 16 --select-every 3
+# --select-since 9 --select-seed 6100000`). So this setup met the held-out tracks twice; the second score is
+# the one shown. The held-out tracks: the first 100 of one environment reset with seed 5,000,000, used only
+# to report
+# (`python -m wmcourse eval-agent ... --episodes 100 --num-envs 1 --seed 5000000`). Each setup is one run
+# (one CMA-ES seed). In the figure, a line's points are a round's 20-episode score
 # (dream only, one M), the chosen controller's score on its 16 validation tracks (three Ms) or a generation's
 # population mean on its two tracks (the CMA-ES runs): the average *candidate*, the search mean plus noise
-# of size σ, which is why the search from zeros sits far below its star (and why a larger σ draws a lower line). Commands, wall times and the machine:
+# of size σ, which is why the search from zeros sits far below its star. Commands, times, machine:
 # [the results appendix](../docs/results.md), section "CarRacing".
 # </details>
 
@@ -351,10 +351,10 @@ display(Markdown(lesson.setups_table(curves)))
 # 650,196 real steps, mostly on data for its Ms and on the validation tracks that chose it among seven
 # controllers. Refined by real CMA-ES, it reached 775.6 ± 161.8, against 772.3 for round 2's refined
 # controller: a gap far smaller than its standard error (about 22), for at most 1,327,895 real steps in all. Its
-# run went on for 21 generations; the search mean kept after 12 had scored 786.4, so the nine extra generations
-# bought nothing measurable, and more of the 100 tracks scored below 550 (11, against 5). The
-# two refinements differ in their start, σ, seed, length and in choosing a generation on validation tracks, so
-# this one run cannot say which of these helped.
+# run went on to 21 generations; the controller chosen after the first 12 (generation 9's search mean) had scored
+# 786.4, so going on and choosing again bought nothing measurable (track by track, −10.8 ± 16.0), and 11 of the
+# 100 tracks scored below 550, against 5. The two refinements differ in their start, σ, seed, length and in
+# choosing a generation on validation tracks, so this one run cannot say which of these helped.
 # Remember: the dream's controllers were a better start than anything the same real steps could buy from scratch;
 # each setup is one run, so the gaps are one measurement, not a law.
 

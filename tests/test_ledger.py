@@ -262,13 +262,18 @@ def test_a_resumed_run_counts_only_the_generations_no_entry_counted():
     history = [{"generation": g, "mean": 10.0 * g, "real_steps": 100 * g, "total_real_steps": 50 * g * (g + 1),
                 "seconds": float(g)} for g in (1, 2, 3)]
     first = ledger.refinement_entry("refined", history[:1], "c.npz", "evolve-real --generations 1")
-    assert ledger.counted_generations([first], "refined", "c.npz") == 1
-    assert ledger.counted_generations([first], "refined", "other.npz") == 0  # another run's start
+    assert ledger.counted_generations([first], "refined", "c.npz", history) == 1
+    assert ledger.counted_generations([first], "refined", "other.npz", history) == 0  # another run's start
     rest = ledger.refinement_entry("refined", history, "c.npz", "evolve-real --generations 3", counted=1)
     assert (first.real_steps, rest.real_steps, rest.wall_seconds) == (100, 200 + 300, 5.0)
     assert first.real_steps + rest.real_steps == history[-1]["total_real_steps"]  # each generation counted once
     assert rest.result["first_generation"] == 2 and "generations 2 to 3" in rest.what
-    assert ledger.counted_generations([first, rest], "refined", "c.npz") == 3
+    assert ledger.counted_generations([first, rest], "refined", "c.npz", history) == 3
+    other = [{**h, "total_real_steps": h["total_real_steps"] + 1} for h in history]  # another run, same start
+    with pytest.raises(LedgerError, match="does not continue"):
+        ledger.counted_generations([first], "refined", "c.npz", other)
+    with pytest.raises(LedgerError, match="does not continue"):  # shorter than what is counted
+        ledger.counted_generations([first, rest], "refined", "c.npz", history[:2])
     with pytest.raises(LedgerError, match="3 are counted"):
         ledger.refinement_entry("refined", history, "c.npz", "evolve-real", counted=3)
 

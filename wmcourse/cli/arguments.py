@@ -51,6 +51,14 @@ def seed(text: str) -> int:
     return value
 
 
+def generation(text: str) -> int:
+    """A generation of a search: 0 (the start) or more."""
+    value = _number(text, int, "a whole number of at least 0", "9")
+    if value < 0:
+        raise _Error(f"expected a generation of at least 0 (0 is the start), got {value} (for example 9)")
+    return value
+
+
 def positive_float(text: str) -> float:
     value = _number(text, float, "a number above 0", "1.0")
     if not value > 0 or value == float("inf"):

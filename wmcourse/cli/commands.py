@@ -232,9 +232,9 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
     cpu = time.process_time() - cpu
     selection, kept = None, {}
     if args.select:
+        seed = real_es.VALIDATION_SEED if args.select_seed is None else args.select_seed
         selection = real_es.select_generation(run_dir, config, args.select, chosen, settings.max_steps,
-                                               args.select_every, args.select_seed or real_es.VALIDATION_SEED,
-                                               args.select_since)
+                                               args.select_every, seed, args.select_since)
         mean = selection["params"]
         kept = {"selection": {k: v for k, v in selection.items() if k != "params"}}
         for row in selection["generations"]:
@@ -254,11 +254,13 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
         _print_rate(args, sum(h["real_steps"] for h in measured), sum(h["seconds"] for h in measured), cpu)
     if args.ledger:
         counted = ledger.counted_generations(ledger.load(args.ledger) if Path(args.ledger).exists() else [],
-                                             args.setup, origin)
+                                             args.setup, origin, history)
         if counted < len(history):  # a resumed run: only the generations no earlier entry counted
             entry = ledger.refinement_entry(args.setup, history, origin, args.command_line, counted)
             ledger.add(args.ledger, entry)
             print(f"counted {entry.real_steps:,} real refinement steps for setup {args.setup} in {args.ledger}")
+        else:
+            print(f"{args.ledger} already counts all {counted} generations of this run for setup {args.setup}")
         if selection:
             ledger.add(args.ledger, ledger.selection_entry(args.setup, selection, str(run_dir), args.command_line))
             print(f"counted {selection['real_steps']:,} real selection steps for setup {args.setup} in {args.ledger}")

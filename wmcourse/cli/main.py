@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--select-every", type=A.positive_int, default=1, metavar="K",
                    help="with --select: validate the start, every K-th generation's mean and the last one "
                         "(K times fewer validation episodes)")
-    p.add_argument("--select-since", type=A.positive_int, default=0, metavar="G",
+    p.add_argument("--select-since", type=A.generation, default=0, metavar="G",
                    help="with --select: validate every K-th generation from generation G on (default 0)")
     p.add_argument("--select-seed", type=A.seed, default=None, metavar="SEED",
                    help="with --select: the first validation track's seed (default 6,000,000); a fresh range "

@@ -130,9 +130,8 @@ def evaluation_entry(setup: str, scores: dict[str, Any], seed: int, num_envs: in
 def refinement_entry(setup: str, history: list[dict[str, Any]], start: str, command: str,
                      counted: int = 0) -> Entry:
     """The "refinement" entry of a CMA-ES run scored in the real environment (`real_es.evolve_real`'s history:
-    one dict a generation with its real steps and seconds); its wall time is the generations' own, summed
-    over every resumption of the run. A run resumed after an earlier entry counted its first `counted`
-    generations counts only the ones after them."""
+    one dict a generation with its real steps and seconds); its wall time is its generations' own. A run resumed
+    after an earlier entry counted its first `counted` generations counts only the ones after them."""
     if not 0 <= counted < len(history):
         raise LedgerError(f"A refinement entry needs a generation not counted yet: the run has {len(history)} "
                           f"finished generation(s) and {counted} are counted; run more --generations.")
@@ -147,11 +146,21 @@ def refinement_entry(setup: str, history: list[dict[str, Any]], start: str, comm
                          "last_population_mean": round(history[-1]["mean"], 1), "start": start})
 
 
-def counted_generations(entries: list[Entry], setup: str, start: str) -> int:
-    """How many generations of the real CMA-ES run from `start` the refinement entries of `setup` already count
-    (0 when none): a resumed run counts only the generations after them."""
-    return max((e.result.get("generations", 0) for e in entries
-                if e.setup == setup and e.stage == "refinement" and e.result.get("start") == start), default=0)
+def counted_generations(entries: list[Entry], setup: str, start: str, history: list[dict[str, Any]]) -> int:
+    """How many generations of this real CMA-ES run from `start` (its `history`) the refinement entries of `setup`
+    already count (0 when none): a resumed run counts only the generations after them. An entry from `start` that
+    does not fit the history (more generations, or other step counts) is another run: LedgerError, since one
+    setup counts one run."""
+    earlier = [e for e in entries if e.setup == setup and e.stage == "refinement" and e.result.get("start") == start]
+    if not earlier:
+        return 0
+    counted = max(e.result.get("generations", 0) for e in earlier)
+    steps = sum(e.real_steps for e in earlier)
+    if counted > len(history) or history[counted - 1]["total_real_steps"] != steps:
+        raise LedgerError(f"Setup {setup!r} already counts {counted} generations ({steps:,} real steps) of a run from "
+                          f"{start}, which this run of {len(history)} generations does not continue: count it for "
+                          "another --setup, or in another --ledger.")
+    return counted
 
 
 def selection_entry(setup: str, selection: dict[str, Any], run: str, command: str) -> Entry:
