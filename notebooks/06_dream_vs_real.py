@@ -307,7 +307,7 @@ for round_, (dream_mean, ev) in rounds.items():
 #   so it stands on the same data.
 
 # %% [markdown]
-# <details><summary>How this was measured</summary>
+# <details><summary>How this was measured: the ledger, the held-out tracks, the figure</summary>
 #
 # The run ledger `data/carracing_ledger.json` records every real step by stage: *data* (the 64 scripted
 # episodes V and M first trained on, the 4 held-out episodes, each round's 32 episodes), *selection* (the
@@ -315,25 +315,29 @@ for round_, (dream_mean, ev) in rounds.items():
 # episode), *refinement* (real CMA-ES) and *evaluation*. The three-Ms controller stands on the one-M setup's
 # steps and adds the episodes its Ms trained on, the 16 *validation tracks* (real tracks used only to choose
 # among controllers, never to report a score) of each of the 7 controllers it was chosen among, and one drive of
-# each (the results appendix lists every batch). The CMA-ES
-# runs from round 2's controller and from zeros: 13 generations of 12 candidates, each scored on 2 real tracks,
-# seed 7; initial step size σ = 0.05 from the dream's controller, 0.1 from zeros (`python -m wmcourse evolve-real
-# --controller data/controller_carracing_round2.npz ... --population 12 --rollouts 2 --generations 13 --seed 7`, with
-# `--from-scratch` for the last setup). The run from the three-Ms controller: 21 generations of the same size,
-# seed 8, σ = 0.1, in two parts. After 12 generations, the controller set to the *search mean* (the centre CMA-ES
-# draws its candidates around) at the start and after every third generation drove the 16 validation tracks;
-# generation 9's won and scored 786.4 ± 128.7 on the held-out tracks. The run then went on to generation 21, and
-# 16 fresh validation tracks (seeds 6,100,000–6,100,015) chose again among the start, generation 9 and every
-# third generation after it: generation 15 (`... --generations 21 --seed 8 --select 16 --select-every 3
-# --select-since 9 --select-seed 6100000`). So this setup met the held-out tracks twice; the second score is
-# the one shown. The held-out tracks: the first 100 of one environment reset with seed 5,000,000, used only
-# to report
-# (`python -m wmcourse eval-agent ... --episodes 100 --num-envs 1 --seed 5000000`). Each setup is one run
-# (one CMA-ES seed). In the figure, a line's points are a round's 20-episode score
-# (dream only, one M), the chosen controller's score on its 16 validation tracks (three Ms) or a generation's
-# population mean on its two tracks (the CMA-ES runs): the average *candidate*, the search mean plus noise
-# of size σ, which is why the search from zeros sits far below its star. Commands, times, machine:
-# [the results appendix](../docs/results.md), section "CarRacing".
+# each (the results appendix lists every batch). The held-out tracks: the first 100 of one environment reset
+# with seed 5,000,000, used only to report (`python -m wmcourse eval-agent ... --episodes 100 --num-envs 1
+# --seed 5000000`). Each setup is one run (one CMA-ES seed). In the figure, a line's points are a round's
+# 20-episode score (dream only, one M), the chosen controller's score on its 16 validation tracks (three Ms) or
+# a generation's population mean on its two tracks (the CMA-ES runs): the average *candidate*, the search mean
+# (below) plus noise of size σ, which is why the search from zeros sits far below its star. Commands, times,
+# machine: [the results appendix](../docs/results.md), section "CarRacing".
+# </details>
+
+# %% [markdown]
+# <details><summary>How this was measured: the three real CMA-ES runs</summary>
+#
+# The runs from round 2's controller and from zeros: 13 generations of 12 candidates, each scored on 2 real
+# tracks, seed 7; initial step size σ = 0.05 from the dream's controller, 0.1 from zeros (`python -m wmcourse
+# evolve-real --controller data/controller_carracing_round2.npz ... --population 12 --rollouts 2 --generations 13
+# --seed 7`, with `--from-scratch` for the last setup). The run from the three-Ms controller: 21 generations of
+# the same size, seed 8, σ = 0.1, in two parts. After 12 generations, the controller set to the *search mean*
+# (the centre CMA-ES draws its candidates around) at the start and after every third generation drove the 16
+# validation tracks; generation 9's won and scored 786.4 ± 128.7 on the held-out tracks. The run then went on to
+# generation 21, and 16 fresh validation tracks (seeds 6,100,000–6,100,015) chose again among the start,
+# generation 9 and every third generation after it: generation 15 (`... --generations 21 --seed 8 --select 16
+# --select-every 3 --select-since 9 --select-seed 6100000`). So this setup met the held-out tracks twice; the
+# second score is the one shown.
 # </details>
 
 # %%
