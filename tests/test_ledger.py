@@ -258,22 +258,26 @@ def test_a_refinement_entry_counts_every_generation_and_their_summed_time():
         ledger.refinement_entry("from-scratch", [], "c.npz", "python -m wmcourse evolve-real ...")
 
 
-def test_a_resumed_run_counts_only_the_generations_no_entry_counted():
+def test_a_resumed_run_counts_only_the_generations_no_entry_counted(tmp_path):
+    path = tmp_path / "ledger.json"
     history = [{"generation": g, "mean": 10.0 * g, "real_steps": 100 * g, "total_real_steps": 50 * g * (g + 1),
                 "seconds": float(g)} for g in (1, 2, 3)]
+    assert ledger.counted_generations(path, "refined", "c.npz", history) == 0  # no ledger yet
     first = ledger.refinement_entry("refined", history[:1], "c.npz", "evolve-real --generations 1")
-    assert ledger.counted_generations([first], "refined", "c.npz", history) == 1
-    assert ledger.counted_generations([first], "refined", "other.npz", history) == 0  # another run's start
+    ledger.add(path, first)
+    assert ledger.counted_generations(path, "refined", "c.npz", history) == 1
+    assert ledger.counted_generations(path, "refined", "other.npz", history) == 0  # another run's start
+    other = [{**h, "total_real_steps": h["total_real_steps"] + 1} for h in history]  # another run, same start
+    with pytest.raises(LedgerError, match="does not continue"):
+        ledger.counted_generations(path, "refined", "c.npz", other)
     rest = ledger.refinement_entry("refined", history, "c.npz", "evolve-real --generations 3", counted=1)
     assert (first.real_steps, rest.real_steps, rest.wall_seconds) == (100, 200 + 300, 5.0)
     assert first.real_steps + rest.real_steps == history[-1]["total_real_steps"]  # each generation counted once
     assert rest.result["first_generation"] == 2 and "generations 2 to 3" in rest.what
-    assert ledger.counted_generations([first, rest], "refined", "c.npz", history) == 3
-    other = [{**h, "total_real_steps": h["total_real_steps"] + 1} for h in history]  # another run, same start
-    with pytest.raises(LedgerError, match="does not continue"):
-        ledger.counted_generations([first], "refined", "c.npz", other)
+    ledger.add(path, rest)
+    assert ledger.counted_generations(path, "refined", "c.npz", history) == 3
     with pytest.raises(LedgerError, match="does not continue"):  # shorter than what is counted
-        ledger.counted_generations([first, rest], "refined", "c.npz", history[:2])
+        ledger.counted_generations(path, "refined", "c.npz", history[:2])
     with pytest.raises(LedgerError, match="3 are counted"):
         ledger.refinement_entry("refined", history, "c.npz", "evolve-real", counted=3)
 

@@ -43,20 +43,21 @@ def population(text: str) -> int:
     return value
 
 
+def _at_least_zero(text: str, what: str, example: str) -> int:
+    value = _number(text, int, "a whole number of at least 0", example)
+    if value < 0:
+        raise _Error(f"expected {what} of at least 0, got {value} (for example {example})")
+    return value
+
+
 def seed(text: str) -> int:
     """A random seed: 0 or more (gymnasium and numpy refuse negative seeds)."""
-    value = _number(text, int, "a whole number of at least 0", "0")
-    if value < 0:
-        raise _Error(f"expected a seed of at least 0, got {value} (for example 0)")
-    return value
+    return _at_least_zero(text, "a seed", "0")
 
 
 def generation(text: str) -> int:
     """A generation of a search: 0 (the start) or more."""
-    value = _number(text, int, "a whole number of at least 0", "9")
-    if value < 0:
-        raise _Error(f"expected a generation of at least 0 (0 is the start), got {value} (for example 9)")
-    return value
+    return _at_least_zero(text, "a generation (0 is the start)", "9")
 
 
 def positive_float(text: str) -> float:

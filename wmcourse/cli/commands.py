@@ -253,8 +253,7 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
     if measured:
         _print_rate(args, sum(h["real_steps"] for h in measured), sum(h["seconds"] for h in measured), cpu)
     if args.ledger:
-        counted = ledger.counted_generations(ledger.load(args.ledger) if Path(args.ledger).exists() else [],
-                                             args.setup, origin, history)
+        counted = ledger.counted_generations(args.ledger, args.setup, origin, history)
         if counted < len(history):  # a resumed run: only the generations no earlier entry counted
             entry = ledger.refinement_entry(args.setup, history, origin, args.command_line, counted)
             ledger.add(args.ledger, entry)

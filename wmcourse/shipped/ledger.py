@@ -146,12 +146,13 @@ def refinement_entry(setup: str, history: list[dict[str, Any]], start: str, comm
                          "last_population_mean": round(history[-1]["mean"], 1), "start": start})
 
 
-def counted_generations(entries: list[Entry], setup: str, start: str, history: list[dict[str, Any]]) -> int:
+def counted_generations(path: str | Path, setup: str, start: str, history: list[dict[str, Any]]) -> int:
     """How many generations of this real CMA-ES run from `start` (its `history`) the refinement entries of `setup`
-    already count (0 when none): a resumed run counts only the generations after them. An entry from `start` that
-    does not fit the history (more generations, or other step counts) is another run: LedgerError, since one
-    setup counts one run."""
-    earlier = [e for e in entries if e.setup == setup and e.stage == "refinement" and e.result.get("start") == start]
+    in the ledger at `path` already count (0 when none, or no ledger yet): a resumed run counts only the
+    generations after them. An entry from `start` that does not fit the history (more generations, or other step
+    counts) is another run: LedgerError, since one setup counts one run."""
+    earlier = [e for e in _read(Path(path))
+               if e.setup == setup and e.stage == "refinement" and e.result.get("start") == start]
     if not earlier:
         return 0
     counted = max(e.result.get("generations", 0) for e in earlier)
