@@ -220,3 +220,25 @@ def test_select_every_kth_generation_validates_the_start_those_means_and_the_las
     assert other["generations"][[0, 2, 3].index(other["chosen"])]["mean"] == pytest.approx(replay.scores[0])
     with pytest.raises(CourseError, match="0 or more"):
         real_es.select_generation(tmp_path, config, tracks=2, since=-1)
+
+
+def test_choosing_among_a_dream_searchs_means_keeps_the_best_on_validation_tracks(tiny_world_model, tmp_path):
+    """The same choice for any {generation: params}, such as a dream search's means from generation 20 on: each drives
+    the same validation tracks, the best mean return is kept, and its score replays."""
+    vae, mdnrnn, config = tiny_world_model
+    rng = np.random.default_rng(0)
+    candidates = {20: rng.normal(0, 1, config.n_params), 40: np.zeros(config.n_params),
+                  60: rng.normal(0, 1, config.n_params)}
+    counting = Counting()
+    chosen = real_es.choose_on_validation_tracks(candidates, vae, mdnrnn, config, tmp_path / "v.jsonl", tracks=2,
+                                                 backend=counting, max_steps=20, validation_seed=6_200_000)
+    assert counting.items == [3 * 2] and chosen["seeds"] == [6_200_000, 6_200_001]
+    means = {row["generation"]: row["mean"] for row in chosen["generations"]}
+    assert sorted(means) == [20, 40, 60] and means[chosen["chosen"]] == max(means.values())
+    np.testing.assert_allclose(chosen["params"], candidates[chosen["chosen"]], atol=1e-6)
+    replay = real_es.score_population(chosen["params"][None], chosen["seeds"], vae, mdnrnn, config, max_steps=20)
+    assert means[chosen["chosen"]] == pytest.approx(replay.scores[0])
+    with pytest.raises(CourseError, match="no candidate"):
+        real_es.choose_on_validation_tracks({}, vae, mdnrnn, config, tmp_path / "v.jsonl")
+    with pytest.raises(CourseError, match="at least 1 validation track"):
+        real_es.choose_on_validation_tracks(candidates, vae, mdnrnn, config, tmp_path / "v.jsonl", tracks=0)

@@ -228,9 +228,9 @@ def test_stages_run_in_worker_processes_are_recorded_as_they_end(tmp_path):
     assert run.run_parallel(stages, workers=2, wall_key="wall_seconds")["values"] == state["values"]  # all done
 
 
-def test_carracings_ensemble_search_saves_a_controller_that_names_its_members(tmp_path):
+def test_carracings_ensemble_search_saves_a_controller_that_names_its_members_and_keeps_its_means(tmp_path):
     from wmcourse.experiments import carracing
-    from wmcourse.worldmodels import controller, latents, mdnrnn
+    from wmcourse.worldmodels import controller, latents, mdnrnn, real_es
 
     paths = []
     for seed in (1, 2):
@@ -244,10 +244,19 @@ def test_carracings_ensemble_search_saves_a_controller_that_names_its_members(tm
         torch.zeros(steps), torch.zeros(steps, dtype=torch.bool), lengths))
     settings = evolve.EvolveConfig(population=4, rollouts=2, generations=2, seed=3)
     out = tmp_path / "c.npz"
-    result = carracing.evolve_in_ensemble(paths, tmp_path / "encoded", out, 1.0, 10, settings, round=3, ensemble=True)
+    means = tmp_path / "means"
+    result = carracing.evolve_in_ensemble(paths, tmp_path / "encoded", out, 1.0, 10, settings, means_dir=means,
+                                          round=3, ensemble=True)
     params, _, details = controller.load_controller(out)
     np.testing.assert_array_equal(params, result.best_params.astype(np.float32))
     assert details["mdnrnn"] == str(paths[0]) and details["members"] == [str(p) for p in paths]
     assert len(details["history"]) == 2 and details["ensemble"] is True
+    kept = real_es.generation_means(means)  # the search mean after each generation, for choosing one later
+    assert sorted(kept) == [1, 2] and not np.allclose(kept[1], kept[2])
+    np.testing.assert_array_equal(kept[2], result.best_params)
     again = carracing.evolve_in_ensemble(paths, tmp_path / "encoded", out, 1.0, 10, settings)  # resumed: done
     np.testing.assert_array_equal(again.best_params, result.best_params)
+    longer = carracing.evolve_in_ensemble(paths, tmp_path / "encoded", out, 1.0, 10,
+                                          replace(settings, generations=3), means_dir=means)
+    assert [h["generation"] for h in longer.history] == [1, 2, 3] and longer.history[:2] == result.history
+    np.testing.assert_array_equal(real_es.generation_means(means)[3], longer.best_params)

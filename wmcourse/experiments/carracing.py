@@ -266,18 +266,19 @@ def evolve_controller(mdnrnn_path: str | Path, encoded: str | Path, out: str | P
 
 def evolve_in_ensemble(mdnrnn_paths: list[str | Path], encoded: str | Path, out: str | Path, tau: float,
                        max_steps: int, settings: evolve.EvolveConfig, start: np.ndarray | None = None,
-                       **details) -> evolve.EvolveResult:
+                       means_dir: str | Path | None = None, **details) -> evolve.EvolveResult:
     """C evolved by CMA-ES in the dreams of several Ms at once (evolve.evolve_in_dreams: each candidate scored by
     its worst member), started from the real frames of `encoded`; member k dreams from seed settings.seed + k.
-    Resumable (out + ".es.pkl"); saved at `out` with the members' paths. In the real game C reads the memory of
-    the first member, the one to load it with."""
+    Resumable (out + ".es.pkl"; more generations extend the run); saved at `out` with the members' paths; with
+    `means_dir`, the search mean after each generation is kept there. In the real game C reads the memory of the
+    first member, the one to load it with."""
     members = [_model(path, encoded) for path in mdnrnn_paths]
     dreams = [m.dream(tau, max_steps, settings.seed + k) for k, m in enumerate(members)]
     config = dreams[0][1]
     print(f"evolving the controller in the dreams of {len(members)} Ms (tau {tau}), each candidate scored by its "
           f"worst member")
     result = evolve.evolve_in_dreams([world for world, _ in dreams], config, settings, checkpoint=f"{out}.es.pkl",
-                                     start=start)
+                                     start=start, means_dir=means_dir)
     controller.save_controller(out, np.asarray(result.best_params, np.float32), config, history=result.history,
                                tau=tau, mdnrnn=str(mdnrnn_paths[0]), members=[str(p) for p in mdnrnn_paths],
                                **details)

@@ -54,13 +54,14 @@ def _start(n_params: int, start: np.ndarray | None) -> np.ndarray:
 
 
 def evolve(score: Callable[[np.ndarray], np.ndarray], n_params: int, config: EvolveConfig = EvolveConfig(),
-           checkpoint: str | Path | None = None, progress: bool = True, start: np.ndarray | None = None
-           ) -> EvolveResult:
+           checkpoint: str | Path | None = None, progress: bool = True, start: np.ndarray | None = None,
+           means_dir: str | Path | None = None) -> EvolveResult:
     """Maximise score(population (P, n) -> (P,)) with CMA-ES for config.generations generations, the search
     centred first on zeros, or on `start` (a warm start).
 
     With `checkpoint`, the strategy and history are saved every generation and a rerun continues from there
-    (asking for more generations extends the run).
+    (asking for more generations extends the run). With `means_dir`, the search mean after each generation is
+    kept there as mean_GGGGG.npy (real_es.generation_means reads them), so that a generation can be chosen later.
     """
     es, history = _new_strategy(n_params, config, start), []
     first_mean = np.asarray(es.mean, np.float64).copy()
@@ -82,6 +83,9 @@ def evolve(score: Callable[[np.ndarray], np.ndarray], n_params: int, config: Evo
                         "worst": float(scores.min()), "sigma": float(es.sigma)})
         bar.update(1)
         bar.set_postfix(best=f"{scores.max():.1f}", mean=f"{scores.mean():.1f}")
+        if means_dir is not None:
+            Path(means_dir).mkdir(parents=True, exist_ok=True)
+            np.save(Path(means_dir) / f"mean_{generation + 1:05d}.npy", np.asarray(es.mean))
         if checkpoint is not None:
             atomic_pickle(checkpoint, {"es": es, "history": history, "config": asdict(config), "n_params": n_params,
                                        "start": first_mean})
@@ -181,7 +185,8 @@ def evolve_in_dream(world, config, settings: EvolveConfig, checkpoint: str | Pat
 
 
 def evolve_in_dreams(worlds: list, config, settings: EvolveConfig, checkpoint: str | Path | None = None,
-                     progress: bool = True, start: np.ndarray | None = None) -> EvolveResult:
+                     progress: bool = True, start: np.ndarray | None = None,
+                     means_dir: str | Path | None = None) -> EvolveResult:
     """CMA-ES in the dreams of an ensemble of Ms, each candidate scored by its worst member
     (dream.worst_member_returns over settings.rollouts dreams of each world). Each world is one member's batched
     dream (dream.controller_dream), the controller reading that member's own memory h."""
@@ -196,4 +201,5 @@ def evolve_in_dreams(worlds: list, config, settings: EvolveConfig, checkpoint: s
         params = torch.as_tensor(candidates, dtype=torch.float32)
         return dream.worst_member_returns(worlds, params, config, settings.rollouts).numpy()
 
-    return evolve(score, config.n_params, settings, checkpoint=checkpoint, progress=progress, start=start)
+    return evolve(score, config.n_params, settings, checkpoint=checkpoint, progress=progress, start=start,
+                  means_dir=means_dir)

@@ -191,21 +191,14 @@ def select_generation(run_dir: str | Path, config: controller.ControllerConfig, 
 
     The run's start (generation 0) and the mean after each kept generation (generation_means; with `every` = k,
     only every k-th generation from generation `since` on and the last, k times fewer validation episodes) drive
-    the same `tracks` tracks, seeds validation_seed, validation_seed + 1, ...; the best mean return is kept:
-
-        chosen = argmax_g  mean_e R[g, e]
-
-    That winner's own validation score is the maximum of noisy means, biased up: report it on fresh tracks.
-    Resumable: every episode is a line of run_dir/validation.jsonl. Returns {"seeds", "generations": [{"generation",
-    "mean", "std"}], "chosen", "params", "real_steps" (every validation episode's), "seconds" (summed over calls)}.
+    the same `tracks` tracks (choose_on_validation_tracks). Resumable: every episode is a line of
+    run_dir/validation.jsonl.
     """
     run_dir = Path(run_dir)
     state_path = run_dir / "state.pkl"
     if not state_path.exists():
         raise CourseError(f"{run_dir} holds no real CMA-ES run (no state.pkl): run `python -m wmcourse evolve-real` "
                           "first.")
-    if tracks < 1:
-        raise CourseError(f"select_generation needs at least 1 validation track, got {tracks}.")
     if every < 1:
         raise CourseError(f"select_generation's `every` is how many generations apart the candidates are: at least "
                           f"1, got {every}.")
@@ -217,11 +210,34 @@ def select_generation(run_dir: str | Path, config: controller.ControllerConfig, 
                           f"{config.n_params}: pass the controller's own config.")
     means = generation_means(run_dir)
     last = max(means, default=0)
-    means = {g: m for g, m in means.items() if (g >= since and (g - since) % every == 0) or g == last}
-    generations = [0, *sorted(means)]
-    candidates = np.stack([np.asarray(identity["start"], np.float32), *(means[g] for g in sorted(means))])
+    candidates = {0: np.asarray(identity["start"], np.float32)}
+    candidates.update({g: means[g] for g in sorted(means) if (g >= since and (g - since) % every == 0) or g == last})
+    return choose_on_validation_tracks(candidates, identity["vae"], identity["mdnrnn"], config,
+                                       run_dir / VALIDATION_NAME, tracks, backend, max_steps, validation_seed)
+
+
+def choose_on_validation_tracks(candidates: dict[int, np.ndarray], vae: str | Path, mdnrnn: str | Path,
+                                config: controller.ControllerConfig, log_path: str | Path, tracks: int = 16,
+                                backend: Backend | None = None, max_steps: int = 1000,
+                                validation_seed: int = VALIDATION_SEED) -> dict:
+    """Keep the candidate {generation: params} with the best mean return on the same `tracks` real tracks, seeds
+    validation_seed, validation_seed + 1, ...:
+
+        chosen = argmax_g  mean_e R[g, e]
+
+    That winner's own validation score is the maximum of noisy means, biased up: report it on fresh tracks.
+    Resumable: every episode is a line of `log_path`, and a line counts only for its own generation and track.
+    Returns {"seeds", "generations": [{"generation", "mean", "std"}], "chosen", "params", "real_steps" (every
+    validation episode's, those read back from the log included), "seconds" (this range's calls, summed)}.
+    """
+    if tracks < 1:
+        raise CourseError(f"choosing a generation needs at least 1 validation track, got {tracks}.")
+    if not candidates:
+        raise CourseError("there is no candidate to choose from: give at least one {generation: params}.")
+    generations = sorted(candidates)
+    params = np.stack([np.asarray(candidates[g], np.float32) for g in generations])
     seeds = [validation_seed + e for e in range(tracks)]
-    log_path = run_dir / VALIDATION_NAME
+    log_path = Path(log_path)
     finished, seconds = {}, 0.0
     if log_path.exists():
         for line in log_path.read_text().splitlines():
@@ -242,14 +258,13 @@ def select_generation(run_dir: str | Path, config: controller.ControllerConfig, 
                                   "steps": steps}) + "\n")
             log.flush()
 
-        scores = score_population(candidates, seeds, identity["vae"], identity["mdnrnn"], config, backend, max_steps,
-                                  finished, write)
+        scores = score_population(params, seeds, str(vae), str(mdnrnn), config, backend, max_steps, finished, write)
         called = round(time.perf_counter() - start, 1)
         log.write(json.dumps({"seconds": called, "seed": validation_seed}) + "\n")
     rows = [{"generation": g, "mean": float(r.mean()), "std": float(r.std())}
             for g, r in zip(generations, scores.returns)]
     best = int(np.argmax(scores.scores))
-    return {"seeds": seeds, "generations": rows, "chosen": generations[best], "params": candidates[best],
+    return {"seeds": seeds, "generations": rows, "chosen": generations[best], "params": params[best],
             "real_steps": int(scores.steps.sum()), "seconds": round(seconds + called, 1)}
 
 

@@ -1,0 +1,139 @@
+"""The three-Ms search in the dream, run longer: the CMA-ES run that made the 'dream only, three Ms' controller
+(scripts/carracing_round3.py evolve --every-round --ensemble, 20 generations, its step size still growing when it
+stopped) extended to more generations, and the generation to keep chosen on fresh real validation tracks. The search
+never sees a real score. Resumable: every step skips or resumes what it wrote in the run folder.
+
+    evolve     the same run (population 64, 8 dreams in each of the three Ms, each candidate scored by its worst
+               member, the same seed) extended from its 20-generation checkpoint to --generations (default 100),
+               the search mean after every generation kept in RUNS/long/means (generation 20's is the controller
+               round 3 made). Needs the three Ms and every round's encoded episodes: carracing_round3.py's steps
+    select     the search means after generations 20, 40, ... and the last on 16 fresh validation tracks (seeds
+               6,200,000 to 6,200,015, never driven before), the best mean kept (real_es.choose_on_validation_tracks)
+    ship       data/controller_carracing_ensemble_long.npz (the kept mean) and data/carracing_long_search.json (the
+               search, generation by generation; the validation scores), recorded in data/manifest.json
+
+    python scripts/carracing_long_search.py evolve [--generations G] [--runs runs/cr_row1]
+    python scripts/carracing_long_search.py select|ship [--every K] [--runs runs/cr_row1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+import carracing_round3 as round3  # noqa: E402
+
+from wmcourse import artefacts  # noqa: E402
+from wmcourse.experiments import carracing  # noqa: E402
+from wmcourse.real.backend import LocalBackend  # noqa: E402
+from wmcourse.shipped import ledger  # noqa: E402
+from wmcourse.worldmodels import controller, real_es  # noqa: E402
+
+FIRST = round3.ENSEMBLE_SEARCH.generations  # the generations round 3's search ran
+GENERATIONS = 100
+EVERY = 20  # the candidates: the search mean after every EVERY-th generation from FIRST on, and the last
+VALIDATION_SEED = 6_200_000  # 16 tracks no earlier choice drove (6,000,000 on and 6,100,000 on have chosen)
+TRACKS = 16
+OUT = "controller_carracing_ensemble_long.npz"
+RESULT = "carracing_long_search.json"
+COMMAND = "python scripts/carracing_long_search.py"
+ENSEMBLE = round3.Variant(every_round=True, ensemble=True)
+
+
+def folder(runs: Path) -> Path:
+    return runs / "long"
+
+
+def evolve(runs: Path, generations: int) -> None:
+    """Round 3's ensemble search extended to `generations`, from a copy of its checkpoint (its own file is kept)."""
+    if generations <= FIRST:
+        raise SystemExit(f"--generations is the length of the extended run: more than round 3's {FIRST}, got "
+                         f"{generations}")
+    made = round3.c_path(runs, ENSEMBLE)
+    if not Path(f"{made}.es.pkl").exists():
+        raise SystemExit(f"{made}.es.pkl is missing: run `python scripts/carracing_round3.py evolve --every-round "
+                         "--ensemble` (and the steps before it) first")
+    out, means = folder(runs) / "controller.npz", folder(runs) / "means"
+    means.mkdir(parents=True, exist_ok=True)
+    if not Path(f"{out}.es.pkl").exists():
+        shutil.copy(f"{made}.es.pkl", f"{out}.es.pkl")
+        np.save(means / f"mean_{FIRST:05d}.npy", controller.load_controller(made)[0].astype(np.float64))
+    torch.set_num_threads(2)
+    settings = dataclasses.replace(round3.ENSEMBLE_SEARCH.settings(round3.ROUND), generations=generations)
+    carracing.evolve_in_ensemble(round3.ensemble(runs), round3.data_folder(runs, ENSEMBLE), out, round3.CONFIG.tau,
+                                 round3.CONFIG.dream_steps, settings, means_dir=means, round=round3.ROUND,
+                                 extended_from=str(made), **dataclasses.asdict(ENSEMBLE))
+
+
+def candidates(runs: Path, every: int) -> dict[int, np.ndarray]:
+    """{generation: search mean} for generation FIRST, every `every`-th after it and the last."""
+    means = real_es.generation_means(folder(runs) / "means")
+    if FIRST not in means:
+        raise SystemExit(f"{folder(runs) / 'means'} holds no search means: run the step evolve first")
+    last = max(means)
+    return {g: m for g, m in means.items() if (g >= FIRST and (g - FIRST) % every == 0) or g == last}
+
+
+def select(runs: Path, every: int) -> dict:
+    means = candidates(runs, every)
+    config = controller.load_controller(folder(runs) / "controller.npz")[1]
+    chosen = real_es.choose_on_validation_tracks(means, runs / "vae_z32.pt",
+                                                 runs / "mdnrnn_round2.pt", config,
+                                                 folder(runs) / real_es.VALIDATION_NAME, TRACKS, LocalBackend(2),
+                                                 validation_seed=VALIDATION_SEED)
+    for row in chosen["generations"]:
+        print(f"generation {row['generation']}: {row['mean']:.1f} ± {row['std']:.1f} on {TRACKS} validation tracks")
+    print(f"kept generation {chosen['chosen']} ({chosen['real_steps']:,} real steps, {chosen['seconds']:.0f} s)")
+    (folder(runs) / "selection.json").write_text(json.dumps({k: (v.tolist() if isinstance(v, np.ndarray) else v)
+                                                             for k, v in chosen.items()}, indent=1) + "\n")
+    return chosen
+
+
+def ship(runs: Path, every: int) -> None:
+    chosen = json.loads((folder(runs) / "selection.json").read_text())
+    params, config, meta = controller.load_controller(folder(runs) / "controller.npz")
+    history = meta["history"]
+    shipped = artefacts.data_dir() / OUT
+    controller.save_controller(shipped, np.asarray(chosen["params"], np.float32), config,
+                               history=history[:chosen["chosen"]],
+                               **{k: v for k, v in meta.items() if k != "history"})
+    artefacts.record(shipped, f"{COMMAND} evolve --generations {len(history)}", round3.ROUND,
+                     {"generation": chosen["chosen"], "validation_mean": round(
+                         next(r["mean"] for r in chosen["generations"] if r["generation"] == chosen["chosen"]), 1)},
+                     mdnrnn="data/mdnrnn_carracing_round2.pt", vae="data/vae_carracing_z32.pt")
+    result = {"first": FIRST, "generations": len(history), "every": every, "history": history,
+              "validation_seed": VALIDATION_SEED, "validation_tracks": TRACKS,
+              "selection": {k: v for k, v in chosen.items() if k != "params"},
+              "machine": ledger.machine(),
+              "commands": [f"{COMMAND} evolve --generations {len(history)}", f"{COMMAND} select", f"{COMMAND} ship"]}
+    out = artefacts.data_dir() / RESULT
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    artefacts.record(out, f"{COMMAND} ship", round3.ROUND, {"kept_generation": chosen["chosen"]})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", choices=["evolve", "select", "ship"])
+    parser.add_argument("--generations", type=int, default=GENERATIONS)
+    parser.add_argument("--every", type=int, default=EVERY)
+    parser.add_argument("--runs", type=Path, default=Path("runs/cr_row1"))
+    args = parser.parse_args()
+    round3.setup(args.runs)
+    if args.step == "evolve":
+        evolve(args.runs, args.generations)
+    elif args.step == "select":
+        select(args.runs, args.every)
+    else:
+        ship(args.runs, args.every)
+
+
+if __name__ == "__main__":
+    main()
