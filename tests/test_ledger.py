@@ -63,6 +63,16 @@ def test_the_same_evaluation_command_on_a_replaced_controller_file_is_a_new_coun
     assert len(ledger.load(path)) == 2
 
 
+def test_validation_tracks_that_already_chose_for_a_setup_are_refused_for_its_next_choice(tmp_path):
+    path = tmp_path / "ledger.json"
+    ledger.add(path, _entry(stage="selection", result={"reset_seeds": list(range(6_000_000, 6_000_016))}))
+    with pytest.raises(LedgerError, match="6000003 to 6000003.*--select-seed 6100000"):
+        ledger.check_fresh_tracks(path, _entry().setup, [6_000_003])
+    ledger.check_fresh_tracks(path, _entry().setup, list(range(6_100_000, 6_100_016)))  # fresh tracks
+    ledger.check_fresh_tracks(path, "another setup", [6_000_003])  # another setup's choice is its own
+    ledger.check_fresh_tracks(tmp_path / "none.json", _entry().setup, [6_000_003])  # no ledger yet
+
+
 @pytest.mark.parametrize("changes, words", [
     (dict(stage="training"), "data, selection, refinement, evaluation"),
     (dict(real_steps=-1), "0 or more"),

@@ -146,6 +146,12 @@ def test_select_keeps_the_validation_winner_and_the_ledger_counts_its_steps(tiny
     assert entries["selection"].real_steps == details["selection"]["real_steps"] == 2 * 2 * 5
     assert entries["refinement"].real_steps == 2 * 1 * 5
     assert main(command) == 2  # counted already: refused before any episode is played
+    # going on to generation 2 and choosing again on the tracks that already chose is refused before it plays
+    longer = [*command, "--select-since", "1"]
+    longer[longer.index("--generations") + 1] = "2"
+    assert main(longer) == 2
+    assert "fresh tracks" in capsys.readouterr().err
+    assert len(ledger.load(book)) == 2 and len(real_es.generation_means(tmp_path / "kept.real_es")) == 1
 
 
 def test_every_generations_search_mean_is_kept(uninterrupted, tiny_world_model, tmp_path):

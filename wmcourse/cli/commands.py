@@ -217,6 +217,8 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
     _check_ledger_arguments(args, "refinement")
     if args.ledger and args.select:
         ledger.check_new(args.ledger, args.setup, "selection", args.command_line)
+        first = real_es.VALIDATION_SEED if args.select_seed is None else args.select_seed
+        ledger.check_fresh_tracks(args.ledger, args.setup, list(range(first, first + args.select)))
     _models(args)
     start, config, _ = controller.load_controller(args.controller)
     if args.from_scratch:  # real CMA-ES from scratch, the control: only the controller's shape is taken

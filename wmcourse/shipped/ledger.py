@@ -244,6 +244,21 @@ def check_new(path: str | Path, setup: str, stage: str, command: str, controller
                               "counting them twice would overstate the budget; pass another --ledger or --setup.")
 
 
+def check_fresh_tracks(path: str | Path, setup: str, seeds: list[int]) -> None:
+    """Raise LedgerError when validation tracks `seeds` (one track a seed) already chose a controller for `setup`:
+    an earlier selection entry of the setup reset an environment with one of them. The best of several noisy
+    scores on the same tracks runs high, and choosing on them again would choose on that luck; fresh tracks do not
+    share it. Call it before a choice spends its steps."""
+    used = sorted({s for old in _read(Path(path)) if old.setup == setup and old.stage == "selection"
+                   for s in old.result.get("reset_seeds", [])})
+    again = sorted(set(used) & set(seeds))
+    if again:
+        fresh = (max(used) // 100_000 + 1) * 100_000
+        raise LedgerError(f"{path}: tracks {again[0]} to {again[-1]} already chose a controller for setup {setup!r}; "
+                          f"a second choice on them would choose on their luck. Choose on fresh tracks (for example "
+                          f"--select-seed {fresh}).")
+
+
 def add(path: str | Path, entry: Entry) -> list[Entry]:
     """Append `entry` to the ledger at `path` (created if missing), atomically; returns all entries."""
     path = Path(path)
