@@ -12,6 +12,11 @@ never sees a real score. Resumable: every step skips or resumes what it wrote in
     ship       data/controller_carracing_ensemble_long.npz (the kept mean) and data/carracing_long_search.json (the
                search, generation by generation; the validation scores), recorded in data/manifest.json
 
+The rule, fixed before the run: if generation 20 (the shipped controller's search mean) wins the choice, the
+held-out tracks do not look again. Otherwise the winner is scored once on them (eval-agent --another-look, setup
+dream-only-ensemble), and that score replaces 675.8 as the setup's score, higher or lower: a setup reports its last
+look. The ledger counts the re-collected episodes that remade the three Ms as data and this choice as selection.
+
     python scripts/carracing_long_search.py evolve [--generations G] [--runs runs/cr_row1]
     python scripts/carracing_long_search.py select|ship [--every K] [--runs runs/cr_row1]
 """

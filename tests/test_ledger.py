@@ -131,6 +131,29 @@ def test_eval_agent_refuses_a_counted_command_before_playing(tmp_path, capsys, m
     assert "already counts" in capsys.readouterr().err  # not "No controller": the episodes were never started
 
 
+def test_a_second_held_out_look_must_be_asked_for_before_it_is_known(tmp_path, capsys, monkeypatch):
+    from wmcourse.experiments import carracing
+
+    monkeypatch.chdir(ROOT)
+    scores = {"mean": 1.0, "std": 0.0, "episodes": 1, "returns": [1.0], "real_steps": 7, "seconds": 0.1}
+    monkeypatch.setattr(carracing, "eval_agent", lambda c, *a, **k: {"controller": c, **scores})
+    path = tmp_path / "ledger.json"
+    argv = ["eval-agent", "--controller", "data/controller_carracing_ensemble.npz", "--episodes", "1", "--ledger",
+            str(path), "--setup", "dream-only-ensemble"]
+    assert main([*argv, "--another-look"]) == 2  # nothing to look at again yet
+    assert "not scored" in capsys.readouterr().err
+    assert main(argv) == 0  # the first look
+    ledger.add(path, _entry(setup="dream-only-ensemble", stage="evaluation", command="an earlier look",
+                            result={"mean": 675.8, "std": 82.4}))
+    other = ["eval-agent", "--controller", "data/controller_carracing_refined.npz", *argv[3:]]
+    assert main(other) == 2  # another controller of the same setup on the same tracks: refused unless asked for
+    assert "already scored setup 'dream-only-ensemble' (2 time(s), last 675.8 ± 82.4)" in capsys.readouterr().err
+    assert main([*other, "--another-look"]) == 0
+    assert [e.command for e in ledger.load(path)][-1].endswith("--another-look")
+    assert main(["eval-agent", "--another-look"]) == 2
+    assert "goes with --ledger" in capsys.readouterr().err
+
+
 def test_eval_agent_ledger_needs_a_setup(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["eval-agent", "--ledger", str(tmp_path / "l.json")]) == 2

@@ -193,6 +193,11 @@ def cmd_eval_agent(args: argparse.Namespace) -> None:
     path = Path(args.controller)  # the same command may score a replaced file: a new entry, told by its hash
     scored = artefacts.sha256(path) if path.is_file() else None
     _check_ledger_arguments(args, "evaluation", scored)
+    if args.ledger:
+        ledger.check_look(args.ledger, args.setup, args.another_look)
+    elif args.another_look:
+        raise SettingsError("--another-look goes with --ledger and --setup: it says that this setup's held-out score "
+                            "is to be replaced by this one.")
     _models(args)
     start = time.perf_counter()
     scores = eval_agent(args.controller, args.vae, args.mdnrnn, args.episodes, seed=args.seed,

@@ -204,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=A.seed, default=cr.eval_seed,
                    help="track seeds: keep them apart from the training data's")
     _add_ledger_arguments(p)
+    p.add_argument("--another-look", action="store_true",
+                   help="with --ledger: score a setup the held-out tracks already scored; this score replaces the "
+                        "earlier one, higher or lower (a setup reports its last look)")
     p.set_defaults(run=C.cmd_eval_agent)
 
     from ..worldmodels.real_es import RealESConfig

@@ -259,6 +259,22 @@ def check_fresh_tracks(path: str | Path, setup: str, seeds: list[int]) -> None:
                           f"--select-seed {fresh}).")
 
 
+def check_look(path: str | Path, setup: str, another_look: bool) -> None:
+    """Raise LedgerError unless a held-out evaluation of `setup` is deliberate: the first look needs nothing; once
+    the held-out tracks have scored the setup, a new score replaces the earlier one (a setup reports its last look,
+    whichever is higher), so it must be asked for (`another_look`) before it is known, not picked after."""
+    looks = [old for old in _read(Path(path)) if old.setup == setup and old.stage == "evaluation"]
+    if looks and not another_look:
+        last = looks[-1].result
+        raise LedgerError(f"{path}: the held-out tracks already scored setup {setup!r} ({len(looks)} time(s), last "
+                          f"{last.get('mean', float('nan')):.1f} ± {last.get('std', float('nan')):.1f}). A new score "
+                          "would replace that one, higher or lower: a setup reports its last look. If that is the "
+                          "plan, decided before you look, pass --another-look.")
+    if another_look and not looks:
+        raise LedgerError(f"{path}: --another-look, but the held-out tracks have not scored setup {setup!r} yet: "
+                          "leave it out for a first look.")
+
+
 def add(path: str | Path, entry: Entry) -> list[Entry]:
     """Append `entry` to the ledger at `path` (created if missing), atomically; returns all entries."""
     path = Path(path)
