@@ -11,6 +11,9 @@ never sees a real score. Resumable: every step skips or resumes what it wrote in
                6,200,000 to 6,200,015, never driven before), the best mean kept (real_es.choose_on_validation_tracks)
     ship       data/controller_carracing_ensemble_long.npz (the kept mean) and data/carracing_long_search.json (the
                search, generation by generation; the validation scores), recorded in data/manifest.json
+    ledger     the real steps in data/carracing_ledger.json, setup dream-only-ensemble: every episode collected
+               again to remake the three Ms (data; --log: the remaking chain's log, its `wall` lines give the wall
+               times) and the validation tracks of select (selection)
 
 The rule, fixed before the run: if generation 20 (the shipped controller's search mean) wins the choice, the
 held-out tracks do not look again. Otherwise the winner is scored once on them (eval-agent --another-look, setup
@@ -19,6 +22,7 @@ look. The ledger counts the re-collected episodes that remade the three Ms as da
 
     python scripts/carracing_long_search.py evolve [--generations G] [--runs runs/cr_row1]
     python scripts/carracing_long_search.py select|ship [--every K] [--runs runs/cr_row1]
+    python scripts/carracing_long_search.py ledger [--log REMAKE_LOG] [--runs runs/cr_row1]
 """
 
 from __future__ import annotations
@@ -124,9 +128,56 @@ def ship(runs: Path, every: int) -> None:
     artefacts.record(out, f"{COMMAND} ship", round3.ROUND, {"kept_generation": chosen["chosen"]})
 
 
+REMADE = {  # the episodes collected again to remake the three Ms: folder in the run folder, the step that made it
+    "rollouts_round3": f"{round3.COMMAND} collect",
+    "rollouts": "python -m wmcourse collect --env CarRacing-v3 --episodes 64 --episodes-per-shard 16 --num-envs 2 "
+                "--policy mix --seed 0 --out runs/cr_row1/rollouts",
+    **{f"rollouts_round{r}": f"{round3.COMMAND} collect --round {r}" for r in (1, 2, 4)}}
+
+
+def wall_times(log: Path | None) -> dict[str, float]:
+    """{command: wall seconds} from the `CMD : wall S s user U s` lines /usr/bin/time wrote in a chain's log."""
+    found = {}
+    for line in (log.read_text().splitlines() if log else []):
+        command, sep, rest = line.rpartition(" : wall ")
+        if sep:
+            found[command.replace("/work/main/.venv/bin/python ", "python ")] = float(rest.split()[0])
+    return found
+
+
+def count(runs: Path, log: Path | None) -> list[ledger.Entry]:
+    """The ledger entries of the remade Ms' episodes (data) and of this choice's validation tracks (selection)."""
+    from wmcourse.real import rollouts
+
+    walls, machine = wall_times(log), ledger.machine()
+    entries = []
+    for name, command in REMADE.items():
+        if not any((runs / name).glob(rollouts.SHARD_PATTERN)):
+            raise SystemExit(f"{runs / name} holds no episodes: run carracing_round3.py's steps first")
+        returns, _ = rollouts.episode_returns(runs / name)
+        entries.append(ledger.Entry(
+            setup=ledger.ENSEMBLE, stage="data", real_steps=rollouts.count_frames(runs / name), exact=True,
+            wall_seconds=walls.get(command), machine=machine, command=command,
+            what=f"{len(returns)} episodes collected a second time, with the same seeds and drivers, to remake the "
+                 "three Ms (the first copies were not kept); the longer search dreams in these Ms.",
+            result={"episodes": len(returns), "mean": round(float(returns.mean()), 1), "again": True}))
+    chosen = json.loads((folder(runs) / "selection.json").read_text())
+    seeds, rows = chosen["seeds"], chosen["generations"]
+    entries.append(ledger.Entry(
+        setup=ledger.ENSEMBLE, stage="selection", real_steps=chosen["real_steps"], exact=True,
+        wall_seconds=chosen["seconds"], machine=machine, command=f"{COMMAND} select",
+        what=f"The longer dream search's means after generations {', '.join(str(r['generation']) for r in rows)} "
+             f"each drove {len(seeds)} fresh validation tracks (seeds {seeds[0]} to {seeds[-1]}); generation "
+             f"{chosen['chosen']} was kept. These steps chose a controller; they did not change its weights.",
+        result={"chosen_generation": chosen["chosen"], "reset_seeds": list(seeds),
+                "generations": [{k: round(v, 1) if k != "generation" else v for k, v in r.items()} for r in rows]}))
+    return entries
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=["evolve", "select", "ship"])
+    parser.add_argument("step", choices=["evolve", "select", "ship", "ledger"])
+    parser.add_argument("--log", type=Path, default=None, help="ledger: the log of the chain that remade the Ms")
     parser.add_argument("--generations", type=int, default=GENERATIONS)
     parser.add_argument("--every", type=int, default=EVERY)
     parser.add_argument("--runs", type=Path, default=Path("runs/cr_row1"))
@@ -136,6 +187,11 @@ def main() -> None:
         evolve(args.runs, args.generations)
     elif args.step == "select":
         select(args.runs, args.every)
+    elif args.step == "ledger":
+        book = artefacts.data_dir() / ledger.LEDGER_NAME
+        for entry in count(args.runs, args.log):
+            ledger.add(book, entry)
+            print(f"counted {entry.real_steps:,} real {entry.stage} steps: {entry.command}")
     else:
         ship(args.runs, args.every)
 
