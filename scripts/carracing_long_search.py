@@ -51,6 +51,7 @@ GENERATIONS = 100
 EVERY = 20  # the candidates: the search mean after every EVERY-th generation from FIRST on, and the last
 VALIDATION_SEED = 6_200_000  # 16 tracks no earlier choice drove (6,000,000 on and 6,100,000 on have chosen)
 TRACKS = 16
+MAX_STEPS = 1000  # a whole CarRacing episode
 OUT = "controller_carracing_ensemble_long.npz"
 RESULT = "carracing_long_search.json"
 COMMAND = "python scripts/carracing_long_search.py"
@@ -97,7 +98,7 @@ def select(runs: Path, every: int) -> dict:
     chosen = real_es.choose_on_validation_tracks(means, runs / "vae_z32.pt",
                                                  runs / "mdnrnn_round2.pt", config,
                                                  folder(runs) / real_es.VALIDATION_NAME, TRACKS, LocalBackend(2),
-                                                 validation_seed=VALIDATION_SEED)
+                                                 MAX_STEPS, VALIDATION_SEED)
     for row in chosen["generations"]:
         print(f"generation {row['generation']}: {row['mean']:.1f} ± {row['std']:.1f} on {TRACKS} validation tracks")
     print(f"kept generation {chosen['chosen']} ({chosen['real_steps']:,} real steps, {chosen['seconds']:.0f} s)")
