@@ -38,6 +38,7 @@ CASES = [
     (["bench", "--env", "CartPole-v1", "Pong-v5"], "Pong-v5"),
     (["bench", "--dream-batch", "-1"], "at least 1"),
     (["bench", "--precision", "fp16"], "invalid choice"),
+    (["bench", "--clock", "gpu"], "invalid choice"),
     (["collect", "--episodes", "-3"], "at least 1"),
     (["collect", "--policy", "fly"], "invalid choice"),
     (["collect", "--env", "Pong-v5"], "CarRacing-v3"),

@@ -236,3 +236,17 @@ def test_smooth_rewards_is_the_mean_of_the_next_k_within_each_episode():
     assert smooth_rewards(data, 1) is data
     with pytest.raises(ValueError, match="at least 1"):
         smooth_rewards(data, 0)
+
+
+def test_the_bench_can_count_cpu_seconds_instead_of_wall_seconds(capsys):
+    """On a shared machine the CPU clock says what a step costs: the bench prints rates per CPU second and their
+    ratio, and a CPU-clock rate is a real positive rate too."""
+    from wmcourse.experiments import benchmark
+
+    model = MDNRNN(MDNRNNConfig(z_size=8, hidden=32, K=3))
+    assert dream.dream_steps_per_second(model, batch_size=64, steps=3, clock=benchmark.CLOCKS["cpu"]) > 0
+    assert benchmark.real_steps_per_second("CartPole-v1", steps=50, clock="cpu") > 0
+    assert cli.main(["bench", "--env", "CartPole-v1", "--steps", "50", "--dream-batch", "16", "--dream-steps", "2",
+                     "--precision", "fp32", "--clock", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "steps/CPU-s" in out and "steps per CPU second" in out and "(by CPU time)" in out

@@ -44,31 +44,33 @@ def cmd_bench(args: argparse.Namespace) -> None:
         for name, rate in drive.drive_rates(args.steps, args.threads).items():
             print(f"  {name}: {rate:,.0f} frames/s")
         return
-    rates = {}
+    rates, clock = {}, args.clock
+    per = "CPU second" if clock == "cpu" else "second"
     for env_id in args.env:
-        rates[env_id] = benchmark.real_steps_per_second(env_id, args.steps, args.seed)
-        print(f"real {env_id}: {benchmark.format_rate(rates[env_id])}")
+        rates[env_id] = benchmark.real_steps_per_second(env_id, args.steps, args.seed, clock)
+        print(f"real {env_id}: {benchmark.format_rate(rates[env_id], clock)}")
     # the cost does not depend on the weights; the statistics are compared on the shipped CarRacing M
     model = mdnrnn.MDNRNN(mdnrnn.MDNRNNConfig(predict_reward=True, predict_done=True))
     shipped = catalogue.load_shipped_mdnrnn()
     print(f"dream (paper-size MDN-RNN, {args.dream_batch} dreams batched, {torch.get_num_threads()} torch threads), "
-          "by how M computes:")
+          f"steps per {per}, by how M computes:")
     gaps = dream.dream_statistics_gaps(shipped, args.precision, seed=args.seed)
     noise = gaps["fp32"]
     matching = {}
     for precision in args.precision:
         rate = dream.dream_steps_per_second(model, batch_size=args.dream_batch, steps=args.dream_steps,
-                                            seed=args.seed, precision=precision)
+                                            seed=args.seed, precision=precision, clock=benchmark.CLOCKS[clock])
         gap = gaps[precision]
         same = gap <= dream.SAME_DREAMS * noise
         if same:
             matching[precision] = rate
-        print(f"  {precision:9s} {benchmark.format_rate(rate)}; its dreams' statistics lie {gap:.3f} std from "
-              f"fp32's ({'the same' if same else 'NOT the same'}: fp32's own sampling noise is {noise:.3f})")
+        print(f"  {precision:9s} {benchmark.format_rate(rate, clock)}; its dreams' statistics lie {gap:.3f} std "
+              f"from fp32's ({'the same' if same else 'NOT the same'}: fp32's own sampling noise is {noise:.3f})")
     best = max(matching, key=matching.get)
     print(f"the fastest with the same dreams: {best}")
     for env_id, rate in rates.items():
-        print(f"a real {env_id} step costs {matching[best] / rate:,.3g} dream steps")
+        print(f"a real {env_id} step costs {matching[best] / rate:,.3g} dream steps"
+              + (" (by CPU time)" if clock == "cpu" else ""))
 
 
 def cmd_collect(args: argparse.Namespace) -> None:

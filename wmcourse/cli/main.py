@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "(notebooks 06 and 07), with the shipped models")
     p.add_argument("--threads", type=A.positive_int, default=1,
                    help="torch threads for --drive (1: as the widget runs)")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="wall: seconds on the clock; cpu: this process's CPU seconds, all threads (on a shared "
+                        "machine, what a step costs rather than how much of the machine it got)")
     p.add_argument("--seed", type=A.seed, default=0)
     p.set_defaults(run=C.cmd_bench)
 

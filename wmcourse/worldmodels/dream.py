@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -251,10 +251,11 @@ def _stepper(mdnrnn: MDNRNN, precision: str):
 
 
 def _dream_batch(mdnrnn: MDNRNN, batch_size: int, steps: int, tau: float, seed: int, precision: str = "fp32",
-                 warmup: int = 0, draws_seed: int | None = None) -> tuple[Tensor, float]:
+                 warmup: int = 0, draws_seed: int | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> tuple[Tensor, float]:
     """Step `batch_size` dreams for `steps` steps under random actions: the final codes (float32) and the seconds
-    the steps after the first `warmup` took. `seed` draws the starts and actions, `draws_seed` (default: the
-    same) the mixture's samples, which are drawn in float32 whatever the precision of M."""
+    the steps after the first `warmup` took by `clock`. `seed` draws the starts and actions, `draws_seed` (default:
+    the same) the mixture's samples, which are drawn in float32 whatever the precision of M."""
     c = mdnrnn.config
     device = mdnrnn.lstm.weight_ih_l0.device
     step, dtype = _stepper(mdnrnn, precision)
@@ -264,23 +265,24 @@ def _dream_batch(mdnrnn: MDNRNN, batch_size: int, steps: int, tau: float, seed: 
     state = tuple(s.to(dtype) for s in mdnrnn.initial_state(batch_size, device))
     if draws_seed is not None:
         g = torch.Generator(device=device).manual_seed(draws_seed)
-    start = time.perf_counter()
+    start = clock()
     for i in range(warmup + steps):
         if i == warmup:
-            start = time.perf_counter()
+            start = clock()
         out, state = step(z.to(dtype), a, state)
         z = mdn.sample(out.log_pi.float(), out.mu.float(), out.log_sigma.float(), tau, g)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return z, time.perf_counter() - start
+    return z, clock() - start
 
 
 @torch.no_grad()
 def dream_steps_per_second(mdnrnn: MDNRNN, batch_size: int = 1024, steps: int = 100, tau: float = 1.0,
-                           seed: int = 0, precision: str = "fp32") -> float:
-    """Measured dream steps per second (LSTM step + mixture sampling) for a batch of parallel dreams, with M in
-    one of PRECISIONS (5 warm-up steps are not counted; a compiled step compiles in them)."""
-    _, seconds = _dream_batch(mdnrnn, batch_size, steps, tau, seed, precision, warmup=5)
+                           seed: int = 0, precision: str = "fp32",
+                           clock: Callable[[], float] = time.perf_counter) -> float:
+    """Measured dream steps per second of `clock` (LSTM step + mixture sampling) for a batch of parallel dreams,
+    with M in one of PRECISIONS (5 warm-up steps are not counted; a compiled step compiles in them)."""
+    _, seconds = _dream_batch(mdnrnn, batch_size, steps, tau, seed, precision, warmup=5, clock=clock)
     return steps * batch_size / seconds
 
 

@@ -89,13 +89,18 @@ def temperature(log_pi: Tensor, log_sigma: Tensor, tau: float) -> tuple[Tensor, 
 def sample_component(log_pi: Tensor, tau: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
     """Index k of a component for each (..., d), drawn with probability pi_dk(tau), by inverse CDF.
 
-    One uniform u per dimension; k = the number of cumulative weights below u (the first k whose
-    cumulative weight reaches u). On a batch of small categoricals this is faster than torch.multinomial.
+    With w_k = exp(log pi_k / tau) (pi_k(tau) before normalising) and one uniform u per dimension,
+    k = the number of cumulative weights W_j = w_0 + ... + w_j below u W_K (the first k whose share of the
+    total reaches u). On a batch of small categoricals this is faster than torch.multinomial.
     """
-    pi = torch.softmax(log_pi / _check_tau(tau), dim=-1)
-    u = torch.rand(pi.shape[:-1] + (1,), generator=generator, device=pi.device, dtype=pi.dtype)
-    k = (pi.cumsum(dim=-1) < u).sum(dim=-1)
-    return k.clamp_(max=pi.shape[-1] - 1)  # rounding can leave the last cumulative weight a hair below 1
+    K = log_pi.shape[-1]
+    # the K components first: sums over a leading axis of 5 run over whole arrays, several times faster on a CPU
+    # than over a trailing axis of 5 (a dream's sampling took about 2.5 times less CPU time)
+    scaled = (log_pi / _check_tau(tau)).movedim(-1, 0).contiguous()
+    cumulative = torch.exp(scaled - scaled.amax(dim=0)).cumsum(dim=0)
+    u = torch.rand(log_pi.shape[:-1], generator=generator, device=log_pi.device, dtype=log_pi.dtype)
+    k = (cumulative < u * cumulative[-1]).sum(dim=0)
+    return k.clamp_(max=K - 1)  # rounding can leave u W_K a hair above W_K
 
 
 def sample(log_pi: Tensor, mu: Tensor, log_sigma: Tensor, tau: float = 1.0,
