@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch threads for --drive (1: as the widget runs)")
     p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                    help="wall: seconds on the clock; cpu: this process's CPU seconds, all threads (on a shared "
-                        "machine, what a step costs rather than how much of the machine it got)")
+                        "machine, what a step costs rather than how much of the machine it got; with several torch "
+                        "threads, their waiting counts too: compare with one, e.g. OMP_NUM_THREADS=1)")
     p.add_argument("--seed", type=A.seed, default=0)
     p.set_defaults(run=C.cmd_bench)
 
