@@ -119,11 +119,17 @@ def ship(runs: Path, every: int) -> None:
                      {"generation": chosen["chosen"], "validation_mean": round(
                          next(r["mean"] for r in chosen["generations"] if r["generation"] == chosen["chosen"]), 1)},
                      mdnrnn="data/mdnrnn_carracing_round2.pt", vae="data/vae_carracing_z32.pt")
+    made = controller.load_controller(artefacts.data_dir() / round3.ENSEMBLE_OUT)[0]
+    remade = real_es.generation_means(folder(runs) / "means")[FIRST].astype(np.float32)
+    remake = [c for c in round3.commands(["ensemble"]) if not c.startswith(f"{round3.COMMAND} validate")
+              and c not in (f"{round3.COMMAND} cross", f"{round3.COMMAND} ship")]
     result = {"first": FIRST, "generations": len(history), "every": every, "history": history,
+              "first_vs_shipped_max_abs": float(np.abs(remade - made).max()),  # 0: the remake made the same controller
               "validation_seed": VALIDATION_SEED, "validation_tracks": TRACKS,
               "selection": {k: v for k, v in chosen.items() if k != "params"},
               "machine": ledger.machine(),
-              "commands": [f"{COMMAND} evolve --generations {len(history)}", f"{COMMAND} select", f"{COMMAND} ship"]}
+              "commands": [*remake, f"{COMMAND} evolve --generations {len(history)}", f"{COMMAND} select",
+                           f"{COMMAND} ship", f"{COMMAND} ledger --log runs/remake.log"]}
     out = artefacts.data_dir() / RESULT
     out.write_text(json.dumps(result, indent=1) + "\n")
     artefacts.record(out, f"{COMMAND} ship", round3.ROUND, {"kept_generation": chosen["chosen"]})
