@@ -111,14 +111,15 @@ def ship(runs: Path, every: int) -> None:
     chosen = json.loads((folder(runs) / "selection.json").read_text())
     params, config, meta = controller.load_controller(folder(runs) / "controller.npz")
     history = meta["history"]
-    shipped = artefacts.data_dir() / OUT
-    controller.save_controller(shipped, np.asarray(chosen["params"], np.float32), config,
-                               history=history[:chosen["chosen"]],
-                               **{k: v for k, v in meta.items() if k != "history"})
-    artefacts.record(shipped, f"{COMMAND} evolve --generations {len(history)}", round3.ROUND,
-                     {"generation": chosen["chosen"], "validation_mean": round(
-                         next(r["mean"] for r in chosen["generations"] if r["generation"] == chosen["chosen"]), 1)},
-                     mdnrnn="data/mdnrnn_carracing_round2.pt", vae="data/vae_carracing_z32.pt")
+    shipped, params = artefacts.data_dir() / OUT, np.asarray(chosen["params"], np.float32)
+    # a rerun keeps the shipped file as it is: a held-out evaluation names it by its sha256
+    if not shipped.exists() or not np.array_equal(controller.load_controller(shipped)[0], params):
+        controller.save_controller(shipped, params, config, history=history[:chosen["chosen"]],
+                                   **{k: v for k, v in meta.items() if k != "history"})
+        artefacts.record(shipped, f"{COMMAND} evolve --generations {len(history)}", round3.ROUND,
+                         {"generation": chosen["chosen"], "validation_mean": round(
+                             next(r["mean"] for r in chosen["generations"] if r["generation"] == chosen["chosen"]), 1)},
+                         mdnrnn="data/mdnrnn_carracing_round2.pt", vae="data/vae_carracing_z32.pt")
     made = controller.load_controller(artefacts.data_dir() / round3.ENSEMBLE_OUT)[0]
     remade = real_es.generation_means(folder(runs) / "means")[FIRST].astype(np.float32)
     remake = [c for c in round3.commands(["ensemble"]) if not c.startswith(f"{round3.COMMAND} validate")
