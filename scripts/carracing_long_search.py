@@ -88,8 +88,7 @@ def candidates(runs: Path, every: int) -> dict[int, np.ndarray]:
     means = real_es.generation_means(folder(runs) / "means")
     if FIRST not in means:
         raise SystemExit(f"{folder(runs) / 'means'} holds no search means: run the step evolve first")
-    last = max(means)
-    return {g: m for g, m in means.items() if (g >= FIRST and (g - FIRST) % every == 0) or g == last}
+    return real_es.every_kth(means, every, since=FIRST)
 
 
 def select(runs: Path, every: int) -> dict:
@@ -109,7 +108,7 @@ def select(runs: Path, every: int) -> dict:
 
 def ship(runs: Path, every: int) -> None:
     chosen = json.loads((folder(runs) / "selection.json").read_text())
-    params, config, meta = controller.load_controller(folder(runs) / "controller.npz")
+    _, config, meta = controller.load_controller(folder(runs) / "controller.npz")
     history = meta["history"]
     shipped, params = artefacts.data_dir() / OUT, np.asarray(chosen["params"], np.float32)
     # a rerun keeps the shipped file as it is: a held-out evaluation names it by its sha256
@@ -148,8 +147,9 @@ def wall_times(log: Path | None) -> dict[str, float]:
     found = {}
     for line in (log.read_text().splitlines() if log else []):
         command, sep, rest = line.rpartition(" : wall ")
-        if sep:
-            found[command.replace("/work/main/.venv/bin/python ", "python ")] = float(rest.split()[0])
+        program, _, arguments = command.partition(" ")
+        if sep:  # the interpreter by any path is `python`, as the commands are written
+            found[f"python {arguments}" if program.endswith("/python") else command] = float(rest.split()[0])
     return found
 
 

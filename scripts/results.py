@@ -99,6 +99,13 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def paired(a: dict, b: dict) -> str:
+    """Two evaluations of the same tracks in the same order, track by track: the mean difference of their returns
+    ± its standard error."""
+    diff = np.asarray(a["returns"]) - np.asarray(b["returns"])
+    return pm(diff.mean(), diff.std(ddof=1) / np.sqrt(len(diff)))
+
+
 def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -909,12 +916,12 @@ def long_search_result(m: dict) -> Result | None:
     else:
         require(len(long_looks) == 1 and looks[-1] is long_looks[0], "the kept generation's look is the setup's last")
         new, old = long_looks[0]["result"], looks[0]["result"]
-        paired = np.asarray(new["returns"]) - np.asarray(old["returns"])
-        require(new["reset_seeds"] == old["reset_seeds"] and len(paired) == 100, "both looks drove the same tracks")
+        require(new["reset_seeds"] == old["reset_seeds"] and len(new["returns"]) == len(old["returns"]) == 100,
+                "both looks drove the same tracks")
         claim += (f" On the 100 held-out tracks generation {kept} scored **{pm(new['mean'], new['std'])}**, against "
                   f"{pm(old['mean'], old['std'])} for the shipped three-Ms controller: a difference of "
-                  f"{f1(paired.mean())} ± {f1(paired.std() / math.sqrt(len(paired)))} track by track (mean ± standard "
-                  "error). By a rule fixed before the run, this second look is the setup's score, higher or lower.")
+                  f"{paired(new, old)} track by track (mean ± standard error). By a rule fixed before the run, this "
+                  "second look is the setup's score, higher or lower.")
     table_rows = [[str(h["generation"]), f"{f1(h['mean'])} ({f1(h['best'])})", f"{h['sigma']:.3f}",
                    pm(rows[h["generation"]]["mean"], rows[h["generation"]]["std"]) + (
                        " (kept)" if h["generation"] == kept else "") if h["generation"] in rows else ""]
@@ -1019,10 +1026,6 @@ def refined_ensemble_result(ledger: dict[str, list[dict]]) -> Result:
     at_most = "" if all(e["exact"] for e in before) else "at most "
     require(spent < 3_000_000, "within 3 million real steps before the held-out tracks")
     n = ev["episodes"]
-
-    def paired(a: dict, b: dict) -> str:  # the same tracks in the same order: the difference track by track
-        diff = np.asarray(a["returns"]) - np.asarray(b["returns"])
-        return pm(diff.mean(), diff.std(ddof=1) / np.sqrt(n))
 
     gap, gap_se = ev["mean"] - old["mean"], np.sqrt((ev["std"] ** 2 + old["std"] ** 2) / n)
     searched = sum(e["real_steps"] for e in (*parts, *choices))

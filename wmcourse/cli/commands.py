@@ -222,10 +222,10 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
     from ..worldmodels import controller, real_es
 
     _check_ledger_arguments(args, "refinement")
+    validation_seed = real_es.VALIDATION_SEED if args.select_seed is None else args.select_seed
     if args.ledger and args.select:
         ledger.check_new(args.ledger, args.setup, "selection", args.command_line)
-        first = real_es.VALIDATION_SEED if args.select_seed is None else args.select_seed
-        ledger.check_fresh_tracks(args.ledger, args.setup, list(range(first, first + args.select)))
+        ledger.check_fresh_tracks(args.ledger, args.setup, list(range(validation_seed, validation_seed + args.select)))
     _models(args)
     start, config, _ = controller.load_controller(args.controller)
     if args.from_scratch:  # real CMA-ES from scratch, the control: only the controller's shape is taken
@@ -241,9 +241,8 @@ def cmd_evolve_real(args: argparse.Namespace) -> None:
     cpu = time.process_time() - cpu
     selection, kept = None, {}
     if args.select:
-        seed = real_es.VALIDATION_SEED if args.select_seed is None else args.select_seed
         selection = real_es.select_generation(run_dir, config, args.select, chosen, settings.max_steps,
-                                               args.select_every, seed, args.select_since)
+                                               args.select_every, validation_seed, args.select_since)
         mean = selection["params"]
         kept = {"selection": {k: v for k, v in selection.items() if k != "params"}}
         for row in selection["generations"]:

@@ -151,8 +151,7 @@ def counted_generations(path: str | Path, setup: str, start: str, history: list[
     in the ledger at `path` already count (0 when none, or no ledger yet): a resumed run counts only the
     generations after them. An entry from `start` that does not fit the history (more generations, or other step
     counts) is another run: LedgerError, since one setup counts one run."""
-    earlier = [e for e in _read(Path(path))
-               if e.setup == setup and e.stage == "refinement" and e.result.get("start") == start]
+    earlier = [e for e in _stage(path, setup, "refinement") if e.result.get("start") == start]
     if not earlier:
         return 0
     counted = max(e.result.get("generations", 0) for e in earlier)
@@ -223,6 +222,11 @@ def _named_setup(entry: dict) -> dict:
     return entry
 
 
+def _stage(path: str | Path, setup: str, stage: str) -> list[Entry]:
+    """The entries of `setup` and `stage` in the ledger at `path`, in the order they were added ([] with no file)."""
+    return [e for e in _read(Path(path)) if e.setup == setup and e.stage == stage]
+
+
 def load(path: str | Path) -> list[Entry]:
     """The entries of a ledger, in the order they were added."""
     path = Path(path)
@@ -249,8 +253,7 @@ def check_fresh_tracks(path: str | Path, setup: str, seeds: list[int]) -> None:
     an earlier selection entry of the setup reset an environment with one of them. The best of several noisy
     scores on the same tracks runs high, and choosing on them again would choose on that luck; fresh tracks do not
     share it. Call it before a choice spends its steps."""
-    used = sorted({s for old in _read(Path(path)) if old.setup == setup and old.stage == "selection"
-                   for s in old.result.get("reset_seeds", [])})
+    used = sorted({s for old in _stage(path, setup, "selection") for s in old.result.get("reset_seeds", [])})
     again = sorted(set(used) & set(seeds))
     if again:
         fresh = (max(used) // 100_000 + 1) * 100_000
@@ -263,7 +266,7 @@ def check_look(path: str | Path, setup: str, another_look: bool) -> None:
     """Raise LedgerError unless a held-out evaluation of `setup` is deliberate: the first look needs nothing; once
     the held-out tracks have scored the setup, a new score replaces the earlier one (a setup reports its last look,
     whichever is higher), so it must be asked for (`another_look`) before it is known, not picked after."""
-    looks = [old for old in _read(Path(path)) if old.setup == setup and old.stage == "evaluation"]
+    looks = _stage(path, setup, "evaluation")
     if looks and not another_look:
         last = looks[-1].result
         raise LedgerError(f"{path}: the held-out tracks already scored setup {setup!r} ({len(looks)} time(s), last "

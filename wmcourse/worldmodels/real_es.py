@@ -173,6 +173,13 @@ def read_episode_log(path: Path, key: str = "candidate") -> dict[tuple, tuple[fl
     return finished
 
 
+def every_kth(means: dict[int, np.ndarray], every: int, since: int = 0) -> dict[int, np.ndarray]:
+    """The means of every `every`-th generation from generation `since` on, and the last: the candidates a choice
+    drives, `every` times fewer validation episodes than all of them."""
+    last = max(means, default=0)
+    return {g: m for g, m in sorted(means.items()) if (g >= since and (g - since) % every == 0) or g == last}
+
+
 def generation_means(run_dir: str | Path) -> dict[int, np.ndarray]:
     """{generation: the search mean after it} for every generation of a run that kept its means."""
     return {int(p.stem.split("_")[1]): np.load(p) for p in sorted(Path(run_dir).glob("mean_*.npy"))}
@@ -208,10 +215,7 @@ def select_generation(run_dir: str | Path, config: controller.ControllerConfig, 
     if identity["n_params"] != config.n_params:
         raise CourseError(f"{run_dir} evolved controllers of {identity['n_params']} parameters; this config has "
                           f"{config.n_params}: pass the controller's own config.")
-    means = generation_means(run_dir)
-    last = max(means, default=0)
-    candidates = {0: np.asarray(identity["start"], np.float32)}
-    candidates.update({g: means[g] for g in sorted(means) if (g >= since and (g - since) % every == 0) or g == last})
+    candidates = {0: np.asarray(identity["start"], np.float32), **every_kth(generation_means(run_dir), every, since)}
     return choose_on_validation_tracks(candidates, identity["vae"], identity["mdnrnn"], config,
                                        run_dir / VALIDATION_NAME, tracks, backend, max_steps, validation_seed)
 
