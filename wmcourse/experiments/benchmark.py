@@ -9,11 +9,13 @@ from ..real.envs import make_env
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}  # cpu: this process's CPU seconds, all threads
 
 
-def real_steps_per_second(env_id: str, steps: int = 500, seed: int = 0, clock: str = "wall") -> float:
+def real_steps_per_second(env_id: str, steps: int = 500, seed: int = 0, clock: str = "wall",
+                          as_shipped: bool = False) -> float:
     """Steps per second of one real environment under random actions (resets included, as in training), by the
     wall clock or by this process's CPU time (CLOCKS: on a shared machine, what the steps cost rather than how
-    much of the machine they got)."""
-    env = make_env(env_id)
+    much of the machine they got). as_shipped: CarRacing as gymnasium draws it, not the course's quicker drawing of
+    the same frames (wmcourse.real.quick_road)."""
+    env = make_env(env_id, as_shipped=as_shipped)
     env.action_space.seed(seed)
     env.reset(seed=seed)
     warmup = min(20, steps)  # the first CarRacing steps build the track: not counted

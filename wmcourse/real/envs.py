@@ -2,6 +2,8 @@
 
 CarRacing-v3 gives 96x96x3 frames; as in the authors' code we keep the top 84 rows (the dashboard below
 is dropped) and resize to 64x64x3. CartPole-v1 gives a 4-number state (and a rendered frame on request).
+CarRacing is built as QuickRoadCarRacing (wmcourse.real.quick_road): the game's own frames, pixel for pixel, at
+about half the cost of a step; `as_shipped=True` gives gymnasium's class itself.
 VizdoomTakeCover-v1 (the `vizdoom` package) gives 240x320x3 screens with no status bar drawn (its config sets
 render_hud false), resized whole to 64x64x3; the authors' Doom code cropped the screen before resizing. The
 paper's game ran at a harder skill level than vizdoom's default configuration, which the course uses. The course wraps
@@ -13,6 +15,7 @@ the game itself has none). The reward is +1 for every step survived.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import threading
@@ -24,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import SettingsError, ShapeError, UnknownEnvironmentError
+from .quick_road import QuickRoadCarRacing
 
 SUPPORTED_ENVS: dict[str, str] = {
     "CarRacing-v3": "pixels: 96x96x3 frames, 3 continuous actions (steer, gas, brake)",
@@ -128,11 +132,21 @@ def check_env_id(env_id: str) -> str:
     return env_id
 
 
-def make_env(env_id: str, render_mode: str | None = None, **kwargs) -> gym.Env:
-    """Make one real environment by its gymnasium id (see SUPPORTED_ENVS)."""
+def spec(env_id: str, as_shipped: bool = False) -> gym.envs.registration.EnvSpec:
+    """The gymnasium spec the course makes `env_id` from: CarRacing's builds QuickRoadCarRacing (the same frames,
+    drawn faster) unless as_shipped; its id, time limit and wrappers are gymnasium's."""
+    registered = gym.spec(check_env_id(env_id))
+    if env_id == "CarRacing-v3" and not as_shipped:
+        return dataclasses.replace(registered, entry_point=QuickRoadCarRacing)
+    return registered
+
+
+def make_env(env_id: str, render_mode: str | None = None, as_shipped: bool = False, **kwargs) -> gym.Env:
+    """Make one real environment by its gymnasium id (see SUPPORTED_ENVS); as_shipped: CarRacing as gymnasium
+    draws it (the same frames, twice the cost; see spec)."""
     if check_env_id(env_id) == TAKE_COVER:
         return make_take_cover(render_mode, **kwargs)
-    return gym.make(check_env_id(env_id), render_mode=render_mode, **kwargs)
+    return gym.make(spec(env_id, as_shipped), render_mode=render_mode, **kwargs)
 
 
 def make_vector_env(env_id: str, num_envs: int, asynchronous: bool | None = None,
@@ -156,7 +170,7 @@ def make_vector_env(env_id: str, num_envs: int, asynchronous: bool | None = None
         make = functools.partial(make_take_cover, max_steps=max_steps or TAKE_COVER_MAX_STEPS)
         return kind([make] * num_envs, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     return gym.make_vec(
-        env_id,
+        spec(env_id),
         num_envs=num_envs,
         vectorization_mode="async" if asynchronous else "sync",
         vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
