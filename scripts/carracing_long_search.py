@@ -142,6 +142,9 @@ REMADE = {  # the episodes collected again to remake the three Ms: folder in the
     **{f"rollouts_round{r}": f"{round3.COMMAND} collect --round {r}" for r in (1, 2, 4)}}
 
 
+AGAIN = "# run a second time, with the same seeds, to remake the three Ms"  # a key apart from the first run's
+
+
 def wall_times(log: Path | None) -> dict[str, float]:
     """{command: wall seconds} from the `CMD : wall S s user U s` lines /usr/bin/time wrote in a chain's log."""
     found = {}
@@ -165,7 +168,7 @@ def count(runs: Path, log: Path | None) -> list[ledger.Entry]:
         returns, _ = rollouts.episode_returns(runs / name)
         entries.append(ledger.Entry(
             setup=ledger.ENSEMBLE, stage="data", real_steps=rollouts.count_frames(runs / name), exact=True,
-            wall_seconds=walls.get(command), machine=machine, command=command,
+            wall_seconds=walls.get(command), machine=machine, command=f"{command}  {AGAIN}",
             what=f"{len(returns)} episodes collected a second time, with the same seeds and drivers, to remake the "
                  "three Ms (the first copies were not kept); the longer search dreams in these Ms.",
             result={"episodes": len(returns), "mean": round(float(returns.mean()), 1), "again": True}))
