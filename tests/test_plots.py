@@ -79,3 +79,17 @@ def test_dream_real_rounds_has_a_dream_and_a_real_bar_per_round():
 def test_predicted_done_plot_marks_the_threshold():
     ax = plots.predicted_done_plot(np.array([0.1, 0.2, 0.9]))
     assert ax.get_ylim() == (0, 1) and ax.get_legend().get_texts()[0].get_text() == "a dream ends above 0.5"
+
+
+def test_long_search_plot_draws_the_dream_curve_and_rings_the_kept_generation():
+    run = {"history": [{"generation": g, "mean": 10.0 * g} for g in range(1, 61)], "validation_tracks": 16,
+           "selection": {"chosen": 40, "generations": [{"generation": g, "mean": m, "std": 160.0}
+                                                       for g, m in ((20, 200.0), (40, 380.0), (60, 360.0))]}}
+    ax = n06_dream_vs_real.long_search_plot(run)
+    dream, kept = (next(line for line in ax.get_lines() if line.get_label().startswith(label))
+                   for label in ("dream", "kept"))
+    real = ax.containers[0].lines[0]  # the errorbar's data line
+    assert list(dream.get_xdata()) == list(range(1, 61)) and dream.get_ydata()[-1] == 600.0
+    assert list(real.get_xdata()) == [20, 40, 60] and list(real.get_ydata()) == [200.0, 380.0, 360.0]
+    assert list(kept.get_xdata()) == [40] and list(kept.get_ydata()) == [380.0]
+    plt.close(ax.figure)

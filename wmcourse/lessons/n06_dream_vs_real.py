@@ -275,6 +275,31 @@ def real_step_curves(curves: Sequence, target: float = 900.0, ax: plt.Axes | Non
     return ax
 
 
+def long_search_plot(run: dict, ax: plt.Axes | None = None) -> plt.Axes:
+    """A dream search run longer (catalogue.load_long_search()): the population's mean dream score generation by
+    generation, and the search mean's real score on the validation tracks at the generations that drove them
+    (± standard error); the kept generation ringed."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.8))
+    history, rows = run["history"], run["selection"]["generations"]
+    ax.plot([h["generation"] for h in history], [h["mean"] for h in history], color="#7c3aed", lw=1.6,
+            label="dream: the population's mean\n(each candidate's worst of three Ms)")
+    n = run["validation_tracks"]
+    ax.errorbar([r["generation"] for r in rows], [r["mean"] for r in rows],
+                yerr=[r["std"] / np.sqrt(n) for r in rows], fmt="o-", color="#16a34a", capsize=4,
+                label=f"real: the search mean on {n}\nvalidation tracks (± standard error)")
+    kept = next(r for r in rows if r["generation"] == run["selection"]["chosen"])
+    ax.plot([kept["generation"]], [kept["mean"]], "o", ms=14, mfc="none", mec="k", label="kept")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("CMA-ES generation in the dream")
+    ax.set_ylabel("score")
+    ax.set_title("searching longer in the dream: the dream pays more, the real game less", fontsize=10)
+    ax.set_ylim(top=1.5 * max(h["mean"] for h in history))  # room above the curves for the legend
+    ax.legend(fontsize=8, loc="upper left", ncol=3)
+    ax.figure.tight_layout()
+    return ax
+
+
 def score_bars(bars: dict[str, float], solved: float | None = None, xlabel: str = "score",
                ax: plt.Axes | None = None) -> plt.Axes:
     """Named scores as horizontal bars, each labelled with its value, against an optional 'solved' line.
@@ -373,6 +398,13 @@ def slide_real_step_curves() -> plt.Figure:
     from ..shipped import catalogue as shipped
 
     return as_figure(real_step_curves(shipped.carracing_step_curves()))
+
+
+@slide("06_long_search", "Does a longer search in the dream help?")
+def slide_long_search() -> plt.Figure:
+    from ..shipped import catalogue as shipped
+
+    return as_figure(long_search_plot(shipped.load_long_search()))
 
 
 @slide("06_iterative_training", "4. The paper's fix, one round: let reality correct the dream")

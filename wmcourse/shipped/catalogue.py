@@ -65,6 +65,9 @@ _LEDGER = "python scripts/carracing_ledger.py"  # ledger.MAKE_LEDGER (its argume
 LARGER_ROUND = "carracing_round3.json"  # a round four times larger, measured on validation tracks, not shipped as C
 _LARGER_ROUND = "python scripts/carracing_round3.py"  # its steps: in the file's "commands"
 ENSEMBLE_CONTROLLER = "controller_carracing_ensemble.npz"  # evolved in three Ms' dreams, scored by the worst
+LONG_SEARCH = "carracing_long_search.json"  # the three-Ms search run to 100 generations, chosen on validation tracks
+LONG_CONTROLLER = "controller_carracing_ensemble_long.npz"  # its kept search mean
+_LONG_SEARCH = "python scripts/carracing_long_search.py"  # its steps: in the file's "commands"
 NEXT_ROUNDS = ("carracing_round5.json", "carracing_round6.json")  # one more round from the ensemble's controller,
 # with noise 0.1 and again with 0.03: measured, not shipped as C
 _NEXT_ROUND = "python scripts/carracing_round5.py"  # its steps: in the file's "commands"
@@ -108,6 +111,8 @@ def _entries() -> list[Shipped]:
         Shipped("carracing_ledger.json", _LEDGER, "wmcourse.shipped.ledger.load"),  # real steps by setup and stage
         Shipped(LARGER_ROUND, _LARGER_ROUND, here + "load_larger_round"),
         Shipped(ENSEMBLE_CONTROLLER, _LARGER_ROUND, here + "load_ensemble_controller", (VAE_NAME, mdnrnn_name(2))),
+        Shipped(LONG_SEARCH, _LONG_SEARCH, here + "load_long_search"),
+        Shipped(LONG_CONTROLLER, _LONG_SEARCH, here + "load_long_search_controller", (VAE_NAME, mdnrnn_name(2))),
         *(Shipped(name, _NEXT_ROUND, here + "load_next_round") for name in NEXT_ROUNDS),
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
@@ -320,9 +325,8 @@ def carracing_step_curves() -> list[ledger.StepCurve]:
                               [load_shipped_evaluation(r)["mean"] for r in shipped_rounds()],
                               ledger.held_out_point(entries, ledger.DREAM_ONLY))
     held_out = ledger.held_out_point(entries, ledger.ENSEMBLE)
-    chosen = next(c for c in load_larger_round()["candidates"] if c["name"] == "ensemble")
     ensemble = ledger.StepCurve(ledger.ENSEMBLE, "dream only, three Ms (its 16 validation tracks)", [held_out[0]],
-                                [chosen["validation"]["mean"]], held_out)
+                                [_ensemble_validation(entries, manifest)], held_out)
     return [rounds, ensemble,
             ledger.refinement_curve(entries, ledger.REFINED, load_refined_controller()[2]["history"],
                                     ledger.SETUPS[ledger.REFINED]),
@@ -330,6 +334,16 @@ def carracing_step_curves() -> list[ledger.StepCurve]:
                                     ledger.SETUPS[ledger.REFINED_ENSEMBLE]),
             ledger.refinement_curve(entries, ledger.FROM_SCRATCH, load_from_scratch_controller()[2]["history"],
                                     ledger.SETUPS[ledger.FROM_SCRATCH])]
+
+
+def _ensemble_validation(entries: list[ledger.Entry], manifest: dict) -> float:
+    """The validation tracks' score of the three-Ms controller that the setup's last held-out look scored: the
+    longer search's kept generation when that look was of its controller, else round 3's chosen ensemble."""
+    last = [e for e in entries if e.setup == ledger.ENSEMBLE and e.stage == "evaluation"][-1]
+    if LONG_CONTROLLER in manifest and last.result.get("controller_sha256") == manifest[LONG_CONTROLLER]["sha256"]:
+        choice = load_long_search()["selection"]
+        return next(r["mean"] for r in choice["generations"] if r["generation"] == choice["chosen"])
+    return next(c for c in load_larger_round()["candidates"] if c["name"] == "ensemble")["validation"]["mean"]
 
 
 def load_shipped_evaluation(round_: int = 0) -> dict:
@@ -347,6 +361,17 @@ def load_ensemble_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
     """The controller evolved in the dreams of three Ms at once, each candidate scored by its worst member
     (scripts/carracing_round3.py --ensemble); in the real game it reads the shipped V and round-2 M."""
     return load_controller(artefacts.require(ENSEMBLE_CONTROLLER, _LARGER_ROUND))
+
+
+def load_long_search() -> dict:
+    """The three-Ms search run longer in the same dreams (scripts/carracing_long_search.py): the dream score generation
+    by generation, the search means on fresh validation tracks and the generation kept."""
+    return json.loads(artefacts.require(LONG_SEARCH, _LONG_SEARCH).read_text())
+
+
+def load_long_search_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
+    """The longer three-Ms search's kept search mean; in the real game it reads the shipped V and round-2 M."""
+    return load_controller(artefacts.require(LONG_CONTROLLER, _LONG_SEARCH))
 
 
 def load_next_round(number: int = 5) -> dict:
