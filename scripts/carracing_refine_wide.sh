@@ -15,6 +15,8 @@
 # The rule, fixed before the run: if the start (generation 0) wins the choice, the held-out tracks do not look
 # again and the setup keeps 775.6. Otherwise the kept controller is scored once on the 100 held-out tracks
 # (eval-agent --another-look), and that score becomes the setup's, higher or lower: a setup reports its last look.
+# This is the setup's third and last look at these 100 tracks: a later change to it is scored on fresh held-out
+# tracks, so that looking again after a disappointing score cannot pick the lucky look.
 # The ledger counts the run as the setup's refinement and selection.
 #
 # Resumable: rerun it; every step resumes or skips what it wrote. Needs about 3 hours on 2 cores.

@@ -67,3 +67,16 @@ def test_the_course_makes_the_quick_carracing_and_gymnasiums_on_request():
     assert vector.envs[0].unwrapped.__class__ is QuickRoadCarRacing
     for e in (env, shipped, vector):
         e.close()
+
+
+def test_one_environment_driving_a_second_track_draws_that_track():
+    # eval-agent resets one environment from track to track: the road's corners must follow the new track
+    quick, game = QuickRoadCarRacing(), CarRacing()
+    rng = np.random.default_rng(0)
+    for track in (3, 2024):
+        seen = [env.reset(seed=track)[0] for env in (quick, game)]
+        assert np.array_equal(*seen)
+        for action in rng.uniform([-1, 0, 0], [1, 1, 0.3], size=(60, 3)).astype(np.float32):
+            assert np.array_equal(quick.step(action)[0], game.step(action)[0]), f"track {track}"
+    quick.close()
+    game.close()

@@ -255,8 +255,8 @@ def dream_real_rounds(rounds: dict[int, tuple[float, dict]], ax: plt.Axes | None
 
 
 def real_step_curves(curves: Sequence, target: float = 900.0, ax: plt.Axes | None = None) -> plt.Axes:
-    """Real score against the real steps spent (`ledger.StepCurve`s): each row's line of measurements and, as a
-    star with its std, its final controller on the held-out tracks; a dashed line at the issue's target."""
+    """Real score against the real steps spent (`ledger.StepCurve`s): each setup's line of measurements and, as a
+    star with its std, its final controller on the held-out tracks; a dashed line at the target."""
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 4.6))
     colours = ["#7c3aed", "#16a34a", "#ea580c", "#b91c1c", "#0284c7"]
