@@ -215,13 +215,27 @@ def test_the_ensemble_stands_on_the_one_m_setup_and_counts_its_own_rounds_valida
     larger = shipped.load_larger_round()
     collected = (larger["data_real_steps"] + larger["first_data_real_steps"]
                  + sum(r["real_steps"] for r in larger["other_rounds"].values()))
-    assert three["data"] == one["data"] + collected
+    remade, long_search = second_run(shipped_ledger)
+    assert sum(e.real_steps for e in remade) == collected
+    assert three["data"] == one["data"] + 2 * collected  # the first run's episodes, then the same again
     validated = sum(c["validation"]["real_steps"] + c["drive"]["steps"] for c in larger["candidates"])
-    assert three["selection"] == one["selection"] + validated and three["refinement"] == 0
-    (evaluation,) = [e for e in shipped_ledger if e.setup == ledger.ENSEMBLE and e.stage == "evaluation"]
-    assert evaluation.result["reset_seeds"] == [5_000_000] and evaluation.result["episodes"] == 100
-    assert evaluation.result["mean"] == pytest.approx(np.mean(evaluation.result["returns"]), abs=0.01)
-    assert "controller_carracing_ensemble.npz" in evaluation.command
+    chose = shipped.load_long_search()["selection"]["real_steps"]
+    assert [e.real_steps for e in long_search] == [chose]
+    assert three["selection"] == one["selection"] + validated + chose and three["refinement"] == 0
+    first, second = [e for e in shipped_ledger if e.setup == ledger.ENSEMBLE and e.stage == "evaluation"]
+    for evaluation in (first, second):
+        assert evaluation.result["reset_seeds"] == [5_000_000] and evaluation.result["episodes"] == 100
+        assert evaluation.result["mean"] == pytest.approx(np.mean(evaluation.result["returns"]), abs=0.01)
+    assert "controller_carracing_ensemble.npz" in first.command
+    assert "controller_carracing_ensemble_long.npz" in second.command and "--another-look" in second.command
+
+
+def second_run(entries: list) -> tuple[list, list]:
+    """The three-Ms setup's entries from its second run: the episodes collected again to remake its Ms (data) and
+    the longer search's choice (selection)."""
+    own = [e for e in entries if e.setup == ledger.ENSEMBLE]
+    return ([e for e in own if e.stage == "data" and "# run a second time" in e.command],
+            [e for e in own if e.stage == "selection" and "carracing_long_search.py" in e.command])
 
 
 def test_the_three_ms_refinement_counts_the_ensembles_steps_its_search_and_the_validation_that_kept_it(
@@ -237,8 +251,10 @@ def test_the_three_ms_refinement_counts_the_ensembles_steps_its_search_and_the_v
     own = [e for e in shipped_ledger if e.setup == ledger.REFINED_ENSEMBLE]
     parts = [e for e in own if e.stage == "refinement"]
     choices = [e for e in own if "chosen_generation" in e.result]
-    assert refined["data"] == three["data"]
-    assert refined["selection"] == three["selection"] + sum(e.real_steps for e in choices)
+    remade, long_search = second_run(shipped_ledger)  # the refinement stands on the first run only
+    assert refined["data"] == three["data"] - sum(e.real_steps for e in remade)
+    assert refined["selection"] == (three["selection"] - sum(e.real_steps for e in long_search)
+                                    + sum(e.real_steps for e in choices))
     assert refined["refinement"] == history[-1]["total_real_steps"] == sum(h["real_steps"] for h in history)
     assert [e.result["first_generation"] for e in parts[1:]] == [p.result["generations"] + 1 for p in parts[:-1]]
     assert parts[-1].result["generations"] == len(history)
