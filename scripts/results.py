@@ -876,7 +876,10 @@ def ensemble_result(m: dict) -> Result:
     )
 
 
-def long_search_result(m: dict, round3_command: str = "python scripts/carracing_round3.py") -> Result | None:
+ROUND3 = "python scripts/carracing_round3.py"  # the three-Ms run's steps, as the ledger names them
+
+
+def long_search_result(m: dict) -> Result | None:
     """The three-Ms search run longer (scripts/carracing_long_search.py): the dream score generation by generation,
     the choice on fresh validation tracks and, by the rule fixed before the run, a held-out look unless generation
     20 won. None until the run has shipped its file."""
@@ -895,8 +898,9 @@ def long_search_result(m: dict, round3_command: str = "python scripts/carracing_
             "at generation 20 the shipped run's step size and population mean dream score were still rising")
     require(kept == max(rows, key=lambda g: rows[g]["mean"]), "the kept generation is the best on validation")
     same = run["first_vs_shipped_max_abs"] == 0
-    round4 = [e["result"]["mean"] for e in ledger_setups()[ENSEMBLE]  # collected by the first run, then again
-              if e["stage"] == "data" and e["command"].startswith(f"{round3_command} collect --round 4")]
+    three_ms = ledger_setups()[ENSEMBLE]
+    round4 = [e["result"]["mean"] for e in three_ms  # collected by the first run, then again
+              if e["stage"] == "data" and e["command"].startswith(f"{ROUND3} collect --round 4")]
     require(len(round4) == 2, "round 4's episodes were collected twice")
     remade = ("its generation 20 is the shipped controller, weight for weight" if same else
               f"its generation 20 differs from the shipped controller by up to {run['first_vs_shipped_max_abs']:.2g} "
@@ -932,7 +936,7 @@ def long_search_result(m: dict, round3_command: str = "python scripts/carracing_
         f"{(first_run['mean'] - rows[first]['mean']) / gap_se:.0f} times its standard error). One run of the recipe "
         "is one draw. The remade generation 20 was not the shipped controller, so the shipped controller was not "
         "among the candidates the rule below speaks of; the rule was applied as written.")
-    looks = [e for e in ledger_setups()[ENSEMBLE] if e["stage"] == "evaluation"]
+    looks = [e for e in three_ms if e["stage"] == "evaluation"]
     require(looks[0]["result"].get("controller_sha256") in (None, m["controller_carracing_ensemble.npz"]["sha256"])
             and "controller_carracing_ensemble.npz" in looks[0]["command"], "the first look scored the shipped one")
     shipped = m["controller_carracing_ensemble_long.npz"]["sha256"]

@@ -27,7 +27,6 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import SettingsError, ShapeError, UnknownEnvironmentError
-from .quick_road import QuickRoadCarRacing
 
 SUPPORTED_ENVS: dict[str, str] = {
     "CarRacing-v3": "pixels: 96x96x3 frames, 3 continuous actions (steer, gas, brake)",
@@ -137,7 +136,8 @@ def spec(env_id: str, as_shipped: bool = False) -> gym.envs.registration.EnvSpec
     drawn faster) unless as_shipped; its id, time limit and wrappers are gymnasium's."""
     registered = gym.spec(check_env_id(env_id))
     if env_id == "CarRacing-v3" and not as_shipped:
-        return dataclasses.replace(registered, entry_point=QuickRoadCarRacing)
+        # by name, so Box2D and pygame load with the first CarRacing, as gymnasium's own entry point does
+        return dataclasses.replace(registered, entry_point="wmcourse.real.quick_road:QuickRoadCarRacing")
     return registered
 
 
