@@ -202,9 +202,10 @@ print("CartPole-v1: ", benchmark.format_rate(cartpole_rate))
 
 # %% [markdown]
 # CarRacing runs a Box2D physics engine and draws every frame; CartPole is four lines of arithmetic. (The
-# course draws CarRacing's road in one numpy pass where gymnasium loops over every tile in Python: the same
-# pixels, and a real step about half as costly as gymnasium's own. Against gymnasium as shipped, a dream step
-# saves about twice what the rates above show.) The
+# course draws CarRacing's road in one numpy pass where gymnasium loops over every tile in Python, and loads the
+# score's font once where gymnasium loads it every frame: the same pixels, and a real step less than half as
+# costly as gymnasium's own. Against gymnasium as shipped, a dream step saves more than twice what the rates
+# above show.) The
 # paper's appendix reports its CarRacing controller's run: 64 candidates a generation, each scored by the
 # mean of 16 rollouts in the real environment (an episode lasts at most 1,000 steps), and "after 1800
 # generations, an agent was able to achieve an average score of 900.46 over 1024 random rollouts" (a

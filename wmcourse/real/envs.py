@@ -3,7 +3,7 @@
 CarRacing-v3 gives 96x96x3 frames; as in the authors' code we keep the top 84 rows (the dashboard below
 is dropped) and resize to 64x64x3. CartPole-v1 gives a 4-number state (and a rendered frame on request).
 CarRacing is built as QuickRoadCarRacing (wmcourse.real.quick_road): the game's own frames, pixel for pixel, at
-about half the cost of a step; `as_shipped=True` gives gymnasium's class itself.
+less than half the cost of a step; `as_shipped=True` gives gymnasium's class itself.
 VizdoomTakeCover-v1 (the `vizdoom` package) gives 240x320x3 screens with no status bar drawn (its config sets
 render_hud false), resized whole to 64x64x3; the authors' Doom code cropped the screen before resizing. The
 paper's game ran at a harder skill level than vizdoom's default configuration, which the course uses. The course wraps
