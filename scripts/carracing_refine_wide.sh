@@ -33,7 +33,14 @@ if ! grep -qs '"selection"' "${OUT%.npz}.json"; then  # written once the choice 
 fi
 chosen=$(python -c "import json; print(json.load(open('${OUT%.npz}.json'))['selection']['chosen'])")
 echo "kept generation $chosen"
+record() {  # record data/$1 in data/manifest.json as made by this script; $2: more keyword arguments
+  python -c "from wmcourse import artefacts; artefacts.record(artefacts.data_dir() / '$1', \
+    'bash scripts/carracing_refine_wide.sh', 10, {'kept_generation': $chosen}$2)"
+}
+cp "${OUT%.npz}.json" data/carracing_refine_wide.json  # the run's record, kept whichever generation wins
+record carracing_refine_wide.json
 if [ "$chosen" = "0" ]; then echo "the start won the choice: no held-out look"; exit 0; fi
 cp $OUT $KEPT
+record "$(basename $KEPT)" ", vae='data/vae_carracing_z32.pt', mdnrnn='data/mdnrnn_carracing_round2.pt'"
 python -m wmcourse eval-agent --controller $KEPT $MODELS --episodes 100 --num-envs 1 --seed 5000000 $LEDGER \
   --another-look

@@ -232,10 +232,11 @@ def test_the_ensemble_stands_on_the_one_m_setup_and_counts_its_own_rounds_valida
 
 def second_run(entries: list) -> tuple[list, list]:
     """The three-Ms setup's entries from its second run: the episodes collected again to remake its Ms (data) and
-    the longer search's choice (selection)."""
+    the choices of the searches in the remade Ms, the longer search's and the search over seeds' (selection)."""
     own = [e for e in entries if e.setup == ledger.ENSEMBLE]
     return ([e for e in own if e.stage == "data" and "# run a second time" in e.command],
-            [e for e in own if e.stage == "selection" and "carracing_long_search.py" in e.command])
+            [e for e in own if e.stage == "selection" and any(
+                name in e.command for name in ("carracing_long_search.py", "carracing_search_seeds.py"))])
 
 
 def test_the_three_ms_refinement_counts_the_ensembles_steps_its_search_and_the_validation_that_kept_it(
@@ -249,13 +250,16 @@ def test_the_three_ms_refinement_counts_the_ensembles_steps_its_search_and_the_v
     details = shipped.load_refined_ensemble_controller()[2]
     history = details["history"]
     own = [e for e in shipped_ledger if e.setup == ledger.REFINED_ENSEMBLE]
-    parts = [e for e in own if e.stage == "refinement"]
-    choices = [e for e in own if "chosen_generation" in e.result]
-    remade, long_search = second_run(shipped_ledger)  # the refinement stands on the first run only
+    first_run = [e for e in own if ledger.run_of(e.command) == FIRST_REAL_RUN]
+    parts = [e for e in first_run if e.stage == "refinement"]
+    choices = [e for e in first_run if "chosen_generation" in e.result]
+    wide = [e for e in own if ledger.run_of(e.command) == WIDE_REAL_RUN]
+    remade, later_searches = second_run(shipped_ledger)  # the refinement stands on the first run only
     assert refined["data"] == three["data"] - sum(e.real_steps for e in remade)
-    assert refined["selection"] == (three["selection"] - sum(e.real_steps for e in long_search)
-                                    + sum(e.real_steps for e in choices))
-    assert refined["refinement"] == history[-1]["total_real_steps"] == sum(h["real_steps"] for h in history)
+    assert refined["selection"] == (three["selection"] - sum(e.real_steps for e in later_searches)
+                                    + sum(e.real_steps for e in choices + wide if e.stage == "selection"))
+    assert refined["refinement"] - sum(e.real_steps for e in wide if e.stage == "refinement") == (
+        history[-1]["total_real_steps"]) == sum(h["real_steps"] for h in history)
     assert [e.result["first_generation"] for e in parts[1:]] == [p.result["generations"] + 1 for p in parts[:-1]]
     assert parts[-1].result["generations"] == len(history)
     for part, choice in zip(parts, choices):  # select_generation(every=3, since): the start, every third and the last
@@ -271,15 +275,42 @@ def test_the_three_ms_refinement_counts_the_ensembles_steps_its_search_and_the_v
     # the start is the three-Ms controller on its own 16 validation tracks: about the score it had there (two runs
     # differ in the last bits of their floats, which moves a car a little)
     assert choices[0].result["generations"][0]["mean"] == pytest.approx(start["mean"], abs=10)
-    looks = [e for e in own if e.stage == "evaluation"]
+    looks = [e for e in own if e.stage == "evaluation" and shipped.REFINED_ENSEMBLE_CONTROLLER in e.command]
     for look in looks:
         assert look.result["reset_seeds"] == [5_000_000] and look.result["episodes"] == 100
         assert look.result["mean"] == pytest.approx(np.mean(look.result["returns"]), abs=0.01)
-        assert shipped.REFINED_ENSEMBLE_CONTROLLER in look.command  # the kept controller, not its start
     shipped_file = artefacts.require(shipped.REFINED_ENSEMBLE_CONTROLLER, "")
-    assert looks[-1].result["controller_sha256"] == artefacts.sha256(shipped_file)  # the last look is what ships
+    assert looks[-1].result["controller_sha256"] == artefacts.sha256(shipped_file)  # the run's last look is what ships
     assert len({look.result["controller_sha256"] for look in looks}) == len(looks)
     assert refined["total"] - refined["evaluation"] < 3_000_000
+
+
+FIRST_REAL_RUN, WIDE_REAL_RUN = "runs/cr_real_ens/refined.npz", "runs/cr_real_wide/refined.npz"
+
+
+def test_the_wide_real_run_starts_from_the_kept_controller_and_chooses_on_fresh_tracks(shipped_ledger):
+    """The three-Ms setup's second real CMA-ES run (8 tracks a candidate): every generation counted once, a choice
+    among the start and every third generation on tracks no earlier choice drove, and a held-out look only when a
+    generation other than the start won, which then is the setup's last."""
+    own = [e for e in shipped_ledger if e.setup == ledger.REFINED_ENSEMBLE]
+    run = shipped.load_refine_wide()
+    (part,), (choice,) = ([e for e in own if ledger.run_of(e.command) == WIDE_REAL_RUN and e.stage == stage]
+                          for stage in ("refinement", "selection"))
+    assert part.result["start"] == f"data/{shipped.REFINED_ENSEMBLE_CONTROLLER}"
+    assert part.real_steps == run["history"][-1]["total_real_steps"] == sum(h["real_steps"] for h in run["history"])
+    rows = choice.result["generations"]
+    assert [r["generation"] for r in rows] == [0, 3, 6, 9, 12] and len(run["history"]) == 12
+    assert choice.result["chosen_generation"] == rows[int(np.argmax([r["mean"] for r in rows]))]["generation"]
+    earlier = {s for e in own if e is not choice and e.stage == "selection" for s in e.result.get("reset_seeds", [])}
+    assert len(choice.result["reset_seeds"]) == 32 and not earlier & set(choice.result["reset_seeds"])
+    looks = [e for e in own if e.stage == "evaluation" and "controller_carracing_refined_wide.npz" in e.command]
+    if choice.result["chosen_generation"] == 0:
+        assert not looks  # the start won: the held-out tracks did not look again
+    else:
+        (look,) = looks
+        assert look is [e for e in own if e.stage == "evaluation"][-1] and "--another-look" in look.command
+        shipped_file = artefacts.require("controller_carracing_refined_wide.npz", "")
+        assert look.result["controller_sha256"] == artefacts.sha256(shipped_file)
 
 
 def test_an_evaluation_entry_counts_the_steps_and_names_the_reset_seeds():
@@ -381,7 +412,7 @@ def test_a_refinement_curve_starts_after_the_setups_data_and_selection_and_ends_
                _entry(setup=refined, stage="evaluation", real_steps=9999, command="eval",
                       result={"mean": 80.0, "std": 5.0})]
     history = [{"mean": 10.0, "total_real_steps": 20}, {"mean": 30.0, "total_real_steps": 50}]
-    curve = ledger.refinement_curve(entries, refined, history, "dream, then real CMA-ES")
+    curve = ledger.refinement_curve(entries, refined, [history], "dream, then real CMA-ES")
     assert curve.steps == [1320, 1350] and curve.scores == [10.0, 30.0]
     assert curve.held_out == (1350, 80.0, 5.0)  # the evaluation's own steps bought nothing: not on the x axis
     with pytest.raises(LedgerError, match="0 evaluation entries"):
@@ -393,8 +424,18 @@ def test_a_refinement_curve_starts_after_the_setups_data_and_selection_and_ends_
                     result={"chosen_generation": 1, "generations": [{"generation": 0}, {"generation": 1}]})
     resumed = [{"generation": 1, "mean": 10.0, "total_real_steps": 20}, {"generation": 2, "mean": 30.0,
                                                                           "total_real_steps": 50}]
-    curve = ledger.refinement_curve([*entries, chosen], refined, resumed, "resumed after a choice")
+    curve = ledger.refinement_curve([*entries, chosen], refined, [resumed], "resumed after a choice")
     assert curve.steps == [1320, 1350 + 400]  # generation 2 came after the choice among generations 0 and 1
+    # a second run from the kept controller: its own generations and choice, after all of the first run's steps
+    later = [_entry(setup=refined, stage="refinement", real_steps=60, command="evolve-real --out b.npz"),
+             _entry(setup=refined, stage="selection", real_steps=500, command="evolve-real --out b.npz",
+                    result={"chosen_generation": 0, "generations": [{"generation": 0}, {"generation": 2}]})]
+    second = [{"generation": 1, "mean": 40.0, "total_real_steps": 30}, {"generation": 2, "mean": 50.0,
+                                                                         "total_real_steps": 60}]
+    curve = ledger.refinement_curve([*entries, chosen, *later], refined, [resumed, second], "two runs")
+    assert curve.steps == [1320, 1750, 1780, 1810] and curve.scores == [10.0, 30.0, 40.0, 50.0]  # its choice: after
+    with pytest.raises(LedgerError, match="2 real CMA-ES runs in the ledger and 1 histories"):
+        ledger.refinement_curve([*entries, chosen, *later], refined, [resumed], "one history for two runs")
 
 
 def test_the_control_stands_on_the_dream_only_data_and_spends_the_refined_budget(shipped_ledger):
@@ -415,3 +456,12 @@ def test_the_shipped_curves_end_where_the_ledger_says(shipped_ledger):
         assert steps == counts[curve.setup]["total"] - counts[curve.setup]["evaluation"]
         assert curve.steps == sorted(curve.steps) and curve.steps[-1] <= steps
     assert [c.setup for c in shipped.carracing_step_curves()] == list(ledger.SETUPS)
+
+
+def test_a_shipped_controllers_own_held_out_look_is_found_by_its_hash(shipped_ledger):
+    look = shipped.held_out_look(shipped.LONG_CONTROLLER)
+    (entry,) = [e for e in shipped_ledger if shipped.LONG_CONTROLLER in e.command and e.stage == "evaluation"]
+    assert look == entry.result and len(look["returns"]) == 100
+    assert look["controller_sha256"] == artefacts.sha256(artefacts.require(shipped.LONG_CONTROLLER, ""))
+    with pytest.raises(CourseError, match="no held-out evaluation of controller_carracing.npz"):
+        shipped.held_out_look(shipped.CONTROLLER_NAME)  # round 0's controller: 20 episodes, never held out

@@ -68,6 +68,9 @@ ENSEMBLE_CONTROLLER = "controller_carracing_ensemble.npz"  # evolved in three Ms
 LONG_SEARCH = "carracing_long_search.json"  # the three-Ms search run to 100 generations, chosen on validation tracks
 LONG_CONTROLLER = "controller_carracing_ensemble_long.npz"  # its kept search mean
 _LONG_SEARCH = "python scripts/carracing_long_search.py"  # its steps: in the file's "commands"
+REFINE_WIDE = "carracing_refine_wide.json"  # the three-Ms setup's second real CMA-ES run, 8 tracks a candidate
+REFINE_WIDE_CONTROLLER = "controller_carracing_refined_wide.npz"  # the search mean it kept
+_REFINE_WIDE = "bash scripts/carracing_refine_wide.sh"
 NEXT_ROUNDS = ("carracing_round5.json", "carracing_round6.json")  # one more round from the ensemble's controller,
 # with noise 0.1 and again with 0.03: measured, not shipped as C
 _NEXT_ROUND = "python scripts/carracing_round5.py"  # its steps: in the file's "commands"
@@ -113,6 +116,8 @@ def _entries() -> list[Shipped]:
         Shipped(ENSEMBLE_CONTROLLER, _LARGER_ROUND, here + "load_ensemble_controller", (VAE_NAME, mdnrnn_name(2))),
         Shipped(LONG_SEARCH, _LONG_SEARCH, here + "load_long_search"),
         Shipped(LONG_CONTROLLER, _LONG_SEARCH, here + "load_long_search_controller", (VAE_NAME, mdnrnn_name(2))),
+        Shipped(REFINE_WIDE, _REFINE_WIDE, here + "load_refine_wide"),
+        Shipped(REFINE_WIDE_CONTROLLER, _REFINE_WIDE, here + "load_refine_wide_controller", (VAE_NAME, mdnrnn_name(2))),
         *(Shipped(name, _NEXT_ROUND, here + "load_next_round") for name in NEXT_ROUNDS),
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
@@ -309,6 +314,18 @@ def load_from_scratch_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
     return load_controller(artefacts.require(FROM_SCRATCH_CONTROLLER, _FROM_SCRATCH))
 
 
+def held_out_look(name: str) -> dict:
+    """The last held-out evaluation the run ledger counts for the shipped controller `name` (told by its sha256):
+    its mean, std and per-track returns."""
+    entries = ledger.load(artefacts.require(ledger.LEDGER_NAME, ledger.MAKE_LEDGER))
+    sha = artefacts.load_manifest()[name]["sha256"]
+    looks = [e for e in entries if e.stage == "evaluation" and e.result.get("controller_sha256") == sha]
+    if not looks:
+        raise MissingArtefactError(f"the run ledger counts no held-out evaluation of {name}: score it with "
+                                   "`python -m wmcourse eval-agent ... --ledger data/carracing_ledger.json`.")
+    return looks[-1].result
+
+
 def carracing_step_curves() -> list[ledger.StepCurve]:
     """The five CarRacing setups as real score against the real steps spent (data, selection, refinement):
     "dream only, one M" by its iterative rounds (each round's 20-episode score after the data it had), "three Ms"
@@ -328,11 +345,12 @@ def carracing_step_curves() -> list[ledger.StepCurve]:
     ensemble = ledger.StepCurve(ledger.ENSEMBLE, "dream only, three Ms (its 16 validation tracks)", [held_out[0]],
                                 [_ensemble_validation(entries, manifest)], held_out)
     return [rounds, ensemble,
-            ledger.refinement_curve(entries, ledger.REFINED, load_refined_controller()[2]["history"],
+            ledger.refinement_curve(entries, ledger.REFINED, [load_refined_controller()[2]["history"]],
                                     ledger.SETUPS[ledger.REFINED]),
-            ledger.refinement_curve(entries, ledger.REFINED_ENSEMBLE, load_refined_ensemble_controller()[2]["history"],
+            ledger.refinement_curve(entries, ledger.REFINED_ENSEMBLE, [load_refined_ensemble_controller()[2]["history"],
+                                                                       load_refine_wide()["history"]],
                                     ledger.SETUPS[ledger.REFINED_ENSEMBLE]),
-            ledger.refinement_curve(entries, ledger.FROM_SCRATCH, load_from_scratch_controller()[2]["history"],
+            ledger.refinement_curve(entries, ledger.FROM_SCRATCH, [load_from_scratch_controller()[2]["history"]],
                                     ledger.SETUPS[ledger.FROM_SCRATCH])]
 
 
@@ -372,6 +390,18 @@ def load_long_search() -> dict:
 def load_long_search_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
     """The longer three-Ms search's kept search mean; in the real game it reads the shipped V and round-2 M."""
     return load_controller(artefacts.require(LONG_CONTROLLER, _LONG_SEARCH))
+
+
+def load_refine_wide() -> dict:
+    """The three-Ms setup's second real CMA-ES run, 8 tracks a candidate, from the first run's kept controller
+    (scripts/carracing_refine_wide.sh): its settings, generation by generation, and the choice on validation tracks."""
+    return json.loads(artefacts.require(REFINE_WIDE, _REFINE_WIDE).read_text())
+
+
+def load_refine_wide_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
+    """The search mean the three-Ms setup's second real CMA-ES run kept; in the real game it reads the shipped V and
+    round-2 M."""
+    return load_controller(artefacts.require(REFINE_WIDE_CONTROLLER, _REFINE_WIDE))
 
 
 def load_next_round(number: int = 5) -> dict:

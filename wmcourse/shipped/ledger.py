@@ -339,15 +339,32 @@ def held_out_point(entries: list[Entry], setup: str) -> tuple[int, float, float]
     return (counts["total"] - counts["evaluation"], evaluations[-1].result["mean"], evaluations[-1].result["std"])
 
 
-def refinement_curve(entries: list[Entry], setup: str, history: list[dict[str, Any]], label: str) -> StepCurve:
-    """A real CMA-ES run as a curve: each generation's population mean at the setup's steps before refinement
-    plus the run's steps so far (`history` as `real_es.evolve_real` returns it), plus any choice among the run's
-    means made before that generation (a run resumed after a selection)."""
-    before = steps_before_refinement(entries, setup)
-    choices = [(max(row["generation"] for row in e.result["generations"]), e.real_steps) for e in entries
-               if e.setup == setup and e.stage == "selection" and "chosen_generation" in e.result]
-    return StepCurve(setup, label, [before + h["total_real_steps"] + sum(n for g, n in choices if g < h["generation"])
-                                    for h in history], [h["mean"] for h in history], held_out_point(entries, setup))
+def run_of(command: str) -> str | None:
+    """The output a real CMA-ES command names (`--out PATH`): one run, however many times it was resumed."""
+    words = command.split()
+    return words[words.index("--out") + 1] if "--out" in words[:-1] else None
+
+
+def refinement_curve(entries: list[Entry], setup: str, histories: list[list[dict[str, Any]]],
+                     label: str) -> StepCurve:
+    """A setup's real CMA-ES runs as one curve, run after run (a later run starts from an earlier one's kept
+    controller): each generation's population mean at the setup's steps before refinement, plus the steps of the
+    runs before it and of its own run so far (each history as `real_es.evolve_real` returns it), plus any choice
+    among its run's means made before that generation (a run resumed after a selection). A run is the output its
+    commands name (`run_of`), in the order the ledger first counts it."""
+    runs = list(dict.fromkeys(run_of(e.command) for e in entries if e.setup == setup and e.stage == "refinement"))
+    if len(runs) != len(histories):
+        raise LedgerError(f"setup {setup!r} has {len(runs)} real CMA-ES runs in the ledger and {len(histories)} "
+                          "histories were given: give one history a run, in the ledger's order.")
+    steps, scores, before = [], [], steps_before_refinement(entries, setup)
+    for run, history in zip(runs, histories):
+        choices = [(max(row["generation"] for row in e.result["generations"]), e.real_steps) for e in entries
+                   if e.setup == setup and e.stage == "selection" and "chosen_generation" in e.result
+                   and run_of(e.command) == run]
+        steps += [before + h["total_real_steps"] + sum(n for g, n in choices if g < h["generation"]) for h in history]
+        scores += [h["mean"] for h in history]
+        before += history[-1]["total_real_steps"] + sum(n for _, n in choices)
+    return StepCurve(setup, label, steps, scores, held_out_point(entries, setup))
 
 
 def format_table(entries: list[Entry]) -> str:
