@@ -1,4 +1,4 @@
-"""CarRacing with its road and score drawn faster: the same pixels, about half the cost of a step.
+"""CarRacing with its road and score drawn faster: the same pixels, less than half the cost of a step.
 
 Gymnasium's CarRacing draws every frame on a 1000 x 800 canvas. For the road it walks all ~400 grass squares and
 ~600 road tiles in Python, turns each corner into screen coordinates, and draws the few (~90) that lie near the
