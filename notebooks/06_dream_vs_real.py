@@ -485,6 +485,37 @@ print(f"generation {long_search['selection']['chosen']}, kept, on the 100 held-o
 # </details>
 
 # %% [markdown]
+# ### One run is one draw
+#
+# CMA-ES starts from a random seed, and the search it makes depends on it. So the same recipe, in the same three
+# Ms, was searched again with five more seeds: six *draws*, each stopped after 20 generations, none of them ever
+# shown a real score. Each draw's search mean then drove 16 fresh validation tracks, and the first run's
+# controller drove the same tracks as a yardstick.
+
+# %%
+draws = shipped.load_search_seeds()
+kept_look = shipped.held_out_look(shipped.SEEDS_CONTROLLER)
+lesson.search_seeds_plot(draws)
+plt.show()
+print(f"seed {draws['selection']['chosen']}'s draw, kept, on the 100 held-out tracks: "
+      f"{kept_look['mean']:.1f} ± {kept_look['std']:.1f}")
+
+# %% [markdown]
+# TODO(landing): what the figure shows, in two or three sentences, and the "Remember:".
+#
+# <details><summary>How this was measured</summary>
+#
+# `python scripts/carracing_search_seeds.py evolve --seed S` for S = 100, 200, 300, 400 and 500 ran the recipe's
+# search (population 64, 8 dreams in each of the three Ms, each candidate scored by its worst dream, 20
+# generations) in the three Ms remade for the longer search; seed 3's draw is that search's own generation 20.
+# `select` drove the six search means and the first run's controller on 16 fresh validation tracks (seeds
+# 6,400,000–6,400,015), and kept the best draw; the first run's controller was a yardstick, not a candidate.
+# `eval-agent --another-look` scored the kept draw once on the 100 held-out tracks. A rule written before the run
+# made that look the setup's score, higher or lower. Numbers and commands: [results appendix](../docs/results.md),
+# "The three-Ms search, over search seeds".
+# </details>
+
+# %% [markdown]
 # ## 5. Temperature: the measured sweep next to the paper's VizDoom table
 #
 # In the paper's VizDoom table a hotter dream (τ > 1) was harder to cheat. Does that work for CarRacing? For each

@@ -215,19 +215,24 @@ def test_the_ensemble_stands_on_the_one_m_setup_and_counts_its_own_rounds_valida
     larger = shipped.load_larger_round()
     collected = (larger["data_real_steps"] + larger["first_data_real_steps"]
                  + sum(r["real_steps"] for r in larger["other_rounds"].values()))
-    remade, long_search = second_run(shipped_ledger)
+    remade, later_searches = second_run(shipped_ledger)
     assert sum(e.real_steps for e in remade) == collected
     assert three["data"] == one["data"] + 2 * collected  # the first run's episodes, then the same again
     validated = sum(c["validation"]["real_steps"] + c["drive"]["steps"] for c in larger["candidates"])
-    chose = shipped.load_long_search()["selection"]["real_steps"]
-    assert [e.real_steps for e in long_search] == [chose]
-    assert three["selection"] == one["selection"] + validated + chose and three["refinement"] == 0
-    first, second = [e for e in shipped_ledger if e.setup == ledger.ENSEMBLE and e.stage == "evaluation"]
-    for evaluation in (first, second):
+    draws = shipped.load_search_seeds()["selection"]  # the draws' validation episodes and the yardstick's
+    chose = [shipped.load_long_search()["selection"]["real_steps"],
+             draws["real_steps"] + draws["reference"]["real_steps"]]
+    assert [e.real_steps for e in later_searches] == chose
+    assert three["selection"] == one["selection"] + validated + sum(chose) and three["refinement"] == 0
+    looks = [e for e in shipped_ledger if e.setup == ledger.ENSEMBLE and e.stage == "evaluation"]
+    for evaluation in looks:
         assert evaluation.result["reset_seeds"] == [5_000_000] and evaluation.result["episodes"] == 100
         assert evaluation.result["mean"] == pytest.approx(np.mean(evaluation.result["returns"]), abs=0.01)
+    first, longer, kept_draw = looks
     assert "controller_carracing_ensemble.npz" in first.command
-    assert "controller_carracing_ensemble_long.npz" in second.command and "--another-look" in second.command
+    for later, name in ((longer, shipped.LONG_CONTROLLER), (kept_draw, shipped.SEEDS_CONTROLLER)):
+        assert name in later.command and "--another-look" in later.command
+        assert later.result["controller_sha256"] == artefacts.sha256(artefacts.require(name, ""))
 
 
 def second_run(entries: list) -> tuple[list, list]:

@@ -93,3 +93,20 @@ def test_long_search_plot_draws_the_dream_curve_and_rings_the_kept_generation():
     assert list(real.get_xdata()) == [20, 40, 60] and list(real.get_ydata()) == [200.0, 380.0, 360.0]
     assert list(kept.get_xdata()) == [40] and list(kept.get_ydata()) == [380.0]
     plt.close(ax.figure)
+
+
+def test_search_seeds_plot_puts_each_draw_at_its_dream_and_real_score_and_rings_the_kept_one():
+    searches = {str(s): [{"generation": g, "mean": s + g} for g in range(1, 21)] for s in (3, 100, 200)}
+    rows = [{"generation": s, "mean": m, "std": 160.0} for s, m in ((3, 200.0), (100, 650.0), (200, 300.0))]
+    run = {"generations": 20, "validation_tracks": 16, "searches": searches,
+           "selection": {"chosen": 100, "generations": rows,
+                         "reference": {"generations": [{"generation": 0, "mean": 700.0, "std": 80.0}]}}}
+    ax = n06_dream_vs_real.search_seeds_plot(run)
+    real = ax.containers[0].lines[0]
+    kept = next(line for line in ax.get_lines() if line.get_label() == "kept")
+    assert list(real.get_xdata()) == [23, 120, 220] and list(real.get_ydata()) == [200.0, 650.0, 300.0]
+    assert list(kept.get_xdata()) == [120] and list(kept.get_ydata()) == [650.0]
+    band = ax.patches[0]  # the reference: its mean ± standard error (80 / 4)
+    assert (band.get_y(), band.get_y() + band.get_height()) == (680.0, 720.0)
+    assert [t.get_text() for t in ax.texts] == ["seed 3", "seed 100", "seed 200"]
+    plt.close(ax.figure)

@@ -194,3 +194,12 @@ def test_a_claim_the_data_stops_supporting_stops_the_build(monkeypatch):
     monkeypatch.setattr(script, "load_json", tampered)
     with pytest.raises(script.ClaimError, match="below random"):
         script.render()
+
+
+def test_the_draws_spread_is_recomputed_from_each_draws_validation_mean(page):
+    run = load("carracing_search_seeds.json")
+    means = [r["mean"] for r in run["selection"]["generations"]]
+    text = block(page, "The three-Ms search, over search seeds")
+    assert f"{pm(means)} (mean ± standard deviation over the draws" in text
+    kept = max(run["selection"]["generations"], key=lambda r: r["mean"])
+    assert f"Seed {kept['generation']}'s draw was kept" in text

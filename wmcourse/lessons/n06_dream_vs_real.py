@@ -300,6 +300,35 @@ def long_search_plot(run: dict, ax: plt.Axes | None = None) -> plt.Axes:
     return ax
 
 
+def search_seeds_plot(run: dict, ax: plt.Axes | None = None) -> plt.Axes:
+    """The same dream search run with several search seeds (catalogue.load_search_seeds()): each draw's dream score
+    (its last generation's population mean, each candidate's worst of three Ms) against its search mean's real
+    score on the validation tracks (± standard error), the kept draw ringed, and the shipped three-Ms controller's
+    score on the same tracks as a band."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    n, rows = run["validation_tracks"], run["selection"]["generations"]  # a row's "generation": its search seed
+    dream = {r["generation"]: run["searches"][str(r["generation"])][-1]["mean"] for r in rows}
+    ref = run["selection"]["reference"]["generations"][0]
+    ax.axhspan(ref["mean"] - ref["std"] / np.sqrt(n), ref["mean"] + ref["std"] / np.sqrt(n), color="#e5e7eb",
+               label="the first run's controller\n(± standard error)")
+    ax.errorbar([dream[r["generation"]] for r in rows], [r["mean"] for r in rows],
+                yerr=[r["std"] / np.sqrt(n) for r in rows], fmt="o", color="#16a34a", capsize=4,
+                label=f"a draw: its search mean on\n{n} validation tracks (± standard error)")
+    for r in rows:
+        ax.annotate(f"seed {r['generation']}", (dream[r["generation"]], r["mean"]), textcoords="offset points",
+                    xytext=(6, 4), fontsize=8)
+    kept = next(r for r in rows if r["generation"] == run["selection"]["chosen"])
+    ax.plot([dream[kept["generation"]]], [kept["mean"]], "o", ms=14, mfc="none", mec="k", label="kept")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel(f"dream score after {run['generations']} generations (the population's mean, worst of three Ms)")
+    ax.set_ylabel("real score")
+    ax.set_title(f"{len(rows)} draws of one recipe: the dream's score against the real game's", fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    ax.figure.tight_layout()
+    return ax
+
+
 def score_bars(bars: dict[str, float], solved: float | None = None, xlabel: str = "score",
                ax: plt.Axes | None = None) -> plt.Axes:
     """Named scores as horizontal bars, each labelled with its value, against an optional 'solved' line.

@@ -71,6 +71,9 @@ _LONG_SEARCH = "python scripts/carracing_long_search.py"  # its steps: in the fi
 REFINE_WIDE = "carracing_refine_wide.json"  # the three-Ms setup's second real CMA-ES run, 8 tracks a candidate
 REFINE_WIDE_CONTROLLER = "controller_carracing_refined_wide.npz"  # the search mean it kept
 _REFINE_WIDE = "bash scripts/carracing_refine_wide.sh"
+SEEDS_SEARCH = "carracing_search_seeds.json"  # the three-Ms search over six search seeds, one kept on validation
+SEEDS_CONTROLLER = "controller_carracing_ensemble_seeds.npz"  # the kept draw's search mean
+_SEEDS_SEARCH = "python scripts/carracing_search_seeds.py"  # its steps: in the file's "commands"
 NEXT_ROUNDS = ("carracing_round5.json", "carracing_round6.json")  # one more round from the ensemble's controller,
 # with noise 0.1 and again with 0.03: measured, not shipped as C
 _NEXT_ROUND = "python scripts/carracing_round5.py"  # its steps: in the file's "commands"
@@ -118,6 +121,8 @@ def _entries() -> list[Shipped]:
         Shipped(LONG_CONTROLLER, _LONG_SEARCH, here + "load_long_search_controller", (VAE_NAME, mdnrnn_name(2))),
         Shipped(REFINE_WIDE, _REFINE_WIDE, here + "load_refine_wide"),
         Shipped(REFINE_WIDE_CONTROLLER, _REFINE_WIDE, here + "load_refine_wide_controller", (VAE_NAME, mdnrnn_name(2))),
+        Shipped(SEEDS_SEARCH, _SEEDS_SEARCH, here + "load_search_seeds"),
+        Shipped(SEEDS_CONTROLLER, _SEEDS_SEARCH, here + "load_search_seeds_controller", (VAE_NAME, mdnrnn_name(2))),
         *(Shipped(name, _NEXT_ROUND, here + "load_next_round") for name in NEXT_ROUNDS),
         Shipped("cartpole_results.json", _CARTPOLE, cartpole + "load_cartpole_results"),
         *(Shipped(f"cartpole_{kind}_{data}.{ext}", _CARTPOLE, cartpole + "load_shipped")
@@ -355,9 +360,13 @@ def carracing_step_curves() -> list[ledger.StepCurve]:
 
 
 def _ensemble_validation(entries: list[ledger.Entry], manifest: dict) -> float:
-    """The validation tracks' score of the three-Ms controller that the setup's last held-out look scored: the
-    longer search's kept generation when that look was of its controller, else round 3's chosen ensemble."""
+    """The validation tracks' score of the three-Ms controller that the setup's last held-out look scored: the kept
+    draw of the search over seeds, or the longer search's kept generation, when that look was of its controller,
+    else round 3's chosen ensemble."""
     last = [e for e in entries if e.setup == ledger.ENSEMBLE and e.stage == "evaluation"][-1]
+    if SEEDS_CONTROLLER in manifest and last.result.get("controller_sha256") == manifest[SEEDS_CONTROLLER]["sha256"]:
+        choice = load_search_seeds()["selection"]  # a draw's row: "generation" holds its search seed
+        return next(r["mean"] for r in choice["generations"] if r["generation"] == choice["chosen"])
     if LONG_CONTROLLER in manifest and last.result.get("controller_sha256") == manifest[LONG_CONTROLLER]["sha256"]:
         choice = load_long_search()["selection"]
         return next(r["mean"] for r in choice["generations"] if r["generation"] == choice["chosen"])
@@ -402,6 +411,18 @@ def load_refine_wide_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
     """The search mean the three-Ms setup's second real CMA-ES run kept; in the real game it reads the shipped V and
     round-2 M."""
     return load_controller(artefacts.require(REFINE_WIDE_CONTROLLER, _REFINE_WIDE))
+
+
+def load_search_seeds() -> dict:
+    """The three-Ms search run once more for each of several search seeds (scripts/carracing_search_seeds.py): each
+    draw's dream score generation by generation, every draw's search mean on fresh validation tracks beside the
+    shipped three-Ms controller, and the draw kept."""
+    return json.loads(artefacts.require(SEEDS_SEARCH, _SEEDS_SEARCH).read_text())
+
+
+def load_search_seeds_controller() -> tuple[np.ndarray, ControllerConfig, dict]:
+    """The kept draw's search mean; in the real game it reads the shipped V and round-2 M."""
+    return load_controller(artefacts.require(SEEDS_CONTROLLER, _SEEDS_SEARCH))
 
 
 def load_next_round(number: int = 5) -> dict:
