@@ -436,6 +436,13 @@ def slide_long_search() -> plt.Figure:
     return as_figure(long_search_plot(shipped.load_long_search()))
 
 
+@slide("06_search_seeds", "One run is one draw")
+def slide_search_seeds() -> plt.Figure:
+    from ..shipped import catalogue as shipped
+
+    return as_figure(search_seeds_plot(shipped.load_search_seeds()))
+
+
 @slide("06_iterative_training", "4. The paper's fix, one round: let reality correct the dream")
 def slide_iterative_training() -> plt.Figure:
     return as_figure(draw_iterative_training(rounds=2))
