@@ -366,9 +366,11 @@ display(Markdown(lesson.setups_table(curves)))
 # controller (529.7), which never met a real score while it was searched and spent less than half the real
 # steps before the held-out tracks. The three-Ms recipe gave very different drivers from run to run. Its first
 # run's controller scored 675.8 and varied far less from track to track (± 82.4, against ± 145.6 refined and
-# ± 241.1 for one M); a second run, searched longer, scored 409.4; the best of six more searches, chosen on
-# validation tracks, scored 671.8 (the subsections "Does a longer search in the dream help?" and "One run is one
-# draw" below). Rules fixed before each run made the last look the setup's score: the figure's green star. Refined by real CMA-ES, the
+# ± 241.1 for one M); a second run, searched longer, scored 409.4; the best of six draws of the same search,
+# chosen on real validation tracks, scored 671.8 with twice the first run's spread (± 159.5; the subsections
+# "Does a longer search in the dream help?" and "One run is one draw" below). Each time a three-Ms controller
+# met the 100 held-out tracks, a rule written before that run made the newest score the setup's: the figure's
+# green star. Refined by real CMA-ES, the
 # first run's controller reached 775.6 ± 161.8; a second real run, each candidate scored on 8 tracks instead of
 # 2, took it to 798.9 ± 140.9, for at most 2,633,897 real steps before the held-out tracks: under 0.2% of the
 # roughly 1.8 billion of the paper's search (1,800 generations of 64 candidates, each scored on 16 episodes of up
@@ -488,10 +490,12 @@ print(f"generation {long_search['selection']['chosen']}, kept, on the 100 held-o
 # %% [markdown]
 # ### One run is one draw
 #
-# CMA-ES starts from a random seed, and the search it makes depends on it. So the same recipe, in the same three
-# Ms, was searched again with five more seeds: six *draws*, each stopped after 20 generations, none of them ever
-# shown a real score. Each draw's search mean then drove 16 fresh validation tracks, and the first run's
-# controller drove the same tracks as a yardstick.
+# Each generation, CMA-ES tries 64 candidate controllers drawn at random around its search mean, and a seed fixes
+# those random draws: another seed, another search. So the same recipe, in the same three Ms, was searched again
+# with five more seeds. With the longer search's generation 20, that makes six *draws*, each stopped after 20
+# generations, none shown a real score while it searched. Each draw's search mean then drove 16 fresh validation
+# tracks, and the first run's controller drove the same tracks as a yardstick. In the figure, a bar is ± one
+# standard error of a 16-track mean; in the text, ± is the spread from track to track.
 
 # %%
 draws = shipped.load_search_seeds()
@@ -502,14 +506,17 @@ print(f"seed {draws['selection']['chosen']}'s draw, kept, on the 100 held-out tr
       f"{kept_look['mean']:.1f} ± {kept_look['std']:.1f}")
 
 # %% [markdown]
-# The six draws drove anywhere from −50.0 to 689.9 on the same 16 tracks, and the dream's score did not say
-# which would drive: seed 500's draw was among the lowest in the dream and the best in reality, while seed 200's,
-# paid more in the dream, scored below zero on average (−50.0). Over all 15 pairs of draws, the dream put them in the
-# real game's order 8 times, about what a coin gives. Seed 500's draw scored 671.8 ± 159.5 on the 100 held-out
-# tracks, as close to the first run's 675.8 as 100 tracks can tell. Remember: a recipe trained only in dreams
-# makes a spread of drivers, and only real tracks, never the reporting ones, can choose among them; that choice
-# cost 112,000 real steps here, counted with the rest.
-#
+# The six draws scored anywhere from −50.0 to 689.9 on the same 16 validation tracks, and the dream's score gave
+# no help in telling them apart: seed 500's draw was among the lowest in the dream (329.7) and the best in
+# reality, while seed 200's, paid more in the dream (354.1), scored below zero. Take any two draws: in 8 of the 15
+# pairs the one the dream paid more also drove better, about what a coin gives (7.5); six draws are too few to
+# say the dream's score is useless, only that it did not help here. Seed 500's draw scored 671.8 ± 159.5 on the
+# 100 held-out tracks: the same mean as the first run's 675.8 as far as 100 tracks can tell (track by track
+# −4.0 ± 14.1), with twice its spread. Remember: a recipe trained only in dreams makes a spread of drivers, and
+# only real tracks, never the reporting ones, can choose among them; choosing cost 112,000 real steps here
+# (7 controllers × 16 tracks × 1,000 steps), counted with the rest.
+
+# %% [markdown]
 # <details><summary>How this was measured</summary>
 #
 # `python scripts/carracing_search_seeds.py evolve --seed S` for S = 100, 200, 300, 400 and 500 ran the recipe's
@@ -518,8 +525,13 @@ print(f"seed {draws['selection']['chosen']}'s draw, kept, on the 100 held-out tr
 # `select` drove the six search means and the first run's controller on 16 fresh validation tracks (seeds
 # 6,400,000–6,400,015), and kept the best draw; the first run's controller was a yardstick, not a candidate.
 # `eval-agent --another-look` scored the kept draw once on the 100 held-out tracks. A rule written before the run
-# made that look the setup's score, higher or lower. Numbers and commands: [results appendix](../docs/results.md),
-# "The three-Ms search, over search seeds".
+# made that look the setup's score, higher or lower. That rule stops the best of several looks being kept; it
+# does not undo that this search was started after the second look had scored 409.4, so the held-out tracks have
+# now judged this setup three times. 671.8 scores "six draws, the best kept on 16 real tracks", not one run of
+# the recipe. The dream score in the figure is each search's generation-20 population mean in its own dreams, not
+# its search mean's score in shared dreams. The 16 tracks are new, so seed 3's draw and the first run's controller
+# score differently here than on their earlier validation tracks (199.4 and 724.9). Numbers and commands:
+# [results appendix](../docs/results.md), "The three-Ms search, over search seeds".
 # </details>
 
 # %% [markdown]

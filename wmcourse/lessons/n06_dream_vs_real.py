@@ -311,7 +311,7 @@ def search_seeds_plot(run: dict, ax: plt.Axes | None = None) -> plt.Axes:
     dream = {r["generation"]: run["searches"][str(r["generation"])][-1]["mean"] for r in rows}
     ref = run["selection"]["reference"]["generations"][0]
     ax.axhspan(ref["mean"] - ref["std"] / np.sqrt(n), ref["mean"] + ref["std"] / np.sqrt(n), color="#e5e7eb",
-               label="the first run's controller\n(± standard error)")
+               label="the first run's controller on the same\ntracks (± standard error; no dream score)")
     ax.errorbar([dream[r["generation"]] for r in rows], [r["mean"] for r in rows],
                 yerr=[r["std"] / np.sqrt(n) for r in rows], fmt="o", color="#16a34a", capsize=4,
                 label=f"a draw: its search mean on\n{n} validation tracks (± standard error)")
