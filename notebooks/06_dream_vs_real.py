@@ -529,7 +529,10 @@ print(f"seed {draws['selection']['chosen']}'s draw, kept, on the 100 held-out tr
 # does not undo that this search was started after the second look had scored 409.4, so the held-out tracks have
 # now judged this setup three times. 671.8 scores "six draws, the best kept on 16 real tracks", not one run of
 # the recipe. The dream score in the figure is each search's generation-20 population mean in its own dreams, not
-# its search mean's score in shared dreams. The 16 tracks are new, so seed 3's draw and the first run's controller
+# its search mean's score in shared dreams; scored in one shared set of dreams instead (64 in each M, seed 11:
+# `python scripts/carracing_search_seeds.py cross`, no real steps), the six search means fell in 554.2 to 646.4
+# and the worst of three put 10 of the 15 pairs in the validation tracks' order, seed 200's draw still in the
+# middle. The 16 tracks are new, so seed 3's draw and the first run's controller
 # score differently here than on their earlier validation tracks (199.4 and 724.9). Numbers and commands:
 # [results appendix](../docs/results.md), "The three-Ms search, over search seeds".
 # </details>

@@ -254,9 +254,15 @@ CROSS_CONTROLLERS = ("round2", "round3", "every_round", "ensemble")
 
 def dream_scores(controller_file: Path, models: dict, starts: torch.Tensor) -> dict[str, float]:
     """The controller's mean score in CROSS_DREAMS fresh dreams (seed CROSS_SEED) of each M of `models`."""
+    params, config, _ = controller.load_controller(controller_file)
+    return params_dream_scores(params, config, models, starts)
+
+
+def params_dream_scores(params: np.ndarray, config: controller.ControllerConfig, models: dict,
+                        starts: torch.Tensor) -> dict[str, float]:
+    """The controller `params`' mean score in CROSS_DREAMS fresh dreams (seed CROSS_SEED) of each M of `models`."""
     from wmcourse.worldmodels import dream
 
-    params, config, _ = controller.load_controller(controller_file)
     return {label: float(dream.dream_score(m, starts, params, config, CONFIG.tau, CROSS_DREAMS, CONFIG.dream_steps,
                                            seed=CROSS_SEED).mean())
             for label, m in models.items()}

@@ -14,6 +14,9 @@ score. Resumable: every step skips or resumes what it wrote in the run folder.
     ship       data/controller_carracing_ensemble_seeds.npz (the kept draw) and data/carracing_search_seeds.json
                (each draw's search, its validation score, the reference), recorded in data/manifest.json
     ledger     the validation episodes in data/carracing_ledger.json, setup dream-only-ensemble (selection)
+    cross      after select, no real steps: every draw's search mean scored in one shared set of dreams (64 in each
+               of the three Ms, seed 11, as carracing_round3.py's cross check), beside its validation score, and
+               how many pairs of draws the worst of three orders as the validation tracks do: RUNS/seeds/cross.json
 
 The rule, fixed before the run: the kept draw is scored once on the 100 held-out tracks (eval-agent --another-look,
 setup dream-only-ensemble), and that score replaces 409.4 as the setup's score, higher or lower: a setup reports its
@@ -21,7 +24,7 @@ last look. The candidates are the draws of this recipe in these Ms, and only tho
 held-out tracks have scored are not among them.
 
     python scripts/carracing_search_seeds.py evolve --seed S [--runs runs/cr_row1]
-    python scripts/carracing_search_seeds.py select|ship|ledger [--runs runs/cr_row1]
+    python scripts/carracing_search_seeds.py select|ship|ledger|cross [--runs runs/cr_row1]
 """
 
 from __future__ import annotations
@@ -116,6 +119,30 @@ def select(runs: Path) -> dict:
     return result
 
 
+def cross(runs: Path) -> dict:
+    """The draws' search means in shared dreams (no real steps), beside their validation scores."""
+    from wmcourse.worldmodels import agent, latents, mdnrnn
+
+    torch.set_num_threads(2)
+    chosen = json.loads((folder(runs) / "selection.json").read_text())
+    real = {r["generation"]: r["mean"] for r in chosen["generations"]}
+    starts = agent.start_latents(latents.load_encoded(round3.data_folder(runs, round3.Variant(every_round=True))))
+    models = {label: mdnrnn.load_mdnrnn(round3.m_path(runs, v)) for label, v in round3.CROSS_MS.items()}
+    config = controller.load_controller(draw_path(runs, SEEDS[0]))[1]
+    table = {}
+    for seed, params in draws(runs).items():
+        scores = round3.params_dream_scores(params, config, models, starts)
+        table[str(seed)] = scores | {"worst": min(scores.values()), "validation": real[seed]}
+        print(f"seed {seed}: " + ", ".join(f"{k} {v:.1f}" for k, v in table[str(seed)].items()), flush=True)
+    rows = list(table.values())
+    agree = sum((a["worst"] - b["worst"]) * (a["validation"] - b["validation"]) > 0
+                for i, a in enumerate(rows) for b in rows[:i])
+    print(f"the worst of three in shared dreams orders {agree} of {len(rows) * (len(rows) - 1) // 2} pairs of draws "
+          "as the validation tracks do")
+    (folder(runs) / "cross.json").write_text(json.dumps(table, indent=1) + "\n")
+    return table
+
+
 def ship(runs: Path) -> None:
     chosen = json.loads((folder(runs) / "selection.json").read_text())
     seed = chosen["chosen"]
@@ -172,7 +199,7 @@ def count(runs: Path) -> ledger.Entry:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=["evolve", "select", "ship", "ledger"])
+    parser.add_argument("step", choices=["evolve", "select", "ship", "ledger", "cross"])
     parser.add_argument("--seed", type=int, default=None, help="evolve: the search seed, one of SEEDS")
     parser.add_argument("--runs", type=Path, default=Path("runs/cr_row1"))
     args = parser.parse_args()
@@ -185,6 +212,8 @@ def main() -> None:
         select(args.runs)
     elif args.step == "ship":
         ship(args.runs)
+    elif args.step == "cross":
+        cross(args.runs)
     else:
         entry = count(args.runs)
         ledger.add(artefacts.data_dir() / ledger.LEDGER_NAME, entry)
