@@ -99,11 +99,16 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def paired(a: dict, b: dict) -> str:
+def paired_difference(a: dict, b: dict) -> tuple[float, float]:
     """Two evaluations of the same tracks in the same order, track by track: the mean difference of their returns
-    ± its standard error."""
+    and its standard error."""
     diff = np.asarray(a["returns"]) - np.asarray(b["returns"])
-    return pm(diff.mean(), diff.std(ddof=1) / np.sqrt(len(diff)))
+    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
+
+
+def paired(a: dict, b: dict) -> str:
+    """`paired_difference` as the page writes it: mean ± standard error."""
+    return pm(*paired_difference(a, b))
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -1017,8 +1022,7 @@ def search_seeds_result(m: dict) -> Result:
         f"{f1(longer['mean'])} for the longer search's; that look is the setup's score, higher or lower. It scores "
         f"the procedure '{len(rows)} draws, the best kept on real validation tracks', not one run of the recipe; and "
         "this search was started after the second look, so the held-out tracks have now judged the setup three "
-        "times: the rule keeps the best look from "
-        "being chosen, not the setup from being tried again."
+        "times: the rule keeps the best look from being chosen, not the setup from being tried again."
     )
     table_rows = [[str(r["generation"]), f"{f1(d)} ({f1(run['searches'][str(r['generation'])][-1]['best'])})",
                    pm(r["mean"], r["std"]) + (" (kept)" if r["generation"] == kept else "")]
@@ -1229,7 +1233,7 @@ def refined_wide_result(m: dict) -> Result:
     if kept != 0:
         (look,) = [e for e in wide if e["stage"] == "evaluation"]
         ev = look["result"]
-        diff = np.asarray(ev["returns"]) - np.asarray(start_look["returns"])
+        gain, error = paired_difference(ev, start_look)
         require(look is own[-1] or all(e["stage"] != "evaluation" for e in own[own.index(look) + 1:]),
                 "the kept controller's look is the setup's last")
         require(ev["controller_sha256"] == m["controller_carracing_refined_wide.npz"]["sha256"],
@@ -1238,7 +1242,7 @@ def refined_wide_result(m: dict) -> Result:
                   f"{pm(start_look['mean'], start_look['std'])} for its start: a difference of "
                   f"{paired(ev, start_look)} track by track (mean ± standard error), "
                   + ("within two standard errors of no difference: this one run cannot tell them apart. "
-                     if abs(diff.mean()) < 2 * diff.std(ddof=1) / np.sqrt(len(diff)) else "")
+                     if abs(gain) < 2 * error else "")
                   + "By the rule fixed before the run, this look is the setup's score, higher or lower, and its last "
                   "on these tracks.")
         commands.append(look["command"])
